@@ -1,0 +1,96 @@
+"""Validation of user input, shared by every public entry point.
+
+Each helper raises ``ValueError`` with one message shape:
+``"<what>: expected <expected>, received: <value>"``, so that a user always
+learns which argument was wrong, what it should have been, and what it was.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def fail(what: str, expected: str, received: Any) -> ValueError:
+    """Build (not raise) the library's standard error for a bad value."""
+    return ValueError(f"{what}: expected {expected}, received: {_short(received)}")
+
+
+class Described(str):
+    """A description of a received value, shown without quotes (e.g. ``shape (3, 2)``)."""
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, Described):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def check_dtype(dtype: Any, what: str = "dtype") -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype; only float32 and float64 are accepted."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise fail(what, "float32 or float64", dtype) from None
+    if resolved not in FLOAT_DTYPES:
+        raise fail(what, "float32 or float64", dtype)
+    return resolved
+
+
+def check_positive_int(value: Any, what: str, minimum: int = 1) -> int:
+    """Accept Python or NumPy integers >= ``minimum`` (booleans are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise fail(what, f"an integer >= {minimum}", value)
+    return int(value)
+
+
+def check_positive_float(value: Any, what: str, allow_zero: bool = False) -> float:
+    """Accept a finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and np.isfinite(value)
+        and (value >= 0 if allow_zero else value > 0)
+    )
+    if not ok:
+        raise fail(what, "a finite number >= 0" if allow_zero else "a finite number > 0", value)
+    return float(value)
+
+
+def as_2d(
+    data: Any,
+    what: str,
+    dtype: np.dtype,
+    n_columns: int | None = None,
+    check_finite: bool = True,
+) -> np.ndarray:
+    """Convert ``data`` to a C-contiguous 2-D array of ``dtype``.
+
+    Shape stays ``(n_samples, n_columns)``; a 1-D input is refused rather than
+    guessed (it could be one sample or one feature).
+    """
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as err:
+        raise fail(what, "a 2-D array of numbers", data) from err
+    if array.dtype.kind not in "biuf":
+        raise fail(what, "numeric values", Described(f"values of dtype {array.dtype}"))
+    if array.ndim != 2:
+        hint = " (for one sample use X.reshape(1, -1))" if array.ndim == 1 else ""
+        raise fail(what, f"a 2-D array (n_samples, n_features){hint}", Described(f"shape {array.shape}"))
+    if array.shape[0] == 0:
+        raise fail(what, "at least one sample (row)", Described(f"shape {array.shape}"))
+    if n_columns is not None and array.shape[1] != n_columns:
+        raise fail(what, f"{n_columns} columns", Described(f"shape {array.shape}"))
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if check_finite and not np.isfinite(array).all():
+        row, col = np.argwhere(~np.isfinite(array))[0]
+        raise fail(what, "finite values", Described(f"{array[row, col]} at row {row}, column {col}"))
+    return array

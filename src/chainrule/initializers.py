@@ -1,0 +1,88 @@
+"""Weight initialisation schemes, scaled by fan-in and fan-out.
+
+Every function takes the weight shape ``(n_in, n_out)``, a
+``numpy.random.Generator`` and a dtype, and returns a fresh array. Randomness
+comes only from the generator passed in: there is no global random state.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ._checks import fail
+
+__all__ = ["INITIALIZERS", "get_initializer", "make_rng"]
+
+Initializer = Callable[[tuple[int, int], np.random.Generator, np.dtype], np.ndarray]
+
+
+def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A Generator from a seed, an existing Generator (returned as is), or None (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+        return np.random.default_rng(seed)
+    raise fail("seed", "a non-negative integer, a numpy.random.Generator or None", seed)
+
+
+def _uniform(limit: float) -> Initializer:
+    return lambda shape, rng, dtype: rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def glorot_uniform(shape, rng, dtype):
+    """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    return _uniform(np.sqrt(6.0 / (shape[0] + shape[1])))(shape, rng, dtype)
+
+
+def glorot_normal(shape, rng, dtype):
+    """N(0, 2 / (fan_in + fan_out))."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / (shape[0] + shape[1]))).astype(dtype)
+
+
+def he_uniform(shape, rng, dtype):
+    """U(-l, l) with l = sqrt(6 / fan_in) (He et al., 2015), for ReLU layers."""
+    return _uniform(np.sqrt(6.0 / shape[0]))(shape, rng, dtype)
+
+
+def he_normal(shape, rng, dtype):
+    """N(0, 2 / fan_in)."""
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])).astype(dtype)
+
+
+def lecun_uniform(shape, rng, dtype):
+    """U(-l, l) with l = sqrt(3 / fan_in)."""
+    return _uniform(np.sqrt(3.0 / shape[0]))(shape, rng, dtype)
+
+
+def lecun_normal(shape, rng, dtype):
+    """N(0, 1 / fan_in)."""
+    return (rng.standard_normal(shape) * np.sqrt(1.0 / shape[0])).astype(dtype)
+
+
+def zeros(shape, rng, dtype):
+    """All zeros (symmetric: every neuron of a layer then learns the same thing)."""
+    return np.zeros(shape, dtype=dtype)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    f.__name__: f
+    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros)
+}
+INITIALIZERS["xavier_uniform"] = glorot_uniform
+INITIALIZERS["xavier_normal"] = glorot_normal
+INITIALIZERS["kaiming_uniform"] = he_uniform
+INITIALIZERS["kaiming_normal"] = he_normal
+
+
+def get_initializer(spec: str | float | Initializer) -> Initializer:
+    """A name from :data:`INITIALIZERS`, a constant (every weight set to it) or a callable."""
+    if callable(spec):
+        return spec
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool) and np.isfinite(spec):
+        value = float(spec)
+        return lambda shape, rng, dtype: np.full(shape, value, dtype=dtype)
+    if isinstance(spec, str) and spec in INITIALIZERS:
+        return INITIALIZERS[spec]
+    raise fail("init", f"one of {sorted(INITIALIZERS)}, a finite number or a callable", spec)

@@ -1,0 +1,278 @@
+"""The dense (fully connected) layer: ``z = X @ W + b``, ``a = f(z)``.
+
+Shapes, batch first:
+
+=========  =====================  ===========================================
+``X``      ``(n, n_in)``          the layer's input (previous layer's ``a``)
+``W``      ``(n_in, n_out)``      ``W[i, j]`` connects input ``i`` to neuron ``j``
+``b``      ``(n_out,)`` or ``(1,)``  one bias per neuron, or one shared by the layer
+``z``      ``(n, n_out)``         pre-activation (the tutorial's ``net``)
+``a``      ``(n, n_out)``         activation (the tutorial's ``out``)
+=========  =====================  ===========================================
+
+``backward`` computes ``dW = X.T @ dz``, ``db`` (summed over the batch, and over
+the layer for a shared bias) and returns ``dX = dz @ W.T``. It *overwrites*
+the gradients of the previous call and never touches ``W`` or ``b``: applying
+gradients is the optimizer's job.
+
+Intermediate arrays live in per-batch-size workspaces, so repeated training
+steps allocate nothing; the arrays exposed as ``z``, ``a`` and ``dz`` are
+overwritten by the next pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._checks import Described, check_dtype, check_positive_int, fail
+from .activations import Activation, get_activation
+from .initializers import get_initializer, make_rng
+
+__all__ = ["Dense", "Parameter", "BIAS_MODES"]
+
+BIAS_MODES = ("per_neuron", "shared")
+_MAX_WORKSPACES = 4  # batch sizes kept warm (full batch, last partial batch, predict...)
+
+
+@dataclass(eq=False)
+class Parameter:
+    """A trainable array and its gradient (same shape, same dtype)."""
+
+    value: np.ndarray
+    grad: np.ndarray
+    name: str
+    trainable: bool = True
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name!r}, shape={self.value.shape}, trainable={self.trainable})"
+
+
+@dataclass
+class _Workspace:
+    z: np.ndarray
+    a: np.ndarray
+    dz: np.ndarray
+    dx: np.ndarray
+    grad_a: np.ndarray = field(repr=False)
+
+
+class Dense:
+    """A fully connected layer with its activation.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Number of inputs and of neurons.
+    activation : str, dict or Activation
+        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"softmax"`` or ``"identity"``.
+    bias : {"per_neuron", "shared"}
+        One bias per neuron (shape ``(n_out,)``), or one bias shared by every neuron of
+        the layer (shape ``(1,)``), as the tutorial's b1 and b2.
+    train_bias : bool
+        Whether the optimizer updates the bias (the tutorial keeps its biases frozen).
+    init : str, float or callable
+        Weight initialiser (see :mod:`chainrule.initializers`); biases start at zero.
+    seed : int, Generator or None
+        Source of randomness for the initialiser.
+    dtype : float32 or float64
+    name : str
+        Used in error messages and parameter names.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | dict | Activation = "sigmoid",
+        *,
+        bias: str = "per_neuron",
+        train_bias: bool = True,
+        init: Any = "glorot_uniform",
+        seed: int | np.random.Generator | None = None,
+        dtype: Any = np.float64,
+        name: str = "dense",
+    ) -> None:
+        self.name = name
+        self.n_in = check_positive_int(n_in, f"{name} n_in")
+        self.n_out = check_positive_int(n_out, f"{name} n_out")
+        self.activation = get_activation(activation)
+        if bias not in BIAS_MODES:
+            raise fail(f"{name} bias", f"one of {list(BIAS_MODES)}", bias)
+        if not isinstance(train_bias, (bool, np.bool_)):
+            raise fail(f"{name} train_bias", "True or False", train_bias)
+        self.bias_mode = bias
+        self.dtype = check_dtype(dtype, f"{name} dtype")
+        weight = np.ascontiguousarray(
+            get_initializer(init)((self.n_in, self.n_out), make_rng(seed), self.dtype), dtype=self.dtype
+        )
+        if weight.shape != (self.n_in, self.n_out):
+            raise fail(f"{name} init", f"an array of shape {(self.n_in, self.n_out)}", weight)
+        n_bias = self.n_out if bias == "per_neuron" else 1
+        self.weight = Parameter(weight, np.zeros_like(weight), f"{name}.W")
+        self.bias = Parameter(
+            np.zeros(n_bias, dtype=self.dtype), np.zeros(n_bias, dtype=self.dtype), f"{name}.b", bool(train_bias)
+        )
+        self._workspaces: dict[int, _Workspace] = {}
+        self._ws: _Workspace | None = None
+        self._input: np.ndarray | None = None
+
+    # -- parameters ------------------------------------------------------------------
+    @property
+    def W(self) -> np.ndarray:
+        """Weights, shape ``(n_in, n_out)``."""
+        return self.weight.value
+
+    @property
+    def b(self) -> np.ndarray:
+        """Biases, shape ``(n_out,)`` (per neuron) or ``(1,)`` (shared)."""
+        return self.bias.value
+
+    @property
+    def dW(self) -> np.ndarray:
+        """dE/dW from the last backward pass, shape ``(n_in, n_out)``."""
+        return self.weight.grad
+
+    @property
+    def db(self) -> np.ndarray:
+        """dE/db from the last backward pass (zeros while the bias is frozen)."""
+        return self.bias.grad
+
+    @property
+    def train_bias(self) -> bool:
+        return self.bias.trainable
+
+    def parameters(self) -> list[Parameter]:
+        """The trainable parameters: the weights, and the bias unless it is frozen."""
+        return [self.weight, self.bias] if self.bias.trainable else [self.weight]
+
+    def set_weights(self, W: Any = None, b: Any = None) -> None:
+        """Copy hand-set values into the weights (``(n_in, n_out)``) and/or biases.
+
+        ``b`` may be a scalar for a shared bias. Values are copied in place, so
+        optimizers holding the parameters keep working.
+        """
+        if W is not None:
+            self.W[...] = self._checked(W, self.W.shape, "W")
+        if b is not None:
+            self.b[...] = self._checked(np.reshape(b, -1) if np.ndim(b) == 0 else b, self.b.shape, "b")
+
+    def _checked(self, value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+        try:
+            array = np.asarray(value, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise fail(f"{self.name} {what}", f"numbers of shape {shape}", value) from None
+        if array.shape != shape:
+            raise fail(f"{self.name} {what}", f"shape {shape}", Described(f"shape {array.shape}"))
+        if not np.isfinite(array).all():
+            raise fail(f"{self.name} {what}", "finite values", array)
+        return array
+
+    # -- forward -------------------------------------------------------------------------
+    def _workspace(self, n: int) -> _Workspace:
+        ws = self._workspaces.get(n)
+        if ws is None:
+            if len(self._workspaces) >= _MAX_WORKSPACES:
+                self._workspaces.pop(next(iter(self._workspaces)))
+            shape, dt = (n, self.n_out), self.dtype
+            ws = _Workspace(
+                z=np.empty(shape, dt),
+                a=np.empty(shape, dt),
+                dz=np.empty(shape, dt),
+                dx=np.empty((n, self.n_in), dt),
+                grad_a=np.empty(shape, dt),
+            )
+            self._workspaces[n] = ws
+        return ws
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Compute ``a = f(X @ W + b)`` for ``X`` of shape ``(n, n_in)`` and the layer's dtype.
+
+        The input is kept by reference and ``z``/``a`` are cached for ``backward``;
+        the returned array is the layer's workspace, overwritten by the next call.
+        """
+        ws = self._ws = self._workspace(X.shape[0])
+        self._input = X
+        np.matmul(X, self.W, out=ws.z)
+        ws.z += self.b
+        self.activation.forward(ws.z, out=ws.a)
+        return ws.a
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Forward pass into fresh arrays, recording nothing (for inference)."""
+        z = X @ self.W
+        z += self.b
+        return self.activation.forward(z, out=np.empty_like(z))
+
+    @property
+    def z(self) -> np.ndarray:
+        """Pre-activation of the last forward pass, ``(n, n_out)``."""
+        return self._require_forward().z
+
+    @property
+    def a(self) -> np.ndarray:
+        """Activation of the last forward pass, ``(n, n_out)``."""
+        return self._require_forward().a
+
+    @property
+    def dz(self) -> np.ndarray:
+        """dE/dz (the deltas) of the last backward pass, ``(n, n_out)``."""
+        return self._require_forward().dz
+
+    def _require_forward(self) -> _Workspace:
+        if self._ws is None:
+            raise RuntimeError(f"{self.name}: call forward before reading z, a or dz")
+        return self._ws
+
+    # -- backward ------------------------------------------------------------------------
+    def backward(self, grad_a: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Given dE/da ``(n, n_out)``, fill ``dW``, ``db`` and return dE/dX ``(n, n_in)``.
+
+        With ``need_input_grad=False`` (the first layer during training) the
+        product ``dz @ W.T`` is skipped and None is returned.
+        """
+        ws = self._require_forward()
+        if grad_a is ws.dz:
+            raise ValueError(f"{self.name}: grad_a must not be the layer's own dz buffer")
+        self.activation.backward(ws.a, grad_a, out=ws.dz)
+        return self.backward_delta(need_input_grad)
+
+    def backward_delta(self, need_input_grad: bool = True) -> np.ndarray | None:
+        """Backward pass from deltas already written into ``self.dz`` (dE/dz)."""
+        ws = self._require_forward()
+        assert self._input is not None
+        np.matmul(self._input.T, ws.dz, out=self.weight.grad)
+        if self.bias.trainable:
+            if self.bias_mode == "per_neuron":
+                np.sum(ws.dz, axis=0, out=self.bias.grad)
+            else:
+                self.bias.grad[0] = ws.dz.sum()
+        if not need_input_grad:
+            return None
+        return np.matmul(ws.dz, self.W.T, out=ws.dx)
+
+    # -- conversions ---------------------------------------------------------------------
+    def config(self) -> dict:
+        """JSON-ready architecture (no values)."""
+        return {
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.config(),
+            "bias": self.bias_mode,
+            "train_bias": self.bias.trainable,
+        }
+
+    def astype(self, dtype: Any) -> "Dense":
+        """A copy of the layer (values included) in another dtype."""
+        layer = Dense(**self.config(), init="zeros", dtype=dtype, name=self.name)
+        layer.W[...] = self.W
+        layer.b[...] = self.b
+        return layer
+
+    def __repr__(self) -> str:
+        return (
+            f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
+            f"bias={self.bias_mode!r}, train_bias={self.bias.trainable}, dtype={self.dtype.name})"
+        )

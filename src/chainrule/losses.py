@@ -1,0 +1,268 @@
+"""Loss functions: the error E between the output layer's activations and the targets.
+
+Shapes: ``a`` (the output layer's ``out``), ``z`` (its ``net``) and the targets
+``y`` are all ``(n_samples, n_outputs)``.
+
+Every loss is a sum over outputs for one sample, then a *reduction over
+samples*: ``"mean"`` (divide by ``n_samples``, the default) or ``"sum"``. For one
+sample, as in the tutorial, both give the same number.
+
+* :class:`SquaredError` -- the tutorial's ``E_total = sum_k 1/2 (target_k - out_k)^2``
+  (``output_reduction="half_sum"``), or the mean over outputs
+  ``(1/m) sum_k (target_k - out_k)^2`` as in PyTorch's ``MSELoss``
+  (``output_reduction="mean"``). Works with every output activation.
+* :class:`CategoricalCrossEntropy` -- ``-sum_k y_k log(out_k)``, with a softmax output.
+* :class:`BinaryCrossEntropy` -- ``-sum_k [y_k log out_k + (1-y_k) log(1-out_k)]``,
+  with a sigmoid output.
+
+The cross-entropies are computed from ``z`` (log-sum-exp and softplus), so they
+never take ``log(0)``; and their output-layer delta dE/dz is the fused,
+exact ``out - target`` form instead of a division by ``out (1 - out)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import Described, fail
+from .activations import Activation, Identity
+
+__all__ = [
+    "Loss",
+    "SquaredError",
+    "CategoricalCrossEntropy",
+    "BinaryCrossEntropy",
+    "get_loss",
+    "LOSSES",
+]
+
+REDUCTIONS = ("mean", "sum")
+
+
+class Loss:
+    """Base class. Subclasses define the per-output error and its gradient."""
+
+    name: str = ""
+    #: The output activation this loss requires (and fuses with), or None for any.
+    requires_activation: str | None = None
+
+    def __init__(self, reduction: str = "mean") -> None:
+        if reduction not in REDUCTIONS:
+            raise fail(f"{self.name} reduction", f"one of {list(REDUCTIONS)}", reduction)
+        self.reduction = reduction
+
+    # -- per-sample structure (used by the trace and by evaluation) ---------------
+    def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Each output's share of each sample's error, shape ``(n, m)`` (the tutorial's E_o1, E_o2).
+
+        Summing over outputs gives each sample's error; no reduction over samples.
+        """
+        raise NotImplementedError
+
+    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The unfused dE/dout, shape ``(n, m)``, including the sample reduction's ``1/n``."""
+        raise NotImplementedError
+
+    def _scale(self, n_samples: int) -> float:
+        return 1.0 / n_samples if self.reduction == "mean" else 1.0
+
+    # -- what the engine uses ---------------------------------------------------------
+    def value(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> float:
+        """The reduced error E (a Python float)."""
+        return float(self.per_output(a, z, y).sum() * self._scale(a.shape[0]))
+
+    def value_and_delta(
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+    ) -> float:
+        """Return E and write the output layer's delta dE/dz into ``out`` (shape ``(n, m)``).
+
+        The default goes through the activation's chain rule; fused losses override it.
+        """
+        value = self.value(a, z, y)
+        activation.backward(a, self.gradient(a, y), out)
+        return value
+
+    def check_activation(self, activation: Activation) -> None:
+        """Refuse an output activation this loss cannot be paired with."""
+        required = self.requires_activation
+        if required is not None and activation.name != required:
+            raise fail(
+                f"loss {self.name!r}",
+                f"an output layer with activation {required!r}",
+                Described(f"activation {activation.name!r}"),
+            )
+
+    def config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.config() == other.config()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.config().items())))
+
+
+class SquaredError(Loss):
+    """Squared error, the tutorial's loss.
+
+    ``output_reduction="half_sum"`` (default, the tutorial): per sample
+    ``E = sum_k 1/2 (y_k - a_k)^2`` and ``dE/da_k = a_k - y_k``.
+    ``output_reduction="mean"``: per sample ``E = (1/m) sum_k (y_k - a_k)^2`` and
+    ``dE/da_k = 2 (a_k - y_k) / m``.
+    """
+
+    name = "squared_error"
+    OUTPUT_REDUCTIONS = ("half_sum", "mean")
+
+    def __init__(self, reduction: str = "mean", output_reduction: str = "half_sum") -> None:
+        super().__init__(reduction)
+        if output_reduction not in self.OUTPUT_REDUCTIONS:
+            raise fail(
+                "squared_error output_reduction", f"one of {list(self.OUTPUT_REDUCTIONS)}", output_reduction
+            )
+        self.output_reduction = output_reduction
+        self._row: np.ndarray | None = None
+
+    def _output_factor(self, m: int) -> float:
+        # E per output is c/2 (y - a)^2, so dE/da = c (a - y).
+        return 1.0 if self.output_reduction == "half_sum" else 2.0 / m
+
+    def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return 0.5 * self._output_factor(a.shape[1]) * (y - a) ** 2
+
+    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return (a - y) * (self._output_factor(a.shape[1]) * self._scale(a.shape[0]))
+
+    def value_and_delta(
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+    ) -> float:
+        n, m = a.shape
+        np.subtract(a, y, out=out)  # out = a - y, reused below as scratch
+        flat = out.reshape(-1)
+        value = 0.5 * self._output_factor(m) * self._scale(n) * float(np.dot(flat, flat))
+        out *= self._output_factor(m) * self._scale(n)  # out = dE/da
+        if isinstance(activation, Identity):
+            return value
+        # The activation's backward needs distinct input and output buffers.
+        grad_a = self._scratch(out)
+        np.copyto(grad_a, out)
+        activation.backward(a, grad_a, out)
+        return value
+
+    def _scratch(self, like: np.ndarray) -> np.ndarray:
+        buf = self._row
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = self._row = np.empty_like(like)
+        return buf
+
+    def config(self) -> dict:
+        return {"name": self.name, "reduction": self.reduction, "output_reduction": self.output_reduction}
+
+
+class CategoricalCrossEntropy(Loss):
+    """``E = -sum_k y_k log(softmax(z)_k)`` per sample, requiring a softmax output.
+
+    Computed as ``sum_k y_k (logsumexp(z) - z_k)``. The fused delta is
+    ``dE/dz = a * sum_k(y_k) - y`` (``a - y`` for one-hot or probability targets).
+    """
+
+    name = "categorical_cross_entropy"
+    requires_activation = "softmax"
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self._row: np.ndarray | None = None
+
+    @staticmethod
+    def _log_softmax(z: np.ndarray) -> np.ndarray:
+        shifted = z - z.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return -y * self._log_softmax(z)
+
+    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Shown by the trace as a factor; the engine never divides by a.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(y == 0, 0.0, -y / a).astype(a.dtype, copy=False) * self._scale(a.shape[0])
+
+    def value_and_delta(
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+    ) -> float:
+        n = a.shape[0]
+        row = self._row
+        if row is None or row.shape[0] != n or row.dtype != a.dtype:
+            row = self._row = np.empty((n, 1), dtype=a.dtype)
+        # E = sum_n [ lse(z_n) * sum_k y_nk - sum_k y_nk z_nk ], with lse = max + log(sum exp(z - max)).
+        np.max(z, axis=1, keepdims=True, out=row)
+        np.subtract(z, row, out=out)
+        np.exp(out, out=out)
+        lse = np.log(np.sum(out, axis=1))  # (n,)
+        lse += row[:, 0]
+        np.sum(y, axis=1, keepdims=True, out=row)  # row = sum_k y_nk
+        total = float(np.dot(lse, row[:, 0])) - float(np.vdot(y, z))
+        value = total * self._scale(n)
+        # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
+        np.multiply(a, row, out=out)
+        out -= y
+        out *= self._scale(n)
+        return value
+
+
+class BinaryCrossEntropy(Loss):
+    """``E = -sum_k [y_k log a_k + (1 - y_k) log(1 - a_k)]`` per sample, with a sigmoid output.
+
+    Computed from ``z`` as ``softplus(z) - y z`` (softplus(z) = max(z, 0) + log1p(exp(-|z|))),
+    never ``log(0)``. The fused delta is ``dE/dz = a - y``.
+    """
+
+    name = "binary_cross_entropy"
+    requires_activation = "sigmoid"
+
+    def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+
+    def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # Shown by the trace as a factor; the engine never divides by a (1 - a).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (a - y) / (a * (1 - a)) * self._scale(a.shape[0])
+
+    def value_and_delta(
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+    ) -> float:
+        value = self.value(a, z, y)
+        np.subtract(a, y, out=out)
+        out *= self._scale(a.shape[0])
+        return value
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (SquaredError, CategoricalCrossEntropy, BinaryCrossEntropy)
+}
+ALIASES = {
+    "mse": "squared_error",
+    "cross_entropy": "categorical_cross_entropy",
+    "bce": "binary_cross_entropy",
+}
+
+
+def get_loss(spec: str | dict | Loss) -> Loss:
+    """Resolve a name (``"squared_error"``, ``"cross_entropy"``...), a config dict or an instance."""
+    if isinstance(spec, Loss):
+        return get_loss(spec.config())
+    if isinstance(spec, dict):
+        options = dict(spec)
+        name = options.pop("name", None)
+    else:
+        name, options = spec, {}
+    name = ALIASES.get(name, name) if isinstance(name, str) else name
+    if not isinstance(name, str) or name not in LOSSES:
+        raise fail("loss", f"one of {sorted(LOSSES) + sorted(ALIASES)}", name)
+    try:
+        return LOSSES[name](**options)
+    except TypeError as err:
+        raise fail(f"loss {name!r} options", "no unknown options", options) from err

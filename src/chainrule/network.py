@@ -1,0 +1,332 @@
+"""A fully connected network: a stack of :class:`~chainrule.layers.Dense` layers and a loss.
+
+Data flows ``X (n, n_inputs) -> layer 1 -> ... -> layer L -> a (n, n_outputs)``,
+the loss compares ``a`` with the targets ``Y (n, n_outputs)``, and ``backward``
+sends dE/dz from the output layer back through every layer, leaving each
+layer's ``dW`` and ``db`` filled in. An :class:`~chainrule.optim.Optimizer`
+then applies them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._checks import Described, as_2d, check_dtype, check_positive_int, fail
+from .activations import Activation
+from .errors import DivergenceError
+from .initializers import make_rng
+from .layers import Dense, Parameter
+from .losses import Loss, get_loss
+
+__all__ = ["Network"]
+
+
+class Network:
+    """A stack of dense layers trained on a loss.
+
+    Parameters
+    ----------
+    layers : sequence of Dense
+        Consecutive layers must agree (``layers[k].n_out == layers[k+1].n_in``)
+        and share one dtype.
+    loss : str, dict or Loss
+        ``"squared_error"`` (the tutorial's, default), ``"categorical_cross_entropy"``
+        (softmax output) or ``"binary_cross_entropy"`` (sigmoid output).
+    """
+
+    def __init__(self, layers: Sequence[Dense], loss: str | dict | Loss = "squared_error") -> None:
+        layers = list(layers)
+        if not layers:
+            raise fail("layers", "at least one Dense layer", layers)
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Dense):
+                raise fail(f"layers[{k}]", "a Dense layer", layer)
+            if layer.name == "dense":
+                layer.name = f"layer {k + 1}"
+                layer.weight.name, layer.bias.name = f"layer {k + 1}.W", f"layer {k + 1}.b"
+        for k in range(1, len(layers)):
+            if layers[k].n_in != layers[k - 1].n_out:
+                raise fail(
+                    f"{layers[k].name} n_in",
+                    f"{layers[k - 1].n_out} (the outputs of {layers[k - 1].name})",
+                    layers[k].n_in,
+                )
+            if layers[k].dtype != layers[0].dtype:
+                raise fail(f"{layers[k].name} dtype", layers[0].dtype.name, layers[k].dtype.name)
+        self.layers = layers
+        self.loss_function = get_loss(loss)
+        self.loss_function.check_activation(layers[-1].activation)
+
+    @classmethod
+    def from_sizes(
+        cls,
+        sizes: Sequence[int],
+        activation: str | Activation | Sequence[str | Activation] = "sigmoid",
+        *,
+        output_activation: str | Activation | None = None,
+        loss: str | dict | Loss = "squared_error",
+        bias: str = "per_neuron",
+        train_bias: bool = True,
+        init: Any = "glorot_uniform",
+        seed: int | np.random.Generator | None = None,
+        dtype: Any = np.float64,
+    ) -> "Network":
+        """Build a network from layer sizes, e.g. ``[2, 2, 2]`` for the tutorial's 2-2-2.
+
+        ``activation`` is one activation for every layer or one per layer;
+        ``output_activation`` overrides the last layer's. All layers draw their
+        initial weights from one generator made from ``seed``.
+        """
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
+            raise fail("sizes", "a sequence of at least 2 layer sizes (inputs, ..., outputs)", sizes)
+        sizes = [check_positive_int(s, f"sizes[{k}]") for k, s in enumerate(sizes)]
+        n_layers = len(sizes) - 1
+        if isinstance(activation, (str, Activation, dict)):
+            activations = [activation] * n_layers
+        else:
+            activations = list(activation)
+            if len(activations) != n_layers:
+                raise fail("activation", f"one activation or a list of {n_layers}", activation)
+        if output_activation is not None:
+            activations[-1] = output_activation
+        rng = make_rng(seed)
+        layers = [
+            Dense(
+                sizes[k], sizes[k + 1], activations[k], bias=bias, train_bias=train_bias,
+                init=init, seed=rng, dtype=dtype, name=f"layer {k + 1}",
+            )
+            for k in range(n_layers)
+        ]
+        return cls(layers, loss=loss)
+
+    # -- description ------------------------------------------------------------------
+    @property
+    def dtype(self) -> np.dtype:
+        return self.layers[0].dtype
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def sizes(self) -> list[int]:
+        """Layer sizes, inputs first: ``[n_inputs, ..., n_outputs]``."""
+        return [self.n_inputs] + [layer.n_out for layer in self.layers]
+
+    def parameters(self) -> list[Parameter]:
+        """Every trainable parameter, layer by layer (weights, then bias unless frozen)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def n_parameters(self, trainable_only: bool = False) -> int:
+        """Number of scalar weights and biases."""
+        return sum(
+            layer.W.size + (layer.b.size if layer.train_bias or not trainable_only else 0)
+            for layer in self.layers
+        )
+
+    def config(self) -> dict:
+        """JSON-ready architecture: layers and loss, without values."""
+        return {
+            "layers": [layer.config() for layer in self.layers],
+            "loss": self.loss_function.config(),
+            "dtype": self.dtype.name,
+        }
+
+    def __repr__(self) -> str:
+        acts = ", ".join(layer.activation.name for layer in self.layers)
+        return (
+            f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss_function!r}, "
+            f"dtype={self.dtype.name})"
+        )
+
+    # -- checking input ----------------------------------------------------------------
+    def check_inputs(self, X: Any, what: str = "X") -> np.ndarray:
+        """``X`` as a finite ``(n, n_inputs)`` array of the network's dtype."""
+        return as_2d(X, what, self.dtype, self.n_inputs)
+
+    def check_targets(self, Y: Any, n_samples: int, what: str = "Y") -> np.ndarray:
+        """``Y`` as a finite ``(n_samples, n_outputs)`` array; probabilities for the cross-entropies."""
+        Y = as_2d(Y, what, self.dtype, self.n_outputs)
+        if Y.shape[0] != n_samples:
+            raise fail(what, f"{n_samples} rows (one per sample of X)", Described(f"shape {Y.shape}"))
+        if self.loss_function.requires_activation is not None and ((Y < 0).any() or (Y > 1).any()):
+            raise fail(what, f"values in [0, 1] for loss {self.loss_function.name!r}", Y)
+        return Y
+
+    # -- forward and error ---------------------------------------------------------------
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a)
+        return a
+
+    def forward(self, X: Any) -> np.ndarray:
+        """Forward pass that caches every layer's ``z`` and ``a`` for :meth:`backward`.
+
+        ``X``: ``(n, n_inputs)``, converted to the network's dtype. Returns a copy
+        of the output activations, ``(n, n_outputs)``.
+        """
+        return self._forward(self.check_inputs(X)).copy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Output activations ``(n, n_outputs)`` for ``X`` ``(n, n_inputs)``; records nothing."""
+        a = self.check_inputs(X)
+        for layer in self.layers:
+            a = layer.predict(a)
+        return a
+
+    def loss(self, X: Any, Y: Any) -> float:
+        """The reduced error E of the network on ``(X, Y)``; records nothing."""
+        X = self.check_inputs(X)
+        Y = self.check_targets(Y, X.shape[0])
+        a = X
+        for layer in self.layers[:-1]:
+            a = layer.predict(a)
+        last = self.layers[-1]
+        z = a @ last.W
+        z += last.b
+        out = last.activation.forward(z, out=np.empty_like(z))
+        return self.loss_function.value(out, z, Y)
+
+    # -- backward ------------------------------------------------------------------------
+    def _backward(self, Y: np.ndarray) -> float:
+        last = self.layers[-1]
+        value = self.loss_function.value_and_delta(last.a, last.z, Y, last.activation, out=last.dz)
+        grad = last.backward_delta(need_input_grad=len(self.layers) > 1)
+        for k in range(len(self.layers) - 2, -1, -1):
+            grad = self.layers[k].backward(grad, need_input_grad=k > 0)
+        return value
+
+    def backward(self, Y: Any) -> float:
+        """After :meth:`forward`, compute every layer's ``dW`` and ``db`` for targets ``Y``.
+
+        Gradients are overwritten, not accumulated. Returns the error E.
+        """
+        last = self.layers[-1]
+        Y = self.check_targets(Y, last.a.shape[0])
+        return self._backward(Y)
+
+    def gradients(self, X: Any, Y: Any) -> tuple[float, list[dict[str, np.ndarray]]]:
+        """Forward and backward on ``(X, Y)``.
+
+        Returns ``(E, grads)`` where ``grads[k]`` has copies of layer ``k``'s
+        ``"W"`` gradient ``(n_in, n_out)`` and ``"b"`` gradient (``"b"`` only when trainable).
+        """
+        X = self.check_inputs(X)
+        Y = self.check_targets(Y, X.shape[0])
+        self._forward(X)
+        value = self._backward(Y)
+        grads = []
+        for layer in self.layers:
+            entry = {"W": layer.dW.copy()}
+            if layer.train_bias:
+                entry["b"] = layer.db.copy()
+            grads.append(entry)
+        return value, grads
+
+    # -- training --------------------------------------------------------------------------
+    def train(
+        self,
+        X: Any,
+        Y: Any,
+        optimizer: Any = None,
+        *,
+        learning_rate: float = 0.5,
+        epochs: int = 1,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+    ) -> list[float]:
+        """Repeat forward, backward and update; return the mean loss of each epoch.
+
+        Parameters
+        ----------
+        X, Y : arrays ``(n, n_inputs)`` and ``(n, n_outputs)``
+        optimizer : Optimizer, optional
+            Defaults to :class:`~chainrule.optim.SGD` with ``learning_rate``.
+        epochs : int
+            Passes over the data.
+        batch_size : int, optional
+            Samples per update; None (default) updates once per epoch on all data
+            (full-batch gradient descent, as the tutorial does).
+        shuffle, seed :
+            Mini-batches are drawn in an order shuffled each epoch by a
+            ``numpy.random.Generator`` made from ``seed``.
+
+        Raises
+        ------
+        DivergenceError
+            When a loss or gradient becomes NaN or infinite. The update that
+            would have applied it is skipped, so the weights are the last finite ones.
+        """
+        from .optim import SGD
+
+        X = self.check_inputs(X)
+        Y = self.check_targets(Y, X.shape[0])
+        n = X.shape[0]
+        epochs = check_positive_int(epochs, "epochs")
+        batch = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
+        if optimizer is None:
+            optimizer = SGD(self.parameters(), learning_rate=learning_rate)
+        rng = make_rng(seed)
+        shuffled = shuffle and batch < n
+        if shuffled:
+            Xb_full, Yb_full = np.empty((batch, X.shape[1]), X.dtype), np.empty((batch, Y.shape[1]), Y.dtype)
+        losses: list[float] = []
+        step = 0
+        # Overflow is detected and reported as a DivergenceError below, not as warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            for epoch in range(1, epochs + 1):
+                order = rng.permutation(n) if shuffled else None
+                total = 0.0
+                for start in range(0, n, batch):
+                    stop = min(start + batch, n)
+                    if order is None:
+                        Xb, Yb = X[start:stop], Y[start:stop]
+                    else:
+                        Xb, Yb = Xb_full[: stop - start], Yb_full[: stop - start]
+                        np.take(X, order[start:stop], axis=0, out=Xb)
+                        np.take(Y, order[start:stop], axis=0, out=Yb)
+                    step += 1
+                    self._forward(Xb)
+                    value = self._backward(Yb)
+                    self._check_finite(value, epoch, step)
+                    optimizer.step()
+                    total += value * (stop - start) if self.loss_function.reduction == "mean" else value
+                losses.append(total / n if self.loss_function.reduction == "mean" else total)
+        return losses
+
+    def _check_finite(self, value: float, epoch: int, step: int) -> None:
+        """Raise DivergenceError, naming the first bad layer, if the loss or a gradient is not finite."""
+        if np.isfinite(value) and all(np.isfinite(p.grad.sum()) for p in self.parameters()):
+            return
+        where = "the loss"
+        for layer in self.layers:
+            for label, array in (
+                ("weights W", layer.W), ("biases b", layer.b), ("pre-activations z", layer.z),
+                ("activations a", layer.a), ("deltas dE/dz", layer.dz),
+                ("gradient dE/dW", layer.dW), ("gradient dE/db", layer.db),
+            ):
+                if not np.isfinite(array).all():
+                    where = f"{layer.name} {label}"
+                    break
+            else:
+                continue
+            break
+        raise DivergenceError(epoch=epoch, step=step, where=where, loss=value)
+
+    # -- copies ----------------------------------------------------------------------------
+    def astype(self, dtype: Any) -> "Network":
+        """A copy of the network, values included, in ``float32`` or ``float64``."""
+        dtype = check_dtype(dtype)
+        return Network([layer.astype(dtype) for layer in self.layers], loss=self.loss_function)
+
+    def copy(self) -> "Network":
+        """An independent copy with the same values."""
+        return self.astype(self.dtype)

@@ -1,0 +1,122 @@
+"""Activations: forward against the textbook formula, derivative against finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chainrule.activations import ACTIVATIONS, LeakyReLU, Softmax, get_activation
+
+ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+
+REFERENCE = {
+    "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+    "tanh": np.tanh,
+    "relu": lambda z: np.maximum(z, 0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "identity": lambda z: z,
+    "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
+}
+
+
+def forward(act, z):
+    return act.forward(z, out=np.empty_like(z))
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_forward_matches_formula(name, rng):
+    z = rng.normal(scale=3, size=(7, 5))
+    np.testing.assert_allclose(forward(get_activation(name), z), REFERENCE[name](z), rtol=1e-14, atol=1e-15)
+
+
+def test_sigmoid_of_tutorial_net_h1():
+    # net_h1 = 0.3775 -> out_h1 = 0.593269992107 (worked example)
+    out = forward(get_activation("sigmoid"), np.array([[0.3775]]))
+    assert out[0, 0] == pytest.approx(0.593269992107, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_derivative_matches_central_difference(name, rng):
+    act = get_activation(name)
+    z = rng.uniform(-3, 3, size=(6, 4))
+    z[np.abs(z) < 0.1] = 0.5  # keep away from the ReLU kink
+    h = 1e-6
+    numeric = (forward(act, z + h) - forward(act, z - h)) / (2 * h)
+    a = forward(act, z)
+    analytic = act.derivative(a, out=np.empty_like(a))
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_backward_is_vector_jacobian_product(name, rng):
+    # llm.c style: L = sum(f(z) * g) with a random g; dL/dz from backward vs finite differences.
+    act = get_activation(name)
+    z = rng.uniform(-2, 2, size=(3, 4))
+    z[np.abs(z) < 0.1] = 0.5
+    g = rng.normal(size=z.shape)
+    a = forward(act, z)
+    analytic = act.backward(a, g, out=np.empty_like(a))
+    numeric = np.empty_like(z)
+    h = 1e-6
+    for idx in np.ndindex(z.shape):
+        zp, zm = z.copy(), z.copy()
+        zp[idx] += h
+        zm[idx] -= h
+        numeric[idx] = ((forward(act, zp) - forward(act, zm)) * g).sum() / (2 * h)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_inputs_are_finite_without_warnings(name, dtype):
+    # pytest runs with warnings as errors, so an overflow RuntimeWarning fails here.
+    z = np.array([[-1e4, -800.0, -100.0, 0.0, 100.0, 800.0, 1e4]], dtype=dtype)
+    a = forward(get_activation(name), z)
+    assert a.dtype == dtype
+    if name in ("sigmoid", "tanh", "softmax"):
+        assert np.isfinite(a).all()
+    if name == "sigmoid":
+        assert a[0, 0] == 0.0 and a[0, -1] == 1.0
+    if name == "softmax":
+        assert a.sum() == pytest.approx(1.0)
+        assert a[0, -1] == pytest.approx(1.0)
+
+
+def test_sigmoid_keeps_relative_precision_in_the_left_tail():
+    a = forward(get_activation("sigmoid"), np.array([[-30.0]]))
+    assert a[0, 0] == pytest.approx(np.exp(-30.0) / (1 + np.exp(-30.0)), rel=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_dtype_is_kept(name, dtype, rng):
+    act = get_activation(name)
+    z = rng.normal(size=(4, 3)).astype(dtype)
+    a = forward(act, z)
+    assert a.dtype == dtype
+    assert act.backward(a, np.ones_like(a), out=np.empty_like(a)).dtype == dtype
+
+
+def test_softmax_jacobian_is_diag_minus_outer():
+    a = np.array([0.2, 0.3, 0.5])
+    expected = np.array([[0.16, -0.06, -0.1], [-0.06, 0.21, -0.15], [-0.1, -0.15, 0.25]])
+    np.testing.assert_allclose(Softmax().jacobian(a), expected, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", ["swish", "", None, 3, {"name": "relu", "slope": 2}])
+def test_unknown_activation_is_refused(bad):
+    with pytest.raises(ValueError, match="activation"):
+        get_activation(bad)
+
+
+@pytest.mark.parametrize("alpha", [0, -0.1, 1.0, 2.5, float("nan"), "0.1", None])
+def test_leaky_relu_alpha_is_checked(alpha):
+    with pytest.raises(ValueError, match="leaky_relu alpha"):
+        LeakyReLU(alpha)
+
+
+def test_config_round_trip():
+    for name in ACTIVATIONS:
+        act = get_activation(name)
+        assert get_activation(act.config()) == act
+    assert get_activation({"name": "leaky_relu", "alpha": 0.2}).alpha == 0.2

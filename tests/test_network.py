@@ -1,0 +1,232 @@
+"""Network: whole-network gradient checks, training, dtypes, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainrule import DivergenceError, Network, SGD, check_gradients
+from chainrule.layers import Dense
+
+from conftest import data_for
+
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]
+PAIRS = [("squared_error", None), ("categorical_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]
+
+
+def make(sizes, activation, loss, output, seed=0, dtype=np.float64, bias="per_neuron"):
+    return Network.from_sizes(sizes, activation, output_activation=output or activation, loss=loss,
+                              seed=seed, dtype=dtype, bias=bias)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+@pytest.mark.parametrize("activation", HIDDEN)
+@pytest.mark.parametrize("loss, output", PAIRS)
+def test_gradients_match_finite_differences(depth, activation, loss, output):
+    rng = np.random.default_rng(depth)
+    sizes = [3] + [4] * (depth - 1) + [3]
+    net = make(sizes, activation, loss, output, seed=depth)
+    for layer in net.layers:  # positive biases keep ReLU units alive and away from their kink
+        layer.set_weights(b=rng.uniform(0.05, 0.3, size=layer.b.shape))
+    X, Y = data_for(loss, 6, 3, 3, rng)
+    rows = check_gradients(net, X, Y)
+    assert len(rows) == 2 * depth
+    for row in rows:
+        assert row.max_rel_error < 1e-6, row
+        assert row.kinks <= 2, row
+
+
+def test_gradcheck_catches_a_wrong_derivative(monkeypatch):
+    # Trap from the style guide: sigmoid's derivative taken of z instead of a.
+    from chainrule.activations import Sigmoid
+
+    def wrong(self, a, out):
+        z = np.log(a / (1 - a))
+        np.multiply(z, 1 - z, out=out)
+        return out
+
+    net = make([2, 3, 2], "sigmoid", "squared_error", None)
+    X, Y = data_for("squared_error", 4, 2, 2, np.random.default_rng(0))
+    monkeypatch.setattr(Sigmoid, "derivative", wrong)
+    assert max(r.max_rel_error for r in check_gradients(net, X, Y)) > 1e-2
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
+    n=st.integers(1, 6),
+    seed=st.integers(0, 2**31),
+    activation=st.sampled_from(["sigmoid", "tanh", "identity"]),
+    bias=st.sampled_from(["per_neuron", "shared"]),
+)
+def test_gradients_property_random_shapes(sizes, n, seed, activation, bias):
+    rng = np.random.default_rng(seed)
+    net = make(sizes, activation, "squared_error", None, seed=seed, bias=bias)
+    X, Y = data_for("squared_error", n, sizes[0], sizes[-1], rng)
+    for row in check_gradients(net, X, Y):
+        assert row.max_rel_error < 1e-6
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 8), n_out=st.integers(2, 5), seed=st.integers(0, 2**31))
+def test_softmax_cross_entropy_property(n, n_out, seed):
+    rng = np.random.default_rng(seed)
+    net = make([3, 4, n_out], "tanh", "categorical_cross_entropy", "softmax", seed=seed)
+    X, Y = data_for("categorical_cross_entropy", n, 3, n_out, rng)
+    for row in check_gradients(net, X, Y):
+        assert row.max_rel_error < 1e-6
+
+
+def test_loss_and_gradients_agree_with_forward_backward(rng):
+    net = make([3, 5, 2], "tanh", "squared_error", "sigmoid")
+    X, Y = data_for("squared_error", 4, 3, 2, rng)
+    value, grads = net.gradients(X, Y)
+    assert value == pytest.approx(net.loss(X, Y), rel=1e-14)
+    np.testing.assert_array_equal(net.forward(X), net.predict(X))
+    assert net.backward(Y) == pytest.approx(value, rel=1e-14)
+    np.testing.assert_array_equal(net.layers[0].dW, grads[0]["W"])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss, output", PAIRS)
+def test_training_reduces_loss_and_keeps_dtype(dtype, loss, output, rng):
+    net = make([4, 8, 3], "tanh", loss, output, dtype=dtype)
+    X, Y = data_for(loss, 64, 4, 3, rng)
+    Y = (Y + 0 * X[:, :3]) if loss == "squared_error" else Y
+    before = net.loss(X, Y)
+    losses = net.train(X, Y, learning_rate=0.1, epochs=30, batch_size=16, seed=0)
+    assert losses[-1] < before
+    assert all(p.value.dtype == dtype and p.grad.dtype == dtype for p in net.parameters())
+    assert net.predict(X).dtype == dtype
+    assert net.predict(X.astype(np.float64)).dtype == dtype
+
+
+def test_float32_and_float64_agree(rng):
+    net64 = make([3, 6, 2], "tanh", "squared_error", "sigmoid")
+    net32 = net64.astype(np.float32)
+    X, Y = data_for("squared_error", 10, 3, 2, rng)
+    np.testing.assert_allclose(net32.predict(X), net64.predict(X), rtol=1e-6)
+    _, g64 = net64.gradients(X, Y)
+    _, g32 = net32.gradients(X, Y)
+    for a, b in zip(g32, g64):
+        np.testing.assert_allclose(a["W"], b["W"], rtol=1e-4, atol=1e-6)
+
+
+def test_seeded_training_is_bitwise_reproducible(rng):
+    X, Y = data_for("categorical_cross_entropy", 50, 4, 3, rng)
+    results = []
+    for _ in range(2):
+        net = make([4, 6, 3], "relu", "categorical_cross_entropy", "softmax", seed=3)
+        net.train(X, Y, learning_rate=0.1, epochs=5, batch_size=8, seed=11)
+        results.append([p.value.copy() for p in net.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_training_does_not_touch_global_random_state(rng):
+    X, Y = data_for("squared_error", 20, 2, 2, rng)
+    np.random.seed(0)
+    expected = np.random.random()
+    np.random.seed(0)
+    make([2, 3, 2], "tanh", "squared_error", None, seed=None).train(X, Y, epochs=2, batch_size=4)
+    assert np.random.random() == expected
+
+
+def test_full_batch_sgd_is_w_minus_eta_grad(rng):
+    net = make([2, 3, 2], "sigmoid", "squared_error", None)
+    X, Y = data_for("squared_error", 5, 2, 2, rng)
+    before = [p.value.copy() for p in net.parameters()]
+    _, grads = net.gradients(X, Y)
+    flat = [g for layer in grads for g in (layer["W"], layer["b"])]
+    net.train(X, Y, learning_rate=0.3, epochs=1)
+    for old, g, p in zip(before, flat, net.parameters()):
+        np.testing.assert_allclose(p.value, old - 0.3 * g, rtol=1e-15, atol=1e-17)
+
+
+def test_divergence_keeps_last_finite_weights():
+    net = make([1, 1], "identity", "squared_error", None)
+    X, Y = np.array([[1e150]]), np.array([[0.0]])
+    # The first step's gradient is finite (1e300) and is applied; the second overflows.
+    net.layers[0].set_weights(W=[[1.0]], b=[0.0])
+    with pytest.raises(DivergenceError, match=r"epoch 2, step 2: first non-finite value in layer 1") as err:
+        net.train(X, Y, learning_rate=1.0, epochs=5)
+    assert err.value.epoch == 2
+    assert all(np.isfinite(p.value).all() for p in net.parameters())
+
+
+def test_optimizer_needs_trainable_parameters():
+    with pytest.raises(ValueError, match="parameters: expected at least one trainable Parameter"):
+        SGD([])
+
+
+@pytest.mark.parametrize("lr", [0, -0.5, float("nan"), float("inf"), "0.1", None])
+def test_learning_rate_must_be_positive(lr):
+    net = make([2, 2], "sigmoid", "squared_error", None)
+    with pytest.raises(ValueError, match="learning_rate: expected a finite number > 0"):
+        SGD(net.parameters(), learning_rate=lr)
+
+
+class TestBadInput:
+    net = make([3, 4, 2], "tanh", "squared_error", None)
+
+    @pytest.mark.parametrize(
+        "X, message",
+        [
+            (np.zeros((4, 2)), r"X: expected 3 columns, received: shape \(4, 2\)"),
+            (np.zeros(3), r"X: expected a 2-D array \(n_samples, n_features\) \(for one sample use X.reshape\(1, -1\)\), received: shape \(3,\)"),
+            (np.zeros((0, 3)), r"X: expected at least one sample"),
+            (np.array([[1.0, np.nan, 0.0]]), r"X: expected finite values, received: nan at row 0, column 1"),
+            (np.array([[1.0, np.inf, 0.0]]), r"X: expected finite values, received: inf at row 0, column 1"),
+            ([["a", "b", "c"]], r"X: expected numeric values"),
+        ],
+    )
+    def test_bad_inputs(self, X, message):
+        with pytest.raises(ValueError, match=message):
+            self.net.predict(X)
+
+    def test_bad_targets(self):
+        X = np.zeros((4, 3))
+        with pytest.raises(ValueError, match=r"Y: expected 4 rows"):
+            self.net.loss(X, np.zeros((5, 2)))
+        with pytest.raises(ValueError, match=r"Y: expected 2 columns"):
+            self.net.train(X, np.zeros((4, 3)))
+        with pytest.raises(ValueError, match=r"Y: expected finite values, received: nan at row 2"):
+            self.net.gradients(X, np.where(np.arange(8).reshape(4, 2) == 4, np.nan, 0.0))
+
+    def test_cross_entropy_targets_must_be_probabilities(self):
+        net = make([3, 2], "tanh", "categorical_cross_entropy", "softmax")
+        with pytest.raises(ValueError, match=r"Y: expected values in \[0, 1\]"):
+            net.loss(np.zeros((1, 3)), [[2.0, -1.0]])
+
+    @pytest.mark.parametrize("epochs", [0, -1, 1.5, "3"])
+    def test_bad_epochs(self, epochs):
+        with pytest.raises(ValueError, match="epochs: expected an integer >= 1"):
+            self.net.train(np.zeros((2, 3)), np.zeros((2, 2)), epochs=epochs)
+
+    @pytest.mark.parametrize("batch", [0, -4, 2.5])
+    def test_bad_batch_size(self, batch):
+        with pytest.raises(ValueError, match="batch_size: expected an integer >= 1"):
+            self.net.train(np.zeros((2, 3)), np.zeros((2, 2)), batch_size=batch)
+
+    def test_mismatched_layers(self):
+        with pytest.raises(ValueError, match=r"layer 2 n_in: expected 4 \(the outputs of layer 1\), received: 3"):
+            Network([Dense(2, 4), Dense(3, 1)])
+
+    def test_mixed_dtypes(self):
+        with pytest.raises(ValueError, match="layer 2 dtype: expected float64"):
+            Network([Dense(2, 4), Dense(4, 1, dtype=np.float32)])
+
+    def test_loss_activation_pairing(self):
+        with pytest.raises(ValueError, match="loss 'categorical_cross_entropy': expected an output layer with activation 'softmax'"):
+            Network.from_sizes([2, 3], "sigmoid", loss="cross_entropy")
+
+    @pytest.mark.parametrize("sizes", [[3], [], "32", [3, 0], [3, -1, 2]])
+    def test_bad_sizes(self, sizes):
+        with pytest.raises(ValueError, match="sizes"):
+            Network.from_sizes(sizes)
+
+    def test_bad_seed(self):
+        with pytest.raises(ValueError, match="seed: expected"):
+            Network.from_sizes([2, 2], seed=-1)
