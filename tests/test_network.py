@@ -230,3 +230,27 @@ class TestBadInput:
     def test_bad_seed(self):
         with pytest.raises(ValueError, match="seed: expected"):
             Network.from_sizes([2, 2], seed=-1)
+
+
+def test_parameters_live_in_one_flat_buffer_trainable_first(rng):
+    net = Network([Dense(2, 3, bias="shared", train_bias=False), Dense(3, 2)], loss="squared_error")
+    flat = net.flat_parameter()
+    assert flat.value.shape == (2 * 3 + 3 * 2 + 2,)  # the frozen shared bias is left out
+    layer = net.layers[1]
+    assert np.shares_memory(layer.W, flat.value) and np.shares_memory(layer.dW, flat.grad)
+    assert not np.shares_memory(net.layers[0].b, flat.value)
+    X, Y = data_for("squared_error", 4, 2, 2, rng)
+    _, grads = net.gradients(X, Y)
+    np.testing.assert_array_equal(flat.grad, np.concatenate([grads[0]["W"].ravel(), grads[1]["W"].ravel(), grads[1]["b"]]))
+    flat.value[:] = 0.0
+    assert not layer.W.any()
+
+
+def test_per_layer_and_flat_optimizers_agree(rng):
+    X, Y = data_for("squared_error", 10, 3, 2, rng)
+    a = Network.from_sizes([3, 4, 2], "tanh", seed=0)
+    b = a.copy()
+    a.train(X, Y, optimizer=SGD(a.parameters(), learning_rate=0.1), epochs=3)
+    b.train(X, Y, optimizer=SGD([b.flat_parameter()], learning_rate=0.1), epochs=3)
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.value, q.value)

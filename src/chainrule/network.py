@@ -58,6 +58,40 @@ class Network:
         self.layers = layers
         self.loss_function = get_loss(loss)
         self.loss_function.check_activation(layers[-1].activation)
+        self._consolidate()
+
+    def _consolidate(self) -> None:
+        """Move every weight and bias (and its gradient) into one flat buffer.
+
+        Trainable parameters come first, so that they form one contiguous
+        prefix: an optimizer can then update all of them with a single array
+        operation (:meth:`flat_parameter`), and data-parallel training can
+        average all gradients with one collective call. Each layer's ``W`` and
+        ``b`` become views into the buffers; a layer belongs to one network.
+        """
+        params = [p for layer in self.layers for p in (layer.weight, layer.bias)]
+        ordered = [p for p in params if p.trainable] + [p for p in params if not p.trainable]
+        total = sum(p.value.size for p in ordered)
+        self._flat_value = np.empty(total, dtype=self.dtype)
+        self._flat_grad = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for p in ordered:
+            size = p.value.size
+            value = self._flat_value[offset : offset + size].reshape(p.value.shape)
+            grad = self._flat_grad[offset : offset + size].reshape(p.value.shape)
+            value[...] = p.value
+            grad[...] = p.grad
+            p.value, p.grad = value, grad
+            offset += size
+        self._n_trainable = sum(p.value.size for p in params if p.trainable)
+
+    def flat_parameter(self) -> Parameter:
+        """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
+
+        Its arrays are views: updating ``value`` in place updates every layer.
+        """
+        n = self._n_trainable
+        return Parameter(self._flat_value[:n], self._flat_grad[:n], "all trainable parameters")
 
     @classmethod
     def from_sizes(
@@ -273,7 +307,7 @@ class Network:
         epochs = check_positive_int(epochs, "epochs")
         batch = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
         if optimizer is None:
-            optimizer = SGD(self.parameters(), learning_rate=learning_rate)
+            optimizer = SGD([self.flat_parameter()], learning_rate=learning_rate)
         rng = make_rng(seed)
         shuffled = shuffle and batch < n
         if shuffled:
@@ -304,7 +338,8 @@ class Network:
 
     def _check_finite(self, value: float, epoch: int, step: int) -> None:
         """Raise DivergenceError, naming the first bad layer, if the loss or a gradient is not finite."""
-        if np.isfinite(value) and all(np.isfinite(p.grad.sum()) for p in self.parameters()):
+        # A sum is finite only if every term is: one pass over the flat gradient buffer.
+        if np.isfinite(value) and np.isfinite(self._flat_grad[: self._n_trainable].sum()):
             return
         where = "the loss"
         for layer in self.layers:
