@@ -185,3 +185,15 @@ def test_unknown_quantity_names_the_name():
     trace = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5)
     with pytest.raises(ValueError, match="trace quantity: .* received: 'delta_o3'"):
         trace["delta_o3"]
+
+
+@pytest.mark.parametrize("sizes", [(2, 3), (3, 2, 2, 2)])
+def test_shared_trained_biases_and_networks_without_hidden_layers(sizes):
+    net, X, Y = random_case("sigmoid", "categorical_cross_entropy", "softmax", {}, seed=11, sizes=sizes, bias="shared")
+    trace = build_trace(net, X[0], Y[0], 0.2)
+    _, grads = net.gradients(X, Y)
+    for l, layer in enumerate(trace.layers):
+        [bias] = layer["biases"]  # one shared bias per layer
+        assert trace[f"dE_total/d{bias}"].value == pytest.approx(grads[l]["b"][0], rel=1e-10)
+        assert trace[f"dE_total/d{bias}"].refs["factors"] == [f"delta_{n}" for n in trace.neurons[l + 1]]
+    assert ("backward_hidden" in [s.id for s in trace.stages]) == (len(sizes) > 2)
