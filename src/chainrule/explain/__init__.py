@@ -1,7 +1,49 @@
 """Backpropagation shown step by step, with the tutorial's names."""
 
+from .formula import Expr, evaluate, substitute
 from .naming import Naming, ParameterName
 from .quantities import step_quantities
+from .trace import (
+    MAX_TRACE_PARAMETERS,
+    Form,
+    Group,
+    Quantity,
+    Stage,
+    Trace,
+    TraceTooLarge,
+    build_trace,
+    trace_steps,
+)
 from .tutorial import tutorial_network, worked_example
+from .config import Conventions, ExplainSetup, load_setup, setup_from_config
+from .render import FORMATS, render
+from .summary import LayerSummary, layer_summary, render_summary
 
-__all__ = ["Naming", "ParameterName", "step_quantities", "tutorial_network", "worked_example"]
+__all__ = [
+    "FORMATS",
+    "MAX_TRACE_PARAMETERS",
+    "Conventions",
+    "ExplainSetup",
+    "LayerSummary",
+    "layer_summary",
+    "load_setup",
+    "render",
+    "render_summary",
+    "setup_from_config",
+    "Expr",
+    "Form",
+    "Group",
+    "Naming",
+    "ParameterName",
+    "Quantity",
+    "Stage",
+    "Trace",
+    "TraceTooLarge",
+    "build_trace",
+    "evaluate",
+    "step_quantities",
+    "substitute",
+    "trace_steps",
+    "tutorial_network",
+    "worked_example",
+]
