@@ -5,7 +5,8 @@ Data flows through the package in this order::
     activations, losses   the functions and their derivatives
     layers                Dense: z = X @ W + b, a = f(z); backward fills dW, db
     network               Network: layers + loss; forward, backward, train
-    optim                 optimizers apply the gradients
+    optim                 optimizers apply the gradients; learning-rate schedules
+    training              Network.fit: mini-batches, validation, early stopping, history
     gradcheck             finite differences against backpropagation
     explain               the tutorial's names and step-by-step derivation
     cli                   the ``chainrule`` command
@@ -18,17 +19,23 @@ from .initializers import INITIALIZERS
 from .layers import Dense, Parameter
 from .losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy, Loss, SquaredError, get_loss
 from .network import Network
-from .optim import SGD, Optimizer
+from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
+from .training import Callback, EarlyStopping, History
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "Adam",
+    "AdamW",
+    "Callback",
     "BinaryCrossEntropy",
     "CategoricalCrossEntropy",
     "Dense",
     "DivergenceError",
+    "EarlyStopping",
+    "History",
     "GradCheckRow",
     "INITIALIZERS",
     "LOSSES",
@@ -36,6 +43,7 @@ __all__ = [
     "Network",
     "Optimizer",
     "Parameter",
+    "RMSprop",
     "SGD",
     "SquaredError",
     "check_gradients",

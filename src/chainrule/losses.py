@@ -71,6 +71,14 @@ class Loss:
         """The reduced error E (a Python float)."""
         return float(self.per_output(a, z, y).sum() * self._scale(a.shape[0]))
 
+    def weighted_value(self, a: np.ndarray, z: np.ndarray, y: np.ndarray, weight: np.ndarray) -> float:
+        """E with sample ``i``'s error multiplied by ``weight[i]`` (shape ``(n,)``), then reduced.
+
+        With ``reduction="mean"`` this is ``sum_i w_i E_i / n``: all-ones weights give E.
+        """
+        per_sample = self.per_output(a, z, y).sum(axis=1)
+        return float(np.dot(per_sample, weight) * self._scale(a.shape[0]))
+
     def value_and_delta(
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
     ) -> float:
