@@ -1,6 +1,7 @@
 """Reading and writing files: model files (safetensors + JSON metadata) and atomic writes."""
 
 from .atomic import atomic_write_bytes
+from .checkpoint import Checkpoint, Resumed, merge_histories, restore_checkpoint, save_checkpoint
 from .model_file import (
     FORMAT_VERSION,
     ModelFileError,
@@ -13,6 +14,11 @@ from .model_file import (
 )
 
 __all__ = [
+    "Checkpoint",
+    "Resumed",
+    "merge_histories",
+    "restore_checkpoint",
+    "save_checkpoint",
     "FORMAT_VERSION",
     "ModelFileError",
     "SavedModel",
