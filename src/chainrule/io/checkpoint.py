@@ -138,8 +138,9 @@ def merge_histories(before: dict, after: dict) -> dict:
     """The history of a resumed run: the epochs before the resume, then the new ones."""
     if not before:
         return after
-    merged = {key: list(before.get(key, [])) + list(after.get(key, []))
-              for key in after if isinstance(after[key], list)}
+    keys = list(dict.fromkeys([k for k in before if isinstance(before[k], list)]
+                              + [k for k in after if isinstance(after[k], list)]))
+    merged = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
     for key in ("seed", "stopped_epoch"):
         merged[key] = after.get(key, before.get(key))
     merged["steps"] = (before.get("steps") or 0) + (after.get("steps") or 0)
