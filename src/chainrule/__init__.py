@@ -9,6 +9,9 @@ Data flows through the package in this order::
     training              Network.fit: mini-batches, validation, early stopping, history
     gradcheck             finite differences against backpropagation
     explain               the tutorial's names and step-by-step derivation
+    io                    model files (safetensors + checked JSON metadata), checkpoints, atomic saves
+    tabular, export, plots, sklearn
+                          CSV/Parquet tables and preprocessing, ONNX, PNG plots, scikit-learn estimators
     cli                   the ``chainrule`` command
 """
 
@@ -16,6 +19,7 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .errors import DivergenceError
 from .gradcheck import GradCheckRow, check_gradients, format_gradcheck
 from .initializers import INITIALIZERS
+from .io import ModelFileError, load_model, save_model
 from .layers import Dense, Parameter
 from .losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy, Loss, SquaredError, get_loss
 from .network import Network
@@ -39,6 +43,7 @@ __all__ = [
     "GradCheckRow",
     "INITIALIZERS",
     "LOSSES",
+    "ModelFileError",
     "Loss",
     "Network",
     "Optimizer",
@@ -50,5 +55,7 @@ __all__ = [
     "format_gradcheck",
     "get_activation",
     "get_loss",
+    "load_model",
+    "save_model",
     "__version__",
 ]

@@ -182,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
                 "best_epoch": None if early is None else early.best_epoch,
                 "n_samples": table.n_rows, "source": Path(args.data).name}
     out = save_model(args.output, network, preprocessing=pre.to_config(), training=training)
-    if stopped and not args.quiet:
+    if stopped:  # even with --quiet: the run did not finish
         kept = f"the best epoch's ({early.best_epoch})" if early and early.best_epoch else "the latest"
         print(f"chainrule train: {stopped}; wrote {kept} weights to {out}", file=sys.stderr)
     if not args.quiet:
