@@ -66,9 +66,14 @@ def zeros(shape, rng, dtype):
     return np.zeros(shape, dtype=dtype)
 
 
+def ones(shape, rng, dtype):
+    """All ones."""
+    return np.ones(shape, dtype=dtype)
+
+
 INITIALIZERS: dict[str, Initializer] = {
     f.__name__: f
-    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros)
+    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros, ones)
 }
 INITIALIZERS["xavier_uniform"] = glorot_uniform
 INITIALIZERS["xavier_normal"] = glorot_normal
@@ -76,13 +81,25 @@ INITIALIZERS["kaiming_uniform"] = he_uniform
 INITIALIZERS["kaiming_normal"] = he_normal
 
 
-def get_initializer(spec: str | float | Initializer) -> Initializer:
-    """A name from :data:`INITIALIZERS`, a constant (every weight set to it) or a callable."""
+def get_initializer(spec: "str | float | np.ndarray | Initializer") -> Initializer:
+    """A name from :data:`INITIALIZERS`, a constant (every weight set to it), hand-set values or a callable.
+
+    Hand-set values are an array (or nested lists) of the weight's shape ``(n_in, n_out)``;
+    a callable takes ``(shape, rng, dtype)`` and returns such an array.
+    """
     if callable(spec):
         return spec
+    if isinstance(spec, (list, tuple, np.ndarray)):
+        try:
+            values = np.array(spec, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise fail("init", "hand-set weights: an array of numbers", spec) from None
+        if not np.isfinite(values).all():
+            raise fail("init", "finite hand-set weights", spec)
+        return lambda shape, rng, dtype: values.astype(dtype)
     if isinstance(spec, (int, float)) and not isinstance(spec, bool) and np.isfinite(spec):
         value = float(spec)
         return lambda shape, rng, dtype: np.full(shape, value, dtype=dtype)
     if isinstance(spec, str) and spec in INITIALIZERS:
         return INITIALIZERS[spec]
-    raise fail("init", f"one of {sorted(INITIALIZERS)}, a finite number or a callable", spec)
+    raise fail("init", f"one of {sorted(INITIALIZERS)}, a finite number, an array or a callable", spec)

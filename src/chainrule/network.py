@@ -9,7 +9,8 @@ then applies them.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -19,6 +20,10 @@ from .errors import DivergenceError
 from .initializers import make_rng
 from .layers import Dense, Parameter
 from .losses import Loss, get_loss
+
+if TYPE_CHECKING:
+    from .optim import Optimizer, Schedule
+    from .training import Callback, EarlyStopping, History
 
 __all__ = ["Network"]
 
@@ -84,6 +89,7 @@ class Network:
             p.value, p.grad = value, grad
             offset += size
         self._n_trainable = sum(p.value.size for p in params if p.trainable)
+        self._trainable_grad = self._flat_grad[: self._n_trainable]
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -195,9 +201,10 @@ class Network:
 
     # -- forward and error ---------------------------------------------------------------
     def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Forward pass caching z and a; the caller silences overflow (the training loop does)."""
         a = X
         for layer in self.layers:
-            a = layer.forward(a)
+            a = layer.forward_unchecked(a)
         return a
 
     def forward(self, X: Any) -> np.ndarray:
@@ -206,7 +213,9 @@ class Network:
         ``X``: ``(n, n_inputs)``, converted to the network's dtype. Returns a copy
         of the output activations, ``(n, n_outputs)``.
         """
-        return self._forward(self.check_inputs(X)).copy()
+        X = self.check_inputs(X)
+        with np.errstate(over="ignore"):
+            return self._forward(X).copy()
 
     def predict(self, X: Any) -> np.ndarray:
         """Output activations ``(n, n_outputs)`` for ``X`` ``(n, n_inputs)``; records nothing."""
@@ -229,9 +238,13 @@ class Network:
         return self.loss_function.value(out, z, Y)
 
     # -- backward ------------------------------------------------------------------------
-    def _backward(self, Y: np.ndarray) -> float:
+    def _backward(self, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
         last = self.layers[-1]
         value = self.loss_function.value_and_delta(last.a, last.z, Y, last.activation, out=last.dz)
+        if sample_weight is not None:
+            # Each sample's error, hence its row of dE/dz, scales by its weight.
+            value = self.loss_function.weighted_value(last.a, last.z, Y, sample_weight)
+            np.multiply(last.dz, sample_weight[:, np.newaxis], out=last.dz)
         grad = last.backward_delta(need_input_grad=len(self.layers) > 1)
         for k in range(len(self.layers) - 2, -1, -1):
             grad = self.layers[k].backward(grad, need_input_grad=k > 0)
@@ -254,7 +267,8 @@ class Network:
         """
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
-        self._forward(X)
+        with np.errstate(over="ignore"):
+            self._forward(X)
         value = self._backward(Y)
         grads = []
         for layer in self.layers:
@@ -265,6 +279,119 @@ class Network:
         return value, grads
 
     # -- training --------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        Y: Any,
+        *,
+        optimizer: "str | Optimizer" = "sgd",
+        learning_rate: float | None = None,
+        schedule: "Schedule | None" = None,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+        sample_weight: Any = None,
+        validation_data: Any = None,
+        validation_fraction: float | None = None,
+        metrics: Sequence[str] = (),
+        early_stopping: "EarlyStopping | None" = None,
+        callbacks: Sequence["Callback"] = (),
+        progress: bool | None = None,
+        initial_epoch: int = 0,
+    ) -> "History":
+        """Train with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
+
+        Parameters
+        ----------
+        X, Y : arrays ``(n, n_inputs)`` and ``(n, n_outputs)``
+            Converted to the network's dtype (float32 stays float32).
+        optimizer : {"sgd", "adam", "adamw", "rmsprop"} or Optimizer
+            A name (with its PyTorch default rate unless ``learning_rate`` is
+            given) or an instance, unbound (``Adam(learning_rate=1e-3)``: it is
+            bound to :meth:`flat_parameter`, the fastest) or bound to this
+            network's parameters. Its state carries over between calls.
+        learning_rate : float, optional
+            Only with an optimizer name.
+        schedule : Schedule, optional
+            Learning rate per epoch (or per step), e.g. ``CosineAnnealingLR(epochs)``,
+            from the optimizer's ``initial_learning_rate``.
+        epochs : int
+            The epoch to end at, counted from the very start (as Keras): with
+            ``initial_epoch=k`` the run trains epochs ``k+1 .. epochs``.
+        batch_size : int or None
+            Samples per update (default 32); None for full-batch gradient descent.
+            The last batch of an epoch may be smaller.
+        shuffle : bool
+            Visit the samples in a new order each epoch (not needed for full batches).
+        seed : int, Generator or None
+            Epoch ``e`` shuffles with ``numpy.random.default_rng([seed, e])``; a
+            validation split uses ``default_rng([seed, 0])``. A Generator gives
+            one integer draw; None draws fresh entropy. The seed used is
+            ``history.seed``.
+        sample_weight : array ``(n,)``, optional
+            Non-negative weight of each sample's error (and so its gradient):
+            the loss becomes ``sum_i w_i E_i / n`` with the mean reduction.
+        validation_data : ``(X_val, Y_val)`` or ``(X_val, Y_val, weights)``, optional
+            Evaluated after every epoch (``val_loss``, ``val_<metric>``).
+        validation_fraction : float in (0, 1), optional
+            Instead of ``validation_data``: hold out this fraction of ``X``, drawn by the seed.
+        metrics : list of {"accuracy", "mse", "mae", "r2"}
+            Evaluated after every epoch on the training data (``accuracy``) and
+            on the validation data (``val_accuracy``).
+        early_stopping : EarlyStopping, optional
+            E.g. ``EarlyStopping(patience=5, min_delta=0, restore_best_weights=True)``.
+        callbacks : list of Callback
+            Hooks at train, epoch and batch boundaries; they may stop training.
+        progress : bool or None
+            A tqdm progress bar with loss and throughput. None (default): only
+            when standard error is a terminal and the run lasts over 2 seconds.
+        initial_epoch : int
+            Epochs already done (to resume a run; restore weights and the
+            optimizer's ``state_dict`` first). Continuing gives bitwise the same
+            weights as an uninterrupted run.
+
+        Returns
+        -------
+        History
+            ``history.loss`` (mean training loss per epoch), ``history.val_loss``,
+            metrics, ``history.epoch``; ``history.to_dict()`` for plain lists.
+
+        Raises
+        ------
+        DivergenceError
+            When a loss or gradient becomes NaN or infinite; the update that
+            would have applied it is skipped, so the weights are the last finite
+            ones. The error names the epoch, step and first layer, and carries
+            ``history``.
+        KeyboardInterrupt
+            On Ctrl-C, after the current update completes (see
+            :mod:`chainrule.training.loop`); carries ``history``.
+        """
+        from .training import TrainingLoop
+
+        loop = TrainingLoop(
+            self, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
+            batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
+            callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
+        )
+        return loop.run(
+            X, Y, sample_weight=sample_weight, validation_data=validation_data,
+            validation_fraction=validation_fraction,
+        )
+
+    def evaluate(self, X: Any, Y: Any, metrics: Sequence[str] = (), sample_weight: Any = None) -> dict[str, float]:
+        """``{"loss": E, "<metric>": ...}`` on ``X`` ``(n, n_inputs)``, ``Y`` ``(n, n_outputs)``; records nothing."""
+        from .training import evaluate, get_metric
+        from .training.loop import _check_weights
+
+        X = self.check_inputs(X)
+        Y = self.check_targets(Y, X.shape[0])
+        w = None if sample_weight is None else _check_weights(sample_weight, X.shape[0], self.dtype, "sample_weight")
+        if isinstance(metrics, str):
+            metrics = [metrics]
+        return evaluate(self, X, Y, [get_metric(m) for m in metrics], w)
+
     def train(
         self,
         X: Any,
@@ -277,69 +404,26 @@ class Network:
         shuffle: bool = True,
         seed: int | np.random.Generator | None = None,
     ) -> list[float]:
-        """Repeat forward, backward and update; return the mean loss of each epoch.
+        """The tutorial's loop: :meth:`fit` with full batches and SGD by default, silently.
 
-        Parameters
-        ----------
-        X, Y : arrays ``(n, n_inputs)`` and ``(n, n_outputs)``
-        optimizer : Optimizer, optional
-            Defaults to :class:`~chainrule.optim.SGD` with ``learning_rate``.
-        epochs : int
-            Passes over the data.
-        batch_size : int, optional
-            Samples per update; None (default) updates once per epoch on all data
-            (full-batch gradient descent, as the tutorial does).
-        shuffle, seed :
-            Mini-batches are drawn in an order shuffled each epoch by a
-            ``numpy.random.Generator`` made from ``seed``.
-
-        Raises
-        ------
-        DivergenceError
-            When a loss or gradient becomes NaN or infinite. The update that
-            would have applied it is skipped, so the weights are the last finite ones.
+        Returns the mean loss of each epoch (``fit(...).loss``). ``optimizer``
+        defaults to :class:`~chainrule.optim.SGD` with ``learning_rate``; see
+        :meth:`fit` for the rest and for :class:`DivergenceError`.
         """
         from .optim import SGD
 
-        X = self.check_inputs(X)
-        Y = self.check_targets(Y, X.shape[0])
-        n = X.shape[0]
-        epochs = check_positive_int(epochs, "epochs")
-        batch = n if batch_size is None else min(check_positive_int(batch_size, "batch_size"), n)
         if optimizer is None:
-            optimizer = SGD([self.flat_parameter()], learning_rate=learning_rate)
-        rng = make_rng(seed)
-        shuffled = shuffle and batch < n
-        if shuffled:
-            Xb_full, Yb_full = np.empty((batch, X.shape[1]), X.dtype), np.empty((batch, Y.shape[1]), Y.dtype)
-        losses: list[float] = []
-        step = 0
-        # Overflow is detected and reported as a DivergenceError below, not as warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            for epoch in range(1, epochs + 1):
-                order = rng.permutation(n) if shuffled else None
-                total = 0.0
-                for start in range(0, n, batch):
-                    stop = min(start + batch, n)
-                    if order is None:
-                        Xb, Yb = X[start:stop], Y[start:stop]
-                    else:
-                        Xb, Yb = Xb_full[: stop - start], Yb_full[: stop - start]
-                        np.take(X, order[start:stop], axis=0, out=Xb)
-                        np.take(Y, order[start:stop], axis=0, out=Yb)
-                    step += 1
-                    self._forward(Xb)
-                    value = self._backward(Yb)
-                    self._check_finite(value, epoch, step)
-                    optimizer.step()
-                    total += value * (stop - start) if self.loss_function.reduction == "mean" else value
-                losses.append(total / n if self.loss_function.reduction == "mean" else total)
-        return losses
+            optimizer = SGD(None, learning_rate=learning_rate)
+        history = self.fit(
+            X, Y, optimizer=optimizer, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            progress=False,
+        )
+        return list(history.loss)
 
     def _check_finite(self, value: float, epoch: int, step: int) -> None:
         """Raise DivergenceError, naming the first bad layer, if the loss or a gradient is not finite."""
         # A sum is finite only if every term is: one pass over the flat gradient buffer.
-        if np.isfinite(value) and np.isfinite(self._flat_grad[: self._n_trainable].sum()):
+        if math.isfinite(value) and math.isfinite(np.add.reduce(self._trainable_grad)):
             return
         where = "the loss"
         for layer in self.layers:

@@ -1,0 +1,81 @@
+"""``chainrule evaluate MODEL DATA``: a model's loss and metrics on a labelled data file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+
+from ..training import evaluate as evaluate_network
+from ..training import get_metric
+from ._common import add_data_options, friendly_import_errors, load_for_use, read_data, require_preprocessing
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate",
+        help="loss and metrics of a model on a labelled data file",
+        description="Score a model written by `chainrule train` on a CSV or Parquet file that has the "
+        "target column: loss and accuracy (classification) or MSE, MAE and R^2 in the target's units "
+        "(regression).",
+    )
+    p.add_argument("model", help="model file written by `chainrule train`")
+    p.add_argument("data", help="labelled data file (.csv, or .parquet/.pq)")
+    add_data_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", metavar="PNG", help="confusion matrix (classification) or predicted against true "
+                   "(regression) as a PNG")
+    p.set_defaults(handler=friendly_import_errors(run))
+
+
+def metrics_for(network, pre, table) -> tuple[dict, list, list]:
+    """``(metrics, true values, predicted values)`` of ``network`` on ``table``."""
+    X = pre.features_of(table, network.dtype)
+    Y = pre.encode_target(table).astype(network.dtype)
+    names = ["accuracy"] if pre.task == "classification" else []
+    result = {"n_samples": table.n_rows}
+    result.update(evaluate_network(network, X, Y, [get_metric(m) for m in names]))
+    truth = pre.target_values(table)
+    predicted = pre.decode(network.predict(X))
+    if pre.task == "regression":
+        error = np.asarray(predicted) - np.asarray(truth)
+        total = float(((truth - truth.mean()) ** 2).sum())
+        result["mse"] = float(np.mean(error**2))
+        result["mae"] = float(np.mean(np.abs(error)))
+        result["r2"] = 1.0 - float((error**2).sum()) / total if total > 0 else float(np.all(error == 0))
+    return result, list(truth), list(predicted)
+
+
+def run(args: argparse.Namespace) -> int:
+    network, pre, _ = load_for_use(args.model)
+    pre = require_preprocessing(pre, args.model)
+    table = read_data(args)
+    result, truth, predicted = metrics_for(network, pre, table)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value:.6g}" if isinstance(value, float) else f"{key:<{width}}  {value}")
+    if args.plot:
+        _plot(args.plot, pre, truth, predicted)
+    return 0
+
+
+def _plot(path: str, pre, truth: list, predicted: list) -> None:
+    from ..plots import _figure, plot_confusion_matrix, save_png
+
+    if pre.task == "classification":
+        plot_confusion_matrix(truth, predicted, path, labels=pre.classes)
+        return
+    fig = _figure()
+    ax = fig.add_subplot()
+    ax.scatter(truth, predicted, s=12)
+    lo, hi = min(min(truth), min(predicted)), max(max(truth), max(predicted))
+    ax.plot([lo, hi], [lo, hi], color="grey", linewidth=1, label="perfect prediction")
+    ax.set_xlabel(f"true {pre.target}")
+    ax.set_ylabel(f"predicted {pre.target}")
+    ax.legend()
+    fig.tight_layout()
+    save_png(fig, path)

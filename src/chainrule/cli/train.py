@@ -1,0 +1,241 @@
+"""``chainrule train DATA --target COLUMN``: train a network on a CSV or Parquet file.
+
+The preprocessing (feature standardisation, label encoding or target
+standardisation) is learned from the file and stored in the model file with
+the architecture and the training settings. With ``--checkpoint-every N`` a
+checkpoint is written every N epochs; ``--resume CHECKPOINT`` continues from
+one and ends with the same weights, bit for bit, as an uninterrupted run.
+Ctrl-C stops after the current update and still writes the model: the best
+epoch's weights when a validation fraction is held out, else the latest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_positive_float, check_positive_int, fail
+from ..activations import ACTIVATIONS
+from ..errors import DivergenceError
+from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
+from ..network import Network
+from ..optim import OPTIMIZERS
+from ..tabular import Preprocessor
+from ..tabular.preprocess import TASKS
+from ..training import EarlyStopping
+from ._common import add_data_options, friendly_import_errors, read_data
+
+#: Defaults of the options that shape a run (stored in the model file as "settings").
+DEFAULTS = {
+    "layers": [32],
+    "activation": ["relu"],
+    "optimizer": "adam",
+    "learning_rate": None,
+    "epochs": 50,
+    "batch_size": 32,
+    "validation_fraction": 0.1,
+    "patience": None,
+    "seed": 0,
+    "dtype": "float32",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train a network on a CSV or Parquet file and write a model file",
+        description="Train a fully connected network to predict one column of a CSV or Parquet file "
+        "from the others. Classification or regression is inferred from the target (override with "
+        "--task); features are standardised and labels encoded, and both are stored in the model file.",
+    )
+    p.add_argument("data", help="training data (.csv, or .parquet/.pq)")
+    p.add_argument("--target", required=True, help="the column to predict")
+    p.add_argument("--features", nargs="+", metavar="COLUMN", help="feature columns (default: all others)")
+    p.add_argument("--task", choices=TASKS, default="auto", help="default: inferred from the target")
+    p.add_argument("--layers", nargs="*", type=int, metavar="SIZE", help="hidden layer sizes (default: 32)")
+    p.add_argument("--activation", nargs="+", choices=sorted(a for a in ACTIVATIONS if a != "softmax"),
+                   metavar="NAME", help="hidden activation, one for all or one per layer (default: relu)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="default: adam")
+    p.add_argument("--learning-rate", type=float, help="default: the optimizer's (adam: 0.001)")
+    p.add_argument("--epochs", type=int, help="epochs to train, counted from the start of the run (default: 50)")
+    p.add_argument("--batch-size", type=int, help="samples per update (default: 32)")
+    p.add_argument("--validation-fraction", type=float,
+                   help="fraction held out to validate each epoch; 0 for none (default: 0.1)")
+    p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (default: never)")
+    p.add_argument("--seed", type=int, help="seed of the initial weights, shuffles and split (default: 0)")
+    p.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
+    add_data_options(p)
+    p.add_argument("-o", "--output", default="model.safetensors", help="model file to write (default: model.safetensors)")
+    p.add_argument("--checkpoint-every", type=int, metavar="N", help="write a checkpoint every N epochs")
+    p.add_argument("--checkpoint", metavar="PATH", help="checkpoint file (default: OUTPUT with .ckpt before its suffix)")
+    p.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in CHECKPOINT")
+    p.add_argument("--plot", metavar="PNG", help="write the loss curves (and, for 2 features, the decision boundary)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar (default: on a terminal, for runs over 2 s)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(handler=friendly_import_errors(run))
+
+
+def _settings(args: argparse.Namespace, stored: dict | None) -> dict:
+    """The run's settings: the checkpoint's when resuming (only --epochs may change), else options or defaults."""
+    given = {key: getattr(args, key) for key in DEFAULTS}
+    if stored is not None:
+        settings = dict(stored)
+        ignored = [f"--{k.replace('_', '-')}" for k, v in given.items()
+                   if v is not None and k != "epochs" and v != stored.get(k)]
+        if ignored and not args.quiet:
+            print(f"chainrule train: note: resuming keeps the checkpoint's settings; ignored {' '.join(ignored)}",
+                  file=sys.stderr)
+        if given["epochs"] is not None:
+            settings["epochs"] = given["epochs"]
+    else:
+        settings = {key: DEFAULTS[key] if value is None else value for key, value in given.items()}
+    settings["epochs"] = check_positive_int(settings["epochs"], "--epochs")
+    check_positive_int(settings["batch_size"], "--batch-size")
+    check_positive_int(settings["seed"], "--seed", minimum=0)
+    if settings["learning_rate"] is not None:
+        check_positive_float(settings["learning_rate"], "--learning-rate")
+    if settings["patience"] is not None:
+        check_positive_int(settings["patience"], "--patience", minimum=0)
+    fraction = settings["validation_fraction"]
+    if not 0 <= fraction < 1:
+        raise fail("--validation-fraction", "a number in [0, 1)", fraction)
+    return settings
+
+
+def _checkpoint_path(args: argparse.Namespace) -> Path:
+    if args.checkpoint:
+        return Path(args.checkpoint)
+    out = Path(args.output)
+    return out.with_name(f"{out.stem}.ckpt{out.suffix or '.safetensors'}")
+
+
+def run(args: argparse.Namespace) -> int:
+    table = read_data(args)
+    resumed = restore_checkpoint(args.resume) if args.resume else None
+    if resumed is not None:
+        saved = resumed.saved
+        if saved.preprocessing is None or "settings" not in saved.training:
+            raise ValueError(f"--resume {args.resume!r}: not a checkpoint written by `chainrule train`")
+        pre = Preprocessor.from_config(saved.preprocessing)
+        if args.target != pre.target:
+            raise fail("--target", f"{pre.target!r} (the checkpoint's target)", args.target)
+        settings = _settings(args, saved.training["settings"])
+        network, history_before = resumed.network, resumed.history
+        if resumed.epoch >= settings["epochs"]:
+            raise fail("--epochs", f"more than the {resumed.epoch} epochs the checkpoint already trained",
+                       settings["epochs"])
+    else:
+        settings = _settings(args, None)
+        pre = Preprocessor.fit(table, args.target, args.features, args.task)
+        network = _build_network(pre, settings)
+        history_before = {}
+    dtype = np.dtype(settings["dtype"])
+    X = pre.features_of(table, dtype)
+    Y = pre.encode_target(table)
+    validation = settings["validation_fraction"] > 0
+    early = None
+    if validation:
+        # Always watch the validation loss, so that the best epoch's weights are kept (on Ctrl-C too).
+        patience = settings["patience"] if settings["patience"] is not None else settings["epochs"]
+        early = EarlyStopping(patience=patience, restore_best_weights=True, monitor="val_loss")
+    elif settings["patience"] is not None:
+        early = EarlyStopping(patience=settings["patience"], restore_best_weights=True, monitor="loss")
+    if resumed is not None and early is not None and resumed.early_stopping_state is not None:
+        early.load_state_dict(resumed.early_stopping_state)
+    callbacks = []
+    every = args.checkpoint_every
+    checkpoint_path = Path(args.resume) if (args.resume and not args.checkpoint) else _checkpoint_path(args)
+    if every is not None:
+        callbacks.append(Checkpoint(checkpoint_path, check_positive_int(every, "--checkpoint-every"),
+                                    preprocessing=pre.to_config(), training={"settings": settings},
+                                    history_before=history_before))
+    metrics = ["accuracy"] if pre.task == "classification" else ["r2"]
+    fit_options: dict[str, Any] = dict(
+        epochs=settings["epochs"], batch_size=settings["batch_size"], seed=settings["seed"],
+        validation_fraction=settings["validation_fraction"] if validation else None, metrics=metrics,
+        early_stopping=early, callbacks=callbacks, progress=False if args.quiet else args.progress,
+    )
+    if resumed is not None:
+        fit_options.update(optimizer=resumed.optimizer, initial_epoch=resumed.epoch)
+    else:
+        fit_options.update(optimizer=settings["optimizer"], learning_rate=settings["learning_rate"])
+    status, stopped = 0, None
+    try:
+        history = network.fit(X, Y, **fit_options).to_dict()
+    except KeyboardInterrupt as err:
+        history = _history_of(err)
+        stopped = f"interrupted during epoch {len(history.get('epoch', [])) + (resumed.epoch if resumed else 0) + 1}"
+        status = 130
+    except DivergenceError as err:
+        history = _history_of(err)
+        stopped = str(err)
+        status = 1
+    if status and early is not None and early.restore_best_weights:
+        early.restore(network)
+    history = merge_histories(history_before, history)
+    training = {"settings": settings, "history": history, "stopped": stopped,
+                "best_epoch": None if early is None else early.best_epoch,
+                "n_samples": table.n_rows, "source": Path(args.data).name}
+    out = save_model(args.output, network, preprocessing=pre.to_config(), training=training)
+    if stopped:  # even with --quiet: the run did not finish
+        kept = f"the best epoch's ({early.best_epoch})" if early and early.best_epoch else "the latest"
+        print(f"chainrule train: {stopped}; wrote {kept} weights to {out}", file=sys.stderr)
+    if not args.quiet:
+        print(_summary(history, pre, out, settings))
+    if args.plot:
+        _plots(args.plot, history, network, pre, table, quiet=args.quiet)
+    return status
+
+
+def _history_of(err: BaseException) -> dict:
+    history = getattr(err, "history", None)
+    return history.to_dict() if history is not None else {}
+
+
+def _build_network(pre: Preprocessor, settings: dict) -> Network:
+    layers = [check_positive_int(s, f"--layers[{k}]") for k, s in enumerate(settings["layers"])]
+    activations = list(settings["activation"])
+    if len(activations) == 1:
+        activations = activations * len(layers)
+    if len(activations) != len(layers):
+        raise fail("--activation", f"one name or {len(layers)} (one per hidden layer)", activations)
+    output_activation, loss = pre.output_spec()
+    rectifiers = all(a in ("relu", "leaky_relu") for a in activations)
+    return Network.from_sizes(
+        [len(pre.features), *layers, pre.n_outputs], [*activations, output_activation], loss=loss,
+        init="he_uniform" if rectifiers and layers else "glorot_uniform", seed=settings["seed"],
+        dtype=settings["dtype"],
+    )
+
+
+def _summary(history: dict, pre: Preprocessor, out: Path, settings: dict) -> str:
+    epochs = history.get("epoch", [])
+    parts = [f"trained {len(epochs)} epoch{'s' if len(epochs) != 1 else ''} ({pre.task}, "
+             f"{len(pre.features)} features -> {pre.n_outputs} output{'s' if pre.n_outputs != 1 else ''})"]
+    for key in ("loss", "val_loss", "accuracy", "val_accuracy", "r2", "val_r2"):
+        if history.get(key):
+            parts.append(f"{key} {history[key][-1]:.6g}")
+    return ", ".join(parts) + f"; model written to {out}"
+
+
+def _plots(path: str, history: dict, network: Network, pre: Preprocessor, table: Any, quiet: bool) -> None:
+    from ..plots import plot_decision_boundary, plot_loss_curves
+
+    written = []
+    if history.get("loss"):
+        plot_loss_curves(history, path)
+        written.append(path)
+    if pre.task == "classification" and len(pre.features) == 2:
+        boundary = Path(path).with_name(f"{Path(path).stem}-boundary.png")
+        dtype = network.dtype
+        plot_decision_boundary(lambda P: pre.decode(network.predict(pre.transform(P, dtype))),
+                               table.matrix(pre.features), pre.target_values(table), boundary,
+                               feature_names=pre.features)
+        written.append(str(boundary))
+    if not quiet and written:
+        print("plots: " + ", ".join(written))

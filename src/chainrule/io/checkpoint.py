@@ -1,0 +1,147 @@
+"""Checkpoints: a model file that also holds what a training run needs to continue exactly.
+
+A checkpoint is an ordinary model file (:mod:`chainrule.io.model_file`) whose
+``state`` records the epoch reached, the run's seed, the optimizer's
+hyperparameters and step count, the early-stopping bookkeeping and the history
+so far; the optimizer's moment arrays and the best weights travel as
+``state.*`` tensors, bit for bit. Because :meth:`chainrule.Network.fit` derives
+epoch ``e``'s shuffle from ``(seed, e)``, restoring all of this and calling
+``fit(..., initial_epoch=epoch)`` ends with weights bitwise-equal to a run that
+was never interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..optim import OPTIMIZERS, Optimizer
+from ..training import Callback, EarlyStopping
+from .model_file import ModelFileError, SavedModel, load_model, save_model
+
+__all__ = ["Checkpoint", "Resumed", "restore_checkpoint", "save_checkpoint"]
+
+_OPTIMIZER_CLASSES = {cls.__name__: cls for cls in OPTIMIZERS.values()}
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    network: Any,
+    optimizer: Optimizer,
+    *,
+    epoch: int,
+    seed: int,
+    history: dict | None = None,
+    early_stopping: EarlyStopping | None = None,
+    preprocessing: dict | None = None,
+    training: dict | None = None,
+) -> Path:
+    """Atomically write a checkpoint after ``epoch`` epochs of the run seeded by ``seed``."""
+    opt_state = optimizer.state_dict()
+    tensors = {f"optimizer.{key}": array for key, array in opt_state.pop("buffers").items()}
+    state: dict[str, Any] = {"epoch": int(epoch), "seed": int(seed), "optimizer": opt_state,
+                             "history": history or {}}
+    if early_stopping is not None:
+        es = early_stopping.state_dict()
+        weights = es.pop("best_weights")
+        if weights is not None:
+            tensors["early_stopping.best_weights"] = weights
+        state["early_stopping"] = es
+    return save_model(path, network, preprocessing=preprocessing, training=training, state=state,
+                      state_tensors=tensors)
+
+
+@dataclass
+class Resumed:
+    """What :func:`restore_checkpoint` rebuilt: continue with ``network.fit(..., optimizer=optimizer,
+    seed=seed, initial_epoch=epoch)`` and, if any, ``early_stopping``."""
+
+    network: Any
+    optimizer: Optimizer
+    epoch: int
+    seed: int
+    history: dict
+    early_stopping_state: dict | None
+    saved: SavedModel
+
+
+def restore_checkpoint(source: str | os.PathLike | SavedModel) -> Resumed:
+    """Load a checkpoint and rebuild its optimizer, bound to the network's flat parameter."""
+    saved = source if isinstance(source, SavedModel) else load_model(source)
+    state = saved.state
+    where = "checkpoint" if isinstance(source, SavedModel) else f"checkpoint {str(source)!r}"
+    if not state or "epoch" not in state or "optimizer" not in state:
+        raise ModelFileError(f"{where}: a model file without training state (not a checkpoint)")
+    opt_state = dict(state["optimizer"])
+    cls = _OPTIMIZER_CLASSES.get(opt_state.get("name"))
+    if cls is None:
+        raise ModelFileError(f"{where}: unknown optimizer {opt_state.get('name')!r} "
+                             f"(known: {sorted(_OPTIMIZER_CLASSES)})")
+    optimizer = cls(None)
+    hyper = {k: opt_state[k] for k in optimizer.hyperparameters() if k in opt_state}
+    try:
+        optimizer = cls(None, **hyper).bind([saved.network.flat_parameter()])
+        opt_state["buffers"] = {key[len("optimizer."):]: array for key, array in saved.tensors.items()
+                                if key.startswith("optimizer.")}
+        optimizer.load_state_dict(opt_state)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(f"{where}: its optimizer state does not fit the network ({err})") from None
+    es_state = state.get("early_stopping")
+    if es_state is not None:
+        es_state = dict(es_state, best_weights=saved.tensors.get("early_stopping.best_weights"))
+    epoch, seed = state["epoch"], state["seed"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, seed)):
+        raise ModelFileError(f"{where}: epoch and seed must be non-negative integers, received {epoch!r}, {seed!r}")
+    return Resumed(saved.network, optimizer, epoch, seed, dict(state.get("history") or {}), es_state, saved)
+
+
+class Checkpoint(Callback):
+    """Save a checkpoint every ``every`` epochs (and at the end of training) to ``path``.
+
+    ``history_before`` is the history of epochs trained before a resume, so the
+    file always holds the whole run's history. ``preprocessing`` and
+    ``training`` are stored as in a model file.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1, *, preprocessing: dict | None = None,
+                 training: dict | None = None, history_before: dict | None = None) -> None:
+        from .._checks import check_positive_int
+
+        self.path = Path(path)
+        self.every = check_positive_int(every, "checkpoint every")
+        self.preprocessing, self.training = preprocessing, training
+        self.history_before = history_before or {}
+        self.saved_epochs: list[int] = []
+
+    def on_epoch_end(self, loop: Any, epoch: int, logs: dict[str, float]) -> None:
+        if epoch % self.every == 0:
+            self.save(loop, epoch)
+
+    def on_train_end(self, loop: Any) -> None:
+        if loop.epoch not in self.saved_epochs:
+            self.save(loop, loop.epoch)
+
+    def save(self, loop: Any, epoch: int) -> None:
+        save_checkpoint(
+            self.path, loop.network, loop.optimizer, epoch=epoch, seed=loop.seed,
+            history=merge_histories(self.history_before, loop.history.to_dict()),
+            early_stopping=loop.early_stopping, preprocessing=self.preprocessing, training=self.training,
+        )
+        self.saved_epochs.append(epoch)
+
+
+def merge_histories(before: dict, after: dict) -> dict:
+    """The history of a resumed run: the epochs before the resume, then the new ones."""
+    if not before:
+        return after
+    keys = list(dict.fromkeys([k for k in before if isinstance(before[k], list)]
+                              + [k for k in after if isinstance(after[k], list)]))
+    merged = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
+    for key in ("seed", "stopped_epoch"):
+        merged[key] = after.get(key, before.get(key))
+    merged["steps"] = (before.get("steps") or 0) + (after.get("steps") or 0)
+    return merged

@@ -1,0 +1,98 @@
+"""Adam and AdamW: per-weight step sizes from running moments of the gradient."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from .._checks import check_positive_float, fail
+from ..layers import Parameter
+from .base import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015), as ``torch.optim.Adam``.
+
+    With ``g = grad + weight_decay * w`` (L2 penalty) and ``t`` the step count::
+
+        m_t = beta1 m_{t-1} + (1 - beta1) g        (m_0 = 0)
+        v_t = beta2 v_{t-1} + (1 - beta2) g^2      (v_0 = 0)
+        w  <- w - lr / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)
+    """
+
+    decoupled = False
+
+    def __init__(
+        self,
+        parameters: Iterable[Parameter] | None = None,
+        learning_rate: float = 1e-3,
+        *,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        try:
+            beta1, beta2 = (float(b) for b in betas)
+        except (TypeError, ValueError):
+            raise fail("betas", "two numbers in [0, 1)", betas) from None
+        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            raise fail("betas", "two numbers in [0, 1)", betas)
+        self.betas = (beta1, beta2)
+        self.eps = check_positive_float(eps, "eps", allow_zero=True)
+        super().__init__(parameters, learning_rate, weight_decay=weight_decay)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {**super().hyperparameters(), "betas": self.betas, "eps": self.eps}
+
+    def update(self, index: int, param: Parameter) -> None:
+        beta1, beta2 = self.betas
+        if self.decoupled:
+            if self.weight_decay:
+                param.value *= 1.0 - self.learning_rate * self.weight_decay
+            g = param.grad
+        else:
+            g = self.decayed_gradient(index, param)
+        m = self.buffer(index, "exp_avg", param.value, fill=0.0)
+        v = self.buffer(index, "exp_avg_sq", param.value, fill=0.0)
+        tmp = self.buffer(index, "scratch", param.value)
+        # m += (1 - beta1) (g - m): torch's lerp, the same rounding.
+        np.subtract(g, m, out=tmp)
+        tmp *= 1.0 - beta1
+        m += tmp
+        v *= beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - beta2
+        v += tmp
+        t = self.steps
+        step_size = self.learning_rate / (1.0 - beta1**t)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1.0 - beta2**t)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        param.value -= tmp
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``.
+
+    Each step first shrinks the weights, ``w <- w (1 - lr * weight_decay)``, then
+    applies Adam's update to the raw gradient (no L2 term in ``g``).
+    """
+
+    decoupled = True
+
+    def __init__(
+        self,
+        parameters: Iterable[Parameter] | None = None,
+        learning_rate: float = 1e-3,
+        *,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(parameters, learning_rate, betas=betas, eps=eps, weight_decay=weight_decay)

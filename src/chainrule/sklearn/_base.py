@@ -1,0 +1,236 @@
+"""What the classifier and the regressor share: hyperparameters, validation and the training call.
+
+scikit-learn's conventions: ``__init__`` stores the hyperparameters unchanged;
+``fit`` validates them (``ValueError`` naming the parameter) and sets the fitted
+attributes, which end in ``_``. Training itself is :meth:`chainrule.Network.fit`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from .._checks import check_dtype, fail
+from ..activations import ACTIVATIONS
+from ..network import Network
+from ..optim import OPTIMIZERS, get_optimizer
+from ..training import EarlyStopping
+
+__all__ = ["BaseNetworkEstimator"]
+
+_HIDDEN_ACTIVATIONS = sorted(a for a in ACTIVATIONS if a != "softmax")
+
+
+class BaseNetworkEstimator(BaseEstimator):
+    """Base class of :class:`NetworkClassifier` and :class:`NetworkRegressor` (see their docstrings)."""
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        optimizer: str = "adam",
+        learning_rate: float | None = None,
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        warm_start: bool = False,
+        dtype: Any = "float64",
+        verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.dtype = dtype
+        self.verbose = verbose
+
+    # -- subclasses define ----------------------------------------------------------------
+    def _encode_targets(self, y: Any, incremental: bool, classes: Any = None) -> np.ndarray:
+        """Validated targets as network outputs ``(n, n_outputs)``; sets the target attributes."""
+        raise NotImplementedError
+
+    def _output_spec(self) -> tuple[str, str, list[str]]:
+        """``(output activation, loss, metrics)`` for the fitted target type."""
+        raise NotImplementedError
+
+    # -- validation -------------------------------------------------------------------------
+    def _validated_hyperparameters(self) -> dict:
+        hidden = self.hidden_layer_sizes
+        if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+            hidden = (hidden,)
+        if isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__iter__"):
+            raise fail("hidden_layer_sizes", "a sequence of positive integers, e.g. (100,)", hidden)
+        hidden = list(hidden)
+        for k, size in enumerate(hidden):
+            if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+                raise fail(f"hidden_layer_sizes[{k}]", "a positive integer", size)
+        activation = self.activation
+        activations = [activation] * len(hidden) if isinstance(activation, str) else list(activation)
+        if len(activations) != len(hidden):
+            raise fail("activation", f"one name or a list of {len(hidden)} (one per hidden layer)", activation)
+        for k, name in enumerate(activations):
+            if name not in _HIDDEN_ACTIVATIONS:
+                raise fail(f"activation[{k}]" if not isinstance(activation, str) else "activation",
+                           f"one of {_HIDDEN_ACTIVATIONS}", name)
+        if not isinstance(self.optimizer, str) or self.optimizer.lower() not in OPTIMIZERS:
+            raise fail("optimizer", f"one of {sorted(OPTIMIZERS)}", self.optimizer)
+        if self.learning_rate is not None:
+            _positive_real(self.learning_rate, "learning_rate")
+        _positive_real(self.alpha, "alpha", allow_zero=True)
+        if not (self.batch_size == "auto" or self.batch_size is None or (
+                isinstance(self.batch_size, numbers.Integral) and not isinstance(self.batch_size, bool)
+                and self.batch_size >= 1)):
+            raise fail("batch_size", "'auto', None (full batch) or a positive integer", self.batch_size)
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise fail(name, "a positive integer", value)
+        _positive_real(self.tol, "tol", allow_zero=True)
+        fraction = self.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 < fraction < 1:
+            raise fail("validation_fraction", "a number in (0, 1)", fraction)
+        for name in ("shuffle", "early_stopping", "warm_start", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise fail(name, "True or False", getattr(self, name))
+        return {"hidden": [int(h) for h in hidden], "activations": activations,
+                "dtype": check_dtype(self.dtype, "dtype")}
+
+    # -- training ----------------------------------------------------------------------------
+    def _fit(self, X: Any, y: Any, sample_weight: Any, validation_data: Any, incremental: bool,
+             classes: Any = None) -> "BaseNetworkEstimator":
+        params = self._validated_hyperparameters()
+        first = not (incremental or self.warm_start) or not hasattr(self, "network_")
+        dtype = params["dtype"] if first else self.network_.dtype
+        X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, reset=first)
+        Y = self._encode_targets(y, incremental=not first, classes=classes).astype(dtype, copy=False)
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, X, dtype=dtype)
+            total = weights.sum()
+            if not total > 0:
+                raise fail("sample_weight", "at least one positive weight", weights)
+            # As if each sample were repeated w times: the loss is sum w_i E_i / sum w_i.
+            weights = weights * (X.shape[0] / total)
+        rng = _generator(self.random_state) if first else self._random
+        if first:
+            self._random = rng
+            activation, loss, _ = self._output_spec()
+            self.network_ = Network.from_sizes(
+                [X.shape[1], *params["hidden"], Y.shape[1]], [*params["activations"], activation],
+                loss=loss, init=_init_for(params["activations"]), seed=int(rng.integers(2**31 - 1)),
+                dtype=dtype,
+            )
+            self._optimizer = get_optimizer(self.optimizer, self.learning_rate, weight_decay=float(self.alpha))
+            self.loss_curve_, self.validation_loss_curve_, self.validation_scores_ = [], [], []
+            self.n_iter_ = 0
+        _, _, metrics = self._output_spec()
+        validation, early = None, None
+        if validation_data is not None:
+            Xv = validate_data(self, validation_data[0], dtype=dtype, reset=False)
+            validation = (Xv, self._encode_targets(validation_data[1], incremental=True).astype(dtype, copy=False))
+        fraction = None
+        if self.early_stopping and not incremental:
+            if validation is None:
+                fraction = float(self.validation_fraction)
+            early = EarlyStopping(self.n_iter_no_change, self.tol, True, monitor="val_loss")
+        elif not incremental and self.tol > 0:
+            early = EarlyStopping(self.n_iter_no_change, self.tol, False, monitor="loss")
+        n_train = X.shape[0] - (int(round(fraction * X.shape[0])) if fraction else 0)
+        batch = self.batch_size
+        if batch == "auto":
+            batch = min(200, n_train)
+        history = self.network_.fit(
+            X, Y, optimizer=self._optimizer, epochs=1 if incremental else self.max_iter, batch_size=batch,
+            shuffle=self.shuffle, seed=int(rng.integers(2**31 - 1)), sample_weight=weights,
+            validation_data=validation, validation_fraction=fraction, metrics=metrics if (validation or fraction)
+            else (), early_stopping=early, progress=True if self.verbose else False,
+        )
+        self.history_ = history
+        self.loss_curve_ = self.loss_curve_ + list(history.loss)
+        if "val_loss" in history:
+            self.validation_loss_curve_ = self.validation_loss_curve_ + list(history.val_loss)
+            if metrics:
+                self.validation_scores_ = self.validation_scores_ + list(history["val_" + metrics[0]])
+        self.n_iter_ += len(history)
+        self.best_loss_ = min(self.loss_curve_)
+        return self
+
+    # -- inspection ----------------------------------------------------------------------------
+    def _forward_outputs(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, dtype=self.network_.dtype, reset=False)
+        return self.network_.predict(X)
+
+    def layer_activations(self, X: Any) -> list[np.ndarray]:
+        """Every layer's activation for ``X`` ``(n, n_features)``: a list of ``(n, layer size)`` arrays.
+
+        The last entry is the output layer's (before any label decoding).
+        """
+        check_is_fitted(self, "network_")
+        a = validate_data(self, X, dtype=self.network_.dtype, reset=False)
+        out = []
+        for layer in self.network_.layers:
+            a = layer.predict(a)
+            out.append(a)
+        return out
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices, ``coefs_[k]`` of shape ``(n_in, n_out)`` (copies)."""
+        return [layer.W.copy() for layer in self.network_.layers]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors, ``intercepts_[k]`` of shape ``(n_out,)`` (copies)."""
+        return [layer.b.copy() for layer in self.network_.layers]
+
+    @property
+    def n_layers_(self) -> int:
+        return len(self.network_.layers) + 1
+
+
+def _generator(random_state: Any) -> np.random.Generator:
+    """A Generator from ``random_state``: None (fresh entropy, never the global state), an int,
+    a RandomState (one draw from it, as scikit-learn allows) or a Generator."""
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and random_state >= 0:
+        return np.random.default_rng(int(random_state))
+    raise fail("random_state", "None, a non-negative integer, a RandomState or a Generator", random_state)
+
+
+def _init_for(activations: list[str]) -> str:
+    # He initialisation suits rectifiers; Glorot the saturating functions (as Keras and PyTorch advise).
+    return "he_uniform" if all(a in ("relu", "leaky_relu") for a in activations) else "glorot_uniform"
+
+
+def _positive_real(value: Any, name: str, allow_zero: bool = False) -> None:
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and np.isfinite(value)
+          and (value >= 0 if allow_zero else value > 0))
+    if not ok:
+        raise fail(name, "a finite number >= 0" if allow_zero else "a finite number > 0", value)

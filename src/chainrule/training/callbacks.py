@@ -1,0 +1,57 @@
+"""Callbacks: code that runs at the boundaries of training.
+
+A callback subclasses :class:`Callback` and overrides the hooks it needs. Each
+hook receives the running :class:`~chainrule.training.loop.TrainingLoop`, whose
+``network``, ``optimizer``, ``epoch`` (1-based), ``step`` (updates so far),
+``history`` and ``stop_training`` it may read; setting
+``loop.stop_training = True`` ends training after the current step.
+``on_batch_end`` runs on every update, so it is only called for callbacks
+that override it, and should be cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from .loop import TrainingLoop
+
+__all__ = ["Callback", "LambdaCallback"]
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, loop: "TrainingLoop") -> None:
+        """Before the first epoch (after data, optimizer and validation split are ready)."""
+
+    def on_epoch_begin(self, loop: "TrainingLoop", epoch: int) -> None:
+        """Before epoch ``epoch`` (1-based), after its learning rate is set."""
+
+    def on_batch_end(self, loop: "TrainingLoop", step: int, loss: float) -> None:
+        """After update ``step`` (1-based, counted over the whole run); ``loss`` is the batch's E."""
+
+    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+        """After epoch ``epoch``; ``logs`` holds what the history records for it."""
+
+    def on_train_end(self, loop: "TrainingLoop") -> None:
+        """After the last epoch or a requested stop (not after an exception)."""
+
+    def overrides(self, hook: str) -> bool:
+        """Whether this callback defines its own ``hook``."""
+        return getattr(type(self), hook) is not getattr(Callback, hook)
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=lambda loop, epoch, logs: ...)``."""
+
+    def __init__(self, **hooks: Callable[..., None]) -> None:
+        for name, function in hooks.items():
+            if not name.startswith("on_") or not hasattr(Callback, name) or not callable(function):
+                from .._checks import fail
+
+                raise fail(name, "a callable for one of Callback's on_* hooks", function)
+            setattr(self, name, function)
+
+    def overrides(self, hook: str) -> bool:
+        return hook in self.__dict__

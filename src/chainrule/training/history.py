@@ -1,0 +1,65 @@
+"""The record of a training run: one value per epoch for each quantity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["History"]
+
+
+class History:
+    """Per-epoch training loss, validation loss and metrics.
+
+    ``history.epoch`` lists the 1-based epoch numbers; ``history.loss`` the mean
+    training loss of each epoch (over its mini-batches, each weighted by its
+    size); ``history.val_loss`` and ``history.val_<metric>`` are computed on the
+    validation data after each epoch, and ``history.<metric>`` on the training
+    data (only for requested metrics). Every list has one entry per epoch.
+    ``history["loss"]`` works too, and :meth:`to_dict` returns plain lists.
+
+    Attributes besides the series: ``stopped_epoch`` (the epoch where a callback
+    or early stopping ended training, else None), ``seed`` (the integer from
+    which every shuffle was derived), ``steps`` (updates applied).
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.epoch: list[int] = []
+        self.series: dict[str, list[float]] = {}
+        self.seed = seed
+        self.stopped_epoch: int | None = None
+        self.steps = 0
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        """Record ``logs`` (name -> value) for ``epoch``."""
+        self.epoch.append(epoch)
+        for name, value in logs.items():
+            self.series.setdefault(name, []).append(float(value))
+
+    def __getattr__(self, name: str) -> list[float]:
+        series = self.__dict__.get("series", {})
+        if name in series:
+            return series[name]
+        raise AttributeError(f"History has no series {name!r}; it has {sorted(series)}")
+
+    def __getitem__(self, name: str) -> list[float]:
+        return self.series[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.series
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"epoch": [...], "loss": [...], ...}`` plus ``seed``, ``steps``, ``stopped_epoch``; JSON-ready."""
+        return {
+            "epoch": list(self.epoch),
+            **{k: list(v) for k, v in self.series.items()},
+            "seed": self.seed,
+            "steps": self.steps,
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.series.items() if v}
+        return f"History(epochs={len(self.epoch)}, last={last})"

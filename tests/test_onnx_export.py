@@ -1,0 +1,90 @@
+"""ONNX export: onnxruntime computes what chainrule computes, preprocessing included."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from chainrule import ACTIVATIONS, Network
+from chainrule.export import export_onnx, to_onnx
+from chainrule.tabular import Preprocessor, table_from_columns
+
+TOLERANCE = 1e-6
+
+
+def _session(model):
+    return ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def _inputs(n=257, d=5, seed=0, dtype=np.float32):
+    # Spread wide enough to reach the saturated tails of sigmoid and tanh.
+    return (np.random.default_rng(seed).normal(size=(n, d)) * 3).astype(dtype)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("bias", ["per_neuron", "shared"])
+def test_every_activation_matches_onnxruntime(activation, bias):
+    hidden = activation if activation != "softmax" else "tanh"
+    net = Network.from_sizes([5, 16, 12, 3], [hidden, activation, activation], bias=bias, seed=1,
+                             dtype=np.float32)
+    rng = np.random.default_rng(2)
+    for layer in net.layers:
+        layer.set_weights(b=rng.normal(size=layer.b.shape))
+    X = _inputs()
+    (got,) = _session(to_onnx(net)).run(None, {"input": X})
+    expected = net.predict(X)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    # float32 rounding is relative: compare against max(1, |value|) (identity layers grow values).
+    assert np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected))) <= TOLERANCE
+
+
+def test_float64_graph():
+    net = Network.from_sizes([5, 8, 2], "tanh", output_activation="softmax", loss="cross_entropy", seed=0)
+    X = _inputs(dtype=np.float64)
+    (got,) = _session(to_onnx(net, dtype=np.float64)).run(None, {"input": X})
+    np.testing.assert_allclose(got, net.predict(X), rtol=0, atol=1e-13)
+
+
+def _table(task, n=120, seed=3):
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(10, 4, n), rng.normal(-3, 0.5, n)
+    if task == "classification":
+        y = np.where(x1 + 8 * x2 > -14, "yes", "no").tolist()
+    else:
+        y = (100 + 5 * x1 - 20 * x2).tolist()
+    return table_from_columns({"x1": x1.tolist(), "x2": x2.tolist(), "y": y})
+
+
+def test_classification_graph_includes_preprocessing_and_labels(tmp_path):
+    table = _table("classification")
+    pre = Preprocessor.fit(table, "y")
+    net = Network.from_sizes([2, 6, 2], "relu", output_activation="softmax", loss="cross_entropy", seed=0,
+                             dtype=np.float32)
+    path = export_onnx(tmp_path / "m.onnx", net, pre)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    raw = table.matrix(pre.features).astype(np.float32)
+    probabilities, labels = session.run(None, {"input": raw})
+    expected = net.predict(pre.features_of(table, np.float32))
+    assert np.max(np.abs(probabilities - expected)) <= TOLERANCE
+    assert list(labels) == pre.decode(expected)
+
+
+def test_regression_graph_undoes_the_target_scaling():
+    table = _table("regression")
+    pre = Preprocessor.fit(table, "y")
+    net = Network.from_sizes([2, 6, 1], "sigmoid", output_activation="identity", seed=0, dtype=np.float32)
+    raw = table.matrix(pre.features).astype(np.float32)
+    (prediction,) = _session(to_onnx(net, pre)).run(None, {"input": raw})
+    expected = pre.decode(net.predict(pre.features_of(table, np.float32)))
+    # Values are in the target's units (about 100 here): compare relative to them.
+    assert np.max(np.abs(prediction[:, 0] - expected) / np.maximum(1.0, np.abs(expected))) <= TOLERANCE
+
+
+def test_mismatched_preprocessing_refused():
+    pre = Preprocessor.fit(_table("classification"), "y")
+    net = Network.from_sizes([3, 2], "softmax", loss="cross_entropy")
+    with pytest.raises(ValueError, match="preprocessing: expected 3 features"):
+        to_onnx(net, pre)

@@ -1,0 +1,167 @@
+"""scikit-learn estimators: the library's own check_estimator, and the features users asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from chainrule.sklearn import NetworkClassifier, NetworkRegressor
+
+# Tiny networks keep the ~125 checks to a few seconds. No check is expected to fail;
+# sklearn itself skips two (array-API input without SCIPY_ARRAY_API, and the
+# multi-label decision_function format: these estimators have no decision_function).
+CHECKED = [
+    NetworkClassifier(hidden_layer_sizes=(16,), learning_rate=0.01, max_iter=100, random_state=0),
+    NetworkRegressor(hidden_layer_sizes=(16,), learning_rate=0.01, max_iter=100, random_state=0),
+]
+
+
+@parametrize_with_checks(CHECKED)
+def test_check_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    return StandardScaler().fit_transform(X), names[y]
+
+
+def _small(cls, **kw):
+    return cls(hidden_layer_sizes=(12,), learning_rate=0.02, max_iter=60, random_state=0, **kw)
+
+
+def test_string_classes_and_probabilities(iris):
+    X, y = iris
+    clf = _small(NetworkClassifier).fit(X, y)
+    assert clf.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    # predict is the argmax of predict_proba, mapped to the labels.
+    assert (clf.predict(X) == clf.classes_[proba.argmax(axis=1)]).all()
+    assert len(clf.loss_curve_) == clf.n_iter_ and clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_pipeline_gridsearch_and_cross_val_score(iris):
+    X, y = iris
+    pipe = make_pipeline(StandardScaler(), _small(NetworkClassifier))
+    scores = cross_val_score(pipe, X, y, cv=3)
+    assert scores.shape == (3,) and (scores > 0.8).all()
+    grid = GridSearchCV(_small(NetworkClassifier), {"hidden_layer_sizes": [(4,), (12,)],
+                                                    "activation": ["tanh", "relu"]}, cv=3)
+    grid.fit(X, y)
+    assert set(grid.best_params_) == {"hidden_layer_sizes", "activation"}
+    assert len(grid.cv_results_["mean_test_score"]) == 4
+
+
+def test_pandas_dataframe_keeps_feature_names(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    clf = _small(NetworkClassifier).fit(frame, pd.Series(y))
+    assert clf.feature_names_in_.tolist() == ["sl", "sw", "pl", "pw"]
+    plain = _small(NetworkClassifier).fit(X, y)
+    assert (clf.predict(frame) == plain.predict(X)).all()  # same numbers, same model
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame[["sw", "sl", "pl", "pw"]])
+
+
+def test_sample_weight_equals_repetition():
+    """With full batches, weight 2 is the same as repeating the sample (sum w_i E_i / sum w_i)."""
+    X, y = make_regression(n_samples=40, n_features=3, noise=0.1, random_state=0)
+    y = y / y.std()
+    w = np.random.default_rng(0).integers(0, 3, size=40)
+    params = dict(hidden_layer_sizes=(8,), max_iter=30, batch_size=None, tol=0, random_state=1)
+    weighted = NetworkRegressor(**params).fit(X, y, sample_weight=w)
+    repeated = NetworkRegressor(**params).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
+    np.testing.assert_allclose(weighted.predict(X), repeated.predict(X), rtol=1e-9, atol=1e-12)
+    unweighted = NetworkRegressor(**params).fit(X, y)
+    assert not np.allclose(weighted.predict(X), unweighted.predict(X))
+
+
+def test_partial_fit_continues_the_optimizer(iris):
+    X, y = iris
+    clf = NetworkClassifier(hidden_layer_sizes=(8,), learning_rate=0.02, batch_size=None, shuffle=False,
+                            tol=0, max_iter=5, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, y)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
+    # Five single-epoch partial fits with Adam's state carried over equal one fit of 5 epochs.
+    full = clf.get_params()
+    reference = NetworkClassifier(**full).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), reference.predict_proba(X))
+
+
+def test_multilabel_targets():
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3, random_state=0)
+    clf = _small(NetworkClassifier).fit(StandardScaler().fit_transform(X), Y)
+    assert clf.classes_.tolist() == [0, 1, 2]
+    assert clf.network_.layers[-1].activation.name == "sigmoid"
+    pred = clf.predict(StandardScaler().fit_transform(X))
+    assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
+    assert clf.predict_proba(X).shape == (120, 3)
+
+
+def test_binary_uses_one_sigmoid_output():
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    clf = _small(NetworkClassifier).fit(X, y)
+    assert clf.network_.n_outputs == 1 and clf.predict_proba(X).shape == (60, 2)
+
+
+def test_per_layer_activations_and_inspection(iris):
+    X, y = iris
+    clf = NetworkClassifier(hidden_layer_sizes=(6, 5), activation=["tanh", "relu"], max_iter=5,
+                            random_state=0).fit(X, y)
+    assert [layer.activation.name for layer in clf.network_.layers] == ["tanh", "relu", "softmax"]
+    acts = clf.layer_activations(X[:7])
+    assert [a.shape for a in acts] == [(7, 6), (7, 5), (7, 3)]
+    assert (np.abs(acts[0]) <= 1).all() and (acts[1] >= 0).all()
+    np.testing.assert_array_equal(acts[-1], clf.predict_proba(X[:7]))
+    assert [c.shape for c in clf.coefs_] == [(4, 6), (6, 5), (5, 3)]
+
+
+def test_validation_curves(iris):
+    X, y = iris
+    clf = _small(NetworkClassifier, early_stopping=True).fit(X, y)
+    assert len(clf.validation_loss_curve_) == len(clf.loss_curve_) == clf.n_iter_
+    assert len(clf.validation_scores_) == clf.n_iter_ and all(0 <= s <= 1 for s in clf.validation_scores_)
+    reg = _small(NetworkRegressor)
+    Xr, yr = make_regression(n_samples=80, n_features=3, random_state=0)
+    reg.fit(Xr[:60], yr[:60] / 100, validation_data=(Xr[60:], yr[60:] / 100))
+    assert len(reg.validation_loss_curve_) == reg.n_iter_ and len(reg.validation_scores_) == reg.n_iter_
+
+
+def test_float32_stays_float32():
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    reg = _small(NetworkRegressor, dtype="float32").fit(X, y / 100)
+    assert reg.network_.dtype == np.float32 and reg.predict(X).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("hidden_layer_sizes", 0), ("hidden_layer_sizes", (4, -1)), ("hidden_layer_sizes", "64"),
+     ("activation", "softmax"), ("activation", ["relu", "tanh"]), ("optimizer", "lbfgs"),
+     ("learning_rate", 0), ("alpha", -1.0), ("batch_size", 0), ("batch_size", 2.5), ("max_iter", 0),
+     ("validation_fraction", 1.0), ("dtype", "int32"), ("random_state", -3), ("shuffle", "yes")],
+)
+def test_bad_hyperparameters_are_named(param, value):
+    X, y = np.zeros((6, 2)), np.array([0, 1] * 3)
+    with pytest.raises(ValueError, match=param):
+        NetworkClassifier(**{param: value}).fit(X, y)
+
+
+def test_one_class_refused():
+    with pytest.raises(ValueError, match="1 class"):
+        NetworkClassifier().fit(np.zeros((4, 2)), [1, 1, 1, 1])
