@@ -14,7 +14,7 @@ from typing import Sequence
 from .. import __version__
 
 #: Subcommand modules, in the order ``chainrule --help`` lists them.
-COMMANDS = ["example", "gradcheck"]
+COMMANDS = ["example", "gradcheck", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
