@@ -13,6 +13,7 @@ Names (see :mod:`chainrule.explain.naming` for neurons and parameters):
 ``E_o1``, ``E_total``       each output's share of the error, and their sum
 ``dE_total/dout_o1``        derivative of the error with respect to an output
 ``dout_o1/dnet_o1``         the activation's derivative (softmax: the Jacobian's diagonal)
+``dout_o2/dnet_o1``         softmax only: an off-diagonal Jacobian entry, ``-out_o2 * out_o1``
 ``delta_o1``                dE_total/dnet_o1
 ``dnet_o1/dw5``             the value the weight multiplies (source neuron's out, or input)
 ``dE_total/dw5``            delta of the target times dnet/dw
@@ -21,6 +22,11 @@ Names (see :mod:`chainrule.explain.naming` for neurons and parameters):
 ``dE_total/db1``            for trainable biases only: the delta, or the layer's sum of deltas if shared
 ``w5+``, ``b1+``            the updated values ``w - eta * dE_total/dw``
 ==========================  ======================================================
+
+``hidden_deltas="updated"`` reproduces a published mistake: the paths into a
+hidden neuron use the *already updated* weights of the following layer
+(``dE_o1/dout_h1 = delta_o1 * w5+``), so the hidden layers' values are then not
+the gradient. The default ``"original"`` is the chain rule (and the tutorial).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._checks import fail
 from .naming import Naming
 
 if TYPE_CHECKING:
@@ -37,12 +44,21 @@ if TYPE_CHECKING:
 __all__ = ["step_quantities"]
 
 
-def step_quantities(network: "Network", x: Any, y: Any, learning_rate: float) -> dict[str, float]:
+HIDDEN_DELTAS = ("original", "updated")
+
+
+def step_quantities(
+    network: "Network", x: Any, y: Any, learning_rate: float, hidden_deltas: str = "original"
+) -> dict[str, float]:
     """Named values of one forward pass, error, backward pass and update.
 
     ``x``: one sample, shape ``(n_inputs,)`` or ``(1, n_inputs)``; ``y``: its
-    targets. Nothing in ``network`` is changed.
+    targets. ``hidden_deltas``: ``"original"`` (the chain rule) or ``"updated"``
+    (see the module docstring). Nothing in ``network`` is changed.
     """
+    if hidden_deltas not in HIDDEN_DELTAS:
+        raise fail("hidden_deltas", f"one of {list(HIDDEN_DELTAS)}", hidden_deltas)
+    eta = float(learning_rate)
     x = network.check_inputs(np.reshape(x, (1, -1)), "x")
     y = network.check_targets(np.reshape(y, (1, -1)), 1, "y")
     naming = Naming.of(network)
@@ -82,6 +98,8 @@ def step_quantities(network: "Network", x: Any, y: Any, learning_rate: float) ->
         if l < len(network.layers) - 1:
             following = naming.neurons[l + 2]
             W_next = network.layers[l + 1].W.astype(np.float64)
+            if hidden_deltas == "updated":  # the published mistake: use w+ of the following layer
+                W_next = W_next - eta * np.outer(outs[l + 1], deltas[l + 1])
             grad_out = np.zeros(len(names))
             for i, name in enumerate(names):
                 for k, target in enumerate(following):
@@ -99,6 +117,12 @@ def step_quantities(network: "Network", x: Any, y: Any, learning_rate: float) ->
         for j, name in enumerate(names):
             q[f"dout_{name}/dnet_{name}"] = float(derivative[j])
             q[f"delta_{name}"] = float(delta[j])
+        if not layer.activation.elementwise:
+            jacobian = layer.activation.jacobian(outs[l + 1])
+            for k, out_name in enumerate(names):
+                for j, net_name in enumerate(names):
+                    if k != j:
+                        q[f"dout_{out_name}/dnet_{net_name}"] = float(jacobian[k, j])
         sources = naming.neurons[l]
         for j, target in enumerate(names):
             for i, source in enumerate(sources):
@@ -113,7 +137,6 @@ def step_quantities(network: "Network", x: Any, y: Any, learning_rate: float) ->
                     )
 
     # Update: w+ = w - eta * dE_total/dw (frozen biases keep their values).
-    eta = float(learning_rate)
     for p in naming.weights:
         q[f"{p.name}+"] = naming.get(network, p.name) - eta * q[f"dE_total/d{p.name}"]
     for p in naming.biases:

@@ -1,0 +1,222 @@
+"""LaTeX: a whole document (``article``, ``amsmath``, ``geometry``) that pdflatex compiles.
+
+Each stage is a section; each quantity an ``align*`` row per form, so a long
+substituted sum breaks over lines instead of running off the page:
+
+.. code-block:: latex
+
+    \\mathit{net}_{h_{1}} &= w_{1} \\cdot i_{1} + w_{2} \\cdot i_{2} + b_{1} \\\\
+                         &= 0.15 \\cdot 0.05 + 0.2 \\cdot 0.1 + 0.35 = 0.3775
+
+Names become the tutorial's notation: ``dE_total/dout_o1`` is
+:math:`\\frac{\\partial E_{total}}{\\partial out_{o_1}}`, ``delta_h1`` is
+:math:`\\delta_{h_1}`, ``w5+`` is :math:`w_5^{+}`, ``eta`` is :math:`\\eta`;
+a deeper network's ``h2_3`` is :math:`h_{2,3}`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
+from ..trace import Quantity, Trace
+from .numbers import number
+from .text import describe_conventions, describe_network
+
+__all__ = ["name_latex", "expr_latex", "equation_latex", "render_latex", "escape"]
+
+_NEURON = re.compile(r"^([iho])(\d+)(?:_(\d+))?$")
+_INDEXED = re.compile(r"^([wb])(\d+)(\+?)$")
+
+
+def escape(text: str) -> str:
+    """Plain text made safe for LaTeX."""
+    table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    return "".join(table.get(c, c) for c in text)
+
+
+def _neuron(label: str) -> str | None:
+    m = _NEURON.match(label)
+    if m is None:
+        return None
+    letter, first, second = m.groups()
+    return f"{letter}_{{{first}}}" if second is None else f"{letter}_{{{first},{second}}}"
+
+
+def name_latex(name: str) -> str:
+    """The LaTeX of a trace name (see the module docstring); unknown names are set upright."""
+    if "/" in name:
+        top, bottom = name.split("/", 1)
+        if top.startswith("d") and bottom.startswith("d"):
+            return rf"\frac{{\partial {name_latex(top[1:])}}}{{\partial {name_latex(bottom[1:])}}}"
+    if name == "eta":
+        return r"\eta"
+    if name == "E_total":
+        return r"E_{\mathit{total}}"
+    neuron = _neuron(name)
+    if neuron is not None:
+        return neuron
+    m = _INDEXED.match(name)
+    if m is not None:
+        letter, index, plus = m.groups()
+        return f"{letter}_{{{index}}}" + ("^{+}" if plus else "")
+    prefix, _, rest = name.partition("_")
+    sub = _neuron(rest)
+    if sub is not None:
+        if prefix == "delta":
+            return rf"\delta_{{{sub}}}"
+        if prefix == "E":
+            return f"E_{{{sub}}}"
+        if prefix in ("net", "out", "target"):
+            return rf"\mathit{{{prefix}}}_{{{sub}}}"
+    return rf"\mathrm{{{escape(name)}}}"
+
+
+def _num(value: float, precision: int) -> str:
+    text = number(value, precision)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+_ATOM, _POW, _NEG, _MUL, _ADD = 5, 4, 3, 2, 1
+
+
+def _precedence(e: Expr) -> int:
+    if isinstance(e, (Add, Sub)):
+        return _ADD
+    if isinstance(e, Mul):
+        return _MUL
+    if isinstance(e, Neg) or (isinstance(e, Num) and e.value < 0):
+        return _NEG
+    if isinstance(e, Pow):
+        return _POW
+    return _ATOM  # symbols, numbers, calls and fractions (\frac needs no parentheses)
+
+
+_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "step": r"\operatorname{step}"}
+
+
+def expr_latex(e: Expr, precision: int = 9) -> str:
+    """``e`` as LaTeX math (no surrounding ``$``)."""
+
+    def wrap(child: Expr, needs: bool) -> str:
+        text = expr_latex(child, precision)
+        return rf"\left({text}\right)" if needs else text
+
+    if isinstance(e, Sym):
+        return name_latex(e.name)
+    if isinstance(e, Num):
+        return _num(e.value, precision)
+    if isinstance(e, Add):
+        return " + ".join(wrap(t, k > 0 and _precedence(t) == _NEG) for k, t in enumerate(e.args))
+    if isinstance(e, Sub):
+        return f"{expr_latex(e.left, precision)} - {wrap(e.right, _precedence(e.right) in (_ADD, _NEG))}"
+    if isinstance(e, Mul):
+        return r" \cdot ".join(
+            wrap(f, _precedence(f) == _ADD or (k > 0 and _precedence(f) == _NEG)) for k, f in enumerate(e.args)
+        )
+    if isinstance(e, Div):
+        return rf"\frac{{{expr_latex(e.numerator, precision)}}}{{{expr_latex(e.denominator, precision)}}}"
+    if isinstance(e, Pow):
+        return f"{wrap(e.base, _precedence(e.base) < _ATOM or isinstance(e.base, Div))}^{{{expr_latex(e.exponent, precision)}}}"
+    if isinstance(e, Neg):
+        return "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG))
+    if isinstance(e, Call):
+        if e.name == "exp":
+            return f"e^{{{expr_latex(e.args[0], precision)}}}"
+        args = ", ".join(expr_latex(a, precision) for a in e.args)
+        return rf"{_FUNCTIONS.get(e.name, e.name)}\left({args}\right)"
+    raise TypeError(f"not a formula: {e!r}")
+
+
+def _sides(q: Quantity, precision: int) -> list[str]:
+    sides = []
+    for form in q.forms:
+        sides.append(expr_latex(form.formula, precision))
+        if form.numbers is not None:
+            numbers = expr_latex(form.numbers, precision)
+            if numbers != sides[-1]:
+                sides.append(numbers)
+    value = _num(q.value, precision)
+    if not sides or sides[-1] != value:
+        sides.append(value)
+    return sides
+
+
+def equation_latex(q: Quantity, precision: int = 9) -> str:
+    """``name = form = numbers = value`` on one line of LaTeX math."""
+    return " = ".join([name_latex(q.name)] + _sides(q, precision))
+
+
+def _align_rows(q: Quantity, precision: int) -> list[str]:
+    """One row per side: the name and the first side, then ``&= side`` rows."""
+    sides = _sides(q, precision)
+    rows = [f"{name_latex(q.name)} &= {sides[0]}"]
+    # Short sides (a number, a short product) share a row with the one before.
+    for side in sides[1:]:
+        if len(side) < 40 and len(rows[-1]) + len(side) < 110:
+            rows[-1] += f" = {side}"
+        else:
+            rows.append(f"&= {side}")
+    return rows
+
+
+_PREAMBLE = r"""\documentclass[10pt]{article}
+\usepackage[margin=2cm]{geometry}
+\usepackage{amsmath}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+"""
+
+
+def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None) -> str:
+    """A complete LaTeX document with every stage of every trace."""
+    first = traces[0]
+    out = [_PREAMBLE, r"\begin{document}", ""]
+    out.append(r"\section*{" + escape(title or "Backpropagation step by step") + "}")
+    out.append(escape(f"{describe_network(first)[0].upper()}{describe_network(first)[1:]}; "
+                      f"learning rate ") + rf"$\eta = {_num(first.learning_rate, precision)}$" + escape(f" ({first.dtype})."))
+    out.append("")
+    out.append(escape(f"Conventions: {describe_conventions(first)}."))
+    out.append("")
+    for trace in traces:
+        if len(traces) > 1:
+            out.append(r"\section*{" + escape(f"Update {trace.step} of {len(traces)}") + "}")
+        for k, stage in enumerate(trace.stages, 1):
+            out.append(r"\subsection*{" + escape(f"{k}. {stage.title}") + "}")
+            out.append(escape(stage.description))
+            out.append("")
+            for note in stage.notes:
+                out.append(r"\emph{Note:} " + escape(note))
+                out.append("")
+            for group in stage.groups:
+                if not group.names:
+                    continue
+                out.append(r"\paragraph{" + escape(group.title[0].upper() + group.title[1:]) + "}")
+                if stage.id == "given":
+                    items = [f"{name_latex(n)} = {_num(trace[n].value, precision)}" for n in group.names]
+                    out.append("$" + r",\quad ".join(items) + "$")
+                    out.append("")
+                    continue
+                out.append(r"\begin{align*}")
+                rows = [row for n in group.names for row in _align_rows(trace[n], precision)]
+                out.append(" \\\\\n".join(rows))
+                out.append(r"\end{align*}")
+                for name in group.names:
+                    note = trace[name].note
+                    if note:
+                        out.append(rf"\emph{{Note on ${name_latex(name)}$:}} " + escape(note))
+                        out.append("")
+        out.append(r"\paragraph{After the update}")
+        out.append(rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$ "
+                   rf"(before: ${_num(trace['E_total'].value, precision)}$).")
+        out.append("")
+        for note in trace.notes:
+            out.append(r"\emph{Note:} " + escape(note))
+            out.append("")
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"

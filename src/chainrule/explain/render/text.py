@@ -1,0 +1,156 @@
+"""Plain text for a terminal: one equation per line, the ``=`` of each group aligned.
+
+Formulas print as the tutorial writes them: ``w1*i1 + w2*i2 + b1`` (a weighted
+sum's products tight), ``dE_total/dout_o1 * dout_o1/dnet_o1`` (a chain of
+factors spaced), negative numbers in parentheses where they follow an operator.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
+from ..trace import Quantity, Trace
+from .numbers import number
+
+__all__ = ["expr_text", "equation_text", "render_text", "describe_network", "describe_conventions"]
+
+_ATOM, _POW, _NEG, _MUL, _ADD = 5, 4, 3, 2, 1
+
+
+def _precedence(e: Expr) -> int:
+    if isinstance(e, (Add, Sub)):
+        return _ADD
+    if isinstance(e, (Mul, Div)):
+        return _MUL
+    if isinstance(e, Neg) or (isinstance(e, Num) and e.value < 0):
+        return _NEG
+    if isinstance(e, Pow):
+        return _POW
+    return _ATOM
+
+
+def expr_text(e: Expr, precision: int = 9, *, tight: bool = False) -> str:
+    """``e`` as plain text; ``tight`` prints a product as ``a*b`` instead of ``a * b``."""
+
+    def wrap(child: Expr, needs: bool) -> str:
+        text = expr_text(child, precision)
+        return f"({text})" if needs else text
+
+    if isinstance(e, Sym):
+        return e.name
+    if isinstance(e, Num):
+        return number(e.value, precision)
+    if isinstance(e, Add):
+        parts = []
+        for k, term in enumerate(e.args):
+            if isinstance(term, Mul):
+                parts.append(expr_text(term, precision, tight=True))
+            else:
+                parts.append(wrap(term, k > 0 and _precedence(term) == _NEG))
+        return " + ".join(parts)
+    if isinstance(e, Sub):
+        right_parens = _precedence(e.right) in (_ADD, _NEG)
+        return f"{expr_text(e.left, precision)} - {wrap(e.right, right_parens)}"
+    if isinstance(e, Mul):
+        parts = [wrap(f, _precedence(f) == _ADD or (k > 0 and _precedence(f) == _NEG)) for k, f in enumerate(e.args)]
+        return ("*" if tight else " * ").join(parts)
+    if isinstance(e, Div):
+        top = wrap(e.numerator, _precedence(e.numerator) == _ADD)
+        bottom = wrap(e.denominator, _precedence(e.denominator) <= _NEG)
+        return f"{top}/{bottom}"
+    if isinstance(e, Pow):
+        return f"{wrap(e.base, _precedence(e.base) < _ATOM)}^{wrap(e.exponent, _precedence(e.exponent) < _ATOM)}"
+    if isinstance(e, Neg):
+        return "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG))
+    if isinstance(e, Call):
+        return f"{e.name}({', '.join(expr_text(a, precision) for a in e.args)})"
+    raise TypeError(f"not a formula: {e!r}")
+
+
+def equation_text(q: Quantity, precision: int = 9, width: int = 0) -> str:
+    """``name = form = numbers = ... = value``, the name padded to ``width``."""
+    parts = [q.name.ljust(width)]
+    for form in q.forms:
+        parts.append(expr_text(form.formula, precision))
+        if form.numbers is not None:
+            numbers = expr_text(form.numbers, precision)
+            if numbers != parts[-1]:
+                parts.append(numbers)
+    value = number(q.value, precision)
+    if parts[-1] != value:
+        parts.append(value)
+    return " = ".join(parts)
+
+
+def describe_network(trace: Trace) -> str:
+    """``a 2-2-2 network (sigmoid, sigmoid), squared_error``."""
+    acts = ", ".join(layer["activation"]["name"] for layer in trace.layers)
+    loss = trace.loss["name"]
+    if loss == "squared_error":
+        loss += " (1/2 sum over outputs)" if trace.loss.get("output_reduction") == "half_sum" else " (mean over outputs)"
+    return f"a {'-'.join(map(str, trace.sizes))} network ({acts}), loss {loss}"
+
+
+def describe_conventions(trace: Trace) -> str:
+    c = trace.conventions
+    bias = {"shared": "one bias shared per layer", "per_neuron": "one bias per neuron"}.get(c["bias"], "mixed biases")
+    train = {True: "trained", False: "frozen"}.get(c["train_bias"], "some frozen")
+    parts = [f"{bias}, {train}"]
+    if c["error"] is not None:
+        parts.append("error 1/2 sum over outputs" if c["error"] == "half_sum" else "error mean over outputs")
+    parts.append(
+        "hidden deltas from the original weights" if c["hidden_deltas"] == "original"
+        else "hidden deltas from the ALREADY UPDATED weights (a published mistake)"
+    )
+    return "; ".join(parts)
+
+
+def _given_line(trace: Trace, names: list[str], precision: int) -> str:
+    return ", ".join(f"{n} = {number(trace[n].value, precision)}" for n in names)
+
+
+def render_trace_text(trace: Trace, precision: int = 9, indent: str = "") -> list[str]:
+    """One trace as lines (no header)."""
+    lines: list[str] = []
+    add = lines.append
+    number_of = 0
+    for stage in trace.stages:
+        number_of += 1
+        add(f"{indent}{number_of}. {stage.title}: {stage.description}")
+        for note in stage.notes:
+            add(f"{indent}   note: {note}")
+        for group in stage.groups:
+            if not group.names:
+                continue
+            if stage.id == "given":
+                add(f"{indent}   {group.title}: {_given_line(trace, group.names, precision)}")
+                continue
+            add(f"{indent}   {group.title}")
+            width = max(len(n) for n in group.names)
+            for name in group.names:
+                q = trace[name]
+                add(f"{indent}     {equation_text(q, precision, width)}")
+                if q.note:
+                    add(f"{indent}       note: {q.note}")
+        add("")
+    add(f"{indent}After the update: E_total = {number(trace.error_after_update, precision)} "
+        f"(before: {number(trace['E_total'].value, precision)})")
+    for note in trace.notes:
+        add(f"{indent}note: {note}")
+    return lines
+
+
+def render_text(traces: Sequence[Trace], precision: int = 9, title: str | None = None) -> str:
+    """Every trace, with a header naming the network and the conventions."""
+    first = traces[0]
+    lines = [title or f"Backpropagation step by step: {describe_network(first)}, "
+             f"eta = {number(first.learning_rate, precision)} ({first.dtype})"]
+    lines.append(f"Conventions: {describe_conventions(first)}")
+    for trace in traces:
+        lines.append("")
+        if len(traces) > 1:
+            lines.append(f"=== Update {trace.step} of {len(traces)} ===")
+            lines.append("")
+        lines.extend(render_trace_text(trace, precision))
+    return "\n".join(lines) + "\n"
