@@ -4,6 +4,7 @@ Nothing here is a second implementation of backpropagation: every number
 drawn or typeset comes from the engine, through :mod:`chainrule.explain`.
 """
 
-from .diagram import MAX_DIAGRAM_NEURONS, OVERLAYS, network_svg
+from .diagram import MAX_DIAGRAM_NEURONS, OVERLAYS, network_svg, trace_network, trace_svg
+from .report import render_html
 
-__all__ = ["network_svg", "OVERLAYS", "MAX_DIAGRAM_NEURONS"]
+__all__ = ["network_svg", "trace_svg", "trace_network", "render_html", "OVERLAYS", "MAX_DIAGRAM_NEURONS"]

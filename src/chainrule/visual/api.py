@@ -14,11 +14,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..errors import DivergenceError
-from ..explain.quantities import step_quantities
+from ..explain.trace import Trace, build_trace
 from ..explain.naming import Naming
 from ..initializers import get_initializer, make_rng
 from .diagram import OVERLAYS, network_svg
-from .formulas import stage_panels
+from .formulas import explorer_panels
 from .netfile import state_from_file, state_to_file
 from .state import ExplorerState, FieldError, check_sizes
 
@@ -43,9 +43,10 @@ def _digits(request: dict) -> int:
     return digits
 
 
-def step_values(state: ExplorerState) -> dict[str, float]:
-    """Every named quantity of one step of ``state``, from the engine."""
-    return step_quantities(state.network(), state.x, state.y, state.learning_rate)
+def step_trace(state: ExplorerState) -> Trace:
+    """The trace of one step of ``state``: every named quantity, from the engine."""
+    return build_trace(state.network(), state.x, state.y, state.learning_rate,
+                       hidden_deltas=state.hidden_deltas)
 
 
 def tutorial(request: Any = None) -> dict[str, Any]:
@@ -116,7 +117,8 @@ def step(request: Any) -> dict[str, Any]:
     digits = _digits(request)
     focus = request.get("focus")
     network = state.network()
-    values = step_values(state)
+    trace = step_trace(state)
+    values = trace.values()
     hidden = [n for layer in state.names.neurons[1:-1] for n in layer]
     if focus is not None and focus not in hidden:
         raise FieldError("focus", f"a hidden neuron, one of {hidden}", focus)
@@ -136,7 +138,8 @@ def step(request: Any) -> dict[str, Any]:
             "biases": [[p.name, list(p.targets)] for p in state.names.biases],
         },
         "svg": svgs,
-        "formulas": stage_panels(values, digits),
+        "formulas": explorer_panels(trace, digits),
+        "E_total_after_update": trace.error_after_update,
         "next": following.to_json(),
     }
 

@@ -32,9 +32,10 @@ from .._checks import check_positive_int, fail
 from ..explain.naming import Naming
 
 if TYPE_CHECKING:
+    from ..explain.trace import Trace
     from ..network import Network
 
-__all__ = ["network_svg", "OVERLAYS", "MAX_DIAGRAM_NEURONS"]
+__all__ = ["network_svg", "trace_network", "trace_svg", "OVERLAYS", "MAX_DIAGRAM_NEURONS"]
 
 #: Overlays in the order of a training step; each includes the ones before it.
 OVERLAYS = ("forward", "error", "backward", "update")
@@ -265,3 +266,26 @@ def network_svg(
         svg.qtext(width - 12, height - 12, "E_total", "E_total", "cr-err", anchor="end")
     svg.add("</svg>")
     return "\n".join(svg.parts)
+
+
+def trace_network(trace: "Trace") -> "Network":
+    """The network a trace describes, with the weights and biases it started from."""
+    from ..layers import Dense
+    from ..network import Network
+
+    layers = [
+        Dense(trace.sizes[k], trace.sizes[k + 1], info["activation"], bias=info["bias"],
+              train_bias=info["train_bias"], init="zeros", dtype=trace.dtype, name=f"layer {k + 1}")
+        for k, info in enumerate(trace.layers)
+    ]
+    network = Network(layers, loss=trace.loss)
+    naming = Naming.of(network)
+    naming.assign(network, {p.name: trace[p.name].value for p in naming.weights + naming.biases})
+    return network
+
+
+def trace_svg(trace: "Trace", overlay: str | None = None, **options: object) -> str:
+    """:func:`network_svg` of a trace's network, with the trace's numbers and targets."""
+    values = trace.values()
+    targets = [values[f"target_{o}"] for o in trace.neurons[-1]]
+    return network_svg(trace_network(trace), values, overlay=overlay, targets=targets, **options)  # type: ignore[arg-type]

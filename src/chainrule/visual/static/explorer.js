@@ -152,14 +152,15 @@ function linkHighlights() {
   const svgItems = (names) => [...document.querySelectorAll("#diagram [data-q]")]
     .filter((el) => el.dataset.q.split(" ").some((n) => names.includes(n)));
   for (const row of document.querySelectorAll("#formulas [data-q]")) {
-    const names = row.dataset.q.split(" ");
+    // A formula lights up its own quantity and every quantity it uses.
+    const names = [row.dataset.q, ...(row.dataset.uses || "").split(" ").filter(Boolean)];
     row.addEventListener("mouseenter", () => svgItems(names).forEach((el) => el.classList.add("cr-hl")));
     row.addEventListener("mouseleave", () => svgItems(names).forEach((el) => el.classList.remove("cr-hl")));
   }
   for (const el of document.querySelectorAll("#diagram [data-q]")) {
     const names = el.dataset.q.split(" ");
     const rows = () => [...document.querySelectorAll("#formulas [data-q]")]
-      .filter((r) => r.dataset.q.split(" ").some((n) => names.includes(n)));
+      .filter((r) => names.includes(r.dataset.q));
     el.addEventListener("mouseenter", () => rows().forEach((r) => r.classList.add("hl")));
     el.addEventListener("mouseleave", () => rows().forEach((r) => r.classList.remove("hl")));
   }
