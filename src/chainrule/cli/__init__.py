@@ -14,7 +14,7 @@ from typing import Sequence
 from .. import __version__
 
 #: Subcommand modules, in the order ``chainrule --help`` lists them.
-COMMANDS = ["example", "gradcheck", "serve"]
+COMMANDS = ["example", "explain", "gradcheck", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

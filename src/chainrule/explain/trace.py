@@ -384,7 +384,7 @@ def build_trace(
         b.add(group, f"target_{name}", "target", neuron=name)
     given.groups.append(group)
     for l in range(n_layers):
-        group = Group(f"weights into the {_layer_title(l, n_layers)}", [])
+        group = Group(f"parameters of the {_layer_title(l, n_layers)}", [])
         for p in naming.weights:
             if p.layer == l:
                 b.add(group, p.name, "weight", layer=l, index=list(p.index), **{"from": p.source, "to": p.targets[0]})
@@ -489,7 +489,7 @@ def build_trace(
                       delta=f"delta_{t}", **{"from": s, "to": t})
             bias = naming.bias_of(l, j)
             if bias is not None and layer.train_bias and layer.bias_mode == "per_neuron":
-                b.add(group, f"dE_total/d{bias.name}", "gradient", [(mul(f"delta_{t}", 1), True)],
+                b.add(group, f"dE_total/d{bias.name}", "gradient", [(Sym(f"delta_{t}"), True)],
                       bias=bias.name, delta=f"delta_{t}", factors=[f"delta_{t}"])
             stage.groups.append(group)
         if layer.train_bias and layer.bias_mode == "shared":
@@ -501,7 +501,7 @@ def build_trace(
             stage.groups.append(group)
 
     out_stage = b.stage("backward_output", "Chain rule: dE_total/dw = dE_total/dout * dout/dnet * dnet/dw; "
-                        "delta = dE_total/dnet = dE_total/dout * dout/dnet.")
+                        "delta = dE_total/dnet = dE_total/dout * dout/dnet; dE_total/db = delta (dnet/db = 1).")
     last = layers[-1]
     if not last.activation.elementwise:
         out_stage.notes.append(

@@ -100,31 +100,38 @@ def _precedence(e: Expr) -> int:
 _FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "step": r"\operatorname{step}"}
 
 
-def expr_latex(e: Expr, precision: int = 9) -> str:
-    """``e`` as LaTeX math (no surrounding ``$``)."""
+def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
+    """``e`` as LaTeX math (no surrounding ``$``); ``lead`` as in :func:`~.text.expr_text`."""
 
-    def wrap(child: Expr, needs: bool) -> str:
-        text = expr_latex(child, precision)
+    def wrap(child: Expr, needs: bool, child_lead: bool = False) -> str:
+        text = expr_latex(child, precision, lead=child_lead or needs)
         return rf"\left({text}\right)" if needs else text
+
+    def negative(child: Expr) -> bool:
+        return _precedence(child) == _NEG
 
     if isinstance(e, Sym):
         return name_latex(e.name)
     if isinstance(e, Num):
-        return _num(e.value, precision)
+        text = _num(e.value, precision)
+        return text if lead or e.value >= 0 else rf"\left({text}\right)"
     if isinstance(e, Add):
-        return " + ".join(wrap(t, k > 0 and _precedence(t) == _NEG) for k, t in enumerate(e.args))
+        return " + ".join(wrap(t, k > 0 and negative(t), child_lead=k == 0) for k, t in enumerate(e.args))
     if isinstance(e, Sub):
-        return f"{expr_latex(e.left, precision)} - {wrap(e.right, _precedence(e.right) in (_ADD, _NEG))}"
+        return f"{wrap(e.left, False, lead)} - {wrap(e.right, _precedence(e.right) in (_ADD, _NEG))}"
     if isinstance(e, Mul):
         return r" \cdot ".join(
-            wrap(f, _precedence(f) == _ADD or (k > 0 and _precedence(f) == _NEG)) for k, f in enumerate(e.args)
+            wrap(f, _precedence(f) == _ADD or (k > 0 and negative(f)), child_lead=lead and k == 0)
+            for k, f in enumerate(e.args)
         )
     if isinstance(e, Div):
         return rf"\frac{{{expr_latex(e.numerator, precision)}}}{{{expr_latex(e.denominator, precision)}}}"
     if isinstance(e, Pow):
-        return f"{wrap(e.base, _precedence(e.base) < _ATOM or isinstance(e.base, Div))}^{{{expr_latex(e.exponent, precision)}}}"
+        needs = _precedence(e.base) < _ATOM or isinstance(e.base, Div)
+        return f"{wrap(e.base, needs)}^{{{expr_latex(e.exponent, precision)}}}"
     if isinstance(e, Neg):
-        return "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG))
+        text = "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG), child_lead=True)
+        return text if lead else rf"\left({text}\right)"
     if isinstance(e, Call):
         if e.name == "exp":
             return f"e^{{{expr_latex(e.args[0], precision)}}}"

@@ -30,39 +30,50 @@ def _precedence(e: Expr) -> int:
     return _ATOM
 
 
-def expr_text(e: Expr, precision: int = 9, *, tight: bool = False) -> str:
-    """``e`` as plain text; ``tight`` prints a product as ``a*b`` instead of ``a * b``."""
+def expr_text(e: Expr, precision: int = 9, *, tight: bool = False, lead: bool = True) -> str:
+    """``e`` as plain text.
 
-    def wrap(child: Expr, needs: bool) -> str:
-        text = expr_text(child, precision)
+    ``tight`` prints a product as ``a*b`` instead of ``a * b``; ``lead`` says
+    that nothing precedes ``e``, so a leading minus needs no parentheses
+    (``-0.2 * x``, but ``y + (-0.2)*x``).
+    """
+
+    def wrap(child: Expr, needs: bool, child_lead: bool = False) -> str:
+        text = expr_text(child, precision, lead=child_lead or needs)
         return f"({text})" if needs else text
+
+    def negative(child: Expr) -> bool:
+        return _precedence(child) == _NEG
 
     if isinstance(e, Sym):
         return e.name
     if isinstance(e, Num):
-        return number(e.value, precision)
+        text = number(e.value, precision)
+        return text if lead or e.value >= 0 else f"({text})"
     if isinstance(e, Add):
         parts = []
         for k, term in enumerate(e.args):
             if isinstance(term, Mul):
-                parts.append(expr_text(term, precision, tight=True))
+                parts.append(expr_text(term, precision, tight=True, lead=k == 0))
             else:
-                parts.append(wrap(term, k > 0 and _precedence(term) == _NEG))
+                parts.append(wrap(term, k > 0 and negative(term), child_lead=k == 0))
         return " + ".join(parts)
     if isinstance(e, Sub):
-        right_parens = _precedence(e.right) in (_ADD, _NEG)
-        return f"{expr_text(e.left, precision)} - {wrap(e.right, right_parens)}"
+        right = e.right
+        return f"{wrap(e.left, False, lead)} - {wrap(right, _precedence(right) in (_ADD, _NEG))}"
     if isinstance(e, Mul):
-        parts = [wrap(f, _precedence(f) == _ADD or (k > 0 and _precedence(f) == _NEG)) for k, f in enumerate(e.args)]
+        parts = [wrap(f, _precedence(f) == _ADD or (k > 0 and negative(f)), child_lead=lead and k == 0)
+                 for k, f in enumerate(e.args)]
         return ("*" if tight else " * ").join(parts)
     if isinstance(e, Div):
-        top = wrap(e.numerator, _precedence(e.numerator) == _ADD)
+        top = wrap(e.numerator, _precedence(e.numerator) == _ADD, child_lead=lead)
         bottom = wrap(e.denominator, _precedence(e.denominator) <= _NEG)
         return f"{top}/{bottom}"
     if isinstance(e, Pow):
         return f"{wrap(e.base, _precedence(e.base) < _ATOM)}^{wrap(e.exponent, _precedence(e.exponent) < _ATOM)}"
     if isinstance(e, Neg):
-        return "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG))
+        text = "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG), child_lead=True)
+        return text if lead else f"({text})"
     if isinstance(e, Call):
         return f"{e.name}({', '.join(expr_text(a, precision) for a in e.args)})"
     raise TypeError(f"not a formula: {e!r}")

@@ -1,0 +1,71 @@
+"""``chainrule explain``: the tutorial's step-by-step derivation for any small network."""
+
+from __future__ import annotations
+
+import argparse
+
+from .._checks import check_positive_int
+from ..explain.config import Conventions, load_setup
+from ..explain.render import FORMATS, render
+from ..explain.summary import layer_summary, render_summary
+from ..explain.trace import MAX_TRACE_PARAMETERS, trace_steps
+from ..explain.tutorial import TUTORIAL_MISPRINTS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "explain",
+        help="every named quantity of backpropagation, formula and numbers, for a network and one sample",
+        description="Print the whole derivation of one training step (forward pass, error, backward pass "
+        "with every chain-rule factor and path, update) for the network, sample, targets and learning rate "
+        "in FILE (JSON, TOML or YAML; see examples/), or by default the tutorial's 2-2-2 network. "
+        "Conventions default to the file's, else the tutorial's choice.",
+    )
+    p.add_argument("file", nargs="?", default=None, help="network description (.json, .toml, .yaml); "
+                   "default: the tutorial's worked example")
+    p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
+    p.add_argument("--steps", type=int, default=1, help="successive updates to show (default 1)")
+    p.add_argument("--precision", type=int, default=9, help="significant digits (default 9)")
+    p.add_argument("--bias", choices=["shared", "per_neuron"], default=None,
+                   help="one bias per layer (the tutorial) or one per neuron")
+    p.add_argument("--train-biases", action=argparse.BooleanOptionalAction, default=None,
+                   help="update the biases (--train-biases) or keep them frozen (--no-train-biases, the tutorial)")
+    p.add_argument("--error", choices=["half_sum", "mean"], default=None,
+                   help="squared error as sum 1/2 (t - out)^2 (half_sum, the tutorial) or mean (t - out)^2")
+    p.add_argument("--hidden-deltas", choices=["original", "updated"], default=None,
+                   help="hidden deltas from the original output weights (the chain rule, the tutorial) or from "
+                   "the already updated ones (a published mistake, to reproduce such figures)")
+    p.add_argument("--summary", action="store_true",
+                   help="a per-layer summary instead of the full trace (any network size)")
+    p.add_argument("--max-parameters", type=int, default=MAX_TRACE_PARAMETERS,
+                   help=f"refuse a full trace past this many weights and biases (default {MAX_TRACE_PARAMETERS})")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    steps = check_positive_int(args.steps, "--steps")
+    precision = check_positive_int(args.precision, "--precision")
+    max_parameters = check_positive_int(args.max_parameters, "--max-parameters")
+    conventions = Conventions(bias=args.bias, train_bias=args.train_biases, error=args.error,
+                              hidden_deltas=args.hidden_deltas)
+    try:
+        setup = load_setup(args.file, conventions)
+    except ImportError as err:  # an optional extra (TOML on 3.10, YAML) is missing
+        raise ValueError(f"{args.file}: {err}") from None
+    if args.summary:
+        error, rows = layer_summary(setup.network, setup.x, setup.y, setup.learning_rate)
+        print(render_summary(setup.network, error, rows, setup.learning_rate, args.format, min(precision, 6)), end="")
+        return 0
+    traces = trace_steps(setup.network, setup.x, setup.y, setup.learning_rate, steps,
+                         hidden_deltas=setup.hidden_deltas, max_parameters=max_parameters)
+    if setup.is_tutorial:
+        annotate_tutorial(traces[0])
+    print(render(traces, args.format, precision), end="")
+    return 0
+
+
+def annotate_tutorial(trace) -> None:  # noqa: ANN001 -- a Trace
+    """Attach the tutorial's known misprints to the first step of its trace."""
+    for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
+        trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
+                             f"the correct value is {correct}.")
