@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Every number comes from chainrule's engine. Listens on 127.0.0.1 only, unless --host says otherwise.",
     )
     p.add_argument("network", nargs="?", type=Path, default=None,
-                   help="a network file to open (as saved by the page; default: the tutorial's network)")
+                   help="a network file to open: the format chainrule explain reads (JSON, TOML or YAML; "
+                   "default: the tutorial's network)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
@@ -26,16 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..visual.netfile import state_from_file
+    from ..visual.netfile import state_from_path
     from ..visual.server import make_server
 
-    initial = None
-    if args.network is not None:
-        try:
-            text = args.network.read_text(encoding="utf-8")
-        except OSError as err:
-            raise ValueError(f"network file: expected a readable file, received: {str(args.network)!r} ({err.strerror})") from None
-        initial = state_from_file(text, str(args.network))
+    initial = None if args.network is None else state_from_path(args.network)
     server = make_server(args.host, args.port, initial, verbose=args.verbose)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}: other machines can reach this page", file=sys.stderr)

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ..errors import DivergenceError
 from ..explain.trace import Trace, build_trace
 from ..explain.naming import Naming
+from ..network import Network
 from ..initializers import get_initializer, make_rng
 from .diagram import OVERLAYS, network_svg
 from .formulas import explorer_panels
@@ -161,8 +162,17 @@ def train(request: Any) -> dict[str, Any]:
     except DivergenceError as err:
         raise FieldError("learning_rate", f"a rate at which training stays finite ({err})",
                          state.learning_rate) from None
-    return {"state": state.with_network(network).to_json(), "errors": errors,
-            "E_after": network.loss(state.x, state.y)}
+    try:
+        after = state.with_network(network)
+    except FieldError as err:  # finite, but past what the page accepts back
+        raise FieldError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
+                         f"(after {updates} updates {err.field} would be {after_value(network, err.field)!r})",
+                         state.learning_rate) from None
+    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y)}
+
+
+def after_value(network: Network, name: str) -> float:
+    return Naming.of(network).get(network, name)
 
 
 def save(request: Any) -> dict[str, Any]:
