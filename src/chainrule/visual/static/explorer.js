@@ -15,7 +15,10 @@ const page = {
   focus: null,
   curve: [],         // E_total before each update, then after the last
   busy: false,
+  rev: 0,            // counts finished requests and refusals: tests wait on body[data-rev]
 };
+
+function settled() { page.rev += 1; document.body.dataset.rev = String(page.rev); }
 
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
@@ -41,6 +44,7 @@ function showServerError(err) {
     if (input) input.classList.add("bad");
   }
   setStatus(err.message, true);
+  settled();
 }
 
 function fieldMessageId(field) {
@@ -172,7 +176,11 @@ function linkHighlights() {
 
 async function refresh() {
   const state = readState();
-  if (state === null) { setStatus("Fix the marked fields; the page shows the last valid step.", true); return false; }
+  if (state === null) {
+    setStatus("Fix the marked fields; the page shows the last valid step.", true);
+    settled();
+    return false;
+  }
   try {
     const step = await api("/api/step", {state, digits: Number($("f-digits").value), focus: page.focus});
     page.state = step.state;
@@ -181,6 +189,7 @@ async function refresh() {
     for (const el of document.querySelectorAll("#controls .msg")) el.textContent = "";
     setStatus(`E_total = ${step.values.E_total}`, false);
     showStage(page.stage);
+    settled();
     return true;
   } catch (err) { showServerError(err); return false; }
 }
@@ -205,10 +214,15 @@ async function rebuild(keepValues) {
   if (sizesText.some((t) => !/^\d+$/.test(t))) {
     setMessage("msg-sizes", "layer sizes are whole numbers separated by spaces, e.g. 2 2 2");
     $("f-sizes").classList.add("bad");
+    settled();
     return;
   }
   const [seed, seedMsg] = parseNumber($("f-seed").value);
-  if (seedMsg || !Number.isInteger(seed) || seed < 0) { setMessage("msg-seed", seedMsg || "a whole number >= 0"); return; }
+  if (seedMsg || !Number.isInteger(seed) || seed < 0) {
+    setMessage("msg-seed", seedMsg || "a whole number >= 0");
+    settled();
+    return;
+  }
   const previous = readState() || page.state;
   const activations = [...document.querySelectorAll("#activations select")].map((s) => s.value);
   while (activations.length < sizes.length - 1) activations.splice(activations.length - 1, 0, activations[0] || "sigmoid");
@@ -234,6 +248,7 @@ async function train() {
   if (!/^\d+$/.test(t) || n < 1 || n > 100000) {
     input.classList.add("bad");
     setMessage("msg-updates", t === "" ? "enter a number of updates" : "a whole number from 1 to 100000");
+    settled();
     return;
   }
   input.classList.remove("bad"); setMessage("msg-updates", "");
@@ -318,7 +333,7 @@ async function load(file) {
     await start(loaded.state);
     page.initial = loaded.state;
     setMessage("msg-file", `loaded ${file.name}`);
-  } catch (err) { setMessage("msg-file", `${file.name}: ${err.message}`); }
+  } catch (err) { setMessage("msg-file", `${file.name}: ${err.message}`); settled(); }
 }
 
 async function start(state) {
@@ -354,6 +369,7 @@ async function main() {
   $("save").addEventListener("click", save);
   $("load-file").addEventListener("change", (e) => { if (e.target.files[0]) load(e.target.files[0]); e.target.value = ""; });
   document.body.dataset.ready = "1";
+  settled();
 }
 
 main().catch((err) => setStatus(`Could not start: ${err.message}`, true));
