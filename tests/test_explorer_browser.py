@@ -133,6 +133,8 @@ def test_stepping_each_stage_shows_the_engines_numbers(page):
         current = set(page.eval_on_selector_all(".stage-block.current .formula", "els => els.map(e => e.dataset.q)"))
         assert current == stage_names, stage  # the current stage's formulas are the highlighted block
         shot(page, f"stage-{k}-{stage}")
+        if stage == "backward":
+            shot(page, "diagram-backward", "#diagram")
     # The spec's numbers, as the page prints them (9 significant digits).
     text = page.inner_text("#formulas")
     for name in ["out_o1", "E_total", "delta_o1", "dE_total/dw5", "dE_total/dw1", "w5+", "w1+"]:
@@ -177,6 +179,7 @@ def test_training_n_updates_draws_the_error_curve(page):
     e_after = float(page.inner_text("#curve-status").split("=")[1])
     assert e_after == pytest.approx(3.5102e-05, rel=1e-4)
     shot(page, "trained-10000")
+    shot(page, "training-curve", "#training")
 
 
 @pytest.mark.parametrize("text, message", [
@@ -189,14 +192,14 @@ def test_bad_values_get_a_message_and_the_page_keeps_working(page, text, message
     edit(page, "w5", text)
     assert message in page.inner_text("#msg-w5")
     assert "bad" in page.get_attribute("#f-w5", "class")
+    if text == "abc":
+        shot(page, "bad-input-message", "#controls fieldset:nth-of-type(4)")
     assert shown(page) == before  # the last valid step stays on screen
     page.click("#next")  # stepping still works
     assert page.get_attribute("#diagram", "class") == "stage-error"
     edit(page, "w5", "0.45")
     assert page.inner_text("#msg-w5") == ""
     assert shown(page)["w5"] == {0.45}
-    if text == "abc":
-        shot(page, "bad-input-message")
 
 
 def test_server_side_refusals_show_beside_their_field(page):
