@@ -65,11 +65,11 @@ def test_overlays_add_their_stage_cumulatively(tutorial, overlay):
     for k, stage in enumerate(OVERLAYS):
         for name in expect[stage]:
             assert (name in drawn) == (k <= level), (overlay, name)
+    naming = Naming.of(network)
+    reference = {**q, "target_o1": Y[0], "target_o2": Y[1],
+                 **{p.name: naming.get(network, p.name) for p in naming.weights + naming.biases}}
     for name, values in drawn.items():
-        for v in values:
-            reference = dict(q, target_o1=Y[0], target_o2=Y[1]).get(name, Naming.of(network).get(network, name)
-                                                                      if name[0] in "wb" and name[1:].isdigit() else None)
-            assert v == reference, name
+        assert values == [reference[name]], name  # each number drawn once, and it is the engine's
     # Each connection shows its gradient in the backward overlay; the update replaces it with w+.
     assert ("dE_total/dw5" in drawn) == (overlay == "backward")
 
@@ -77,7 +77,8 @@ def test_overlays_add_their_stage_cumulatively(tutorial, overlay):
 def test_backward_highlights_the_paths_into_the_focus(tutorial):
     network, q = tutorial
     root = ET.fromstring(network_svg(network, q, overlay="backward", focus="h2"))
-    paths = sorted(g.attrib["data-weight"] for g in root.iter(f"{SVG}g") if "cr-path" in g.attrib.get("class", "").split())
+    paths = sorted(g.attrib["data-weight"] for g in root.iter(f"{SVG}g")
+                   if "cr-path" in g.attrib.get("class", "").split())
     assert paths == ["w6", "w8"]  # h2 -> o1 and h2 -> o2
     drawn = shown(ET.tostring(root, encoding="unicode"))
     assert drawn["dE_o1/dout_h2"] == [q["dE_o1/dout_h2"]] and drawn["dE_o2/dout_h2"] == [q["dE_o2/dout_h2"]]

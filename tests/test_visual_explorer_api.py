@@ -35,6 +35,14 @@ def test_tutorial_step_has_every_spec_number_and_every_stage():
     # The next step starts from the updated weights; the frozen biases stay.
     assert step["next"]["params"]["w5"] == step["values"]["w5+"]
     assert step["next"]["params"]["b1"] == 0.35
+    assert "transposition typo" in step["formulas"]["forward"]  # the tutorial's misprint of out_o1
+
+
+def test_an_update_past_the_range_is_shown_but_not_applied():
+    step = api.step({"state": with_(activations=["identity", "identity"], learning_rate=1.0,
+                                    params={**TUTORIAL["params"], "w5": 1e6})})
+    assert step["next"] is None and "the update cannot be applied: w" in step["next_refused"]
+    assert max(abs(v) for k, v in step["values"].items() if k.endswith("+")) > 1e6  # shown as computed
 
 
 def test_step_equals_the_trace_for_every_convention():

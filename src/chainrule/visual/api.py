@@ -16,6 +16,7 @@ from typing import Any, Callable
 from ..errors import DivergenceError
 from ..explain.trace import Trace, build_trace
 from ..explain.naming import Naming
+from ..explain.tutorial import TUTORIAL_MISPRINTS
 from ..network import Network
 from ..initializers import get_initializer, make_rng
 from .diagram import OVERLAYS, network_svg
@@ -23,7 +24,7 @@ from .formulas import explorer_panels
 from .netfile import state_from_file, state_to_file
 from .state import ExplorerState, FieldError, check_sizes
 
-__all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "step", "train", "tutorial"]
+__all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "load", "save", "step", "step_trace", "train", "tutorial"]
 
 #: Most updates one ``train`` request runs (the page asks in chunks to draw the curve live).
 MAX_UPDATES = 100_000
@@ -111,8 +112,10 @@ def step(request: Any) -> dict[str, Any]:
     """One training step of the request's state, every stage ready to show.
 
     Request: ``{"state": {...}, "digits": 9, "focus": "h1"}``. Response:
-    ``{"state", "values": {name: number}, "names": {...}, "svg": {stage: svg},
-    "next": state after the update}``.
+    ``{"state", "values": {name: number} (the trace's), "names": {...},
+    "svg": {stage: svg}, "formulas": {stage: html}, "E_total_after_update",
+    "next": the state after the update (None when it would leave the explorer's
+    range), "next_refused": why not, or None}``.
     """
     state = _state(request)
     digits = _digits(request)
@@ -128,8 +131,15 @@ def step(request: Any) -> dict[str, Any]:
                            targets=state.target, digits=min(digits, 6))
         for stage in STAGES
     }
+    if state == ExplorerState.tutorial():
+        for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
+            trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
+                                 f"the correct value is {correct}.")
     params_after = {name: values.get(f"{name}+", value) for name, value in state.params.items()}
-    following = ExplorerState.from_json({**state.to_json(), "params": params_after})
+    try:
+        following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
+    except FieldError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
+        following, refusal = None, f"the update cannot be applied: {err}"
     return {
         "state": state.to_json(),
         "values": values,
@@ -141,7 +151,8 @@ def step(request: Any) -> dict[str, Any]:
         "svg": svgs,
         "formulas": explorer_panels(trace, digits),
         "E_total_after_update": trace.error_after_update,
-        "next": following.to_json(),
+        "next": following,
+        "next_refused": refusal,
     }
 
 
@@ -172,6 +183,7 @@ def train(request: Any) -> dict[str, Any]:
 
 
 def after_value(network: Network, name: str) -> float:
+    """The current value of a named parameter (for messages)."""
     return Naming.of(network).get(network, name)
 
 

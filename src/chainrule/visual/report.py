@@ -48,8 +48,12 @@ document.querySelectorAll('.formula').forEach(function (row) {
       return el.dataset.q.split(' ').some(function (n) { return names.indexOf(n) >= 0; });
     });
   }
-  row.addEventListener('mouseenter', function () { row.classList.add('hl'); items().forEach(function (el) { el.classList.add('cr-hl'); }); });
-  row.addEventListener('mouseleave', function () { row.classList.remove('hl'); items().forEach(function (el) { el.classList.remove('cr-hl'); }); });
+  function mark(on) {
+    row.classList.toggle('hl', on);
+    items().forEach(function (el) { el.classList.toggle('cr-hl', on); });
+  }
+  row.addEventListener('mouseenter', function () { mark(true); });
+  row.addEventListener('mouseleave', function () { mark(false); });
 });
 """
 

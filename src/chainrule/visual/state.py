@@ -168,7 +168,8 @@ class ExplorerState:
         expected = [p.name for p in naming.weights + naming.biases]
         unknown = sorted(set(params_in) - set(expected))
         if unknown:
-            raise FieldError(unknown[0], f"a parameter of this network, one of {expected[0]}..{expected[-1]}", unknown[0])
+            raise FieldError(unknown[0], f"a parameter of this network, one of {expected[0]}..{expected[-1]}",
+                             unknown[0])
         params = {}
         for name in expected:
             if name not in params_in:

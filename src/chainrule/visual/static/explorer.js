@@ -199,6 +199,7 @@ async function nextStage() {
   if (index < STAGES.length - 1) { showStage(STAGES[index + 1]); return; }
   // Past the update: the updated weights become the network of the next step.
   if (!page.step) return;
+  if (!page.step.next) { setStatus(page.step.next_refused, true); settled(); return; }
   if (page.curve.length === 0) page.curve.push(page.step.values.E_total);
   page.state = page.step.next;
   fillValues(page.state);
