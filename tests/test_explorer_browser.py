@@ -155,6 +155,15 @@ def test_hovering_a_formula_lights_up_its_quantities(page):
     assert {"w1", "w2", "net_h1 out_h1 delta_h1"} <= lit
 
 
+def test_clicking_a_hidden_neuron_highlights_the_paths_summed_into_it(page):
+    page.click("#stages [data-stage=backward]")
+    paths = "els => els.map(e => e.dataset.weight).sort()"
+    assert page.eval_on_selector_all("#diagram g.cr-path", paths) == ["w5", "w7"]  # into h1 by default
+    settle(page, lambda: page.click("#diagram [data-neuron=h2]"))
+    assert page.eval_on_selector_all("#diagram g.cr-path", paths) == ["w6", "w8"]
+    assert "dE_o1/dout_h2" in shown(page)
+
+
 def test_editing_a_weight_recomputes_every_number(page):
     edit(page, "w5", "0.9")
     page.click("#stages [data-stage=backward]")
