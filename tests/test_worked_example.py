@@ -117,12 +117,14 @@ def test_cli_text_tells_the_whole_story():
     text = result.stdout
     for needle in (
         "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775",
-        "out_o1 = sigmoid(net_o1) = 0.75136507",
+        # Rendered by the trace: every formula with its numbers substituted, the "=" of a group aligned.
+        "out_o1 = sigmoid(net_o1) = 1/(1 + exp(-net_o1)) = 1/(1 + exp(-1.10590597)) = 0.75136507",
         "the tutorial prints out_o1 = 0.75136079",
-        "E_total = E_o1 + E_o2 = 0.298371109",
-        "delta_o1 = dE_total/dout_o1 * dout_o1/dnet_o1 = 0.138498562",
-        "dE_total/dout_h1 = dE_o1/dout_h1 + dE_o2/dout_h1 = 0.0363503064",
-        "w5+ = 0.4 - 0.5 * 0.0821670406 = 0.35891648",
+        "E_total = E_o1 + E_o2 = 0.274811083 + 0.0235600256 = 0.298371109",
+        "delta_o1         = dE_total/dout_o1 * dout_o1/dnet_o1 = 0.74136507 * 0.186815602 = 0.138498562",
+        "dE_total/dout_h1 = dE_o1/dout_h1 + dE_o2/dout_h1 = 0.0553994247 + (-0.0190491183) = 0.0363503064",
+        "dE_total/dw5     = dE_total/dout_o1 * dout_o1/dnet_o1 * dnet_o1/dw5 = 0.74136507 * 0.186815602 * 0.593269992 = 0.0821670406",
+        "w5+ = w5 - eta * dE_total/dw5 = 0.4 - 0.5 * 0.0821670406 = 0.35891648",
         "after   1000 updates",
     ):
         assert needle in text, needle

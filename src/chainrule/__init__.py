@@ -13,6 +13,7 @@ Data flows through the package in this order::
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .errors import DivergenceError
+from .explain import Trace, build_trace, layer_summary, trace_steps
 from .gradcheck import GradCheckRow, check_gradients, format_gradcheck
 from .initializers import INITIALIZERS
 from .layers import Dense, Parameter
@@ -38,6 +39,10 @@ __all__ = [
     "Parameter",
     "SGD",
     "SquaredError",
+    "Trace",
+    "build_trace",
+    "layer_summary",
+    "trace_steps",
     "check_gradients",
     "format_gradcheck",
     "get_activation",

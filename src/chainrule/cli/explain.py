@@ -8,7 +8,7 @@ from .._checks import check_positive_int
 from ..explain.config import Conventions, load_setup
 from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
-from ..explain.trace import MAX_TRACE_PARAMETERS, trace_steps
+from ..explain.trace import MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import TUTORIAL_MISPRINTS
 
 
@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=[*FORMATS, "html"], default="text",
                    help="output format (default text; html: a self-contained page with diagrams, see chainrule.visual)")
     p.add_argument("--steps", type=int, default=1, help="successive updates to show (default 1)")
-    p.add_argument("--precision", type=int, default=9, help="significant digits (default 9)")
+    p.add_argument("--precision", type=int, default=9, help="significant digits (default 9; the --summary table prints at most 6)")
     p.add_argument("--bias", choices=["shared", "per_neuron"], default=None,
                    help="one bias per layer (the tutorial) or one per neuron")
     p.add_argument("--train-biases", action=argparse.BooleanOptionalAction, default=None,
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def annotate_tutorial(trace) -> None:  # noqa: ANN001 -- a Trace
+def annotate_tutorial(trace: Trace) -> None:
     """Attach the tutorial's known misprints to the first step of its trace."""
     for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
         trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "

@@ -15,9 +15,21 @@ from .trace import (
     trace_steps,
 )
 from .tutorial import tutorial_network, worked_example
+from .config import Conventions, ExplainSetup, load_setup, setup_from_config
+from .render import FORMATS, render
+from .summary import LayerSummary, layer_summary, render_summary
 
 __all__ = [
+    "FORMATS",
     "MAX_TRACE_PARAMETERS",
+    "Conventions",
+    "ExplainSetup",
+    "LayerSummary",
+    "layer_summary",
+    "load_setup",
+    "render",
+    "render_summary",
+    "setup_from_config",
     "Expr",
     "Form",
     "Group",

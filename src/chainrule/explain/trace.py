@@ -37,7 +37,7 @@ per-layer summary that works for any size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -237,7 +237,7 @@ class _Builder:
         group: Group,
         name: str,
         kind: str,
-        forms: list[tuple[Expr, bool]] = (),  # type: ignore[assignment]
+        forms: Sequence[tuple[Expr, bool]] = (),
         note: str | None = None,
         **refs: Any,
     ) -> None:
