@@ -136,7 +136,7 @@ def test_stepping_each_stage_shows_the_engines_numbers(page):
         if stage == "backward":
             shot(page, "diagram-backward", "#diagram")
     # The spec's numbers, as the page prints them (9 significant digits).
-    text = page.inner_text("#formulas")
+    text = page.text_content("#formulas")  # folded stages too
     for name in ["out_o1", "E_total", "delta_o1", "dE_total/dw5", "dE_total/dw1", "w5+", "w1+"]:
         assert f"{SPEC[name]:.9g}"[:10] in text.replace("\u2212", "-"), name
     # Past the update, the updated weights are the next step's network.

@@ -128,7 +128,7 @@ def step(request: Any) -> dict[str, Any]:
         raise FieldError("focus", f"a hidden neuron, one of {hidden}", focus)
     svgs = {
         stage: network_svg(network, values, overlay=None if stage == "setup" else stage, focus=focus,
-                           targets=state.target, digits=min(digits, 6))
+                           targets=state.target, digits=min(digits, 5))
         for stage in STAGES
     }
     if state == ExplorerState.tutorial():

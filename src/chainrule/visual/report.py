@@ -61,7 +61,7 @@ document.querySelectorAll('.formula').forEach(function (row) {
 def _facts(trace: Trace) -> str:
     layers = ", ".join(f"layer {k + 1}: {info['activation']['name']}" for k, info in enumerate(trace.layers))
     loss = trace.loss.get("name", "?")
-    conventions = ", ".join(f"{k} = {v}" for k, v in trace.conventions.items())
+    conventions = ", ".join(f"{k} = {v}" for k, v in trace.conventions.items() if v is not None)
     return (f'<p class="facts">sizes {trace.sizes} ({layers}); loss {escape(loss)}; '
             f"learning rate η = {trace.learning_rate:g}; {escape(conventions)}; {escape(trace.dtype)}</p>")
 
@@ -70,7 +70,7 @@ def _diagrams(trace: Trace, precision: int) -> str:
     if max(trace.sizes) > MAX_DIAGRAM_NEURONS:
         return (f'<p class="note">No diagram: more than {MAX_DIAGRAM_NEURONS} neurons in a layer '
                 "would not be legible.</p>")
-    digits = min(precision, 6)
+    digits = min(precision, 5)
     parts = []
     for overlay, caption in (
         ("error", "Forward pass and error: net and out at each neuron, each output's error."),
@@ -93,7 +93,7 @@ def render_html(traces: Trace | Sequence[Trace], precision: int = 9, **options: 
     traces : Trace or sequence of Trace
         From :func:`chainrule.explain.build_trace` or :func:`~chainrule.explain.trace_steps`.
     precision : int
-        Significant digits in the formulas (the diagrams show at most 6).
+        Significant digits in the formulas (the diagrams show at most 5).
     options
         ``title``: the document's title.
     """

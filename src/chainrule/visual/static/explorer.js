@@ -4,6 +4,7 @@
 
 const LIMIT = 1e6;                 // the server's VALUE_LIMIT: larger magnitudes are refused
 const STAGES = ["setup", "forward", "error", "backward", "update"];
+const STAGE_TITLES = {forward: "1 Forward pass", error: "2 Error", backward: "3 Backward pass", update: "4 Update"};
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 const page = {
@@ -142,8 +143,11 @@ function showStage(stage) {
   diagram.className = "stage-" + stage;
   diagram.innerHTML = step.svg[stage];
   const index = STAGES.indexOf(stage);
-  const blocks = STAGES.slice(1, index + 1).map((s) =>
-    `<div class="stage-block ${s === stage ? "current" : "done"}" data-stage="${s}">${step.formulas[s]}</div>`);
+  // Earlier stages fold away (a click opens them); the current stage is the open, framed block.
+  const blocks = STAGES.slice(1, index + 1).map((s) => s === stage
+    ? `<div class="stage-block current" data-stage="${s}">${step.formulas[s]}</div>`
+    : `<details class="stage-block done" data-stage="${s}"><summary>${STAGE_TITLES[s]}</summary>` +
+      `${step.formulas[s]}</details>`);
   $("formulas").innerHTML = blocks.join("") ||
     `<div class="stage-block current" data-stage="setup">${step.formulas.setup}</div>`;
   $("next").textContent = stage === "update" ? "Apply update ▶ next step" : "Next stage ▶";
