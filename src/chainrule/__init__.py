@@ -8,6 +8,7 @@ Data flows through the package in this order::
     optim                 optimizers apply the gradients
     gradcheck             finite differences against backpropagation
     explain               the tutorial's names and step-by-step derivation
+    visual                SVG diagrams, the HTML report, the interactive explorer (``chainrule serve``)
     cli                   the ``chainrule`` command
 """
 
@@ -20,6 +21,7 @@ from .layers import Dense, Parameter
 from .losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy, Loss, SquaredError, get_loss
 from .network import Network
 from .optim import SGD, Optimizer
+from .visual import network_svg, render_html, trace_svg
 
 __version__ = "0.1.0"
 
@@ -41,11 +43,14 @@ __all__ = [
     "SquaredError",
     "Trace",
     "build_trace",
-    "layer_summary",
-    "trace_steps",
     "check_gradients",
     "format_gradcheck",
     "get_activation",
     "get_loss",
+    "layer_summary",
+    "network_svg",
+    "render_html",
+    "trace_steps",
+    "trace_svg",
     "__version__",
 ]
