@@ -191,24 +191,29 @@ def test_training_n_updates_draws_the_error_curve(page):
     shot(page, "training-curve", "#training")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
-    ("1e400", "too large"), ("2e6", "too large"), ("0.4.1", "not a number"),
-])
-def test_bad_values_get_a_message_and_the_page_keeps_working(page, text, message):
+BAD_VALUES = [("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
+              ("1e400", "too large"), ("2e6", "too large"), ("0.4.1", "not a number"), ("-", "not a number")]
+
+
+def test_bad_values_get_a_message_and_the_page_keeps_working(page):
     page.click("#stages [data-stage=forward]")
     before = shown(page)
-    edit(page, "w5", text)
-    assert message in page.inner_text("#msg-w5")
-    assert "bad" in page.get_attribute("#f-w5", "class")
-    if text == "abc":
-        shot(page, "bad-input-message", "#controls fieldset:nth-of-type(4)")
-    assert shown(page) == before  # the last valid step stays on screen
+    for text, message in BAD_VALUES:
+        edit(page, "w5", text)
+        assert message in page.inner_text("#msg-w5"), text
+        assert "bad" in page.get_attribute("#f-w5", "class"), text
+        if text == "abc":
+            shot(page, "bad-input-message", "#controls fieldset:nth-of-type(4)")
+        assert shown(page) == before, text  # the last valid step stays on screen
     page.click("#next")  # stepping still works
     assert page.get_attribute("#diagram", "class") == "stage-error"
     edit(page, "w5", "0.45")
     assert page.inner_text("#msg-w5") == ""
+    assert "bad" not in (page.get_attribute("#f-w5", "class") or "")
     assert shown(page)["w5"] == {0.45}
+    for field, text in [("i1", ""), ("target_o2", "x"), ("b1", "Infinity")]:  # every kind of field
+        edit(page, field, text)
+        assert page.inner_text(f"#msg-{field}") != "", field
 
 
 def test_server_side_refusals_show_beside_their_field(page):

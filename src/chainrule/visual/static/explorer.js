@@ -16,6 +16,7 @@ const page = {
   focus: null,
   curve: [],         // E_total before each update, then after the last
   busy: false,
+  ticket: 0,         // the latest /api/step request
   rev: 0,            // counts finished requests and refusals: tests wait on body[data-rev]
 };
 
@@ -179,6 +180,9 @@ function linkHighlights() {
 }
 
 async function refresh() {
+  // Quick edits overlap: only the latest call's answer is shown, and a refusal here
+  // also outdates any answer still on its way.
+  const ticket = ++page.ticket;
   const state = readState();
   if (state === null) {
     setStatus("Fix the marked fields; the page shows the last valid step.", true);
@@ -187,6 +191,7 @@ async function refresh() {
   }
   try {
     const step = await api("/api/step", {state, digits: Number($("f-digits").value), focus: page.focus});
+    if (ticket !== page.ticket) return false;
     page.state = step.state;
     page.step = step;
     for (const el of document.querySelectorAll(".bad")) el.classList.remove("bad");
@@ -195,7 +200,10 @@ async function refresh() {
     showStage(page.stage);
     settled();
     return true;
-  } catch (err) { showServerError(err); return false; }
+  } catch (err) {
+    if (ticket === page.ticket) showServerError(err);
+    return false;
+  }
 }
 
 async function nextStage() {
