@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import math
 
 import numpy as np
@@ -15,6 +16,8 @@ from chainrule.visual import api
 from chainrule.visual.netfile import state_from_file, state_from_path, state_to_config, state_to_file
 from chainrule.visual.state import ExplorerState, FieldError
 from test_worked_example import SPEC
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 TUTORIAL = ExplorerState.tutorial().to_json()
 
@@ -164,9 +167,9 @@ def test_network_files_round_trip_through_explain(tmp_path):
 
 
 def test_explain_examples_open_in_the_explorer():
-    state = state_from_path("examples/tutorial.json")
+    state = state_from_path(str(EXAMPLES / "tutorial.json"))
     assert state == ExplorerState.tutorial()
-    softmax = state_from_path("examples/tanh-softmax-3-4-2.toml")
+    softmax = state_from_path(str(EXAMPLES / "tanh-softmax-3-4-2.toml"))
     assert softmax.sizes == [3, 4, 2] and softmax.loss == "categorical_cross_entropy"
     assert "error" not in state_to_config(softmax)  # explain refuses an error convention there
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 import http.client
 import json
 import re
@@ -14,6 +15,8 @@ from chainrule.cli import main
 from chainrule.visual.server import MAX_BODY, make_server
 from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +86,8 @@ def test_refusals(server):
 
 
 def test_serve_command_starts_and_prints_its_url(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "chainrule", "serve", "--port", "0", "examples/tutorial.json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "chainrule", "serve", "--port", "0", str(EXAMPLES / "tutorial.json")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
