@@ -7,6 +7,7 @@ The format is :mod:`chainrule.explain.config`'s (JSON, TOML or YAML): ``sizes``,
 ``target`` and ``learning_rate``. So a file saved from the page is one
 ``chainrule explain network.json`` away from its full derivation, and any
 file ``explain`` reads opens in the explorer (when its layers are small enough to draw).
+The explorer always computes in float64: a file's ``dtype: float32`` is not kept.
 """
 
 from __future__ import annotations
