@@ -81,8 +81,16 @@ def test_refusals(server):
     assert request(server, "POST", "/api/nowhere", {})[0] == 404
     status, body, _ = request(server, "GET", "/", headers={"Host": "attacker.example:80"})
     assert status == 403 and "loopback" in body["error"]
-    status, body, _ = request(server, "POST", "/api/step", raw=b"x" * (MAX_BODY + 1))
-    assert status == 413 and "at most" in body["error"]
+    # An oversized body is refused from its Content-Length, before any of it is read.
+    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    try:
+        conn.putrequest("POST", "/api/step")
+        conn.putheader("Content-Length", str(MAX_BODY + 1))
+        conn.endheaders()
+        response = conn.getresponse()
+        assert response.status == 413 and "at most" in json.loads(response.read())["error"]
+    finally:
+        conn.close()
 
 
 def test_serve_command_starts_and_prints_its_url(tmp_path):
