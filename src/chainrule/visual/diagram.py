@@ -203,7 +203,9 @@ def network_svg(
                     svg.qtext(lx, ly + 13, f"dE/d{w.name}", f"dE_total/d{w.name}", "cr-bwd")
                 if w.name in path_weights and focus is not None:
                     target = w.targets[0]
-                    svg.qtext(lx, ly + 28, f"dE_{target}/dout_{focus}", f"dE_{target}/dout_{focus}", "cr-bwd")
+                    # Above the weight's label, and clear of the focus neuron's circle.
+                    px = max(lx, x1 + _R + 90)
+                    svg.qtext(px, ly - 19, f"dE_{target}/dout_{focus}", f"dE_{target}/dout_{focus}", "cr-bwd")
                 svg.add("</g>")
 
     # Biases. A shared bias is a node above the layer (a constant 1) with a dashed line
