@@ -12,6 +12,7 @@ Data flows through the package in this order::
     io                    model files (safetensors + checked JSON metadata), checkpoints, atomic saves
     tabular, export, plots, sklearn
                           CSV/Parquet tables and preprocessing, ONNX, PNG plots, scikit-learn estimators
+    visual                SVG diagrams, the HTML report, the interactive explorer (``chainrule serve``)
     cli                   the ``chainrule`` command
 """
 
@@ -26,26 +27,27 @@ from .losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy, Loss, S
 from .network import Network
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .training import Callback, EarlyStopping, History
+from .visual import network_svg, render_html, trace_svg
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ACTIVATIONS",
     "Activation",
+    "ACTIVATIONS",
     "Adam",
     "AdamW",
-    "Callback",
     "BinaryCrossEntropy",
+    "Callback",
     "CategoricalCrossEntropy",
     "Dense",
     "DivergenceError",
     "EarlyStopping",
-    "History",
     "GradCheckRow",
+    "History",
     "INITIALIZERS",
+    "Loss",
     "LOSSES",
     "ModelFileError",
-    "Loss",
     "Network",
     "Optimizer",
     "Parameter",
@@ -54,13 +56,16 @@ __all__ = [
     "SquaredError",
     "Trace",
     "build_trace",
-    "layer_summary",
-    "trace_steps",
     "check_gradients",
     "format_gradcheck",
     "get_activation",
     "get_loss",
+    "layer_summary",
     "load_model",
+    "network_svg",
+    "render_html",
     "save_model",
+    "trace_steps",
+    "trace_svg",
     "__version__",
 ]

@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", nargs="?", default=None, help="network description (.json, .toml, .yaml); "
                    "default: the tutorial's worked example")
-    p.add_argument("--format", choices=list(FORMATS), default="text", help="output format (default text)")
+    p.add_argument("--format", choices=[*FORMATS, "html"], default="text",
+                   help="output format (default text; html: a self-contained page with diagrams, see chainrule.visual)")
     p.add_argument("--steps", type=int, default=1, help="successive updates to show (default 1)")
     p.add_argument("--precision", type=int, default=9, help="significant digits (default 9; the --summary table prints at most 6)")
     p.add_argument("--bias", choices=["shared", "per_neuron"], default=None,
@@ -53,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as err:  # an optional extra (TOML on 3.10, YAML) is missing
         raise ValueError(f"{args.file}: {err}") from None
     if args.summary:
+        if args.format == "html":
+            raise ValueError("--format: expected text, markdown, latex or json with --summary, received: 'html'")
         error, rows = layer_summary(setup.network, setup.x, setup.y, setup.learning_rate)
         print(render_summary(setup.network, error, rows, setup.learning_rate, args.format, min(precision, 6)), end="")
         return 0
@@ -60,6 +63,11 @@ def run(args: argparse.Namespace) -> int:
                          hidden_deltas=setup.hidden_deltas, max_parameters=max_parameters)
     if setup.is_tutorial:
         annotate_tutorial(traces[0])
+    if args.format == "html":  # the HTML report lives in chainrule.visual (issue 6)
+        from ..visual.report import render_html
+
+        print(render_html(traces, precision), end="")
+        return 0
     print(render(traces, args.format, precision), end="")
     return 0
 

@@ -1,0 +1,211 @@
+"""The explorer's JSON API, as plain functions of JSON in, JSON out (no HTTP here).
+
+Each function takes the request's decoded JSON and returns the response's
+JSON, or raises :class:`~chainrule.visual.state.FieldError` (a ``ValueError``)
+naming the field at fault. :mod:`chainrule.visual.server` maps them to URLs.
+
+Every number in a response comes from the engine: the step's named values from
+:mod:`chainrule.explain`, N updates from :meth:`Network.train`. The page only
+displays them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..errors import DivergenceError
+from ..explain.trace import Trace, build_trace
+from ..explain.naming import Naming
+from ..explain.tutorial import TUTORIAL_MISPRINTS
+from ..network import Network
+from ..initializers import get_initializer, make_rng
+from .diagram import OVERLAYS, network_svg
+from .formulas import explorer_panels
+from .netfile import state_from_file, state_to_file
+from .state import ExplorerState, FieldError, check_sizes
+
+__all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "load", "save", "step", "step_trace", "train", "tutorial"]
+
+#: Most updates one ``train`` request runs (the page asks in chunks to draw the curve live).
+MAX_UPDATES = 100_000
+#: The stages of one step, in order; "setup" shows the network before the forward pass.
+STAGES = ("setup",) + OVERLAYS
+
+
+def _state(request: Any) -> ExplorerState:
+    if not isinstance(request, dict) or "state" not in request:
+        raise FieldError("state", "a request object with a 'state'", request)
+    return ExplorerState.from_json(request["state"])
+
+
+def _digits(request: dict) -> int:
+    digits = request.get("digits", 9)
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise FieldError("digits", "an integer from 1 to 17", digits)
+    return digits
+
+
+def step_trace(state: ExplorerState) -> Trace:
+    """The trace of one step of ``state``: every named quantity, from the engine."""
+    return build_trace(state.network(), state.x, state.y, state.learning_rate,
+                       hidden_deltas=state.hidden_deltas)
+
+
+def tutorial(request: Any = None) -> dict[str, Any]:
+    """The tutorial's state."""
+    return {"state": ExplorerState.tutorial().to_json()}
+
+
+def build(request: Any) -> dict[str, Any]:
+    """A changed architecture or convention, with values for its parameters.
+
+    Request: ``{"state": {...}, "seed": int, "previous": {...}}``; the state's
+    ``params`` may be empty or stale (they are replaced). When ``previous`` (the
+    state before the change) has the same sizes, its weights are kept and each
+    neuron keeps the bias that fed it (a shared bias becomes per-neuron copies;
+    per-neuron biases become the first neuron's value when made shared). Otherwise
+    the engine's Glorot initialiser draws the weights from ``seed`` and biases
+    start at 0. Inputs and targets are kept where their sizes still fit.
+    """
+    if not isinstance(request, dict) or not isinstance(request.get("state"), dict):
+        raise FieldError("state", "a request object with a 'state'", request)
+    seed = request.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
+        raise FieldError("seed", "an integer from 0 to 2**32 - 1", seed)
+    raw = request["state"]
+    sizes = check_sizes(raw.get("sizes"))
+    # Validate the architecture and conventions alone, with placeholder values.
+    naming = Naming(sizes, [raw.get("bias", "shared") == "shared"] * (len(sizes) - 1))
+    shell = ExplorerState.from_json({
+        "learning_rate": 0.5, **raw, "params": {p.name: 0.0 for p in naming.weights + naming.biases},
+        "input": [0.0] * sizes[0], "target": [0.5] * sizes[-1],
+    })
+    network = shell.network()
+    previous = request.get("previous")
+    if previous is not None:
+        previous = ExplorerState.from_json(previous)
+    if previous is not None and previous.sizes == sizes:
+        # Same sizes: keep every weight, and give each neuron the bias that fed it before.
+        old = previous.network()
+        names = shell.names
+        values = {p.name: previous.params[p.name] for p in names.weights}
+        for p in names.biases:
+            layer, j = p.layer, names.neurons[p.layer + 1].index(p.targets[0])
+            values[p.name] = float(old.layers[layer].b[0 if previous.bias == "shared" else j])
+        names.assign(network, values)
+    else:
+        rng, init = make_rng(seed), get_initializer("glorot_uniform")
+        for layer in network.layers:
+            layer.W[...] = init(layer.W.shape, rng, layer.dtype)
+
+    def kept(key: str, n: int, default: list[float]) -> list[float]:
+        value = raw.get(key)
+        return value if isinstance(value, list) and len(value) == n else default
+
+    x = kept("input", sizes[0], [0.5] * sizes[0])
+    y = kept("target", sizes[-1], [1.0 / sizes[-1]] * sizes[-1])
+    state = ExplorerState.from_network(network, x, y, shell.learning_rate, hidden_deltas=shell.hidden_deltas)
+    return {"state": state.to_json()}
+
+
+def step(request: Any) -> dict[str, Any]:
+    """One training step of the request's state, every stage ready to show.
+
+    Request: ``{"state": {...}, "digits": 9, "focus": "h1"}``. Response:
+    ``{"state", "values": {name: number} (the trace's), "names": {...},
+    "svg": {stage: svg}, "formulas": {stage: html}, "E_total_after_update",
+    "next": the state after the update (None when it would leave the explorer's
+    range), "next_refused": why not, or None}``.
+    """
+    state = _state(request)
+    digits = _digits(request)
+    focus = request.get("focus")
+    network = state.network()
+    trace = step_trace(state)
+    values = trace.values()
+    hidden = [n for layer in state.names.neurons[1:-1] for n in layer]
+    if focus is not None and focus not in hidden:
+        raise FieldError("focus", f"a hidden neuron, one of {hidden}", focus)
+    svgs = {
+        stage: network_svg(network, values, overlay=None if stage == "setup" else stage, focus=focus,
+                           targets=state.target, digits=min(digits, 5))
+        for stage in STAGES
+    }
+    if state == ExplorerState.tutorial():
+        for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
+            trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
+                                 f"the correct value is {correct}.")
+    params_after = {name: values.get(f"{name}+", value) for name, value in state.params.items()}
+    try:
+        following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
+    except FieldError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
+        following, refusal = None, f"the update cannot be applied: {err}"
+    return {
+        "state": state.to_json(),
+        "values": values,
+        "names": {
+            "neurons": state.names.neurons,
+            "weights": [[p.name, p.source, p.targets[0]] for p in state.names.weights],
+            "biases": [[p.name, list(p.targets)] for p in state.names.biases],
+        },
+        "svg": svgs,
+        "formulas": explorer_panels(trace, digits),
+        "E_total_after_update": trace.error_after_update,
+        "next": following,
+        "next_refused": refusal,
+    }
+
+
+def train(request: Any) -> dict[str, Any]:
+    """``updates`` steps of gradient descent on the sample, by :meth:`Network.train`.
+
+    Request: ``{"state": {...}, "updates": N}``. Response: ``{"state": state after,
+    "errors": [E before update 1, ..., E before update N], "E_after": E after update N}``.
+    On divergence the response is an error naming the update; the weights are not changed.
+    """
+    state = _state(request)
+    updates = request.get("updates")
+    if isinstance(updates, bool) or not isinstance(updates, int) or not 1 <= updates <= MAX_UPDATES:
+        raise FieldError("updates", f"an integer from 1 to {MAX_UPDATES}", updates)
+    network = state.network()
+    try:
+        errors = network.train(state.x, state.y, learning_rate=state.learning_rate, epochs=updates)
+    except DivergenceError as err:
+        raise FieldError("learning_rate", f"a rate at which training stays finite ({err})",
+                         state.learning_rate) from None
+    try:
+        after = state.with_network(network)
+    except FieldError as err:  # finite, but past what the page accepts back
+        raise FieldError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
+                         f"(after {updates} updates {err.field} would be {after_value(network, err.field)!r})",
+                         state.learning_rate) from None
+    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y)}
+
+
+def after_value(network: Network, name: str) -> float:
+    """The current value of a named parameter (for messages)."""
+    return Naming.of(network).get(network, name)
+
+
+def save(request: Any) -> dict[str, Any]:
+    """The state as a network file: ``{"filename": ..., "text": ...}``."""
+    state = _state(request)
+    return {"filename": "network.json", "text": state_to_file(state)}
+
+
+def load(request: Any) -> dict[str, Any]:
+    """A network file's text (``{"text": ..., "filename": ...}``) as the page's state."""
+    if not isinstance(request, dict) or not isinstance(request.get("text"), str):
+        raise FieldError("file", "the text of a network file", request)
+    return {"state": state_from_file(request["text"], request.get("filename") or "network.json").to_json()}
+
+
+#: URL path -> handler, for the server.
+ENDPOINTS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "/api/tutorial": tutorial,
+    "/api/build": build,
+    "/api/step": step,
+    "/api/train": train,
+    "/api/save": save,
+    "/api/load": load,
+}

@@ -1,0 +1,163 @@
+"""MathML for the tutorial's names and formulas: typeset by the browser itself.
+
+Why MathML: Chromium (since 109) and Firefox render MathML Core natively, so
+a report works offline with nothing vendored and nothing fetched: no
+JavaScript typesetter, no fonts, no CDN. The markup is plain text in the page,
+so the numbers stay searchable and testable.
+
+Names follow :mod:`chainrule.explain.naming`: ``net_h1`` becomes net with
+subscript h1, ``dE_total/dw5`` a fraction of partial derivatives, ``w5+``
+w with subscript 5 and superscript +, ``delta_o1`` a subscripted delta.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from ..explain.formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
+from ..explain.trace import Quantity
+
+__all__ = ["symbol", "number", "math", "op", "row", "expr_mathml", "equation"]
+
+_GREEK = {"delta": "δ", "eta": "η", "sigma": "σ", "Sigma": "Σ"}
+_INDEXED = re.compile(r"^([A-Za-z]+?)(\d+(?:_\d+)?)$")  # w5, i1, b2, h1_2 (deep networks)
+
+
+def _mi(text: str) -> str:
+    text = _GREEK.get(text, text)
+    # A one-letter identifier is italic by default in MathML; words are upright.
+    return f"<mi>{escape(text)}</mi>" if len(text) == 1 else f'<mi mathvariant="normal">{escape(text)}</mi>'
+
+
+def _index(text: str) -> str:
+    """``h1`` -> h with subscript 1 written as one subscript run ``h1``; ``total`` upright."""
+    return f'<mi mathvariant="normal">{escape(text)}</mi>' if len(text) > 1 else f"<mi>{escape(text)}</mi>"
+
+
+def _plain(name: str) -> str:
+    """A name without derivatives: ``net_h1``, ``E_total``, ``w5``, ``i1``, ``target_o1``."""
+    plus = name.endswith("+")
+    base = name[:-1] if plus else name
+    if "_" in base and not _INDEXED.match(base):
+        head, tail = base.split("_", 1)
+        core = f"<msub>{_mi(head)}{_index(tail)}</msub>"
+        if plus:
+            core = f"<msubsup>{_mi(head)}{_index(tail)}<mo>+</mo></msubsup>"
+        return core
+    match = _INDEXED.match(base)
+    if match:
+        head, tail = match.groups()
+        if plus:
+            return f"<msubsup>{_mi(head)}<mn>{tail}</mn><mo>+</mo></msubsup>"
+        return f"<msub>{_mi(head)}<mn>{tail}</mn></msub>"
+    return f"<msup>{_mi(base)}<mo>+</mo></msup>" if plus else _mi(base)
+
+
+def symbol(name: str) -> str:
+    """MathML (without the ``<math>`` wrapper) for one quantity name."""
+    if "/" in name and name.startswith("d"):
+        top, bottom = name.split("/", 1)
+        if bottom.startswith("d"):
+            return (f"<mfrac><mrow><mo>∂</mo>{_plain(top[1:])}</mrow>"
+                    f"<mrow><mo>∂</mo>{_plain(bottom[1:])}</mrow></mfrac>")
+    return _plain(name)
+
+
+def number(value: float, digits: int = 9) -> str:
+    """A number to ``digits`` significant digits; negatives with a true minus sign."""
+    text = "0" if value == 0 else f"{value:.{digits}g}"  # never "-0"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        body = f"<mn>{mantissa.lstrip('-')}</mn><mo>×</mo><msup><mn>10</mn><mn>{int(exponent)}</mn></msup>"
+        return f"<mrow><mo>−</mo>{body}</mrow>" if value < 0 else f"<mrow>{body}</mrow>"
+    return f"<mrow><mo>−</mo><mn>{text[1:]}</mn></mrow>" if text.startswith("-") else f"<mn>{text}</mn>"
+
+
+def op(text: str) -> str:
+    return f"<mo>{escape(text)}</mo>"
+
+
+def row(*parts: str) -> str:
+    return "<mrow>" + "".join(parts) + "</mrow>"
+
+
+def math(*parts: str, display: bool = False) -> str:
+    """Wrap MathML parts in a ``<math>`` element."""
+    mode = ' display="block"' if display else ""
+    return f'<math xmlns="http://www.w3.org/1998/Math/MathML"{mode}>' + "".join(parts) + "</math>"
+
+
+# -- formula trees (chainrule.explain.formula) -------------------------------------------------
+_PREC = {"add": 1, "sub": 1, "neg": 2, "mul": 2, "div": 4, "pow": 3, "atom": 5}
+
+
+def _kind(expr: Expr) -> str:
+    if isinstance(expr, Add):
+        return "add"
+    if isinstance(expr, Sub):
+        return "sub"
+    if isinstance(expr, Neg):
+        return "neg"
+    if isinstance(expr, Mul):
+        return "mul"
+    if isinstance(expr, Div):
+        return "div"
+    if isinstance(expr, Pow):
+        return "pow"
+    if isinstance(expr, Num) and expr.value < 0:
+        return "neg"
+    return "atom"
+
+
+def _paren(body: str) -> str:
+    return f"<mrow><mo>(</mo>{body}<mo>)</mo></mrow>"
+
+
+def _wrapped(expr: Expr, digits: int, above: int) -> str:
+    """``expr``, in parentheses when it binds less tightly than the context ``above``."""
+    body = expr_mathml(expr, digits)
+    return _paren(body) if _PREC[_kind(expr)] <= above else body
+
+
+def expr_mathml(expr: Expr, digits: int = 9) -> str:
+    """MathML (no ``<math>`` wrapper) of a formula tree from :mod:`chainrule.explain.formula`."""
+    if isinstance(expr, Sym):
+        return symbol(expr.name)
+    if isinstance(expr, Num):
+        return number(expr.value, digits)
+    if isinstance(expr, Add):
+        parts = [_wrapped(expr.args[0], digits, 0)]
+        # A negative term after "+" gets parentheses: "0.055 + (−0.019)", never "+ −".
+        parts += [op("+") + _wrapped(a, digits, 2 if _kind(a) == "neg" else 1) for a in expr.args[1:]]
+        return row(*parts)
+    if isinstance(expr, Sub):
+        right = _wrapped(expr.right, digits, 2 if _kind(expr.right) == "neg" else 1)
+        return row(_wrapped(expr.left, digits, 0), op("−"), right)
+    if isinstance(expr, Mul):
+        first = _wrapped(expr.args[0], digits, 1)
+        return row(first, *[op("⋅") + _wrapped(a, digits, 2) for a in expr.args[1:]])
+    if isinstance(expr, Div):
+        return f"<mfrac>{expr_mathml(expr.numerator, digits)}{expr_mathml(expr.denominator, digits)}</mfrac>"
+    if isinstance(expr, Pow):
+        return f"<msup>{_wrapped(expr.base, digits, 3)}{expr_mathml(expr.exponent, digits)}</msup>"
+    if isinstance(expr, Neg):
+        return row(op("−"), _wrapped(expr.arg, digits, 2))
+    if isinstance(expr, Call):
+        args = op(",").join(expr_mathml(a, digits) for a in expr.args)
+        return row(_mi(expr.name), op("("), args, op(")"))
+    raise TypeError(f"formula: expected an expression node, received: {expr!r}")
+
+
+def equation(quantity: Quantity, digits: int = 9) -> str:
+    """``name = formula = numbers = ... = value`` as one ``<math>`` element.
+
+    A numbers form that is a single number is left out: the value follows.
+    """
+    parts = [symbol(quantity.name)]
+    for form in quantity.forms:
+        parts += [op("="), expr_mathml(form.formula, digits)]
+        if form.numbers is not None and not isinstance(form.numbers, Num):
+            parts += [op("="), expr_mathml(form.numbers, digits)]
+    parts += [op("="), number(quantity.value, digits)]
+    return math(*parts)

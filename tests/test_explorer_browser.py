@@ -1,0 +1,265 @@
+"""The explorer in a real browser: headless Chromium driven by Playwright.
+
+Needs the ``playwright`` Python package (the ``test`` extra) and a Chromium
+binary (Debian's ``chromium`` package; ``.ci/run`` installs it). Playwright's
+own browser download is never used. Without either, the module is skipped
+with the reason. One browser serves the whole module; each test gets a fresh
+page. Screenshots of each stage go to ``artifacts/explorer/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from chainrule.explain import build_trace
+from chainrule.visual import api
+from chainrule.visual.formulas import EXPLORER_STAGES
+from chainrule.visual.netfile import state_from_file
+from chainrule.visual.server import make_server
+from chainrule.visual.state import ExplorerState
+from test_worked_example import SPEC
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright` "
+                               "(in the test extra)")
+
+CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("no Chromium found (apt-get install chromium, or set CHAINRULE_CHROMIUM)", allow_module_level=True)
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "explorer"
+STAGES = ["setup", "forward", "error", "backward", "update"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = make_server(port=0)
+    srv.start_background()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        try:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Exception as err:  # an installed but unusable browser is a skip with its reason, not a failure
+            pytest.skip(f"Chromium at {CHROMIUM} does not start: {err}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']")
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def shot(page, name: str, selector: str | None = None) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    (page.locator(selector) if selector else page).screenshot(path=str(path))
+    return path
+
+
+def shown(page) -> dict[str, set[float]]:
+    """Every number on the page with its name: diagram labels and formula rows (full precision)."""
+    pairs = page.eval_on_selector_all(
+        "#diagram text[data-value], #formulas .formula[data-value]",
+        "els => els.map(e => [e.dataset.q, e.dataset.value])")
+    found: dict[str, set[float]] = {}
+    for name, value in pairs:
+        found.setdefault(name, set()).add(float(value))
+    return found
+
+
+def settle(page, action) -> None:
+    """Run ``action`` and wait until the page has handled the answer (or refused the input).
+
+    The page counts every finished request or refusal in ``body[data-rev]``.
+    """
+    rev = int(page.get_attribute("body", "data-rev"))
+    action()
+    page.wait_for_function(f"Number(document.body.dataset.rev) > {rev}")
+
+
+def edit(page, field: str, text: str) -> None:
+    """Type into a field and commit it (a change event), then wait for the page to settle."""
+    locator = page.locator(f"#f-{field}")
+    settle(page, lambda: (locator.fill(text), locator.dispatch_event("change")))
+
+
+def test_load_shows_the_tutorials_network(page):
+    assert page.input_value("#f-sizes") == "2 2 2"
+    fields = {name: page.input_value(f"#f-{name}") for name in ["w1", "w5", "w8", "b1", "b2", "i1", "target_o2"]}
+    assert fields == {"w1": "0.15", "w5": "0.4", "w8": "0.55", "b1": "0.35", "b2": "0.6", "i1": "0.05",
+                      "target_o2": "0.99"}
+    assert page.locator("#diagram [data-weight]").count() == 8
+    assert page.locator("#diagram [data-neuron]").count() == 6
+    shot(page, "stage-0-setup")
+
+
+def test_stepping_each_stage_shows_the_engines_numbers(page):
+    state = ExplorerState.tutorial()
+    trace = build_trace(state.network(), state.input, state.target, state.learning_rate)
+    values = trace.values()
+    for k, stage in enumerate(STAGES):
+        if k > 0:
+            page.click("#next")
+        assert page.get_attribute("#diagram", "class") == f"stage-{stage}"
+        assert page.get_attribute("#stages .current", "data-stage") == stage
+        drawn = shown(page)
+        assert drawn, stage
+        for name, seen in drawn.items():
+            assert seen == {values[name]}, (stage, name)  # every number is the trace's, exactly
+        stage_names = {n for sid in EXPLORER_STAGES[stage]
+                       if sid in {s.id for s in trace.stages} for n in trace.stage(sid).names}
+        current = set(page.eval_on_selector_all(".stage-block.current .formula", "els => els.map(e => e.dataset.q)"))
+        assert current == stage_names, stage  # the current stage's formulas are the highlighted block
+        shot(page, f"stage-{k}-{stage}")
+        if stage == "backward":
+            shot(page, "diagram-backward", "#diagram")
+    # The spec's numbers, as the page prints them (9 significant digits).
+    text = page.text_content("#formulas")  # folded stages too
+    for name in ["out_o1", "E_total", "delta_o1", "dE_total/dw5", "dE_total/dw1", "w5+", "w1+"]:
+        assert f"{SPEC[name]:.9g}"[:10] in text.replace("\u2212", "-"), name
+    # Past the update, the updated weights are the next step's network.
+    settle(page, lambda: page.click("#next"))
+    assert float(page.input_value("#f-w5")) == pytest.approx(SPEC["w5+"], abs=6e-13)
+    assert page.get_attribute("#diagram", "class") == "stage-setup"
+    assert page.inner_text("#step-counter") == "step 2"
+    e_total = float(page.inner_text("#status").split("=")[1])
+    assert e_total == pytest.approx(SPEC["E_total_after_first_update"], abs=6e-13)
+
+
+def test_hovering_a_formula_lights_up_its_quantities(page):
+    page.click("#stages [data-stage=forward]")
+    page.hover("#formulas .formula[data-q='net_h1']")
+    lit = set(page.eval_on_selector_all("#diagram .cr-hl", "els => els.map(e => e.dataset.q)"))
+    assert {"w1", "w2", "net_h1 out_h1 delta_h1"} <= lit
+
+
+def test_clicking_a_hidden_neuron_highlights_the_paths_summed_into_it(page):
+    page.click("#stages [data-stage=backward]")
+    paths = "els => els.map(e => e.dataset.weight).sort()"
+    assert page.eval_on_selector_all("#diagram g.cr-path", paths) == ["w5", "w7"]  # into h1 by default
+    settle(page, lambda: page.click("#diagram [data-neuron=h2]"))
+    assert page.eval_on_selector_all("#diagram g.cr-path", paths) == ["w6", "w8"]
+    assert "dE_o1/dout_h2" in shown(page)
+
+
+def test_editing_a_weight_recomputes_every_number(page):
+    edit(page, "w5", "0.9")
+    page.click("#stages [data-stage=backward]")
+    state = ExplorerState.from_json({**ExplorerState.tutorial().to_json(),
+                                     "params": {**ExplorerState.tutorial().params, "w5": 0.9}})
+    values = build_trace(state.network(), state.input, state.target, state.learning_rate).values()
+    for name, seen in shown(page).items():
+        assert seen == {values[name]}, name
+    assert values["dE_o1/dout_h1"] == values["delta_o1"] * 0.9
+    shot(page, "edited-w5-backward")
+
+
+def test_training_n_updates_draws_the_error_curve(page):
+    page.fill("#f-updates", "10000")
+    page.click("#train")
+    page.wait_for_selector("body[data-busy='0']", timeout=60_000)
+    assert page.inner_text("#curve-status").startswith("10000 of 10000 updates")
+    assert page.get_attribute("#curve", "data-points") == "10001"
+    expected = api.train({"state": ExplorerState.tutorial().to_json(), "updates": 10_000})
+    for name in ["w1", "w5", "w8"]:
+        assert float(page.input_value(f"#f-{name}")) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
+    e_after = float(page.inner_text("#curve-status").split("=")[1])
+    assert e_after == pytest.approx(3.5102e-05, rel=1e-4)
+    shot(page, "trained-10000")
+    shot(page, "training-curve", "#training")
+
+
+BAD_VALUES = [("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
+              ("1e400", "too large"), ("2e6", "too large"), ("0.4.1", "not a number"), ("-", "not a number")]
+
+
+def test_bad_values_get_a_message_and_the_page_keeps_working(page):
+    page.click("#stages [data-stage=forward]")
+    before = shown(page)
+    for text, message in BAD_VALUES:
+        edit(page, "w5", text)
+        assert message in page.inner_text("#msg-w5"), text
+        assert "bad" in page.get_attribute("#f-w5", "class"), text
+        if text == "abc":
+            shot(page, "bad-input-message", "#controls fieldset:nth-of-type(4)")
+        assert shown(page) == before, text  # the last valid step stays on screen
+    page.click("#next")  # stepping still works
+    assert page.get_attribute("#diagram", "class") == "stage-error"
+    edit(page, "w5", "0.45")
+    assert page.inner_text("#msg-w5") == ""
+    assert "bad" not in (page.get_attribute("#f-w5", "class") or "")
+    assert shown(page)["w5"] == {0.45}
+    for field, text in [("i1", ""), ("target_o2", "x"), ("b1", "Infinity")]:  # every kind of field
+        edit(page, field, text)
+        assert page.inner_text(f"#msg-{field}") != "", field
+
+
+def test_server_side_refusals_show_beside_their_field(page):
+    edit(page, "learning_rate", "0")
+    assert "greater than 0" in page.inner_text("#msg-learning_rate")
+    edit(page, "learning_rate", "0.5")
+    settle(page, lambda: page.select_option("#f-loss", "categorical_cross_entropy"))
+    assert "softmax" in page.inner_text("#msg-loss")
+    settle(page, lambda: (page.fill("#f-sizes", "2 9 2"), page.dispatch_event("#f-sizes", "change")))
+    assert "each 1 to 6" in page.inner_text("#msg-sizes")
+
+
+def test_changing_the_bias_convention_keeps_the_values(page):
+    settle(page, lambda: page.select_option("#f-bias", "per_neuron"))
+    assert [page.input_value(f"#f-b{k}") for k in range(1, 5)] == ["0.35", "0.35", "0.6", "0.6"]
+    settle(page, lambda: page.check("#f-train_bias"))
+    page.click("#stages [data-stage=update]")
+    assert "b4+" in shown(page)
+
+
+def test_save_then_explain_reads_the_file_and_load_opens_a_file(page, tmp_path):
+    edit(page, "w2", "-0.3")
+    with page.expect_download() as download:
+        page.click("#save")
+    path = tmp_path / "saved.json"
+    download.value.save_as(path)
+    saved = state_from_file(path.read_text(), "saved.json")
+    assert saved.params["w2"] == -0.3 and saved.sizes == [2, 2, 2]
+    from chainrule.cli import main
+
+    assert main(["explain", str(path), "--format", "json"]) == 0
+    settle(page, lambda: page.set_input_files("#load-file", str(ROOT / "examples" / "tanh-softmax-3-4-2.toml")))
+    assert page.input_value("#f-sizes") == "3 4 2"
+    assert "loaded" in page.inner_text("#msg-file")
+    page.click("#stages [data-stage=backward]")
+    shot(page, "loaded-3-4-2-backward")
+    # Reset returns to the loaded file; the tutorial button to the tutorial.
+    settle(page, lambda: page.click("#reset"))
+    assert page.input_value("#f-sizes") == "3 4 2"
+    settle(page, lambda: page.click("#tutorial"))
+    assert page.input_value("#f-sizes") == "2 2 2"
+
+
+def test_a_bad_file_is_refused_with_its_reason(page, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"sizes": [2, 2, 2], "activations": "sigmoid"}))
+    settle(page, lambda: page.set_input_files("#load-file", str(bad)))
+    assert "bad.json" in page.inner_text("#msg-file") and "weights" in page.inner_text("#msg-file")
+    assert page.input_value("#f-w1") == "0.15"  # the page kept its network
