@@ -293,6 +293,8 @@ class Network:
         callbacks: Sequence["Callback"] = (),
         progress: bool | None = None,
         initial_epoch: int = 0,
+        comm: Any = None,
+        sharded: bool = False,
     ) -> "History":
         """Train with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
 
@@ -344,6 +346,17 @@ class Network:
             Epochs already done (to resume a run; restore weights and the
             optimizer's ``state_dict`` first). Continuing gives bitwise the same
             weights as an uninterrupted run.
+        comm : mpi4py communicator, None or False
+            Data-parallel training over MPI (:mod:`chainrule.distributed`):
+            every process calls ``fit`` alike, each computes the gradient of
+            its rows of every global batch, and the results equal a
+            single-process run to float rounding. None (default) uses
+            ``MPI.COMM_WORLD`` when started by ``mpiexec`` with more than one
+            process; False never distributes.
+        sharded : bool
+            With a communicator: True when ``X``, ``Y`` and ``sample_weight``
+            hold only this process's contiguous part of the data (in rank
+            order); False (default) when every process passed all of it.
 
         Returns
         -------
@@ -362,10 +375,18 @@ class Network:
             On Ctrl-C, after the current update completes (see
             :mod:`chainrule.training.loop`); carries ``history``.
         """
+        from .distributed.comm import resolve_comm
         from .training import TrainingLoop
 
-        loop = TrainingLoop(
-            self, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
+        comm = resolve_comm(comm)
+        if comm is not None:
+            from .distributed import DataParallelLoop
+
+            loop_class, extra = DataParallelLoop, {"comm": comm, "sharded": sharded}
+        else:
+            loop_class, extra = TrainingLoop, {}
+        loop = loop_class(
+            self, **extra, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
             batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
             callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
         )
