@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 import traceback
 from typing import Any, Iterator
 
 __all__ = ["PeerError", "agree", "abort_on_error", "mark_agreed"]
 
 _AGREED = "_chainrule_all_ranks"
+#: Seconds a rank other than 0 waits before reporting its own failure (see abort_on_error).
+_GRACE_S = 1.0
 
 
 class PeerError(ValueError):
@@ -72,7 +75,10 @@ def abort_on_error(comm: Any, who: str = "chainrule") -> Iterator[None]:
     """Abort the whole job when the block raises on this rank alone.
 
     The message (with the traceback for anything but ValueError) goes to
-    standard error, prefixed with the rank, before ``comm.Abort(1)``.
+    standard error, prefixed with the rank, before ``comm.Abort`` (status 2
+    for a ValueError, as the command line's errors, else 1). Ranks other
+    than 0 wait a second first, so that an error every rank hits is printed
+    once, by rank 0.
     """
     try:
         yield
@@ -80,7 +86,11 @@ def abort_on_error(comm: Any, who: str = "chainrule") -> Iterator[None]:
         if getattr(err, _AGREED, False):
             raise
         rank, size = comm.Get_rank(), comm.Get_size()
+        if rank != 0:
+            # The same error often happens on every rank (a bad option, a missing file):
+            # give rank 0 a moment to report it and end the job, so it is printed once.
+            time.sleep(_GRACE_S)
         text = _describe(err) if isinstance(err, ValueError) else "".join(traceback.format_exception(err)).rstrip()
         print(f"{who}: process {rank} of {size} failed, stopping all {size}: {text}", file=sys.stderr, flush=True)
-        comm.Abort(1)
+        comm.Abort(2 if isinstance(err, ValueError) else 1)
         raise  # not reached: Abort ends the process
