@@ -163,3 +163,98 @@ def test_each_rank_gets_its_share_of_the_cores(parallel_cases):
     _, stored = parallel_cases
     cores = len(os.sched_getaffinity(0))
     assert stored["threads"] == max(1, cores // 2)
+
+
+# -- the command line under mpiexec -n 2 --------------------------------------------------------------
+def _write_data(path: Path, n: int = 157, bad_row: int | None = None) -> Path:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(n, 3))
+    labels = np.array(["low", "mid", "high"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
+    columns = {"a": [repr(float(v)) for v in X[:, 0]], "b": [repr(float(v)) for v in X[:, 1]],
+               "c": [repr(float(v)) for v in X[:, 2]], "label": list(labels)}
+    if bad_row is not None:
+        columns["a"][bad_row - 1] = "n/a"
+    if path.suffix == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table({k: (v if k == "label" else [float(x) for x in v]) for k, v in columns.items()})
+        pq.write_table(table, path, row_group_size=20)  # each rank reads only its row groups
+    else:
+        rows = zip(*columns.values())
+        path.write_text("a,b,c,label\n" + "".join(",".join(row) + "\n" for row in rows))
+    return path
+
+
+TRAIN = ["train", "--target", "label", "--epochs", "3", "--seed", "4", "--dtype", "float64",
+         "--batch-size", "16", "--layers", "8", "--optimizer", "adam"]
+
+
+def _chainrule() -> str:
+    return str(Path(sys.executable).parent / "chainrule")
+
+
+def _model(path: Path):
+    from chainrule.io import load_model
+
+    return load_model(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_mpiexec_chainrule_train_writes_the_single_process_model(mpiexec, tmp_path, suffix):
+    from chainrule.cli import main
+
+    data = str(_write_data(tmp_path / f"data{suffix}"))
+    assert main([TRAIN[0], data, *TRAIN[1:], "-o", str(tmp_path / "one.safetensors"), "--quiet"]) == 0
+    done = mpiexec(_chainrule(), TRAIN[0], data, *TRAIN[1:], "-o", "two.safetensors", cwd=tmp_path)
+    assert done.stdout.count("trained 3 epochs") == 1, done.stdout  # rank 0 alone prints
+    one, two = _model(tmp_path / "one.safetensors"), _model(tmp_path / "two.safetensors")
+    assert _relative_gap(two.network._flat_value, one.network._flat_value) <= TOLERANCE["float64"]
+    assert two.preprocessing["classes"] == one.preprocessing["classes"] == ["high", "low", "mid"]
+    for key in ("mean", "scale"):
+        assert _relative_gap(np.array(two.preprocessing[key]), np.array(one.preprocessing[key])) <= 1e-15
+    assert two.training["n_samples"] == one.training["n_samples"] == 157
+    assert _relative_gap(np.array(two.training["history"]["val_loss"]),
+                         np.array(one.training["history"]["val_loss"])) <= TOLERANCE["float64"]
+
+
+def test_a_resumed_two_process_run_ends_where_an_uninterrupted_one_does(mpiexec, tmp_path):
+    data = str(_write_data(tmp_path / "data.csv"))
+    base = [_chainrule(), TRAIN[0], data, *TRAIN[1:]]
+    first = base.copy()
+    first[first.index("--epochs") + 1] = "2"
+    mpiexec(*first, "--checkpoint-every", "2", "-o", "a.safetensors", "-q", cwd=tmp_path)
+    assert (tmp_path / "a.ckpt.safetensors").exists()
+    mpiexec(*base, "--resume", "a.ckpt.safetensors", "-o", "resumed.safetensors", "-q", cwd=tmp_path)
+    mpiexec(*base, "-o", "straight.safetensors", "-q", cwd=tmp_path)
+    resumed, straight = _model(tmp_path / "resumed.safetensors"), _model(tmp_path / "straight.safetensors")
+    assert resumed.network._flat_value.tobytes() == straight.network._flat_value.tobytes()
+    assert resumed.training["history"]["loss"] == straight.training["history"]["loss"]
+
+
+def test_a_crash_on_one_rank_ends_the_job_with_its_message(mpiexec, tmp_path):
+    code = (
+        "import numpy as np, chainrule as cr\n"
+        "from chainrule.training import LambdaCallback\n"
+        "from mpi4py import MPI\n"
+        "def boom(loop, epoch, logs):\n"
+        "    if MPI.COMM_WORLD.Get_rank() == 1 and epoch == 2:\n"
+        "        raise RuntimeError('disk full on rank 1')\n"
+        "net = cr.Network.from_sizes([3, 4, 2], seed=0)\n"
+        "net.fit(np.ones((40, 3)), np.zeros((40, 2)), epochs=100000, progress=False,\n"
+        "        callbacks=[LambdaCallback(on_epoch_end=boom)])\n"
+    )
+    # Rank 0 would otherwise wait forever in the next Allreduce: the fixture's timeout catches a hang.
+    done = mpiexec(sys.executable, "-c", code, check=False)
+    assert done.returncode != 0
+    assert "process 1 of 2 failed" in done.stderr and "RuntimeError: disk full on rank 1" in done.stderr
+
+
+def test_a_bad_cell_in_one_ranks_shard_is_reported_once_with_the_files_row(mpiexec, tmp_path):
+    data = str(_write_data(tmp_path / "data.csv", bad_row=140))  # in rank 1's half
+    done = mpiexec(_chainrule(), TRAIN[0], data, *TRAIN[1:], "-o", "m.safetensors", cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    message = "column 'a', row 140 (line 141): expected a finite number, received: a missing value"
+    assert done.stderr.count(message) == 1, done.stderr
+    assert "process 1 of 2" in done.stderr
+    assert not (tmp_path / "m.safetensors").exists()
