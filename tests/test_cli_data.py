@@ -236,3 +236,18 @@ def test_train_plot_writes_pngs(tmp_path):
     assert main(["evaluate", str(model), str(data), "--plot", str(cm)]) == 0
     for png in (plot, tmp_path / "loss-boundary.png", cm):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_features_and_task_options(tmp_path):
+    data = tmp_path / "d.csv"
+    cols = {"a": [float(k) for k in range(30)], "b": [float(k % 7) for k in range(30)],
+            "note": ["x"] * 30, "score": [k % 3 for k in range(30)]}
+    _write_csv(data, cols)
+    model = tmp_path / "m.safetensors"
+    # 'note' is text: it must be left out; 'score' (0, 1, 2) would be classes, forced to regression here.
+    assert main(["train", str(data), "--target", "score", "--features", "a", "b", "--task", "regression",
+                 "--epochs", "2", "-o", str(model), "-q"]) == 0
+    saved = load_model(model)
+    assert saved.preprocessing["features"] == ["a", "b"] and saved.preprocessing["task"] == "regression"
+    assert saved.network.sizes[0] == 2 and saved.network.layers[-1].activation.name == "identity"
+    assert main(["train", str(data), "--target", "score", "-o", str(model), "-q"]) == 2  # 'note' is not numeric

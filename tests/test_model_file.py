@@ -212,3 +212,12 @@ def test_killed_process_mid_save_leaves_the_old_file_intact(tmp_path):
     load_model(path)
     leftovers = [p for p in tmp_path.iterdir() if p.name != "m.safetensors"]
     assert leftovers and all(p.name.startswith(".m.safetensors.") for p in leftovers)
+
+
+def test_saved_file_gets_ordinary_permissions(tmp_path):
+    import os
+
+    path = save_model(tmp_path / "m.safetensors", _network())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask

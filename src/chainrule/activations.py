@@ -40,6 +40,15 @@ class Activation:
         """Write ``f(z)`` into ``out`` (shape ``(n, m)``, not aliasing ``z``) and return it."""
         raise NotImplementedError
 
+    def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """As :meth:`forward`, for callers that already silence floating-point overflow.
+
+        The training loop runs inside ``np.errstate(over="ignore")``; entering that
+        context again on every layer of every step would cost more than the
+        arithmetic for small networks.
+        """
+        return self.forward(z, out)
+
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Write the elementwise derivative dout/dnet, from the cached ``a``, into ``out``.
 
@@ -83,8 +92,11 @@ class Sigmoid(Activation):
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
-            np.negative(z, out=out)
-            np.exp(out, out=out)
+            return self.forward_unchecked(z, out)
+
+    def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.negative(z, out=out)
+        np.exp(out, out=out)
         out += 1.0
         np.reciprocal(out, out=out)
         return out

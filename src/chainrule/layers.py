@@ -193,11 +193,16 @@ class Dense:
         The input is kept by reference and ``z``/``a`` are cached for ``backward``;
         the returned array is the layer's workspace, overwritten by the next call.
         """
-        ws = self._ws = self._workspace(X.shape[0])
+        with np.errstate(over="ignore"):
+            return self.forward_unchecked(X)
+
+    def forward_unchecked(self, X: np.ndarray) -> np.ndarray:
+        """As :meth:`forward`; the caller silences overflow warnings (see ``Activation.forward_unchecked``)."""
+        ws = self._ws = self._workspaces.get(X.shape[0]) or self._workspace(X.shape[0])
         self._input = X
-        np.matmul(X, self.W, out=ws.z)
-        ws.z += self.b
-        self.activation.forward(ws.z, out=ws.a)
+        np.matmul(X, self.weight.value, out=ws.z)
+        ws.z += self.bias.value
+        self.activation.forward_unchecked(ws.z, ws.a)
         return ws.a
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -246,12 +251,14 @@ class Dense:
         np.matmul(self._input.T, ws.dz, out=self.weight.grad)
         if self.bias.trainable:
             if self.bias_mode == "per_neuron":
-                np.sum(ws.dz, axis=0, out=self.bias.grad)
+                # The ufunc's reduce directly: np.sum's Python wrapper costs more than
+                # the sum itself for small layers.
+                np.add.reduce(ws.dz, 0, None, self.bias.grad)
             else:
                 self.bias.grad[0] = ws.dz.sum()
         if not need_input_grad:
             return None
-        return np.matmul(ws.dz, self.W.T, out=ws.dx)
+        return np.matmul(ws.dz, self.weight.value.T, out=ws.dx)
 
     # -- conversions ---------------------------------------------------------------------
     def config(self) -> dict:

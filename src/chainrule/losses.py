@@ -149,16 +149,16 @@ class SquaredError(Loss):
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
     ) -> float:
         n, m = a.shape
-        np.subtract(a, y, out=out)  # out = a - y, reused below as scratch
-        flat = out.reshape(-1)
-        value = 0.5 * self._output_factor(m) * self._scale(n) * float(np.dot(flat, flat))
-        out *= self._output_factor(m) * self._scale(n)  # out = dE/da
+        factor = self._output_factor(m) * self._scale(n)
         if isinstance(activation, Identity):
-            return value
-        # The activation's backward needs distinct input and output buffers.
-        grad_a = self._scratch(out)
-        np.copyto(grad_a, out)
-        activation.backward(a, grad_a, out)
+            grad_a = out  # dE/dz = dE/da: compute it in place
+        else:
+            grad_a = self._scratch(out)  # the activation's backward needs distinct buffers
+        np.subtract(a, y, out=grad_a)
+        value = 0.5 * factor * float(np.vdot(grad_a, grad_a))
+        grad_a *= factor  # dE/da
+        if grad_a is not out:
+            activation.backward(a, grad_a, out)
         return value
 
     def _scratch(self, like: np.ndarray) -> np.ndarray:

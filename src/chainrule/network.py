@@ -9,6 +9,7 @@ then applies them.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -88,6 +89,7 @@ class Network:
             p.value, p.grad = value, grad
             offset += size
         self._n_trainable = sum(p.value.size for p in params if p.trainable)
+        self._trainable_grad = self._flat_grad[: self._n_trainable]
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -199,9 +201,10 @@ class Network:
 
     # -- forward and error ---------------------------------------------------------------
     def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Forward pass caching z and a; the caller silences overflow (the training loop does)."""
         a = X
         for layer in self.layers:
-            a = layer.forward(a)
+            a = layer.forward_unchecked(a)
         return a
 
     def forward(self, X: Any) -> np.ndarray:
@@ -210,7 +213,9 @@ class Network:
         ``X``: ``(n, n_inputs)``, converted to the network's dtype. Returns a copy
         of the output activations, ``(n, n_outputs)``.
         """
-        return self._forward(self.check_inputs(X)).copy()
+        X = self.check_inputs(X)
+        with np.errstate(over="ignore"):
+            return self._forward(X).copy()
 
     def predict(self, X: Any) -> np.ndarray:
         """Output activations ``(n, n_outputs)`` for ``X`` ``(n, n_inputs)``; records nothing."""
@@ -262,7 +267,8 @@ class Network:
         """
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
-        self._forward(X)
+        with np.errstate(over="ignore"):
+            self._forward(X)
         value = self._backward(Y)
         grads = []
         for layer in self.layers:
@@ -438,7 +444,7 @@ class Network:
     def _check_finite(self, value: float, epoch: int, step: int) -> None:
         """Raise DivergenceError, naming the first bad layer, if the loss or a gradient is not finite."""
         # A sum is finite only if every term is: one pass over the flat gradient buffer.
-        if np.isfinite(value) and np.isfinite(self._flat_grad[: self._n_trainable].sum()):
+        if math.isfinite(value) and math.isfinite(np.add.reduce(self._trainable_grad)):
             return
         where = "the loss"
         for layer in self.layers:

@@ -9,7 +9,7 @@ readers see either the old file or the complete new one, never a mixture.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 __all__ = ["atomic_write_bytes"]
@@ -23,7 +23,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    fd, tmp_name = _create_temporary(directory, path.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             _write_all(handle, data)
@@ -38,6 +38,21 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         raise
     _fsync_directory(directory)
     return path
+
+
+def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
+    """A new file beside the destination, created exclusively.
+
+    Unlike ``tempfile.mkstemp`` (always mode 0600), mode 0666 filtered by the
+    umask gives the saved file the permissions any other new file would get.
+    """
+    for _ in range(100):
+        tmp_name = str(directory / f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp_name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file next to {name!r}")
 
 
 def _write_all(handle, data: bytes) -> None:

@@ -73,8 +73,17 @@ class Table:
     def numeric(self, column: str) -> np.ndarray:
         """The column as finite float64 numbers ``(n_rows,)``; names the first bad cell otherwise."""
         self.require([column])
+        cells = self.cells[column]
+        if not any(isinstance(c, bool) for c in cells):
+            # Fast path: parse the whole column at once; any problem falls through to the scan below.
+            try:
+                fast = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
+            except (TypeError, ValueError):
+                fast = None
+            if fast is not None and fast.shape == (self.n_rows,) and np.isfinite(fast).all():
+                return fast
         out = np.empty(self.n_rows, dtype=np.float64)
-        for row, cell in enumerate(self.cells[column]):
+        for row, cell in enumerate(cells):
             value = _to_number(cell)
             if value is None:
                 problem = "a missing value" if is_missing(cell) else repr(cell)

@@ -250,6 +250,7 @@ class TrainingLoop:
     ) -> History:
         """Train on ``X`` ``(n, n_inputs)`` and ``Y`` ``(n, n_outputs)``; return the history."""
         self._prepare(X, Y, sample_weight, validation_data, validation_fraction)
+        self._setup_epochs()
         for cb in self.callbacks:
             cb.on_train_begin(self)
         previous_handler = self._install_interrupt_handler()
@@ -275,6 +276,7 @@ class TrainingLoop:
         return self.history
 
     def _batches(self, epoch: int) -> tuple[int, np.ndarray | None]:
+        """Batch size and the epoch's sample order (None: in the data's order)."""
         n = self.n_train
         batch = n if self.batch_size is None else min(self.batch_size, n)
         # A full batch is the same set of samples in any order: skip the shuffle.
@@ -282,37 +284,51 @@ class TrainingLoop:
             return batch, None
         return batch, np.random.default_rng([self.seed, epoch]).permutation(n)
 
+    def _setup_epochs(self) -> None:
+        """What every epoch reuses: batch buffers, the hooks that are really overridden."""
+        X, Y, w = self.X, self.Y, self.sample_weight
+        batch = self._batches(1)[0]
+        self._batch = batch
+        self._steps_per_epoch = -(-self.n_train // batch)
+        self._gather = None
+        if self.shuffle and batch < self.n_train:
+            self._gather = (
+                np.empty((batch, X.shape[1]), X.dtype),
+                np.empty((batch, Y.shape[1]), Y.dtype),
+                None if w is None else np.empty(batch, w.dtype),
+            )
+        self._hooks = {
+            hook: [cb for cb in self.callbacks if cb.overrides(hook)]
+            for hook in ("on_epoch_begin", "on_batch_end", "on_epoch_end")
+        }
+        self._mean = self.network.loss_function.reduction == "mean"
+
     def _run_epoch(self, epoch: int) -> None:
         self.epoch, self.samples_done = epoch, 0
         X, Y, w, n = self.X, self.Y, self.sample_weight, self.n_train
         batch, order = self._batches(epoch)
-        steps_per_epoch = -(-n // batch)
-        self.step = (epoch - 1) * steps_per_epoch
-        if self.schedule is not None and self.schedule.per == "epoch":
-            self.optimizer.learning_rate = self.schedule(epoch - 1, self.base_learning_rate)
-        for cb in self.callbacks:
+        self.step = (epoch - 1) * self._steps_per_epoch
+        schedule = self.schedule
+        if schedule is not None and schedule.per == "epoch":
+            self.optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
+        per_step = schedule if schedule is not None and schedule.per == "step" else None
+        for cb in self._hooks["on_epoch_begin"]:
             cb.on_epoch_begin(self, epoch)
-        batch_hooks = [cb for cb in self.callbacks if cb.overrides("on_batch_end")]
-        per_step = self.schedule if self.schedule is not None and self.schedule.per == "step" else None
-        if order is not None:
-            Xb_full = np.empty((batch, X.shape[1]), X.dtype)
-            Yb_full = np.empty((batch, Y.shape[1]), Y.dtype)
-            wb_full = None if w is None else np.empty(batch, w.dtype)
-        mean = self.network.loss_function.reduction == "mean"
-        total = 0.0
-        wb = None
+        batch_hooks = self._hooks["on_batch_end"]
+        mean, total, wb = self._mean, 0.0, None
         for start in range(0, n, batch):
             stop = min(start + batch, n)
             if order is None:
-                Xb, Yb = X[start:stop], Y[start:stop]
+                Xb, Yb = (X, Y) if batch == n else (X[start:stop], Y[start:stop])
                 if w is not None:
                     wb = w[start:stop]
             else:
                 rows = order[start:stop]
+                Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
                 Xb, Yb = Xb_full[: stop - start], Yb_full[: stop - start]
                 np.take(X, rows, axis=0, out=Xb)
                 np.take(Y, rows, axis=0, out=Yb)
-                if w is not None:
+                if wb_full is not None:
                     wb = wb_full[: stop - start]
                     np.take(w, rows, out=wb)
             if per_step is not None:
@@ -327,16 +343,17 @@ class TrainingLoop:
                 raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {self.step}")
             if self.stop_training:
                 break
-        logs = {"loss": total / self.samples_done if mean else total}
+        loss = total / self.samples_done if mean else total
+        logs = {"loss": loss}
         if self.metrics:
             logs.update(evaluate(self.network, X, Y, self.metrics, w))
-            logs["loss"] = total / self.samples_done if mean else total
+            logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
         if self.validation is not None:
             Xv, Yv, wv = self.validation
             logs.update(evaluate(self.network, Xv, Yv, self.metrics, wv, prefix="val_"))
         self.history.append(epoch, logs)
         self.history.steps = self.step
-        for cb in self.callbacks:
+        for cb in self._hooks["on_epoch_end"]:
             cb.on_epoch_end(self, epoch, logs)
 
     # -- Ctrl-C ----------------------------------------------------------------------------
