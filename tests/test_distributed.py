@@ -113,6 +113,7 @@ def mpiexec():
             raise AssertionError(f"mpiexec {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
         return done
 
+    run.exe = exe  # type: ignore[attr-defined]
     probe = run(sys.executable, "-c", "from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2", check=False)
     if probe.returncode != 0:
         pytest.skip(f"mpiexec -n 2 cannot run here: {probe.stderr.strip()[-300:]}")
@@ -258,3 +259,27 @@ def test_a_bad_cell_in_one_ranks_shard_is_reported_once_with_the_files_row(mpiex
     assert done.stderr.count(message) == 1, done.stderr
     assert "process 1 of 2" in done.stderr
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_ctrl_c_stops_every_rank_at_the_same_step_and_rank_0_keeps_the_model(mpiexec, tmp_path):
+    import signal
+    import time
+
+    data = str(_write_data(tmp_path / "data.csv"))
+    command = [mpiexec.exe, "-n", "2", _chainrule(), TRAIN[0], data, *TRAIN[1:], "--epochs", "1000000",
+               "--checkpoint-every", "1", "-o", "m.safetensors", "-q"]
+    job = subprocess.Popen(command, cwd=tmp_path, env=_mpi_environment(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(600):  # training has begun once the first checkpoint exists
+            if (tmp_path / "m.ckpt.safetensors").exists() or job.poll() is not None:
+                break
+            time.sleep(0.1)
+        job.send_signal(signal.SIGINT)  # mpiexec passes it on to both ranks
+        _, err = job.communicate(timeout=120)
+    finally:
+        job.kill()
+    # A rank stopping alone would leave the other in an Allreduce: an abort, or a hang (the timeout).
+    assert job.returncode == 130, err
+    assert err.count("chainrule train: interrupted during epoch") == 1, err
+    assert _model(tmp_path / "m.safetensors").training["stopped"].startswith("interrupted")

@@ -117,6 +117,8 @@ def _checkpoint_path(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     launch = Launch.detect()  # under `mpiexec -n N`: this rank's shard, data-parallel fit, rank 0 writes
+    if not launch.is_root:
+        args.quiet = True  # rank 0 alone prints
     table = launch.read_table(args.data, args.format, args.encoding)
     resumed = restore_checkpoint(args.resume) if args.resume else None
     if resumed is not None:
