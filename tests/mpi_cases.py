@@ -80,6 +80,15 @@ def case_sklearn(comm=None):
     return clf.network_, clf.history_
 
 
+def case_one_row_batches(comm=None):
+    """Batches of one row: at every step one rank holds nothing of the batch."""
+    X, Y, _ = _data()
+    net = _classifier()
+    history = net.fit(X[:7], Y[:7], optimizer=Adam(learning_rate=0.01), epochs=3, batch_size=1, seed=2,
+                      progress=False, comm=comm)
+    return net, history
+
+
 CASES = {
     "sgd_nesterov": lambda comm=None: case_optimizer(SGD(learning_rate=0.1, momentum=0.9, nesterov=True), comm=comm),
     "adam": lambda comm=None: case_optimizer(Adam(learning_rate=0.01), comm=comm),
@@ -89,6 +98,7 @@ CASES = {
     "regression_sharded": case_regression_sharded,
     "sum_full_batch": case_sum_full_batch,
     "sklearn": case_sklearn,
+    "one_row_batches": case_one_row_batches,
 }
 
 

@@ -80,6 +80,20 @@ def test_csv_byte_shards_are_whole_lines_that_tile_the_body(tmp_path, trailing_n
             assert chunk == b"" or chunk.endswith(b"\n")
 
 
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_parquet_shards_are_the_files_rows_in_order(tmp_path, size):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from chainrule.distributed.tables import _parquet_shard
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": list(range(45)), "y": [f"r{k}" for k in range(45)]}), path, row_group_size=10)
+    shards = [_parquet_shard(path, str(path), rank, size) for rank in range(size)]
+    assert [v for shard in shards for v in shard.cells["x"]] == list(range(45))
+    assert [shard.row_offset for shard in shards] == [even_range(45, r, size)[0] for r in range(size)]
+
+
 def test_a_shard_names_rows_of_the_whole_file():
     table = ShardTable(["x"], {"x": ["1", "oops"]}, "f.csv", [12, 13], row_offset=10)
     with pytest.raises(ValueError, match=r"f.csv: column 'x', row 12 \(line 13\): expected a finite number"):
@@ -142,7 +156,7 @@ def test_every_rank_ends_with_the_same_weights_bit_for_bit(parallel_cases):
 
 
 @pytest.mark.parametrize("name", ["sgd_nesterov", "adam", "adamw", "rmsprop", "adam_float32",
-                                  "regression_sharded", "sum_full_batch", "sklearn"])
+                                  "regression_sharded", "sum_full_batch", "sklearn", "one_row_batches"])
 def test_two_processes_train_the_single_process_network(parallel_cases, name):
     import mpi_cases
 
