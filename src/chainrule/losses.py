@@ -75,6 +75,7 @@ class Loss:
         """E with sample ``i``'s error multiplied by ``weight[i]`` (shape ``(n,)``), then reduced.
 
         With ``reduction="mean"`` this is ``sum_i w_i E_i / n``: all-ones weights give E.
+        Unlike :meth:`value_and_delta` it allocates the per-sample errors ``(n,)``.
         """
         per_sample = self.per_output(a, z, y).sum(axis=1)
         return float(np.dot(per_sample, weight) * self._scale(a.shape[0]))
