@@ -38,7 +38,7 @@ import time
 import numpy as np
 
 SIZES = (784, 256, 128, 10)
-THREADS = "2"
+THREADS = os.environ.get("BENCH_THREADS", "2")
 
 
 def rss_mb() -> float:
@@ -214,14 +214,17 @@ def measure(kind: str, lib: str, size: int, samples: int) -> dict:
 
 
 def main() -> None:
+    global THREADS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 128, 1024])
     parser.add_argument("--libs", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
-    parser.add_argument("--samples", type=int, default=60_000)
+    parser.add_argument("--samples", type=int, default=60_000, help="samples in the epoch (default 60,000)")
     parser.add_argument("--updates", type=int, default=10_000, help="tutorial network updates (0 to skip)")
+    parser.add_argument("--threads", type=int, default=int(THREADS), help="BLAS / PyTorch threads (default 2)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "LIB", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    THREADS = os.environ["BENCH_THREADS"] = str(args.threads)
     if args.child:
         child(args.child[0], args.child[1], int(args.child[2]), args.samples)
         return

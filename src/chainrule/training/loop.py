@@ -35,7 +35,7 @@ from .callbacks import Callback
 from .early_stopping import EarlyStopping
 from .history import History
 from .metrics import Metric, get_metric
-from .progress import progress_callback
+from .progress import ProgressBar, progress_callback
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -269,16 +269,18 @@ class TrainingLoop:
             if previous_handler is not None:
                 signal.signal(signal.SIGINT, previous_handler)
             for cb in self.callbacks:
-                if hasattr(cb, "close"):
+                if isinstance(cb, ProgressBar):
                     cb.close()
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
 
+    def _batch_size(self) -> int:
+        return self.n_train if self.batch_size is None else min(self.batch_size, self.n_train)
+
     def _batches(self, epoch: int) -> tuple[int, np.ndarray | None]:
         """Batch size and the epoch's sample order (None: in the data's order)."""
-        n = self.n_train
-        batch = n if self.batch_size is None else min(self.batch_size, n)
+        n, batch = self.n_train, self._batch_size()
         # A full batch is the same set of samples in any order: skip the shuffle.
         if not self.shuffle or batch >= n:
             return batch, None
@@ -287,8 +289,7 @@ class TrainingLoop:
     def _setup_epochs(self) -> None:
         """What every epoch reuses: batch buffers, the hooks that are really overridden."""
         X, Y, w = self.X, self.Y, self.sample_weight
-        batch = self._batches(1)[0]
-        self._batch = batch
+        batch = self._batch_size()
         self._steps_per_epoch = -(-self.n_train // batch)
         self._gather = None
         if self.shuffle and batch < self.n_train:
