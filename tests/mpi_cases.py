@@ -89,6 +89,17 @@ def case_one_row_batches(comm=None):
     return net, history
 
 
+def case_empty_shard(comm=None):
+    """sharded=True with every row on rank 0 and none on rank 1."""
+    X, Y, w = _data()
+    if comm is not None and comm.Get_rank() == 1:
+        X, Y, w = X[:0], Y[:0], w[:0]
+    net = _classifier()
+    history = net.fit(X, Y, optimizer=RMSprop(learning_rate=0.01), epochs=2, batch_size=32, seed=2,
+                      sample_weight=w, metrics=["accuracy"], progress=False, comm=comm, sharded=comm is not None)
+    return net, history
+
+
 CASES = {
     "sgd_nesterov": lambda comm=None: case_optimizer(SGD(learning_rate=0.1, momentum=0.9, nesterov=True), comm=comm),
     "adam": lambda comm=None: case_optimizer(Adam(learning_rate=0.01), comm=comm),
@@ -99,6 +110,7 @@ CASES = {
     "sum_full_batch": case_sum_full_batch,
     "sklearn": case_sklearn,
     "one_row_batches": case_one_row_batches,
+    "empty_shard": case_empty_shard,
 }
 
 
@@ -118,7 +130,7 @@ def main(out_dir: str) -> None:
     out = Path(out_dir)
     weights, histories = {}, {}
     for name, run in CASES.items():
-        net, history = run(comm if name == "regression_sharded" else None)  # the others detect it
+        net, history = run(comm if name in ("regression_sharded", "empty_shard") else None)  # the others detect it
         weights[name] = net._flat_value
         histories[name] = history.to_dict()
     threads = _Threads()

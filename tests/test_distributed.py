@@ -156,7 +156,7 @@ def test_every_rank_ends_with_the_same_weights_bit_for_bit(parallel_cases):
 
 
 @pytest.mark.parametrize("name", ["sgd_nesterov", "adam", "adamw", "rmsprop", "adam_float32",
-                                  "regression_sharded", "sum_full_batch", "sklearn", "one_row_batches"])
+                                  "regression_sharded", "sum_full_batch", "sklearn", "one_row_batches", "empty_shard"])
 def test_two_processes_train_the_single_process_network(parallel_cases, name):
     import mpi_cases
 

@@ -105,8 +105,12 @@ class DataParallelLoop(TrainingLoop):
     ) -> None:
         comm, net = self.comm, self.network
         with agree(comm):
-            X = net.check_inputs(X)
-            Y = net.check_targets(Y, X.shape[0])
+            if self.sharded and _no_rows(X) and _no_rows(Y):  # a rank may hold none of the rows
+                X = net.check_inputs(np.zeros((1, np.shape(X)[1])))[:0]
+                Y = net.check_targets(np.zeros((1, np.shape(Y)[1])), 1)[:0]
+            else:
+                X = net.check_inputs(X)
+                Y = net.check_targets(Y, X.shape[0])
             w = None if sample_weight is None else _check_weights(sample_weight, X.shape[0], net.dtype, "sample_weight")
             if validation_data is not None and validation_fraction is not None:
                 raise fail("validation_fraction", "None when validation_data is given", validation_fraction)
@@ -344,6 +348,11 @@ class DataParallelLoop(TrainingLoop):
                 values = {prefix + m.name: m(Y_all, out_all, w_all) for m in self.metrics}
             logs.update(self.comm.bcast(values, root=0))
         return logs
+
+
+def _no_rows(data: Any) -> bool:
+    shape = np.shape(data)
+    return len(shape) == 2 and shape[0] == 0
 
 
 def _share_workspaces(network: "Network", capacity: int) -> None:
