@@ -15,14 +15,18 @@ file; preprocessing learned over all shards).
 from .comm import launched_rank, launched_size, resolve_comm
 from .failure import PeerError, abort_on_error, agree
 from .loop import DataParallelLoop, even_range
+from .tables import ShardTable, fit_preprocessor, read_table_shard
 
 __all__ = [
     "DataParallelLoop",
     "PeerError",
+    "ShardTable",
     "abort_on_error",
     "agree",
     "even_range",
+    "fit_preprocessor",
     "launched_rank",
     "launched_size",
+    "read_table_shard",
     "resolve_comm",
 ]
