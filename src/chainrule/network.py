@@ -90,6 +90,9 @@ class Network:
             offset += size
         self._n_trainable = sum(p.value.size for p in params if p.trainable)
         self._trainable_grad = self._flat_grad[: self._n_trainable]
+        # The divergence check sums the gradient as a BLAS dot product with ones:
+        # over twice as fast as np.add.reduce on large networks.
+        self._ones = np.ones(self._n_trainable, dtype=self.dtype)
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -444,7 +447,7 @@ class Network:
     def _check_finite(self, value: float, epoch: int, step: int) -> None:
         """Raise DivergenceError, naming the first bad layer, if the loss or a gradient is not finite."""
         # A sum is finite only if every term is: one pass over the flat gradient buffer.
-        if math.isfinite(value) and math.isfinite(np.add.reduce(self._trainable_grad)):
+        if math.isfinite(value) and math.isfinite(np.dot(self._trainable_grad, self._ones)):
             return
         where = "the loss"
         for layer in self.layers:
