@@ -389,3 +389,21 @@ class TestBadArguments:
     def test_fit(self, options, message):
         with pytest.raises(ValueError, match=message):
             classifier().fit(self.X, self.Y, **{"progress": False, **options})
+
+
+def test_finalize_gradients_runs_between_backward_and_the_update(data):
+    X, Y = data
+    calls = []
+
+    class Halving(TrainingLoop):
+        """Stands in for data-parallel averaging: changes the gradients the optimizer sees."""
+
+        def finalize_gradients(self):
+            calls.append(self.step)
+            self.network._flat_grad *= 0.5
+
+    a, b = classifier(), classifier()
+    Halving(a, optimizer=SGD(learning_rate=0.2), epochs=2, batch_size=20, seed=0, progress=False).run(X, Y)
+    b.fit(X, Y, optimizer=SGD(learning_rate=0.1), epochs=2, batch_size=20, seed=0, progress=False)
+    assert calls == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose(values(a), values(b), rtol=1e-13)

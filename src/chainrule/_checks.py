@@ -7,6 +7,7 @@ learns which argument was wrong, what it should have been, and what it was.
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -90,7 +91,9 @@ def as_2d(
     if n_columns is not None and array.shape[1] != n_columns:
         raise fail(what, f"{n_columns} columns", Described(f"shape {array.shape}"))
     array = np.ascontiguousarray(array, dtype=dtype)
-    if check_finite and not np.isfinite(array).all():
+    # A sum is finite when every value is (one pass, no n x d boolean array); only
+    # when it is not (a bad value, or an overflowing sum) look for the culprit.
+    if check_finite and not math.isfinite(np.add.reduce(array, axis=None)) and not np.isfinite(array).all():
         row, col = np.argwhere(~np.isfinite(array))[0]
         raise fail(what, "finite values", Described(f"{array[row, col]} at row {row}, column {col}"))
     return array

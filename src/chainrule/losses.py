@@ -75,6 +75,7 @@ class Loss:
         """E with sample ``i``'s error multiplied by ``weight[i]`` (shape ``(n,)``), then reduced.
 
         With ``reduction="mean"`` this is ``sum_i w_i E_i / n``: all-ones weights give E.
+        Unlike :meth:`value_and_delta` it allocates the per-sample errors ``(n,)``.
         """
         per_sample = self.per_output(a, z, y).sum(axis=1)
         return float(np.dot(per_sample, weight) * self._scale(a.shape[0]))
@@ -202,17 +203,19 @@ class CategoricalCrossEntropy(Loss):
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
     ) -> float:
         n = a.shape[0]
-        row = self._row
-        if row is None or row.shape[0] != n or row.dtype != a.dtype:
-            row = self._row = np.empty((n, 1), dtype=a.dtype)
+        rows = self._row
+        if rows is None or rows.shape[1] != n or rows.dtype != a.dtype:
+            rows = self._row = np.empty((2, n, 1), dtype=a.dtype)
+        row, lse = rows  # two contiguous (n, 1) scratch columns
         # E = sum_n [ lse(z_n) * sum_k y_nk - sum_k y_nk z_nk ], with lse = max + log(sum exp(z - max)).
-        np.max(z, axis=1, keepdims=True, out=row)
+        np.maximum.reduce(z, 1, None, row, True)
         np.subtract(z, row, out=out)
         np.exp(out, out=out)
-        lse = np.log(np.sum(out, axis=1))  # (n,)
-        lse += row[:, 0]
-        np.sum(y, axis=1, keepdims=True, out=row)  # row = sum_k y_nk
-        total = float(np.dot(lse, row[:, 0])) - float(np.vdot(y, z))
+        np.add.reduce(out, 1, None, lse, True)
+        np.log(lse, out=lse)
+        lse += row
+        np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
+        total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
         value = total * self._scale(n)
         # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
         np.multiply(a, row, out=out)

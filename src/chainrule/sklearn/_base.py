@@ -47,6 +47,7 @@ class BaseNetworkEstimator(BaseEstimator):
         warm_start: bool = False,
         dtype: Any = "float64",
         verbose: bool = False,
+        comm: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -64,6 +65,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.warm_start = warm_start
         self.dtype = dtype
         self.verbose = verbose
+        self.comm = comm
 
     # -- subclasses define ----------------------------------------------------------------
     def _encode_targets(self, y: Any, incremental: bool, classes: Any = None) -> np.ndarray:
@@ -164,7 +166,7 @@ class BaseNetworkEstimator(BaseEstimator):
             X, Y, optimizer=self._optimizer, epochs=1 if incremental else self.max_iter, batch_size=batch,
             shuffle=self.shuffle, seed=int(rng.integers(2**31 - 1)), sample_weight=weights,
             validation_data=validation, validation_fraction=fraction, metrics=metrics if (validation or fraction)
-            else (), early_stopping=early, progress=True if self.verbose else False,
+            else (), early_stopping=early, progress=True if self.verbose else False, comm=self.comm,
         )
         self.history_ = history
         self.loss_curve_ = self.loss_curve_ + list(history.loss)

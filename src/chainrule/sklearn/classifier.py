@@ -57,6 +57,10 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         The network's dtype; inputs are converted to it.
     verbose : bool
         Show a progress bar (needs tqdm).
+    comm : mpi4py communicator, None or False
+        Data-parallel training over MPI, as :meth:`chainrule.Network.fit`'s
+        ``comm`` (every process passes the same data): None detects a launch by
+        ``mpiexec``; False never distributes.
 
     Attributes
     ----------

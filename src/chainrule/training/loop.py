@@ -35,7 +35,7 @@ from .callbacks import Callback
 from .early_stopping import EarlyStopping
 from .history import History
 from .metrics import Metric, get_metric
-from .progress import progress_callback
+from .progress import ProgressBar, progress_callback
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -132,12 +132,9 @@ class TrainingLoop:
             owned = self.network._flat_value
             if not all(np.shares_memory(p.value, owned) for p in self.optimizer.parameters):
                 raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
-        else:
-            self.optimizer.bind([network.flat_parameter()])
         if schedule is not None and not isinstance(schedule, Schedule):
             raise fail("schedule", "a Schedule (e.g. StepLR, CosineAnnealingLR) or None", schedule)
         self.schedule = schedule
-        self.base_learning_rate = self.optimizer.initial_learning_rate
         self.epochs = check_positive_int(epochs, "epochs")
         self.initial_epoch = check_positive_int(initial_epoch, "initial_epoch", minimum=0)
         if self.initial_epoch >= self.epochs:
@@ -166,6 +163,10 @@ class TrainingLoop:
         self.samples_done = 0
         self.log_names: set[str] = set()
         self._interrupted = False
+        # Bound last, once every argument is known to be good.
+        if not self.optimizer.bound:
+            self.optimizer.bind([network.flat_parameter()])
+        self.base_learning_rate = self.optimizer.initial_learning_rate
 
     # -- data ----------------------------------------------------------------------------
     def _prepare(
@@ -269,16 +270,18 @@ class TrainingLoop:
             if previous_handler is not None:
                 signal.signal(signal.SIGINT, previous_handler)
             for cb in self.callbacks:
-                if hasattr(cb, "close"):
+                if isinstance(cb, ProgressBar):
                     cb.close()
         for cb in self.callbacks:
             cb.on_train_end(self)
         return self.history
 
+    def _batch_size(self) -> int:
+        return self.n_train if self.batch_size is None else min(self.batch_size, self.n_train)
+
     def _batches(self, epoch: int) -> tuple[int, np.ndarray | None]:
         """Batch size and the epoch's sample order (None: in the data's order)."""
-        n = self.n_train
-        batch = n if self.batch_size is None else min(self.batch_size, n)
+        n, batch = self.n_train, self._batch_size()
         # A full batch is the same set of samples in any order: skip the shuffle.
         if not self.shuffle or batch >= n:
             return batch, None
@@ -287,8 +290,7 @@ class TrainingLoop:
     def _setup_epochs(self) -> None:
         """What every epoch reuses: batch buffers, the hooks that are really overridden."""
         X, Y, w = self.X, self.Y, self.sample_weight
-        batch = self._batches(1)[0]
-        self._batch = batch
+        batch = self._batch_size()
         self._steps_per_epoch = -(-self.n_train // batch)
         self._gather = None
         if self.shuffle and batch < self.n_train:
@@ -326,11 +328,13 @@ class TrainingLoop:
                 rows = order[start:stop]
                 Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
                 Xb, Yb = Xb_full[: stop - start], Yb_full[: stop - start]
-                np.take(X, rows, axis=0, out=Xb)
-                np.take(Y, rows, axis=0, out=Yb)
+                # mode="clip" skips the bounds check's temporary copy (the rows are a
+                # permutation, always in range): over twice as fast for small batches.
+                np.take(X, rows, axis=0, out=Xb, mode="clip")
+                np.take(Y, rows, axis=0, out=Yb, mode="clip")
                 if wb_full is not None:
                     wb = wb_full[: stop - start]
-                    np.take(w, rows, out=wb)
+                    np.take(w, rows, out=wb, mode="clip")
             if per_step is not None:
                 self.optimizer.learning_rate = per_step(self.step, self.base_learning_rate)
             self.step += 1
