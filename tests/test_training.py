@@ -407,3 +407,19 @@ def test_finalize_gradients_runs_between_backward_and_the_update(data):
     b.fit(X, Y, optimizer=SGD(learning_rate=0.1), epochs=2, batch_size=20, seed=0, progress=False)
     assert calls == [1, 2, 3, 4, 5, 6]
     np.testing.assert_allclose(values(a), values(b), rtol=1e-13)
+
+
+def test_history_round_trips_and_extends_with_a_resumed_run(data):
+    X, Y = data
+    net = classifier()
+    first = net.fit(X, Y, epochs=2, seed=0, validation_fraction=0.2, progress=False)
+    later = net.fit(X, Y, epochs=4, initial_epoch=2, seed=0, validation_fraction=0.2, progress=False)
+    copy = History.from_dict(first.to_dict())
+    assert copy.to_dict() == first.to_dict()
+    whole = copy.extend(later)
+    assert whole.epoch == [1, 2, 3, 4] and whole.val_loss == first.val_loss + later.val_loss
+    assert whole.steps == later.steps == 4 * 2  # 48 training samples in batches of 32
+    with pytest.raises(ValueError, match="later: expected epochs after 4"):
+        whole.extend(later)
+    with pytest.raises(ValueError, match="history 'loss': expected a list of 2 values"):
+        History.from_dict({"epoch": [1, 2], "loss": [0.5]})

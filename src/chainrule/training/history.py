@@ -60,6 +60,40 @@ class History:
             "stopped_epoch": self.stopped_epoch,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "History":
+        """Rebuild a history from :meth:`to_dict` (e.g. read back from a checkpoint)."""
+        from .._checks import fail
+
+        epochs = data.get("epoch") if isinstance(data, dict) else None
+        if not isinstance(epochs, list):
+            raise fail("history", "a dict from History.to_dict() with an 'epoch' list", data)
+        history = cls(seed=data.get("seed"))
+        history.epoch = [int(e) for e in epochs]
+        for name, values in data.items():
+            if name in ("epoch", "seed", "steps", "stopped_epoch"):
+                continue
+            if not isinstance(values, list) or len(values) != len(epochs):
+                raise fail(f"history {name!r}", f"a list of {len(epochs)} values (one per epoch)", values)
+            history.series[name] = [float(v) for v in values]
+        history.steps = int(data.get("steps") or 0)
+        history.stopped_epoch = data.get("stopped_epoch")
+        return history
+
+    def extend(self, later: "History") -> "History":
+        """Append a resumed run's epochs (``later``) to this one; returns self."""
+        from .._checks import fail
+
+        if self.epoch and later.epoch and later.epoch[0] <= self.epoch[-1]:
+            raise fail("later", f"epochs after {self.epoch[-1]}", later.epoch[0])
+        n_before = len(self.epoch)
+        self.epoch.extend(later.epoch)
+        for name in set(self.series) | set(later.series):
+            mine = self.series.setdefault(name, [float("nan")] * n_before)
+            mine.extend(later.series.get(name, [float("nan")] * len(later.epoch)))
+        self.steps, self.stopped_epoch = later.steps, later.stopped_epoch
+        return self
+
     def __repr__(self) -> str:
         last = {k: round(v[-1], 6) for k, v in self.series.items() if v}
         return f"History(epochs={len(self.epoch)}, last={last})"
