@@ -31,7 +31,7 @@ import numpy as np
 
 from .._checks import Described, check_positive_float, fail
 from ..errors import DivergenceError
-from ..training.loop import EVAL_CHUNK, TrainingLoop, _check_weights
+from ..training.loop import TrainingLoop, _check_weights, outputs_and_sample_losses
 from .failure import abort_on_error, agree, mark_agreed
 from .threads import limit_threads, thread_limit
 
@@ -320,20 +320,8 @@ class DataParallelLoop(TrainingLoop):
     # -- evaluation ------------------------------------------------------------------------------
     def _evaluate(self, X: np.ndarray, Y: np.ndarray, w: np.ndarray | None, n: int, prefix: str = "") -> dict:
         """Loss and metrics over every rank's rows (``n`` in all), the same dict on every rank."""
-        net = self.network
-        loss_fn = net.loss_function
-        outputs = np.empty((X.shape[0], net.n_outputs), dtype=net.dtype)
-        per_sample = np.empty(X.shape[0], dtype=np.float64)
-        for start in range(0, X.shape[0], EVAL_CHUNK):
-            stop = min(start + EVAL_CHUNK, X.shape[0])
-            a = X[start:stop]
-            for layer in net.layers[:-1]:
-                a = layer.predict(a)
-            last = net.layers[-1]
-            z = a @ last.W
-            z += last.b
-            last.activation.forward(z, out=outputs[start:stop])
-            per_sample[start:stop] = loss_fn.per_output(outputs[start:stop], z, Y[start:stop]).sum(axis=1)
+        loss_fn = self.network.loss_function
+        outputs, per_sample = outputs_and_sample_losses(self.network, X, Y)
         local = float(per_sample.sum() if w is None else np.dot(per_sample, w))
         total = self.comm.allreduce(local)
         logs = {prefix + "loss": total / n if loss_fn.reduction == "mean" else total}

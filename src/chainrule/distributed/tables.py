@@ -30,7 +30,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tabular.preprocess import MAX_AUTO_CLASSES, TASKS, Preprocessor, _label, _sort_key
+from ..tabular.preprocess import MAX_AUTO_CLASSES, Preprocessor, _label, _sort_key, select_features
 from ..tabular.reader import Table, _check_header, _read_parquet, read_table
 from .failure import agree
 from .loop import even_range
@@ -208,18 +208,7 @@ def _parse_csv(header: bytes, chunk: bytes, source: str, encoding: str,
 def fit_preprocessor(table: Table, target: str, features: Sequence[str] | None, task: str, comm: Any) -> Preprocessor:
     """:meth:`Preprocessor.fit <chainrule.tabular.Preprocessor.fit>` over every rank's shard (collective)."""
     with agree(comm):
-        if task not in TASKS:
-            raise ValueError(f"task: expected one of {list(TASKS)}, received: {task!r}")
-        table.require([target], "target column")
-        if features is None:
-            features = [c for c in table.columns if c != target]
-        else:
-            features = list(features)
-            table.require(features, "feature column")
-            if target in features:
-                raise ValueError(f"features: expected columns other than the target {target!r}, received: {features}")
-        if not features:
-            raise ValueError(f"{table.source}: no feature columns besides the target {target!r}")
+        features = select_features(table, target, features, task)
         X = table.matrix(features)
         labels = table.raw(target)
     mean, scale = _mean_and_std(X, comm)

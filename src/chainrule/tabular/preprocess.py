@@ -62,6 +62,23 @@ def infer_task(labels: Sequence[Any]) -> str:
     return "regression"
 
 
+def select_features(table: Table, target: str, features: Sequence[str] | None, task: str) -> list[str]:
+    """Check ``task`` and the target and feature columns; ``features`` defaults to every other column."""
+    if task not in TASKS:
+        raise ValueError(f"task: expected one of {list(TASKS)}, received: {task!r}")
+    table.require([target], "target column")
+    if features is None:
+        features = [c for c in table.columns if c != target]
+    else:
+        features = list(features)
+        table.require(features, "feature column")
+        if target in features:
+            raise ValueError(f"features: expected columns other than the target {target!r}, received: {features}")
+    if not features:
+        raise ValueError(f"{table.source}: no feature columns besides the target {target!r}")
+    return features
+
+
 class Preprocessor:
     """Feature standardisation and target encoding, fitted on a :class:`~chainrule.tabular.Table`.
 
@@ -108,18 +125,7 @@ class Preprocessor:
     def fit(cls, table: Table, target: str, features: Sequence[str] | None = None,
             task: str = "auto") -> "Preprocessor":
         """Learn the preprocessing from ``table``; ``features`` defaults to every other column."""
-        if task not in TASKS:
-            raise ValueError(f"task: expected one of {list(TASKS)}, received: {task!r}")
-        table.require([target], "target column")
-        if features is None:
-            features = [c for c in table.columns if c != target]
-        else:
-            features = list(features)
-            table.require(features, "feature column")
-            if target in features:
-                raise ValueError(f"features: expected columns other than the target {target!r}, received: {features}")
-        if not features:
-            raise ValueError(f"{table.source}: no feature columns besides the target {target!r}")
+        features = select_features(table, target, features, task)
         X = table.matrix(features)
         mean = X.mean(axis=0)
         scale = X.std(axis=0)

@@ -61,6 +61,28 @@ def resolve_seed(seed: int | np.random.Generator | None) -> int:
     raise fail("seed", "a non-negative integer, a numpy.random.Generator or None", seed)
 
 
+def outputs_and_sample_losses(network: "Network", X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The outputs ``(n, n_outputs)`` and each sample's unreduced loss ``(n,)``, in chunks.
+
+    Records nothing in the network (the predict path).
+    """
+    loss_fn = network.loss_function
+    n = X.shape[0]
+    per_sample = np.empty(n, dtype=np.float64)
+    outputs = np.empty((n, network.n_outputs), dtype=network.dtype)
+    for start in range(0, n, EVAL_CHUNK):
+        stop = min(start + EVAL_CHUNK, n)
+        a = X[start:stop]
+        for layer in network.layers[:-1]:
+            a = layer.predict(a)
+        last = network.layers[-1]
+        z = a @ last.W
+        z += last.b
+        last.activation.forward(z, out=outputs[start:stop])
+        per_sample[start:stop] = loss_fn.per_output(outputs[start:stop], z, Y[start:stop]).sum(axis=1)
+    return outputs, per_sample
+
+
 def evaluate(
     network: "Network",
     X: np.ndarray,
@@ -77,18 +99,7 @@ def evaluate(
     """
     loss_fn = network.loss_function
     n = X.shape[0]
-    per_sample = np.empty(n, dtype=np.float64)
-    outputs = np.empty((n, network.n_outputs), dtype=network.dtype)
-    for start in range(0, n, EVAL_CHUNK):
-        stop = min(start + EVAL_CHUNK, n)
-        a = X[start:stop]
-        for layer in network.layers[:-1]:
-            a = layer.predict(a)
-        last = network.layers[-1]
-        z = a @ last.W
-        z += last.b
-        last.activation.forward(z, out=outputs[start:stop])
-        per_sample[start:stop] = loss_fn.per_output(outputs[start:stop], z, Y[start:stop]).sum(axis=1)
+    outputs, per_sample = outputs_and_sample_losses(network, X, Y)
     total = float(per_sample.sum() if sample_weight is None else np.dot(per_sample, sample_weight))
     logs = {prefix + "loss": total / n if loss_fn.reduction == "mean" else total}
     for metric in metrics:
