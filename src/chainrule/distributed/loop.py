@@ -31,7 +31,7 @@ import numpy as np
 
 from .._checks import Described, check_positive_float, fail
 from ..errors import DivergenceError
-from ..training.loop import TrainingLoop, _check_weights, outputs_and_sample_losses
+from ..training.loop import TrainingLoop, _check_weights, check_validation_data, outputs_and_sample_losses
 from .failure import abort_on_error, agree, mark_agreed
 from .threads import limit_threads, thread_limit
 
@@ -112,18 +112,7 @@ class DataParallelLoop(TrainingLoop):
                 X = net.check_inputs(X)
                 Y = net.check_targets(Y, X.shape[0])
             w = None if sample_weight is None else _check_weights(sample_weight, X.shape[0], net.dtype, "sample_weight")
-            if validation_data is not None and validation_fraction is not None:
-                raise fail("validation_fraction", "None when validation_data is given", validation_fraction)
-            validation = None
-            if validation_data is not None:
-                if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                    raise fail("validation_data", "a tuple (X_val, Y_val) or (X_val, Y_val, weights)", validation_data)
-                Xv = net.check_inputs(validation_data[0], "validation_data X")
-                Yv = net.check_targets(validation_data[1], Xv.shape[0], "validation_data Y")
-                wv = None
-                if len(validation_data) == 3 and validation_data[2] is not None:
-                    wv = _check_weights(validation_data[2], Xv.shape[0], net.dtype, "validation_data weights")
-                validation = (Xv, Yv, wv)
+            validation = check_validation_data(net, validation_data, validation_fraction)
             if validation_fraction is not None:
                 check_positive_float(validation_fraction, "validation_fraction")
         (X, Y, w), lo, n = self._my_part((X, Y, w), "X")

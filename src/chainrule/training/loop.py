@@ -107,6 +107,27 @@ def evaluate(
     return logs
 
 
+def check_validation_data(
+    network: "Network", validation_data: Any, validation_fraction: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Checked ``(X_val, Y_val, weights or None)`` from ``validation_data``, or None when not given.
+
+    Refuses ``validation_fraction`` together with ``validation_data``.
+    """
+    if validation_data is not None and validation_fraction is not None:
+        raise fail("validation_fraction", "None when validation_data is given", validation_fraction)
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        raise fail("validation_data", "a tuple (X_val, Y_val) or (X_val, Y_val, weights)", validation_data)
+    Xv = network.check_inputs(validation_data[0], "validation_data X")
+    Yv = network.check_targets(validation_data[1], Xv.shape[0], "validation_data Y")
+    wv = None
+    if len(validation_data) == 3 and validation_data[2] is not None:
+        wv = _check_weights(validation_data[2], Xv.shape[0], network.dtype, "validation_data weights")
+    return Xv, Yv, wv
+
+
 class TrainingLoop:
     """Trains a network; :meth:`chainrule.Network.fit` builds one and calls :meth:`run`.
 
@@ -192,19 +213,8 @@ class TrainingLoop:
         X = net.check_inputs(X)
         Y = net.check_targets(Y, X.shape[0])
         w = None if sample_weight is None else _check_weights(sample_weight, X.shape[0], net.dtype, "sample_weight")
-        self.validation: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
-        if validation_data is not None and validation_fraction is not None:
-            raise fail("validation_fraction", "None when validation_data is given", validation_fraction)
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
-                raise fail("validation_data", "a tuple (X_val, Y_val) or (X_val, Y_val, weights)", validation_data)
-            Xv = net.check_inputs(validation_data[0], "validation_data X")
-            Yv = net.check_targets(validation_data[1], Xv.shape[0], "validation_data Y")
-            wv = None
-            if len(validation_data) == 3 and validation_data[2] is not None:
-                wv = _check_weights(validation_data[2], Xv.shape[0], net.dtype, "validation_data weights")
-            self.validation = (Xv, Yv, wv)
-        elif validation_fraction is not None:
+        self.validation = check_validation_data(net, validation_data, validation_fraction)
+        if self.validation is None and validation_fraction is not None:
             fraction = check_positive_float(validation_fraction, "validation_fraction")
             n_val = int(round(fraction * X.shape[0]))
             if fraction >= 1.0 or not 1 <= n_val < X.shape[0]:
