@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..tabular.preprocess import MAX_AUTO_CLASSES, Preprocessor, _label, _sort_key, select_features
-from ..tabular.reader import Table, _check_header, _read_parquet, read_table
+from ..tabular.reader import Table, _check_header, _read_parquet, cells_by_column, read_table
 from .failure import agree
 from .loop import even_range
 
@@ -89,13 +89,7 @@ def read_table_shard(path: str | os.PathLike, comm: Any, format: str | None = No
     with agree(comm):
         if total == 0:
             raise ValueError(f"{source}: the file has a header but no data rows")
-        for index, (row, line) in enumerate(zip(rows, lines)):
-            if len(row) != len(columns):
-                raise ValueError(
-                    f"{source}: row {rows_before + index + 1} (line {line}) has {len(row)} fields, "
-                    f"expected {len(columns)} (one per header column)"
-                )
-    cells = {name: [row[k] for row in rows] for k, name in enumerate(columns)}
+        cells = cells_by_column(columns, rows, lines, source, row_offset=rows_before)
     return ShardTable(columns, cells, source, lines, row_offset=rows_before)
 
 

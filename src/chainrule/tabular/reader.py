@@ -195,14 +195,24 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
     _check_header(columns, source)
     if not rows:
         raise ValueError(f"{source}: the file has a header but no data rows")
+    return Table(columns, cells_by_column(columns, rows, lines, source), source, lines)
+
+
+def cells_by_column(
+    columns: list[str], rows: list[list[str]], lines: list[int], source: str, row_offset: int = 0
+) -> dict[str, list[str]]:
+    """Each column's cells, after checking that every row has one field per column.
+
+    ``row_offset`` is the number of data rows before ``rows`` in the file (for shards),
+    so that errors name the file's own row and line.
+    """
     for index, (row, line) in enumerate(zip(rows, lines)):
         if len(row) != len(columns):
             raise ValueError(
-                f"{source}: row {index + 1} (line {line}) has {len(row)} fields, "
+                f"{source}: row {row_offset + index + 1} (line {line}) has {len(row)} fields, "
                 f"expected {len(columns)} (one per header column)"
             )
-    cells = {name: [row[k] for row in rows] for k, name in enumerate(columns)}
-    return Table(columns, cells, source, lines)
+    return {name: [row[k] for row in rows] for k, name in enumerate(columns)}
 
 
 def _read_parquet(path: Path, source: str) -> Table:
