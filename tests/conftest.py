@@ -21,3 +21,15 @@ def data_for(loss: str, n: int, n_in: int, n_out: int, rng: np.random.Generator)
     else:
         Y = rng.uniform(0.05, 0.95, size=(n, n_out))
     return X, Y
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The explorer's server on a free loopback port, for one test module."""
+    from chainrule.visual.server import make_server
+
+    srv = make_server(port=0)
+    srv.start_background()
+    yield srv
+    srv.shutdown()
+    srv.server_close()

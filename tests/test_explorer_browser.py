@@ -20,7 +20,6 @@ from chainrule.explain import build_trace
 from chainrule.visual import api
 from chainrule.visual.formulas import EXPLORER_STAGES
 from chainrule.visual.netfile import state_from_file
-from chainrule.visual.server import make_server
 from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
 
@@ -36,15 +35,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "explorer"
 STAGES = ["setup", "forward", "error", "backward", "update"]
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = make_server(port=0)
-    srv.start_background()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
 
 
 @pytest.fixture(scope="module")

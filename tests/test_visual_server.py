@@ -12,20 +12,11 @@ import sys
 import pytest
 
 from chainrule.cli import main
-from chainrule.visual.server import MAX_BODY, make_server
+from chainrule.visual.server import MAX_BODY
 from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-@pytest.fixture(scope="module")
-def server():
-    srv = make_server(port=0)
-    srv.start_background()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
 
 
 def request(server, method, path, body=None, headers=None, raw=None):
