@@ -46,7 +46,7 @@ def make_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def worker(samples: int, batch: int) -> None:
     """One timed epoch; rank 0 prints a JSON line."""
     import chainrule as cr
-    from chainrule.distributed import DataParallelLoop, resolve_comm
+    from chainrule.distributed import DataParallel, resolve_comm
 
     comm = resolve_comm(None)
     rank = 0 if comm is None else comm.Get_rank()
@@ -59,21 +59,25 @@ def worker(samples: int, batch: int) -> None:
     net = cr.Network.from_sizes(list(SIZES), "relu", output_activation="softmax",
                                 loss="categorical_cross_entropy", init="he_uniform", seed=0, dtype="float32")
     allreduce = [0.0]
+    strategy = None
     if comm is not None:
-        original = DataParallelLoop.finalize_gradients
 
-        def timed(self):
-            t = time.perf_counter()
-            original(self)
-            allreduce[0] += time.perf_counter() - t
+        class Timed(DataParallel):
+            """Times the step's reduction (the gradients' Allreduce and the scalars')."""
 
-        DataParallelLoop.finalize_gradients = timed
+            def reduce(self, value):
+                t = time.perf_counter()
+                value = super().reduce(value)
+                allreduce[0] += time.perf_counter() - t
+                return value
+
+        strategy = Timed(comm, sharded=True)
         comm.Barrier()
     threads = cr.training.LambdaCallback(on_epoch_end=lambda loop, epoch, logs: seen.append(blas_threads()))
     seen: list = []
     start = time.perf_counter()
     net.fit(X, Y, optimizer=cr.optim.SGD(learning_rate=0.1), epochs=1, batch_size=batch, seed=1,
-            progress=False, comm=comm, sharded=comm is not None, callbacks=[threads])
+            progress=False, strategy=strategy, callbacks=[threads])
     if comm is not None:
         comm.Barrier()
     seconds = time.perf_counter() - start

@@ -131,7 +131,7 @@ def main(out_dir: str) -> None:
     weights, histories = {}, {}
     for name, run in CASES.items():
         net, history = run(comm if name in ("regression_sharded", "empty_shard") else None)  # the others detect it
-        weights[name] = net._flat_value
+        weights[name] = net.buffer.values
         histories[name] = history.to_dict()
     threads = _Threads()
     X, Y, _ = _data()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule.activations import ACTIVATIONS, LeakyReLU, Softmax, get_activation
+from chainrule.core.activations import ACTIVATIONS, LeakyReLU, Softmax, get_activation
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 

@@ -164,7 +164,7 @@ def test_two_processes_train_the_single_process_network(parallel_cases, name):
     net, history = mpi_cases.CASES[name]()
     tol = TOLERANCE[net.dtype.name]
     assert rank0[name].dtype == net.dtype
-    gap = _relative_gap(rank0[name], net._flat_value)
+    gap = _relative_gap(rank0[name], net.buffer.values)
     assert gap <= tol, f"{name}: weights differ by {gap:.3g}"
     parallel = stored["histories"][name]
     for key, values in history.to_dict().items():
@@ -224,7 +224,7 @@ def test_mpiexec_chainrule_train_writes_the_single_process_model(mpiexec, tmp_pa
     done = mpiexec(_chainrule(), TRAIN[0], data, *TRAIN[1:], "-o", "two.safetensors", cwd=tmp_path)
     assert done.stdout.count("trained 3 epochs") == 1, done.stdout  # rank 0 alone prints
     one, two = _model(tmp_path / "one.safetensors"), _model(tmp_path / "two.safetensors")
-    assert _relative_gap(two.network._flat_value, one.network._flat_value) <= TOLERANCE["float64"]
+    assert _relative_gap(two.network.buffer.values, one.network.buffer.values) <= TOLERANCE["float64"]
     assert two.preprocessing["classes"] == one.preprocessing["classes"] == ["high", "low", "mid"]
     for key in ("mean", "scale"):
         assert _relative_gap(np.array(two.preprocessing[key]), np.array(one.preprocessing[key])) <= 1e-15
@@ -243,7 +243,7 @@ def test_a_resumed_two_process_run_ends_where_an_uninterrupted_one_does(mpiexec,
     mpiexec(*base, "--resume", "a.ckpt.safetensors", "-o", "resumed.safetensors", "-q", cwd=tmp_path)
     mpiexec(*base, "-o", "straight.safetensors", "-q", cwd=tmp_path)
     resumed, straight = _model(tmp_path / "resumed.safetensors"), _model(tmp_path / "straight.safetensors")
-    assert resumed.network._flat_value.tobytes() == straight.network._flat_value.tobytes()
+    assert resumed.network.buffer.values.tobytes() == straight.network.buffer.values.tobytes()
     assert resumed.training["history"]["loss"] == straight.training["history"]["loss"]
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from chainrule import INITIALIZERS
-from chainrule.initializers import get_initializer
-from chainrule.layers import Dense
+from chainrule.core.initializers import get_initializer
+from chainrule.core.layers import Dense
 
 FAN_IN, FAN_OUT = 400, 200
 # (name, distribution, variance): uniform U(-l, l) has variance l^2 / 3.

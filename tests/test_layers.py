@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule.layers import Dense
+from chainrule.core.layers import Dense
 
 
 def test_forward_is_x_at_w_plus_b(rng):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule.activations import get_activation
-from chainrule.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError, get_loss
+from chainrule.core.activations import get_activation
+from chainrule.core.losses import BinaryCrossEntropy, CategoricalCrossEntropy, SquaredError, get_loss
 
 
 def act_out(name, z):

@@ -56,7 +56,7 @@ def test_round_trip_is_bitwise(tmp_path, dtype):
 
 def test_state_tensors_round_trip():
     net = _network()
-    moments = np.random.default_rng(1).normal(size=net._n_trainable)
+    moments = np.random.default_rng(1).normal(size=net.buffer.n_trainable)
     data = model_to_bytes(net, state={"epoch": 4}, state_tensors={"optimizer.0.m": moments})
     saved = model_from_bytes(data)
     assert saved.state == {"epoch": 4}

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainrule import DivergenceError, Network, SGD, check_gradients
-from chainrule.layers import Dense
+from chainrule.core.layers import Dense
 
 from conftest import data_for
 
@@ -40,7 +40,7 @@ def test_gradients_match_finite_differences(depth, activation, loss, output):
 
 def test_gradcheck_catches_a_wrong_derivative(monkeypatch):
     # Trap from the style guide: sigmoid's derivative taken of z instead of a.
-    from chainrule.activations import Sigmoid
+    from chainrule.core.activations import Sigmoid
 
     def wrong(self, a, out):
         z = np.log(a / (1 - a))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from chainrule import SGD, Adam, AdamW, Network, RMSprop
-from chainrule.layers import Parameter
+from chainrule.core.layers import Parameter
 from chainrule.optim import (
     CosineAnnealingLR,
     ExponentialLR,

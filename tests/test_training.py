@@ -12,7 +12,7 @@ import pytest
 
 from chainrule import SGD, Adam, DivergenceError, Network
 from chainrule.optim import CosineAnnealingLR, StepLR
-from chainrule.training import Callback, EarlyStopping, History, LambdaCallback, ProgressBar, TrainingLoop
+from chainrule.training import Callback, EarlyStopping, History, LambdaCallback, ProgressBar, Strategy, TrainingLoop
 
 from conftest import data_for
 
@@ -29,7 +29,7 @@ def data(rng):
 
 
 def values(net):
-    return net._flat_value.copy()
+    return net.buffer.values.copy()
 
 
 class Recorder(Callback):
@@ -100,8 +100,7 @@ def test_shuffle_order_comes_from_seed_and_epoch(data):
 
     class Order(Callback):
         def on_epoch_begin(self, loop, epoch):
-            _, order = loop._batches(epoch)
-            seen.append(order)
+            seen.append(loop.epoch_order)
 
     classifier().fit(X, Y, epochs=2, batch_size=10, seed=9, callbacks=[Order()], progress=False)
     for epoch, order in enumerate(seen, start=1):
@@ -120,7 +119,7 @@ def test_a_resumed_run_ends_bitwise_equal_to_an_uninterrupted_one(data):
     state, weights = opt.state_dict(), values(first)
 
     resumed = classifier(seed=99)  # different initial weights, overwritten below
-    resumed._flat_value[...] = weights
+    resumed.buffer.values[...] = weights
     opt2 = Adam(resumed.flat_parameter(), learning_rate=0.01)
     opt2.load_state_dict(state)
     h_resumed = resumed.fit(X, Y, optimizer=opt2, epochs=6, initial_epoch=3, **options)
@@ -223,6 +222,31 @@ def test_divergence_names_epoch_step_layer_and_keeps_finite_weights():
     assert len(rec.batches) == 1 and np.isfinite(values(net)).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_overflowing_update_is_refused_and_the_weights_are_the_last_finite_ones(dtype):
+    # A finite gradient times a huge learning rate overflows in the update itself.
+    net = Network.from_sizes([2, 3, 1], "tanh", output_activation="identity", loss="squared_error", seed=0,
+                             dtype=dtype)
+    X, Y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[100.0], [-100.0]])  # gradients > 1
+    huge = float(np.finfo(dtype).max)
+    before = values(net)
+    with pytest.raises(DivergenceError, match=r"epoch 1, step 1: first non-finite value in the update of layer") as err:
+        net.fit(X, Y, optimizer=SGD(learning_rate=huge), epochs=3, batch_size=None, progress=False)
+    assert err.value.step == 1 and np.isfinite(err.value.loss)
+    assert values(net).tobytes() == before.tobytes()  # really the last finite weights
+
+
+def test_an_update_that_overflows_weights_set_by_hand_is_refused():
+    net = Network.from_sizes([1, 1], "identity", loss="squared_error", train_bias=False, seed=0)
+    net.layers[0].set_weights(W=[[1.7e308]])
+    # z = W x = 1.7e158 and z - y = -1e149: loss 5e297 and dE/dW = (z - y) x = -0.1 are finite,
+    # but W - 1e308 * (-0.1) = 1.8e308 is past the largest float64.
+    X, Y = np.array([[1e-150]]), np.array([[1.7e158 + 1e149]])
+    with pytest.raises(DivergenceError, match="epoch 1, step 1: first non-finite value in the update of layer 1 weights W"):
+        net.fit(X, Y, optimizer=SGD(learning_rate=1e308), epochs=1, batch_size=None, progress=False)
+    assert net.layers[0].W[0, 0] == 1.7e308
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="needs SIGINT")
 def test_ctrl_c_finishes_the_update_then_raises_with_history(data):
     X, Y = data
@@ -266,7 +290,7 @@ def test_validation_fraction_is_a_seeded_disjoint_split(data):
     X, Y = data
     loops = [TrainingLoop(classifier(), seed=s, progress=False) for s in (4, 4, 5)]
     for loop in loops:
-        loop._prepare(X, Y, None, None, 0.25)
+        loop.prepare(X, Y, validation_fraction=0.25)
     (Xt, _), (Xv, _) = (loops[0].X, loops[0].Y), loops[0].validation[:2]
     assert Xt.shape == (45, 4) and Xv.shape == (15, 4)
     rows = {tuple(r) for r in Xt} | {tuple(r) for r in Xv}
@@ -297,7 +321,7 @@ def test_float32_training_stays_float32(data, optimizer):
     cb2 = LambdaCallback(on_train_begin=lambda loop: opt_holder.setdefault("opt", loop.optimizer))
     net.fit(X, Y, optimizer=optimizer, epochs=2, batch_size=16, seed=0, sample_weight=np.ones(60),
             validation_fraction=0.2, callbacks=[cb, cb2], progress=False)
-    assert net._flat_value.dtype == net._flat_grad.dtype == np.float32
+    assert net.buffer.values.dtype == net.buffer.gradients.dtype == np.float32
     assert seen and all(s == {np.dtype(np.float32)} for s in seen)
     buffers = opt_holder["opt"]._buffers
     assert buffers and all(b.dtype == np.float32 for b in buffers.values())
@@ -391,19 +415,24 @@ class TestBadArguments:
             classifier().fit(self.X, self.Y, **{"progress": False, **options})
 
 
-def test_finalize_gradients_runs_between_backward_and_the_update(data):
+def test_a_strategy_reduces_between_backward_and_the_update(data):
     X, Y = data
     calls = []
 
-    class Halving(TrainingLoop):
+    class Halving(Strategy):
         """Stands in for data-parallel averaging: changes the gradients the optimizer sees."""
 
-        def finalize_gradients(self):
-            calls.append(self.step)
-            self.network._flat_grad *= 0.5
+        def start(self, loop):
+            self.loop = loop
+
+        def reduce(self, value):
+            calls.append(self.loop.step)
+            self.loop.network.buffer.trainable_gradients[...] *= 0.5
+            return value
 
     a, b = classifier(), classifier()
-    Halving(a, optimizer=SGD(learning_rate=0.2), epochs=2, batch_size=20, seed=0, progress=False).run(X, Y)
+    a.fit(X, Y, optimizer=SGD(learning_rate=0.2), epochs=2, batch_size=20, seed=0, progress=False,
+          strategy=Halving())
     b.fit(X, Y, optimizer=SGD(learning_rate=0.1), epochs=2, batch_size=20, seed=0, progress=False)
     assert calls == [1, 2, 3, 4, 5, 6]
     np.testing.assert_allclose(values(a), values(b), rtol=1e-13)

@@ -14,7 +14,8 @@ from chainrule.explain import build_trace, tutorial_network
 from chainrule.explain.config import read_config_file, setup_from_config
 from chainrule.visual import api
 from chainrule.visual.netfile import state_from_file, state_from_path, state_to_config, state_to_file
-from chainrule.visual.state import ExplorerState, FieldError
+from chainrule.core.errors import ValidationError
+from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -81,7 +82,7 @@ def test_training_follows_the_spec_for_ten_thousand_updates():
 ])
 def test_runaway_training_is_reported_against_the_learning_rate(updates, match):
     state = with_(activations=["identity", "identity"], learning_rate=50.0)
-    with pytest.raises(FieldError, match=match) as info:
+    with pytest.raises(ValidationError, match=match) as info:
         api.train({"state": state, "updates": updates})
     assert info.value.field == "learning_rate"
 
@@ -113,7 +114,7 @@ BAD_STATES = [
 
 @pytest.mark.parametrize("changes, field, match", BAD_STATES)
 def test_bad_values_name_their_field(changes, field, match):
-    with pytest.raises(FieldError, match=match) as info:
+    with pytest.raises(ValidationError, match=match) as info:
         api.step({"state": with_(**changes)})
     assert info.value.field == field
 
@@ -123,14 +124,14 @@ def test_bad_values_name_their_field(changes, field, match):
     ({"state": TUTORIAL, "focus": "o1"}, "focus"),
 ])
 def test_bad_step_requests(request_, field):
-    with pytest.raises(FieldError) as info:
+    with pytest.raises(ValidationError) as info:
         api.step(request_)
     assert info.value.field == field
 
 
 @pytest.mark.parametrize("updates", [0, -1, 100_001, 2.5, "10", True, None])
 def test_bad_update_counts(updates):
-    with pytest.raises(FieldError, match="updates: expected an integer from 1 to 100000"):
+    with pytest.raises(ValidationError, match="updates: expected an integer from 1 to 100000"):
         api.train({"state": TUTORIAL, "updates": updates})
 
 
@@ -150,7 +151,7 @@ def test_build_draws_new_weights_from_the_seed():
     assert a == b and len(a["params"]) == 3 * 4 + 4 * 2 + 2
     assert a["input"] == [0.5, 0.5, 0.5] and a["target"] == [0.01, 0.99]  # kept: still 2 outputs
     assert a != api.build({**request, "seed": 8})["state"]
-    with pytest.raises(FieldError, match="seed"):
+    with pytest.raises(ValidationError, match="seed"):
         api.build({**request, "seed": -1})
 
 
@@ -186,10 +187,10 @@ def test_bad_network_files(text, filename, match):
 
 
 def test_from_network_refuses_mixed_bias_modes():
-    from chainrule.layers import Dense
+    from chainrule.core.layers import Dense
 
     network = Network([Dense(2, 2, bias="shared"), Dense(2, 1, bias="per_neuron")])
-    with pytest.raises(FieldError, match="same bias mode"):
+    with pytest.raises(ValidationError, match="same bias mode"):
         ExplorerState.from_network(network, [0, 0], [0], 0.5)
 
 

@@ -1,13 +1,13 @@
 """chainrule: fully connected neural networks trained by backpropagation, every step visible.
 
-Data flows through the package in this order::
+Data flows through the package in this order (each layer uses only those above it)::
 
-    activations, losses   the functions and their derivatives
-    layers                Dense: z = X @ W + b, a = f(z); backward fills dW, db
-    network               Network: layers + loss; forward, backward, train
+    core                  the engine: activations, losses, layers, Network (inference, the
+                          training pass, checked updates), metrics, gradcheck, validation
     optim                 optimizers apply the gradients; learning-rate schedules
-    training              Network.fit: mini-batches, validation, early stopping, history
-    gradcheck             finite differences against backpropagation
+    training              the one loop behind Network.fit: mini-batches, validation, early
+                          stopping, history; a Strategy says where the work happens
+    distributed           the DataParallel strategy: the same loop over MPI processes
     explain               the tutorial's names and step-by-step derivation
     io                    model files (safetensors + checked JSON metadata), checkpoints, atomic saves
     tabular, export, plots, sklearn
@@ -16,20 +16,39 @@ Data flows through the package in this order::
     cli                   the ``chainrule`` command
 """
 
-from .activations import ACTIVATIONS, Activation, get_activation
-from .errors import DivergenceError
+from .core import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    LOSSES,
+    Activation,
+    BinaryCrossEntropy,
+    CategoricalCrossEntropy,
+    Dense,
+    DivergenceError,
+    GradCheckRow,
+    Loss,
+    Network,
+    Parameter,
+    SquaredError,
+    ValidationError,
+    check_gradients,
+    format_gradcheck,
+    get_activation,
+    get_loss,
+)
+from .distributed.strategy import data_parallel_for as _data_parallel_for
 from .explain import Trace, build_trace, layer_summary, trace_steps
-from .gradcheck import GradCheckRow, check_gradients, format_gradcheck
-from .initializers import INITIALIZERS
 from .io import ModelFileError, load_model, save_model
-from .layers import Dense, Parameter
-from .losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy, Loss, SquaredError, get_loss
-from .network import Network
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
-from .training import Callback, EarlyStopping, History
+from .training import Callback, EarlyStopping, History, register_strategy_provider
+from .version import __version__
 from .visual import network_svg, render_html, trace_svg
 
-__version__ = "0.1.0"
+# The composition root: data-parallel training plugs into the training loop here, so that
+# neither the engine nor the loop imports MPI code (chainrule.distributed imports mpi4py
+# only when a communicator is really needed).
+register_strategy_provider(_data_parallel_for)
+
 
 __all__ = [
     "Activation",
@@ -67,5 +86,6 @@ __all__ = [
     "save_model",
     "trace_steps",
     "trace_svg",
+    "ValidationError",
     "__version__",
 ]

@@ -13,12 +13,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._checks import Described, fail
+from .core.validation import Described, fail
 
-__all__ = ["plot_confusion_matrix", "plot_decision_boundary", "plot_loss_curves", "save_png"]
+__all__ = ["new_figure", "plot_confusion_matrix", "plot_decision_boundary", "plot_loss_curves", "save_png"]
 
 
-def _figure(width: float = 6.0, height: float = 4.5) -> Any:
+def new_figure(width: float = 6.0, height: float = 4.5) -> Any:
+    """A matplotlib Figure on the Agg canvas (no display needed), ``width`` x ``height`` inches."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -51,7 +52,7 @@ def plot_loss_curves(history: Any, path: str | os.PathLike | None = None, *, tit
     if not loss:
         raise fail("history", "at least one epoch of 'loss'", data)
     epochs = data.get("epoch") or list(range(1, len(loss) + 1))
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.plot(epochs, loss, marker="o" if len(loss) < 30 else None, label="training loss")
     if data.get("val_loss"):
@@ -98,7 +99,7 @@ def plot_decision_boundary(
     classes = list(dict.fromkeys(np.concatenate([np.unique(y), np.unique(grid_labels)]).tolist()))
     index = {c: k for k, c in enumerate(classes)}
     regions = np.array([index[v] for v in grid_labels.tolist()]).reshape(gx.shape)
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     cmap = "tab10" if len(classes) <= 10 else "tab20"
     ax.contourf(gx, gy, regions, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.3,
@@ -138,7 +139,7 @@ def plot_confusion_matrix(
     counts = np.zeros((len(labels), len(labels)), dtype=int)
     for t, p in zip(y_true, y_pred):
         counts[index[t], index[p]] += 1
-    fig = _figure(1.2 + 0.6 * max(4, len(labels)), 0.8 + 0.6 * max(4, len(labels)))
+    fig = new_figure(1.2 + 0.6 * max(4, len(labels)), 0.8 + 0.6 * max(4, len(labels)))
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax)

@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from .. import __version__
+from ..version import __version__
 
 #: Subcommand modules, in the order ``chainrule --help`` lists them.
 COMMANDS = ["example", "explain", "gradcheck", "serve", "train", "predict", "evaluate", "info", "export"]

@@ -14,6 +14,9 @@ import numpy as np
 from ..io import load_model
 from ..tabular import Preprocessor, read_table
 
+#: What ``ArgumentParser.add_subparsers()`` returns (argparse names its class privately).
+Subcommands = Any
+
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["csv", "parquet"], help="file format (default: from the extension)")

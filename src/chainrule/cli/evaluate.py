@@ -7,12 +7,10 @@ import json
 
 import numpy as np
 
-from ..training import evaluate as evaluate_network
-from ..training import get_metric
-from ._common import add_data_options, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ._common import Subcommands, add_data_options, friendly_import_errors, load_for_use, read_data, require_preprocessing
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "evaluate",
         help="loss and metrics of a model on a labelled data file",
@@ -35,7 +33,7 @@ def metrics_for(network, pre, table) -> tuple[dict, list, list]:
     Y = pre.encode_target(table).astype(network.dtype)
     names = ["accuracy"] if pre.task == "classification" else []
     result = {"n_samples": table.n_rows}
-    result.update(evaluate_network(network, X, Y, [get_metric(m) for m in names]))
+    result.update(network.evaluate(X, Y, names))
     truth = pre.target_values(table)
     predicted = pre.decode(network.predict(X))
     if pre.task == "regression":
@@ -64,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plot(path: str, pre, truth: list, predicted: list) -> None:
-    from ..plots import _figure, plot_confusion_matrix, save_png
+    from ..plots import new_figure, plot_confusion_matrix, save_png
 
     if pre.task == "classification":
         plot_confusion_matrix(truth, predicted, path, labels=pre.classes)
         return
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.scatter(truth, predicted, s=12)
     lo, hi = min(min(truth), min(predicted)), max(max(truth), max(predicted))

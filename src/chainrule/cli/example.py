@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from .._checks import check_positive_int
+from ..core.validation import check_positive_int
 from ..explain.render.numbers import number
 from ..explain.render.text import render_text
 from ..explain.trace import build_trace
@@ -19,9 +19,10 @@ from ..explain.tutorial import (
     worked_example,
 )
 from .explain import annotate_tutorial
+from ._common import Subcommands
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "example",
         help="the tutorial's 2-2-2 worked example: forward, error, backward, update, repeat",

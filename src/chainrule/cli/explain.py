@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from .._checks import check_positive_int
+from ..core.validation import check_positive_int
 from ..explain.config import Conventions, load_setup
 from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
 from ..explain.trace import MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import TUTORIAL_MISPRINTS
+from ._common import Subcommands
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "explain",
         help="every named quantity of backpropagation, formula and numbers, for a network and one sample",

@@ -7,10 +7,10 @@ import argparse
 import numpy as np
 
 from ..export import export_onnx
-from ._common import friendly_import_errors, load_for_use
+from ._common import Subcommands, friendly_import_errors, load_for_use
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "export",
         help="export a model file to ONNX",

@@ -8,15 +8,16 @@ from dataclasses import asdict
 
 import numpy as np
 
-from .._checks import check_positive_int
-from ..activations import ACTIVATIONS
-from ..gradcheck import check_gradients, format_gradcheck
-from ..initializers import make_rng
-from ..losses import ALIASES, LOSSES
-from ..network import Network
+from ..core.validation import check_positive_int
+from ..core.activations import ACTIVATIONS
+from ..core.gradcheck import check_gradients, format_gradcheck
+from ..core.initializers import make_rng
+from ..core.losses import ALIASES, LOSSES
+from ..core.network import Network
+from ._common import Subcommands
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "gradcheck",
         help="check backpropagated gradients against central finite differences",
@@ -38,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..losses import get_loss
+    from ..core.losses import get_loss
 
     loss = get_loss(args.loss)
     output = args.output_activation or (loss.requires_activation or args.activation)

@@ -6,10 +6,10 @@ import argparse
 import json
 
 from ..io import load_model
-from ._common import friendly_import_errors
+from ._common import Subcommands, friendly_import_errors
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "info",
         help="describe a model file (architecture, preprocessing, training)",

@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from ..io.atomic import atomic_write_bytes
-from ._common import add_data_options, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ._common import Subcommands, add_data_options, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "predict",
         help="predict the target of every row of a data file (CSV out)",

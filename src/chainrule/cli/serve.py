@@ -6,9 +6,10 @@ import argparse
 import sys
 import webbrowser
 from pathlib import Path
+from ._common import Subcommands
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "serve",
         help="open the interactive explorer: step a network through forward, error, backward, update",

@@ -18,17 +18,17 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_positive_float, check_positive_int, fail
-from ..activations import ACTIVATIONS
-from ..errors import DivergenceError
+from ..core.validation import check_positive_float, check_positive_int, fail
+from ..core.activations import ACTIVATIONS
+from ..core.errors import DivergenceError
 from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
-from ..network import Network
+from ..core.network import Network
 from ..optim import OPTIMIZERS
 from ..tabular import Preprocessor
 from ..tabular.preprocess import TASKS
 from ..training import EarlyStopping
 from ..distributed.cli import Launch, mpi_aware
-from ._common import add_data_options, friendly_import_errors
+from ._common import Subcommands, add_data_options, friendly_import_errors
 
 #: Defaults of the options that shape a run (stored in the model file as "settings").
 DEFAULTS = {
@@ -45,7 +45,7 @@ DEFAULTS = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subcommands) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a network on a CSV or Parquet file and write a model file",

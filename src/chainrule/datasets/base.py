@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_dtype, check_positive_float, check_positive_int, fail
-from ..initializers import make_rng
+from ..core.validation import check_dtype, check_positive_float, check_positive_int, fail
+from ..core.initializers import make_rng
 
 __all__ = ["Dataset", "one_hot"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_dtype
+from ..core.validation import check_dtype
 from .base import Dataset
 
 __all__ = ["load_digits", "load_iris", "load_breast_cancer", "load_wine", "standardize"]

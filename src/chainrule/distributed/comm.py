@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .._checks import fail
+from ..core.validation import fail
 
 __all__ = ["launched_size", "launched_rank", "resolve_comm", "import_mpi"]
 

@@ -30,10 +30,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tabular.preprocess import MAX_AUTO_CLASSES, Preprocessor, _label, _sort_key, select_features
-from ..tabular.reader import Table, _check_header, _read_parquet, cells_by_column, read_table
+from ..tabular.preprocess import MAX_AUTO_CLASSES, Preprocessor, label_of, label_sort_key, select_features
+from ..tabular.reader import Table, check_header, read_parquet, cells_by_column, read_table
 from .failure import agree
-from .loop import even_range
+from .strategy import even_range
 
 __all__ = ["ShardTable", "read_table_shard", "fit_preprocessor"]
 
@@ -115,13 +115,13 @@ def _parquet_shard(path: Path, source: str, rank: int, size: int) -> ShardTable:
         pf = pq.ParquetFile(path)
         counts = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
     except Exception:  # pyarrow raises several types for a damaged file: let the reader word it
-        return _slice(_read_parquet(path, source), rank, size)
+        return _slice(read_parquet(path, source), rank, size)
     n = sum(counts)
     lo, hi = even_range(n, rank, size)
     starts = np.concatenate([[0], np.cumsum(counts)])
     groups = [g for g in range(len(counts)) if starts[g] < hi and starts[g + 1] > lo]
     columns = [str(name) for name in pf.schema_arrow.names]
-    _check_header(columns, source)
+    check_header(columns, source)
     if n == 0:
         raise ValueError(f"{source}: the file has columns but no data rows")
     if not groups:
@@ -185,7 +185,7 @@ def _parse_csv(header: bytes, chunk: bytes, source: str, encoding: str,
         columns = [name.strip() for name in next(csv.reader(io.StringIO(texts[0], newline="")))]
     except (StopIteration, csv.Error):
         columns = []
-    _check_header(columns, source)
+    check_header(columns, source)
     reader = csv.reader(io.StringIO(texts[1], newline=""))
     rows, lines = [], []
     try:
@@ -207,7 +207,7 @@ def fit_preprocessor(table: Table, target: str, features: Sequence[str] | None, 
         labels = table.raw(target)
     mean, scale = _mean_and_std(X, comm)
     scale[~(scale > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
-    distinct = {_label(v) for v in labels}
+    distinct = {label_of(v) for v in labels}
     if task == "auto":
         text = any(isinstance(v, (str, bool)) for v in distinct)
         whole = all(isinstance(v, int) for v in distinct)
@@ -220,7 +220,7 @@ def fit_preprocessor(table: Table, target: str, features: Sequence[str] | None, 
         else:
             task = "regression"
     if task == "classification":
-        classes = sorted(set().union(*comm.allgather(distinct)), key=_sort_key)
+        classes = sorted(set().union(*comm.allgather(distinct)), key=label_sort_key)
         with agree(comm):
             if len(classes) < 2:
                 raise ValueError(f"{table.source}: target column {target!r} has a single class {classes!r}; "

@@ -46,11 +46,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .._checks import Described, check_dtype, fail
-from ..activations import ACTIVATIONS
-from ..layers import Dense
-from ..losses import get_loss
-from ..network import Network
+from ..core.validation import Described, ValidationError, check_dtype, fail
+from ..core.activations import ACTIVATIONS
+from ..core.layers import Dense
+from ..core.losses import get_loss
+from ..core.network import Network
 from .naming import Naming
 from .quantities import HIDDEN_DELTAS
 from .tutorial import (
@@ -61,7 +61,7 @@ from .tutorial import (
     TUTORIAL_WEIGHTS,
 )
 
-__all__ = ["Conventions", "ExplainSetup", "read_config_file", "setup_from_config", "tutorial_setup", "load_setup"]
+__all__ = ["Conventions", "ExplainSetup", "load_setup", "parse_toml", "parse_yaml", "read_config_file", "setup_from_config", "tutorial_setup"]
 
 REQUIRED = ("sizes", "activations", "weights", "input", "target", "learning_rate")
 OPTIONAL = ("loss", "biases", "train_biases", "error", "hidden_deltas", "dtype")
@@ -149,9 +149,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if suffix == ".json":
             data = json.loads(text)
         elif suffix == ".toml":
-            data = _load_toml(text)
+            data = parse_toml(text)
         elif suffix in (".yaml", ".yml"):
-            data = _load_yaml(text)
+            data = parse_yaml(text)
         else:
             raise fail("config file", "a name ending in .json, .toml, .yaml or .yml", str(path))
     except (json.JSONDecodeError,) as err:
@@ -161,7 +161,8 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _load_toml(text: str) -> Any:
+def parse_toml(text: str) -> Any:
+    """The mapping a TOML text describes (tomllib, or tomli before Python 3.11)."""
     try:
         import tomllib  # type: ignore[import-not-found]  # Python >= 3.11
     except ModuleNotFoundError:
@@ -175,7 +176,8 @@ def _load_toml(text: str) -> Any:
         raise fail("config file", "valid TOML", Described(str(err))) from None
 
 
-def _load_yaml(text: str) -> Any:
+def parse_yaml(text: str) -> Any:
+    """The data a YAML text describes (PyYAML's safe loader: no tags, no code)."""
     try:
         import yaml  # type: ignore[import-untyped]
     except ModuleNotFoundError:
@@ -295,8 +297,8 @@ def setup_from_config(data: Mapping[str, Any], conventions: Conventions = Conven
     loss_spec = data.get("loss", "squared_error")
     try:
         loss = get_loss(loss_spec)
-    except ValueError as err:
-        raise _field("loss", str(err).split(": expected ", 1)[-1].split(", received")[0], loss_spec) from None
+    except ValidationError as err:
+        raise _field("loss", err.expected, loss_spec) from None
     if loss.name == "squared_error":
         loss = get_loss({**loss.config(), "output_reduction": error})
     elif "error" in data or conventions.error is not None:

@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Union
 
-from .._checks import fail
+from ..core.validation import fail
 
 __all__ = [
     "Expr",

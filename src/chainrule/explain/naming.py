@@ -30,10 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
-from .._checks import fail
+from ..core.validation import fail
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..core.network import Network
 
 __all__ = ["ParameterName", "Naming"]
 

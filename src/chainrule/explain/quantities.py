@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import fail
+from ..core.validation import fail
 from .naming import Naming
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..core.network import Network
 
 __all__ = ["step_quantities"]
 
@@ -64,15 +64,11 @@ def step_quantities(
     naming = Naming.of(network)
     q: dict[str, float] = {}
 
-    # Forward pass, from the engine (predict path: the network's caches are untouched).
-    outs = [x[0].astype(np.float64)]
-    nets = []
-    a = x
-    for layer in network.layers:
-        z = a @ layer.W + layer.b
-        a = layer.activation.forward(z.copy(), out=np.empty_like(z))
-        nets.append(z[0].astype(np.float64))
-        outs.append(a[0].astype(np.float64))
+    # Forward pass, from the engine's inference pass (the network's caches are untouched).
+    seen = network.infer(x, return_layers=True).layers
+    assert seen is not None
+    outs = [x[0].astype(np.float64)] + [layer.a[0].astype(np.float64) for layer in seen]
+    nets = [layer.z[0].astype(np.float64) for layer in seen]
     for name, value in zip(naming.inputs, outs[0]):
         q[name] = float(value)
     for l, layer_names in enumerate(naming.neurons[1:]):
@@ -81,7 +77,6 @@ def step_quantities(
             q[f"out_{name}"] = float(outs[l + 1][j])
 
     # Error.
-    last = network.layers[-1]
     a_out, z_out = outs[-1][None, :], nets[-1][None, :]
     y64 = y.astype(np.float64)
     per_output = network.loss_function.per_output(a_out, z_out, y64)[0]

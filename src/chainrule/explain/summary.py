@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import check_positive_float
+from ..core.validation import check_positive_float
 from .render.numbers import number
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..core.network import Network
 
 __all__ = ["LayerSummary", "layer_summary", "render_summary"]
 

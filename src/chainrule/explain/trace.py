@@ -41,13 +41,13 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
-from .._checks import check_positive_float, check_positive_int, fail
+from ..core.validation import check_positive_float, check_positive_int, fail
 from .formula import Add, Expr, Neg, Num, Pow, Sym, add, call, div, mul, sub, substitute
 from .naming import Naming
 from .quantities import HIDDEN_DELTAS, step_quantities
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..core.network import Network
 
 __all__ = [
     "Form",

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..network import Network
-from ..layers import Dense
+from ..core.network import Network
+from ..core.layers import Dense
 from .naming import Naming
 from .quantities import step_quantities
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_dtype, fail
+from ..core.validation import check_dtype, fail
 from ..io.atomic import atomic_write_bytes
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]

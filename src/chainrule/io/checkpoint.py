@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..optim import OPTIMIZERS, Optimizer
 from ..training import Callback, EarlyStopping
 from .model_file import ModelFileError, SavedModel, load_model, save_model
@@ -109,7 +107,7 @@ class Checkpoint(Callback):
 
     def __init__(self, path: str | os.PathLike, every: int = 1, *, preprocessing: dict | None = None,
                  training: dict | None = None, history_before: dict | None = None) -> None:
-        from .._checks import check_positive_int
+        from ..core.validation import check_positive_int
 
         self.path = Path(path)
         self.every = check_positive_int(every, "checkpoint every")

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..version import __version__
 from .atomic import atomic_write_bytes
 
 __all__ = [
@@ -106,7 +107,6 @@ def model_to_bytes(
     state_tensors: dict[str, np.ndarray] | None = None,
 ) -> bytes:
     """Serialise ``network`` and its JSON companions to the bytes of a model file."""
-    from .. import __version__
 
     architecture = _architecture(network)
     tensors: dict[str, np.ndarray] = {}
@@ -251,8 +251,8 @@ def _read_header_metadata(data: bytes, refuse) -> dict:
 
 
 def _build_network(architecture: Any, tensors: dict[str, np.ndarray], refuse) -> Any:
-    from ..layers import Dense
-    from ..network import Network
+    from ..core.layers import Dense
+    from ..core.network import Network
 
     if not isinstance(architecture, dict) or set(architecture) != {"layers", "loss", "dtype"}:
         raise refuse("its architecture must be an object with keys 'layers', 'loss' and 'dtype'")

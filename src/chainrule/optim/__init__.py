@@ -28,7 +28,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": Ada
 
 def get_optimizer(spec: "str | Optimizer", learning_rate: float | None = None, **options) -> Optimizer:
     """An unbound optimizer from a name in :data:`OPTIMIZERS` (with its default rate unless given), or ``spec`` itself."""
-    from .._checks import fail
+    from ..core.validation import fail
 
     if isinstance(spec, Optimizer):
         if learning_rate is not None:

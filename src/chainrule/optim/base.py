@@ -14,8 +14,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .._checks import check_positive_float, fail
-from ..layers import Parameter
+from ..core.validation import check_positive_float, fail
+from ..core.layers import Parameter
 
 __all__ = ["Optimizer"]
 

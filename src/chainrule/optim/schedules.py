@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from .._checks import check_positive_float, check_positive_int, fail
+from ..core.validation import check_positive_float, check_positive_int, fail
 
 __all__ = ["Schedule", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "SequentialLR", "warmup"]
 

@@ -7,16 +7,17 @@ attributes, which end in ``_``. Training itself is :meth:`chainrule.Network.fit`
 
 from __future__ import annotations
 
+import copy
 import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._checks import check_dtype, fail
-from ..activations import ACTIVATIONS
-from ..network import Network
+from ..core.validation import Described, check_dtype, check_sample_weight, fail
+from ..core.activations import ACTIVATIONS
+from ..core.network import Network
 from ..optim import OPTIMIZERS, get_optimizer
 from ..training import EarlyStopping
 
@@ -128,10 +129,13 @@ class BaseNetworkEstimator(BaseEstimator):
         Y = self._encode_targets(y, incremental=not first, classes=classes).astype(dtype, copy=False)
         weights = None
         if sample_weight is not None:
-            weights = _check_sample_weight(sample_weight, X, dtype=dtype)
+            sample_weight = np.asarray(sample_weight)
+            if sample_weight.ndim == 0:  # one number for every sample, as scikit-learn allows
+                sample_weight = np.full(X.shape[0], sample_weight)
+            weights = check_sample_weight(sample_weight, X.shape[0], dtype)
             total = weights.sum()
             if not total > 0:
-                raise fail("sample_weight", "at least one positive weight", weights)
+                raise fail("sample_weight", "at least one non-zero weight", Described("all weights are zero"))
             # As if each sample were repeated w times: the loss is sum w_i E_i / sum w_i.
             weights = weights * (X.shape[0] / total)
         rng = _generator(self.random_state) if first else self._random
@@ -178,6 +182,11 @@ class BaseNetworkEstimator(BaseEstimator):
         self.best_loss_ = min(self.loss_curve_)
         return self
 
+    def __copy__(self) -> "BaseNetworkEstimator":
+        # A shallow copy would share the fitted network and its optimizer with the original,
+        # so that training one trains both: copies are always deep.
+        return copy.deepcopy(self)
+
     # -- inspection ----------------------------------------------------------------------------
     def _forward_outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
@@ -190,12 +199,10 @@ class BaseNetworkEstimator(BaseEstimator):
         The last entry is the output layer's (before any label decoding).
         """
         check_is_fitted(self, "network_")
-        a = validate_data(self, X, dtype=self.network_.dtype, reset=False)
-        out = []
-        for layer in self.network_.layers:
-            a = layer.predict(a)
-            out.append(a)
-        return out
+        X = validate_data(self, X, dtype=self.network_.dtype, reset=False)
+        layers = self.network_.infer(X, return_layers=True).layers
+        assert layers is not None
+        return [layer.a for layer in layers]
 
     @property
     def coefs_(self) -> list[np.ndarray]:

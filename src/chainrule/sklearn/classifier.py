@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target
+from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
-from .._checks import fail
+from ..core.validation import fail
 from ._base import BaseNetworkEstimator
 
 __all__ = ["NetworkClassifier"]
@@ -94,9 +94,28 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
 
         ``classes`` (every label that will ever appear) is required on the first call.
         """
-        if _check_partial_fit_first_call(self, classes) and hasattr(self, "network_"):
+        if self._starts_partial_fits(classes) and hasattr(self, "network_"):
             del self.network_  # a new sequence of partial fits starts afresh
         return self._fit(X, y, sample_weight, None, incremental=True, classes=classes)
+
+    def _starts_partial_fits(self, classes: Any) -> bool:
+        """Whether this ``partial_fit`` begins a new sequence (``classes`` given for the first time).
+
+        As scikit-learn's rule: ``classes`` is required on the first call and,
+        if given again later, must be the same labels.
+        """
+        known = getattr(self, "classes_", None)
+        if classes is None:
+            if known is None:
+                raise fail("classes", "every label (classes must be passed on the first call to partial_fit)", classes)
+            return False
+        labels = unique_labels(classes)
+        if known is not None:
+            if not np.array_equal(known, labels):
+                raise fail("classes", f"the labels of the first partial_fit call {list(known)}", list(labels))
+            return False
+        self.classes_ = labels
+        return True
 
     # -- targets -------------------------------------------------------------------------------
     def _encode_targets(self, y: Any, incremental: bool, classes: Any = None) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from .._checks import fail
+from ..core.validation import fail
 from ._base import BaseNetworkEstimator
 
 __all__ = ["NetworkRegressor"]

@@ -21,10 +21,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._checks import check_dtype
+from ..core.validation import check_dtype
 from .reader import Table, _to_number
 
-__all__ = ["MAX_AUTO_CLASSES", "Preprocessor", "infer_task"]
+__all__ = ["MAX_AUTO_CLASSES", "Preprocessor", "infer_task", "label_of", "label_sort_key", "select_features"]
 
 #: Whole-number targets with at most this many distinct values count as classes under task="auto".
 MAX_AUTO_CLASSES = 20
@@ -32,7 +32,7 @@ TASKS = ("auto", "classification", "regression")
 _CONFIG_KEYS = {"features", "target", "task", "mean", "scale", "classes", "target_mean", "target_scale"}
 
 
-def _label(cell: Any) -> Any:
+def label_of(cell: Any) -> Any:
     """A JSON-ready label: numbers as int where whole, else float; text stripped."""
     if isinstance(cell, str):
         number = _to_number(cell)
@@ -48,13 +48,14 @@ def _label(cell: Any) -> Any:
     return str(cell)
 
 
-def _sort_key(label: Any) -> tuple:
+def label_sort_key(label: Any) -> tuple:
+    """Sort key of class labels: numbers first (by value), then text."""
     return (isinstance(label, str), label if not isinstance(label, str) else 0, str(label))
 
 
 def infer_task(labels: Sequence[Any]) -> str:
     """``"classification"`` or ``"regression"`` for a target's values (see the module docstring)."""
-    values = [_label(v) for v in labels]
+    values = [label_of(v) for v in labels]
     if any(isinstance(v, (str, bool)) for v in values):
         return "classification"
     if all(isinstance(v, int) for v in values) and len(set(values)) <= MAX_AUTO_CLASSES:
@@ -111,7 +112,7 @@ class Preprocessor:
                              f"received: {self.mean.shape} and {self.scale.shape}")
         if not (np.isfinite(self.mean).all() and np.isfinite(self.scale).all() and (self.scale > 0).all()):
             raise ValueError("preprocessing: expected finite means and positive finite scales")
-        self.classes = None if classes is None else [_label(c) for c in classes]
+        self.classes = None if classes is None else [label_of(c) for c in classes]
         if task == "classification" and (self.classes is None or len(self.classes) < 2):
             raise ValueError(f"target {self.target!r}: expected at least 2 classes, received: {self.classes!r}")
         self.target_mean = None if target_mean is None else float(target_mean)
@@ -134,7 +135,7 @@ class Preprocessor:
         if task == "auto":
             task = infer_task(labels)
         if task == "classification":
-            classes = sorted({_label(v) for v in labels}, key=_sort_key)
+            classes = sorted({label_of(v) for v in labels}, key=label_sort_key)
             if len(classes) < 2:
                 raise ValueError(f"{table.source}: target column {target!r} has a single class {classes!r}; "
                                  "classification needs at least 2")
@@ -172,7 +173,7 @@ class Preprocessor:
         index = {label: k for k, label in enumerate(self.classes)}
         Y = np.zeros((table.n_rows, len(self.classes)))
         for row, cell in enumerate(table.raw(self.target)):
-            k = index.get(_label(cell))
+            k = index.get(label_of(cell))
             if k is None:
                 raise ValueError(f"{table.source}: column {self.target!r}, {table.where(row)}: label {cell!r} "
                                  f"was not seen in training; known classes: {self.classes}")
@@ -183,7 +184,7 @@ class Preprocessor:
         """The target column as labels (classification) or float64 values (regression)."""
         if self.task == "regression":
             return table.numeric(self.target)
-        return [_label(cell) for cell in table.raw(self.target)]
+        return [label_of(cell) for cell in table.raw(self.target)]
 
     def decode(self, outputs: np.ndarray) -> list | np.ndarray:
         """Network outputs ``(n, n_outputs)`` to labels (argmax) or regression values ``(n,)``."""

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["Table", "read_table", "table_from_columns"]
+__all__ = ["Table", "cells_by_column", "check_header", "read_parquet", "read_table", "table_from_columns"]
 
 _MISSING = ("", "na", "nan", "null", "none", "n/a")
 
@@ -160,7 +160,7 @@ def read_table(path: str | os.PathLike, format: str | None = None, encoding: str
     if not path.is_file():
         raise ValueError(f"{source}: no such file")
     if format == "parquet":
-        return _read_parquet(path, source)
+        return read_parquet(path, source)
     return _read_csv(path.read_bytes(), source, encoding)
 
 
@@ -192,7 +192,7 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
     except csv.Error as err:
         raise ValueError(f"{source}: line {reader.line_num}: not valid CSV ({err})") from None
     columns = [name.strip() for name in header]
-    _check_header(columns, source)
+    check_header(columns, source)
     if not rows:
         raise ValueError(f"{source}: the file has a header but no data rows")
     return Table(columns, cells_by_column(columns, rows, lines, source), source, lines)
@@ -215,7 +215,8 @@ def cells_by_column(
     return {name: [row[k] for row in rows] for k, name in enumerate(columns)}
 
 
-def _read_parquet(path: Path, source: str) -> Table:
+def read_parquet(path: Path, source: str) -> Table:
+    """The whole Parquet file at ``path`` as a Table (``source`` names it in messages)."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -225,7 +226,7 @@ def _read_parquet(path: Path, source: str) -> Table:
     except Exception as err:  # pyarrow raises several types for a damaged file
         raise ValueError(f"{source}: not a readable Parquet file ({err})") from None
     columns = [str(name) for name in table.column_names]
-    _check_header(columns, source)
+    check_header(columns, source)
     if table.num_rows == 0:
         raise ValueError(f"{source}: the file has columns but no data rows")
     cells = {name: table.column(k).to_pylist() for k, name in enumerate(columns)}
@@ -235,14 +236,15 @@ def _read_parquet(path: Path, source: str) -> Table:
 def table_from_columns(columns: dict[str, Sequence], source: str = "<data>") -> Table:
     """A Table from in-memory columns (e.g. ``{"x": [...], "y": [...]}``)."""
     names = [str(c) for c in columns]
-    _check_header(names, source)
+    check_header(names, source)
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1 or 0 in lengths:
         raise ValueError(f"{source}: expected columns of one non-zero length, received lengths {sorted(lengths)}")
     return Table(names, {str(k): list(v) for k, v in columns.items()}, source, None)
 
 
-def _check_header(columns: list[str], source: str) -> None:
+def check_header(columns: list[str], source: str) -> None:
+    """Refuse an empty header, a column without a name and a name given twice."""
     if not columns or (len(columns) == 1 and not columns[0]):
         raise ValueError(f"{source}: the header row is empty; expected column names")
     for k, name in enumerate(columns):

@@ -1,17 +1,21 @@
-"""Training: the loop behind :meth:`chainrule.Network.fit` and what plugs into it.
+"""Training: the one loop behind :meth:`chainrule.Network.fit` and what plugs into it.
 
-Modules: ``loop`` (TrainingLoop, evaluate), ``callbacks``, ``early_stopping``,
-``history``, ``metrics``, ``progress``.
+Modules: ``loop`` (:func:`fit`, TrainingLoop), ``strategy`` (where the work
+happens: one process here, many through :mod:`chainrule.distributed`),
+``callbacks``, ``early_stopping``, ``history``, ``progress``. The metrics
+themselves live in :mod:`chainrule.core.metrics`.
 """
 
+from ..core.metrics import METRICS, Metric, get_metric
 from .callbacks import Callback, LambdaCallback
 from .early_stopping import EarlyStopping
 from .history import History
-from .loop import TrainingLoop, evaluate
-from .metrics import METRICS, Metric, get_metric
+from .loop import TrainingLoop, check_validation_data, fit, resolve_seed
 from .progress import ProgressBar
+from .strategy import BatchPlan, Strategy, StrategyProvider, register_strategy_provider, resolve_strategy
 
 __all__ = [
+    "BatchPlan",
     "Callback",
     "EarlyStopping",
     "History",
@@ -19,7 +23,13 @@ __all__ = [
     "METRICS",
     "Metric",
     "ProgressBar",
+    "Strategy",
+    "StrategyProvider",
     "TrainingLoop",
-    "evaluate",
+    "check_validation_data",
+    "fit",
     "get_metric",
+    "register_strategy_provider",
+    "resolve_seed",
+    "resolve_strategy",
 ]

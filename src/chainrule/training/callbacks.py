@@ -48,7 +48,7 @@ class LambdaCallback(Callback):
     def __init__(self, **hooks: Callable[..., None]) -> None:
         for name, function in hooks.items():
             if not name.startswith("on_") or not hasattr(Callback, name) or not callable(function):
-                from .._checks import fail
+                from ..core.validation import fail
 
                 raise fail(name, "a callable for one of Callback's on_* hooks", function)
             setattr(self, name, function)

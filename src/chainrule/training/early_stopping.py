@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._checks import check_positive_float, check_positive_int, fail
+from ..core.validation import check_positive_float, check_positive_int, fail
 from .callbacks import Callback
-from .metrics import METRICS
+from ..core.metrics import METRICS
 
 if TYPE_CHECKING:
     from .loop import TrainingLoop
@@ -96,7 +96,7 @@ class EarlyStopping(Callback):
         if self.improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                flat = loop.network._flat_value
+                flat = loop.network.buffer.values
                 if self.best_weights is None or self.best_weights.shape != flat.shape:
                     self.best_weights = np.empty_like(flat)
                 np.copyto(self.best_weights, flat)
@@ -114,7 +114,7 @@ class EarlyStopping(Callback):
         """Copy the best epoch's weights into ``network``; False when none were kept."""
         if self.best_weights is None:
             return False
-        np.copyto(network._flat_value, self.best_weights)
+        np.copyto(network.buffer.values, self.best_weights)
         return True
 
     # -- state, for checkpoints ------------------------------------------------------

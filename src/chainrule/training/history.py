@@ -63,7 +63,7 @@ class History:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "History":
         """Rebuild a history from :meth:`to_dict` (e.g. read back from a checkpoint)."""
-        from .._checks import fail
+        from ..core.validation import fail
 
         epochs = data.get("epoch") if isinstance(data, dict) else None
         if not isinstance(epochs, list):
@@ -82,7 +82,7 @@ class History:
 
     def extend(self, later: "History") -> "History":
         """Append a resumed run's epochs (``later``) to this one; returns self."""
-        from .._checks import fail
+        from ..core.validation import fail
 
         if self.epoch and later.epoch and later.epoch[0] <= self.epoch[-1]:
             raise fail("later", f"epochs after {self.epoch[-1]}", later.epoch[0])

@@ -1,8 +1,15 @@
 """The training loop: epochs of shuffled mini-batches, validation, callbacks and history.
 
-One update (:meth:`TrainingLoop.train_step`) is::
+One update is the engine's :meth:`~chainrule.core.Network.train_step`::
 
-    forward -> backward -> finalize_gradients -> check finite -> optimizer.step
+    forward -> loss -> backward -> strategy.reduce -> check finite -> optimizer step (checked)
+
+This is the library's only epoch loop. Spreading a run over processes
+(:mod:`chainrule.distributed`) plugs in through a
+:class:`~chainrule.training.strategy.Strategy`: it says which rows this
+process holds, combines each step's gradients and loss, and combines
+evaluations; batches, schedules, callbacks, early stopping and the history are
+the same code for one process or many.
 
 Reproducibility and resuming: epoch ``e``'s shuffle order is drawn from
 ``numpy.random.default_rng([seed, e])`` and a validation split from
@@ -24,26 +31,20 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from .._checks import Described, check_positive_float, check_positive_int, fail
-from ..errors import DivergenceError
+from ..core import DivergenceError, Metric, Network, get_metric
+from ..core.validation import check_bool, check_positive_float, check_positive_int, fail
 from ..optim import Optimizer, Schedule, get_optimizer
 from .callbacks import Callback
 from .early_stopping import EarlyStopping
 from .history import History
-from .metrics import Metric, get_metric
 from .progress import ProgressBar, progress_callback
+from .strategy import BatchPlan, Strategy, resolve_strategy
 
-if TYPE_CHECKING:
-    from ..network import Network
-
-__all__ = ["TrainingLoop", "evaluate", "resolve_seed"]
-
-#: Rows per chunk when evaluating, to bound memory on large data sets.
-EVAL_CHUNK = 8192
+__all__ = ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"]
 
 
 def resolve_seed(seed: int | np.random.Generator | None) -> int:
@@ -61,54 +62,8 @@ def resolve_seed(seed: int | np.random.Generator | None) -> int:
     raise fail("seed", "a non-negative integer, a numpy.random.Generator or None", seed)
 
 
-def outputs_and_sample_losses(network: "Network", X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The outputs ``(n, n_outputs)`` and each sample's unreduced loss ``(n,)``, in chunks.
-
-    Records nothing in the network (the predict path).
-    """
-    loss_fn = network.loss_function
-    n = X.shape[0]
-    per_sample = np.empty(n, dtype=np.float64)
-    outputs = np.empty((n, network.n_outputs), dtype=network.dtype)
-    for start in range(0, n, EVAL_CHUNK):
-        stop = min(start + EVAL_CHUNK, n)
-        a = X[start:stop]
-        for layer in network.layers[:-1]:
-            a = layer.predict(a)
-        last = network.layers[-1]
-        z = a @ last.W
-        z += last.b
-        last.activation.forward(z, out=outputs[start:stop])
-        per_sample[start:stop] = loss_fn.per_output(outputs[start:stop], z, Y[start:stop]).sum(axis=1)
-    return outputs, per_sample
-
-
-def evaluate(
-    network: "Network",
-    X: np.ndarray,
-    Y: np.ndarray,
-    metrics: Sequence[Metric] = (),
-    sample_weight: np.ndarray | None = None,
-    prefix: str = "",
-) -> dict[str, float]:
-    """Loss and metrics of ``network`` on checked ``X`` ``(n, n_inputs)``, ``Y`` ``(n, n_outputs)``.
-
-    Records nothing in the network. The loss is reduced as the network's loss
-    reduces (mean or sum over samples), weighted by ``sample_weight`` ``(n,)``.
-    Returns ``{prefix + "loss": ..., prefix + metric.name: ...}``.
-    """
-    loss_fn = network.loss_function
-    n = X.shape[0]
-    outputs, per_sample = outputs_and_sample_losses(network, X, Y)
-    total = float(per_sample.sum() if sample_weight is None else np.dot(per_sample, sample_weight))
-    logs = {prefix + "loss": total / n if loss_fn.reduction == "mean" else total}
-    for metric in metrics:
-        logs[prefix + metric.name] = metric(Y, outputs, sample_weight)
-    return logs
-
-
 def check_validation_data(
-    network: "Network", validation_data: Any, validation_fraction: Any
+    network: Network, validation_data: Any, validation_fraction: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
     """Checked ``(X_val, Y_val, weights or None)`` from ``validation_data``, or None when not given.
 
@@ -124,24 +79,143 @@ def check_validation_data(
     Yv = network.check_targets(validation_data[1], Xv.shape[0], "validation_data Y")
     wv = None
     if len(validation_data) == 3 and validation_data[2] is not None:
-        wv = _check_weights(validation_data[2], Xv.shape[0], network.dtype, "validation_data weights")
+        wv = network.check_sample_weight(validation_data[2], Xv.shape[0], "validation_data weights")
     return Xv, Yv, wv
 
 
-class TrainingLoop:
-    """Trains a network; :meth:`chainrule.Network.fit` builds one and calls :meth:`run`.
+def fit(
+    network: Network,
+    X: Any,
+    Y: Any,
+    *,
+    optimizer: str | Optimizer = "sgd",
+    learning_rate: float | None = None,
+    schedule: Schedule | None = None,
+    epochs: int = 1,
+    batch_size: int | None = 32,
+    shuffle: bool = True,
+    seed: int | np.random.Generator | None = None,
+    sample_weight: Any = None,
+    validation_data: Any = None,
+    validation_fraction: float | None = None,
+    metrics: Sequence[str | Metric] = (),
+    early_stopping: EarlyStopping | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool | None = None,
+    initial_epoch: int = 0,
+    strategy: Strategy | None = None,
+    comm: Any = None,
+    sharded: bool = False,
+) -> History:
+    """Train ``network`` with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
 
-    The constructor takes fit's options (see :meth:`chainrule.Network.fit`);
-    while running, callbacks can read ``network``, ``optimizer``, ``epoch``
+    :meth:`chainrule.Network.fit` is this function.
+
+    Parameters
+    ----------
+    network : Network
+    X, Y : arrays ``(n, n_inputs)`` and ``(n, n_outputs)``
+        Converted to the network's dtype (float32 stays float32).
+    optimizer : {"sgd", "adam", "adamw", "rmsprop"} or Optimizer
+        A name (with its PyTorch default rate unless ``learning_rate`` is
+        given) or an instance, unbound (``Adam(learning_rate=1e-3)``: it is
+        bound to :meth:`~chainrule.Network.flat_parameter`, the fastest) or bound
+        to this network's parameters. Its state carries over between calls.
+    learning_rate : float, optional
+        Only with an optimizer name.
+    schedule : Schedule, optional
+        Learning rate per epoch (or per step), e.g. ``CosineAnnealingLR(epochs)``,
+        from the optimizer's ``initial_learning_rate``.
+    epochs : int
+        The epoch to end at, counted from the very start (as Keras): with
+        ``initial_epoch=k`` the run trains epochs ``k+1 .. epochs``.
+    batch_size : int or None
+        Samples per update (default 32); None for full-batch gradient descent.
+        The last batch of an epoch may be smaller.
+    shuffle : bool
+        Visit the samples in a new order each epoch (not needed for full batches).
+    seed : int, Generator or None
+        Epoch ``e`` shuffles with ``numpy.random.default_rng([seed, e])``; a
+        validation split uses ``default_rng([seed, 0])``. A Generator gives
+        one integer draw; None draws fresh entropy. The seed used is
+        ``history.seed``.
+    sample_weight : array ``(n,)``, optional
+        Non-negative weight of each sample's error (and so its gradient):
+        the loss becomes ``sum_i w_i E_i / n`` with the mean reduction.
+    validation_data : ``(X_val, Y_val)`` or ``(X_val, Y_val, weights)``, optional
+        Evaluated after every epoch (``val_loss``, ``val_<metric>``).
+    validation_fraction : float in (0, 1), optional
+        Instead of ``validation_data``: hold out this fraction of ``X``, drawn by the seed.
+    metrics : list of {"accuracy", "mse", "mae", "r2"}
+        Evaluated after every epoch on the training data (``accuracy``) and
+        on the validation data (``val_accuracy``).
+    early_stopping : EarlyStopping, optional
+        E.g. ``EarlyStopping(patience=5, min_delta=0, restore_best_weights=True)``.
+    callbacks : list of Callback
+        Hooks at train, epoch and batch boundaries; they may stop training.
+    progress : bool or None
+        A tqdm progress bar with loss and throughput. None (default): only
+        when standard error is a terminal and the run lasts over 2 seconds.
+    initial_epoch : int
+        Epochs already done (to resume a run; restore weights and the
+        optimizer's ``state_dict`` first). Continuing gives bitwise the same
+        weights as an uninterrupted run.
+    strategy : Strategy, optional
+        Where the work happens (see :mod:`chainrule.training.strategy`);
+        default: this process, or what ``comm`` selects.
+    comm : mpi4py communicator, None or False
+        Data-parallel training over MPI (:mod:`chainrule.distributed`):
+        every process calls ``fit`` alike, each computes the gradient of
+        its rows of every global batch, and the results equal a
+        single-process run to float rounding. None (default) uses
+        ``MPI.COMM_WORLD`` when started by ``mpiexec`` with more than one
+        process; False never distributes.
+    sharded : bool
+        With a communicator: True when ``X``, ``Y`` and ``sample_weight``
+        hold only this process's contiguous part of the data (in rank
+        order); False (default) when every process passed all of it.
+
+    Returns
+    -------
+    History
+        ``history.loss`` (mean training loss per epoch), ``history.val_loss``,
+        metrics, ``history.epoch``; ``history.to_dict()`` for plain lists.
+
+    Raises
+    ------
+    DivergenceError
+        When a loss, a gradient or an update becomes NaN or infinite; the
+        update is not applied, so the weights are the last finite ones. The
+        error names the epoch, step and first layer, and carries ``history``.
+    KeyboardInterrupt
+        On Ctrl-C, after the current update completes (see the module
+        docstring); carries ``history``.
+    """
+    loop = TrainingLoop(
+        network, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
+        batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
+        callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
+        strategy=resolve_strategy(strategy, comm, sharded),
+    )
+    return loop.run(X, Y, sample_weight=sample_weight, validation_data=validation_data,
+                    validation_fraction=validation_fraction)
+
+
+class TrainingLoop:
+    """Trains a network; :func:`fit` builds one and calls :meth:`run`.
+
+    The constructor takes fit's options (see :func:`fit`); while running,
+    callbacks can read ``network``, ``optimizer``, ``strategy``, ``epoch``
     (1-based), ``step`` (updates since the start of the whole run, counting
-    epochs before ``initial_epoch``), ``samples_done`` (this epoch),
-    ``history`` and set ``stop_training``. Subclasses may override
-    :meth:`finalize_gradients` (e.g. to average gradients across processes).
+    epochs before ``initial_epoch``), ``samples_done`` (this epoch, over every
+    process), ``epoch_order`` (the epoch's permutation of the global training
+    rows, None when they are visited in order), ``history`` and set
+    ``stop_training``.
     """
 
     def __init__(
         self,
-        network: "Network",
+        network: Network,
         *,
         optimizer: str | Optimizer = "sgd",
         learning_rate: float | None = None,
@@ -155,37 +229,36 @@ class TrainingLoop:
         callbacks: Iterable[Callback] = (),
         progress: bool | None = None,
         initial_epoch: int = 0,
+        strategy: Strategy | None = None,
     ) -> None:
         self.network = network
-        if learning_rate is not None:
-            check_positive_float(learning_rate, "learning_rate")
-        self.optimizer = get_optimizer(optimizer, learning_rate)
-        if self.optimizer.bound:
-            owned = self.network._flat_value
-            if not all(np.shares_memory(p.value, owned) for p in self.optimizer.parameters):
+        self.strategy = strategy if strategy is not None else Strategy()
+        with self.strategy.checking():  # the options might be wrong on one process only
+            if learning_rate is not None:
+                check_positive_float(learning_rate, "learning_rate")
+            self.optimizer = get_optimizer(optimizer, learning_rate)
+            if self.optimizer.bound and not network.owns(self.optimizer.parameters):
                 raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
-        if schedule is not None and not isinstance(schedule, Schedule):
-            raise fail("schedule", "a Schedule (e.g. StepLR, CosineAnnealingLR) or None", schedule)
-        self.schedule = schedule
-        self.epochs = check_positive_int(epochs, "epochs")
-        self.initial_epoch = check_positive_int(initial_epoch, "initial_epoch", minimum=0)
-        if self.initial_epoch >= self.epochs:
-            raise fail("initial_epoch", f"less than epochs ({self.epochs})", initial_epoch)
-        self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise fail("shuffle", "True or False", shuffle)
-        self.shuffle = bool(shuffle)
-        self.seed = resolve_seed(seed)
-        if isinstance(metrics, (str, Metric)):
-            metrics = [metrics]
-        self.metrics = [get_metric(m) for m in metrics]
-        if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-            raise fail("early_stopping", "an EarlyStopping or None", early_stopping)
-        callbacks = list(callbacks)
-        for k, cb in enumerate(callbacks):
-            if not isinstance(cb, Callback):
-                raise fail(f"callbacks[{k}]", "a Callback", cb)
-        bar = progress_callback(progress)
+            if schedule is not None and not isinstance(schedule, Schedule):
+                raise fail("schedule", "a Schedule (e.g. StepLR, CosineAnnealingLR) or None", schedule)
+            self.schedule = schedule
+            self.epochs = check_positive_int(epochs, "epochs")
+            self.initial_epoch = check_positive_int(initial_epoch, "initial_epoch", minimum=0)
+            if self.initial_epoch >= self.epochs:
+                raise fail("initial_epoch", f"less than epochs ({self.epochs})", initial_epoch)
+            self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
+            self.shuffle = check_bool(shuffle, "shuffle")
+            self.seed = resolve_seed(seed)
+            if isinstance(metrics, (str, Metric)):
+                metrics = [metrics]
+            self.metrics = [get_metric(m) for m in metrics]
+            if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+                raise fail("early_stopping", "an EarlyStopping or None", early_stopping)
+            callbacks = list(callbacks)
+            for k, cb in enumerate(callbacks):
+                if not isinstance(cb, Callback):
+                    raise fail(f"callbacks[{k}]", "a Callback", cb)
+            bar = progress_callback(progress) if self.strategy.is_root else None
         self.callbacks = callbacks + ([early_stopping] if early_stopping is not None else []) + ([bar] if bar else [])
         self.early_stopping = early_stopping
         self.history = History(seed=self.seed)
@@ -194,71 +267,63 @@ class TrainingLoop:
         self.step = 0
         self.samples_done = 0
         self.log_names: set[str] = set()
-        self._interrupted = False
+        self.epoch_order: np.ndarray | None = None
+        self.interrupt_requested = False
         # Bound last, once every argument is known to be good.
         if not self.optimizer.bound:
             self.optimizer.bind([network.flat_parameter()])
         self.base_learning_rate = self.optimizer.initial_learning_rate
+        self.strategy.start(self)
 
     # -- data ----------------------------------------------------------------------------
-    def _prepare(
-        self,
-        X: Any,
-        Y: Any,
-        sample_weight: Any,
-        validation_data: Any,
-        validation_fraction: float | None,
+    def prepare(
+        self, X: Any, Y: Any, sample_weight: Any = None, validation_data: Any = None,
+        validation_fraction: float | None = None,
     ) -> None:
-        net = self.network
-        X = net.check_inputs(X)
-        Y = net.check_targets(Y, X.shape[0])
-        w = None if sample_weight is None else _check_weights(sample_weight, X.shape[0], net.dtype, "sample_weight")
-        self.validation = check_validation_data(net, validation_data, validation_fraction)
-        if self.validation is None and validation_fraction is not None:
-            fraction = check_positive_float(validation_fraction, "validation_fraction")
-            n_val = int(round(fraction * X.shape[0]))
-            if fraction >= 1.0 or not 1 <= n_val < X.shape[0]:
-                raise fail(
-                    "validation_fraction",
-                    f"a fraction in (0, 1) leaving at least one sample on each side of {X.shape[0]}",
-                    validation_fraction,
-                )
-            # The split depends on the seed alone (stream 0; epochs use 1, 2, ...).
-            order = np.random.default_rng([self.seed, 0]).permutation(X.shape[0])
+        """Check the data and split off validation rows (:meth:`run` calls it first).
+
+        Sets ``X``, ``Y``, ``sample_weight`` (this process's training rows),
+        ``validation`` (``(X_val, Y_val, weights)`` or None), ``n_train`` and
+        ``n_validation`` (over every process) and ``plan`` (the batches).
+        """
+        net, strategy = self.network, self.strategy
+        with strategy.checking():
+            X, Y, w = strategy.check_rows(net, X, Y, sample_weight)
+            validation = check_validation_data(net, validation_data, validation_fraction)
+            if validation_fraction is not None:
+                check_positive_float(validation_fraction, "validation_fraction")
+        (X, Y, w), lo, n = strategy.partition((X, Y, w), "X")
+        n_validation = 0
+        if validation is not None:
+            validation, _, n_validation = strategy.partition(validation, "validation_data X")
+        if validation_fraction is not None:
+            n_val = int(round(validation_fraction * n))
+            with strategy.checking():
+                if validation_fraction >= 1.0 or not 1 <= n_val < n:
+                    raise fail("validation_fraction",
+                               f"a fraction in (0, 1) leaving at least one sample on each side of {n}",
+                               validation_fraction)
+            # The split depends on the seed alone (stream 0; epochs use 1, 2, ...), and on the
+            # global row numbers: every process keeps its own rows of each side.
+            order = np.random.default_rng([self.seed, 0]).permutation(n)
             val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-            self.validation = (X[val], Y[val], None if w is None else w[val])
-            X, Y, w = X[train], Y[train], None if w is None else w[train]
+            hi = lo + X.shape[0]
+            mine_val = val[np.searchsorted(val, lo):np.searchsorted(val, hi)] - lo
+            mine_train = train[np.searchsorted(train, lo):np.searchsorted(train, hi)] - lo
+            validation = (X[mine_val], Y[mine_val], None if w is None else w[mine_val])
+            X, Y, w = X[mine_train], Y[mine_train], None if w is None else w[mine_train]
+            lo = int(np.searchsorted(train, lo))  # global index of this process's first training row
+            n_validation, n = n_val, n - n_val
+        self.validation = validation
+        self.n_validation = n_validation
         self.X, self.Y, self.sample_weight = X, Y, w
-        self.n_train = X.shape[0]
+        self.n_train = n  # over every process; self.X holds rows [lo, lo + len(self.X)) of them
+        batch = n if self.batch_size is None else min(self.batch_size, n)
+        self.plan = BatchPlan(n, lo, X.shape[0], batch)
         names = {"loss"} | {m.name for m in self.metrics}
         if self.validation is not None:
             names |= {"val_" + name for name in names}
         self.log_names = names
-
-    # -- one update ----------------------------------------------------------------------
-    def train_step(self, X: np.ndarray, Y: np.ndarray, weight: np.ndarray | None) -> float:
-        """Forward, backward, :meth:`finalize_gradients`, divergence check, optimizer step.
-
-        Returns the batch's loss E. Raises :class:`DivergenceError` before the
-        update when the loss or a gradient is not finite, so the weights stay
-        the last finite ones.
-        """
-        net = self.network
-        net._forward(X)
-        value = net._backward(Y, weight)
-        self.finalize_gradients()
-        net._check_finite(value, self.epoch, self.step)
-        self.optimizer.step()
-        return value
-
-    def finalize_gradients(self) -> None:
-        """Last chance to change the gradients before the update; does nothing here.
-
-        Called once per step, after backward has filled ``network._flat_grad``
-        (every trainable gradient in one contiguous array) and before the
-        divergence check and ``optimizer.step()``. Data-parallel training
-        overrides it to average ``network._flat_grad`` across processes.
-        """
 
     # -- the run ---------------------------------------------------------------------------
     def run(
@@ -271,54 +336,45 @@ class TrainingLoop:
         validation_fraction: float | None = None,
     ) -> History:
         """Train on ``X`` ``(n, n_inputs)`` and ``Y`` ``(n, n_outputs)``; return the history."""
-        self._prepare(X, Y, sample_weight, validation_data, validation_fraction)
-        self._setup_epochs()
-        for cb in self.callbacks:
-            cb.on_train_begin(self)
-        previous_handler = self._install_interrupt_handler()
-        try:
-            # Overflow is detected and reported as a DivergenceError, not as warnings.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for epoch in range(self.initial_epoch + 1, self.epochs + 1):
-                    self._run_epoch(epoch)
-                    if self.stop_training:
-                        self.history.stopped_epoch = epoch
-                        break
-        except (DivergenceError, KeyboardInterrupt) as err:
-            err.history = self.history  # type: ignore[union-attr]
-            raise
-        finally:
-            if previous_handler is not None:
-                signal.signal(signal.SIGINT, previous_handler)
+        with self.strategy.running(self):
+            self.prepare(X, Y, sample_weight, validation_data, validation_fraction)
+            self._setup_epochs()
             for cb in self.callbacks:
-                if isinstance(cb, ProgressBar):
-                    cb.close()
-        for cb in self.callbacks:
-            cb.on_train_end(self)
+                cb.on_train_begin(self)
+            previous_handler = self._install_interrupt_handler()
+            try:
+                # Overflow is detected and reported as a DivergenceError, not as warnings.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+                        self._run_epoch(epoch)
+                        if self.stop_training:
+                            self.history.stopped_epoch = epoch
+                            break
+            except (DivergenceError, KeyboardInterrupt) as err:
+                err.history = self.history  # type: ignore[union-attr]
+                raise
+            finally:
+                if previous_handler is not None:
+                    signal.signal(signal.SIGINT, previous_handler)
+                for cb in self.callbacks:
+                    if isinstance(cb, ProgressBar):
+                        cb.close()
+            for cb in self.callbacks:
+                cb.on_train_end(self)
+            self.strategy.finish(self)
         return self.history
 
-    def _batch_size(self) -> int:
-        return self.n_train if self.batch_size is None else min(self.batch_size, self.n_train)
-
-    def _batches(self, epoch: int) -> tuple[int, np.ndarray | None]:
-        """Batch size and the epoch's sample order (None: in the data's order)."""
-        n, batch = self.n_train, self._batch_size()
-        # A full batch is the same set of samples in any order: skip the shuffle.
-        if not self.shuffle or batch >= n:
-            return batch, None
-        return batch, np.random.default_rng([self.seed, epoch]).permutation(n)
-
     def _setup_epochs(self) -> None:
-        """What every epoch reuses: batch buffers, the hooks that are really overridden."""
-        X, Y, w = self.X, self.Y, self.sample_weight
-        batch = self._batch_size()
-        self._steps_per_epoch = -(-self.n_train // batch)
+        """What every epoch reuses: room in the layers, batch buffers, the hooks really overridden."""
+        X, Y, w, plan = self.X, self.Y, self.sample_weight, self.plan
+        capacity = plan.largest_local_batch
+        self.network.reserve(capacity)
         self._gather = None
-        if self.shuffle and batch < self.n_train:
+        if self.shuffle and plan.batch < plan.n:
             self._gather = (
-                np.empty((batch, X.shape[1]), X.dtype),
-                np.empty((batch, Y.shape[1]), Y.dtype),
-                None if w is None else np.empty(batch, w.dtype),
+                np.empty((capacity, X.shape[1]), X.dtype),
+                np.empty((capacity, Y.shape[1]), Y.dtype),
+                None if w is None else np.empty(capacity, w.dtype),
             )
         self._hooks = {
             hook: [cb for cb in self.callbacks if cb.overrides(hook)]
@@ -328,54 +384,63 @@ class TrainingLoop:
 
     def _run_epoch(self, epoch: int) -> None:
         self.epoch, self.samples_done = epoch, 0
-        X, Y, w, n = self.X, self.Y, self.sample_weight, self.n_train
-        batch, order = self._batches(epoch)
-        self.step = (epoch - 1) * self._steps_per_epoch
+        net, plan, strategy, optimizer = self.network, self.plan, self.strategy, self.optimizer
+        X, Y, w = self.X, self.Y, self.sample_weight
+        # A full batch is the same set of samples in any order: skip the shuffle.
+        shuffled = self.shuffle and plan.batch < plan.n
+        order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
+        self.epoch_order = order
+        rows, bounds = plan.epoch(order)
+        local, starts = bounds.tolist(), plan.starts.tolist()
+        self.step = (epoch - 1) * plan.steps
         schedule = self.schedule
         if schedule is not None and schedule.per == "epoch":
-            self.optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
+            optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
         per_step = schedule if schedule is not None and schedule.per == "step" else None
         for cb in self._hooks["on_epoch_begin"]:
             cb.on_epoch_begin(self, epoch)
         batch_hooks = self._hooks["on_batch_end"]
-        mean, total, wb = self._mean, 0.0, None
-        for start in range(0, n, batch):
-            stop = min(start + batch, n)
-            if order is None:
-                Xb, Yb = (X, Y) if batch == n else (X[start:stop], Y[start:stop])
+        reduce = strategy.reduce
+        mean, total, wb, whole = self._mean, 0.0, None, X.shape[0] == plan.batch == plan.n
+        for k in range(plan.steps):
+            a, b = local[k], local[k + 1]
+            if rows is None:
+                Xb, Yb = (X, Y) if whole else (X[a:b], Y[a:b])
                 if w is not None:
-                    wb = w[start:stop]
+                    wb = w if whole else w[a:b]
             else:
-                rows = order[start:stop]
                 Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
-                Xb, Yb = Xb_full[: stop - start], Yb_full[: stop - start]
+                Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
+                picked = rows[a:b]
                 # mode="clip" skips the bounds check's temporary copy (the rows are a
                 # permutation, always in range): over twice as fast for small batches.
-                np.take(X, rows, axis=0, out=Xb, mode="clip")
-                np.take(Y, rows, axis=0, out=Yb, mode="clip")
+                np.take(X, picked, axis=0, out=Xb, mode="clip")
+                np.take(Y, picked, axis=0, out=Yb, mode="clip")
                 if wb_full is not None:
-                    wb = wb_full[: stop - start]
-                    np.take(w, rows, out=wb, mode="clip")
+                    wb = wb_full[: b - a]
+                    np.take(w, picked, out=wb, mode="clip")
             if per_step is not None:
-                self.optimizer.learning_rate = per_step(self.step, self.base_learning_rate)
+                optimizer.learning_rate = per_step(self.step, self.base_learning_rate)
             self.step += 1
-            value = self.train_step(Xb, Yb, wb)
-            total += value * (stop - start) if mean else value
-            self.samples_done = stop
+            rows_in_batch = starts[k + 1] - starts[k]
+            value = net.train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce,
+                                   epoch=epoch, step=self.step)
+            total += value * rows_in_batch if mean else value
+            self.samples_done = starts[k + 1]
             for cb in batch_hooks:
                 cb.on_batch_end(self, self.step, value)
-            if self._interrupted:
+            if strategy.interrupted(self.interrupt_requested):
                 raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {self.step}")
             if self.stop_training:
                 break
         loss = total / self.samples_done if mean else total
         logs = {"loss": loss}
         if self.metrics:
-            logs.update(evaluate(self.network, X, Y, self.metrics, w))
+            logs.update(strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
             logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
         if self.validation is not None:
             Xv, Yv, wv = self.validation
-            logs.update(evaluate(self.network, Xv, Yv, self.metrics, wv, prefix="val_"))
+            logs.update(strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
         self.history.append(epoch, logs)
         self.history.steps = self.step
         for cb in self._hooks["on_epoch_end"]:
@@ -390,22 +455,9 @@ class TrainingLoop:
             return None
 
         def handler(signum: int, frame: Any) -> None:
-            if self._interrupted:  # a second Ctrl-C: stop now
+            if self.interrupt_requested:  # a second Ctrl-C: stop now
                 raise KeyboardInterrupt
-            self._interrupted = True
+            self.interrupt_requested = True
 
-        self._interrupted = False
+        self.interrupt_requested = False
         return signal.signal(signal.SIGINT, handler)
-
-
-def _check_weights(weights: Any, n: int, dtype: np.dtype, what: str) -> np.ndarray:
-    """Sample weights as a finite, non-negative ``(n,)`` array of ``dtype``."""
-    try:
-        array = np.asarray(weights, dtype=dtype)
-    except (TypeError, ValueError):
-        raise fail(what, f"{n} non-negative numbers", weights) from None
-    if array.shape != (n,):
-        raise fail(what, f"shape ({n},) (one weight per sample)", Described(f"shape {array.shape}"))
-    if not np.isfinite(array).all() or (array < 0).any():
-        raise fail(what, "finite, non-negative weights", array)
-    return np.ascontiguousarray(array)

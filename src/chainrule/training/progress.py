@@ -86,6 +86,6 @@ def progress_callback(progress: bool | None) -> ProgressBar | None:
         if isatty is not None and isatty() and _tqdm() is not None:
             return ProgressBar(delay=AUTO_DELAY_S)
         return None
-    from .._checks import fail
+    from ..core.validation import fail
 
     raise fail("progress", "True, False or None (automatic)", progress)

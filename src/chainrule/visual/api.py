@@ -1,7 +1,7 @@
 """The explorer's JSON API, as plain functions of JSON in, JSON out (no HTTP here).
 
 Each function takes the request's decoded JSON and returns the response's
-JSON, or raises :class:`~chainrule.visual.state.FieldError` (a ``ValueError``)
+JSON, or raises :class:`~chainrule.visual.state.ValidationError` (a ``ValueError``)
 naming the field at fault. :mod:`chainrule.visual.server` maps them to URLs.
 
 Every number in a response comes from the engine: the step's named values from
@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..errors import DivergenceError
+from ..core.errors import DivergenceError
 from ..explain.trace import Trace, build_trace
 from ..explain.naming import Naming
 from ..explain.tutorial import TUTORIAL_MISPRINTS
-from ..network import Network
-from ..initializers import get_initializer, make_rng
+from ..core.network import Network
+from ..core.initializers import get_initializer, make_rng
 from .diagram import OVERLAYS, network_svg
 from .formulas import explorer_panels
 from .netfile import state_from_file, state_to_file
-from .state import ExplorerState, FieldError, check_sizes
+from ..core.errors import ValidationError
+from .state import ExplorerState, check_sizes
 
 __all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "load", "save", "step", "step_trace", "train", "tutorial"]
 
@@ -34,14 +35,14 @@ STAGES = ("setup",) + OVERLAYS
 
 def _state(request: Any) -> ExplorerState:
     if not isinstance(request, dict) or "state" not in request:
-        raise FieldError("state", "a request object with a 'state'", request)
+        raise ValidationError("state", "a request object with a 'state'", request)
     return ExplorerState.from_json(request["state"])
 
 
 def _digits(request: dict) -> int:
     digits = request.get("digits", 9)
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
-        raise FieldError("digits", "an integer from 1 to 17", digits)
+        raise ValidationError("digits", "an integer from 1 to 17", digits)
     return digits
 
 
@@ -68,10 +69,10 @@ def build(request: Any) -> dict[str, Any]:
     start at 0. Inputs and targets are kept where their sizes still fit.
     """
     if not isinstance(request, dict) or not isinstance(request.get("state"), dict):
-        raise FieldError("state", "a request object with a 'state'", request)
+        raise ValidationError("state", "a request object with a 'state'", request)
     seed = request.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-        raise FieldError("seed", "an integer from 0 to 2**32 - 1", seed)
+        raise ValidationError("seed", "an integer from 0 to 2**32 - 1", seed)
     raw = request["state"]
     sizes = check_sizes(raw.get("sizes"))
     # Validate the architecture and conventions alone, with placeholder values.
@@ -125,7 +126,7 @@ def step(request: Any) -> dict[str, Any]:
     values = trace.values()
     hidden = [n for layer in state.names.neurons[1:-1] for n in layer]
     if focus is not None and focus not in hidden:
-        raise FieldError("focus", f"a hidden neuron, one of {hidden}", focus)
+        raise ValidationError("focus", f"a hidden neuron, one of {hidden}", focus)
     svgs = {
         stage: network_svg(network, values, overlay=None if stage == "setup" else stage, focus=focus,
                            targets=state.target, digits=min(digits, 5))
@@ -138,7 +139,7 @@ def step(request: Any) -> dict[str, Any]:
     params_after = {name: values.get(f"{name}+", value) for name, value in state.params.items()}
     try:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
-    except FieldError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
+    except ValidationError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
         following, refusal = None, f"the update cannot be applied: {err}"
     return {
         "state": state.to_json(),
@@ -166,17 +167,17 @@ def train(request: Any) -> dict[str, Any]:
     state = _state(request)
     updates = request.get("updates")
     if isinstance(updates, bool) or not isinstance(updates, int) or not 1 <= updates <= MAX_UPDATES:
-        raise FieldError("updates", f"an integer from 1 to {MAX_UPDATES}", updates)
+        raise ValidationError("updates", f"an integer from 1 to {MAX_UPDATES}", updates)
     network = state.network()
     try:
         errors = network.train(state.x, state.y, learning_rate=state.learning_rate, epochs=updates)
     except DivergenceError as err:
-        raise FieldError("learning_rate", f"a rate at which training stays finite ({err})",
+        raise ValidationError("learning_rate", f"a rate at which training stays finite ({err})",
                          state.learning_rate) from None
     try:
         after = state.with_network(network)
-    except FieldError as err:  # finite, but past what the page accepts back
-        raise FieldError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
+    except ValidationError as err:  # finite, but past what the page accepts back
+        raise ValidationError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
                          f"(after {updates} updates {err.field} would be {after_value(network, err.field)!r})",
                          state.learning_rate) from None
     return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y)}
@@ -196,7 +197,7 @@ def save(request: Any) -> dict[str, Any]:
 def load(request: Any) -> dict[str, Any]:
     """A network file's text (``{"text": ..., "filename": ...}``) as the page's state."""
     if not isinstance(request, dict) or not isinstance(request.get("text"), str):
-        raise FieldError("file", "the text of a network file", request)
+        raise ValidationError("file", "the text of a network file", request)
     return {"state": state_from_file(request["text"], request.get("filename") or "network.json").to_json()}
 
 

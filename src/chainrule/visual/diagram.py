@@ -28,12 +28,12 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from .._checks import check_positive_int, fail
+from ..core.validation import check_positive_int, fail
 from ..explain.naming import Naming
 
 if TYPE_CHECKING:
     from ..explain.trace import Trace
-    from ..network import Network
+    from ..core.network import Network
 
 __all__ = ["network_svg", "trace_network", "trace_svg", "OVERLAYS", "MAX_DIAGRAM_NEURONS"]
 
@@ -272,8 +272,8 @@ def network_svg(
 
 def trace_network(trace: "Trace") -> "Network":
     """The network a trace describes, with the weights and biases it started from."""
-    from ..layers import Dense
-    from ..network import Network
+    from ..core.layers import Dense
+    from ..core.network import Network
 
     layers = [
         Dense(trace.sizes[k], trace.sizes[k + 1], info["activation"], bias=info["bias"],

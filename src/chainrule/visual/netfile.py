@@ -16,8 +16,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..explain.config import _load_toml, _load_yaml, read_config_file, setup_from_config
-from .state import ExplorerState, FieldError
+from ..explain.config import parse_toml, parse_yaml, read_config_file, setup_from_config
+from ..core.errors import ValidationError
+from .state import ExplorerState
 
 __all__ = ["state_to_config", "state_to_file", "state_from_config", "state_from_file", "state_from_path"]
 
@@ -64,17 +65,17 @@ def state_from_file(text: str, filename: str = "network.json") -> ExplorerState:
     suffix = Path(filename).suffix.lower()
     try:
         if suffix == ".toml":
-            data = _load_toml(text)  # explain.config's parsers: one set of messages for both
+            data = parse_toml(text)  # explain.config's parsers: one set of messages for both
         elif suffix in (".yaml", ".yml"):
-            data = _load_yaml(text)
+            data = parse_yaml(text)
         else:
             data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise FieldError("file", f"JSON ({err.msg} at line {err.lineno}, column {err.colno})", filename) from None
+        raise ValidationError("file", f"JSON ({err.msg} at line {err.lineno}, column {err.colno})", filename) from None
     except ImportError as err:
-        raise FieldError("file", str(err), filename) from None
+        raise ValidationError("file", str(err), filename) from None
     if not isinstance(data, dict):
-        raise FieldError("file", "a table/object of fields", filename)
+        raise ValidationError("file", "a table/object of fields", filename)
     return state_from_config(data, source=filename)
 
 
@@ -83,5 +84,5 @@ def state_from_path(path: str | Path) -> ExplorerState:
     try:
         data = read_config_file(path)
     except ImportError as err:
-        raise FieldError("file", str(err), str(path)) from None
+        raise ValidationError("file", str(err), str(path)) from None
     return state_from_config(data, source=str(path))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from html import escape
 from typing import Sequence
 
-from .._checks import check_positive_int, fail
+from ..core.validation import check_positive_int, fail
 from ..explain.trace import Trace
 from .diagram import MAX_DIAGRAM_NEURONS, trace_svg
 from .formulas import stage_html

@@ -19,10 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from ..activations import ACTIVATIONS
-from ..losses import LOSSES
+from ..core.activations import ACTIVATIONS
+from ..core.losses import LOSSES
 from .api import ENDPOINTS
-from .state import ExplorerState, FieldError
+from ..core.errors import ValidationError
+from .state import ExplorerState
 
 __all__ = ["ExplorerServer", "make_server", "MAX_BODY"]
 
@@ -41,7 +42,7 @@ def _static(name: str) -> bytes:
 
 def _reject_constant(name: str) -> Any:
     # json.loads accepts NaN and Infinity, which JSON itself does not: refuse them here.
-    raise FieldError("request", "JSON numbers (no NaN or Infinity)", name)
+    raise ValidationError("request", "JSON numbers (no NaN or Infinity)", name)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             request = json.loads(self.rfile.read(length) or b"{}", parse_constant=_reject_constant)
             response = handler(request)
-        except FieldError as err:
+        except ValidationError as err:
             return self._json(HTTPStatus.BAD_REQUEST, {"error": str(err), "field": err.field})
         except (ValueError, TypeError) as err:  # malformed JSON, or a check deeper in the engine
             return self._json(HTTPStatus.BAD_REQUEST, {"error": str(err), "field": None})
@@ -132,5 +133,5 @@ def make_server(host: str = "127.0.0.1", port: int = 8000, initial: ExplorerStat
                 verbose: bool = False) -> ExplorerServer:
     """An :class:`ExplorerServer`; port 0 picks a free port (see ``server.url``)."""
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-        raise FieldError("port", "an integer from 0 to 65535", port)
+        raise ValidationError("port", "an integer from 0 to 65535", port)
     return ExplorerServer(host, port, initial, verbose)

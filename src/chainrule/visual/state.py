@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS
+from ..core.errors import ValidationError
 from ..explain.naming import Naming
 from ..explain.tutorial import (
     TUTORIAL_BIASES,
@@ -32,11 +33,11 @@ from ..explain.tutorial import (
     TUTORIAL_TARGET,
     TUTORIAL_WEIGHTS,
 )
-from ..layers import BIAS_MODES, Dense
-from ..losses import LOSSES
-from ..network import Network
+from ..core.layers import BIAS_MODES, Dense
+from ..core.losses import LOSSES
+from ..core.network import Network
 
-__all__ = ["ExplorerState", "FieldError", "VALUE_LIMIT", "MAX_NEURONS", "MAX_LAYERS", "check_number", "check_sizes"]
+__all__ = ["ExplorerState", "VALUE_LIMIT", "MAX_NEURONS", "MAX_LAYERS", "check_number", "check_sizes"]
 
 #: Largest magnitude the explorer accepts for an input, target, weight, bias or learning rate.
 VALUE_LIMIT = 1e6
@@ -47,25 +48,15 @@ ERROR_MODES = ("half_sum", "mean")
 HIDDEN_DELTAS = ("original", "updated")
 
 
-class FieldError(ValueError):
-    """A bad value in one field of the page; ``field`` names it (``"w5"``, ``"learning_rate"``)."""
-
-    def __init__(self, field: str, expected: str, received: Any) -> None:
-        text = repr(received)
-        text = text if len(text) <= 60 else text[:57] + "..."
-        super().__init__(f"{field}: expected {expected}, received: {text}")
-        self.field = field
-
-
 def check_number(value: Any, field: str, *, positive: bool = False, limit: float = VALUE_LIMIT) -> float:
     """A finite JSON number with ``|value| <= limit`` (and > 0 when ``positive``)."""
     expected = f"a number {'> 0 and ' if positive else 'between -' + format(limit, 'g') + ' and '}" \
                f"{'at most ' if positive else ''}{limit:g}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise FieldError(field, expected, value)
+        raise ValidationError(field, expected, value)
     number = float(value)
     if not math.isfinite(number) or abs(number) > limit or (positive and number <= 0):
-        raise FieldError(field, expected, value)
+        raise ValidationError(field, expected, value)
     return number
 
 
@@ -73,19 +64,19 @@ def check_sizes(sizes: Any) -> list[int]:
     """Layer sizes the explorer can draw: 2 to MAX_LAYERS of them, each 1 to MAX_NEURONS."""
     if (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS
             or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= MAX_NEURONS for s in sizes)):
-        raise FieldError("sizes", f"2 to {MAX_LAYERS} layer sizes, each 1 to {MAX_NEURONS}", sizes)
+        raise ValidationError("sizes", f"2 to {MAX_LAYERS} layer sizes, each 1 to {MAX_NEURONS}", sizes)
     return list(sizes)
 
 
 def _choice(value: Any, field: str, choices: Any) -> str:
     if not isinstance(value, str) or value not in choices:
-        raise FieldError(field, f"one of {sorted(choices)}", value)
+        raise ValidationError(field, f"one of {sorted(choices)}", value)
     return value
 
 
 def _number_list(value: Any, field: str, names: list[str]) -> list[float]:
     if not isinstance(value, list) or len(value) != len(names):
-        raise FieldError(field, f"a list of {len(names)} numbers", value)
+        raise ValidationError(field, f"a list of {len(names)} numbers", value)
     return [check_number(v, name) for v, name in zip(value, names)]
 
 
@@ -126,7 +117,7 @@ class ExplorerState:
         modes = {layer.bias_mode for layer in network.layers}
         trained = {layer.train_bias for layer in network.layers}
         if len(modes) != 1 or len(trained) != 1:
-            raise FieldError("bias", "the same bias mode and trainability in every layer",
+            raise ValidationError("bias", "the same bias mode and trainability in every layer",
                              f"{sorted(modes)}, train_bias {sorted(trained)}")
         loss = network.loss_function
         naming = Naming.of(network)
@@ -143,37 +134,37 @@ class ExplorerState:
 
     @classmethod
     def from_json(cls, obj: Any) -> "ExplorerState":
-        """Validate the page's JSON; raises :class:`FieldError` naming the first bad field."""
+        """Validate the page's JSON; raises :class:`ValidationError` naming the first bad field."""
         if not isinstance(obj, dict):
-            raise FieldError("state", "a JSON object", obj)
+            raise ValidationError("state", "a JSON object", obj)
         for key in ("sizes", "activations", "loss", "params", "input", "target", "learning_rate"):
             if key not in obj:
-                raise FieldError(key, "a value (the field is missing)", None)
+                raise ValidationError(key, "a value (the field is missing)", None)
         sizes = check_sizes(obj["sizes"])
         activations = obj["activations"]
         if not isinstance(activations, list) or len(activations) != len(sizes) - 1:
-            raise FieldError("activations", f"a list of {len(sizes) - 1} activation names", activations)
+            raise ValidationError("activations", f"a list of {len(sizes) - 1} activation names", activations)
         activations = [_choice(a, f"activations.{k}", ACTIVATIONS) for k, a in enumerate(activations)]
         loss = _choice(obj["loss"], "loss", LOSSES)
         error = _choice(obj.get("error", "half_sum"), "error", ERROR_MODES)
         bias = _choice(obj.get("bias", "shared"), "bias", BIAS_MODES)
         train_bias = obj.get("train_bias", False)
         if not isinstance(train_bias, bool):
-            raise FieldError("train_bias", "true or false", train_bias)
+            raise ValidationError("train_bias", "true or false", train_bias)
         hidden_deltas = _choice(obj.get("hidden_deltas", "original"), "hidden_deltas", HIDDEN_DELTAS)
         naming = Naming(sizes, [bias == "shared"] * (len(sizes) - 1))
         params_in = obj["params"]
         if not isinstance(params_in, dict):
-            raise FieldError("params", "an object mapping w1.., b1.. to numbers", params_in)
+            raise ValidationError("params", "an object mapping w1.., b1.. to numbers", params_in)
         expected = [p.name for p in naming.weights + naming.biases]
         unknown = sorted(set(params_in) - set(expected))
         if unknown:
-            raise FieldError(unknown[0], f"a parameter of this network, one of {expected[0]}..{expected[-1]}",
+            raise ValidationError(unknown[0], f"a parameter of this network, one of {expected[0]}..{expected[-1]}",
                              unknown[0])
         params = {}
         for name in expected:
             if name not in params_in:
-                raise FieldError(name, "a number (the field is missing)", None)
+                raise ValidationError(name, "a number (the field is missing)", None)
             params[name] = check_number(params_in[name], name)
         state = cls(
             sizes=list(sizes), activations=activations, loss=loss, params=params,
@@ -200,7 +191,7 @@ class ExplorerState:
         try:
             network = Network(layers, loss=loss)
         except ValueError as err:
-            raise FieldError("loss", f"a loss that suits the output activation ({err})", self.loss) from None
+            raise ValidationError("loss", f"a loss that suits the output activation ({err})", self.loss) from None
         Naming.of(network).assign(network, self.params)
         return network
 
@@ -208,8 +199,8 @@ class ExplorerState:
         """Refuse targets the loss cannot take (the cross-entropies need values in [0, 1])."""
         try:
             network.check_targets(np.array([self.target]), 1, "target")
-        except ValueError as err:
-            raise FieldError("target", str(err).split("expected ", 1)[-1].split(", received")[0], self.target) from None
+        except ValidationError as err:
+            raise ValidationError("target", err.expected, self.target) from None
 
     @property
     def x(self) -> np.ndarray:

@@ -28,7 +28,7 @@ FORMATS: dict[str, Callable[..., str]] = {
 
 def render(traces: Trace | Sequence[Trace], fmt: str = "text", precision: int = 9, **options: object) -> str:
     """Render one trace or a sequence of traces in ``fmt`` (one of :data:`FORMATS`)."""
-    from ..._checks import check_positive_int, fail
+    from ...core.validation import check_positive_int, fail
 
     if fmt not in FORMATS:
         raise fail("format", f"one of {list(FORMATS)}", fmt)

@@ -1,7 +1,8 @@
 """Validation of user input, shared by every public entry point.
 
-Each helper raises ``ValueError`` with one message shape:
-``"<what>: expected <expected>, received: <value>"``, so that a user always
+Each helper raises :class:`~chainrule.core.errors.ValidationError` (a
+``ValueError``) with one message shape, ``"<field>: expected <expected>,
+received: <value>"``, and the three parts as attributes, so that a user always
 learns which argument was wrong, what it should have been, and what it was.
 """
 
@@ -13,25 +14,55 @@ from typing import Any
 
 import numpy as np
 
+from .errors import Described, ValidationError
+
+__all__ = [
+    "FLOAT_DTYPES",
+    "Described",
+    "ValidationError",
+    "as_2d",
+    "check_bool",
+    "check_choice",
+    "check_dtype",
+    "check_positive_float",
+    "check_positive_int",
+    "check_sample_weight",
+    "fail",
+]
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def fail(what: str, expected: str, received: Any) -> ValueError:
-    """Build (not raise) the library's standard error for a bad value."""
-    return ValueError(f"{what}: expected {expected}, received: {_short(received)}")
+def fail(field: str, expected: str, received: Any) -> ValidationError:
+    """Build (not raise) the library's error for a bad value of ``field``."""
+    return ValidationError(field, expected, received)
 
 
-class Described(str):
-    """A description of a received value, shown without quotes (e.g. ``shape (3, 2)``)."""
+def check_bool(value: Any, what: str) -> bool:
+    """Accept ``True`` or ``False`` (and NumPy booleans), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise fail(what, "True or False", value)
+    return bool(value)
 
 
-def _short(value: Any) -> str:
-    if isinstance(value, Described):
-        return str(value)
-    if isinstance(value, np.ndarray):
-        return f"array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def check_choice(value: Any, what: str, choices: Any) -> str:
+    """Accept one of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise fail(what, f"one of {sorted(choices)}", value)
+    return value
+
+
+def check_sample_weight(weights: Any, n_samples: int, dtype: Any, what: str = "sample_weight") -> np.ndarray:
+    """Sample weights as a finite, non-negative, C-contiguous ``(n_samples,)`` array of ``dtype``."""
+    try:
+        array = np.asarray(weights, dtype=dtype)
+    except (TypeError, ValueError):
+        raise fail(what, f"{n_samples} non-negative numbers", weights) from None
+    if array.shape != (n_samples,):
+        raise fail(what, f"shape ({n_samples},) (one weight per sample)", Described(f"shape {array.shape}"))
+    if not np.isfinite(array).all() or (array < 0).any():
+        raise fail(what, "finite, non-negative weights", array)
+    return np.ascontiguousarray(array)
 
 
 def check_dtype(dtype: Any, what: str = "dtype") -> np.dtype:

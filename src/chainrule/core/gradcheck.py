@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import check_positive_float
+from .validation import check_positive_float
 
 if TYPE_CHECKING:
     from .network import Network
@@ -121,13 +121,10 @@ def _central_difference(net, X, Y, values, index, h, pattern) -> float:
 
 def _loss_and_pattern(net, X, Y) -> tuple[float, bytes]:
     """The loss, and which pre-activations of kinked (ReLU-like) layers are positive."""
-    a, signs = X, []
-    for layer in net.layers:
-        z = a @ layer.W + layer.b
-        if layer.activation.name in ("relu", "leaky_relu"):
-            signs.append(np.packbits(z > 0).tobytes())
-        a = layer.activation.forward(z, out=np.empty_like(z))
-    return net.loss_function.value(a, z, Y), b"|".join(signs)
+    result = net.infer(X, return_logits=True, return_layers=True)
+    signs = [np.packbits(seen.z > 0).tobytes() for layer, seen in zip(net.layers, result.layers)
+             if layer.activation.name in ("relu", "leaky_relu")]
+    return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(signs)
 
 
 def format_gradcheck(rows: list[GradCheckRow]) -> str:

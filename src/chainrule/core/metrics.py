@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._checks import fail
+from .validation import fail
 
 __all__ = ["Metric", "METRICS", "get_metric", "accuracy", "mean_squared_error", "mean_absolute_error", "r2_score"]
 

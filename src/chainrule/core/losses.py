@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import Described, fail
+from .validation import Described, fail
 from .activations import Activation, Identity
 
 __all__ = [
@@ -66,29 +66,48 @@ class Loss:
     def _scale(self, n_samples: int) -> float:
         return 1.0 / n_samples if self.reduction == "mean" else 1.0
 
+    def reduce_total(self, total: float, n_samples: int) -> float:
+        """The reduced error from the sum of ``n_samples`` samples' errors (mean or sum)."""
+        return total * self._scale(n_samples)
+
+    def check_targets(self, y: np.ndarray, what: str = "Y") -> None:
+        """Refuse targets this loss is not defined for (the cross-entropies need values in [0, 1])."""
+        if self.requires_activation is not None and ((y < 0).any() or (y > 1).any()):
+            raise fail(what, f"values in [0, 1] for loss {self.name!r}", y)
+
     # -- what the engine uses ---------------------------------------------------------
     def value(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> float:
         """The reduced error E (a Python float)."""
         return float(self.per_output(a, z, y).sum() * self._scale(a.shape[0]))
 
-    def weighted_value(self, a: np.ndarray, z: np.ndarray, y: np.ndarray, weight: np.ndarray) -> float:
+    def weighted_value(
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, weight: np.ndarray, rows: int | None = None
+    ) -> float:
         """E with sample ``i``'s error multiplied by ``weight[i]`` (shape ``(n,)``), then reduced.
 
         With ``reduction="mean"`` this is ``sum_i w_i E_i / n``: all-ones weights give E.
+        ``rows`` replaces ``n`` in the mean (see :meth:`value_and_delta`).
         Unlike :meth:`value_and_delta` it allocates the per-sample errors ``(n,)``.
         """
         per_sample = self.per_output(a, z, y).sum(axis=1)
-        return float(np.dot(per_sample, weight) * self._scale(a.shape[0]))
+        return float(np.dot(per_sample, weight) * self._scale(rows or a.shape[0]))
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        rows: int | None = None,
     ) -> float:
         """Return E and write the output layer's delta dE/dz into ``out`` (shape ``(n, m)``).
 
+        ``rows``: the number of samples the mean reduction divides by, when
+        these ``n`` are part of a larger batch (data-parallel training); default ``n``.
         The default goes through the activation's chain rule; fused losses override it.
         """
-        value = self.value(a, z, y)
-        activation.backward(a, self.gradient(a, y), out)
+        n = rows or a.shape[0]
+        value = float(self.per_output(a, z, y).sum() * self._scale(n))
+        grad = self.gradient(a, y)
+        if n != a.shape[0]:
+            grad *= self._scale(n) / self._scale(a.shape[0])
+        activation.backward(a, grad, out)
         return value
 
     def check_activation(self, activation: Activation) -> None:
@@ -114,6 +133,10 @@ class Loss:
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.config().items())))
 
+    def __getstate__(self) -> dict:
+        # Attributes starting with "_" are scratch space (class-level None until first use).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
 
 class SquaredError(Loss):
     """Squared error, the tutorial's loss.
@@ -126,6 +149,7 @@ class SquaredError(Loss):
 
     name = "squared_error"
     OUTPUT_REDUCTIONS = ("half_sum", "mean")
+    _row: np.ndarray | None = None  # scratch for dE/da
 
     def __init__(self, reduction: str = "mean", output_reduction: str = "half_sum") -> None:
         super().__init__(reduction)
@@ -134,7 +158,6 @@ class SquaredError(Loss):
                 "squared_error output_reduction", f"one of {list(self.OUTPUT_REDUCTIONS)}", output_reduction
             )
         self.output_reduction = output_reduction
-        self._row: np.ndarray | None = None
 
     def _output_factor(self, m: int) -> float:
         # E per output is c/2 (y - a)^2, so dE/da = c (a - y).
@@ -147,10 +170,11 @@ class SquaredError(Loss):
         return (a - y) * (self._output_factor(a.shape[1]) * self._scale(a.shape[0]))
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        rows: int | None = None,
     ) -> float:
         n, m = a.shape
-        factor = self._output_factor(m) * self._scale(n)
+        factor = self._output_factor(m) * self._scale(rows or n)
         if isinstance(activation, Identity):
             grad_a = out  # dE/dz = dE/da: compute it in place
         else:
@@ -181,10 +205,7 @@ class CategoricalCrossEntropy(Loss):
 
     name = "categorical_cross_entropy"
     requires_activation = "softmax"
-
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__(reduction)
-        self._row: np.ndarray | None = None
+    _row: np.ndarray | None = None  # scratch: two (n, 1) columns
 
     @staticmethod
     def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -200,9 +221,11 @@ class CategoricalCrossEntropy(Loss):
             return np.where(y == 0, 0.0, -y / a).astype(a.dtype, copy=False) * self._scale(a.shape[0])
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        rows: int | None = None,
     ) -> float:
         n = a.shape[0]
+        scale = self._scale(rows or n)
         rows = self._row
         if rows is None or rows.shape[1] != n or rows.dtype != a.dtype:
             rows = self._row = np.empty((2, n, 1), dtype=a.dtype)
@@ -216,11 +239,11 @@ class CategoricalCrossEntropy(Loss):
         lse += row
         np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
         total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
-        value = total * self._scale(n)
+        value = total * scale
         # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
         np.multiply(a, row, out=out)
         out -= y
-        out *= self._scale(n)
+        out *= scale
         return value
 
 
@@ -243,11 +266,13 @@ class BinaryCrossEntropy(Loss):
             return (a - y) / (a * (1 - a)) * self._scale(a.shape[0])
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray
+        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        rows: int | None = None,
     ) -> float:
-        value = self.value(a, z, y)
+        scale = self._scale(rows or a.shape[0])
+        value = float(self.per_output(a, z, y).sum() * scale)
         np.subtract(a, y, out=out)
-        out *= self._scale(a.shape[0])
+        out *= scale
         return value
 
 

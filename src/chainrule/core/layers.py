@@ -15,48 +15,48 @@ the layer for a shared bias) and returns ``dX = dz @ W.T``. It *overwrites*
 the gradients of the previous call and never touches ``W`` or ``b``: applying
 gradients is the optimizer's job.
 
-Intermediate arrays live in per-batch-size workspaces, so repeated training
-steps allocate nothing; the arrays exposed as ``z``, ``a`` and ``dz`` are
-overwritten by the next pass.
+Intermediate arrays live in one workspace per layer, sized for the largest
+batch seen (or reserved with :meth:`Dense.reserve`); a batch of ``n`` rows uses
+its first ``n`` rows, so repeated training steps allocate nothing. The arrays
+exposed as ``z``, ``a`` and ``dz`` are overwritten by the next pass.
+
+Copies (``copy.copy``, ``copy.deepcopy``, pickle) are independent layers with
+the same values; a layer inside a network keeps pointing into a copy of the
+network's parameter buffer (see :mod:`chainrule.core.parameters`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
 from typing import Any
 
 import numpy as np
 
-from ._checks import Described, check_dtype, check_positive_int, fail
 from .activations import Activation, get_activation
 from .initializers import get_initializer, make_rng
+from .parameters import Parameter
+from .validation import Described, check_bool, check_dtype, check_positive_int, fail
 
-__all__ = ["Dense", "Parameter", "BIAS_MODES"]
+__all__ = ["Dense", "Parameter", "BIAS_MODES", "Workspace"]
 
 BIAS_MODES = ("per_neuron", "shared")
-_MAX_WORKSPACES = 4  # batch sizes kept warm (full batch, last partial batch, predict...)
 
 
-@dataclass(eq=False)
-class Parameter:
-    """A trainable array and its gradient (same shape, same dtype)."""
+class Workspace:
+    """A layer's scratch arrays for one batch: ``z``, ``a``, ``dz`` ``(n, n_out)`` and ``dx`` ``(n, n_in)``.
 
-    value: np.ndarray
-    grad: np.ndarray
-    name: str
-    trainable: bool = True
+    The arrays of a batch of ``n`` rows are the first ``n`` rows of arrays sized
+    for the layer's capacity, so every batch size up to it shares one allocation.
+    """
 
-    def __repr__(self) -> str:
-        return f"Parameter({self.name!r}, shape={self.value.shape}, trainable={self.trainable})"
+    __slots__ = ("z", "a", "dz", "dx")
 
+    def __init__(self, z: np.ndarray, a: np.ndarray, dz: np.ndarray, dx: np.ndarray) -> None:
+        self.z, self.a, self.dz, self.dx = z, a, dz, dx
 
-@dataclass
-class _Workspace:
-    z: np.ndarray
-    a: np.ndarray
-    dz: np.ndarray
-    dx: np.ndarray
-    grad_a: np.ndarray = field(repr=False)
+    def rows(self, n: int) -> "Workspace":
+        """The workspace of a batch of ``n`` rows: views of the first ``n`` rows (C-contiguous)."""
+        return Workspace(self.z[:n], self.a[:n], self.dz[:n], self.dx[:n])
 
 
 class Dense:
@@ -67,14 +67,15 @@ class Dense:
     n_in, n_out : int
         Number of inputs and of neurons.
     activation : str, dict or Activation
-        ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"softmax"`` or ``"identity"``.
+        A registered name (``"sigmoid"``, ``"tanh"``, ``"relu"``, ...), a config
+        dict such as ``{"name": "leaky_relu", "alpha": 0.1}``, or an instance.
     bias : {"per_neuron", "shared"}
         One bias per neuron (shape ``(n_out,)``), or one bias shared by every neuron of
         the layer (shape ``(1,)``), as the tutorial's b1 and b2.
     train_bias : bool
         Whether the optimizer updates the bias (the tutorial keeps its biases frozen).
     init : str, float or callable
-        Weight initialiser (see :mod:`chainrule.initializers`); biases start at zero.
+        Weight initialiser (see :mod:`chainrule.core.initializers`); biases start at zero.
     seed : int, Generator or None
         Source of randomness for the initialiser.
     dtype : float32 or float64
@@ -101,8 +102,7 @@ class Dense:
         self.activation = get_activation(activation)
         if bias not in BIAS_MODES:
             raise fail(f"{name} bias", f"one of {list(BIAS_MODES)}", bias)
-        if not isinstance(train_bias, (bool, np.bool_)):
-            raise fail(f"{name} train_bias", "True or False", train_bias)
+        train_bias = check_bool(train_bias, f"{name} train_bias")
         self.bias_mode = bias
         self.dtype = check_dtype(dtype, f"{name} dtype")
         weight = np.ascontiguousarray(
@@ -113,22 +113,34 @@ class Dense:
         n_bias = self.n_out if bias == "per_neuron" else 1
         self.weight = Parameter(weight, np.zeros_like(weight), f"{name}.W")
         self.bias = Parameter(
-            np.zeros(n_bias, dtype=self.dtype), np.zeros(n_bias, dtype=self.dtype), f"{name}.b", bool(train_bias)
+            np.zeros(n_bias, dtype=self.dtype), np.zeros(n_bias, dtype=self.dtype), f"{name}.b", train_bias
         )
-        self._workspaces: dict[int, _Workspace] = {}
-        self._ws: _Workspace | None = None
+        self._reset_workspace()
+
+    def _reset_workspace(self) -> None:
+        self._capacity: Workspace | None = None  # arrays for the largest batch reserved so far
+        self._by_rows: dict[int, Workspace] = {}  # views of them, one per batch size met
+        self._ws: Workspace | None = None  # the last forward pass's
         self._input: np.ndarray | None = None
 
     # -- parameters ------------------------------------------------------------------
     @property
     def W(self) -> np.ndarray:
-        """Weights, shape ``(n_in, n_out)``."""
+        """Weights, shape ``(n_in, n_out)``. Assigning copies the values in place."""
         return self.weight.value
+
+    @W.setter
+    def W(self, value: Any) -> None:
+        self.set_weights(W=value)
 
     @property
     def b(self) -> np.ndarray:
-        """Biases, shape ``(n_out,)`` (per neuron) or ``(1,)`` (shared)."""
+        """Biases, shape ``(n_out,)`` (per neuron) or ``(1,)`` (shared). Assigning copies in place."""
         return self.bias.value
+
+    @b.setter
+    def b(self, value: Any) -> None:
+        self.set_weights(b=value)
 
     @property
     def dW(self) -> np.ndarray:
@@ -170,23 +182,27 @@ class Dense:
             raise fail(f"{self.name} {what}", "finite values", array)
         return array
 
-    # -- forward -------------------------------------------------------------------------
-    def _workspace(self, n: int) -> _Workspace:
-        ws = self._workspaces.get(n)
+    # -- workspace -----------------------------------------------------------------------
+    def reserve(self, n_rows: int) -> None:
+        """Make room for batches of up to ``n_rows`` rows, so that none of them allocates."""
+        if self._capacity is not None and self._capacity.z.shape[0] >= n_rows:
+            return
+        shape, dt = (n_rows, self.n_out), self.dtype
+        self._capacity = Workspace(np.empty(shape, dt), np.empty(shape, dt), np.empty(shape, dt),
+                                   np.empty((n_rows, self.n_in), dt))
+        self._by_rows = {n_rows: self._capacity}
+        self._ws = None
+
+    def workspace(self, n_rows: int) -> Workspace:
+        """The scratch arrays for a batch of ``n_rows`` rows (reserving room when needed)."""
+        ws = self._by_rows.get(n_rows)
         if ws is None:
-            if len(self._workspaces) >= _MAX_WORKSPACES:
-                self._workspaces.pop(next(iter(self._workspaces)))
-            shape, dt = (n, self.n_out), self.dtype
-            ws = _Workspace(
-                z=np.empty(shape, dt),
-                a=np.empty(shape, dt),
-                dz=np.empty(shape, dt),
-                dx=np.empty((n, self.n_in), dt),
-                grad_a=np.empty(shape, dt),
-            )
-            self._workspaces[n] = ws
+            self.reserve(n_rows)
+            assert self._capacity is not None
+            ws = self._by_rows[n_rows] = self._capacity.rows(n_rows)
         return ws
 
+    # -- forward -------------------------------------------------------------------------
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Compute ``a = f(X @ W + b)`` for ``X`` of shape ``(n, n_in)`` and the layer's dtype.
 
@@ -199,7 +215,7 @@ class Dense:
 
     def forward_unchecked(self, X: np.ndarray) -> np.ndarray:
         """As :meth:`forward`; the caller silences overflow warnings (see ``Activation.forward_unchecked``)."""
-        ws = self._ws = self._workspaces.get(X.shape[0]) or self._workspace(X.shape[0])
+        ws = self._ws = self._by_rows.get(X.shape[0]) or self.workspace(X.shape[0])
         self._input = X
         # np.dot with out= goes straight to BLAS: for tiny layers it costs half of np.matmul.
         np.dot(X, self.weight.value, out=ws.z)
@@ -207,11 +223,15 @@ class Dense:
         self.activation.forward_unchecked(ws.z, ws.a)
         return ws.a
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        """Forward pass into fresh arrays, recording nothing (for inference)."""
+    def infer(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(z, a)`` for ``X`` ``(n, n_in)`` in fresh arrays, recording nothing (for inference)."""
         z = X @ self.W
         z += self.b
-        return self.activation.forward(z, out=np.empty_like(z))
+        return z, self.activation.forward(z, out=np.empty_like(z))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The activations of :meth:`infer` alone."""
+        return self.infer(X)[1]
 
     @property
     def z(self) -> np.ndarray:
@@ -228,7 +248,7 @@ class Dense:
         """dE/dz (the deltas) of the last backward pass, ``(n, n_out)``."""
         return self._require_forward().dz
 
-    def _require_forward(self) -> _Workspace:
+    def _require_forward(self) -> Workspace:
         if self._ws is None:
             raise RuntimeError(f"{self.name}: call forward before reading z, a or dz")
         return self._ws
@@ -279,6 +299,18 @@ class Dense:
         layer.W[...] = self.W
         layer.b[...] = self.b
         return layer
+
+    # -- copies: scratch space is not state --------------------------------------------------
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_capacity", "_by_rows", "_ws", "_input")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._reset_workspace()
+
+    def __copy__(self) -> "Dense":
+        # A shallow copy would share the parameters' arrays with the original: never what is meant.
+        return copy.deepcopy(self)
 
     def __repr__(self) -> str:
         return (

@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._checks import fail
+from .validation import fail
 
 __all__ = ["INITIALIZERS", "get_initializer", "make_rng"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import check_positive_float, fail
+from .validation import check_positive_float, fail
 
 __all__ = [
     "Activation",
@@ -78,6 +78,10 @@ class Activation:
 
     def __hash__(self) -> int:
         return hash(tuple(sorted(self.config().items())))
+
+    def __getstate__(self) -> dict:
+        # Attributes starting with "_" are scratch space (class-level None until first use).
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
 
 class Sigmoid(Activation):
@@ -195,9 +199,7 @@ class Softmax(Activation):
 
     name = "softmax"
     elementwise = False
-
-    def __init__(self) -> None:
-        self._row: np.ndarray | None = None
+    _row: np.ndarray | None = None  # scratch: one (n, 1) column
 
     def _row_buffer(self, n: int, dtype: np.dtype) -> np.ndarray:
         row = self._row
