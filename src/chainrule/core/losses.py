@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .validation import Described, fail
-from .activations import Activation, Identity
+from .activations import Activation, Identity, Softmax
 
 __all__ = [
     "Loss",
@@ -110,6 +110,20 @@ class Loss:
         activation.backward(a, grad, out)
         return value
 
+    def forward_value_and_delta(
+        self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
+        rows: int | None = None,
+    ) -> float:
+        """The output layer's activation and the loss in one call (the training pass uses it).
+
+        Writes ``a = activation(z)`` and dE/dz into ``out`` (all ``(n, m)``) and
+        returns E, as ``activation.forward`` then :meth:`value_and_delta` would;
+        a loss fused with its activation (cross-entropy with softmax) shares the
+        work. The caller silences floating-point overflow.
+        """
+        activation.forward_unchecked(z, a)
+        return self.value_and_delta(a, z, y, activation, out, rows)
+
     def check_activation(self, activation: Activation) -> None:
         """Refuse an output activation this loss cannot be paired with."""
         required = self.requires_activation
@@ -150,6 +164,7 @@ class SquaredError(Loss):
     name = "squared_error"
     OUTPUT_REDUCTIONS = ("half_sum", "mean")
     _row: np.ndarray | None = None  # scratch for dE/da
+    _flat: np.ndarray | None = None  # the same, flat
 
     def __init__(self, reduction: str = "mean", output_reduction: str = "half_sum") -> None:
         super().__init__(reduction)
@@ -174,14 +189,20 @@ class SquaredError(Loss):
         rows: int | None = None,
     ) -> float:
         n, m = a.shape
-        factor = self._output_factor(m) * self._scale(rows or n)
+        # _output_factor(m) * _scale(rows or n), written out: the calls cost more than a tiny step.
+        factor = (1.0 if self.output_reduction == "half_sum" else 2.0 / m) * (
+            1.0 / (rows or n) if self.reduction == "mean" else 1.0)
         if isinstance(activation, Identity):
-            grad_a = out  # dE/dz = dE/da: compute it in place
-        else:
-            grad_a = self._scratch(out)  # the activation's backward needs distinct buffers
-        np.subtract(a, y, out=grad_a)
-        value = 0.5 * factor * float(np.vdot(grad_a, grad_a))
-        grad_a *= factor  # dE/da
+            grad_a = flat = out  # dE/dz = dE/da: compute it in place
+        else:  # the activation's backward needs distinct buffers
+            grad_a, flat = self._row, self._flat
+            if grad_a is None or grad_a.shape != out.shape or grad_a.dtype != out.dtype:
+                grad_a = self._scratch(out)
+                flat = self._flat
+        np.subtract(a, y, grad_a)
+        value = 0.5 * factor * float(np.vdot(flat, flat) if flat is out else flat.dot(flat))
+        if factor != 1.0:  # (one sample, as in the tutorial: nothing to scale)
+            grad_a *= factor  # dE/da
         if grad_a is not out:
             activation.backward(a, grad_a, out)
         return value
@@ -190,6 +211,7 @@ class SquaredError(Loss):
         buf = self._row
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
             buf = self._row = np.empty_like(like)
+            self._flat = buf.reshape(-1)  # the same memory, for a 1-d dot (no dispatch, no copy)
         return buf
 
     def config(self) -> dict:
@@ -220,16 +242,44 @@ class CategoricalCrossEntropy(Loss):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(y == 0, 0.0, -y / a).astype(a.dtype, copy=False) * self._scale(a.shape[0])
 
+    def _columns(self, n: int, dtype: np.dtype) -> np.ndarray:
+        columns = self._row
+        if columns is None or columns.shape[1] != n or columns.dtype != dtype:
+            columns = self._row = np.empty((2, n, 1), dtype=dtype)
+        return columns  # two contiguous (n, 1) scratch columns
+
+    def forward_value_and_delta(
+        self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
+        rows: int | None = None,
+    ) -> float:
+        if type(activation) is not Softmax:
+            return super().forward_value_and_delta(z, y, activation, a, out, rows)
+        n = z.shape[0]
+        scale = self._scale(rows or n)
+        row, lse = self._columns(n, z.dtype)
+        # exp(z - max z) once, for the softmax (as Softmax.forward: the same operations, the same
+        # bits) and for E = sum_n [lse(z_n) * sum_k y_nk - sum_k y_nk z_nk].
+        np.maximum.reduce(z, 1, None, row, True)
+        np.subtract(z, row, out=out)
+        np.exp(out, out=out)
+        np.add.reduce(out, 1, None, lse, True)
+        np.divide(out, lse, out=a)
+        np.log(lse, out=lse)
+        lse += row
+        np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
+        total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
+        np.multiply(a, row, out=out)
+        out -= y
+        out *= scale
+        return total * scale
+
     def value_and_delta(
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         n = a.shape[0]
         scale = self._scale(rows or n)
-        rows = self._row
-        if rows is None or rows.shape[1] != n or rows.dtype != a.dtype:
-            rows = self._row = np.empty((2, n, 1), dtype=a.dtype)
-        row, lse = rows  # two contiguous (n, 1) scratch columns
+        row, lse = self._columns(n, a.dtype)
         # E = sum_n [ lse(z_n) * sum_k y_nk - sum_k y_nk z_nk ], with lse = max + log(sum exp(z - max)).
         np.maximum.reduce(z, 1, None, row, True)
         np.subtract(z, row, out=out)

@@ -125,12 +125,20 @@ class Network:
         self.buffer = ParameterBuffer.gather(p for layer in layers for p in (layer.weight, layer.bias))
         self._reset_scratch()
 
+    #: Attributes that are scratch space, rebuilt (not copied) by copies and pickles.
+    _SCRATCH = ("_before_update", "_passes", "_owned_optimizer", "_owned_parameters", "_owned_count", "_owned_preparable",
+                "_delta_scale_limit")
+
     def _reset_scratch(self) -> None:
-        n = self.buffer.n_trainable
-        # The divergence check sums as a BLAS dot product with ones: over twice as fast
-        # as np.add.reduce on large networks.
-        self._ones = np.ones(n, dtype=self.dtype)
-        self._before_update: np.ndarray | None = None  # the last finite values, while an update is checked
+        self._before_update: np.ndarray | None = None  # the last finite values, while a step is checked slowly
+        self._passes: dict[int, _TrainingPass] = {}  # the arrays of a training step, per batch size
+        self._owned_optimizer: Any = None  # an optimizer, and its parameter list, known to update this network
+        self._owned_parameters: list | None = None
+        self._owned_count = 0
+        self._owned_preparable = False  # whether that optimizer shows its step before taking it
+        # A step d = c * grad with c up to this, on weights and gradients whose sums of squares are
+        # finite, cannot overflow: |w - d| <= (1 + c) sqrt(max) (1 + eps)^2 < max.
+        self._delta_scale_limit = math.sqrt(float(np.finfo(self.dtype).max)) / 4
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -314,8 +322,19 @@ class Network:
     # -- the training pass ----------------------------------------------------------------------
     def reserve(self, n_rows: int) -> None:
         """Make room in every layer for batches of up to ``n_rows`` rows: later steps allocate nothing."""
+        n_rows = check_positive_int(n_rows, "n_rows")
         for layer in self.layers:
-            layer.reserve(check_positive_int(n_rows, "n_rows"))
+            layer.reserve(n_rows)
+        if any(ws.z.base is not layer.workspace(n_rows).z.base
+               for plan in self._passes.values() for layer, ws in zip(self.layers, plan.workspaces)):
+            self._passes.clear()  # a layer moved to larger arrays
+
+    def _training_pass(self, n_rows: int) -> "_TrainingPass":
+        """The arrays and functions of one training step on ``n_rows`` rows, looked up once."""
+        plan = self._passes.get(n_rows)
+        if plan is None:
+            plan = self._passes[n_rows] = _TrainingPass(self.layers, n_rows)
+        return plan
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         a = X
@@ -342,27 +361,65 @@ class Network:
 
         Returns the batch's reduced loss E. The caller silences floating-point
         overflow (the training loop runs under ``np.errstate``); non-finite
-        values are found by :meth:`check_finite`.
+        values are found by :meth:`check_finite`. Every layer's ``z``, ``a``
+        and ``dz`` are this batch's afterwards.
         """
-        if X.shape[0] == 0:
+        n = X.shape[0]
+        if n == 0:
             self.buffer.gradients.fill(0.0)
             return 0.0
-        self._forward(X)
-        last = self.layers[-1]
+        plan = self._passes.get(n) or self._training_pass(n)
+        add, multiply = np.add, np.multiply
+        # Products as the arrays' own .dot with out: the same BLAS call as np.dot without its
+        # dispatch layer, which costs more than the product itself on tiny layers.
+        # Forward: z = x W + b, a = f(z), layer by layer, into the layers' workspaces.
+        x = X
+        for layer, ws, W, b, z, a, activate in plan.forward:
+            layer._ws = ws
+            layer._input = x
+            x.dot(W, z)
+            add(z, b, z)
+            activate(z, a)
+            x = a
+        # The output layer's activation comes with the loss (softmax and cross-entropy share one pass).
+        layer, ws, W, b, z, a, dz, activation = plan.output
+        layer._ws = ws
+        layer._input = x
+        x.dot(W, z)
+        add(z, b, z)
         loss = self.loss_function
-        value = loss.value_and_delta(last.a, last.z, Y, last.activation, out=last.dz, rows=batch_rows)
+        value = loss.forward_value_and_delta(z, Y, activation, a, dz, batch_rows)
         if sample_weight is not None:
-            value = loss.weighted_value(last.a, last.z, Y, sample_weight, rows=batch_rows)
-            np.multiply(last.dz, sample_weight[:, np.newaxis], out=last.dz)
-        grad = last.backward_delta(need_input_grad=len(self.layers) > 1)
-        for k in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[k].backward(grad, need_input_grad=k > 0)
+            value = loss.weighted_value(a, z, Y, sample_weight, rows=batch_rows)
+            multiply(dz, sample_weight[:, np.newaxis], dz)
+        # Backward, last layer first: dW = x.T dz, db = dz summed, dx = dz W.T, and the layer
+        # below gets dz = dx * f'(z) from its cached a.
+        if X is not plan.batch:
+            plan.batch, plan.batch_t = X, X.T
+        grad = None
+        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, weight_product in plan.backward:
+            if derivative is not None:  # Activation.backward, without its call
+                derivative(a, dz)
+                multiply(dz, grad, dz)
+            elif backward is not None:
+                backward(a, grad, dz)
+            weight_product(plan.batch_t if x_t is None else x_t, dz, dW)
+            if db is not None:
+                add.reduce(dz, bias_axis, None, db)
+            if W_t is not None:
+                grad = dz.dot(W_t, dx)
         return value
 
     def check_finite(self, loss: float, *, epoch: int = 1, step: int = 1) -> None:
         """Raise :class:`DivergenceError`, naming the first bad layer, if ``loss`` or a gradient is not finite."""
-        # A sum is finite only if every term is: one pass over the trainable gradients.
-        if math.isfinite(loss) and math.isfinite(np.dot(self.buffer.trainable_gradients, self._ones)):
+        g = self.buffer.trainable_gradients
+        # A sum of squares is finite only if every term is: one BLAS pass over the gradients.
+        if not (math.isfinite(loss) and math.isfinite(g.dot(g))):
+            self._diverged(loss, epoch, step)
+
+    def _diverged(self, loss: float, epoch: int, step: int) -> None:
+        """Raise for a non-finite loss or gradient (the sum of squares may only have overflowed: then return)."""
+        if math.isfinite(loss) and np.isfinite(self.buffer.trainable_gradients).all():
             return
         where = "the loss"
         for layer in self.layers:
@@ -377,17 +434,58 @@ class Network:
         """``optimizer.step()``, unless the update would leave a non-finite weight.
 
         A finite gradient times a large learning rate can still overflow: then
-        the values before the update are put back and :class:`DivergenceError`
+        the weights are left as they were (bitwise) and :class:`DivergenceError`
         names the first layer whose update overflowed (the optimizer's own
         state has taken the step).
+
+        How it stays cheap: the optimizer computes its step ``d`` before applying
+        it (:meth:`~chainrule.optim.Optimizer.prepare_step`). A finite sum of
+        squares ``x . x`` proves every ``|x_i| <= sqrt(max float)`` (every partial
+        sum of non-negative terms is at least each of its terms), so when the
+        weights' and the step's sums of squares are finite, ``w * f - d`` (``|f| <= 1``)
+        cannot overflow and the step is applied in place. Otherwise (or for an
+        optimizer that cannot show its step) the weights are copied, the step
+        taken, and put back if any value is not finite.
         """
+        self._update(optimizer, epoch, step, loss)
+
+    def _update(self, optimizer: Updater, epoch: int, step: int, loss: float) -> None:
+        values, gradients = self.buffer.trainable_values, self.buffer.trainable_gradients
+        weight_squares, gradient_squares = values.dot(values), gradients.dot(gradients)
+        deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None
+        if deltas is not None and self._safe_step(optimizer, deltas, weight_squares, gradient_squares):
+            optimizer.apply_step(deltas)
+        else:
+            self._checked_update(optimizer, deltas, epoch=epoch, step=step, loss=loss)
+
+    def _safe_step(self, optimizer: Updater, deltas: list[np.ndarray], weight_squares: float,
+                   gradient_squares: float) -> bool:
+        """Whether the prepared step provably leaves every weight finite (see :meth:`apply_update`).
+
+        ``weight_squares`` and ``gradient_squares``: the sums of squares of the
+        trainable values and gradients (as they are for this step).
+        """
+        factor = optimizer.value_factor
+        if not (-1.0 <= factor <= 1.0 and math.isfinite(weight_squares)):
+            return False
+        scale = optimizer.delta_scale
+        if scale is not None:  # the step is fl(scale * grad), the deltas are the gradients
+            # |d_i| <= scale |g_i| <= scale sqrt(max float) (1 + eps): no pass over d needed.
+            return math.isfinite(gradient_squares) and scale <= self._delta_scale_limit
+        return all(math.isfinite(np.vdot(d, d)) for d in deltas)
+
+    def _checked_update(self, optimizer: Updater, deltas: Any, *, epoch: int, step: int, loss: float) -> None:
+        """The exact slow path: copy the weights, step, and put them back if any value is not finite."""
         values = self.buffer.trainable_values
         kept = self._before_update
         if kept is None:
             kept = self._before_update = np.empty_like(values)
         np.copyto(kept, values)
-        optimizer.step()
-        if math.isfinite(np.dot(values, self._ones)):
+        if deltas is None:
+            optimizer.step()
+        else:
+            optimizer.apply_step(deltas)
+        if np.isfinite(values).all():
             return
         where = "the update"
         for layer in self.layers:
@@ -397,6 +495,17 @@ class Network:
                 break
         np.copyto(values, kept)
         raise DivergenceError(epoch=epoch, step=step, where=where, loss=loss)
+
+    def _owned(self, optimizer: Updater) -> bool:
+        """Whether ``optimizer`` updates only parameters of this network (remembered per parameter list)."""
+        params = optimizer.parameters
+        if optimizer is self._owned_optimizer and params is self._owned_parameters and len(params) == self._owned_count:
+            return True
+        if not params or not self.owns(params):
+            return False
+        self._owned_optimizer, self._owned_parameters, self._owned_count = optimizer, params, len(params)
+        self._owned_preparable = hasattr(optimizer, "prepare_step")
+        return True
 
     def train_step(
         self,
@@ -419,15 +528,30 @@ class Network:
         Returns the batch's loss. On :class:`DivergenceError` the weights are
         the last finite ones.
         """
-        if not optimizer.bound:
-            optimizer.bind([self.flat_parameter()])
-        elif not self.owns(optimizer.parameters):
-            raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
+        params = optimizer.parameters
+        if optimizer is not self._owned_optimizer or params is not self._owned_parameters or len(params) != self._owned_count:
+            if not optimizer.bound:
+                optimizer.bind([self.flat_parameter()])
+            if not self._owned(optimizer):
+                raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
+        # The sums of squares that bound the step (see apply_update), each read while the
+        # previous pass over its array has left it in cache: the weights, written by the last
+        # update, before the forward pass; the gradients, just written, after the backward pass.
+        buffer = self.buffer
+        values = buffer.trainable_values
+        weight_squares = values.dot(values)
         value = self.loss_and_gradients(X, Y, sample_weight, batch_rows=batch_rows)
         if reduce is not None:
             value = reduce(value)
-        self.check_finite(value, epoch=epoch, step=step)
-        self.apply_update(optimizer, epoch=epoch, step=step, loss=value)
+        gradients = buffer.trainable_gradients
+        gradient_squares = gradients.dot(gradients)  # also the divergence check (check_finite)
+        if not (math.isfinite(value) and math.isfinite(gradient_squares)):
+            self._diverged(value, epoch, step)  # raises, unless only the sum of squares overflowed
+        deltas = optimizer.prepare_step() if self._owned_preparable else None
+        if deltas is not None and self._safe_step(optimizer, deltas, weight_squares, gradient_squares):
+            optimizer.apply_step(deltas)
+        else:
+            self._checked_update(optimizer, deltas, step=step, epoch=epoch, loss=value)
         return value
 
     # -- the teaching API: checked forward and backward ---------------------------------------
@@ -532,11 +656,61 @@ class Network:
         return copy.deepcopy(self)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_ones", "_before_update")}
+        return {k: v for k, v in self.__dict__.items() if k not in self._SCRATCH}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._reset_scratch()
+
+
+class _TrainingPass:
+    """Everything one training step on ``n_rows`` rows touches, looked up once per batch size.
+
+    ``forward``: per hidden layer ``(layer, workspace, W, b, z, a,
+    activation.forward_unchecked)``; ``output``: ``(layer, workspace, W, b, z,
+    a, dz, activation)`` of the last layer (its activation comes with the
+    loss); ``backward``: per layer, last first, ``(a, dz, input.T or None for
+    the first layer's batch, W.T or None where dE/dX is not needed, dW, db or
+    None for a frozen bias, the axis db sums dz over (0, or None for a shared
+    bias), activation.derivative, activation.backward, dx, the product for dW)``:
+    the derivative when the activation's backward is the generic ``derivative *
+    grad``, else its backward; neither for the output layer, whose dz comes from
+    the loss. dW = x.T dz goes through ``np.matmul`` for large layers and
+    batches (its BLAS call for a transposed left factor is up to 15% faster than
+    ``np.dot``'s, with the same bits) and ``ndarray.dot`` otherwise (cheaper to
+    call, and far faster for a single row).
+    The arrays are views of the layers' workspaces and of the network's
+    parameter buffer, so a step allocates nothing. ``batch``, ``batch_t``: the
+    last first-layer input and its transpose (made once while it stays the same array).
+    """
+
+    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t")
+
+    def __init__(self, layers: Sequence[Dense], n_rows: int) -> None:
+        spaces = [layer.workspace(n_rows) for layer in layers]
+        self.workspaces = tuple(spaces)
+        self.forward = tuple(
+            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked)
+            for layer, ws in zip(layers[:-1], spaces)
+        )
+        last, ws = layers[-1], spaces[-1]
+        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation)
+        backward = []
+        for k in range(len(layers) - 1, -1, -1):
+            layer, act, ws = layers[k], layers[k].activation, spaces[k]
+            shared = layer.bias_mode != "per_neuron"
+            db = None if not layer.bias.trainable else layer.bias.grad.reshape(()) if shared else layer.bias.grad
+            generic = type(act).backward is Activation.backward
+            hidden = k < len(layers) - 1
+            large = n_rows >= 8 and layer.n_in * layer.n_out >= 16384  # measured: bench/train_mlp.py's layers
+            backward.append((
+                ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
+                layer.weight.grad, db, None if shared else 0, act.derivative if hidden and generic else None,
+                act.backward if hidden and not generic else None, ws.dx, np.matmul if large else np.ndarray.dot,
+            ))
+        self.backward = tuple(backward)
+        self.batch: np.ndarray | None = None
+        self.batch_t: np.ndarray | None = None
 
 
 def _first_non_finite(layer: Dense, labels: Sequence[str]) -> str | None:

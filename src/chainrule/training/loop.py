@@ -369,80 +369,96 @@ class TrainingLoop:
         X, Y, w, plan = self.X, self.Y, self.sample_weight, self.plan
         capacity = plan.largest_local_batch
         self.network.reserve(capacity)
+        # A full batch is the same set of samples in any order: no shuffle.
+        self._shuffled = self.shuffle and plan.batch < plan.n
         self._gather = None
-        if self.shuffle and plan.batch < plan.n:
+        if self._shuffled:
             self._gather = (
                 np.empty((capacity, X.shape[1]), X.dtype),
                 np.empty((capacity, Y.shape[1]), Y.dtype),
                 None if w is None else np.empty(capacity, w.dtype),
             )
+        # Batch k is rows starts[k]:starts[k + 1] of the epoch's order (global), and local rows
+        # in_order[k]:in_order[k + 1] of this process's part when they are visited in order.
+        self._starts = plan.starts.tolist()
+        self._in_order = plan.epoch(None)[1].tolist()
+        self._whole = X.shape[0] == plan.batch == plan.n  # one batch of every row, as they are
         self._hooks = {
             hook: [cb for cb in self.callbacks if cb.overrides(hook)]
             for hook in ("on_epoch_begin", "on_batch_end", "on_epoch_end")
         }
         self._mean = self.network.loss_function.reduction == "mean"
+        # The single-process strategy's answer is the flag itself: no call per step.
+        overridden = type(self.strategy).interrupted is not Strategy.interrupted
+        self._interrupted = self.strategy.interrupted if overridden else None
 
     def _run_epoch(self, epoch: int) -> None:
         self.epoch, self.samples_done = epoch, 0
-        net, plan, strategy, optimizer = self.network, self.plan, self.strategy, self.optimizer
+        net, plan, optimizer = self.network, self.plan, self.optimizer
         X, Y, w = self.X, self.Y, self.sample_weight
-        # A full batch is the same set of samples in any order: skip the shuffle.
-        shuffled = self.shuffle and plan.batch < plan.n
-        order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
+        if self._shuffled:
+            order = np.random.default_rng([self.seed, epoch]).permutation(plan.n)
+            rows, bounds = plan.epoch(order)
+            local = bounds.tolist()
+        else:
+            order = rows = None
+            local = self._in_order
         self.epoch_order = order
-        rows, bounds = plan.epoch(order)
-        local, starts = bounds.tolist(), plan.starts.tolist()
-        self.step = (epoch - 1) * plan.steps
-        schedule = self.schedule
-        if schedule is not None and schedule.per == "epoch":
-            optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
-        per_step = schedule if schedule is not None and schedule.per == "step" else None
+        starts = self._starts
+        step = self.step = (epoch - 1) * plan.steps
+        schedule, per_step = self.schedule, None
+        if schedule is not None:
+            if schedule.per == "epoch":
+                optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
+            else:
+                per_step = schedule
         for cb in self._hooks["on_epoch_begin"]:
             cb.on_epoch_begin(self, epoch)
-        batch_hooks = self._hooks["on_batch_end"]
-        reduce = strategy.reduce
-        mean, total, wb, whole = self._mean, 0.0, None, X.shape[0] == plan.batch == plan.n
+        batch_hooks, interrupted = self._hooks["on_batch_end"], self._interrupted
+        train_step, reduce, mean = net.train_step, self.strategy.reduce, self._mean
+        total, wb = 0.0, None
         for k in range(plan.steps):
             a, b = local[k], local[k + 1]
-            if rows is None:
-                Xb, Yb = (X, Y) if whole else (X[a:b], Y[a:b])
-                if w is not None:
-                    wb = w if whole else w[a:b]
-            else:
+            if rows is not None:
                 Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
                 Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
                 picked = rows[a:b]
                 # mode="clip" skips the bounds check's temporary copy (the rows are a
                 # permutation, always in range): over twice as fast for small batches.
-                np.take(X, picked, axis=0, out=Xb, mode="clip")
-                np.take(Y, picked, axis=0, out=Yb, mode="clip")
+                X.take(picked, 0, Xb, "clip")
+                Y.take(picked, 0, Yb, "clip")
                 if wb_full is not None:
                     wb = wb_full[: b - a]
-                    np.take(w, picked, out=wb, mode="clip")
+                    w.take(picked, 0, wb, "clip")
+            elif self._whole:
+                Xb, Yb, wb = X, Y, w
+            else:
+                Xb, Yb = X[a:b], Y[a:b]
+                if w is not None:
+                    wb = w[a:b]
             if per_step is not None:
-                optimizer.learning_rate = per_step(self.step, self.base_learning_rate)
-            self.step += 1
+                optimizer.learning_rate = per_step(step, self.base_learning_rate)
+            step = self.step = step + 1
             rows_in_batch = starts[k + 1] - starts[k]
-            value = net.train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce,
-                                   epoch=epoch, step=self.step)
+            value = train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce, epoch=epoch, step=step)
             total += value * rows_in_batch if mean else value
             self.samples_done = starts[k + 1]
             for cb in batch_hooks:
-                cb.on_batch_end(self, self.step, value)
-            if strategy.interrupted(self.interrupt_requested):
-                raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {self.step}")
+                cb.on_batch_end(self, step, value)
+            if self.interrupt_requested if interrupted is None else interrupted(self.interrupt_requested):
+                raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {step}")
             if self.stop_training:
                 break
         loss = total / self.samples_done if mean else total
         logs = {"loss": loss}
         if self.metrics:
-            logs.update(strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
+            logs.update(self.strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
             logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
         if self.validation is not None:
             Xv, Yv, wv = self.validation
-            logs.update(strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
+            logs.update(self.strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
         self.history.append(epoch, logs)
-        self.history.steps = self.step
+        self.history.steps = step
         for cb in self._hooks["on_epoch_end"]:
             cb.on_epoch_end(self, epoch, logs)
 
