@@ -142,14 +142,25 @@ class ReLU(Activation):
     """``a = max(z, 0)``; ``da/dz = 1 where a > 0 else 0`` (0 at the kink z = 0)."""
 
     name = "relu"
+    _zero: np.ndarray | None = None  # scratch: 0 as a 0-d array of the data's dtype (as Sigmoid's one)
+
+    def _zero_like(self, array: np.ndarray) -> np.ndarray:
+        zero = self._zero = np.zeros((), dtype=array.dtype)
+        return zero
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0.0, out=out)
+        zero = self._zero
+        if zero is None or zero.dtype is not z.dtype:
+            zero = self._zero_like(z)
+        return np.maximum(z, zero, out=out)
 
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         # np.greater casts its booleans through a small fixed ufunc buffer (8192
         # elements at most); the SIMD alternatives without it (sign, heaviside) are slower.
-        return np.greater(a, 0.0, out=out)
+        zero = self._zero
+        if zero is None or zero.dtype is not a.dtype:
+            zero = self._zero_like(a)
+        return np.greater(a, zero, out=out)
 
 
 class LeakyReLU(Activation):

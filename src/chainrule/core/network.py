@@ -50,6 +50,19 @@ __all__ = ["Inference", "LayerOutput", "Network", "Updater", "EVAL_CHUNK"]
 #: Rows per chunk when evaluating, to bound memory on large data sets.
 EVAL_CHUNK = 8192
 
+#: Slack for rounding in the bounds of apply_update: far more than float32's relative error per operation.
+_ROUNDING = 1.0 + 2.0**-20
+
+
+def _max_abs_bound(squares: float) -> float:
+    """A bound of every ``|x_i|`` from the computed ``x . x`` (inf when that is not finite).
+
+    Every partial sum of non-negative terms is at least each of its terms, and
+    rounding keeps that order, so ``fl(x . x) >= fl(x_i^2) >= x_i^2 (1 - eps)``:
+    ``|x_i| <= sqrt(fl(x . x)) (1 + eps)``, whatever the order of summation.
+    """
+    return math.sqrt(squares) * _ROUNDING if math.isfinite(squares) else math.inf
+
 
 class Updater(Protocol):
     """What the engine needs of an optimizer (every :class:`chainrule.optim.Optimizer` is one)."""
@@ -126,19 +139,19 @@ class Network:
         self._reset_scratch()
 
     #: Attributes that are scratch space, rebuilt (not copied) by copies and pickles.
-    _SCRATCH = ("_before_update", "_passes", "_owned_optimizer", "_owned_parameters", "_owned_count", "_owned_preparable",
-                "_delta_scale_limit")
+    _SCRATCH = ("_before_update", "_passes", "_last_pass", "_owned_optimizer", "_owned_parameters", "_owned_count",
+                "_owned_preparable", "_carried_bound", "_max_value")
 
     def _reset_scratch(self) -> None:
         self._before_update: np.ndarray | None = None  # the last finite values, while a step is checked slowly
         self._passes: dict[int, _TrainingPass] = {}  # the arrays of a training step, per batch size
+        self._last_pass: _TrainingPass | None = None  # the last loss_and_gradients's
         self._owned_optimizer: Any = None  # an optimizer, and its parameter list, known to update this network
         self._owned_parameters: list | None = None
         self._owned_count = 0
         self._owned_preparable = False  # whether that optimizer shows its step before taking it
-        # A step d = c * grad with c up to this, on weights and gradients whose sums of squares are
-        # finite, cannot overflow: |w - d| <= (1 + c) sqrt(max) (1 + eps)^2 < max.
-        self._delta_scale_limit = math.sqrt(float(np.finfo(self.dtype).max)) / 4
+        self._carried_bound: tuple[Any, float] | None = None  # (optimizer, bound of |w_i| its last step left)
+        self._max_value = float(np.finfo(self.dtype).max)
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -366,26 +379,27 @@ class Network:
         """
         n = X.shape[0]
         if n == 0:
+            self._last_pass = None
             self.buffer.gradients.fill(0.0)
             return 0.0
-        plan = self._passes.get(n) or self._training_pass(n)
+        plan = self._last_pass = self._passes.get(n) or self._training_pass(n)
         add, multiply = np.add, np.multiply
         # Products as the arrays' own .dot with out: the same BLAS call as np.dot without its
         # dispatch layer, which costs more than the product itself on tiny layers.
         # Forward: z = x W + b, a = f(z), layer by layer, into the layers' workspaces.
         x = X
-        for layer, ws, W, b, z, a, activate in plan.forward:
+        for layer, ws, W, b, z, a, activate, product in plan.forward:
             layer._ws = ws
             layer._input = x
-            x.dot(W, z)
+            product(x, W, z)
             add(z, b, z)
             activate(z, a)
             x = a
         # The output layer's activation comes with the loss (softmax and cross-entropy share one pass).
-        layer, ws, W, b, z, a, dz, activation = plan.output
+        layer, ws, W, b, z, a, dz, activation, product = plan.output
         layer._ws = ws
         layer._input = x
-        x.dot(W, z)
+        product(x, W, z)
         add(z, b, z)
         loss = self.loss_function
         value = loss.forward_value_and_delta(z, Y, activation, a, dz, batch_rows)
@@ -395,19 +409,19 @@ class Network:
         # Backward, last layer first: dW = x.T dz, db = dz summed, dx = dz W.T, and the layer
         # below gets dz = dx * f'(z) from its cached a.
         if X is not plan.batch:
-            plan.batch, plan.batch_t = X, X.T
+            plan.batch, plan.batch_t, plan.batch_flat = X, X.T, X.reshape(-1)
         grad = None
-        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, weight_product in plan.backward:
+        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, product in plan.backward:
             if derivative is not None:  # Activation.backward, without its call
                 derivative(a, dz)
                 multiply(dz, grad, dz)
             elif backward is not None:
                 backward(a, grad, dz)
-            weight_product(plan.batch_t if x_t is None else x_t, dz, dW)
+            product(plan.batch_t if x_t is None else x_t, dz, dW)
             if db is not None:
                 add.reduce(dz, bias_axis, None, db)
             if W_t is not None:
-                grad = dz.dot(W_t, dx)
+                grad = product(dz, W_t, dx)
         return value
 
     def check_finite(self, loss: float, *, epoch: int = 1, step: int = 1) -> None:
@@ -451,28 +465,33 @@ class Network:
 
     def _update(self, optimizer: Updater, epoch: int, step: int, loss: float) -> None:
         values, gradients = self.buffer.trainable_values, self.buffer.trainable_gradients
-        weight_squares, gradient_squares = values.dot(values), gradients.dot(gradients)
+        weight_bound, gradient_bound = _max_abs_bound(values.dot(values)), _max_abs_bound(gradients.dot(gradients))
         deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None
-        if deltas is not None and self._safe_step(optimizer, deltas, weight_squares, gradient_squares):
-            optimizer.apply_step(deltas)
-        else:
-            self._checked_update(optimizer, deltas, epoch=epoch, step=step, loss=loss)
+        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch=epoch, step=step, loss=loss)
 
-    def _safe_step(self, optimizer: Updater, deltas: list[np.ndarray], weight_squares: float,
-                   gradient_squares: float) -> bool:
-        """Whether the prepared step provably leaves every weight finite (see :meth:`apply_update`).
+    def _apply_prepared(self, optimizer: Updater, deltas: list[np.ndarray] | None, weight_bound: float,
+                        gradient_bound: float, *, epoch: int, step: int, loss: float) -> None:
+        """Apply a prepared step in place when it provably leaves every weight finite, else the slow way.
 
-        ``weight_squares`` and ``gradient_squares``: the sums of squares of the
-        trainable values and gradients (as they are for this step).
+        ``weight_bound`` and ``gradient_bound``: bounds of every ``|w_i|`` and
+        every trainable ``|g_i|`` (inf when unknown). Remembers the bound of the
+        weights the step leaves (see ``weights_unchanged`` in :meth:`train_step`).
         """
-        factor = optimizer.value_factor
-        if not (-1.0 <= factor <= 1.0 and math.isfinite(weight_squares)):
-            return False
-        scale = optimizer.delta_scale
-        if scale is not None:  # the step is fl(scale * grad), the deltas are the gradients
-            # |d_i| <= scale |g_i| <= scale sqrt(max float) (1 + eps): no pass over d needed.
-            return math.isfinite(gradient_squares) and scale <= self._delta_scale_limit
-        return all(math.isfinite(np.vdot(d, d)) for d in deltas)
+        self._carried_bound = None
+        if deltas is not None:
+            factor = optimizer.value_factor
+            scale = optimizer.delta_scale
+            if scale is not None:  # the step is fl(scale * grad): bounded by the checked gradient
+                step_bound = scale * gradient_bound
+            else:
+                step_bound = max(_max_abs_bound(np.vdot(d, d)) for d in deltas)
+            # |w f - d| <= (|w| |f| + |d|) (1 + eps) <= max float: the step cannot overflow.
+            new_bound = (weight_bound * abs(factor) + step_bound) * _ROUNDING
+            if abs(factor) <= 1.0 and new_bound <= self._max_value:
+                optimizer.apply_step(deltas)
+                self._carried_bound = (optimizer, new_bound)
+                return
+        self._checked_update(optimizer, deltas, epoch=epoch, step=step, loss=loss)
 
     def _checked_update(self, optimizer: Updater, deltas: Any, *, epoch: int, step: int, loss: float) -> None:
         """The exact slow path: copy the weights, step, and put them back if any value is not finite."""
@@ -518,15 +537,21 @@ class Network:
         reduce: Any = None,
         epoch: int = 1,
         step: int = 1,
+        weights_unchanged: bool = False,
     ) -> float:
         """One update on a checked batch: :meth:`loss_and_gradients`, ``reduce``, :meth:`check_finite`, :meth:`apply_update`.
 
         ``optimizer`` must be bound to this network's parameters (an unbound one
         is bound to :meth:`flat_parameter`). ``reduce``, when given, turns this
         process's loss into the whole batch's (after summing the gradients
-        across processes); ``batch_rows`` is then the whole batch's size.
-        Returns the batch's loss. On :class:`DivergenceError` the weights are
-        the last finite ones.
+        across processes; it must not change the weights); ``batch_rows`` is
+        then the whole batch's size. ``weights_unchanged=True`` promises that
+        the trainable values are exactly as this network's previous
+        ``train_step`` with this optimizer left them (nothing has written to
+        them since): the overflow check then bounds them from that step instead
+        of reading them all again. The training loop passes it between steps
+        that no callback sees. Returns the batch's loss. On
+        :class:`DivergenceError` the weights are the last finite ones.
         """
         params = optimizer.parameters
         if optimizer is not self._owned_optimizer or params is not self._owned_parameters or len(params) != self._owned_count:
@@ -534,24 +559,31 @@ class Network:
                 optimizer.bind([self.flat_parameter()])
             if not self._owned(optimizer):
                 raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
-        # The sums of squares that bound the step (see apply_update), each read while the
-        # previous pass over its array has left it in cache: the weights, written by the last
-        # update, before the forward pass; the gradients, just written, after the backward pass.
-        buffer = self.buffer
-        values = buffer.trainable_values
-        weight_squares = values.dot(values)
+        # The bounds of the step (see apply_update). The weights' sum of squares is read while
+        # the last update has left them in cache, before the forward pass, unless the caller
+        # vouches that they are as this network's last step left them: then its bound serves.
+        carried = self._carried_bound
+        if weights_unchanged and carried is not None and carried[0] is optimizer:
+            weight_bound = carried[1]
+        else:
+            values = self.buffer.trainable_values
+            weight_bound = _max_abs_bound(values.dot(values))
         value = self.loss_and_gradients(X, Y, sample_weight, batch_rows=batch_rows)
         if reduce is not None:
             value = reduce(value)
-        gradients = buffer.trainable_gradients
-        gradient_squares = gradients.dot(gradients)  # also the divergence check (check_finite)
-        if not (math.isfinite(value) and math.isfinite(gradient_squares)):
-            self._diverged(value, epoch, step)  # raises, unless only the sum of squares overflowed
+            gradient_bound = math.inf  # the gradients are everyone's now
+        else:  # bounded from the backward pass's (smaller) inputs and deltas, when that is cheaper
+            gradient_bound = self._last_pass.gradient_bound(X) if self._last_pass is not None else math.inf
+        if gradient_bound == math.inf or not math.isfinite(value):
+            # The divergence check (check_finite): a finite sum of squares means finite gradients.
+            gradients = self.buffer.trainable_gradients
+            gradient_squares = gradients.dot(gradients)
+            if not (math.isfinite(value) and math.isfinite(gradient_squares)):
+                self._carried_bound = None
+                self._diverged(value, epoch, step)  # raises, unless only the sum of squares overflowed
+            gradient_bound = _max_abs_bound(gradient_squares)
         deltas = optimizer.prepare_step() if self._owned_preparable else None
-        if deltas is not None and self._safe_step(optimizer, deltas, weight_squares, gradient_squares):
-            optimizer.apply_step(deltas)
-        else:
-            self._checked_update(optimizer, deltas, step=step, epoch=epoch, loss=value)
+        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch=epoch, step=step, loss=value)
         return value
 
     # -- the teaching API: checked forward and backward ---------------------------------------
@@ -667,34 +699,39 @@ class _TrainingPass:
     """Everything one training step on ``n_rows`` rows touches, looked up once per batch size.
 
     ``forward``: per hidden layer ``(layer, workspace, W, b, z, a,
-    activation.forward_unchecked)``; ``output``: ``(layer, workspace, W, b, z,
-    a, dz, activation)`` of the last layer (its activation comes with the
-    loss); ``backward``: per layer, last first, ``(a, dz, input.T or None for
+    activation.forward_unchecked, product)``; ``output``: ``(layer, workspace,
+    W, b, z, a, dz, activation, product)`` of the last layer (its activation
+    comes with the loss); ``backward``: per layer, last first, ``(a, dz, input.T or None for
     the first layer's batch, W.T or None where dE/dX is not needed, dW, db or
     None for a frozen bias, the axis db sums dz over (0, or None for a shared
-    bias), activation.derivative, activation.backward, dx, the product for dW)``:
-    the derivative when the activation's backward is the generic ``derivative *
+    bias), activation.derivative, activation.backward, dx, product)``: the
+    derivative when the activation's backward is the generic ``derivative *
     grad``, else its backward; neither for the output layer, whose dz comes from
-    the loss. dW = x.T dz goes through ``np.matmul`` for large layers and
-    batches (its BLAS call for a transposed left factor is up to 15% faster than
-    ``np.dot``'s, with the same bits) and ``ndarray.dot`` otherwise (cheaper to
-    call, and far faster for a single row).
+    the loss. ``product(a, b, out)`` is the layer's matrix product.
     The arrays are views of the layers' workspaces and of the network's
-    parameter buffer, so a step allocates nothing. ``batch``, ``batch_t``: the
-    last first-layer input and its transpose (made once while it stays the same array).
+    parameter buffer, so a step allocates nothing. ``batch``, ``batch_t``,
+    ``batch_flat``: the last first-layer input, its transpose and its flat view
+    (made once while it stays the same array).
     """
 
-    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t")
+    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t", "batch_flat", "bound_terms",
+                 "bound_slack")
 
     def __init__(self, layers: Sequence[Dense], n_rows: int) -> None:
         spaces = [layer.workspace(n_rows) for layer in layers]
         self.workspaces = tuple(spaces)
+        # Products through np.matmul for large layers and batches: np.dot zeroes its out array
+        # before the BLAS call, and its call for a transposed left factor is up to 15% slower
+        # (the same bits either way). Small ones through ndarray.dot: cheaper to call, and far
+        # faster than np.matmul for a single row.
+        products = [np.matmul if n_rows >= 8 and layer.n_in * layer.n_out >= 16384 else np.ndarray.dot
+                    for layer in layers]
         self.forward = tuple(
-            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked)
-            for layer, ws in zip(layers[:-1], spaces)
+            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked, product)
+            for layer, ws, product in zip(layers[:-1], spaces, products)
         )
         last, ws = layers[-1], spaces[-1]
-        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation)
+        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation, products[-1])
         backward = []
         for k in range(len(layers) - 1, -1, -1):
             layer, act, ws = layers[k], layers[k].activation, spaces[k]
@@ -702,15 +739,59 @@ class _TrainingPass:
             db = None if not layer.bias.trainable else layer.bias.grad.reshape(()) if shared else layer.bias.grad
             generic = type(act).backward is Activation.backward
             hidden = k < len(layers) - 1
-            large = n_rows >= 8 and layer.n_in * layer.n_out >= 16384  # measured: bench/train_mlp.py's layers
             backward.append((
                 ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
                 layer.weight.grad, db, None if shared else 0, act.derivative if hidden and generic else None,
-                act.backward if hidden and not generic else None, ws.dx, np.matmul if large else np.ndarray.dot,
+                act.backward if hidden and not generic else None, ws.dx, products[k],
             ))
         self.backward = tuple(backward)
         self.batch: np.ndarray | None = None
         self.batch_t: np.ndarray | None = None
+        self.batch_flat: np.ndarray | None = None
+        # gradient_bound's terms per layer: (its input, flat, or None for the batch; its dz, flat;
+        # the number of terms in each bias gradient, 0 for a frozen bias).
+        self.bound_terms = tuple(
+            (spaces[k - 1].a.reshape(-1) if k else None, spaces[k].dz.reshape(-1),
+             0 if not layer.bias.trainable else n_rows if layer.bias_mode == "per_neuron" else n_rows * layer.n_out)
+            for k, layer in enumerate(layers)
+        )
+        # Bounding the gradients from the inputs and deltas reads n_rows * (n_in + n_out) values
+        # per layer instead of every gradient once: worth it for small batches of large layers
+        # (each dot product costs about as much as 4096 values more).
+        read = sum(n_rows * (layer.n_in + layer.n_out) + 2 * 4096 for layer in layers)
+        terms = max(n_rows * (layer.n_in + layer.n_out) for layer in layers)
+        eps = float(np.finfo(layers[0].dtype).eps)
+        if read < sum(p.value.size for layer in layers for p in layer.parameters()) and 4 * terms * eps < 0.25:
+            # Rounding: each sum of squares and each product sum is within (1 + n eps) of its exact value.
+            self.bound_slack = (1.0 + 4 * terms * eps) * _ROUNDING
+        else:
+            self.bound_slack = math.inf
+
+    def gradient_bound(self, X: np.ndarray) -> float:
+        """A bound of every trainable gradient value of the last backward pass (on ``X``), or inf.
+
+        Cauchy-Schwarz: ``|dE/dW_ij| = |sum_n x_ni dz_nj| <= ||x|| ||dz||`` and
+        ``|dE/db_j| <= sqrt(n) ||dz||`` (Frobenius norms of the layer's input and
+        deltas), and a computed sum is within ``(1 + n eps)`` of the exact one.
+        A finite bound proves every gradient finite. inf when the pass is
+        not worth bounding this way, or a norm is not finite.
+        """
+        if self.bound_slack == math.inf:
+            return math.inf
+        worst = 0.0
+        for x, dz, bias_terms in self.bound_terms:
+            if x is None:
+                x = self.batch_flat
+            dz_squares = float(dz.dot(dz))
+            bound = float(x.dot(x)) * dz_squares
+            if bias_terms and bias_terms * dz_squares > bound:
+                bound = bias_terms * dz_squares
+            if bound > worst:
+                worst = bound
+            elif not bound <= worst:  # NaN
+                return math.inf
+        bound = math.sqrt(worst) * self.bound_slack
+        return bound if bound < math.inf else math.inf
 
 
 def _first_non_finite(layer: Dense, labels: Sequence[str]) -> str | None:

@@ -148,7 +148,10 @@ class Optimizer:
                          for k in range(0, value.size, _CHUNK)]
             chunks = self._chunk_views[index] = (value, g, views)
         multiply, subtract = np.multiply, np.subtract
-        for g_part, value_part, step_part in chunks[2]:
+        views = chunks[2]
+        if len(views) > 1:  # the Python float as the values' dtype once, not once per chunk (the same bits)
+            scale = np.asarray(scale, dtype=value.dtype)
+        for g_part, value_part, step_part in views:
             multiply(g_part, scale, step_part)
             subtract(value_part, step_part, value_part)
 

@@ -46,6 +46,9 @@ from .strategy import BatchPlan, Strategy, resolve_strategy
 
 __all__ = ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"]
 
+#: Callbacks whose hooks never write to the weights during a run (early stopping restores them at its end).
+_READ_ONLY_CALLBACKS = (ProgressBar, EarlyStopping)
+
 
 def resolve_seed(seed: int | np.random.Generator | None) -> int:
     """The integer from which a run derives every random choice.
@@ -388,9 +391,15 @@ class TrainingLoop:
             for hook in ("on_epoch_begin", "on_batch_end", "on_epoch_end")
         }
         self._mean = self.network.loss_function.reduction == "mean"
+        self._first_step = self.initial_epoch * self.plan.steps + 1
         # The single-process strategy's answer is the flag itself: no call per step.
         overridden = type(self.strategy).interrupted is not Strategy.interrupted
         self._interrupted = self.strategy.interrupted if overridden else None
+        # Between two steps nothing but the loop itself touches the weights unless a callback
+        # runs (the built-in progress bar and early stopping only read them): then each step
+        # may tell the network that its weights are as its last step left them.
+        self._untouched = all(type(cb) in _READ_ONLY_CALLBACKS or not any(cb.overrides(hook) for hook in self._hooks)
+                              for cb in self.callbacks)
 
     def _run_epoch(self, epoch: int) -> None:
         self.epoch, self.samples_done = epoch, 0
@@ -417,11 +426,16 @@ class TrainingLoop:
         batch_hooks, interrupted = self._hooks["on_batch_end"], self._interrupted
         train_step, reduce, mean = net.train_step, self.strategy.reduce, self._mean
         total, wb = 0.0, None
+        if self._gather is not None:  # the batch buffers' views, remade when the batch size changes
+            Xb, Yb = self._gather[0][:0], self._gather[1][:0]
+        untouched = self._untouched
+        unchanged = untouched and step >= self._first_step  # (not the run's first step: the caller's weights)
         for k in range(plan.steps):
             a, b = local[k], local[k + 1]
             if rows is not None:
                 Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
-                Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
+                if b - a != Xb.shape[0]:  # the same view objects while the size stays (the network caches by them)
+                    Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
                 picked = rows[a:b]
                 # mode="clip" skips the bounds check's temporary copy (the rows are a
                 # permutation, always in range): over twice as fast for small batches.
@@ -440,7 +454,9 @@ class TrainingLoop:
                 optimizer.learning_rate = per_step(step, self.base_learning_rate)
             step = self.step = step + 1
             rows_in_batch = starts[k + 1] - starts[k]
-            value = train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce, epoch=epoch, step=step)
+            value = train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce, epoch=epoch, step=step,
+                               weights_unchanged=unchanged)
+            unchanged = untouched
             total += value * rows_in_batch if mean else value
             self.samples_done = starts[k + 1]
             for cb in batch_hooks:
