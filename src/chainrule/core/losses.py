@@ -165,6 +165,7 @@ class SquaredError(Loss):
     OUTPUT_REDUCTIONS = ("half_sum", "mean")
     _row: np.ndarray | None = None  # scratch for dE/da
     _flat: np.ndarray | None = None  # the same, flat
+    _row_for: np.ndarray | None = None
 
     def __init__(self, reduction: str = "mean", output_reduction: str = "half_sum") -> None:
         super().__init__(reduction)
@@ -194,17 +195,21 @@ class SquaredError(Loss):
             1.0 / (rows or n) if self.reduction == "mean" else 1.0)
         if isinstance(activation, Identity):
             grad_a = flat = out  # dE/dz = dE/da: compute it in place
-        else:  # the activation's backward needs distinct buffers
+        elif out is self._row_for:  # the activation's backward needs distinct buffers
             grad_a, flat = self._row, self._flat
-            if grad_a is None or grad_a.shape != out.shape or grad_a.dtype != out.dtype:
-                grad_a = self._scratch(out)
-                flat = self._flat
+        else:
+            grad_a = self._scratch(out)
+            flat = self._flat
         np.subtract(a, y, grad_a)
         value = 0.5 * factor * float(np.vdot(flat, flat) if flat is out else flat.dot(flat))
         if factor != 1.0:  # (one sample, as in the tutorial: nothing to scale)
             grad_a *= factor  # dE/da
         if grad_a is not out:
-            activation.backward(a, grad_a, out)
+            if type(activation).backward is Activation.backward:  # (its body, without its call)
+                activation.derivative(a, out)
+                np.multiply(out, grad_a, out)
+            else:
+                activation.backward(a, grad_a, out)
         return value
 
     def _scratch(self, like: np.ndarray) -> np.ndarray:
@@ -212,6 +217,7 @@ class SquaredError(Loss):
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
             buf = self._row = np.empty_like(like)
             self._flat = buf.reshape(-1)  # the same memory, for a 1-d dot (no dispatch, no copy)
+        self._row_for = like  # the array it was last made for: the same one again needs no checks
         return buf
 
     def config(self) -> dict:

@@ -139,13 +139,14 @@ class Network:
         self._reset_scratch()
 
     #: Attributes that are scratch space, rebuilt (not copied) by copies and pickles.
-    _SCRATCH = ("_before_update", "_passes", "_last_pass", "_owned_optimizer", "_owned_parameters", "_owned_count",
+    _SCRATCH = ("_before_update", "_passes", "_last_pass", "_bounding", "_owned_optimizer", "_owned_parameters", "_owned_count",
                 "_owned_preparable", "_carried_bound", "_max_value")
 
     def _reset_scratch(self) -> None:
         self._before_update: np.ndarray | None = None  # the last finite values, while a step is checked slowly
         self._passes: dict[int, _TrainingPass] = {}  # the arrays of a training step, per batch size
         self._last_pass: _TrainingPass | None = None  # the last loss_and_gradients's
+        self._bounding = False  # whether loss_and_gradients bounds the gradients for train_step
         self._owned_optimizer: Any = None  # an optimizer, and its parameter list, known to update this network
         self._owned_parameters: list | None = None
         self._owned_count = 0
@@ -346,7 +347,7 @@ class Network:
         """The arrays and functions of one training step on ``n_rows`` rows, looked up once."""
         plan = self._passes.get(n_rows)
         if plan is None:
-            plan = self._passes[n_rows] = _TrainingPass(self.layers, n_rows)
+            plan = self._passes[n_rows] = _TrainingPass(self.layers, self.loss_function, n_rows)
         return plan
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
@@ -396,13 +397,17 @@ class Network:
             activate(z, a)
             x = a
         # The output layer's activation comes with the loss (softmax and cross-entropy share one pass).
-        layer, ws, W, b, z, a, dz, activation, product = plan.output
+        layer, ws, W, b, z, a, dz, activation, product, activate = plan.output
         layer._ws = ws
         layer._input = x
         product(x, W, z)
         add(z, b, z)
         loss = self.loss_function
-        value = loss.forward_value_and_delta(z, Y, activation, a, dz, batch_rows)
+        if activate is None:  # the loss computes the activation too
+            value = loss.forward_value_and_delta(z, Y, activation, a, dz, batch_rows)
+        else:  # (what Loss.forward_value_and_delta does, without its call)
+            activate(z, a)
+            value = loss.value_and_delta(a, z, Y, activation, dz, batch_rows)
         if sample_weight is not None:
             value = loss.weighted_value(a, z, Y, sample_weight, rows=batch_rows)
             multiply(dz, sample_weight[:, np.newaxis], dz)
@@ -411,7 +416,9 @@ class Network:
         if X is not plan.batch:
             plan.batch, plan.batch_t, plan.batch_flat = X, X.T, X.reshape(-1)
         grad = None
-        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, product in plan.backward:
+        bound = plan.bound_slack != math.inf and self._bounding  # (see _TrainingPass.gradient_bound)
+        worst = 0.0
+        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, product, x_flat, dz_flat, terms in plan.backward:
             if derivative is not None:  # Activation.backward, without its call
                 derivative(a, dz)
                 multiply(dz, grad, dz)
@@ -420,8 +427,18 @@ class Network:
             product(plan.batch_t if x_t is None else x_t, dz, dW)
             if db is not None:
                 add.reduce(dz, bias_axis, None, db)
+            if bound:  # while x and dz are in cache
+                if x_flat is None:
+                    x_flat = plan.batch_flat
+                dz_squares = float(dz_flat.dot(dz_flat))
+                squares = float(x_flat.dot(x_flat)) * dz_squares
+                if terms * dz_squares > squares:
+                    squares = terms * dz_squares
+                if squares > worst or not squares <= worst:  # (NaN stays)
+                    worst = squares
             if W_t is not None:
                 grad = product(dz, W_t, dx)
+        plan.bound_squares = worst if bound else math.inf
         return value
 
     def check_finite(self, loss: float, *, epoch: int = 1, step: int = 1) -> None:
@@ -467,10 +484,10 @@ class Network:
         values, gradients = self.buffer.trainable_values, self.buffer.trainable_gradients
         weight_bound, gradient_bound = _max_abs_bound(values.dot(values)), _max_abs_bound(gradients.dot(gradients))
         deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None
-        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch=epoch, step=step, loss=loss)
+        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, loss)
 
     def _apply_prepared(self, optimizer: Updater, deltas: list[np.ndarray] | None, weight_bound: float,
-                        gradient_bound: float, *, epoch: int, step: int, loss: float) -> None:
+                        gradient_bound: float, epoch: int, step: int, loss: float) -> None:
         """Apply a prepared step in place when it provably leaves every weight finite, else the slow way.
 
         ``weight_bound`` and ``gradient_bound``: bounds of every ``|w_i|`` and
@@ -479,15 +496,14 @@ class Network:
         """
         self._carried_bound = None
         if deltas is not None:
-            factor = optimizer.value_factor
-            scale = optimizer.delta_scale
+            factor, scale = optimizer.prepared_factor, optimizer.prepared_scale
             if scale is not None:  # the step is fl(scale * grad): bounded by the checked gradient
                 step_bound = scale * gradient_bound
             else:
                 step_bound = max(_max_abs_bound(np.vdot(d, d)) for d in deltas)
             # |w f - d| <= (|w| |f| + |d|) (1 + eps) <= max float: the step cannot overflow.
             new_bound = (weight_bound * abs(factor) + step_bound) * _ROUNDING
-            if abs(factor) <= 1.0 and new_bound <= self._max_value:
+            if new_bound <= self._max_value and abs(factor) <= 1.0:
                 optimizer.apply_step(deltas)
                 self._carried_bound = (optimizer, new_bound)
                 return
@@ -523,7 +539,8 @@ class Network:
         if not params or not self.owns(params):
             return False
         self._owned_optimizer, self._owned_parameters, self._owned_count = optimizer, params, len(params)
-        self._owned_preparable = hasattr(optimizer, "prepare_step")
+        self._owned_preparable = all(hasattr(optimizer, name) for name in ("prepare_step", "prepared_factor",
+                                                                          "prepared_scale", "apply_step"))
         return True
 
     def train_step(
@@ -568,22 +585,27 @@ class Network:
         else:
             values = self.buffer.trainable_values
             weight_bound = _max_abs_bound(values.dot(values))
+        self._bounding = reduce is None
         value = self.loss_and_gradients(X, Y, sample_weight, batch_rows=batch_rows)
+        self._bounding = False
         if reduce is not None:
             value = reduce(value)
-            gradient_bound = math.inf  # the gradients are everyone's now
-        else:  # bounded from the backward pass's (smaller) inputs and deltas, when that is cheaper
-            gradient_bound = self._last_pass.gradient_bound(X) if self._last_pass is not None else math.inf
-        if gradient_bound == math.inf or not math.isfinite(value):
-            # The divergence check (check_finite): a finite sum of squares means finite gradients.
+        plan = self._last_pass
+        # The gradients' bound: from the backward pass's inputs and deltas when it computed one
+        # (see _TrainingPass.bound_squares), else from their sum of squares, which is also the
+        # divergence check (check_finite).
+        squares = plan.bound_squares if reduce is None and plan is not None else math.inf
+        if squares < math.inf and value - value == 0.0:  # (a finite loss)
+            gradient_bound = math.sqrt(squares) * plan.bound_slack
+        else:
             gradients = self.buffer.trainable_gradients
-            gradient_squares = gradients.dot(gradients)
-            if not (math.isfinite(value) and math.isfinite(gradient_squares)):
+            squares = float(gradients.dot(gradients))
+            if not (math.isfinite(value) and math.isfinite(squares)):
                 self._carried_bound = None
                 self._diverged(value, epoch, step)  # raises, unless only the sum of squares overflowed
-            gradient_bound = _max_abs_bound(gradient_squares)
+            gradient_bound = math.sqrt(squares) * _ROUNDING if squares < math.inf else math.inf
         deltas = optimizer.prepare_step() if self._owned_preparable else None
-        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch=epoch, step=step, loss=value)
+        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, value)
         return value
 
     # -- the teaching API: checked forward and backward ---------------------------------------
@@ -700,8 +722,9 @@ class _TrainingPass:
 
     ``forward``: per hidden layer ``(layer, workspace, W, b, z, a,
     activation.forward_unchecked, product)``; ``output``: ``(layer, workspace,
-    W, b, z, a, dz, activation, product)`` of the last layer (its activation
-    comes with the loss); ``backward``: per layer, last first, ``(a, dz, input.T or None for
+    W, b, z, a, dz, activation, product, activation.forward_unchecked or None
+    when the loss computes the activation too)`` of the last layer;
+    ``backward``: per layer, last first, ``(a, dz, input.T or None for
     the first layer's batch, W.T or None where dE/dX is not needed, dW, db or
     None for a frozen bias, the axis db sums dz over (0, or None for a shared
     bias), activation.derivative, activation.backward, dx, product)``: the
@@ -709,15 +732,18 @@ class _TrainingPass:
     grad``, else its backward; neither for the output layer, whose dz comes from
     the loss. ``product(a, b, out)`` is the layer's matrix product.
     The arrays are views of the layers' workspaces and of the network's
-    parameter buffer, so a step allocates nothing. ``batch``, ``batch_t``,
+    parameter buffer, so a step allocates nothing. Each backward entry ends
+    with the flat views gradient_bound needs: ``(input or None for the batch,
+    dz, the number of terms in each bias gradient or 0 for a frozen bias)``.
+    ``batch``, ``batch_t``,
     ``batch_flat``: the last first-layer input, its transpose and its flat view
     (made once while it stays the same array).
     """
 
-    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t", "batch_flat", "bound_terms",
-                 "bound_slack")
+    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t", "batch_flat", "bound_slack",
+                 "bound_squares")
 
-    def __init__(self, layers: Sequence[Dense], n_rows: int) -> None:
+    def __init__(self, layers: Sequence[Dense], loss: Loss, n_rows: int) -> None:
         spaces = [layer.workspace(n_rows) for layer in layers]
         self.workspaces = tuple(spaces)
         # Products through np.matmul for large layers and batches: np.dot zeroes its out array
@@ -731,7 +757,9 @@ class _TrainingPass:
             for layer, ws, product in zip(layers[:-1], spaces, products)
         )
         last, ws = layers[-1], spaces[-1]
-        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation, products[-1])
+        fused = type(loss).forward_value_and_delta is not Loss.forward_value_and_delta
+        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation, products[-1],
+                       None if fused else last.activation.forward_unchecked)
         backward = []
         for k in range(len(layers) - 1, -1, -1):
             layer, act, ws = layers[k], layers[k].activation, spaces[k]
@@ -739,25 +767,19 @@ class _TrainingPass:
             db = None if not layer.bias.trainable else layer.bias.grad.reshape(()) if shared else layer.bias.grad
             generic = type(act).backward is Activation.backward
             hidden = k < len(layers) - 1
+            terms = 0 if db is None else n_rows if not shared else n_rows * layer.n_out  # in each db_j
             backward.append((
                 ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
                 layer.weight.grad, db, None if shared else 0, act.derivative if hidden and generic else None,
                 act.backward if hidden and not generic else None, ws.dx, products[k],
+                spaces[k - 1].a.reshape(-1) if k else None, ws.dz.reshape(-1), terms,
             ))
         self.backward = tuple(backward)
         self.batch: np.ndarray | None = None
         self.batch_t: np.ndarray | None = None
         self.batch_flat: np.ndarray | None = None
-        # gradient_bound's terms per layer: (its input, flat, or None for the batch; its dz, flat;
-        # the number of terms in each bias gradient, 0 for a frozen bias).
-        self.bound_terms = tuple(
-            (spaces[k - 1].a.reshape(-1) if k else None, spaces[k].dz.reshape(-1),
-             0 if not layer.bias.trainable else n_rows if layer.bias_mode == "per_neuron" else n_rows * layer.n_out)
-            for k, layer in enumerate(layers)
-        )
-        # Bounding the gradients from the inputs and deltas reads n_rows * (n_in + n_out) values
-        # per layer instead of every gradient once: worth it for small batches of large layers
-        # (each dot product costs about as much as 4096 values more).
+        # Bounding the gradients from the inputs and deltas (see bound_squares) is worth it for
+        # small batches of large layers (each dot product costs about as much as 4096 values more).
         read = sum(n_rows * (layer.n_in + layer.n_out) + 2 * 4096 for layer in layers)
         terms = max(n_rows * (layer.n_in + layer.n_out) for layer in layers)
         eps = float(np.finfo(layers[0].dtype).eps)
@@ -766,32 +788,13 @@ class _TrainingPass:
             self.bound_slack = (1.0 + 4 * terms * eps) * _ROUNDING
         else:
             self.bound_slack = math.inf
+        # From the last pass (when bounded): the largest ||x||^2 ||dz||^2 (or n ||dz||^2 for a
+        # bias) of a layer, its input x and deltas dz. By Cauchy-Schwarz, |dE/dW_ij| =
+        # |sum_n x_ni dz_nj| <= ||x|| ||dz|| and |dE/db_j| <= sqrt(n) ||dz||; a computed sum is
+        # within (1 + n eps) of the exact one (bound_slack). A finite bound proves every
+        # gradient finite, and reads n (n_in + n_out) values per layer instead of all of them.
+        self.bound_squares = math.inf
 
-    def gradient_bound(self, X: np.ndarray) -> float:
-        """A bound of every trainable gradient value of the last backward pass (on ``X``), or inf.
-
-        Cauchy-Schwarz: ``|dE/dW_ij| = |sum_n x_ni dz_nj| <= ||x|| ||dz||`` and
-        ``|dE/db_j| <= sqrt(n) ||dz||`` (Frobenius norms of the layer's input and
-        deltas), and a computed sum is within ``(1 + n eps)`` of the exact one.
-        A finite bound proves every gradient finite. inf when the pass is
-        not worth bounding this way, or a norm is not finite.
-        """
-        if self.bound_slack == math.inf:
-            return math.inf
-        worst = 0.0
-        for x, dz, bias_terms in self.bound_terms:
-            if x is None:
-                x = self.batch_flat
-            dz_squares = float(dz.dot(dz))
-            bound = float(x.dot(x)) * dz_squares
-            if bias_terms and bias_terms * dz_squares > bound:
-                bound = bias_terms * dz_squares
-            if bound > worst:
-                worst = bound
-            elif not bound <= worst:  # NaN
-                return math.inf
-        bound = math.sqrt(worst) * self.bound_slack
-        return bound if bound < math.inf else math.inf
 
 
 def _first_non_finite(layer: Dense, labels: Sequence[str]) -> str | None:

@@ -400,20 +400,45 @@ class TrainingLoop:
         # may tell the network that its weights are as its last step left them.
         self._untouched = all(type(cb) in _READ_ONLY_CALLBACKS or not any(cb.overrides(hook) for hook in self._hooks)
                               for cb in self.callbacks)
+        # What _run_epoch reads every epoch, in one tuple (the tutorial's train(epochs=N) is N one-step epochs).
+        starts = self._starts
+        self._epoch_constants = (
+            self.network, plan, self.optimizer, X, Y, w, starts, self._in_order,
+            [starts[k + 1] - starts[k] for k in range(plan.steps)], self._shuffled, self._whole, self._gather,
+            (self._hooks["on_epoch_begin"], self._hooks["on_batch_end"], self._hooks["on_epoch_end"]),
+            bool(self.metrics) or self.validation is not None, self._interrupted, self._untouched,
+        )
+        simple = (plan.steps == 1 and self._whole and not any(self._hooks.values()) and not self._epoch_constants[13]
+                  and self._interrupted is None)
+        self._one_step = (self.network, self.optimizer, X, Y, w, plan.n, self._untouched) if simple else None
 
     def _run_epoch(self, epoch: int) -> None:
+        if self._one_step is not None:  # every row in one batch, nothing else each epoch: train(epochs=N)'s case
+            net, optimizer, X, Y, w, n, untouched = self._one_step
+            self.epoch, self.samples_done, self.epoch_order = epoch, 0, None
+            self.step = epoch  # one step per epoch
+            if self.schedule is not None:  # per epoch or per step: the same t
+                optimizer.learning_rate = self.schedule(epoch - 1, self.base_learning_rate)
+            value = net.train_step(X, Y, optimizer, w, batch_rows=n, reduce=self.strategy.reduce, epoch=epoch,
+                                   step=epoch, weights_unchanged=untouched and epoch > self._first_step)
+            self.samples_done = n
+            if self.interrupt_requested:
+                raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {epoch}")
+            self.history.append(epoch, {"loss": value * n / n if self._mean else value})  # (as below)
+            self.history.steps = epoch
+            return
+        (net, plan, optimizer, X, Y, w, starts, in_order, batch_rows, shuffled, whole, gather, hooks, evaluates,
+         interrupted, untouched) = self._epoch_constants
+        train_step, reduce, mean = net.train_step, self.strategy.reduce, self._mean
         self.epoch, self.samples_done = epoch, 0
-        net, plan, optimizer = self.network, self.plan, self.optimizer
-        X, Y, w = self.X, self.Y, self.sample_weight
-        if self._shuffled:
+        if shuffled:
             order = np.random.default_rng([self.seed, epoch]).permutation(plan.n)
             rows, bounds = plan.epoch(order)
             local = bounds.tolist()
         else:
             order = rows = None
-            local = self._in_order
+            local = in_order
         self.epoch_order = order
-        starts = self._starts
         step = self.step = (epoch - 1) * plan.steps
         schedule, per_step = self.schedule, None
         if schedule is not None:
@@ -421,19 +446,19 @@ class TrainingLoop:
                 optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
             else:
                 per_step = schedule
-        for cb in self._hooks["on_epoch_begin"]:
+        epoch_begin, batch_end, epoch_end = hooks
+        for cb in epoch_begin:
             cb.on_epoch_begin(self, epoch)
-        batch_hooks, interrupted = self._hooks["on_batch_end"], self._interrupted
-        train_step, reduce, mean = net.train_step, self.strategy.reduce, self._mean
         total, wb = 0.0, None
-        if self._gather is not None:  # the batch buffers' views, remade when the batch size changes
-            Xb, Yb = self._gather[0][:0], self._gather[1][:0]
-        untouched = self._untouched
+        if whole:
+            Xb, Yb, wb = X, Y, w
+        elif gather is not None:  # the batch buffers' views, remade when the batch size changes
+            Xb_full, Yb_full, wb_full = gather
+            Xb, Yb = Xb_full[:0], Yb_full[:0]
         unchanged = untouched and step >= self._first_step  # (not the run's first step: the caller's weights)
         for k in range(plan.steps):
-            a, b = local[k], local[k + 1]
             if rows is not None:
-                Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
+                a, b = local[k], local[k + 1]
                 if b - a != Xb.shape[0]:  # the same view objects while the size stays (the network caches by them)
                     Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
                 picked = rows[a:b]
@@ -444,22 +469,21 @@ class TrainingLoop:
                 if wb_full is not None:
                     wb = wb_full[: b - a]
                     w.take(picked, 0, wb, "clip")
-            elif self._whole:
-                Xb, Yb, wb = X, Y, w
-            else:
+            elif not whole:
+                a, b = local[k], local[k + 1]
                 Xb, Yb = X[a:b], Y[a:b]
                 if w is not None:
                     wb = w[a:b]
             if per_step is not None:
                 optimizer.learning_rate = per_step(step, self.base_learning_rate)
             step = self.step = step + 1
-            rows_in_batch = starts[k + 1] - starts[k]
-            value = train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce, epoch=epoch, step=step,
+            n = batch_rows[k]
+            value = train_step(Xb, Yb, optimizer, wb, batch_rows=n, reduce=reduce, epoch=epoch, step=step,
                                weights_unchanged=unchanged)
             unchanged = untouched
-            total += value * rows_in_batch if mean else value
+            total += value * n if mean else value
             self.samples_done = starts[k + 1]
-            for cb in batch_hooks:
+            for cb in batch_end:
                 cb.on_batch_end(self, step, value)
             if self.interrupt_requested if interrupted is None else interrupted(self.interrupt_requested):
                 raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {step}")
@@ -467,15 +491,17 @@ class TrainingLoop:
                 break
         loss = total / self.samples_done if mean else total
         logs = {"loss": loss}
-        if self.metrics:
-            logs.update(self.strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
-            logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
-        if self.validation is not None:
-            Xv, Yv, wv = self.validation
-            logs.update(self.strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
-        self.history.append(epoch, logs)
-        self.history.steps = step
-        for cb in self._hooks["on_epoch_end"]:
+        if evaluates:
+            if self.metrics:
+                logs.update(self.strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
+                logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
+            if self.validation is not None:
+                Xv, Yv, wv = self.validation
+                logs.update(self.strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
+        history = self.history
+        history.append(epoch, logs)
+        history.steps = step
+        for cb in epoch_end:
             cb.on_epoch_end(self, epoch, logs)
 
     # -- Ctrl-C ----------------------------------------------------------------------------
