@@ -234,6 +234,7 @@ class CategoricalCrossEntropy(Loss):
     name = "categorical_cross_entropy"
     requires_activation = "softmax"
     _row: np.ndarray | None = None  # scratch: two (n, 1) columns
+    _wide: np.ndarray | None = None  # scratch: (n, m)
 
     @staticmethod
     def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -254,6 +255,14 @@ class CategoricalCrossEntropy(Loss):
             columns = self._row = np.empty((2, n, 1), dtype=dtype)
         return columns  # two contiguous (n, 1) scratch columns
 
+    def _spread(self, like: np.ndarray) -> np.ndarray:
+        # An (n, m) scratch to copy a column into before an elementwise operation: a ufunc
+        # broadcasting an (n, 1) column allocates a buffer of up to 8192 values on every call.
+        wide = self._wide
+        if wide is None or wide.shape != like.shape or wide.dtype != like.dtype:
+            wide = self._wide = np.empty_like(like)
+        return wide
+
     def forward_value_and_delta(
         self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
         rows: int | None = None,
@@ -263,19 +272,24 @@ class CategoricalCrossEntropy(Loss):
         n = z.shape[0]
         scale = self._scale(rows or n)
         row, lse = self._columns(n, z.dtype)
+        wide = self._spread(z)
         # exp(z - max z) once, for the softmax (as Softmax.forward: the same operations, the same
         # bits) and for E = sum_n [lse(z_n) * sum_k y_nk - sum_k y_nk z_nk].
         np.maximum.reduce(z, 1, None, row, True)
-        np.subtract(z, row, out=out)
-        np.exp(out, out=out)
+        np.copyto(wide, row)
+        np.subtract(z, wide, out)
+        np.exp(out, out)
         np.add.reduce(out, 1, None, lse, True)
-        np.divide(out, lse, out=a)
-        np.log(lse, out=lse)
-        lse += row
+        np.copyto(wide, lse)
+        np.divide(out, wide, a)
+        np.log(lse, lse)
+        np.add(lse, row, lse)
         np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
         total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
-        np.multiply(a, row, out=out)
-        out -= y
+        # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
+        np.copyto(wide, row)
+        np.multiply(a, wide, out)
+        np.subtract(out, y, out)
         out *= scale
         return total * scale
 
@@ -312,6 +326,7 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_cross_entropy"
     requires_activation = "sigmoid"
+    _row: np.ndarray | None = None  # scratch: (n, m)
 
     def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
@@ -326,8 +341,21 @@ class BinaryCrossEntropy(Loss):
         rows: int | None = None,
     ) -> float:
         scale = self._scale(rows or a.shape[0])
-        value = float(self.per_output(a, z, y).sum() * scale)
-        np.subtract(a, y, out=out)
+        # per_output(a, z, y).sum(), the same operations in the same order, through out and a
+        # scratch array instead of temporaries.
+        part = self._row
+        if part is None or part.shape != out.shape or part.dtype != out.dtype:
+            part = self._row = np.empty_like(out)
+        np.maximum(z, 0, out=out)
+        np.abs(z, part)
+        np.negative(part, part)
+        np.exp(part, part)
+        np.log1p(part, part)
+        np.add(out, part, out)
+        np.multiply(y, z, part)
+        np.subtract(out, part, out)
+        value = float(np.add.reduce(out, None) * scale)
+        np.subtract(a, y, out)
         out *= scale
         return value
 

@@ -384,24 +384,35 @@ class Network:
             self.buffer.gradients.fill(0.0)
             return 0.0
         plan = self._last_pass = self._passes.get(n) or self._training_pass(n)
-        add, multiply = np.add, np.multiply
+        add, multiply, copyto = np.add, np.multiply, np.copyto
         # Products as the arrays' own .dot with out: the same BLAS call as np.dot without its
         # dispatch layer, which costs more than the product itself on tiny layers.
         # Forward: z = x W + b, a = f(z), layer by layer, into the layers' workspaces.
+        # The bias goes through dz (free until the backward pass) when the layer is large: a ufunc
+        # that broadcasts allocates a buffer on every call, a broadcasting copy does not, and the
+        # two calls together are faster.
         x = X
-        for layer, ws, W, b, z, a, activate, product in plan.forward:
+        for layer, ws, W, b, z, a, activate, product, spread in plan.forward:
             layer._ws = ws
             layer._input = x
             product(x, W, z)
-            add(z, b, z)
+            if spread is None:
+                add(z, b, z)
+            else:
+                copyto(spread, b)
+                add(z, spread, z)
             activate(z, a)
             x = a
         # The output layer's activation comes with the loss (softmax and cross-entropy share one pass).
-        layer, ws, W, b, z, a, dz, activation, product, activate = plan.output
+        layer, ws, W, b, z, a, dz, activation, product, activate, spread = plan.output
         layer._ws = ws
         layer._input = x
         product(x, W, z)
-        add(z, b, z)
+        if spread is None:
+            add(z, b, z)
+        else:
+            copyto(spread, b)
+            add(z, spread, z)
         loss = self.loss_function
         if activate is None:  # the loss computes the activation too
             value = loss.forward_value_and_delta(z, Y, activation, a, dz, batch_rows)
@@ -721,9 +732,11 @@ class _TrainingPass:
     """Everything one training step on ``n_rows`` rows touches, looked up once per batch size.
 
     ``forward``: per hidden layer ``(layer, workspace, W, b, z, a,
-    activation.forward_unchecked, product)``; ``output``: ``(layer, workspace,
-    W, b, z, a, dz, activation, product, activation.forward_unchecked or None
-    when the loss computes the activation too)`` of the last layer;
+    activation.forward_unchecked, product, spread)``; ``output``: ``(layer,
+    workspace, W, b, z, a, dz, activation, product, activation.forward_unchecked
+    or None when the loss computes the activation too, spread)`` of the last
+    layer; ``spread``: the array the bias is copied into before it is added
+    (the layer's dz), or None for small layers (where adding it directly is cheaper);
     ``backward``: per layer, last first, ``(a, dz, input.T or None for
     the first layer's batch, W.T or None where dE/dX is not needed, dW, db or
     None for a frozen bias, the axis db sums dz over (0, or None for a shared
@@ -752,14 +765,16 @@ class _TrainingPass:
         # faster than np.matmul for a single row.
         products = [np.matmul if n_rows >= 8 and layer.n_in * layer.n_out >= 16384 else np.ndarray.dot
                     for layer in layers]
+        spreads = [ws.dz if ws.dz.size >= 1024 else None for ws in spaces]
         self.forward = tuple(
-            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked, product)
-            for layer, ws, product in zip(layers[:-1], spaces, products)
+            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked, product,
+             spread)
+            for layer, ws, product, spread in zip(layers[:-1], spaces, products, spreads)
         )
         last, ws = layers[-1], spaces[-1]
         fused = type(loss).forward_value_and_delta is not Loss.forward_value_and_delta
         self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation, products[-1],
-                       None if fused else last.activation.forward_unchecked)
+                       None if fused else last.activation.forward_unchecked, spreads[-1])
         backward = []
         for k in range(len(layers) - 1, -1, -1):
             layer, act, ws = layers[k], layers[k].activation, spaces[k]
