@@ -332,3 +332,22 @@ def test_mixed_table_preprocessing_over_two_shards_equals_one_process(mpiexec, t
                     assert abs(x - y) <= 1e-15 * max(1.0, abs(y)), (name, b["name"], key, x, y)
             assert a == json.loads(json.dumps(b)), name  # kinds, categories, most frequent, medians: exact
     assert result["medians"] == [float(np.median(values)) for values in median_arrays()]
+
+
+def test_mpiexec_chainrule_train_on_a_mixed_table_writes_the_single_process_model(mpiexec, tmp_path):
+    from chainrule.cli import main
+
+    data = str(HERE.parent / "examples" / "data" / "penguins-train.csv")
+    args = ["train", data, "--target", "species", "--impute", "median", "--missing-indicator", "--epochs", "3",
+            "--seed", "4", "--dtype", "float64", "--batch-size", "16", "--layers", "8"]
+    assert main([*args, "-o", str(tmp_path / "one.safetensors"), "-q"]) == 0
+    mpiexec(_chainrule(), *args, "-o", "two.safetensors", "-q", cwd=tmp_path)
+    one, two = _model(tmp_path / "one.safetensors"), _model(tmp_path / "two.safetensors")
+    assert _relative_gap(two.network.buffer.values, one.network.buffer.values) <= TOLERANCE["float64"]
+    for a, b in zip(two.preprocessing["encoder"]["columns"], one.preprocessing["encoder"]["columns"]):
+        for key in ("mean", "scale"):
+            if key in b:
+                x, y = a.pop(key), b.pop(key)
+                assert abs(x - y) <= 1e-15 * max(1.0, abs(y))
+        assert a == b  # kinds, categories, median fills, indicators: exactly
+    assert two.preprocessing["features"] == one.preprocessing["features"]

@@ -99,8 +99,12 @@ class ColumnEvidence:
         return self.n_numbers + self.n_nonfinite + self.n_bools + self.n_text + self.n_other
 
 
-def column_evidence(table: Table, name: str, cap: int) -> ColumnEvidence:
-    """The evidence of ``table``'s cells in column ``name``; ``cap`` bounds the categories kept."""
+def column_evidence(table: Table, name: str, cap: int, parsed: dict | None = None) -> ColumnEvidence:
+    """The evidence of ``table``'s cells in column ``name``; ``cap`` bounds the categories kept.
+
+    When the cells are all numbers or missing, their float64 values (NaN where
+    missing) are put in ``parsed[name]``, so that fitting need not parse them again.
+    """
     evidence = ColumnEvidence(name, table.declared_type(name))
     cells = table.cells[name]
     if isinstance(cells, np.ndarray) and cells.dtype.kind in "fiub":
@@ -112,6 +116,8 @@ def column_evidence(table: Table, name: str, cap: int) -> ColumnEvidence:
         except (TypeError, ValueError):
             values = None
         if values is not None and values.shape == (len(cells),):
+            if parsed is not None:
+                parsed[name] = values
             return _array_evidence(evidence, table, values, cap, cells)
     distinct: set[str] | None = set()
     dates_so_far = True

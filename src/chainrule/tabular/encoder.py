@@ -245,19 +245,22 @@ class TableEncoder:
                 raise fail("categorical", f"feature columns (among {names})", stray)
             if not names:
                 raise ValueError(f"{table.source}: no columns left to encode")
-        kinds = fit_columns(table, names, options, reducer)
+        parsed: dict = {}
+        kinds = fit_columns(table, names, options, reducer, parsed)
         with reducer.checking():
-            rows = table
+            rows, kept = table, None
             if options.missing == "drop":
                 keep = np.ones(table.n_rows, dtype=bool)
                 for name in names:
                     keep &= ~missing_mask(table, name)
-                rows = table if keep.all() else table.take(np.flatnonzero(keep))
+                if not keep.all():
+                    kept = np.flatnonzero(keep)
+                    rows = table.take(kept)
         n_rows = int(reducer.sum(rows.n_rows))
         with reducer.checking():
             if n_rows == 0:
                 raise ValueError(f"{table.source}: no rows left without a missing value")
-        return fit_encoder(rows, kinds, options, reducer, n_rows)
+        return fit_encoder(rows, kinds, options, reducer, n_rows, parsed, kept)
 
     def complete_rows(self, table: Table) -> np.ndarray:
         """A bool mask ``(n_rows,)``: the rows with a value in every column the encoder reads."""
@@ -329,14 +332,16 @@ def refusal_message(source: str, refused: list[tuple[str, str]], chosen: bool) -
     return f"{source}: cannot use column{'s' if plural else ''} {reasons}; {where}"
 
 
-def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reducer: Reducer) -> list[tuple[str, str]]:
+def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reducer: Reducer,
+                parsed: dict | None = None) -> list[tuple[str, str]]:
     """The kind of each column in ``names`` over every process: ``[(name, kind)]``.
 
     Raises ValueError naming every column that cannot be used (with the
-    reasons), or the first bad cell of a numeric column.
+    reasons), or the first bad cell of a numeric column. ``parsed`` receives
+    the values of the columns whose cells were parsed as numbers on the way.
     """
     with reducer.checking():
-        evidence = [column_evidence(table, name, options.max_categories) for name in names]
+        evidence = [column_evidence(table, name, options.max_categories, parsed) for name in names]
     everyone = reducer.gather(evidence)
     kinds, refused = [], []
     with reducer.checking():  # every process decides the same from the same evidence
@@ -356,18 +361,24 @@ def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reduc
 
 
 def fit_encoder(table: Table, kinds: list[tuple[str, str]], options: TableOptions, reducer: Reducer,
-                n_rows: int) -> TableEncoder:
+                n_rows: int, parsed: dict | None = None, kept: np.ndarray | None = None) -> TableEncoder:
     """Learn each column's imputation, standardisation and categories from ``table``'s rows.
 
     ``table`` holds this process's training rows (rows with missing values
     already left out under ``missing="drop"``); ``n_rows`` counts them over
-    every process. Collective under MPI: every process calls it alike.
+    every process. ``parsed`` holds numeric values :func:`fit_columns` already
+    parsed, for the rows ``kept`` (indices into them; None: all) that
+    ``table`` holds. Collective under MPI: every process calls it alike.
     """
     impute = options.missing == "impute"
+    parsed = parsed or {}
     with reducer.checking():
         values = []
         for name, kind in kinds:
-            column = column_values(table, name, kind)
+            if kind == NUMERIC and name in parsed:
+                column = parsed[name] if kept is None else parsed[name][kept]
+            else:
+                column = column_values(table, name, kind)
             if options.missing == "error":
                 missing = np.isnan(column) if kind != CATEGORICAL else np.array([v is None for v in column], bool)
                 if missing.any():

@@ -166,26 +166,28 @@ class Preprocessor:
         reducer = Reducer() if reducer is None else reducer
         with reducer.checking():
             names = select_columns(table, target, options, task)
-        kinds = fit_columns(table, names, options, reducer)
+        parsed: dict = {}
+        kinds = fit_columns(table, names, options, reducer, parsed)
         with reducer.checking():
             keep = ~missing_mask(table, target)
             if options.missing == "drop":
                 for name in names:
                     keep &= ~missing_mask(table, name)
-            rows = table if keep.all() else table.take(np.flatnonzero(keep))
+            kept = None if keep.all() else np.flatnonzero(keep)
+            rows = table if kept is None else table.take(kept)
         n_rows = int(reducer.sum(rows.n_rows))
         with reducer.checking():
             if n_rows == 0:
                 left_out = "with a target value" if options.missing != "drop" else \
                     "with a target value and no missing value in the feature columns"
                 raise ValueError(f"{table.source}: no training rows left: none {left_out}")
-        encoder = fit_encoder(rows, kinds, options, reducer, n_rows)
+        encoder = fit_encoder(rows, kinds, options, reducer, n_rows, parsed, kept)
         with reducer.checking():
             labels = rows.raw(target)
         if task == "auto":
             task = _infer_task_over(labels, reducer)
         if task == "classification":
-            distinct = {label_of(v) for v in labels}
+            distinct = {label_of(v) for v in _distinct(labels)}
             classes = sorted(set().union(*reducer.gather(distinct)), key=label_sort_key)
             with reducer.checking():
                 if len(classes) < 2:
@@ -330,7 +332,7 @@ class Preprocessor:
 
 def _infer_task_over(labels: list, reducer: Reducer) -> str:
     """:func:`infer_task` over every process's labels."""
-    distinct = {label_of(v) for v in labels}
+    distinct = {label_of(v) for v in _distinct(labels)}
     text = any(isinstance(v, (str, bool)) for v in distinct)
     whole = all(isinstance(v, int) for v in distinct)
     reports = reducer.gather((text, whole, distinct if len(distinct) <= MAX_AUTO_CLASSES else None))
@@ -340,3 +342,11 @@ def _infer_task_over(labels: list, reducer: Reducer) -> str:
     if any(r[0] for r in reports) or (all(r[1] for r in reports) and len(union) <= MAX_AUTO_CLASSES):
         return "classification"
     return "regression"
+
+
+def _distinct(cells: list) -> Any:
+    """The distinct cells (so that label_of runs once per value), or all of them when some are unhashable."""
+    try:
+        return [cell for _, cell in {(type(c), c) for c in cells}]  # keyed by type too: True and 1 stay apart
+    except TypeError:
+        return cells
