@@ -25,12 +25,13 @@ import datetime
 import math
 import numbers
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .reader import Table, is_missing
+from .reader import MISSING_TEXT, Table, is_missing
 
 __all__ = [
     "BOOLEAN", "CATEGORICAL", "ColumnEvidence", "KINDS", "NUMERIC", "boolean_values", "categorical_values",
@@ -109,16 +110,72 @@ def column_evidence(table: Table, name: str, cap: int, parsed: dict | None = Non
     cells = table.cells[name]
     if isinstance(cells, np.ndarray) and cells.dtype.kind in "fiub":
         return _array_evidence(evidence, table, cells, cap)
-    if evidence.declared != "categorical" and not ({bool, np.bool_} & set(map(type, cells))):
-        # Numbers (as text or typed) and missing values only: one vectorised pass.
-        try:
-            values = np.array(cells, dtype=np.float64)
-        except (TypeError, ValueError):
-            values = None
-        if values is not None and values.shape == (len(cells),):
+    types = set(map(type, cells))
+    if evidence.declared != "categorical" and not ({bool, np.bool_} & types):
+        values = _as_numbers(cells, types)  # numbers (as text or typed) and missing values only
+        if values is not None:
             if parsed is not None:
                 parsed[name] = values
             return _array_evidence(evidence, table, values, cap, cells)
+    if types <= {str, type(None)}:
+        return _text_evidence(evidence, table, cells, cap)
+    return _cell_evidence(evidence, table, cells, cap)
+
+
+def _as_numbers(cells: list, types: set) -> np.ndarray | None:
+    """The cells as float64 (NaN where missing) when every one is a number or missing, else None."""
+    n = len(cells)
+    try:
+        values = np.array(cells, dtype=np.float64)  # parses text; None and "nan" are NaN
+    except (TypeError, ValueError):
+        if not types <= {str, type(None)}:
+            return None
+        # Missing cells other than "nan" ("", "NA", ...) fail the parse: read them as NaN, then try again.
+        cells = ["nan" if c is None or c.strip().lower() in MISSING_TEXT else c for c in cells]
+        try:
+            values = np.array(cells, dtype=np.float64)
+        except ValueError:
+            return None
+    return values if values.shape == (n,) else None
+
+
+def _text_evidence(evidence: ColumnEvidence, table: Table, cells: list, cap: int) -> ColumnEvidence:
+    """Evidence of text cells (None where missing), judged once per distinct value."""
+    counts = Counter(cells)
+    texts, nonfinite, distinct = set(), set(), set()
+    dates = 0
+    for value, count in counts.items():
+        if value is None or value.strip().lower() in MISSING_TEXT:
+            evidence.n_missing += count
+            continue
+        text = value.strip()
+        distinct.add(text)
+        number = _parse_number(text)
+        if number is not None:
+            if math.isfinite(number):
+                evidence.n_numbers += count
+            else:
+                evidence.n_nonfinite += count
+                nonfinite.add(value)
+            continue
+        evidence.n_text += count
+        texts.add(value)
+        if text.lower() in (_TRUE, _FALSE):
+            evidence.n_truefalse += count
+        if _DATE.fullmatch(text):
+            dates += count
+    evidence.n_dates = dates if dates == evidence.n_text else 0  # dates only if every text is one
+    for found, attribute in ((texts, "first_text"), (nonfinite, "first_nonfinite")):
+        if found:
+            row = next(r for r, cell in enumerate(cells) if cell in found)
+            setattr(evidence, attribute, f"{table.where(row)}: received: {cells[row]!r}")
+    evidence.n_distinct = len(distinct)
+    evidence.distinct = frozenset(distinct) if len(distinct) <= cap else None
+    return evidence
+
+
+def _cell_evidence(evidence: ColumnEvidence, table: Table, cells: Any, cap: int) -> ColumnEvidence:
+    """Evidence of cells of any types (pandas object columns, Python lists), one cell at a time."""
     distinct: set[str] | None = set()
     dates_so_far = True
     for row, cell in enumerate(cells):
@@ -163,15 +220,15 @@ def column_evidence(table: Table, name: str, cap: int, parsed: dict | None = Non
         if distinct is not None:
             distinct.add(category_of(cell))
             if len(distinct) > cap:
-                evidence.n_distinct = len(distinct)
                 distinct = None
     if not dates_so_far:
         evidence.n_dates = 0
     if distinct is not None:
         evidence.distinct, evidence.n_distinct = frozenset(distinct), len(distinct)
-    else:
-        # Count on past the cap only to say how many there are (one process's count).
+    elif evidence.n_text > evidence.n_numbers:  # only a text column needs the count, to say it is free text
         evidence.n_distinct = len({category_of(c) for c in cells if not is_missing(c)})
+    else:
+        evidence.n_distinct = cap + 1
     return evidence
 
 
@@ -270,13 +327,10 @@ def numeric_values(table: Table, name: str) -> np.ndarray:
     values = None
     if isinstance(cells, np.ndarray) and cells.dtype.kind in "fiu":
         values = cells.astype(np.float64)
-    elif not ({bool, np.bool_} & set(map(type, cells))):
-        try:
-            values = np.array(cells, dtype=np.float64)  # parses text too; fails on "NA", "" and words
-        except (TypeError, ValueError):
-            values = None
-        if values is not None and values.shape != (len(cells),):
-            values = None
+    else:
+        types = set(map(type, cells))
+        if not ({bool, np.bool_} & types):
+            values = _as_numbers(cells, types)
     if values is None:
         values = np.empty(len(cells), dtype=np.float64)
         for row, cell in enumerate(cells):
@@ -328,4 +382,9 @@ def boolean_values(table: Table, name: str) -> np.ndarray:
 
 def categorical_values(table: Table, name: str) -> list[str | None]:
     """The column's categories (:func:`category_of`), None where missing."""
-    return [None if is_missing(cell) else category_of(cell) for cell in table.cells[name]]
+    cells = table.cells[name]
+    if not isinstance(cells, np.ndarray) and set(map(type, cells)) <= {str, type(None)}:
+        # Text: each distinct value judged once.
+        meaning = {v: None if v is None or v.strip().lower() in MISSING_TEXT else v.strip() for v in set(cells)}
+        return [meaning[c] for c in cells]
+    return [None if is_missing(cell) else category_of(cell) for cell in cells]

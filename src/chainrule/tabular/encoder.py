@@ -39,7 +39,7 @@ from ..core.validation import check_dtype, fail
 from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, column_evidence,
                       decide_kind, missing_message, numeric_values)
 from .options import MISSING_POLICIES, UNKNOWN_POLICIES, TableOptions
-from .reader import Table, is_missing
+from .reader import Table, missing_cells
 from .reduce import Reducer, merge_counts
 
 __all__ = ["ColumnEncoder", "TableEncoder", "column_values", "fit_columns", "fit_encoder", "missing_mask",
@@ -310,12 +310,7 @@ def column_values(table: Table, name: str, kind: str) -> np.ndarray | list:
 
 def missing_mask(table: Table, name: str) -> np.ndarray:
     """Where column ``name`` is missing, ``(n_rows,)`` bool."""
-    cells = table.cells[name]
-    if isinstance(cells, np.ndarray) and cells.dtype.kind in "fc":
-        return np.isnan(cells)
-    if isinstance(cells, np.ndarray) and cells.dtype.kind in "iub":
-        return np.zeros(cells.shape, dtype=bool)
-    return np.fromiter((is_missing(c) for c in cells), dtype=bool, count=len(cells))
+    return missing_cells(table.cells[name])
 
 
 # -- fitting ----------------------------------------------------------------------------------
