@@ -166,6 +166,10 @@ def test_bad_table_options_name_the_option(tmp_path, capsys):
     assert "--max-categories: expected an integer >= 2, received: 1" in capsys.readouterr().err
     assert _train(tmp_path, "--drop", "species")[0] == 2
     assert "drop: expected columns other than the target 'species'" in capsys.readouterr().err
+    assert _train(tmp_path, "--missing-indicator")[0] == 2
+    assert "--missing-indicator: expected --impute STRATEGY as well" in capsys.readouterr().err
+    assert _train(tmp_path, "--drop-missing", "--fill-category", "?")[0] == 2
+    assert "--fill-category: expected --impute STRATEGY as well" in capsys.readouterr().err
 
 
 # -- which weights are written ----------------------------------------------------------------

@@ -57,6 +57,14 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
 
 def table_options(args: argparse.Namespace) -> TableOptions:
     """The :class:`TableOptions` that the command line's options say."""
+    if args.impute is None:
+        imputing_only = [flag for flag, given in (
+            ("--impute-categorical", args.impute_categorical is not None), ("--missing-indicator", args.missing_indicator),
+            ("--fill-value", args.fill_value != 0.0), ("--fill-category", args.fill_category != "missing_value"))
+            if given]
+        if imputing_only:
+            raise fail(imputing_only[0], "--impute STRATEGY as well (it only concerns imputed values)",
+                       Described("no --impute"))
     if args.impute is not None:
         missing = "impute"
     elif args.drop_missing:

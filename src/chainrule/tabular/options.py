@@ -104,6 +104,13 @@ class TableOptions:
         for name in ("missing_indicator", "standardize"):
             if not isinstance(getattr(self, name), bool):
                 raise fail(name, "True or False", getattr(self, name))
+        if self.missing != "impute":
+            # Both only concern imputed values: asking for them otherwise is a mistake, not a no-op.
+            if self.missing_indicator:
+                raise fail("missing_indicator", "missing='impute' as well (it marks imputed values)",
+                           f"missing={self.missing!r}")
+            if self.impute_categorical is not None:
+                raise fail("impute_categorical", "missing='impute' as well", f"missing={self.missing!r}")
         _choice(self.unknown, "unknown", UNKNOWN_POLICIES)
         limit = self.max_categories
         if isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 2:
