@@ -19,7 +19,7 @@ by the imputed value rounded to it, then ``(x - mean) / scale`` with both
 constants rounded to it; one-hot and indicator inputs are exact 0s and 1s.
 
 The whole encoder is a JSON-ready config (:meth:`TableEncoder.to_config`),
-stored in the model file's preprocessing. This is a small NumPy encoder
+stored in the model file's preprocessing; :mod:`.fitting` learns it. This is a small NumPy encoder
 rather than scikit-learn's: its config must be plain JSON for the model file,
 its statistics must combine over MPI ranks (sums, counts, category sets, an
 exact distributed median), and each step must map one to one onto ONNX
@@ -36,17 +36,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.validation import check_dtype, fail
-from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, column_evidence,
-                      decide_kind, missing_message, numeric_values)
+from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, missing_message,
+                      numeric_values)
 from .options import MISSING_POLICIES, UNKNOWN_POLICIES, TableOptions
 from .reader import Table, missing_cells
-from .reduce import Reducer, merge_counts
+from .reduce import Reducer
 
-__all__ = ["ColumnEncoder", "TableEncoder", "column_values", "fit_columns", "fit_encoder", "missing_mask",
-           "refusal_message"]
-
-#: Processes send their value counts for ``most_frequent`` only up to this many distinct values each.
-_MAX_COUNTS = 1_000_000
+__all__ = ["ColumnEncoder", "TableEncoder", "column_values", "missing_mask"]
 
 
 @dataclass
@@ -231,6 +227,8 @@ class TableEncoder:
         Under ``missing="drop"`` the statistics come from the rows without a
         missing value. ``reducer`` combines them over processes (default: this one).
         """
+        from .fitting import fit_columns, fit_encoder
+
         options = TableOptions() if options is None else options
         if not isinstance(options, TableOptions):
             raise fail("options", "a TableOptions", options)
@@ -311,148 +309,3 @@ def column_values(table: Table, name: str, kind: str) -> np.ndarray | list:
 def missing_mask(table: Table, name: str) -> np.ndarray:
     """Where column ``name`` is missing, ``(n_rows,)`` bool."""
     return missing_cells(table.cells[name])
-
-
-# -- fitting ----------------------------------------------------------------------------------
-def refusal_message(source: str, refused: list[tuple[str, str]], chosen: bool) -> str:
-    """One message for every column that cannot be used, with how to leave them out."""
-    import shlex
-
-    names = [name for name, _ in refused]
-    reasons = "; ".join(f"{name!r}: {reason}" for name, reason in refused)
-    plural = len(refused) > 1
-    where = ("remove them from --features / TableOptions(features=...)" if chosen else
-             f"leave {'them' if plural else 'it'} out with --drop {' '.join(shlex.quote(n) for n in names)} "
-             f"(TableOptions(drop={names!r}))")
-    return f"{source}: cannot use column{'s' if plural else ''} {reasons}; {where}"
-
-
-def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reducer: Reducer,
-                parsed: dict | None = None) -> list[tuple[str, str]]:
-    """The kind of each column in ``names`` over every process: ``[(name, kind)]``.
-
-    Raises ValueError naming every column that cannot be used (with the
-    reasons), or the first bad cell of a numeric column. ``parsed`` receives
-    the values of the columns whose cells were parsed as numbers on the way.
-    """
-    with reducer.checking():
-        evidence = [column_evidence(table, name, options.max_categories, parsed) for name in names]
-    everyone = reducer.gather(evidence)
-    kinds, refused = [], []
-    with reducer.checking():  # every process decides the same from the same evidence
-        for k, name in enumerate(names):
-            try:
-                kind, reason = decide_kind([part[k] for part in everyone], name in options.categorical,
-                                           options.max_categories)
-            except ValueError as err:
-                raise ValueError(f"{table.source}: {err}") from None
-            if kind is None:
-                refused.append((name, reason))
-            else:
-                kinds.append((name, kind))
-        if refused:
-            raise ValueError(refusal_message(table.source, refused, options.features is not None))
-    return kinds
-
-
-def fit_encoder(table: Table, kinds: list[tuple[str, str]], options: TableOptions, reducer: Reducer,
-                n_rows: int, parsed: dict | None = None, kept: np.ndarray | None = None) -> TableEncoder:
-    """Learn each column's imputation, standardisation and categories from ``table``'s rows.
-
-    ``table`` holds this process's training rows (rows with missing values
-    already left out under ``missing="drop"``); ``n_rows`` counts them over
-    every process. ``parsed`` holds numeric values :func:`fit_columns` already
-    parsed, for the rows ``kept`` (indices into them; None: all) that
-    ``table`` holds. Collective under MPI: every process calls it alike.
-    """
-    impute = options.missing == "impute"
-    parsed = parsed or {}
-    with reducer.checking():
-        values = []
-        for name, kind in kinds:
-            if kind == NUMERIC and name in parsed:
-                column = parsed[name] if kept is None else parsed[name][kept]
-            else:
-                column = column_values(table, name, kind)
-            if options.missing == "error":
-                missing = np.isnan(column) if kind != CATEGORICAL else np.array([v is None for v in column], bool)
-                if missing.any():
-                    raise ValueError(missing_message(table, name, int(np.argmax(missing))))
-            values.append(column)
-    columns = []
-    for (name, kind), column in zip(kinds, values):
-        if kind == CATEGORICAL:
-            columns.append(_fit_categorical(table, name, column, options, reducer, impute))
-        else:
-            columns.append(_fit_numeric(table, name, kind, column, options, reducer, impute, n_rows))
-    return TableEncoder(columns, options.missing)
-
-
-def _fit_numeric(table: Table, name: str, kind: str, values: np.ndarray, options: TableOptions, reducer: Reducer,
-                 impute: bool, n_rows: int) -> ColumnEncoder:
-    missing = np.isnan(values)
-    observed = values[~missing]
-    n_missing = int(reducer.sum(int(missing.sum())))
-    n_observed = n_rows - n_missing
-    with reducer.checking():
-        if n_observed == 0:
-            raise ValueError(f"{table.source}: column {name!r} has no value in the training rows")
-    fill = None
-    if impute:
-        strategy = options.impute
-        if strategy == "mean":
-            fill = float(reducer.sum(float(observed.sum())) / n_observed)
-        elif strategy == "median":
-            fill = reducer.median(observed)
-        elif strategy == "most_frequent":
-            fill = float(_most_frequent(observed.tolist(), reducer, f"{table.source}: column {name!r}"))
-        else:
-            fill = options.fill_value
-    x = np.where(missing, fill, values) if (impute and n_missing) else values
-    mean, scale = 0.0, 1.0
-    if options.standardize:
-        mean = float(reducer.sum(x.sum()) / n_rows)
-        scale = float(np.sqrt(reducer.sum(((x - mean) ** 2).sum()) / n_rows))
-        if not scale > np.finfo(np.float64).eps * max(1.0, abs(mean)):
-            scale = 1.0  # a constant column: maps to 0
-    indicator = impute and options.missing_indicator and n_missing > 0
-    return ColumnEncoder(name, kind, fill=fill, indicator=indicator, mean=mean, scale=scale)
-
-
-def _fit_categorical(table: Table, name: str, values: list, options: TableOptions, reducer: Reducer,
-                     impute: bool) -> ColumnEncoder:
-    local = Counter(v for v in values if v is not None)
-    n_missing = int(reducer.sum(len(values) - sum(local.values())))
-    counts = merge_counts(reducer.gather(local))
-    assert counts is not None
-    with reducer.checking():
-        if not counts and not (impute and options.categorical_imputation == "constant"):
-            raise ValueError(f"{table.source}: column {name!r} has no value in the training rows")
-    fill = None
-    if impute:
-        if options.categorical_imputation == "most_frequent":
-            fill = _mode(counts)
-        else:
-            fill = options.fill_category
-    categories = set(counts)
-    if impute and n_missing:
-        categories.add(fill)  # the imputed category is a training category, as in an imputer -> encoder pipeline
-    indicator = impute and options.missing_indicator and n_missing > 0
-    return ColumnEncoder(name, CATEGORICAL, fill=fill, indicator=indicator, categories=sorted(categories),
-                         unknown=options.unknown)
-
-
-def _mode(counts: Counter) -> Any:
-    """The most frequent value; among ties the smallest (scikit-learn's SimpleImputer rule)."""
-    top = max(counts.values())
-    return min(value for value, count in counts.items() if count == top)
-
-
-def _most_frequent(values: list, reducer: Reducer, what: str) -> Any:
-    local = Counter(values)
-    counts = merge_counts(reducer.gather(local if len(local) <= _MAX_COUNTS else None))
-    with reducer.checking():  # every process sees the same counts: all raise, or none
-        if counts is None:
-            raise ValueError(f"{what}: too many distinct values to find the most frequent one over several "
-                             "processes; impute the mean, the median or a constant instead")
-    return _mode(counts)

@@ -23,7 +23,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..core.validation import check_dtype, fail
-from .encoder import TableEncoder, fit_columns, fit_encoder, missing_mask
+from .encoder import TableEncoder, missing_mask
+from .fitting import fit_columns, fit_encoder
 from .options import TableOptions
 from .reader import Table, _to_number, table_from_columns
 from .reduce import Reducer
