@@ -12,8 +12,8 @@ from chainrule.explain.config import load_setup
 from chainrule.visual import api
 
 HERE = Path(__file__).parent
-OLD = HERE / "data" / "explorer_files"
-EXAMPLES = HERE.parent / "examples"
+OLD = HERE / "data" / "configs_before_spec"
+EXAMPLES = OLD / "examples"
 EXPECTED = json.loads((OLD / "expected.json").read_text())
 
 

@@ -1,9 +1,12 @@
-"""How the explorer files beside this script were made (kept as a record; do not rerun).
+"""How the files beside this script were made (kept as a record; do not rerun).
+
+examples/ holds copies of the example configs of examples/ at commit 165369a
+(the format before the network spec: sizes, activations, error, ...).
 
 Saved by the explorer's "Save" (chainrule.visual.api.save) at commit 165369a,
 before the network spec, so that tests can prove such files still open.
 ``expected.json`` records what they opened as then: for each explorer file the
-page's state, and for each example config of examples/ the network's
+page's state, and for each example config the network's
 architecture, weights (``float.hex``), sample, learning rate and convention.
 """
 
@@ -36,7 +39,7 @@ def main() -> None:
     for name in states:
         text = (HERE / name).read_text()
         expected["explorer"][name] = api.load({"text": text, "filename": name})["state"]
-    for path in sorted((HERE.parents[2] / "examples").iterdir()):
+    for path in sorted((HERE / "examples").iterdir()):
         if path.suffix not in (".json", ".toml", ".yaml"):
             continue
         setup = load_setup(path)
