@@ -289,7 +289,7 @@ def test_current_form_keeps_activation_options_loss_reductions_and_dtype(tmp_pat
 BAD_CURRENT = [
     (current(version=KeyError), "version", "the spec's version, 1"),
     (current(version=2), "version", "upgrade chainrule"),
-    (current(sizes=[2, 3, 2]), "sizes", "one of the fields"),
+    (current(sizes=[2, 3, 2]), "sizes", "one of the fields .*belongs to the form before the spec.*convert_config"),
     (current(loss={"name": "squared_error", "reduction": "median"}), "loss.reduction", "one of"),
     (current(dtype="float16"), "dtype", "float32 or float64"),
     (current(learning_rate=KeyError), "learning_rate", "the field is required"),

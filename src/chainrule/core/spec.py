@@ -62,10 +62,12 @@ from .validation import FLOAT_DTYPES, check_positive_int, fail
 __all__ = [
     "BIAS_MODES",
     "DTYPES",
+    "LAYER_FIELDS",
     "LAYER_TYPES",
     "OUTPUT_REDUCTIONS",
     "REDUCTIONS",
     "SPEC_VERSION",
+    "TOP_FIELDS",
     "FieldName",
     "LayerSpec",
     "NetworkSpec",
@@ -82,6 +84,7 @@ DTYPES = tuple(dtype.name for dtype in FLOAT_DTYPES)
 #: The squared error's forms over the outputs: the tutorial's ``sum 1/2 (t - out)^2``, or the mean.
 OUTPUT_REDUCTIONS = SquaredError.OUTPUT_REDUCTIONS
 
+#: The fields of a spec dict, and of each of its layers: all required, no others.
 TOP_FIELDS = ("version", "layers", "loss", "dtype")
 LAYER_FIELDS = ("type", "n_in", "n_out", "activation", "bias", "train_bias")
 

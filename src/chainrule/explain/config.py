@@ -380,7 +380,12 @@ def _read(data: Any) -> tuple[dict[str, Any], Callable[[SpecPath], str], str | N
             raise _field(key, "a value (the field is required)", Described("nothing, the field is missing"))
     for key in data:
         if key not in CONFIG_FIELDS:
-            raise _field(str(key), f"one of the fields {list(CONFIG_FIELDS)}", Described("an unknown field"))
+            hint = ""
+            if key in LEGACY_REQUIRED + LEGACY_OPTIONAL:
+                hint = (f" ({key!r} belongs to the form before the spec, which has no 'version': describe the "
+                        "network by its 'layers' and 'loss', or drop 'version' to read the file in the old form; "
+                        "chainrule.explain.convert_config converts such a file)")
+            raise _field(str(key), f"one of the fields {list(CONFIG_FIELDS)}{hint}", Described("an unknown field"))
     return dict(data), _current_field, None
 
 
