@@ -253,3 +253,22 @@ def test_a_bad_file_is_refused_with_its_reason(page, tmp_path):
     settle(page, lambda: page.set_input_files("#load-file", str(bad)))
     assert "bad.json" in page.inner_text("#msg-file") and "weights" in page.inner_text("#msg-file")
     assert page.input_value("#f-w1") == "0.15"  # the page kept its network
+
+
+def test_an_activations_options_survive_the_page(page, tmp_path):
+    from test_visual_explorer_api import _leaky_file
+
+    path = tmp_path / "leaky.json"
+    path.write_text(_leaky_file())
+    settle(page, lambda: page.set_input_files("#load-file", str(path)))
+    assert page.input_value("#activations select >> nth=0") == "leaky_relu"
+    settle(page, lambda: page.select_option("#f-bias", "per_neuron"))  # a rebuild
+    assert page.evaluate("() => page.state.activations[0]") == {"name": "leaky_relu", "alpha": 0.2}
+    assert page.evaluate("() => page.state.loss") == {"name": "squared_error", "reduction": "sum"}
+    with page.expect_download() as download:
+        page.click("#save")
+    saved = tmp_path / "saved.json"
+    download.value.save_as(saved)
+    assert json.loads(saved.read_text())["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
+    settle(page, lambda: page.select_option("#activations select >> nth=0", "tanh"))  # a new choice: its defaults
+    assert page.evaluate("() => page.state.activations[0]") == "tanh"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,3 +202,54 @@ def test_tutorial_state_matches_the_tutorial_network():
         np.testing.assert_array_equal(mine.W, theirs.W)
         np.testing.assert_array_equal(mine.b, theirs.b)
         assert mine.train_bias == theirs.train_bias and mine.bias_mode == theirs.bias_mode
+
+
+# -- the state is built from the network spec ----------------------------------------------------
+def _leaky_file() -> str:
+    from chainrule.explain.config import config_from_network, config_to_json
+
+    net = Network.from_sizes([2, 3, 2], [{"name": "leaky_relu", "alpha": 0.2}, "sigmoid"], seed=2,
+                             loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
+                             bias="shared", train_bias=False)
+    return config_to_json(config_from_network(net, [0.3, -0.4], [0.2, 0.7], 0.5, "updated"))
+
+
+def test_state_holds_the_spec_and_keeps_options_through_the_page():
+    state = state_from_file(_leaky_file(), "leaky.json")
+    page = state.to_json()
+    assert page["activations"] == [{"name": "leaky_relu", "alpha": 0.2}, "sigmoid"]
+    assert page["loss"] == {"name": "squared_error", "reduction": "sum"} and page["error"] == "mean"
+    assert state.spec.to_dict()["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
+    again = ExplorerState.from_json(page)
+    assert again == state and again.network().spec() == state.spec
+    # The step uses alpha = 0.2 (a negative net_h passes 0.2 of itself), and a saved file keeps it.
+    step = api.step({"state": page})
+    negative = [n for n in ("h1", "h2", "h3") if step["values"][f"net_{n}"] < 0]
+    assert negative and all(step["values"][f"out_{n}"] == pytest.approx(0.2 * step["values"][f"net_{n}"], rel=1e-15)
+                            for n in negative)
+    saved = json.loads(api.save({"state": page})["text"])
+    assert saved["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
+    assert saved["loss"] == {"name": "squared_error", "reduction": "sum", "output_reduction": "mean"}
+    assert saved["hidden_deltas"] == "updated" and saved["version"] == 1
+    # A rebuild that leaves the activation as it was keeps its options.
+    rebuilt = api.build({"state": {**page, "bias": "per_neuron"}, "previous": page})["state"]
+    assert rebuilt["activations"][0] == {"name": "leaky_relu", "alpha": 0.2}
+
+
+def test_saved_file_is_the_spec_plus_values():
+    text = api.save({"state": TUTORIAL})["text"]
+    assert text == (EXAMPLES / "tutorial.json").read_text()  # the example is what the page saves
+    config = json.loads(text)
+    assert ExplorerState.tutorial().network().spec().to_dict() == {k: config[k] for k in ("version", "layers", "loss", "dtype")}
+
+
+@pytest.mark.parametrize("changes, field, match", [
+    ({"activations": [{"name": "leaky_relu", "alpha": 2.0}, "sigmoid"]}, "activations.0", "a number in \\(0, 1\\)"),
+    ({"activations": [{"name": "leaky_relu", "beta": 2.0}, "sigmoid"]}, "activations.0", "an unknown option"),
+    ({"loss": {"name": "squared_error", "reduction": "max"}}, "loss", "one of"),
+    ({"error": "sum"}, "error", "one of \\['half_sum', 'mean'\\]"),
+])
+def test_spec_errors_name_the_pages_fields(changes, field, match):
+    with pytest.raises(ValidationError, match=match) as info:
+        api.step({"state": with_(**changes)})
+    assert info.value.field == field

@@ -23,6 +23,7 @@ from ..core.activations import ACTIVATIONS
 from ..core.errors import DivergenceError
 from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
 from ..core.network import Network
+from ..core.spec import DTYPES
 from ..optim import OPTIMIZERS
 from ..tabular import Preprocessor
 from ..tabular.preprocess import TASKS
@@ -68,7 +69,7 @@ def register(subparsers: Subcommands) -> None:
                    help="fraction held out to validate each epoch; 0 for none (default: 0.1)")
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (default: never)")
     p.add_argument("--seed", type=int, help="seed of the initial weights, shuffles and split (default: 0)")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
+    p.add_argument("--dtype", choices=DTYPES, help="default: float32")
     add_data_options(p)
     p.add_argument("-o", "--output", default="model.safetensors", help="model file to write (default: model.safetensors)")
     p.add_argument("--checkpoint-every", type=int, metavar="N", help="write a checkpoint every N epochs")

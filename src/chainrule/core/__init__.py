@@ -7,6 +7,7 @@ Data flows through it in this order::
     initializers         first weights, from a seed or a Generator
     parameters           Parameter and the flat ParameterBuffer every network keeps its values in
     layers               Dense: z = X @ W + b, a = f(z); backward fills dW, db
+    spec                 NetworkSpec: the one versioned, JSON-ready description of an architecture
     network              Network: layers + loss; inference, the training pass, the update
     metrics              accuracy, mse, mae, r2
     gradcheck            finite differences against backpropagation
@@ -24,6 +25,7 @@ from .losses import LOSSES, BinaryCrossEntropy, CategoricalCrossEntropy, Loss, S
 from .metrics import METRICS, Metric, get_metric
 from .network import EVAL_CHUNK, Inference, LayerOutput, Network
 from .parameters import Parameter, ParameterBuffer
+from .spec import SPEC_VERSION, LayerSpec, NetworkSpec
 
 __all__ = [
     "ACTIVATIONS",
@@ -39,13 +41,16 @@ __all__ = [
     "INITIALIZERS",
     "Inference",
     "LOSSES",
+    "LayerSpec",
     "LayerOutput",
     "Loss",
     "METRICS",
     "Metric",
     "Network",
+    "NetworkSpec",
     "Parameter",
     "ParameterBuffer",
+    "SPEC_VERSION",
     "SquaredError",
     "ValidationError",
     "Workspace",

@@ -15,7 +15,7 @@ from .trace import (
     trace_steps,
 )
 from .tutorial import tutorial_network, worked_example
-from .config import Conventions, ExplainSetup, load_setup, setup_from_config
+from .config import Conventions, ExplainSetup, config_from_network, convert_config, load_setup, setup_from_config
 from .render import FORMATS, render
 from .summary import LayerSummary, layer_summary, render_summary
 
@@ -24,6 +24,8 @@ __all__ = [
     "MAX_TRACE_PARAMETERS",
     "Conventions",
     "ExplainSetup",
+    "config_from_network",
+    "convert_config",
     "LayerSummary",
     "layer_summary",
     "load_setup",

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..core.errors import DivergenceError
-from ..explain.trace import Trace, build_trace
-from ..explain.naming import Naming
-from ..explain.tutorial import TUTORIAL_MISPRINTS
-from ..core.network import Network
+from ..core.errors import DivergenceError, ValidationError
 from ..core.initializers import get_initializer, make_rng
+from ..core.network import Network
+from ..core.validation import check_choice
+from ..explain.naming import Naming
+from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
+from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS
 from .diagram import OVERLAYS, network_svg
 from .formulas import explorer_panels
 from .netfile import state_from_file, state_to_file
-from ..core.errors import ValidationError
-from .state import ExplorerState, check_sizes
+from .state import ExplorerState, check_number
 
 __all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "load", "save", "step", "step_trace", "train", "tutorial"]
 
@@ -74,21 +74,19 @@ def build(request: Any) -> dict[str, Any]:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValidationError("seed", "an integer from 0 to 2**32 - 1", seed)
     raw = request["state"]
-    sizes = check_sizes(raw.get("sizes"))
-    # Validate the architecture and conventions alone, with placeholder values.
-    naming = Naming(sizes, [raw.get("bias", "shared") == "shared"] * (len(sizes) - 1))
-    shell = ExplorerState.from_json({
-        "learning_rate": 0.5, **raw, "params": {p.name: 0.0 for p in naming.weights + naming.biases},
-        "input": [0.0] * sizes[0], "target": [0.5] * sizes[-1],
-    })
-    network = shell.network()
+    # Validate the architecture and conventions alone: the values are drawn or kept below.
+    spec = ExplorerState.spec_from_json(raw)
+    sizes = spec.sizes
+    learning_rate = check_number(raw.get("learning_rate", TUTORIAL_LEARNING_RATE), "learning_rate", positive=True)
+    hidden_deltas = check_choice(raw.get("hidden_deltas", HIDDEN_DELTAS[0]), "hidden_deltas", HIDDEN_DELTAS)
+    network = Network.from_spec(spec, init="zeros")
+    names = Naming.of(network)
     previous = request.get("previous")
     if previous is not None:
         previous = ExplorerState.from_json(previous)
     if previous is not None and previous.sizes == sizes:
         # Same sizes: keep every weight, and give each neuron the bias that fed it before.
         old = previous.network()
-        names = shell.names
         values = {p.name: previous.params[p.name] for p in names.weights}
         for p in names.biases:
             layer, j = p.layer, names.neurons[p.layer + 1].index(p.targets[0])
@@ -105,7 +103,7 @@ def build(request: Any) -> dict[str, Any]:
 
     x = kept("input", sizes[0], [0.5] * sizes[0])
     y = kept("target", sizes[-1], [1.0 / sizes[-1]] * sizes[-1])
-    state = ExplorerState.from_network(network, x, y, shell.learning_rate, hidden_deltas=shell.hidden_deltas)
+    state = ExplorerState.from_network(network, x, y, learning_rate, hidden_deltas=hidden_deltas)
     return {"state": state.to_json()}
 
 
