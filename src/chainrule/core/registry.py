@@ -251,8 +251,8 @@ class Registry(Mapping[str, type], Generic[C]):
         name = self.aliases.get(name, name)
         cls = self._classes.get(name)
         if cls is None:
-            raise fail(kind, f"one of {self._choices()} (the registered {kind}s; register your own "
-                       f"class with {self.register_with}(YourClass) before using or loading it)", name)
+            raise fail(kind, f"one of {self._choices()} (register your own {kind} class with "
+                       f"{self.register_with}(YourClass) before using or loading it)", name)
         return self._build(cls, name, options)
 
     def _choices(self) -> list[str]:
