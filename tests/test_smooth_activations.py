@@ -94,6 +94,18 @@ def test_gelu_is_accurate_where_one_plus_erf_would_cancel():
     assert a[0, 0] < 0  # -30 Phi(-30) = -1.5e-196, where 1 + erf gives 0
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gelu_derivative_reads_phi_back_from_the_cache(dtype):
+    # Phi(z) = a / z from the cached pair; with a z far in the left tail (a no longer a normal
+    # number) the whole batch falls back to computing Phi(z): both give the same derivative.
+    z = np.concatenate([np.linspace(-12, 12, 2401), [0.0, 1e-30, -1e-300, 5e-324]]).astype(dtype)[None, :]
+    far = np.concatenate([z[0], [-40.0]]).astype(dtype)[None, :]
+    cached, fallback = (ours({"name": "gelu"}, x, np.ones_like(x))[1] for x in (z, far))
+    eps = np.finfo(dtype).eps  # absolute too: Phi and z phi cancel where the derivative crosses 0
+    np.testing.assert_allclose(cached[0], fallback[0, :-1], rtol=4 * eps, atol=2 * eps)
+    assert np.all(np.isfinite(cached)) and cached[0, -4] == 0.5
+
+
 @pytest.mark.parametrize("config", [c for c, _ in CONFIGS], ids=IDS)
 def test_derivative_matches_central_differences(config, rng):
     act = get_activation(config)

@@ -18,9 +18,10 @@ amplified in the tail. Measured against Python's ``math.erf`` / ``math.erfc``
 the last place) everywhere. In float32 the same arithmetic runs in float32.
 
 Every branch is evaluated on the whole array (on clipped arguments, so that no
-branch overflows) and the results are selected with masks: with the buffers
-from a :class:`~chainrule.core.scratch.Scratch` nothing is allocated, which
-boolean indexing could not offer.
+branch overflows; the third only when an argument reaches it) and the results
+are selected exactly with 0/1 masks: with the buffers from a
+:class:`~chainrule.core.scratch.Scratch` nothing is allocated, which boolean
+indexing could not offer, and no masked (slow) ufunc path is taken.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ _MID = 4.0  # end of the second
 #: Past this, erfc underflows to 0 in float64 (below 26.543, Cody's XBIG, it is a normal number).
 _BIG = 27.5
 _SQRT1_2 = math.sqrt(0.5)
-_SCRATCH_FLOATS = 5
+_SCRATCH_FLOATS = 7
 
 
 def _erf_small(u: np.ndarray, out: np.ndarray, s: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -125,44 +126,59 @@ def _erfc_big(t: np.ndarray, out: np.ndarray, den: np.ndarray, e: np.ndarray, r:
     return out
 
 
-def _half_erfc(u: np.ndarray, out: np.ndarray, work: list[np.ndarray], mask: np.ndarray) -> np.ndarray:
-    """``erfc(u) / 2`` into ``out`` (``u`` is left unchanged): the three intervals, selected by masks.
+def _select(out: np.ndarray, value: np.ndarray, take: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """``out = value where take else out``, exactly, with ``take``/``keep`` as 1.0/0.0 floats (``keep = 1 - take``).
 
-    ``work``: five float arrays of ``u``'s shape, distinct from ``u`` and ``out``; ``mask`` a bool one.
+    ``value * 1 + out * 0`` is ``value`` bit for bit (both are finite); the masked ufunc
+    paths (``np.copyto(where=...)``) are several times slower than these three passes.
+    ``value`` is overwritten.
     """
-    s, t, den, e, r = work
-    # First interval, on u clipped into it: erfc = 1 - erf.
-    np.clip(u, -_SMALL, _SMALL, out=t)
-    _erf_small(t, s, den, e)
-    np.multiply(s, -0.5, out=out)
-    out += 0.5
-    # Second interval on |u| clipped into it; for u < 0, erfc(u) = 2 - erfc(-u).
-    np.abs(u, out=t)
-    largest = float(t.max()) if t.size else 0.0
-    np.clip(t, _SMALL, _MID, out=t)
-    _erfc_mid(t, s, den, e, r)
-    s *= 0.5
-    np.greater(u, _SMALL, out=mask)
-    np.copyto(out, s, where=mask)
-    np.less(u, -_SMALL, out=mask)
-    np.subtract(1.0, s, out=out, where=mask)
-    if largest > _MID:  # third interval, only when some argument reaches it
-        np.abs(u, out=t)
-        np.clip(t, _MID, _BIG, out=t)
-        _erfc_big(t, s, den, e, r)
-        s *= 0.5
-        np.greater(u, _MID, out=mask)
-        np.copyto(out, s, where=mask)
-        np.less(u, -_MID, out=mask)
-        np.subtract(1.0, s, out=out, where=mask)
+    out *= keep
+    value *= take
+    out += value
     return out
 
 
-def _work(scratch: Scratch, like: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """One float array for the argument, five for :func:`_half_erfc`, and its mask."""
+def _half_erfc(u: np.ndarray, out: np.ndarray, work: list[np.ndarray]) -> np.ndarray:
+    """``erfc(u) / 2`` into ``out`` (``u`` is left unchanged): the three intervals, selected exactly.
+
+    ``work``: seven float arrays of ``u``'s shape, distinct from ``u`` and ``out``.
+    """
+    s, t, den, e, r, take, keep = work
+    # erfc(|u|) / 2 from the second interval, on |u| clipped into it ...
+    np.abs(u, out=t)
+    largest = float(t.max()) if t.size else 0.0
+    np.clip(t, _SMALL, _MID, out=t)
+    _erfc_mid(t, out, den, e, r)
+    out *= 0.5
+    if largest > _MID:  # ... or the third, only when some argument reaches it
+        np.abs(u, out=t)
+        np.greater(t, _MID, out=take)
+        np.subtract(1.0, take, out=keep)
+        np.clip(t, _MID, _BIG, out=t)
+        _erfc_big(t, s, den, e, r)
+        s *= 0.5
+        _select(out, s, take, keep)
+    # ... then for u < 0, erfc(u) / 2 = 1 - erfc(-u) / 2.
+    np.less(u, 0.0, out=take)
+    np.subtract(1.0, take, out=keep)
+    np.subtract(1.0, out, out=s)
+    _select(out, s, take, keep)
+    # The first interval, on u clipped into it: erfc(u) / 2 = (1 - erf(u)) / 2.
+    np.clip(u, -_SMALL, _SMALL, out=t)
+    _erf_small(t, s, den, e)
+    np.multiply(s, -0.5, out=s)
+    s += 0.5
+    np.abs(u, out=t)
+    np.less_equal(t, _SMALL, out=take)
+    np.subtract(1.0, take, out=keep)
+    return _select(out, s, take, keep)
+
+
+def _work(scratch: Scratch, like: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One float array for the argument and the work arrays of :func:`_half_erfc`."""
     u, *work = scratch.arrays(like.shape, like.dtype, 1 + _SCRATCH_FLOATS)
-    (mask,) = scratch.arrays(like.shape, np.bool_, 1)
-    return u, work, mask
+    return u, work
 
 
 def normal_cdf(z: np.ndarray, out: np.ndarray, scratch: Scratch) -> np.ndarray:
@@ -172,9 +188,9 @@ def normal_cdf(z: np.ndarray, out: np.ndarray, scratch: Scratch) -> np.ndarray:
     ``z``); ``scratch`` supplies the work arrays. Accurate in relative terms in
     both tails: ``erfc`` is used directly, never ``1 + erf`` where that cancels.
     """
-    u, work, mask = _work(scratch, z)
+    u, work = _work(scratch, z)
     np.multiply(z, -_SQRT1_2, out=u)
-    return _half_erfc(u, out, work, mask)
+    return _half_erfc(u, out, work)
 
 
 def _float_array(x: object) -> np.ndarray:
@@ -185,9 +201,9 @@ def _float_array(x: object) -> np.ndarray:
 def erfc(x: object) -> np.ndarray:
     """The complementary error function ``1 - erf(x)``, elementwise, in a new array (float dtype kept)."""
     x = _float_array(x)
-    u, work, mask = _work(Scratch(), x)
+    u, work = _work(Scratch(), x)
     np.copyto(u, x)
-    out = _half_erfc(u, np.empty_like(x), work, mask)
+    out = _half_erfc(u, np.empty_like(x), work)
     out *= 2.0
     return out
 
@@ -199,14 +215,15 @@ def erf(x: object) -> np.ndarray:
     outside, as ``erfc(-x) - 1``.
     """
     x = _float_array(x)
-    u, work, mask = _work(Scratch(), x)
+    u, work = _work(Scratch(), x)
     np.negative(x, out=u)
-    out = _half_erfc(u, np.empty_like(x), work, mask)  # erfc(-x) / 2 = (1 + erf(x)) / 2
+    out = _half_erfc(u, np.empty_like(x), work)  # erfc(-x) / 2 = (1 + erf(x)) / 2
     out *= 2.0
     out -= 1.0
-    s, t, den, e, _ = work
+    s, t, den, e, _, take, keep = work
     np.clip(x, -_SMALL, _SMALL, out=t)
     _erf_small(t, s, den, e)
-    np.less_equal(np.abs(x), _SMALL, out=mask)
-    np.copyto(out, s, where=mask)
-    return out
+    np.abs(x, out=t)
+    np.less_equal(t, _SMALL, out=take)
+    np.subtract(1.0, take, out=keep)
+    return _select(out, s, take, keep)
