@@ -31,6 +31,7 @@ class SoftSign(Activation):
 
     name = "softsign"
     needs_z = True
+    kinks = (0.0,)  # the second derivative jumps at 0: a finite difference must not straddle it
 
     def forward(self, z, out):
         np.abs(z, out=out)
