@@ -69,8 +69,9 @@ class Activation(Component):
     #: besides ``a``; callers then pass it as the keyword ``z`` (see :meth:`backward_from`).
     needs_z: bool = False
     #: Values of ``z`` where the computed function is not smooth: the derivative is
-    #: undefined there (ReLU at 0) or the computation switches formula. Gradient
-    #: checking shrinks its step so that no finite difference straddles one.
+    #: undefined there (ReLU at 0), the second derivative jumps (ELU at 0), or the
+    #: computation switches formula (softplus at its threshold). Gradient checking
+    #: shrinks its step so that no finite difference straddles one.
     kinks: tuple[float, ...] = ()
     #: The weight initialiser that suits layers of this activation when none is given:
     #: He for the rectifier family (half of the inputs are cut), Glorot for the rest.

@@ -80,6 +80,8 @@ def activation_forms(activation: Any, net: str, layer_nets: Sequence[str]) -> li
     forms = activation.formula(z, OPS, [Sym(n) for n in layer_nets])
     if forms is None:
         return [(Call(activation.name, (z,)), True)]
+    if not isinstance(forms, (list, tuple)):  # one formula, not wrapped in a sequence
+        forms = (forms,)
     forms = [_checked(f, f"activation {activation.name!r} formula") for f in forms]
     if not forms:
         raise fail(f"activation {activation.name!r} formula", "at least one formula, or None", forms)
