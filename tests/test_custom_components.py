@@ -399,6 +399,16 @@ def test_model_files_store_the_name_and_options_and_need_the_class(tmp_path, reg
     assert load_model(path).network.predict(X).tobytes() == net.predict(X).tobytes()
 
 
+def test_saving_an_unregistered_class_is_refused_up_front(tmp_path):
+    pytest.importorskip("safetensors")
+    from chainrule import save_model
+
+    net = Network.from_sizes([3, 4, 2], SoftSign(), seed=0)  # works in memory without registering
+    with pytest.raises(ValidationError, match=r"chainrule\.register_activation\(YourClass\).*'softsign'"):
+        save_model(tmp_path / "m.safetensors", net)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
 # -- ONNX -------------------------------------------------------------------------------------
 def test_onnx_export_refuses_an_activation_without_operators(registered):
     pytest.importorskip("onnx")
