@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..core.validation import check_positive_float, check_positive_int, fail
-from ..core.activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.errors import DivergenceError
 from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
 from ..core.network import Network
@@ -59,7 +59,7 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--features", nargs="+", metavar="COLUMN", help="feature columns (default: all others)")
     p.add_argument("--task", choices=TASKS, default="auto", help="default: inferred from the target")
     p.add_argument("--layers", nargs="*", type=int, metavar="SIZE", help="hidden layer sizes (default: 32)")
-    p.add_argument("--activation", nargs="+", choices=sorted(a for a in ACTIVATIONS if a != "softmax"),
+    p.add_argument("--activation", nargs="+", choices=sorted(a for a, cls in ACTIVATIONS.items() if cls.elementwise),
                    metavar="NAME", help="hidden activation, one for all or one per layer (default: relu)")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="default: adam")
     p.add_argument("--learning-rate", type=float, help="default: the optimizer's (adam: 0.001)")
@@ -213,10 +213,9 @@ def _build_network(pre: Preprocessor, settings: dict) -> Network:
     if len(activations) != len(layers):
         raise fail("--activation", f"one name or {len(layers)} (one per hidden layer)", activations)
     output_activation, loss = pre.output_spec()
-    rectifiers = all(a in ("relu", "leaky_relu") for a in activations)
     return Network.from_sizes(
         [len(pre.features), *layers, pre.n_outputs], [*activations, output_activation], loss=loss,
-        init="he_uniform" if rectifiers and layers else "glorot_uniform", seed=settings["seed"],
+        init=default_initializer(activations), seed=settings["seed"],
         dtype=settings["dtype"],
     )
 

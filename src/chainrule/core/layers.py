@@ -267,7 +267,11 @@ class Dense:
         ws = self._require_forward()
         if grad_a is ws.dz:
             raise ValueError(f"{self.name}: grad_a must not be the layer's own dz buffer")
-        self.activation.backward(ws.a, grad_a, out=ws.dz)
+        activation = self.activation
+        if activation.needs_z:  # GELU, SiLU...: the derivative reads z too (both are cached)
+            activation.backward(ws.a, grad_a, out=ws.dz, z=ws.z)
+        else:
+            activation.backward(ws.a, grad_a, out=ws.dz)
         return self.backward_delta(need_input_grad)
 
     def backward_delta(self, need_input_grad: bool = True) -> np.ndarray | None:

@@ -168,7 +168,8 @@ class Network:
             raise fail("sizes", "a sequence of at least 2 layer sizes (inputs, ..., outputs)", sizes)
         sizes = [check_positive_int(s, f"sizes[{k}]") for k, s in enumerate(sizes)]
         n_layers = len(sizes) - 1
-        if isinstance(activation, (str, Activation, dict)):
+        if not isinstance(activation, (list, tuple)):
+            # One activation for every layer; anything that is not one (None, 3) is refused by Dense.
             activations = [activation] * n_layers
         else:
             activations = list(activation)

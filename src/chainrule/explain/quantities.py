@@ -103,7 +103,9 @@ def step_quantities(
                     grad_out[i] += path
         for j, name in enumerate(names):
             q[f"dE_total/dout_{name}"] = float(grad_out[j])
-        derivative = layer.activation.derivative(outs[l + 1], out=np.empty_like(outs[l + 1]))
+        derivative = layer.activation.derivative_from(
+            z=nets[l][None, :], a=outs[l + 1][None, :], out=np.empty((1, len(names)))
+        )[0]
         if layer.activation.elementwise:
             delta = grad_out * derivative
         else:  # softmax: the full (symmetric) Jacobian, not only its diagonal
