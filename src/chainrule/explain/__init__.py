@@ -2,18 +2,10 @@
 
 from .formula import Expr, evaluate, substitute
 from .naming import Naming, ParameterName
+from .model import Form, Group, Quantity, Stage, Trace
+from .convention import HIDDEN_DELTAS, train_with_convention
 from .quantities import step_quantities
-from .trace import (
-    MAX_TRACE_PARAMETERS,
-    Form,
-    Group,
-    Quantity,
-    Stage,
-    Trace,
-    TraceTooLarge,
-    build_trace,
-    trace_steps,
-)
+from .trace import MAX_TRACE_PARAMETERS, TraceTooLarge, build_trace, trace_steps
 from .tutorial import tutorial_network, worked_example
 from .config import Conventions, ExplainSetup, config_from_network, convert_config, load_setup, setup_from_config
 from .render import FORMATS, render
@@ -21,6 +13,7 @@ from .summary import LayerSummary, layer_summary, render_summary
 
 __all__ = [
     "FORMATS",
+    "HIDDEN_DELTAS",
     "MAX_TRACE_PARAMETERS",
     "Conventions",
     "ExplainSetup",
@@ -46,6 +39,7 @@ __all__ = [
     "step_quantities",
     "substitute",
     "trace_steps",
+    "train_with_convention",
     "tutorial_network",
     "worked_example",
 ]
