@@ -167,3 +167,15 @@ def test_bad_arguments(kwargs, message):
         train_with_convention(net, args.pop("x"), args.pop("y"), args.pop("learning_rate"), args.pop("updates"),
                               **args)
     np.testing.assert_array_equal(parameters(net), before)
+
+
+def test_without_hidden_layers_the_conventions_coincide():
+    rng = np.random.default_rng(6)
+    net = Network.from_sizes([3, 2], "sigmoid", loss="binary_cross_entropy", train_bias=True, seed=rng)
+    X, Y = data_for("binary_cross_entropy", 4, 3, 2, rng)
+    a, b, c = net.copy(), net.copy(), net.copy()
+    errors = train_with_convention(a, X, Y, 0.5, 30, hidden_deltas="updated")
+    assert train_with_convention(b, X, Y, 0.5, 30, hidden_deltas="original") == errors
+    c.train(X, Y, learning_rate=0.5, epochs=30, shuffle=False)
+    np.testing.assert_array_equal(parameters(a), parameters(b))
+    np.testing.assert_array_equal(parameters(a), parameters(c))

@@ -113,6 +113,7 @@ def train_with_convention(
     n, layers, loss = X.shape[0], network.layers, network.loss_function
     network.reserve(n)
     spaces = [layer.workspace(n) for layer in layers]
+    transposed = [layer.weight.value.T for layer in layers]  # views, made once
     # (W, dE/dW, scratch) and, for a trainable bias, (b, dE/db, scratch): the SGD update's arrays.
     rules = [[(layer.weight.value, layer.weight.grad, np.empty_like(layer.weight.value))]
              + ([(layer.bias.value, layer.bias.grad, np.empty_like(layer.bias.value))] if layer.train_bias else [])
@@ -121,8 +122,8 @@ def train_with_convention(
     before = np.empty_like(values)
     ones = np.ones_like(values)
     errors = np.empty(updates)
-    last = layers[-1]
     top = len(layers) - 1
+    last, output = layers[top], spaces[top]
 
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(updates):
@@ -130,7 +131,7 @@ def train_with_convention(
             a = X
             for layer in layers:
                 a = layer.forward_unchecked(a)
-            value = loss.value_and_delta(last.a, last.z, Y, last.activation, out=spaces[top].dz)
+            value = loss.value_and_delta(output.a, output.z, Y, last.activation, out=output.dz)
             grad = None
             for l in range(top, -1, -1):
                 layer, space = layers[l], spaces[l]
@@ -139,12 +140,12 @@ def train_with_convention(
                 else:
                     layer.backward(grad, need_input_grad=False)
                 if l > 0 and not update_first:  # the chain rule: send the deltas back through W
-                    grad = np.dot(space.dz, layer.weight.value.T, out=space.dx)
+                    grad = np.dot(space.dz, transposed[l], out=space.dx)
                 for param, gradient, step in rules[l]:
                     np.multiply(gradient, eta, out=step)
                     np.subtract(param, step, out=param)
                 if l > 0 and update_first:  # the published mistake: through the updated W
-                    grad = np.dot(space.dz, layer.weight.value.T, out=space.dx)
+                    grad = np.dot(space.dz, transposed[l], out=space.dx)
             errors[k] = value
             if not (math.isfinite(value) and math.isfinite(np.dot(values, ones))):
                 _diverged(network, before, value, k + 1)

@@ -134,41 +134,46 @@ def build_trace(
 
     updated = network.copy()
     walk.naming.assign(updated, walk.updated_parameters)
-    layers = network.layers
-    bias_modes = {layer.bias_mode for layer in layers}
-    trains = {layer.train_bias for layer in layers}
-    loss = network.loss_function
-    conventions = {
-        "bias": bias_modes.pop() if len(bias_modes) == 1 else "mixed",
-        "train_bias": trains.pop() if len(trains) == 1 else "mixed",
-        "error": getattr(loss, "output_reduction", None),
-        "hidden_deltas": hidden_deltas,
-    }
-    naming = walk.naming
-    layer_info = [{
-        "activation": layer.activation.config(),
-        "bias": layer.bias_mode,
-        "train_bias": layer.train_bias,
-        "weights": [p.name for p in naming.weights if p.layer == l],
-        "biases": [p.name for p in naming.biases if p.layer == l],
-    } for l, layer in enumerate(layers)]
     notes = []
     if network.dtype != np.float64:
         notes.append(f"The network computes in {network.dtype.name}; the trace shows its values as float64 numbers.")
     return Trace(
         step=step,
         sizes=network.sizes,
-        neurons=[list(n) for n in naming.neurons],
-        layers=layer_info,
-        loss=loss.config(),
+        neurons=[list(n) for n in walk.naming.neurons],
+        layers=_layers(network, walk.naming),
+        loss=network.loss_function.config(),
         dtype=network.dtype.name,
         learning_rate=eta,
-        conventions=conventions,
+        conventions=_conventions(network, hidden_deltas),
         quantities=walk.quantities(),
         stages=walk.stages(),
         error_after_update=float(updated.loss(x_row, y_row)),
         notes=notes,
     )
+
+
+def _conventions(network: "Network", hidden_deltas: str) -> dict[str, Any]:
+    """The trace's ``conventions``: one value per convention, ``"mixed"`` where the layers differ."""
+    bias_modes = {layer.bias_mode for layer in network.layers}
+    trains = {layer.train_bias for layer in network.layers}
+    return {
+        "bias": bias_modes.pop() if len(bias_modes) == 1 else "mixed",
+        "train_bias": trains.pop() if len(trains) == 1 else "mixed",
+        "error": getattr(network.loss_function, "output_reduction", None),
+        "hidden_deltas": hidden_deltas,
+    }
+
+
+def _layers(network: "Network", naming: Naming) -> list[dict[str, Any]]:
+    """The trace's ``layers``: each layer's activation, bias convention and parameter names."""
+    return [{
+        "activation": layer.activation.config(),
+        "bias": layer.bias_mode,
+        "train_bias": layer.train_bias,
+        "weights": [p.name for p in naming.weights if p.layer == l],
+        "biases": [p.name for p in naming.biases if p.layer == l],
+    } for l, layer in enumerate(network.layers)]
 
 
 def trace_steps(
