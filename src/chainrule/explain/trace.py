@@ -60,6 +60,7 @@ __all__ = [
     "TraceTooLarge",
     "MAX_TRACE_PARAMETERS",
     "STAGES",
+    "HIDDEN_DELTAS",
     "build_trace",
     "trace_steps",
 ]
