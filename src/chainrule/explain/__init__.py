@@ -1,22 +1,22 @@
 """Backpropagation shown step by step, with the tutorial's names.
 
-==================  ===============================================================
-module              what it holds
-==================  ===============================================================
-``naming``          neurons and parameters: ``i1``, ``h1``, ``o1``, ``w5``, ``b1`` and their array elements
-``names``           every derived quantity's name (``net_h1`` .. ``w5+``) and what each kind means
-``formula``         formulas as expression trees
-``model``           the trace's data: Quantity, Group, Stage, Trace
+====================  =============================================================
+module                what it holds
+====================  =============================================================
+``naming``            neurons and parameters: ``i1``, ``h1``, ``o1``, ``w5``, ``b1`` and their array elements
+``names``             every derived quantity's name (``net_h1`` .. ``w5+``) and what each kind means
+``formula``           formulas as expression trees
+``model``             the trace's data: Quantity, Group, Stage, Trace
 ``walk``, ``stages``  the one walk through a step, and one builder per stage
-``forms``           the formulas of each activation and loss
-``trace``           :func:`build_trace`, :func:`trace_steps`
-``convention``      the hidden-deltas conventions; :func:`train_with_convention` (N updates, untraced)
-``quantities``      :func:`step_quantities` (a step's values as a dict)
-``render``          text, Markdown, LaTeX and JSON
-``summary``         the per-layer summary for networks of any size
-``tutorial``        the worked example
-``config``          explain's configuration files
-==================  ===============================================================
+``forms``             the formulas of each activation and loss
+``trace``             :func:`build_trace`, :func:`trace_steps`
+``convention``        the hidden-deltas conventions; :func:`train_with_convention` (N updates, untraced)
+``quantities``        :func:`step_quantities` (a step's values as a dict)
+``render``            text, Markdown, LaTeX and JSON
+``summary``           the per-layer summary for networks of any size
+``tutorial``          the worked example
+``config``            explain's configuration files
+====================  =============================================================
 """
 
 from .formula import Expr, evaluate, substitute

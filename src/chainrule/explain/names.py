@@ -7,23 +7,25 @@ diagram and the explorer ask these functions for a name instead of writing
 ``f"delta_{neuron}"`` themselves, so that a quantity's name, and its meaning in
 :data:`KINDS`, change here alone.
 
-==========================  ==================  =====================================================
-name                        function            meaning
-==========================  ==================  =====================================================
-``i1``                      (naming)            an input value
-``target_o1``               :func:`target`      the target of an output
-``w5``, ``b1``              (naming)            a weight or bias before the update
-``eta``                     :data:`LEARNING_RATE`  the learning rate
-``net_h1``, ``out_h1``      :func:`net`, :func:`out`  pre-activation and activation of a neuron
-``E_o1``, ``E_total``       :func:`error`, :data:`ERROR_TOTAL`  each output's share of the error, and their sum
-``dE_total/dout_o1``        :func:`dE_dout`     derivative of the error with respect to a neuron's out
-``dout_o1/dnet_o1``         :func:`dout_dnet`   the activation's derivative (softmax: a Jacobian entry)
-``delta_o1``                :func:`delta`       dE_total/dnet_o1
-``dE_o1/dout_h1``           :func:`path`        one path's share of dE_total/dout_h1: delta_o1 * w5
-``dnet_o1/dw5``             :func:`dnet_dw`     what the weight multiplies (its source's out, or an input)
-``dE_total/dw5``            :func:`gradient`    the gradient of a weight or trainable bias
-``w5+``, ``b1+``            :func:`updated`     the value after the update ``w - eta * dE_total/dw``
-==========================  ==================  =====================================================
+====================  =====================  ==========================================================
+name                  function               meaning
+====================  =====================  ==========================================================
+``i1``                (naming)               an input value
+``target_o1``         :func:`target`         the target of an output
+``w5``, ``b1``        (naming)               a weight or bias before the update
+``eta``               :data:`LEARNING_RATE`  the learning rate
+``net_h1``            :func:`net`            a neuron's pre-activation
+``out_h1``            :func:`out`            a neuron's activation
+``E_o1``              :func:`error`          one output's share of the error
+``E_total``           :data:`ERROR_TOTAL`    the error, the sum of the shares
+``dE_total/dout_o1``  :func:`dE_dout`        the error's derivative by a neuron's out
+``dout_o1/dnet_o1``   :func:`dout_dnet`      the activation's derivative (softmax: a Jacobian entry)
+``delta_o1``          :func:`delta`          dE_total/dnet_o1
+``dE_o1/dout_h1``     :func:`path`           one path's share of dE_total/dout_h1: delta_o1 * w5
+``dnet_o1/dw5``       :func:`dnet_dw`        what the weight multiplies (its source's out, or an input)
+``dE_total/dw5``      :func:`gradient`       the gradient of a weight or trainable bias
+``w5+``, ``b1+``      :func:`updated`        the value after the update ``w - eta * dE_total/dw``
+====================  =====================  ==========================================================
 """
 
 from __future__ import annotations
