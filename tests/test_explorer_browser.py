@@ -181,6 +181,21 @@ def test_training_n_updates_draws_the_error_curve(page):
     shot(page, "training-curve", "#training")
 
 
+def test_training_under_the_updated_convention_runs_it_and_says_so(page):
+    settle(page, lambda: page.select_option("#f-hidden_deltas", "updated"))
+    page.fill("#f-updates", "200")
+    page.click("#train")
+    page.wait_for_selector("body[data-busy='0']", timeout=60_000)
+    status = page.inner_text("#curve-status")
+    assert status.startswith("200 of 200 updates, hidden deltas from the ALREADY UPDATED weights"), status
+    assert page.get_attribute("#curve-status", "data-hidden-deltas") == "updated"
+    state = {**ExplorerState.tutorial().to_json(), "hidden_deltas": "updated"}
+    expected = api.train({"state": state, "updates": 200})
+    for name in ["w1", "w5", "w8"]:
+        assert float(page.input_value(f"#f-{name}")) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
+    assert float(status.split("=")[1]) == pytest.approx(expected["E_after"], rel=1e-12)
+
+
 BAD_VALUES = [("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
               ("1e400", "too large"), ("2e6", "too large"), ("0.4.1", "not a number"), ("-", "not a number")]
 

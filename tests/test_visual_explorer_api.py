@@ -11,7 +11,7 @@ import pytest
 
 from chainrule import Network
 from chainrule.cli import main
-from chainrule.explain import build_trace, tutorial_network
+from chainrule.explain import build_trace, trace_steps, tutorial_network
 from chainrule.explain.config import read_config_file, setup_from_config
 from chainrule.visual import api
 from chainrule.visual.netfile import state_from_file, state_from_path, state_to_config, state_to_file
@@ -75,6 +75,31 @@ def test_training_follows_the_spec_for_ten_thousand_updates():
         part = api.train({"state": state, "updates": 25})
         state, errors = part["state"], errors + part["errors"]
     assert errors == pytest.approx(api.train({"state": TUTORIAL, "updates": 100})["errors"], rel=1e-12)
+
+
+def test_training_honours_the_hidden_deltas_convention():
+    updated = api.train({"state": with_(hidden_deltas="updated"), "updates": 100})
+    assert updated["hidden_deltas"] == "updated" and "ALREADY UPDATED" in updated["note"]
+    assert "=" not in updated["note"]  # the page writes "N of N updates, <note>: E_total = ..."
+    # Each update is the step the explorer shows under that convention, traced ...
+    traces = trace_steps(tutorial_network(), TUTORIAL["input"], TUTORIAL["target"], 0.5, steps=100,
+                         hidden_deltas="updated")
+    for name in ("w1", "w4", "w5", "w8"):
+        assert updated["state"]["params"][name] == pytest.approx(traces[-1][f"{name}+"].value, rel=1e-15)
+    assert updated["errors"] == pytest.approx([t["E_total"].value for t in traces], rel=1e-14)
+    assert updated["state"]["hidden_deltas"] == "updated"
+    # ... and not the chain rule's, which is Network.train's.
+    original = api.train({"state": TUTORIAL, "updates": 100})
+    assert original["hidden_deltas"] == "original" and original["note"] is None
+    network = tutorial_network()
+    assert original["errors"] == network.train(np.array([TUTORIAL["input"]]), np.array([TUTORIAL["target"]]),
+                                               learning_rate=0.5, epochs=100)
+    assert original["state"]["params"]["w1"] == network.layers[0].W[0, 0]
+    assert updated["state"]["params"]["w1"] != pytest.approx(original["state"]["params"]["w1"], rel=1e-6)
+    # The step shown and the N updates agree: one update of each is the same.
+    step = api.step({"state": with_(hidden_deltas="updated")})
+    one = api.train({"state": with_(hidden_deltas="updated"), "updates": 1})
+    assert one["state"]["params"] == pytest.approx(step["next"]["params"], rel=1e-15)
 
 
 @pytest.mark.parametrize("updates, match", [

@@ -5,7 +5,9 @@ JSON, or raises :class:`~chainrule.visual.state.ValidationError` (a ``ValueError
 naming the field at fault. :mod:`chainrule.visual.server` maps them to URLs.
 
 Every number in a response comes from the engine: the step's named values from
-:mod:`chainrule.explain`, N updates from :meth:`Network.train`. The page only
+:mod:`chainrule.explain`, N updates from the engine's training step under the
+state's hidden-deltas convention (:func:`chainrule.explain.train_with_convention`;
+for the chain rule, the updates of :meth:`Network.train`). The page only
 displays them.
 """
 
@@ -17,6 +19,8 @@ from ..core.errors import DivergenceError, ValidationError
 from ..core.initializers import get_initializer, make_rng
 from ..core.network import Network
 from ..core.validation import check_choice
+from ..explain import names as qn
+from ..explain.convention import HIDDEN_DELTA_PHRASES, train_with_convention
 from ..explain.naming import Naming
 from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
 from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS
@@ -134,7 +138,7 @@ def step(request: Any) -> dict[str, Any]:
         for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
             trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
                                  f"the correct value is {correct}.")
-    params_after = {name: values.get(f"{name}+", value) for name, value in state.params.items()}
+    params_after = {name: values.get(qn.updated(name), value) for name, value in state.params.items()}
     try:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
     except ValidationError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
@@ -156,10 +160,14 @@ def step(request: Any) -> dict[str, Any]:
 
 
 def train(request: Any) -> dict[str, Any]:
-    """``updates`` steps of gradient descent on the sample, by :meth:`Network.train`.
+    """``updates`` steps of gradient descent on the sample, under the state's hidden-deltas convention.
 
     Request: ``{"state": {...}, "updates": N}``. Response: ``{"state": state after,
-    "errors": [E before update 1, ..., E before update N], "E_after": E after update N}``.
+    "errors": [E before update 1, ..., E before update N], "E_after": E after update N,
+    "hidden_deltas": the convention the updates followed, "note": what it means, or None}``.
+    With ``hidden_deltas`` ``"original"`` (the chain rule) these are the updates of
+    :meth:`Network.train`; with ``"updated"`` each one is the published mistake the step
+    shows (:func:`~chainrule.explain.train_with_convention`), and ``note`` says so.
     On divergence the response is an error naming the update; the weights are not changed.
     """
     state = _state(request)
@@ -168,7 +176,8 @@ def train(request: Any) -> dict[str, Any]:
         raise ValidationError("updates", f"an integer from 1 to {MAX_UPDATES}", updates)
     network = state.network()
     try:
-        errors = network.train(state.x, state.y, learning_rate=state.learning_rate, epochs=updates)
+        errors = train_with_convention(network, state.x, state.y, state.learning_rate, updates,
+                                       hidden_deltas=state.hidden_deltas)
     except DivergenceError as err:
         raise ValidationError("learning_rate", f"a rate at which training stays finite ({err})",
                          state.learning_rate) from None
@@ -178,7 +187,10 @@ def train(request: Any) -> dict[str, Any]:
         raise ValidationError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
                          f"(after {updates} updates {err.field} would be {after_value(network, err.field)!r})",
                          state.learning_rate) from None
-    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y)}
+    note = None if state.hidden_deltas == "original" else (
+        f"{HIDDEN_DELTA_PHRASES[state.hidden_deltas]}: not gradient descent on E_total")
+    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y),
+            "hidden_deltas": state.hidden_deltas, "note": note}
 
 
 def after_value(network: Network, name: str) -> float:

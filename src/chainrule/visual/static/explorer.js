@@ -287,7 +287,10 @@ async function train() {
       page.state = state;
       fillValues(state);
       drawCurve();
-      $("curve-status").textContent = `${done} of ${n} updates: E_total = ${result.E_after}`;
+      // Under the "updated" convention the server says what these updates are (never with "=").
+      const note = result.note ? `, ${result.note}` : "";
+      $("curve-status").textContent = `${done} of ${n} updates${note}: E_total = ${result.E_after}`;
+      $("curve-status").dataset.hiddenDeltas = result.hidden_deltas;
     }
     page.stepNumber += n;
     page.stage = "setup";
