@@ -157,6 +157,10 @@ class Loss(Component):
         """What the total error is, in words and symbols (``sum over outputs of ...``), or None."""
         return None
 
+    def computation_note(self) -> str | None:
+        """How the engine computes the error, where that differs from its formula (the trace prints it)."""
+        return None
+
 
 class SquaredError(Loss):
     """Squared error, the tutorial's loss.
@@ -298,6 +302,10 @@ class CategoricalCrossEntropy(Loss):
 
     def description(self, n_outputs):
         return "cross-entropy = - sum over outputs of target * log(out)"
+
+    def computation_note(self):
+        return ("E_o is computed from net as target * (logsumexp(net) - net_o), which equals "
+                "-target * log(out_o) without ever taking log(0).")
 
 
 class BinaryCrossEntropy(Loss):

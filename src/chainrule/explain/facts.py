@@ -21,7 +21,8 @@ from typing import Any, Sequence
 from ..core.validation import fail
 from .formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym, call
 
-__all__ = ["ExprOps", "OPS", "activation_forms", "derivative_form", "loss_forms", "error_description"]
+__all__ = ["ExprOps", "OPS", "activation_forms", "derivative_form", "error_description", "fused_delta_form",
+           "loss_forms"]
 
 
 def _expr(value: Any) -> Expr:
@@ -105,6 +106,14 @@ def loss_forms(loss: Any, o: str, m: int) -> tuple[Expr, Expr]:
     gradient = (Call(f"{loss.name}'", (target, out)) if gradient is None
                 else _checked(gradient, f"loss {loss.name!r} gradient_formula"))
     return error, gradient
+
+
+def fused_delta_form(loss: Any, activation: Any, o: str) -> Expr | None:
+    """delta_o as the engine computes it directly, when ``loss`` fuses with the output ``activation``; else None."""
+    if loss.requires_activation is None or activation.name != loss.requires_activation:
+        return None
+    form = loss.fused_delta_formula(Sym(f"target_{o}"), Sym(f"out_{o}"), OPS)
+    return None if form is None else _checked(form, f"loss {loss.name!r} fused_delta_formula")
 
 
 def error_description(loss: Any, m: int) -> str:

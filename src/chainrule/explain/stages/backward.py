@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import names
+from .. import facts, names
 from ..forms import _derivative_form, _loss_forms
 from ..formula import Expr, Neg, Sym, add, mul, sub
 from ..model import Group, Stage
@@ -117,24 +117,30 @@ def _deltas(walk: StepWalk, l: int, groups: list[Group], dE_dout: np.ndarray) ->
     derivative = act.derivative_from(z=walk.nets[l][None, :], a=a[None, :], out=np.empty((1, len(targets))))[0]
     jacobian = None if act.elementwise else act.jacobian(a)
     delta = dE_dout * derivative if jacobian is None else jacobian @ dE_dout  # softmax: its whole Jacobian
-    fused_bce = l == walk.n_layers - 1 and walk.network.loss_function.name == "binary_cross_entropy"
+    last = l == walk.n_layers - 1
     for j, (t, group) in enumerate(zip(targets, groups)):
+        # The loss's fused delta, where it fuses with this output activation (cross-entropies).
+        fused = facts.fused_delta_form(walk.network.loss_function, act, t) if last else None
         walk.add(group, names.dout_dnet(t, t), "dout_dnet", derivative[j],
                  [(_derivative_form(act, names.out(t), names.net(t)), True)], neuron=t, out=t, net=t)
         if jacobian is None:
             factors = [names.dE_dout(t), names.dout_dnet(t, t)]
             walk.add(group, names.delta(t), "delta", delta[j], [(mul(*factors), True)], neuron=t, factors=factors)
         else:
-            _softmax_delta(walk, group, l, j, jacobian, delta[j])
-        if fused_bce:
-            walk.extend(names.delta(t), sub(names.out(t), names.target(t)),
+            _softmax_delta(walk, group, l, j, jacobian, delta[j], fused)
+        if fused is not None and jacobian is None:
+            walk.extend(names.delta(t), fused,
                         "the product of the two factors is the fused delta out - target, "
                         "which the engine computes directly (never dividing by out (1 - out)).")
     return delta
 
 
-def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.ndarray, value: float) -> None:
-    """A softmax neuron's off-diagonal Jacobian entries, then its delta as the sum over the Jacobian's column."""
+def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.ndarray, value: float,
+                   fused: Expr | None) -> None:
+    """A softmax neuron's off-diagonal Jacobian entries, then its delta as the sum over the Jacobian's column.
+
+    ``fused``: the loss's fused delta (cross-entropy's ``out - target``), shown after the sum.
+    """
     targets = walk.naming.neurons[l + 1]
     t = targets[j]
     # Softmax couples its neurons: dout_k/dnet_j = -out_k out_j off the diagonal.
@@ -145,10 +151,10 @@ def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.nd
     factors = [(names.dE_dout(k), names.dout_dnet(k, t)) for k in targets]
     forms: list[tuple[Expr, bool]] = [(add(*[mul(a, c) for a, c in factors]), True)]
     note = None
-    if l == walk.n_layers - 1 and walk.network.loss_function.name == "categorical_cross_entropy":
+    if fused is not None:
         if abs(sum(walk.values[names.target(k)] for k in targets) - 1.0) < 1e-9:
-            forms.append((sub(names.out(t), names.target(t)), True))
-        else:
+            forms.append((fused, True))
+        else:  # the fused form for targets that do not sum to 1
             forms.append((sub(mul(names.out(t), add(*[names.target(k) for k in targets])), names.target(t)), True))
         note = ("the sum of the factors' products is the fused delta out - target "
                 "(targets summing to 1), which the engine computes directly.")

@@ -23,6 +23,6 @@ def build_error(walk: StepWalk) -> None:
     walk.add(group, names.ERROR_TOTAL, "error_total", per_output.sum(),
              [(add(*[names.error(o) for o in outputs]), True)])
     stage.groups.append(group)
-    if loss.name == "categorical_cross_entropy":
-        stage.notes.append("E_o is computed from net as target * (logsumexp(net) - net_o), which equals "
-                           "-target * log(out_o) without ever taking log(0).")
+    note = loss.computation_note()
+    if note is not None:
+        stage.notes.append(note)
