@@ -181,6 +181,21 @@ def test_training_n_updates_draws_the_error_curve(page):
     shot(page, "training-curve", "#training")
 
 
+def test_training_under_the_updated_convention_runs_it_and_says_so(page):
+    settle(page, lambda: page.select_option("#f-hidden_deltas", "updated"))
+    page.fill("#f-updates", "200")
+    page.click("#train")
+    page.wait_for_selector("body[data-busy='0']", timeout=60_000)
+    status = page.inner_text("#curve-status")
+    assert status.startswith("200 of 200 updates, hidden deltas from the ALREADY UPDATED weights"), status
+    assert page.get_attribute("#curve-status", "data-hidden-deltas") == "updated"
+    state = {**ExplorerState.tutorial().to_json(), "hidden_deltas": "updated"}
+    expected = api.train({"state": state, "updates": 200})
+    for name in ["w1", "w5", "w8"]:
+        assert float(page.input_value(f"#f-{name}")) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
+    assert float(status.split("=")[1]) == pytest.approx(expected["E_after"], rel=1e-12)
+
+
 BAD_VALUES = [("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
               ("1e400", "too large"), ("2e6", "too large"), ("0.4.1", "not a number"), ("-", "not a number")]
 
@@ -253,3 +268,22 @@ def test_a_bad_file_is_refused_with_its_reason(page, tmp_path):
     settle(page, lambda: page.set_input_files("#load-file", str(bad)))
     assert "bad.json" in page.inner_text("#msg-file") and "weights" in page.inner_text("#msg-file")
     assert page.input_value("#f-w1") == "0.15"  # the page kept its network
+
+
+def test_an_activations_options_survive_the_page(page, tmp_path):
+    from test_visual_explorer_api import _leaky_file
+
+    path = tmp_path / "leaky.json"
+    path.write_text(_leaky_file())
+    settle(page, lambda: page.set_input_files("#load-file", str(path)))
+    assert page.input_value("#activations select >> nth=0") == "leaky_relu"
+    settle(page, lambda: page.select_option("#f-bias", "per_neuron"))  # a rebuild
+    assert page.evaluate("() => page.state.activations[0]") == {"name": "leaky_relu", "alpha": 0.2}
+    assert page.evaluate("() => page.state.loss") == {"name": "squared_error", "reduction": "sum"}
+    with page.expect_download() as download:
+        page.click("#save")
+    saved = tmp_path / "saved.json"
+    download.value.save_as(saved)
+    assert json.loads(saved.read_text())["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
+    settle(page, lambda: page.select_option("#activations select >> nth=0", "tanh"))  # a new choice: its defaults
+    assert page.evaluate("() => page.state.activations[0]") == "tanh"

@@ -120,24 +120,54 @@ def _resigned(data: bytes, edit_content) -> bytes:
     return _rewrite_metadata(data, edit)
 
 
+def _resize_first_layer(content):
+    layers = content["architecture"]["layers"]
+    layers[0]["n_out"] = layers[1]["n_in"] = 8
+
+
 @pytest.mark.parametrize(
-    "edit, message",
+    "edit, field, message",
     [
-        (lambda c: c["architecture"]["layers"][0].update(type="lambda"), "unknown layer type 'lambda'"),
-        (lambda c: c["architecture"]["layers"][1].update(type="os.system"), "unknown layer type 'os.system'"),
-        (lambda c: c["architecture"]["layers"][0].update(activation={"name": "eval"}), "activation"),
-        (lambda c: c["architecture"]["layers"][0].update(code="import os"), "keys"),
-        (lambda c: c["architecture"]["layers"][0].update(n_out=8), "shape"),
-        (lambda c: c["architecture"].update(loss={"name": "__import__"}), "loss"),
-        (lambda c: c["architecture"].update(dtype="object"), "dtype"),
-        (lambda c: c["architecture"].update(layers=[]), "no layers"),
-        (lambda c: c.update(extra=1), "keys"),
+        (lambda c: c["architecture"]["layers"][0].update(type="lambda"), "architecture.layers[0].type",
+         r"architecture.layers\[0\].type: expected one of \['dense'\], received: 'lambda'"),
+        (lambda c: c["architecture"]["layers"][1].update(type="os.system"), "architecture.layers[1].type",
+         "received: 'os.system'"),
+        (lambda c: c["architecture"]["layers"][0].update(activation={"name": "eval"}),
+         "architecture.layers[0].activation", "expected one of .*received: 'eval'"),
+        (lambda c: c["architecture"]["layers"][2].update(activation={"name": "softmax", "axis": 0}),
+         "architecture.layers[2].activation.axis", "an unknown option"),
+        (lambda c: c["architecture"]["layers"][0].update(code="import os"), "architecture.layers[0].code",
+         "expected one of the fields"),
+        (lambda c: c["architecture"]["layers"][0].update(n_out=8), "architecture.layers[1].n_in",
+         r"expected 8 \(the n_out of layers\[0\]\), received: 7"),
+        (_resize_first_layer, None, r"tensor 'layers.0.W' has shape \(4, 7\) .* expected \(4, 8\)"),
+        (lambda c: c["architecture"].update(loss={"name": "__import__"}), "architecture.loss", "received: '__import__'"),
+        (lambda c: c["architecture"].update(dtype="object"), "architecture.dtype", "expected float32 or float64"),
+        (lambda c: c["architecture"].update(layers=[]), "architecture.layers", "expected at least one layer"),
+        (lambda c: c["architecture"].update(version=0), "architecture.version", "expected a whole number from 1"),
+        (lambda c: c["architecture"].pop("version"), "architecture.version", "the field is required"),
+        (lambda c: c.update(extra=1), None, "keys"),
     ],
 )
-def test_metadata_naming_unknown_things_is_refused(edit, message):
+def test_metadata_naming_unknown_things_is_refused(edit, field, message):
     forged = _resigned(model_to_bytes(_network()), edit)
-    with pytest.raises(ModelFileError, match=message):
+    with pytest.raises(ModelFileError, match=message) as info:
+        model_from_bytes(forged, source="forged.safetensors")
+    assert "model file 'forged.safetensors'" in str(info.value) and info.value.field == field
+
+
+def test_a_newer_spec_version_asks_for_an_upgrade():
+    forged = _resigned(model_to_bytes(_network()), lambda c: c["architecture"].update(version=99))
+    with pytest.raises(ModelFileError, match="network spec of version 99, newer than this chainrule reads"):
         model_from_bytes(forged)
+
+
+def test_architecture_is_the_spec():
+    net = _network()
+    (n,) = struct.unpack("<Q", (data := model_to_bytes(net))[:8])
+    content = json.loads(json.loads(data[8 : 8 + n])["__metadata__"]["chainrule"])
+    assert content["architecture"] == net.spec().to_dict() == net.config()
+    assert model_from_bytes(data).network.spec() == net.spec()
 
 
 def test_newer_format_version_is_refused():

@@ -197,3 +197,66 @@ def test_shared_trained_biases_and_networks_without_hidden_layers(sizes):
         assert trace[f"dE_total/d{bias}"].value == pytest.approx(grads[l]["b"][0], rel=1e-10)
         assert trace[f"dE_total/d{bias}"].refs["factors"] == [f"delta_{n}" for n in trace.neurons[l + 1]]
     assert ("backward_hidden" in [s.id for s in trace.stages]) == (len(sizes) > 2)
+
+
+@pytest.mark.parametrize("hidden, loss, output, options", CASES[::4])
+def test_trace_gradients_equal_finite_differences_of_the_error(hidden, loss, output, options):
+    # Independent of the engine's backward pass: central differences of E_total, weight by weight.
+    net, X, Y = random_case(hidden, loss, output, options, seed=21, sizes=(2, 3, 2))
+    trace = build_trace(net, X[0], Y[0], 0.1)
+    naming = Naming.of(net)
+    h = 1e-6
+    for p in naming.weights + naming.biases:
+        if f"dE_total/d{p.name}" not in trace.quantities:
+            continue
+        moved = []
+        for step in (h, -h):
+            other = net.copy()
+            naming.assign(other, {p.name: naming.get(net, p.name) + step})
+            moved.append(other.loss(X, Y))
+        numeric = (moved[0] - moved[1]) / (2 * h)
+        assert trace[f"dE_total/d{p.name}"].value == pytest.approx(numeric, rel=1e-5, abs=1e-8), p.name
+
+
+def test_the_trace_takes_its_forward_values_from_one_inference_pass(monkeypatch):
+    calls = []
+    infer = Network.infer
+
+    def counting(self, X, **options):
+        calls.append(options)
+        return infer(self, X, **options)
+
+    monkeypatch.setattr(Network, "infer", counting)
+    net, X, Y = random_case("tanh", "categorical_cross_entropy", "softmax", {}, seed=1, sizes=(3, 2, 2, 2))
+    trace = build_trace(net, X[0], Y[0], 0.1)
+    assert calls == [{"return_layers": True}]
+    seen = infer(net, X, return_layers=True).layers
+    for l, layer in enumerate(seen):
+        for j, name in enumerate(trace.neurons[l + 1]):
+            assert trace[f"net_{name}"].value == layer.z[0, j] and trace[f"out_{name}"].value == layer.a[0, j]
+
+
+def test_updated_paths_use_the_update_stages_values():
+    net, X, Y = random_case("sigmoid", "squared_error", "sigmoid", {}, seed=2, sizes=(2, 3, 2, 2))
+    trace = build_trace(net, X[0], Y[0], 0.4, hidden_deltas="updated")
+    paths = [q for q in trace if q.kind == "path"]
+    assert len(paths) == 3 * 2 + 2 * 2
+    for q in paths:
+        assert q.refs["weight"].endswith("+") and trace.stage_of(q.refs["weight"]) == "update"
+        assert q.value == trace[f"delta_{q.refs['through']}"].value * trace[q.refs["weight"]].value
+
+
+def test_the_walk_refuses_a_formula_ahead_of_its_values_and_a_name_twice():
+    from chainrule.explain.formula import mul
+    from chainrule.explain.model import Group
+    from chainrule.explain.walk import StepWalk
+
+    net = tutorial_network()
+    walk = StepWalk(net, np.array([[0.05, 0.1]]), np.array([[0.01, 0.99]]), 0.5, "original")
+    group = Group("g", [])
+    walk.add(group, "i1", "input", 0.05)
+    with pytest.raises(ValueError, match="formula symbol: .* received: 'w1'"):
+        walk.add(group, "x1", "net", 1.0, [(mul("w1", "i1"), True)])
+    with pytest.raises(ValueError, match="trace quantity: expected a name not yet computed.* received: 'i1'"):
+        walk.add(group, "i1", "input", 0.05)
+    assert group.names == ["i1"]

@@ -1,7 +1,8 @@
 """The tutorial's trace against every number of the spec, through each format; LaTeX compiles.
 
 Golden files: tests/golden/tutorial.txt and tutorial.md hold `chainrule explain`
-and `chainrule explain --format markdown`. After an intended change of the
+and `chainrule explain --format markdown`; tutorial-values.json every value of the
+tutorial's first two updates under both hidden-deltas conventions, at full precision. After an intended change of the
 rendering, regenerate them with `python tests/golden/regenerate.py` and review
 the diff.
 """
@@ -120,6 +121,16 @@ def test_golden_files(fmt, golden, capsys):
     assert main(["explain", "--format", fmt]) == 0
     expected = (GOLDEN / golden).read_text(encoding="utf-8")
     assert capsys.readouterr().out == expected, f"regenerate with: python tests/golden/regenerate.py ({golden})"
+
+
+def test_golden_values_at_full_precision():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("regenerate", GOLDEN / "regenerate.py")
+    regenerate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(regenerate)
+    expected = json.loads((GOLDEN / regenerate.VALUES).read_text(encoding="utf-8"))
+    assert regenerate.tutorial_values() == expected, "regenerate with: python tests/golden/regenerate.py"
 
 
 def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from chainrule import Network
 from chainrule.cli import main
-from chainrule.explain import build_trace, tutorial_network
+from chainrule.explain import build_trace, trace_steps, tutorial_network
 from chainrule.explain.config import read_config_file, setup_from_config
 from chainrule.visual import api
 from chainrule.visual.netfile import state_from_file, state_from_path, state_to_config, state_to_file
@@ -74,6 +75,31 @@ def test_training_follows_the_spec_for_ten_thousand_updates():
         part = api.train({"state": state, "updates": 25})
         state, errors = part["state"], errors + part["errors"]
     assert errors == pytest.approx(api.train({"state": TUTORIAL, "updates": 100})["errors"], rel=1e-12)
+
+
+def test_training_honours_the_hidden_deltas_convention():
+    updated = api.train({"state": with_(hidden_deltas="updated"), "updates": 100})
+    assert updated["hidden_deltas"] == "updated" and "ALREADY UPDATED" in updated["note"]
+    assert "=" not in updated["note"]  # the page writes "N of N updates, <note>: E_total = ..."
+    # Each update is the step the explorer shows under that convention, traced ...
+    traces = trace_steps(tutorial_network(), TUTORIAL["input"], TUTORIAL["target"], 0.5, steps=100,
+                         hidden_deltas="updated")
+    for name in ("w1", "w4", "w5", "w8"):
+        assert updated["state"]["params"][name] == pytest.approx(traces[-1][f"{name}+"].value, rel=1e-15)
+    assert updated["errors"] == pytest.approx([t["E_total"].value for t in traces], rel=1e-14)
+    assert updated["state"]["hidden_deltas"] == "updated"
+    # ... and not the chain rule's, which is Network.train's.
+    original = api.train({"state": TUTORIAL, "updates": 100})
+    assert original["hidden_deltas"] == "original" and original["note"] is None
+    network = tutorial_network()
+    assert original["errors"] == network.train(np.array([TUTORIAL["input"]]), np.array([TUTORIAL["target"]]),
+                                               learning_rate=0.5, epochs=100)
+    assert original["state"]["params"]["w1"] == network.layers[0].W[0, 0]
+    assert updated["state"]["params"]["w1"] != pytest.approx(original["state"]["params"]["w1"], rel=1e-6)
+    # The step shown and the N updates agree: one update of each is the same.
+    step = api.step({"state": with_(hidden_deltas="updated")})
+    one = api.train({"state": with_(hidden_deltas="updated"), "updates": 1})
+    assert one["state"]["params"] == pytest.approx(step["next"]["params"], rel=1e-15)
 
 
 @pytest.mark.parametrize("updates, match", [
@@ -201,3 +227,54 @@ def test_tutorial_state_matches_the_tutorial_network():
         np.testing.assert_array_equal(mine.W, theirs.W)
         np.testing.assert_array_equal(mine.b, theirs.b)
         assert mine.train_bias == theirs.train_bias and mine.bias_mode == theirs.bias_mode
+
+
+# -- the state is built from the network spec ----------------------------------------------------
+def _leaky_file() -> str:
+    from chainrule.explain.config import config_from_network, config_to_json
+
+    net = Network.from_sizes([2, 3, 2], [{"name": "leaky_relu", "alpha": 0.2}, "sigmoid"], seed=2,
+                             loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
+                             bias="shared", train_bias=False)
+    return config_to_json(config_from_network(net, [0.3, -0.4], [0.2, 0.7], 0.5, "updated"))
+
+
+def test_state_holds_the_spec_and_keeps_options_through_the_page():
+    state = state_from_file(_leaky_file(), "leaky.json")
+    page = state.to_json()
+    assert page["activations"] == [{"name": "leaky_relu", "alpha": 0.2}, "sigmoid"]
+    assert page["loss"] == {"name": "squared_error", "reduction": "sum"} and page["error"] == "mean"
+    assert state.spec.to_dict()["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
+    again = ExplorerState.from_json(page)
+    assert again == state and again.network().spec() == state.spec
+    # The step uses alpha = 0.2 (a negative net_h passes 0.2 of itself), and a saved file keeps it.
+    step = api.step({"state": page})
+    negative = [n for n in ("h1", "h2", "h3") if step["values"][f"net_{n}"] < 0]
+    assert negative and all(step["values"][f"out_{n}"] == pytest.approx(0.2 * step["values"][f"net_{n}"], rel=1e-15)
+                            for n in negative)
+    saved = json.loads(api.save({"state": page})["text"])
+    assert saved["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
+    assert saved["loss"] == {"name": "squared_error", "reduction": "sum", "output_reduction": "mean"}
+    assert saved["hidden_deltas"] == "updated" and saved["version"] == 1
+    # A rebuild that leaves the activation as it was keeps its options.
+    rebuilt = api.build({"state": {**page, "bias": "per_neuron"}, "previous": page})["state"]
+    assert rebuilt["activations"][0] == {"name": "leaky_relu", "alpha": 0.2}
+
+
+def test_saved_file_is_the_spec_plus_values():
+    text = api.save({"state": TUTORIAL})["text"]
+    assert text == (EXAMPLES / "tutorial.json").read_text()  # the example is what the page saves
+    config = json.loads(text)
+    assert ExplorerState.tutorial().network().spec().to_dict() == {k: config[k] for k in ("version", "layers", "loss", "dtype")}
+
+
+@pytest.mark.parametrize("changes, field, match", [
+    ({"activations": [{"name": "leaky_relu", "alpha": 2.0}, "sigmoid"]}, "activations.0", "a number in \\(0, 1\\)"),
+    ({"activations": [{"name": "leaky_relu", "beta": 2.0}, "sigmoid"]}, "activations.0", "an unknown option"),
+    ({"loss": {"name": "squared_error", "reduction": "max"}}, "loss", "one of"),
+    ({"error": "sum"}, "error", "one of \\['half_sum', 'mean'\\]"),
+])
+def test_spec_errors_name_the_pages_fields(changes, field, match):
+    with pytest.raises(ValidationError, match=match) as info:
+        api.step({"state": with_(**changes)})
+    assert info.value.field == field

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from ..core.spec import DTYPES
 from ..core.validation import check_positive_int
 from ..explain.render.numbers import number
 from ..explain.render.text import render_text
@@ -32,7 +33,7 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--updates", type=int, default=10_000, help="how many updates to repeat (default 10000)")
     p.add_argument("--json", action="store_true", help="print one JSON object mapping names to values")
     p.add_argument("--precision", type=int, default=9, help="significant digits in the text output (default 9)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--dtype", choices=DTYPES, default="float64")
     p.set_defaults(handler=run)
 
 

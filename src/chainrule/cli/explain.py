@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS
 from ..core.validation import check_positive_int
 from ..explain.config import Conventions, load_setup
 from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
-from ..explain.trace import MAX_TRACE_PARAMETERS, Trace, trace_steps
+from ..explain.trace import HIDDEN_DELTAS, MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import TUTORIAL_MISPRINTS
 from ._common import Subcommands
 
@@ -28,13 +29,13 @@ def register(subparsers: Subcommands) -> None:
                    help="output format (default text; html: a self-contained page with diagrams, see chainrule.visual)")
     p.add_argument("--steps", type=int, default=1, help="successive updates to show (default 1)")
     p.add_argument("--precision", type=int, default=9, help="significant digits (default 9; the --summary table prints at most 6)")
-    p.add_argument("--bias", choices=["shared", "per_neuron"], default=None,
-                   help="one bias per layer (the tutorial) or one per neuron")
+    p.add_argument("--bias", choices=BIAS_MODES, default=None,
+                   help="one bias per neuron, or one shared by each layer (shared: the tutorial)")
     p.add_argument("--train-biases", action=argparse.BooleanOptionalAction, default=None,
                    help="update the biases (--train-biases) or keep them frozen (--no-train-biases, the tutorial)")
-    p.add_argument("--error", choices=["half_sum", "mean"], default=None,
+    p.add_argument("--error", choices=OUTPUT_REDUCTIONS, default=None,
                    help="squared error as sum 1/2 (t - out)^2 (half_sum, the tutorial) or mean (t - out)^2")
-    p.add_argument("--hidden-deltas", choices=["original", "updated"], default=None,
+    p.add_argument("--hidden-deltas", choices=HIDDEN_DELTAS, default=None,
                    help="hidden deltas from the original output weights (the chain rule, the tutorial) or from "
                    "the already updated ones (a published mistake, to reproduce such figures)")
     p.add_argument("--summary", action="store_true",

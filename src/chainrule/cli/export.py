@@ -6,6 +6,7 @@ import argparse
 
 import numpy as np
 
+from ..core.spec import DTYPES
 from ..export import export_onnx
 from ._common import Subcommands, friendly_import_errors, load_for_use
 
@@ -22,7 +23,7 @@ def register(subparsers: Subcommands) -> None:
     )
     p.add_argument("model", help="model file")
     p.add_argument("--onnx", required=True, metavar="OUT", help="ONNX file to write")
-    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
                    help="tensor type of the graph (default float32)")
     p.add_argument("--inputs", choices=["columns", "matrix"], default="columns",
                    help="one input per column (default), or one float matrix 'input' (n, n_columns) for a model "

@@ -14,6 +14,7 @@ from ..core.gradcheck import check_gradients, format_gradcheck
 from ..core.initializers import make_rng
 from ..core.losses import ALIASES, LOSSES
 from ..core.network import Network
+from ..core.spec import BIAS_MODES
 from ._common import Subcommands
 
 
@@ -30,7 +31,7 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--output-activation", default=None, help="output activation (default: as --activation, "
                    "softmax for categorical_cross_entropy, sigmoid for binary_cross_entropy)")
     p.add_argument("--loss", default="squared_error", help=f"one of {sorted(LOSSES) + sorted(ALIASES)}")
-    p.add_argument("--bias", choices=["per_neuron", "shared"], default="per_neuron")
+    p.add_argument("--bias", choices=BIAS_MODES, default="per_neuron")
     p.add_argument("--samples", type=int, default=8, help="random samples (default 8)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error that passes (default 1e-6)")

@@ -23,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from ..core.validation import check_positive_float, check_positive_int, fail
-from ..core.activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.errors import DivergenceError
 from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
 from ..core.network import Network
+from ..core.spec import DTYPES
 from ..optim import OPTIMIZERS
 from ..tabular import Preprocessor
 from ..tabular.preprocess import TASKS
@@ -69,7 +70,7 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--features", nargs="+", metavar="COLUMN", help="feature columns (default: all others)")
     p.add_argument("--task", choices=TASKS, default="auto", help="default: inferred from the target")
     p.add_argument("--layers", nargs="*", type=int, metavar="SIZE", help="hidden layer sizes (default: 32)")
-    p.add_argument("--activation", nargs="+", choices=sorted(a for a in ACTIVATIONS if a != "softmax"),
+    p.add_argument("--activation", nargs="+", choices=sorted(a for a, cls in ACTIVATIONS.items() if cls.elementwise),
                    metavar="NAME", help="hidden activation, one for all or one per layer (default: relu)")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="default: adam")
     p.add_argument("--learning-rate", type=float, help="default: the optimizer's (adam: 0.001)")
@@ -79,7 +80,7 @@ def register(subparsers: Subcommands) -> None:
                    help="fraction held out to validate each epoch; 0 for none (default: 0.1)")
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (default: never)")
     p.add_argument("--seed", type=int, help="seed of the initial weights, shuffles and split (default: 0)")
-    p.add_argument("--dtype", choices=["float32", "float64"], help="default: float32")
+    p.add_argument("--dtype", choices=DTYPES, help="default: float32")
     add_data_options(p)
     add_table_options(p)
     p.add_argument("-o", "--output", default="model.safetensors", help="model file to write (default: model.safetensors)")
@@ -235,10 +236,9 @@ def _build_network(pre: Preprocessor, settings: dict) -> Network:
     if len(activations) != len(layers):
         raise fail("--activation", f"one name or {len(layers)} (one per hidden layer)", activations)
     output_activation, loss = pre.output_spec()
-    rectifiers = all(a in ("relu", "leaky_relu") for a in activations)
     return Network.from_sizes(
         [len(pre.features), *layers, pre.n_outputs], [*activations, output_activation], loss=loss,
-        init="he_uniform" if rectifiers and layers else "glorot_uniform", seed=settings["seed"],
+        init=default_initializer(activations), seed=settings["seed"],
         dtype=settings["dtype"],
     )
 

@@ -9,10 +9,13 @@ whose truncation error is O(h^4), so that with ``h = 1e-3`` both truncation
 (~1e-12) and rounding (~1e-13) stay far below the errors a wrong derivative
 makes. The check always runs on a float64 copy of the network.
 
-ReLU and leaky ReLU have a kink at z = 0, where no finite difference is
-meaningful. When a step of +-2h moves any pre-activation of such a layer
-across 0, the step is divided by 10 (down to ``h * 1e-4``); an element whose
-every step crosses a kink is left out of the maxima and counted in ``kinks``.
+Some activations have kinks, values of z where no finite difference is
+meaningful: ReLU and leaky ReLU at 0, ELU at 0, softplus where it switches to
+the identity; each activation lists its own (:attr:`Activation.kinks
+<chainrule.core.activations.Activation.kinks>`). When a step of +-2h moves any
+pre-activation of a layer across one of its activation's kinks, the step is
+divided by 10 (down to ``h * 1e-4``); an element whose every step crosses a
+kink is left out of the maxima and counted in ``kinks``.
 
 The relative error of one element is ``|g_bp - g_fd| / max(|g_bp|, |g_fd|, floor)``
 (0 where both are 0). ``floor`` (default 1e-6) makes gradient elements smaller
@@ -120,11 +123,11 @@ def _central_difference(net, X, Y, values, index, h, pattern) -> float:
 
 
 def _loss_and_pattern(net, X, Y) -> tuple[float, bytes]:
-    """The loss, and which pre-activations of kinked (ReLU-like) layers are positive."""
+    """The loss, and on which side of each of its activation's kinks every pre-activation lies."""
     result = net.infer(X, return_logits=True, return_layers=True)
-    signs = [np.packbits(seen.z > 0).tobytes() for layer, seen in zip(net.layers, result.layers)
-             if layer.activation.name in ("relu", "leaky_relu")]
-    return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(signs)
+    sides = [np.packbits(seen.z > kink).tobytes() for layer, seen in zip(net.layers, result.layers)
+             for kink in layer.activation.kinks]
+    return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(sides)
 
 
 def format_gradcheck(rows: list[GradCheckRow]) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -40,6 +40,7 @@ from .layers import Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
+from .spec import NetworkSpec
 from .validation import Described, as_2d, check_dtype, check_positive_int, check_sample_weight, fail
 
 if TYPE_CHECKING:
@@ -167,7 +168,8 @@ class Network:
             raise fail("sizes", "a sequence of at least 2 layer sizes (inputs, ..., outputs)", sizes)
         sizes = [check_positive_int(s, f"sizes[{k}]") for k, s in enumerate(sizes)]
         n_layers = len(sizes) - 1
-        if isinstance(activation, (str, Activation, dict)):
+        if not isinstance(activation, (list, tuple)):
+            # One activation for every layer; anything that is not one (None, 3) is refused by Dense.
             activations = [activation] * n_layers
         else:
             activations = list(activation)
@@ -211,13 +213,46 @@ class Network:
         """Number of scalar weights and biases."""
         return self.buffer.n_trainable if trainable_only else len(self.buffer)
 
+    def spec(self) -> NetworkSpec:
+        """The architecture and conventions, without values: a :class:`~chainrule.core.spec.NetworkSpec`.
+
+        ``Network.from_spec(net.spec())`` has the same layers, activations, bias
+        conventions, loss and dtype (new values); a model file stores it.
+        """
+        # Layer dicts, not LayerSpecs, so that a refusal names the layer ("layers[1].activation").
+        layers = [{"type": "dense", "n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation,
+                   "bias": layer.bias_mode, "train_bias": layer.train_bias} for layer in self.layers]
+        return NetworkSpec(layers, self.loss_function, self.dtype.name)
+
     def config(self) -> dict:
-        """JSON-ready architecture: layers and loss, without values."""
-        return {
-            "layers": [layer.config() for layer in self.layers],
-            "loss": self.loss_function.config(),
-            "dtype": self.dtype.name,
-        }
+        """JSON-ready architecture: ``spec().to_dict()`` (version, layers, loss, dtype; no values)."""
+        return self.spec().to_dict()
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: NetworkSpec | Mapping[str, Any],
+        *,
+        init: Any = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> "Network":
+        """A network with the architecture of ``spec`` (a :class:`NetworkSpec` or its dict).
+
+        A dict is checked first (:meth:`NetworkSpec.from_dict`: errors name the
+        path, ``"layers[1].activation"``). Weights come from ``init`` (each
+        layer's default when None) drawn from one generator made from
+        ``seed``; biases start at zero. Layers are named ``"layer 1"``, ``"layer 2"``...
+        """
+        if not isinstance(spec, NetworkSpec):
+            spec = NetworkSpec.from_dict(spec)
+        options = {} if init is None else {"init": init}
+        rng = make_rng(seed)
+        layers = [
+            Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias, train_bias=layer.train_bias,
+                  seed=rng, dtype=spec.dtype, name=f"layer {k + 1}", **options)
+            for k, layer in enumerate(spec.layers)
+        ]
+        return cls(layers, loss=spec.loss)
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)

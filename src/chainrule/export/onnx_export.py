@@ -11,9 +11,14 @@ typed and encoded inside), and computes::
     regression:      prediction = a * target_scale + target_mean      Mul, Add
     no preprocessing: output = a  (input ``input`` (n, n_inputs))
 
-Activations map one to one onto ONNX operators (Sigmoid, Tanh, Relu,
-LeakyRelu with its alpha, Softmax on the last axis, Identity). Everything runs
-in one dtype, float32 by default (as deployed runtimes expect) or float64.
+Each activation states its own ONNX operators
+(:meth:`~chainrule.core.activations.Activation.onnx_nodes`): Sigmoid, Tanh,
+Relu, LeakyRelu with its alpha, Softmax on the last axis, Identity, Elu with its
+alpha; GELU is built from Erf, Mul and Add (opset 17 has no Gelu), SiLU as
+Sigmoid times z, softplus from Softplus, Greater and Where (with Mul and Div
+for its beta). An activation without ONNX operators (your own, unless you
+define them) is refused, by name. Everything runs in one dtype, float32 by
+default (as deployed runtimes expect) or float64.
 The model's ``metadata_props`` hold the chainrule version, the task, target,
 classes, the columns and their graph inputs, the feature names in order and
 the whole preprocessing config (JSON).
@@ -28,7 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import check_dtype, fail
+from ..core.onnx_graph import INPUT
+from ..core.validation import Described, check_dtype, fail
 from ..io.atomic import atomic_write_bytes
 from .preprocessing import ML_DOMAIN, ML_OPSET, as_preprocessor, preprocessing_graph, preprocessing_metadata
 
@@ -88,7 +94,8 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
         b = const(f"net/layer{k}.b", layer.b)
         nodes.append(helper.make_node("MatMul", [current, W], [f"net/layer{k}.xW"]))
         nodes.append(helper.make_node("Add", [f"net/layer{k}.xW", b], [f"net/layer{k}.z"]))
-        nodes.append(_activation_node(helper, layer.activation, f"net/layer{k}.z", f"net/layer{k}.a"))
+        nodes.extend(_activation_nodes(helper, const, layer, f"net/layer{k}", f"net/layer{k}.z",
+                                       f"net/layer{k}.a"))
         current = f"net/layer{k}.a"
     n_out = network.n_outputs
     outputs = []
@@ -127,21 +134,29 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
     return model
 
 
-def _activation_node(helper, activation: Any, source: str, target: str):
-    name = activation.name
-    if name == "sigmoid":
-        return helper.make_node("Sigmoid", [source], [target])
-    if name == "tanh":
-        return helper.make_node("Tanh", [source], [target])
-    if name == "relu":
-        return helper.make_node("Relu", [source], [target])
-    if name == "leaky_relu":
-        return helper.make_node("LeakyRelu", [source], [target], alpha=float(activation.alpha))
-    if name == "softmax":
-        return helper.make_node("Softmax", [source], [target], axis=-1)
-    if name == "identity":
-        return helper.make_node("Identity", [source], [target])
-    raise fail("activation", "one with an ONNX operator", name)
+def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, target: str) -> list:
+    """The activation's own ONNX operators (see :mod:`chainrule.core.onnx_graph`), named under ``prefix``."""
+    activation = layer.activation
+    spec = activation.onnx_nodes()
+    if not spec:
+        raise fail(f"{layer.name} activation", "an activation with ONNX operators (define onnx_nodes() on its "
+                   "class to export it)", Described(f"{activation.name!r} ({type(activation).__name__}), "
+                                                    "which has none"))
+    names = {INPUT: source}
+    nodes = []
+    for i, node in enumerate(spec):
+        inputs = []
+        for j, value in enumerate(node.inputs):
+            if isinstance(value, str):
+                if value not in names:
+                    raise fail(f"{activation.name} onnx_nodes()[{i}] input", f"one of {sorted(names)}", value)
+                inputs.append(names[value])
+            else:
+                inputs.append(const(f"{prefix}.{node.output}.c{j}", value))
+        output = target if i == len(spec) - 1 else f"{prefix}.{node.output}"
+        names[node.output] = output
+        nodes.append(helper.make_node(node.op_type, inputs, [output], **dict(node.attributes)))
+    return nodes
 
 
 def export_onnx(path: str | os.PathLike, network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,

@@ -6,17 +6,23 @@ Layout (safetensors: an 8-byte header length, a JSON header, raw tensor bytes)::
               in the network's dtype, little-endian, bit for bit;
               optionally "state.<name>" arrays (a checkpoint's optimizer state)
     metadata  "format": "chainrule.model"
-              "format_version": "1"
+              "format_version": "2"
               "chainrule": JSON {"architecture", "preprocessing", "training", "state", "library_version"}
               "checksum": "sha256:<hex>" over the JSON text and every tensor's name, dtype, shape and bytes
+
+The architecture is the network's spec, :meth:`NetworkSpec.to_dict
+<chainrule.core.spec.NetworkSpec.to_dict>` (``version``, ``layers``, ``loss``,
+``dtype``). Format 1 (chainrule before the spec) stored the same dict without
+its ``version``; such files load as they always did.
 
 Loading reads JSON and raw numbers only -- no pickle, no code -- and checks, in
 order: the header's framing, the format name and version (a newer version is
 refused, not guessed at), the tensors' framing (safetensors), the checksum
-(catches truncation and flipped bits anywhere), then the architecture against
-a closed list of known layer types, keys and activations, and each tensor's
-shape and dtype against it. Any failure raises :class:`ModelFileError` naming
-the file and what is wrong; nothing is built from an unchecked file.
+(catches truncation and flipped bits anywhere), then the architecture with the
+spec's own checks (:meth:`NetworkSpec.from_dict`: known fields, layer types,
+registered activations and losses), and each tensor's shape and dtype against
+it, before anything is allocated. Any failure raises :class:`ModelFileError`
+naming the file and what is wrong; nothing is built from an unchecked file.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import ValidationError
+from ..core.network import Network
+from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path
 from ..version import __version__
 from .atomic import atomic_write_bytes
 
@@ -47,17 +56,27 @@ __all__ = [
 ]
 
 FORMAT = "chainrule.model"
-#: Bump when a reader of the previous version could misread a new file.
-FORMAT_VERSION = 1
+#: Bump when a reader of the previous version could misread a new file (or would refuse it
+#: for the wrong reason). 2: the architecture is the network spec, with its own version.
+FORMAT_VERSION = 2
 #: A header larger than this is not a model file (guards against a hostile length field).
 MAX_HEADER_BYTES = 16 * 1024 * 1024
-_LAYER_KEYS = {"type", "n_in", "n_out", "activation", "bias", "train_bias"}
-_LAYER_TYPES = ("dense",)
 _TOP_KEYS = {"architecture", "preprocessing", "training", "state", "library_version"}
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be trusted: damaged, tampered with, or from a newer version."""
+    """A model file that cannot be trusted: damaged, tampered with, or from a newer version.
+
+    ``field`` is the bad field of the metadata when there is one
+    (``"architecture.layers[0].activation"``), else None.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (str(self), self.field))
 
 
 @dataclass
@@ -108,7 +127,7 @@ def model_to_bytes(
 ) -> bytes:
     """Serialise ``network`` and its JSON companions to the bytes of a model file."""
 
-    architecture = _architecture(network)
+    architecture = network.config()
     tensors: dict[str, np.ndarray] = {}
     for k, layer in enumerate(network.layers):
         tensors[f"layers.{k}.W"] = np.ascontiguousarray(layer.W)
@@ -143,12 +162,6 @@ def save_model(path: str | os.PathLike, network: Any, **companions: Any) -> Path
     return atomic_write_bytes(path, model_to_bytes(network, **companions))
 
 
-def _architecture(network: Any) -> dict:
-    config = network.config()
-    config["layers"] = [{"type": "dense", **layer} for layer in config["layers"]]
-    return config
-
-
 def _checksum(payload: str, tensors: dict[str, np.ndarray]) -> str:
     digest = hashlib.sha256(payload.encode("utf-8"))
     for name in sorted(tensors):
@@ -172,11 +185,12 @@ def load_model(path: str | os.PathLike) -> SavedModel:
 
 
 def read_model_metadata(path: str | os.PathLike) -> dict:
-    """The verified JSON part of a model file (architecture, preprocessing, training, ...)."""
+    """The verified JSON part of a model file: the architecture (the spec's dict, whatever the
+    file's format version), preprocessing, training, state and format version."""
     saved = load_model(path)
     return {
         "format_version": saved.format_version,
-        "architecture": _architecture(saved.network),
+        "architecture": saved.network.config(),
         "preprocessing": saved.preprocessing,
         "training": saved.training,
         "state": saved.state,
@@ -186,8 +200,8 @@ def read_model_metadata(path: str | os.PathLike) -> dict:
 def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
     """Verify and decode the bytes of a model file (see the module docstring for the checks)."""
 
-    def refuse(problem: str) -> ModelFileError:
-        return ModelFileError(f"model file {source!r}: {problem}; refusing to load it")
+    def refuse(problem: str, field: str | None = None) -> ModelFileError:
+        return ModelFileError(f"model file {source!r}: {problem}; refusing to load it", field)
 
     metadata = _read_header_metadata(data, refuse)
     if metadata.get("format") != FORMAT:
@@ -217,7 +231,7 @@ def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
     if not isinstance(content, dict) or set(content) != _TOP_KEYS:
         raise refuse(f"its metadata has keys {sorted(content) if isinstance(content, dict) else content!r}, "
                      f"expected {sorted(_TOP_KEYS)}")
-    network = _build_network(content["architecture"], tensors, refuse)
+    network = _build_network(_spec(content["architecture"], version, refuse), tensors, refuse)
     state_tensors = {name[len("state."):]: array for name, array in tensors.items() if name.startswith("state.")}
     for name, part in (("preprocessing", content["preprocessing"]), ("training", content["training"]),
                        ("state", content["state"])):
@@ -250,48 +264,48 @@ def _read_header_metadata(data: bytes, refuse) -> dict:
     return metadata
 
 
-def _build_network(architecture: Any, tensors: dict[str, np.ndarray], refuse) -> Any:
-    from ..core.layers import Dense
-    from ..core.network import Network
+def _spec(architecture: Any, format_version: int, refuse) -> NetworkSpec:
+    """The spec a file's architecture describes, checked by the spec itself."""
+    if format_version == 1:
+        # Format 1 stored the version-1 spec's dict without its version.
+        if not isinstance(architecture, dict) or "version" in architecture:
+            raise refuse("its architecture must be an object with keys 'layers', 'loss' and 'dtype' "
+                         "(format 1)", "architecture")
+        architecture = {"version": 1, **architecture}
+    elif isinstance(architecture, dict) and isinstance(architecture.get("version"), int) \
+            and not isinstance(architecture["version"], bool) and architecture["version"] > SPEC_VERSION:
+        raise refuse(f"its architecture is a network spec of version {architecture['version']}, newer than "
+                     f"this chainrule reads (up to {SPEC_VERSION}); upgrade chainrule to read it",
+                     "architecture.version")
+    try:
+        return NetworkSpec.from_dict(architecture, field_name=lambda path: spec_path(("architecture",) + path))
+    except ValidationError as err:
+        raise refuse(f"its architecture is not valid ({err})", err.field) from None
 
-    if not isinstance(architecture, dict) or set(architecture) != {"layers", "loss", "dtype"}:
-        raise refuse("its architecture must be an object with keys 'layers', 'loss' and 'dtype'")
-    specs = architecture["layers"]
-    if not isinstance(specs, list) or not specs:
-        raise refuse("its architecture lists no layers")
-    dtype_name = architecture["dtype"]
-    if dtype_name not in ("float32", "float64"):
-        raise refuse(f"its dtype {dtype_name!r} is not float32 or float64")
-    expected_names = {f"layers.{k}.{p}" for k in range(len(specs)) for p in ("W", "b")}
-    unknown = sorted(n for n in tensors if n not in expected_names and not n.startswith("state."))
+
+def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> Network:
+    """A network of ``spec`` holding the file's tensors, each checked against the spec first."""
+    dtype = np.dtype(spec.dtype)
+    expected = {}
+    for k, layer in enumerate(spec.layers):
+        expected[f"layers.{k}.W"] = (layer.n_in, layer.n_out)
+        expected[f"layers.{k}.b"] = (layer.n_bias,)
+    unknown = sorted(n for n in tensors if n not in expected and not n.startswith("state."))
     if unknown:
         raise refuse(f"it holds tensors that no layer owns: {unknown}")
-    layers = []
-    for k, spec in enumerate(specs):
-        where = f"layer {k + 1}"
-        if not isinstance(spec, dict):
-            raise refuse(f"{where} is {type(spec).__name__}, expected an object")
-        if spec.get("type") not in _LAYER_TYPES:
-            raise refuse(f"{where} has unknown layer type {spec.get('type')!r} (known: {list(_LAYER_TYPES)})")
-        extra = sorted(set(spec) - _LAYER_KEYS)
-        if extra or set(spec) != _LAYER_KEYS:
-            raise refuse(f"{where} has keys {sorted(spec)}, expected {sorted(_LAYER_KEYS)}")
-        options = {key: value for key, value in spec.items() if key != "type"}
-        try:
-            layer = Dense(**options, init="zeros", dtype=dtype_name, name=where)
-        except (TypeError, ValueError) as err:
-            raise refuse(f"{where} is not a valid layer ({err})") from None
-        for param, target in (("W", layer.W), ("b", layer.b)):
-            name = f"layers.{k}.{param}"
-            array = tensors.get(name)
-            if array is None:
-                raise refuse(f"tensor {name!r} ({where} {param}) is missing")
-            if array.shape != target.shape or array.dtype != target.dtype:
-                raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
-                             f"expected {target.shape} and {target.dtype}")
-            target[...] = array
-        layers.append(layer)
+    for name, shape in expected.items():
+        array = tensors.get(name)
+        if array is None:
+            k, param = name.split(".")[1:]
+            raise refuse(f"tensor {name!r} (layer {int(k) + 1} {param}) is missing")
+        if array.shape != shape or array.dtype != dtype:
+            raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
+                         f"expected {shape} and {dtype}")
     try:
-        return Network(layers, loss=architecture["loss"])
-    except (TypeError, ValueError) as err:
-        raise refuse(f"its architecture is not a valid network ({err})") from None
+        network = Network.from_spec(spec, init="zeros")
+    except ValidationError as err:  # the spec was checked: only a layer's own refusal can land here
+        raise refuse(f"its architecture is not a valid network ({err})", err.field) from None
+    for k, layer in enumerate(network.layers):
+        layer.W[...] = tensors[f"layers.{k}.W"]
+        layer.b[...] = tensors[f"layers.{k}.b"]
+    return network

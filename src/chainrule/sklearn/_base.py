@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
 from ..core.validation import Described, check_dtype, check_sample_weight, fail
-from ..core.activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.network import Network
 from ..optim import OPTIMIZERS, get_optimizer
 from ..tabular import TableEncoder, TableOptions, is_frame, table_from_frame
@@ -33,7 +33,9 @@ from ..training import EarlyStopping
 
 __all__ = ["BaseNetworkEstimator"]
 
-_HIDDEN_ACTIVATIONS = sorted(a for a in ACTIVATIONS if a != "softmax")
+def _hidden_activations() -> list[str]:
+    """The registered activations a hidden layer can use: the elementwise ones (not softmax)."""
+    return sorted(name for name, cls in ACTIVATIONS.items() if cls.elementwise)
 
 
 class BaseNetworkEstimator(BaseEstimator):
@@ -104,10 +106,11 @@ class BaseNetworkEstimator(BaseEstimator):
         activations = [activation] * len(hidden) if isinstance(activation, str) else list(activation)
         if len(activations) != len(hidden):
             raise fail("activation", f"one name or a list of {len(hidden)} (one per hidden layer)", activation)
+        hidden_activations = _hidden_activations()
         for k, name in enumerate(activations):
-            if name not in _HIDDEN_ACTIVATIONS:
+            if not isinstance(name, str) or name not in hidden_activations:
                 raise fail(f"activation[{k}]" if not isinstance(activation, str) else "activation",
-                           f"one of {_HIDDEN_ACTIVATIONS}", name)
+                           f"one of {hidden_activations}", name)
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in OPTIMIZERS:
             raise fail("optimizer", f"one of {sorted(OPTIMIZERS)}", self.optimizer)
         if self.learning_rate is not None:
@@ -294,8 +297,9 @@ def _generator(random_state: Any) -> np.random.Generator:
 
 
 def _init_for(activations: list[str]) -> str:
-    # He initialisation suits rectifiers; Glorot the saturating functions (as Keras and PyTorch advise).
-    return "he_uniform" if all(a in ("relu", "leaky_relu") for a in activations) else "glorot_uniform"
+    # Each activation's own default (He for rectifiers, Glorot for the saturating functions,
+    # as Keras and PyTorch advise); Glorot when the hidden layers disagree.
+    return default_initializer(activations)
 
 
 def _positive_real(value: Any, name: str, allow_zero: bool = False) -> None:

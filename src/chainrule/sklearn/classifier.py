@@ -27,8 +27,10 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     hidden_layer_sizes : sequence of int, default (100,)
         Neurons per hidden layer.
     activation : str or list of str, default "relu"
-        One of "relu", "leaky_relu", "tanh", "sigmoid", "identity" for every hidden
-        layer, or a list with one per hidden layer.
+        An elementwise activation ("relu", "leaky_relu", "elu", "gelu", "silu",
+        "softplus", "tanh", "sigmoid", "identity", or one registered with
+        ``chainrule.register_activation``) for every hidden layer, or a list with
+        one per hidden layer.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default "adam"
     learning_rate : float or None
         None uses the optimizer's default (Adam: 0.001).

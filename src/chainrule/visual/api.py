@@ -5,7 +5,9 @@ JSON, or raises :class:`~chainrule.visual.state.ValidationError` (a ``ValueError
 naming the field at fault. :mod:`chainrule.visual.server` maps them to URLs.
 
 Every number in a response comes from the engine: the step's named values from
-:mod:`chainrule.explain`, N updates from :meth:`Network.train`. The page only
+:mod:`chainrule.explain`, N updates from the engine's training step under the
+state's hidden-deltas convention (:func:`chainrule.explain.train_with_convention`;
+for the chain rule, the updates of :meth:`Network.train`). The page only
 displays them.
 """
 
@@ -13,17 +15,19 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..core.errors import DivergenceError
-from ..explain.trace import Trace, build_trace
-from ..explain.naming import Naming
-from ..explain.tutorial import TUTORIAL_MISPRINTS
-from ..core.network import Network
+from ..core.errors import DivergenceError, ValidationError
 from ..core.initializers import get_initializer, make_rng
+from ..core.network import Network
+from ..core.validation import check_choice
+from ..explain import names as qn
+from ..explain.convention import HIDDEN_DELTA_PHRASES, train_with_convention
+from ..explain.naming import Naming
+from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
+from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS
 from .diagram import OVERLAYS, network_svg
 from .formulas import explorer_panels
 from .netfile import state_from_file, state_to_file
-from ..core.errors import ValidationError
-from .state import ExplorerState, check_sizes
+from .state import ExplorerState, check_number
 
 __all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "load", "save", "step", "step_trace", "train", "tutorial"]
 
@@ -74,21 +78,19 @@ def build(request: Any) -> dict[str, Any]:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
         raise ValidationError("seed", "an integer from 0 to 2**32 - 1", seed)
     raw = request["state"]
-    sizes = check_sizes(raw.get("sizes"))
-    # Validate the architecture and conventions alone, with placeholder values.
-    naming = Naming(sizes, [raw.get("bias", "shared") == "shared"] * (len(sizes) - 1))
-    shell = ExplorerState.from_json({
-        "learning_rate": 0.5, **raw, "params": {p.name: 0.0 for p in naming.weights + naming.biases},
-        "input": [0.0] * sizes[0], "target": [0.5] * sizes[-1],
-    })
-    network = shell.network()
+    # Validate the architecture and conventions alone: the values are drawn or kept below.
+    spec = ExplorerState.spec_from_json(raw)
+    sizes = spec.sizes
+    learning_rate = check_number(raw.get("learning_rate", TUTORIAL_LEARNING_RATE), "learning_rate", positive=True)
+    hidden_deltas = check_choice(raw.get("hidden_deltas", HIDDEN_DELTAS[0]), "hidden_deltas", HIDDEN_DELTAS)
+    network = Network.from_spec(spec, init="zeros")
+    names = Naming.of(network)
     previous = request.get("previous")
     if previous is not None:
         previous = ExplorerState.from_json(previous)
     if previous is not None and previous.sizes == sizes:
         # Same sizes: keep every weight, and give each neuron the bias that fed it before.
         old = previous.network()
-        names = shell.names
         values = {p.name: previous.params[p.name] for p in names.weights}
         for p in names.biases:
             layer, j = p.layer, names.neurons[p.layer + 1].index(p.targets[0])
@@ -105,7 +107,7 @@ def build(request: Any) -> dict[str, Any]:
 
     x = kept("input", sizes[0], [0.5] * sizes[0])
     y = kept("target", sizes[-1], [1.0 / sizes[-1]] * sizes[-1])
-    state = ExplorerState.from_network(network, x, y, shell.learning_rate, hidden_deltas=shell.hidden_deltas)
+    state = ExplorerState.from_network(network, x, y, learning_rate, hidden_deltas=hidden_deltas)
     return {"state": state.to_json()}
 
 
@@ -136,7 +138,7 @@ def step(request: Any) -> dict[str, Any]:
         for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
             trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
                                  f"the correct value is {correct}.")
-    params_after = {name: values.get(f"{name}+", value) for name, value in state.params.items()}
+    params_after = {name: values.get(qn.updated(name), value) for name, value in state.params.items()}
     try:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
     except ValidationError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
@@ -158,10 +160,14 @@ def step(request: Any) -> dict[str, Any]:
 
 
 def train(request: Any) -> dict[str, Any]:
-    """``updates`` steps of gradient descent on the sample, by :meth:`Network.train`.
+    """``updates`` steps of gradient descent on the sample, under the state's hidden-deltas convention.
 
     Request: ``{"state": {...}, "updates": N}``. Response: ``{"state": state after,
-    "errors": [E before update 1, ..., E before update N], "E_after": E after update N}``.
+    "errors": [E before update 1, ..., E before update N], "E_after": E after update N,
+    "hidden_deltas": the convention the updates followed, "note": what it means, or None}``.
+    With ``hidden_deltas`` ``"original"`` (the chain rule) these are the updates of
+    :meth:`Network.train`; with ``"updated"`` each one is the published mistake the step
+    shows (:func:`~chainrule.explain.train_with_convention`), and ``note`` says so.
     On divergence the response is an error naming the update; the weights are not changed.
     """
     state = _state(request)
@@ -170,7 +176,8 @@ def train(request: Any) -> dict[str, Any]:
         raise ValidationError("updates", f"an integer from 1 to {MAX_UPDATES}", updates)
     network = state.network()
     try:
-        errors = network.train(state.x, state.y, learning_rate=state.learning_rate, epochs=updates)
+        errors = train_with_convention(network, state.x, state.y, state.learning_rate, updates,
+                                       hidden_deltas=state.hidden_deltas)
     except DivergenceError as err:
         raise ValidationError("learning_rate", f"a rate at which training stays finite ({err})",
                          state.learning_rate) from None
@@ -180,7 +187,10 @@ def train(request: Any) -> dict[str, Any]:
         raise ValidationError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
                          f"(after {updates} updates {err.field} would be {after_value(network, err.field)!r})",
                          state.learning_rate) from None
-    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y)}
+    note = None if state.hidden_deltas == "original" else (
+        f"{HIDDEN_DELTA_PHRASES[state.hidden_deltas]}: not gradient descent on E_total")
+    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y),
+            "hidden_deltas": state.hidden_deltas, "note": note}
 
 
 def after_value(network: Network, name: str) -> float:

@@ -29,6 +29,7 @@ from html import escape
 from typing import TYPE_CHECKING, Iterable, Mapping
 
 from ..core.validation import check_positive_int, fail
+from ..explain import names as qn
 from ..explain.naming import Naming
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def network_svg(
             for i in range(sizes[layer]):
                 w = naming.weight_between(layer, i, j)
                 (x1, y1), (x2, y2) = pos(layer, i), pos(layer + 1, j)
-                names = [w.name] + ([f"dE_total/d{w.name}"] if shows["backward"] else [])
+                names = [w.name] + ([qn.gradient(w.name)] if shows["backward"] else [])
                 cls = "cr-conn" + (" cr-path" if w.name in path_weights else "")
                 cls += " cr-hl" if highlight & set(names) else ""
                 svg.add(
@@ -198,14 +199,14 @@ def network_svg(
                     f"{_fmt(float(weight_value), digits)}</text>"
                 )
                 if shows["update"]:
-                    svg.qtext(lx, ly + 13, f"{w.name}+", f"{w.name}+", "cr-upd")
+                    svg.qtext(lx, ly + 13, qn.updated(w.name), qn.updated(w.name), "cr-upd")
                 elif shows["backward"]:
-                    svg.qtext(lx, ly + 13, f"dE/d{w.name}", f"dE_total/d{w.name}", "cr-bwd")
+                    svg.qtext(lx, ly + 13, f"dE/d{w.name}", qn.gradient(w.name), "cr-bwd")
                 if w.name in path_weights and focus is not None:
                     target = w.targets[0]
                     # Above the weight's label, and clear of the focus neuron's circle.
                     px = max(lx, x1 + _R + 90)
-                    svg.qtext(px, ly - 19, f"dE_{target}/dout_{focus}", f"dE_{target}/dout_{focus}", "cr-bwd")
+                    svg.qtext(px, ly - 19, qn.path(target, focus), qn.path(target, focus), "cr-bwd")
                 svg.add("</g>")
 
     # Biases. A shared bias is a node above the layer (a constant 1) with a dashed line
@@ -232,8 +233,8 @@ def network_svg(
                 f'<text class="cr-label cr-q cr-blabel" x="{lx}" y="{ly}" text-anchor="{anchor}" '
                 f'data-q="{p.name}" data-value="{value!r}" data-state="{state}">{p.name} = {_fmt(value, digits)}</text>'
             )
-            if shows["update"] and f"{p.name}+" in values:
-                svg.qtext(lx, ly + 14, f"{p.name}+", f"{p.name}+", "cr-upd", anchor=anchor)
+            if shows["update"] and qn.updated(p.name) in values:
+                svg.qtext(lx, ly + 14, qn.updated(p.name), qn.updated(p.name), "cr-upd", anchor=anchor)
             if dense.bias_mode == "shared":
                 svg.add(f'<g class="cr-neuron cr-bias" data-layer="{layer}"><circle cx="{bx}" cy="{by}" r="12"/>'
                         f'<text class="cr-name" x="{bx}" y="{by}" style="font-size:12px">1</text></g>')
@@ -243,7 +244,7 @@ def network_svg(
         for j, name in enumerate(layer_names):
             x, y = pos(l, j)
             cls = "cr-neuron" + (" cr-input" if l == 0 else "") + (" cr-path-into" if name == focus else "")
-            quantities = [name] if l == 0 else [f"net_{name}", f"out_{name}", f"delta_{name}"]
+            quantities = [name] if l == 0 else [qn.net(name), qn.out(name), qn.delta(name)]
             cls += " cr-hl" if highlight & set(quantities + [name]) else ""
             svg.add(f'<g class="{cls}" data-neuron="{name}" data-q="{escape(" ".join(quantities))}">')
             svg.add(f'<circle cx="{x}" cy="{y}" r="{_R}"/><text class="cr-name" x="{x}" y="{y}">{name}</text>')
@@ -253,19 +254,19 @@ def network_svg(
                     svg.qtext(x - _R - 8, y + 5, name, name, "cr-fwd", anchor="end")
                 continue
             if shows["forward"]:
-                svg.qtext(x, y + _R + 16, f"net_{name}", f"net_{name}", "cr-fwd")
-                svg.qtext(x, y + _R + 31, f"out_{name}", f"out_{name}", "cr-fwd")
+                svg.qtext(x, y + _R + 16, qn.net(name), qn.net(name), "cr-fwd")
+                svg.qtext(x, y + _R + 31, qn.out(name), qn.out(name), "cr-fwd")
             if shows["backward"]:
-                svg.qtext(x, y + _R + 46, f"delta_{name}", f"delta_{name}", "cr-bwd")
+                svg.qtext(x, y + _R + 46, qn.delta(name), qn.delta(name), "cr-bwd")
             if l == len(sizes) - 1 and shows["error"]:
                 tx = x + _R + 10
                 if targets is not None:
                     t = targets[j]
-                    svg.add(f'<text class="cr-label cr-q cr-err" x="{tx}" y="{y - 4}" data-q="target_{name}" '
+                    svg.add(f'<text class="cr-label cr-q cr-err" x="{tx}" y="{y - 4}" data-q="{qn.target(name)}" '
                             f'data-value="{t!r}">target = {_fmt(t, digits)}</text>')
-                svg.qtext(tx, y + 12, f"E_{name}", f"E_{name}", "cr-err", anchor="start")
+                svg.qtext(tx, y + 12, qn.error(name), qn.error(name), "cr-err", anchor="start")
     if shows["error"]:
-        svg.qtext(width - 12, height - 12, "E_total", "E_total", "cr-err", anchor="end")
+        svg.qtext(width - 12, height - 12, qn.ERROR_TOTAL, qn.ERROR_TOTAL, "cr-err", anchor="end")
     svg.add("</svg>")
     return "\n".join(svg.parts)
 
@@ -289,5 +290,5 @@ def trace_network(trace: "Trace") -> "Network":
 def trace_svg(trace: "Trace", overlay: str | None = None, **options: object) -> str:
     """:func:`network_svg` of a trace's network, with the trace's numbers and targets."""
     values = trace.values()
-    targets = [values[f"target_{o}"] for o in trace.neurons[-1]]
+    targets = [values[qn.target(o)] for o in trace.neurons[-1]]
     return network_svg(trace_network(trace), values, overlay=overlay, targets=targets, **options)  # type: ignore[arg-type]

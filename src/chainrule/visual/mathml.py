@@ -20,7 +20,7 @@ from ..explain.trace import Quantity
 
 __all__ = ["symbol", "number", "math", "op", "row", "expr_mathml", "equation"]
 
-_GREEK = {"delta": "δ", "eta": "η", "sigma": "σ", "Sigma": "Σ"}
+_GREEK = {"delta": "δ", "eta": "η", "sigma": "σ", "Sigma": "Σ", "Phi": "Φ", "phi": "φ"}
 _INDEXED = re.compile(r"^([A-Za-z]+?)(\d+(?:_\d+)?)$")  # w5, i1, b2, h1_2 (deep networks)
 
 

@@ -1,13 +1,14 @@
-"""Network files: the explorer saves and loads the format ``chainrule explain`` reads.
+"""Network files: the explorer saves and loads the files ``chainrule explain`` reads.
 
-The format is :mod:`chainrule.explain.config`'s (JSON, TOML or YAML): ``sizes``,
-``activations``, ``loss``, ``weights`` (a table of names ``w1, w2, ...``),
-``biases`` (per layer: one number when shared, a list when per neuron),
-``train_biases``, ``error`` (squared error only), ``hidden_deltas``, ``input``,
-``target`` and ``learning_rate``. So a file saved from the page is one
+The format is :mod:`chainrule.explain.config`'s (JSON, TOML or YAML): the
+network's spec (``version``, ``layers``, ``loss``, ``dtype``), its ``weights``
+(a table of names ``w1, w2, ...``) and ``biases`` (per layer: one number when
+shared, a list when per neuron), the sample (``input``, ``target``), the
+``learning_rate`` and ``hidden_deltas``. So a file saved from the page is one
 ``chainrule explain network.json`` away from its full derivation, and any
-file ``explain`` reads opens in the explorer (when its layers are small enough to draw).
-The explorer always computes in float64: a file's ``dtype: float32`` is not kept.
+file ``explain`` reads -- files written before the spec included -- opens in
+the explorer (when its layers are small enough to draw, and share one bias
+convention). The explorer always computes in float64: a file's ``dtype: float32`` is not kept.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..explain.config import parse_toml, parse_yaml, read_config_file, setup_from_config
 from ..core.errors import ValidationError
+from ..explain.config import config_from_network, config_to_json, parse_toml, parse_yaml, read_config_file, setup_from_config
 from .state import ExplorerState
 
 __all__ = ["state_to_config", "state_to_file", "state_from_config", "state_from_file", "state_from_path"]
@@ -25,32 +26,12 @@ __all__ = ["state_to_config", "state_to_file", "state_from_config", "state_from_
 
 def state_to_config(state: ExplorerState) -> dict[str, Any]:
     """The state as an explain config (see the module docstring)."""
-    names = state.names
-    biases: list[Any] = []
-    for layer in range(len(state.sizes) - 1):
-        values = [state.params[p.name] for p in names.biases if p.layer == layer]
-        biases.append(values[0] if state.bias == "shared" else values)
-    config: dict[str, Any] = {
-        "sizes": list(state.sizes),
-        "activations": list(state.activations),
-        "loss": state.loss,
-        "learning_rate": state.learning_rate,
-        "input": list(state.input),
-        "target": list(state.target),
-        "weights": {p.name: state.params[p.name] for p in names.weights},
-        "biases": biases,
-        "train_biases": state.train_bias,
-        "hidden_deltas": state.hidden_deltas,
-    }
-    if state.loss == "squared_error":  # explain refuses an error convention for the cross-entropies
-        config["error"] = state.error
-    return config
+    return config_from_network(state.network(), state.input, state.target, state.learning_rate, state.hidden_deltas)
 
 
 def state_to_file(state: ExplorerState) -> str:
     """The text of a JSON network file, one field per line (as in ``examples/tutorial.json``)."""
-    fields = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in state_to_config(state).items()]
-    return "{\n" + ",\n".join(fields) + "\n}\n"
+    return config_to_json(state_to_config(state))
 
 
 def state_from_config(data: Any, source: str = "network file") -> ExplorerState:

@@ -97,7 +97,16 @@ def _precedence(e: Expr) -> int:
     return _ATOM  # symbols, numbers, calls and fractions (\frac needs no parentheses)
 
 
-_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "step": r"\operatorname{step}"}
+_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "min": r"\min",
+              "step": r"\operatorname{step}", "Phi": r"\Phi", "phi": r"\varphi"}
+
+
+def _function_latex(name: str) -> str:
+    """A known function's symbol; any other name (a generic ``cube`` or ``cube'``) set upright."""
+    if name in _FUNCTIONS:
+        return _FUNCTIONS[name]
+    base = name.rstrip("'")
+    return rf"\operatorname{{{escape(base)}}}" + "'" * (len(name) - len(base))
 
 
 def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
@@ -136,7 +145,7 @@ def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
         if e.name == "exp":
             return f"e^{{{expr_latex(e.args[0], precision)}}}"
         args = ", ".join(expr_latex(a, precision) for a in e.args)
-        return rf"{_FUNCTIONS.get(e.name, e.name)}\left({args}\right)"
+        return rf"{_function_latex(e.name)}\left({args}\right)"
     raise TypeError(f"not a formula: {e!r}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..convention import HIDDEN_DELTA_PHRASES
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
 from ..trace import Quantity, Trace
 from .numbers import number
@@ -110,10 +111,7 @@ def describe_conventions(trace: Trace) -> str:
     parts = [f"{bias}, {train}"]
     if c["error"] is not None:
         parts.append("error 1/2 sum over outputs" if c["error"] == "half_sum" else "error mean over outputs")
-    parts.append(
-        "hidden deltas from the original weights" if c["hidden_deltas"] == "original"
-        else "hidden deltas from the ALREADY UPDATED weights (a published mistake)"
-    )
+    parts.append(HIDDEN_DELTA_PHRASES[c["hidden_deltas"]])
     return "; ".join(parts)
 
 

@@ -23,6 +23,8 @@ const page = {
 function settled() { page.rev += 1; document.body.dataset.rev = String(page.rev); }
 
 const $ = (id) => document.getElementById(id);
+// An activation or loss in the state is a name, or {name, ...options} when an option is not its default.
+const nameOf = (a) => (a !== null && typeof a === "object" ? a.name : a);
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]));
 
 // ---- talking to the server -------------------------------------------------------------
@@ -105,12 +107,12 @@ function renderControls(state, activationNames, lossNames) {
   acts.innerHTML = "";
   state.activations.forEach((a, k) => {
     const last = k === state.activations.length - 1;
-    const options = activationNames.map((n) => `<option${n === a ? " selected" : ""}>${esc(n)}</option>`).join("");
+    const options = activationNames.map((n) => `<option${n === nameOf(a) ? " selected" : ""}>${esc(n)}</option>`).join("");
     acts.insertAdjacentHTML("beforeend", `<label>${last ? "Output" : "Hidden layer " + (k + 1)} activation ` +
       `<select data-field="activations.${k}" class="activation">${options}</select></label>`);
   });
   acts.insertAdjacentHTML("beforeend", `<span class="msg" id="msg-activations"></span>`);
-  $("f-loss").innerHTML = lossNames.map((n) => `<option${n === state.loss ? " selected" : ""}>${esc(n)}</option>`).join("");
+  $("f-loss").innerHTML = lossNames.map((n) => `<option${n === nameOf(state.loss) ? " selected" : ""}>${esc(n)}</option>`).join("");
   $("f-bias").value = state.bias;
   $("f-train_bias").checked = state.train_bias;
   $("f-error").value = state.error;
@@ -237,10 +239,13 @@ async function rebuild(keepValues) {
     return;
   }
   const previous = readState() || page.state;
-  const activations = [...document.querySelectorAll("#activations select")].map((s) => s.value);
+  // A choice left as it was keeps its options (e.g. leaky_relu's alpha); a new choice takes the defaults.
+  const kept = (choice, before) => (before !== undefined && nameOf(before) === choice ? before : choice);
+  const activations = [...document.querySelectorAll("#activations select")]
+    .map((s, k) => kept(s.value, previous.activations[k]));
   while (activations.length < sizes.length - 1) activations.splice(activations.length - 1, 0, activations[0] || "sigmoid");
   activations.length = Math.max(0, sizes.length - 1);
-  const draft = {...previous, sizes, activations, loss: $("f-loss").value, bias: $("f-bias").value,
+  const draft = {...previous, sizes, activations, loss: kept($("f-loss").value, previous.loss), bias: $("f-bias").value,
                  train_bias: $("f-train_bias").checked, error: $("f-error").value,
                  hidden_deltas: $("f-hidden_deltas").value};
   try {
@@ -282,7 +287,10 @@ async function train() {
       page.state = state;
       fillValues(state);
       drawCurve();
-      $("curve-status").textContent = `${done} of ${n} updates: E_total = ${result.E_after}`;
+      // Under the "updated" convention the server says what these updates are (never with "=").
+      const note = result.note ? `, ${result.note}` : "";
+      $("curve-status").textContent = `${done} of ${n} updates${note}: E_total = ${result.E_after}`;
+      $("curve-status").dataset.hiddenDeltas = result.hidden_deltas;
     }
     page.stepNumber += n;
     page.stage = "setup";
