@@ -315,3 +315,33 @@ def test_column_selection_errors(options, message):
 def test_bad_table_options(options, message):
     with pytest.raises(ValueError, match=message):
         TableOptions(**options)
+
+
+# -- values near the ends of float64 and float32 ------------------------------------------------
+def test_huge_values_are_standardised_without_overflow():
+    rng = np.random.default_rng(1)
+    x = (3 + rng.uniform(-1, 1, 80)) * 1e300
+    table = table_from_columns({"x": x.tolist(), "y": ((3 + rng.uniform(-1, 1, 80)) * 1e300).tolist()})
+    pre = Preprocessor.fit(table, "y")
+    column = pre.encoder.columns[0]
+    # Scaled by a power of two, exactly: the same mean and std as NumPy on x / 2**997.
+    np.testing.assert_allclose([column.mean, column.scale], [np.mean(x / 2.0**997) * 2.0**997,
+                                                             np.std(x / 2.0**997) * 2.0**997], rtol=1e-14)
+    assert np.isfinite(pre.features_of(table)).all() and pre.target_scale > 1e299
+
+
+def test_values_too_large_to_standardise_are_refused_naming_the_column():
+    table = table_from_columns({"x": [1.7e308] * 20 + [-1.7e308], "y": ["a", "b"] * 10 + ["a"]})
+    with pytest.raises(ValueError, match=r"column 'x': its values \(up to 1.7e\+308 in magnitude\) are too large "
+                                         "to standardise in float64"):
+        Preprocessor.fit(table, "y")
+
+
+def test_a_value_out_of_float32_range_names_its_column_and_row():
+    table = table_from_columns({"z": [float(k) * (1e39 if k == 7 else 1.0) for k in range(20)],
+                                "y": ["a", "b"] * 10})
+    pre = Preprocessor.fit(table, "y")
+    with pytest.raises(ValueError, match=r"column 'z', row 1: the value 0.0 is out of the range of float32 once "
+                                         r"standardised .*--dtype float64"):
+        pre.features_of(table, np.float32)
+    assert np.isfinite(pre.features_of(table, np.float64)).all()

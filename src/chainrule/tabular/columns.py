@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import excerpt
 from .reader import MISSING_TEXT, Table, is_missing
 
 __all__ = [
@@ -168,7 +169,7 @@ def _text_evidence(evidence: ColumnEvidence, table: Table, cells: list, cap: int
     for found, attribute in ((texts, "first_text"), (nonfinite, "first_nonfinite")):
         if found:
             row = next(r for r, cell in enumerate(cells) if cell in found)
-            setattr(evidence, attribute, f"{table.where(row)}: received: {cells[row]!r}")
+            setattr(evidence, attribute, f"{table.where(row)}: received: {excerpt(cells[row])}")
     evidence.n_distinct = len(distinct)
     evidence.distinct = frozenset(distinct) if len(distinct) <= cap else None
     return evidence
@@ -189,7 +190,7 @@ def _cell_evidence(evidence: ColumnEvidence, table: Table, cells: Any, cap: int)
                 evidence.n_numbers += 1
             else:
                 evidence.n_nonfinite += 1
-                evidence.first_nonfinite = evidence.first_nonfinite or f"{table.where(row)}: received: {cell!r}"
+                evidence.first_nonfinite = evidence.first_nonfinite or f"{table.where(row)}: received: {excerpt(cell)}"
         elif isinstance(cell, str):
             text = cell.strip()
             number = _parse_number(text)
@@ -198,11 +199,11 @@ def _cell_evidence(evidence: ColumnEvidence, table: Table, cells: Any, cap: int)
                     evidence.n_numbers += 1
                 else:
                     evidence.n_nonfinite += 1
-                    evidence.first_nonfinite = evidence.first_nonfinite or f"{table.where(row)}: received: {cell!r}"
+                    evidence.first_nonfinite = evidence.first_nonfinite or f"{table.where(row)}: received: {excerpt(cell)}"
             else:
                 evidence.n_text += 1
                 if evidence.first_text is None:
-                    evidence.first_text = f"{table.where(row)}: received: {cell!r}"
+                    evidence.first_text = f"{table.where(row)}: received: {excerpt(cell)}"
                 if text.lower() in (_TRUE, _FALSE):
                     evidence.n_truefalse += 1
                 if dates_so_far:
@@ -248,7 +249,7 @@ def _array_evidence(evidence: ColumnEvidence, table: Table, cells: np.ndarray, c
         if evidence.n_nonfinite:
             row = int(np.argmax(bad))
             cell = float(values[row]) if original is None else original[row]
-            evidence.first_nonfinite = f"{table.where(row)}: received: {cell!r}"
+            evidence.first_nonfinite = f"{table.where(row)}: received: {excerpt(cell)}"
         values = values[finite]
     uniques = np.unique(values)
     evidence.n_distinct = int(uniques.size)
@@ -340,13 +341,13 @@ def numeric_values(table: Table, name: str) -> np.ndarray:
             number = None if isinstance(cell, (bool, np.bool_)) else _number(cell)
             if number is None:
                 raise ValueError(f"{table.source}: column {name!r}, {table.where(row)}: expected a finite number, "
-                                 f"received: {cell!r}")
+                                 f"received: {excerpt(cell)}")
             values[row] = number
     bad = np.isinf(values)
     if bad.any():
         row = int(np.argmax(bad))
         raise ValueError(f"{table.source}: column {name!r}, {table.where(row)}: expected a finite number, "
-                         f"received: {cells[row]!r}")
+                         f"received: {excerpt(cells[row])}")
     return values
 
 
@@ -376,7 +377,7 @@ def boolean_values(table: Table, name: str) -> np.ndarray:
             values[row] = float(cell)
         else:
             raise ValueError(f"{table.source}: column {name!r}, {table.where(row)}: expected true or false, "
-                             f"received: {cell!r}")
+                             f"received: {excerpt(cell)}")
     return values
 
 

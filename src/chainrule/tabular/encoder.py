@@ -35,6 +35,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..core.errors import excerpt
 from ..core.validation import check_dtype, fail
 from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, missing_message,
                       numeric_values)
@@ -127,13 +128,21 @@ class ColumnEncoder:
             return
         missing = np.isnan(values)
         dtype = out.dtype.type
-        x = values.astype(out.dtype)
-        if missing.any():
-            if self.fill is None:
-                raise ValueError(missing_message(table, self.name, int(np.argmax(missing))))
-            x[missing] = dtype(self.fill)
-        if self.mean != 0.0 or self.scale != 1.0:
-            x = (x - dtype(self.mean)) / dtype(self.scale)
+        if missing.any() and self.fill is None:
+            raise ValueError(missing_message(table, self.name, int(np.argmax(missing))))
+        with np.errstate(over="ignore", invalid="ignore"):  # a value out of the dtype's range is named below
+            x = values.astype(out.dtype)
+            if missing.any():
+                x[missing] = dtype(self.fill)
+            if self.mean != 0.0 or self.scale != 1.0:
+                x = (x - dtype(self.mean)) / dtype(self.scale)
+        bad = ~np.isfinite(x)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"{table.source}: column {self.name!r}, {table.where(row)}: the value {float(values[row])!r} is out "
+                f"of the range of {out.dtype.name} once standardised (mean {self.mean:.6g}, scale {self.scale:.6g}); "
+                "use float64 (--dtype float64) or rescale the column")
         out[:, 0] = x
         if self.indicator:
             out[:, 1] = missing
@@ -154,9 +163,9 @@ class ColumnEncoder:
                 if self.unknown == "ignore":
                     continue
                 raise ValueError(
-                    f"{table.source}: column {self.name!r}, {table.where(row)}: category {value!r} was not seen "
-                    f"in training; the known categories are {self.categories} (to encode unseen categories as "
-                    "zeros, train with --unknown-categories ignore or TableOptions(unknown='ignore'))"
+                    f"{table.source}: column {self.name!r}, {table.where(row)}: category {excerpt(value)} was not "
+                    f"seen in training; the known categories are {excerpt(self.categories)} (to encode unseen "
+                    "categories as zeros, train with --unknown-categories ignore or TableOptions(unknown='ignore'))"
                 )
             out[row, position] = 1
 

@@ -25,7 +25,7 @@ from .options import TableOptions
 from .reader import Table
 from .reduce import Reducer, merge_counts
 
-__all__ = ["fit_columns", "fit_encoder", "refusal_message"]
+__all__ = ["fit_columns", "fit_encoder", "mean_and_std", "refusal_message"]
 
 #: Processes send their value counts for ``most_frequent`` only up to this many distinct values each.
 _MAX_COUNTS = 1_000_000
@@ -118,7 +118,7 @@ def _fit_numeric(table: Table, name: str, kind: str, values: np.ndarray, options
     if impute:
         strategy = options.impute
         if strategy == "mean":
-            fill = float(reducer.sum(float(observed.sum())) / n_observed)
+            fill = mean_and_std(observed, n_observed, reducer, f"{table.source}: column {name!r}")[0]
         elif strategy == "median":
             fill = reducer.median(observed)
         elif strategy == "most_frequent":
@@ -128,12 +128,36 @@ def _fit_numeric(table: Table, name: str, kind: str, values: np.ndarray, options
     x = np.where(missing, fill, values) if (impute and n_missing) else values
     mean, scale = 0.0, 1.0
     if options.standardize:
-        mean = float(reducer.sum(x.sum()) / n_rows)
-        scale = float(np.sqrt(reducer.sum(((x - mean) ** 2).sum()) / n_rows))
+        mean, scale = mean_and_std(x, n_rows, reducer, f"{table.source}: column {name!r}")
         if not scale > np.finfo(np.float64).eps * max(1.0, abs(mean)):
             scale = 1.0  # a constant column: maps to 0
     indicator = impute and options.missing_indicator and n_missing > 0
     return ColumnEncoder(name, kind, fill=fill, indicator=indicator, mean=mean, scale=scale)
+
+
+def mean_and_std(x: np.ndarray, n: int, reducer: Reducer, what: str) -> tuple[float, float]:
+    """The mean and (population) standard deviation of every process's values ``x`` (``n`` of them).
+
+    Without overflow for values up to float64's largest: when the plain sums
+    overflow, the values are scaled by a power of two first (exact). Values
+    that cannot be standardised in float64 at all (say +-1.7e308, whose
+    distances from the mean overflow) are refused, naming ``what``.
+    Collective under MPI.
+    """
+    peak = max(reducer.gather(float(np.max(np.abs(x))) if x.size else 0.0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        exponent = 0
+        if not np.isfinite(float(reducer.sum(float(np.sum(x))))) or peak * peak > np.finfo(np.float64).max / max(n, 1):
+            exponent = int(np.frexp(peak)[1])  # sums and squares of the scaled values stay in range
+        scaled = np.ldexp(x, -exponent) if exponent else x
+        mean = float(reducer.sum(float(scaled.sum())) / n)
+        std = float(np.sqrt(reducer.sum(float(((scaled - mean) ** 2).sum())) / n))
+        mean, std = float(np.ldexp(mean, exponent)), float(np.ldexp(std, exponent))
+    with reducer.checking():  # every process decides alike, from the same sums
+        if not (np.isfinite(mean) and np.isfinite(std) and abs(mean) + peak <= np.finfo(np.float64).max):
+            raise ValueError(f"{what}: its values (up to {peak:.6g} in magnitude) are too large to standardise in "
+                             "float64; rescale the column")
+    return mean, std
 
 
 def _fit_categorical(table: Table, name: str, values: list, options: TableOptions, reducer: Reducer,

@@ -22,9 +22,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..core.errors import excerpt
 from ..core.validation import check_dtype, fail
 from .encoder import TableEncoder, missing_mask
-from .fitting import fit_columns, fit_encoder
+from .fitting import fit_columns, fit_encoder, mean_and_std
 from .options import TableOptions
 from .reader import Table, _to_number, table_from_columns
 from .reduce import Reducer
@@ -131,7 +132,7 @@ class Preprocessor:
         self.task = task
         self.classes = None if classes is None else [label_of(c) for c in classes]
         if task == "classification" and (self.classes is None or len(self.classes) < 2):
-            raise ValueError(f"target {self.target!r}: expected at least 2 classes, received: {self.classes!r}")
+            raise ValueError(f"target {self.target!r}: expected at least 2 classes, received: {excerpt(self.classes)}")
         self.target_mean = None if target_mean is None else float(target_mean)
         self.target_scale = None if target_scale is None else float(target_scale)
         if task == "regression" and not (self.target_scale is not None and self.target_scale > 0
@@ -197,8 +198,7 @@ class Preprocessor:
             return cls(encoder, target, task, classes=classes, options=options)
         with reducer.checking():
             y = rows.numeric(target)
-        y_mean = float(reducer.sum(y.sum()) / n_rows)
-        y_std = float(np.sqrt(reducer.sum(((y - y_mean) ** 2).sum()) / n_rows))
+        y_mean, y_std = mean_and_std(y, n_rows, reducer, f"{table.source}: column {target!r}")
         return cls(encoder, target, task, target_mean=y_mean, target_scale=y_std if y_std > 0 else 1.0,
                    options=options)
 
@@ -259,8 +259,8 @@ class Preprocessor:
         for row, cell in enumerate(table.raw(self.target)):
             k = index.get(label_of(cell))
             if k is None:
-                raise ValueError(f"{table.source}: column {self.target!r}, {table.where(row)}: label {cell!r} "
-                                 f"was not seen in training; known classes: {self.classes}")
+                raise ValueError(f"{table.source}: column {self.target!r}, {table.where(row)}: label {excerpt(cell)} "
+                                 f"was not seen in training; known classes: {excerpt(self.classes)}")
             Y[row, k] = 1.0
         return Y
 
