@@ -357,7 +357,7 @@ def test_progress_bar_shows_loss_and_throughput(data):
                                progress=False)
     last = out.getvalue().replace("\r", "\n").splitlines()[-1]
     assert last.startswith("epoch 2/2 100%|") and "samples/s" in last
-    assert f"loss {history.loss[-1]:.4g}" in last
+    assert f"loss {history.loss[-1]:.3g}" in last
 
 
 def test_progress_is_off_when_not_a_terminal(data, capsys):
@@ -475,10 +475,10 @@ def test_progress_bar_keeps_its_bar_and_the_validation_metrics_at_80_columns(dat
     assert len(last) <= columns and last.startswith("epoch 3/3 100%|")
     bar = last.split("|")[1]
     assert len(bar) >= MIN_BAR and set(bar) <= {"#"}  # the finished bar, drawn in full
-    assert f", loss {history.loss[-1]:.4g}" in last
+    assert f", loss {history.loss[-1]:.3g}" in last
     if columns == 80:  # the validation loss and accuracy come next, before the training accuracy
-        assert f"loss {history.loss[-1]:.4g} val_loss {history.val_loss[-1]:.4g} " \
-               f"val_acc {history.val_accuracy[-1]:.4g}" in last
+        assert f"loss {history.loss[-1]:.3g} val_loss {history.val_loss[-1]:.3g} " \
+               f"val_acc {history.val_accuracy[-1]:.3g}" in last
 
 
 def test_progress_bar_shows_every_metric_and_the_rate_when_there_is_room(data):
@@ -486,7 +486,7 @@ def test_progress_bar_shows_every_metric_and_the_rate_when_there_is_room(data):
     last = lines[-1]
     for name, short in (("loss", "loss"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
                         ("accuracy", "acc")):
-        assert f"{short} {history[name][-1]:.4g}" in last
+        assert f"{short} {history[name][-1]:.3g}" in last
     assert "samples/s" in last and len(last) <= 160
 
 

@@ -26,7 +26,9 @@ DEFAULT_COLUMNS = 80
 #: Shorter names on the bar; the history keeps the full ones.
 SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
 # Room kept for tqdm's own fields: "100%|", "| " + remaining time, ", " before the metrics.
-_PERCENT, _REMAINING, _RATE = len("100%|"), len("| 00:00:00"), len(" 999.9k samples/s")
+_PERCENT, _REMAINING, _RATE = len("100%|"), len("| 0:00:00"), len(" 999.9k samples/s")
+#: Significant digits of the metrics on the bar (the history keeps every digit).
+DIGITS = 3
 
 
 def _tqdm() -> Any:
@@ -58,7 +60,7 @@ def bar_format(columns: int, epoch_text: str, logs: dict[str, float]) -> str:
     budget = columns - len(epoch_text) - 1 - _PERCENT - _REMAINING - MIN_BAR
     shown: list[str] = []
     for name in metric_order(logs):
-        item = f"{SHORT_NAMES.get(name, name)} {logs[name]:.4g}"
+        item = f"{SHORT_NAMES.get(name, name)} {logs[name]:.{DIGITS}g}"
         if len(", " + " ".join([*shown, item])) > budget:
             break  # in order of importance: nothing after a metric that did not fit
         shown.append(item)
