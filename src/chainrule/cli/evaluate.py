@@ -28,11 +28,20 @@ def register(subparsers: Subcommands) -> None:
 
 
 def metrics_for(network, pre, table) -> tuple[dict, list, list]:
-    """``(metrics, true values, predicted values)`` of ``network`` on ``table``."""
+    """``(metrics, true values, predicted values)`` of ``network`` on the labelled rows of ``table``.
+
+    Rows without a target value (and, for a model trained with ``--drop-missing``,
+    rows with a missing value) are left out and counted as ``n_left_out``.
+    """
+    table, left_out = pre.labelled_rows(table)
+    if table.n_rows == 0:
+        raise ValueError(f"{table.source}: no row has a value in the target column {pre.target!r}")
     X = pre.features_of(table, network.dtype)
     Y = pre.encode_target(table).astype(network.dtype)
     names = ["accuracy"] if pre.task == "classification" else []
     result = {"n_samples": table.n_rows}
+    if left_out:
+        result["n_left_out"] = left_out
     result.update(network.evaluate(X, Y, names))
     truth = pre.target_values(table)
     predicted = pre.decode(network.predict(X))
