@@ -153,12 +153,13 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
     """Parse JSON text within the bounds: size, nesting depth, number lengths; no NaN or Infinity.
 
     Raises :class:`ValidationError` naming ``what`` (``"config file 'net.json'"``)
-    before parsing for more than ``max_bytes`` bytes, nesting deeper than
-    :data:`MAX_DEPTH` or a number literal longer than :data:`MAX_NUMBER_LENGTH`
-    characters; while parsing for the tokens ``NaN``/``Infinity`` (not JSON) and
-    text that is not JSON or not UTF-8; after it, through :func:`check_document`
-    (with ``field_name``, default ``what`` and the path), for a number past
-    float64's range (which JSON reads as infinity).
+    before parsing for more than ``max_bytes`` bytes or nesting deeper than
+    :data:`MAX_DEPTH`; while parsing for the tokens ``NaN``/``Infinity`` (not
+    JSON) and text that is not JSON or not UTF-8; after it, through
+    :func:`check_document` naming the value's field (``field_name(path)``,
+    default ``what`` and the path), for a number literal longer than
+    :data:`MAX_NUMBER_LENGTH` characters (found before parsing, kept as text,
+    never converted) or past float64's range (which JSON reads as infinity).
     """
     if isinstance(text, str):
         data = text.encode("utf-8", errors="surrogatepass")
@@ -171,11 +172,11 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
     depth = _depth(outside)
     if depth > MAX_DEPTH:
         raise fail(what, f"JSON nested at most {MAX_DEPTH} levels deep", Described(f"nesting {depth} levels deep"))
-    long_number = _longest_number(outside)
-    if long_number is not None:
-        literal = long_number.decode("ascii")
-        raise fail(what, f"numbers of at most {MAX_NUMBER_LENGTH} characters",
-                   Described(f"a number of {len(literal)} characters ({literal[:20]}...)"))
+    # A number literal past the bound is kept as its text (never converted: CPython converts long digit
+    # strings in quadratic time) and refused by check_document below, naming its field.
+    hooks = {}
+    if _longest_number(outside) is not None:
+        hooks = {"parse_int": _bounded_literal(int), "parse_float": _bounded_literal(float)}
     if isinstance(text, str):
         decoded = text
     else:
@@ -184,7 +185,7 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
         except UnicodeDecodeError as err:
             raise fail(what, "UTF-8 text", Described(f"byte {err.start} is not UTF-8 ({err.reason})")) from None
     try:
-        document = json.loads(decoded, parse_constant=_json_constant(what))
+        document = json.loads(decoded, parse_constant=_json_constant(what), **hooks)
     except json.JSONDecodeError as err:
         raise fail(what, "valid JSON", Described(f"{err.msg} at line {err.lineno}, column {err.colno}")) from None
     except ValidationError:
@@ -192,6 +193,14 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
     except (RecursionError, ValueError) as err:  # cannot happen within the bounds; no parser error escapes
         raise fail(what, "JSON within the bounds of chainrule.core.limits", Described(str(err)[:80])) from None
     return check_document(document, field_name or (lambda path: document_path(path, what)), finite=True)
+
+
+class _LongLiteral(str):
+    """A number literal of more than :data:`MAX_NUMBER_LENGTH` characters, left unconverted."""
+
+
+def _bounded_literal(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+    return lambda literal: _LongLiteral(literal) if len(literal) > MAX_NUMBER_LENGTH else convert(literal)
 
 
 def _json_constant(what: str) -> Callable[[str], Any]:
@@ -215,6 +224,9 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
     # Each entry: (container, depth, where); ``where`` is (parent's where, key), so that a
     # path is only spelt out for the value an error names. Scalars are checked in place.
     def refuse_scalar(value: Any, where: Any) -> None:
+        if isinstance(value, _LongLiteral):
+            raise fail(field_name(_path(where)), f"a number of at most {MAX_NUMBER_LENGTH} characters",
+                       Described(f"a number of {len(value)} characters ({value[:20]}...)"))
         if isinstance(value, float):
             raise fail(field_name(_path(where)), "a finite number (a JSON number past float64's range, "
                                                  "about 1.8e308, reads as infinity)", value)
@@ -222,7 +234,7 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
 
     containers = (dict, list, tuple)
     if not isinstance(data, containers):
-        if type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT or \
+        if type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT or type(data) is _LongLiteral or \
                 finite and type(data) is float and not math.isfinite(data):
             refuse_scalar(data, None)
         return data
@@ -247,6 +259,8 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
                     refuse_scalar(child, (where, key))
             elif isinstance(child, containers):
                 stack.append((child, depth + 1, (where, key)))
+            elif kind is _LongLiteral:
+                refuse_scalar(child, (where, key))
             elif isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT:
                 refuse_scalar(child, (where, key))
     return data

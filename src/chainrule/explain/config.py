@@ -276,8 +276,9 @@ def parse_yaml(text: str, what: str = "config file") -> Any:
     except ModuleNotFoundError:
         raise ImportError("reading YAML needs PyYAML: pip install 'chainrule[yaml]'") from None
     text = _text(text, what)
-    loader = _bounded_loader(yaml)(text, what)
+    loader = None
     try:
+        loader = _bounded_loader(yaml)(text, what)  # its reader already checks the characters
         data = loader.get_single_data()
     except yaml.YAMLError as err:
         raise fail(what, "valid YAML", Described(str(err).replace("\n", " "))) from None
@@ -286,7 +287,8 @@ def parse_yaml(text: str, what: str = "config file") -> Any:
             raise
         raise fail(what, "valid YAML", Described(f"{type(err).__name__}: {str(err)[:60]}")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return check_document(data, _document_field(what))
 
 

@@ -60,6 +60,11 @@ CHECKPOINT_KEYS = ("epoch", "seed", "optimizer", "history", "early_stopping")
 _STATE_TENSORS = ("optimizer.", "early_stopping.best_weights")
 
 
+def _key(key: Any) -> str:
+    """A key as a field name's part: itself when a short text, else an excerpt."""
+    return key if isinstance(key, str) and len(key) <= 40 else excerpt(key)
+
+
 def check_finite(tensors: Mapping[str, np.ndarray], prefix: str = "") -> None:
     """Refuse a float tensor holding NaN or infinity; the field is its name (``prefix + name``)."""
     for name in sorted(tensors):
@@ -121,7 +126,7 @@ def check_training(training: Mapping[str, Any]) -> None:
         raise fail("training.weights.metrics", "an object of numbers by name", metrics)
     for name, value in metrics.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise fail(f"training.weights.metrics.{excerpt(name)}", "a number", value)
+            raise fail(f"training.weights.metrics.{_key(name)}", "a number", value)
 
 
 def check_checkpoint_state(state: Mapping[str, Any], tensors: Mapping[str, np.ndarray], network: Any) -> None:
@@ -142,7 +147,7 @@ def check_checkpoint_state(state: Mapping[str, Any], tensors: Mapping[str, np.nd
                        Described("nothing, the key is missing"))
     for key in state:
         if key not in CHECKPOINT_KEYS:
-            raise fail(f"state.{excerpt(key) if not isinstance(key, str) else key[:40]}",
+            raise fail(f"state.{_key(key)}",
                        f"one of the keys {list(CHECKPOINT_KEYS)}", Described("an unknown key"))
     for name in sorted(tensors):
         if not name.startswith(_STATE_TENSORS):
@@ -173,7 +178,7 @@ def _check_optimizer(settings: Any, tensors: Mapping[str, np.ndarray], network: 
                        Described("nothing, the key is missing"))
     for key in settings:
         if key not in keys:
-            raise fail(f"state.optimizer.{excerpt(key) if not isinstance(key, str) else key[:40]}",
+            raise fail(f"state.optimizer.{_key(key)}",
                        f"one of the keys {keys}", Described("an unknown key"))
     buffers = {key[len("optimizer."):]: array for key, array in tensors.items() if key.startswith("optimizer.")}
     for key, array in sorted(buffers.items()):

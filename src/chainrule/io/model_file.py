@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,11 +213,14 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     """Read and verify a model file; raises :class:`ModelFileError` if it cannot be trusted."""
     path = Path(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read; a folder cannot be read
+            kind = "a directory" if path.is_dir() else "not a regular file (a FIFO, socket or device)"
+            raise ModelFileError(f"model file {str(path)!r}: {kind}, expected a file")
         data = path.read_bytes()
     except FileNotFoundError:
         raise ModelFileError(f"model file {str(path)!r}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"model file {str(path)!r}: is a directory, expected a file") from None
+    except OSError as err:
+        raise ModelFileError(f"model file {str(path)!r}: {err.strerror or type(err).__name__}") from None
     return model_from_bytes(data, source=str(path))
 
 

@@ -169,8 +169,8 @@ class Optimizer:
         for key, value in stored.items():
             index, _, name = str(key).partition(".")
             if not index.isdigit() or int(index) >= len(self.parameters) or not name:
-                raise fail(name_of(("buffers",)), f"keys '<parameter index>.<name>' below {len(self.parameters)}",
-                           key)
+                raise fail(name_of(("buffers", str(key)[:40])),
+                           f"keys '<parameter index>.<name>' below {len(self.parameters)}", key)
             where = name_of(("buffers", str(key)))
             like = self.parameters[int(index)].value
             try:
