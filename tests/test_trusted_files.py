@@ -294,6 +294,10 @@ def _set_tensor(name, change):
     (lambda c: c["state"]["optimizer"].update(amsgrad=1), None, "state.optimizer.amsgrad", "True or False"),
     (lambda c: c["state"]["optimizer"].update(initial_learning_rate=0), None,
      "state.optimizer.initial_learning_rate", "> 0"),
+    # found by the fuzz suite: an integer below int64's range made NumPy's isfinite raise TypeError
+    (lambda c: c["state"]["optimizer"].update(initial_learning_rate=-(2**63) - 1), None,
+     "state.optimizer.initial_learning_rate", "> 0"),
+    (lambda c: c["state"]["optimizer"].update(eps=-(2**64)), None, "state.optimizer.eps", "a finite number >= 0"),
     (lambda c: c["state"]["optimizer"].update(steps=-1), None, "state.optimizer.steps", "an integer >= 0"),
     (lambda c: c["state"]["optimizer"].update(steps="12"), None, "state.optimizer.steps", "an integer >= 0"),
     (lambda c: c["state"]["optimizer"].pop("steps"), None, "state.optimizer.steps", "expected a value"),

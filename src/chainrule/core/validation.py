@@ -85,15 +85,15 @@ def check_positive_int(value: Any, what: str, minimum: int = 1) -> int:
 
 def check_positive_float(value: Any, what: str, allow_zero: bool = False) -> float:
     """Accept a finite real number > 0 (or >= 0 with ``allow_zero``)."""
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and np.isfinite(value)
-        and (value >= 0 if allow_zero else value > 0)
-    )
-    if not ok:
+    number = math.nan
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except (OverflowError, TypeError, ValueError):  # an integer of hundreds of digits
+            pass
+    if not (math.isfinite(number) and (number >= 0 if allow_zero else number > 0)):
         raise fail(what, "a finite number >= 0" if allow_zero else "a finite number > 0", value)
-    return float(value)
+    return number
 
 
 def as_2d(
