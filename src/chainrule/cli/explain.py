@@ -7,11 +7,19 @@ import argparse
 from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS
 from ..core.validation import check_positive_int
 from ..explain.config import Conventions, load_setup
+from ..explain.prose import Math, Prose
 from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
 from ..explain.trace import HIDDEN_DELTAS, MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import TUTORIAL_MISPRINTS
+from ..i18n import DEFAULT_LANGUAGE, languages
 from ._common import Subcommands
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang``: the language of every sentence printed (the numbers and quantity names do not change)."""
+    parser.add_argument("--lang", choices=languages(), default=DEFAULT_LANGUAGE,
+                        help="language of the text around the formulas (default en; zh: Chinese)")
 
 
 def register(subparsers: Subcommands) -> None:
@@ -42,6 +50,7 @@ def register(subparsers: Subcommands) -> None:
                    help="a per-layer summary instead of the full trace (any network size)")
     p.add_argument("--max-parameters", type=int, default=MAX_TRACE_PARAMETERS,
                    help=f"refuse a full trace past this many weights and biases (default {MAX_TRACE_PARAMETERS})")
+    add_lang_option(p)
     p.set_defaults(handler=run)
 
 
@@ -68,14 +77,14 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "html":  # the HTML report lives in chainrule.visual (issue 6)
         from ..visual.report import render_html
 
-        print(render_html(traces, precision), end="")
+        print(render_html(traces, precision, lang=args.lang), end="")
         return 0
-    print(render(traces, args.format, precision), end="")
+    print(render(traces, args.format, precision, lang=args.lang), end="")
     return 0
 
 
 def annotate_tutorial(trace: Trace) -> None:
     """Attach the tutorial's known misprints to the first step of its trace."""
     for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
-        trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
-                             f"the correct value is {correct}.")
+        trace.annotate(name, Prose("the tutorial prints {printed}, a transposition typo; the correct value is "
+                                   "{correct}.", printed=Math(name, float(printed)), correct=correct))

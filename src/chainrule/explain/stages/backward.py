@@ -84,7 +84,7 @@ def build_backward(walk: StepWalk, l: int) -> None:
     """
     is_output = l == walk.n_layers - 1
     stage = _stage(walk, is_output)
-    groups = [Group(Prose("neuron {name}", name=t), []) for t in walk.naming.neurons[l + 1]]
+    groups = [Group(Prose("neuron {name}", name=Math(t)), []) for t in walk.naming.neurons[l + 1]]
     dE_dout = _output_dE_dout(walk, groups) if is_output else _hidden_dE_dout(walk, l, groups)
     delta = _deltas(walk, l, groups, dE_dout)
     groups += _gradients(walk, l, groups, delta)
@@ -211,7 +211,7 @@ def _gradients(walk: StepWalk, l: int, groups: list[Group], delta: np.ndarray) -
     if gb is not None and layer.bias_mode == "shared":
         bias = naming.bias_of(l, 0)
         assert bias is not None
-        group = Group(Prose("shared bias {name}", name=bias.name), [])
+        group = Group(Prose("shared bias {name}", name=Math(bias.name)), [])
         deltas = [names.delta(t) for t in targets]
         gb[0] = walk.add(group, names.gradient(bias.name), "gradient", delta.sum(), [(add(*deltas), True)],
                          bias=bias.name, factors=deltas)
