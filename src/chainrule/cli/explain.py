@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "html":
             raise ValueError("--format: expected text, markdown, latex or json with --summary, received: 'html'")
         error, rows = layer_summary(setup.network, setup.x, setup.y, setup.learning_rate)
-        print(render_summary(setup.network, error, rows, setup.learning_rate, args.format, min(precision, 6)), end="")
+        print(render_summary(setup.network, error, rows, setup.learning_rate, args.format, min(precision, 6),
+                             lang=args.lang), end="")
         return 0
     traces = trace_steps(setup.network, setup.x, setup.y, setup.learning_rate, steps,
                          hidden_deltas=setup.hidden_deltas, max_parameters=max_parameters)
