@@ -26,7 +26,8 @@ from ..trace import Quantity, Trace
 from .numbers import number
 from .text import describe_conventions, describe_network
 
-__all__ = ["name_latex", "expr_latex", "equation_latex", "render_latex", "escape", "prose_latex", "document_setup"]
+__all__ = ["name_latex", "expr_latex", "equation_latex", "align_rows", "render_latex", "escape", "prose_latex",
+           "document_setup"]
 
 _NEURON = re.compile(r"^([iho])(\d+)(?:_(\d+))?$")
 _INDEXED = re.compile(r"^([wb])(\d+)(\+?)$")
@@ -187,7 +188,7 @@ def equation_latex(q: Quantity, precision: int = 9) -> str:
     return " = ".join([name_latex(q.name)] + _sides(q, precision))
 
 
-def _align_rows(q: Quantity, precision: int) -> list[str]:
+def align_rows(q: Quantity, precision: int) -> list[str]:
     """One row per side: the name and the first side, then ``&= side`` rows."""
     sides = _sides(q, precision)
     rows = [f"{name_latex(q.name)} &= {sides[0]}"]
@@ -267,7 +268,7 @@ def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None 
                     out.append("")
                     continue
                 out.append(r"\begin{align*}")
-                rows = [row for n in group.names for row in _align_rows(trace[n], precision)]
+                rows = [row for n in group.names for row in align_rows(trace[n], precision)]
                 out.append(" \\\\\n".join(rows))
                 out.append(r"\end{align*}")
                 for name in group.names:
