@@ -222,3 +222,29 @@ def test_latex_typesets_the_formulas_in_sentences():
     assert r"梯度下降：$w^{+} = w - \eta \cdot \frac{\partial E_{\mathit{total}}}{\partial w}$。" in tex
     assert "sum over outputs of 1/2" not in render(build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5),
                                                    "latex")
+
+
+def test_every_sentence_looked_up_while_rendering_in_chinese_is_translated(monkeypatch, capsys, tmp_path):
+    """End to end: whatever the code asks the zh catalogue for (extracted or not) has a translation."""
+    untranslated = set()
+    original, catalogue = i18n.Translator.gettext, i18n.messages("zh")
+
+    def gettext(self, message):
+        if self.lang == "zh" and message not in catalogue and re.search(r"[A-Za-z]{2}", message):
+            untranslated.add(message)
+        return original(self, message)
+
+    monkeypatch.setattr(i18n.Translator, "gettext", gettext)
+    toml = str(ROOT / "examples/tanh-softmax-3-4-2.toml")
+    yaml = pytest.importorskip("yaml") and str(ROOT / "examples/sigmoid-bce-2-3-1.yaml")
+    for fmt in ("text", "markdown", "latex", "json", "html"):
+        for args in ([], [toml, "--steps", "2", "--hidden-deltas", "updated"], [yaml, "--train-biases"]):
+            _out(capsys, "explain", *args, "--format", fmt, "--lang", "zh")
+        _out(capsys, "explain", toml, "--summary", "--format", fmt if fmt != "html" else "text", "--lang", "zh")
+    _out(capsys, "example", "--updates", "10", "--lang", "zh")
+    for fmt in ("html", "latex"):
+        for key in ([], ["--key"]):
+            _out(capsys, "exercise", "--seed", "3", "--sizes", "2-3-2", "--format", fmt, "--lang", "zh", *key)
+    float32 = tutorial_network(dtype="float32")
+    render(build_trace(float32, [0.05, 0.1], [0.01, 0.99], 0.5), "text", lang="zh")
+    assert not untranslated, sorted(untranslated)

@@ -1,6 +1,6 @@
 """The message catalogues, as a development step (Babel; the library itself reads them with gettext).
 
-    python tools/i18n.py extract     # the code's messages -> locale/chainrule.pot, merged into every .po
+    python tools/i18n.py extract     # the code's messages -> locale/chainrule.pot, merged into every .po (and compiled)
     python tools/i18n.py init fr     # a new language: locale/fr/LC_MESSAGES/chainrule.po from the template
     python tools/i18n.py compile     # every .po -> its .mo (commit both)
     python tools/i18n.py check       # exit 1 if a message lacks a translation or a .mo is stale
@@ -96,6 +96,7 @@ def extract() -> None:
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
         _write_po(catalog, po)
         print(f"{po.relative_to(ROOT)}: {sum(1 for m in catalog if m.id and not m.string)} untranslated")
+    compile_all()  # the header's date changed: keep every .mo matching its .po
 
 
 def init(lang: str) -> None:

@@ -7,11 +7,10 @@ import argparse
 from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS
 from ..core.validation import check_positive_int
 from ..explain.config import Conventions, load_setup
-from ..explain.prose import Math, Prose
 from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
 from ..explain.trace import HIDDEN_DELTAS, MAX_TRACE_PARAMETERS, Trace, trace_steps
-from ..explain.tutorial import TUTORIAL_MISPRINTS
+from ..explain.tutorial import annotate_misprints
 from ..i18n import DEFAULT_LANGUAGE, languages
 from ._common import Subcommands
 
@@ -86,6 +85,4 @@ def run(args: argparse.Namespace) -> int:
 
 def annotate_tutorial(trace: Trace) -> None:
     """Attach the tutorial's known misprints to the first step of its trace."""
-    for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
-        trace.annotate(name, Prose("the tutorial prints {printed}, a transposition typo; the correct value is "
-                                   "{correct}.", printed=Math(name, float(printed)), correct=correct))
+    annotate_misprints(trace)

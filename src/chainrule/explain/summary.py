@@ -83,9 +83,9 @@ def _width(text: str) -> int:
 
 _COLUMNS = [
     ("layer", N_("layer")), ("neurons", N_("neurons")), ("activation", N_("activation")), ("parameters", N_("params")),
-    ("net_min", "net min"), ("net_max", "net max"), ("out_min", "out min"), ("out_max", "out max"),
-    ("delta_max_abs", "max |delta|"), ("gradient_norm", "|dE/dW|"), ("gradient_max_abs", "max |dE/dW|"),
-    ("update_norm", "|update|"), ("relative_update", "|update|/|W|"),
+    ("net_min", N_("net min")), ("net_max", N_("net max")), ("out_min", N_("out min")), ("out_max", N_("out max")),
+    ("delta_max_abs", N_("max |delta|")), ("gradient_norm", N_("|dE/dW|")), ("gradient_max_abs", N_("max |dE/dW|")),
+    ("update_norm", N_("|update|")), ("relative_update", N_("|update|/|W|")),
 ]
 
 

@@ -147,8 +147,8 @@ def _checked(traces: Trace | Sequence[Trace], precision: int, options: dict) -> 
     lang = check_language(options.get("lang", DEFAULT_LANGUAGE))
     title = options.get("title")
     if not title:
-        title = translator(lang)("Backpropagation, step by step: a {sizes} network",
-                                 sizes="-".join(map(str, traces[0].sizes)))
+        tr = translator(lang)
+        title = tr("Backpropagation, step by step: a {sizes} network", sizes="-".join(map(str, traces[0].sizes)))
     return traces, precision, lang, str(title)
 
 
