@@ -20,6 +20,7 @@ network is never changed.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -34,6 +35,13 @@ if TYPE_CHECKING:
     from ..core.network import Network
 
 __all__ = ["StepWalk"]
+
+
+@functools.cache
+def _layer_title(l: int, n_layers: int) -> Prose:
+    if l == n_layers - 1:
+        return Prose("output layer")
+    return Prose("hidden layer") if n_layers == 2 else Prose("hidden layer {number}", number=l + 1)
 
 
 class StepWalk:
@@ -97,9 +105,7 @@ class StepWalk:
 
     def layer_title(self, l: int) -> Prose:
         """``"output layer"``, ``"hidden layer"`` (one hidden layer) or ``"hidden layer 2"``."""
-        if l == self.n_layers - 1:
-            return Prose("output layer")
-        return Prose("hidden layer") if self.n_layers == 2 else Prose("hidden layer {number}", number=l + 1)
+        return _layer_title(l, self.n_layers)
 
     # -- stages ------------------------------------------------------------------------------
     def stage(self, stage_id: str, description: Prose) -> Stage:

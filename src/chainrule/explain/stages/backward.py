@@ -20,6 +20,8 @@ checks the two against each other and against finite differences.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import facts, names
@@ -31,7 +33,9 @@ from ..walk import StepWalk
 
 __all__ = ["build_backward"]
 
-# The stages' sentences; built when a stage is, since Math spells its formulas with the renderers.
+# The stages' sentences: built on first use (Math spells its formulas with the renderers, which
+# import this module), then shared by every trace (a Prose is never changed once built).
+@functools.cache
 def _output_description() -> Prose:
     chain = ["dE_total/dout", "dout/dnet"]
     return Prose("Chain rule: {gradient}; {delta}; {bias} ({dnet_db}).",
@@ -40,11 +44,13 @@ def _output_description() -> Prose:
                  bias=Math("dE_total/db", "delta"), dnet_db=Math("dnet/db", 1))
 
 
+@functools.cache
 def _hidden_description() -> Prose:
     return Prose("A hidden neuron's out feeds every neuron of the next layer: each path contributes {path}, "
                  "and {dE_dout} sums every path.", path=Math(mul("delta_next", "w")), dE_dout=Math("dE_total/dout"))
 
 
+@functools.cache
 def _softmax_note() -> Prose:
     return Prose("softmax couples its outputs: {diagonal} for {same} and {other} otherwise, a full Jacobian, so each "
                  "delta sums {product} over every output {k}.",
@@ -53,6 +59,7 @@ def _softmax_note() -> Prose:
                  k=Math("k"))
 
 
+@functools.cache
 def _hidden_deltas_note(hidden_deltas: str) -> Prose:
     if hidden_deltas == "updated":
         return Prose("convention hidden_deltas = updated: the paths use the ALREADY UPDATED weights of the next "

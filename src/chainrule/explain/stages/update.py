@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from .. import names
 from ..formula import mul, sub
 from ..model import Group
@@ -9,6 +11,12 @@ from ..prose import Math, Prose
 from ..walk import StepWalk
 
 __all__ = ["build_update"]
+
+
+@functools.cache
+def _description() -> Prose:
+    return Prose("Gradient descent: {rule}.",
+                 rule=Math(names.updated("w"), sub("w", mul(names.LEARNING_RATE, names.gradient("w")))))
 
 
 def build_update(walk: StepWalk, l: int) -> None:
@@ -20,8 +28,7 @@ def build_update(walk: StepWalk, l: int) -> None:
     """
     naming, layers = walk.naming, walk.network.layers
     created = not walk.has_stage("update")
-    stage = walk.stage("update", Prose("Gradient descent: {rule}.",
-                                       rule=Math(names.updated("w"), sub("w", mul(names.LEARNING_RATE, names.gradient("w"))))))
+    stage = walk.stage("update", _description())
     if created:  # one group per layer, in the order of the layers, filled as the walk reaches each
         stage.groups.extend(Group(walk.layer_title(k), []) for k in range(walk.n_layers))
         frozen = [p.name for p in naming.biases if not layers[p.layer].train_bias]
