@@ -36,13 +36,14 @@ import numpy as np
 from .activations import Activation
 from .errors import DivergenceError
 from .initializers import make_rng
-from .layers import Dense
+from .layers import BIAS_MODES, Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
 from .spec import NetworkSpec
 from .validation import (
-    Described, as_2d, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight, count_parameters, fail,
+    Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
+    count_parameters, fail,
 )
 
 if TYPE_CHECKING:
@@ -167,6 +168,7 @@ class Network:
         initial weights from one generator made from ``seed``.
         """
         sizes = check_layer_sizes(sizes)  # at most MAX_PARAMETERS, refused before anything is allocated
+        check_choice(bias, "bias", BIAS_MODES)
         n_layers = len(sizes) - 1
         if not isinstance(activation, (list, tuple)):
             # One activation for every layer; anything that is not one (None, 3) is refused by Dense.

@@ -62,8 +62,11 @@ def check_choice(value: Any, what: str, choices: Any) -> str:
 def check_sample_weight(weights: Any, n_samples: int, dtype: Any, what: str = "sample_weight") -> np.ndarray:
     """Sample weights as a finite, non-negative, C-contiguous ``(n_samples,)`` array of ``dtype``."""
     try:
-        array = np.asarray(weights, dtype=dtype)
-    except (TypeError, ValueError):
+        array = np.asarray(weights)
+        if array.dtype.kind not in "biufO":
+            raise TypeError(array.dtype)
+        array = np.asarray(array, dtype=dtype)
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise fail(what, f"{n_samples} non-negative numbers", weights) from None
     if array.shape != (n_samples,):
         raise fail(what, f"shape ({n_samples},) (one weight per sample)", Described(f"shape {array.shape}"))
@@ -76,31 +79,37 @@ def check_dtype(dtype: Any, what: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy dtype; only float32 and float64 are accepted."""
     try:
         resolved = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, RecursionError):
         raise fail(what, "float32 or float64", dtype) from None
     if resolved not in FLOAT_DTYPES:
         raise fail(what, "float32 or float64", dtype)
     return resolved
 
 
-def check_positive_int(value: Any, what: str, minimum: int = 1) -> int:
-    """Accept Python or NumPy integers >= ``minimum`` (booleans are refused)."""
+#: Largest integer any count, size or option accepts (a larger one is never meant, and overflows floats).
+MAX_INT = 2**63 - 1
+
+
+def check_positive_int(value: Any, what: str, minimum: int = 1, maximum: int = MAX_INT) -> int:
+    """Accept Python or NumPy integers from ``minimum`` to ``maximum`` (booleans are refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise fail(what, f"an integer >= {minimum}", value)
+    if value > maximum:
+        raise fail(what, f"an integer from {minimum} to {maximum}", value)
     return int(value)
 
 
 def check_positive_float(value: Any, what: str, allow_zero: bool = False) -> float:
     """Accept a finite real number > 0 (or >= 0 with ``allow_zero``)."""
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and np.isfinite(value)
-        and (value >= 0 if allow_zero else value > 0)
-    )
-    if not ok:
+    number = math.nan
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except (OverflowError, TypeError, ValueError):  # an integer of hundreds of digits
+            pass
+    if not (math.isfinite(number) and (number >= 0 if allow_zero else number > 0)):
         raise fail(what, "a finite number >= 0" if allow_zero else "a finite number > 0", value)
-    return float(value)
+    return number
 
 
 def count_parameters(sizes: Any, per_neuron_bias: bool = True) -> int:

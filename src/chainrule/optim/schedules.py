@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..core.validation import check_positive_float, check_positive_int, fail
+from ..core.validation import check_choice, check_positive_float, check_positive_int, fail
 
 __all__ = ["Schedule", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "SequentialLR", "warmup"]
 
@@ -36,9 +36,7 @@ class Schedule:
     """Base class; subclasses implement :meth:`__call__`."""
 
     def __init__(self, per: str = "epoch") -> None:
-        if per not in UNITS:
-            raise fail("per", f"one of {list(UNITS)}", per)
-        self.per = per
+        self.per = check_choice(per, "per", UNITS)
 
     def __call__(self, t: int, base: float) -> float:
         """Learning rate after ``t`` (>= 0) epochs or steps, from base rate ``base``."""

@@ -53,7 +53,10 @@ def _listed(values: Any, what: str, expected: str) -> list:
     """``list(values)`` for an iterable that is not a string or a mapping; else the library's error."""
     if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
         raise fail(what, expected, values)
-    return list(values)
+    try:
+        return list(values)
+    except TypeError:  # e.g. a 0-d array, iterable in name only
+        raise fail(what, expected, values) from None
 
 
 def check_rate(rate: float, schedule: Schedule, t: int) -> float:

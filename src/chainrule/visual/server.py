@@ -182,6 +182,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str, field: str | None = None, extra: dict[str, str] | None = None) -> None:
         self._json(status, {"error": message, "field": field}, extra)
 
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.request_version == "HTTP/0.9":  # "GET /" with no version: no headers, no status line
+            self.send_error(HTTPStatus.BAD_REQUEST, "expected a request line 'METHOD /path HTTP/1.1'")
+            return False
+        return True
+
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Malformed HTTP (http.server's own refusals) answered in JSON, like every other error."""
         if self.request_version == "HTTP/0.9":  # a garbled request line: answer as HTTP/1.0 would
