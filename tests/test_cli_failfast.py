@@ -309,3 +309,16 @@ def test_atomic_write_refuses_a_path_that_is_not_one():
         atomic.atomic_write_bytes(5, b"x")
     with pytest.raises(cr.ValidationError, match="data: expected bytes"):
         atomic.atomic_write_bytes("x.bin", "text")
+
+
+# -- under mpiexec -n 2: rank 0's checks stop every rank, with one message ---------------------------
+from test_distributed import mpiexec  # noqa: E402,F401 -- the module's fixture (skips without MPI)
+
+
+def test_under_mpi_a_bad_output_path_is_reported_once_and_stops_every_rank(mpiexec, data, tmp_path):  # noqa: F811
+    chainrule = str(Path(sys.executable).parent / "chainrule")
+    done = mpiexec(chainrule, "train", str(data), "--target", "y", "-o", str(tmp_path / "no" / "m.safetensors"),
+                   check=False)
+    assert done.returncode == 2
+    assert done.stderr.count("-o: expected a file path in an existing, writable folder") == 1, done.stderr
+    assert "MPI_Abort" not in done.stderr

@@ -163,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
     launch = Launch.detect()  # under `mpiexec -n N`: this rank's shard, data-parallel fit, rank 0 writes
     if not launch.is_root:
         args.quiet = True  # rank 0 alone prints
-    check_before_training(args, writes=launch.is_root)
+    with launch.checking():  # rank 0 alone writes: its checks decide for every rank
+        check_before_training(args, writes=launch.is_root)
     table = launch.read_table(args.data, args.format, args.encoding)
     resumed = restore_checkpoint(args.resume) if args.resume else None
     if resumed is not None:
@@ -187,8 +188,9 @@ def run(args: argparse.Namespace) -> int:
         pre = launch.fit_preprocessor(table, args.target, table_options(args), args.task)
         network = _build_network(pre, settings)
         history_before = {}
-    if args.plot and launch.is_root and draws_boundary(pre):
-        check_output(_boundary_path(args.plot), "--plot")
+    with launch.checking():
+        if args.plot and launch.is_root and draws_boundary(pre):
+            check_output(_boundary_path(args.plot), "--plot")
     dtype = np.dtype(settings["dtype"])
     rows, left_out = pre.labelled_rows(table)  # this process's rows with a target (and, with --drop-missing, complete)
     left_out = launch.total(left_out)
