@@ -304,6 +304,13 @@ def test_old_unlocked_temporaries_are_removed_and_other_files_are_not(tmp_path):
     assert not legacy.exists() and fresh.exists() and other.exists() and target.read_bytes() == b"new"
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_named_like_a_temporary_file_does_not_hang_a_save(tmp_path):
+    os.mkfifo(tmp_path / ".m.bin.0123456789ab.tmp")
+    atomic_write_bytes(tmp_path / "m.bin", b"data")  # would block forever if the pipe were opened for reading
+    assert (tmp_path / "m.bin").read_bytes() == b"data" and (tmp_path / ".m.bin.0123456789ab.tmp").exists()
+
+
 def test_atomic_write_refuses_a_path_that_is_not_one():
     with pytest.raises(cr.ValidationError, match="path: expected a file path"):
         atomic.atomic_write_bytes(5, b"x")

@@ -146,7 +146,8 @@ def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
 
 def _remove_if_stale(candidate: Path, pid: int | None, now: float) -> bool:
     try:
-        fd = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # O_NONBLOCK: a named pipe given such a name must not hang the save (it is skipped below).
+        fd = os.open(candidate, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return False
     try:
