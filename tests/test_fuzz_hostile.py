@@ -20,9 +20,8 @@ library's own refusal -- :class:`~chainrule.ValidationError` (a
 The example counts are kept small for the normal suite (a few seconds per
 surface). ``CHAINRULE_FUZZ=ci`` (or ``CI`` set) runs four times as many;
 ``CHAINRULE_FUZZ=explore`` runs many more with fresh random seeds, to look
-for new failures. Activation and loss names are left out of the API fuzz:
-their registry (``get_activation``/``get_loss``) is being rebuilt, and
-model files, checkpoints and network files are fuzzed separately.
+for new failures. Mutated model files, checkpoints and network files are to
+be fuzzed separately.
 """
 
 from __future__ import annotations
@@ -115,7 +114,8 @@ def _net() -> Network:
 #: name -> (call taking keyword arguments, good keyword arguments)
 CALLS = {
     "Network.from_sizes": (lambda **kw: Network.from_sizes(**kw), dict(
-        sizes=[2, 3, 1], bias="per_neuron", train_bias=True, init="glorot_uniform", seed=0, dtype="float64")),
+        sizes=[2, 3, 1], activation="tanh", output_activation="sigmoid", loss="squared_error", bias="per_neuron",
+        train_bias=True, init="glorot_uniform", seed=0, dtype="float64")),
     "Network.fit": (lambda **kw: _net().fit(**kw), dict(
         X=X, Y=Y, optimizer="sgd", learning_rate=0.1, epochs=2, batch_size=8, shuffle=True, seed=0,
         sample_weight=None, validation_data=None, validation_fraction=None, metrics=(), callbacks=(),
