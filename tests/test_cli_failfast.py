@@ -94,6 +94,16 @@ def test_an_output_in_a_read_only_folder_is_refused(data, tmp_path, no_training,
         folder.chmod(0o700)
 
 
+def test_a_folder_that_refuses_new_files_is_named(data, tmp_path, monkeypatch, no_training, capsys):
+    # What a read-only folder (or file system) does, also where the tests run as root.
+    def refuse(directory, name):
+        raise PermissionError(13, "Permission denied", str(directory / name))
+
+    monkeypatch.setattr(atomic, "_create_temporary", refuse)
+    assert train(data, "-o", str(tmp_path / "m.safetensors")) == 2
+    assert f"cannot create files in '{tmp_path}': Permission denied" in error_line(capsys)
+
+
 def test_predict_evaluate_export_check_their_outputs_before_loading(tmp_path, capsys):
     model = tmp_path / "does-not-matter.safetensors"
     for args, option in [(["predict", str(model), "x.csv", "-o", "no/p.csv"], "-o"),
