@@ -11,7 +11,8 @@ from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
 from ..explain.trace import HIDDEN_DELTAS, MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import TUTORIAL_MISPRINTS
-from ._common import Subcommands
+from ..core.errors import excerpt
+from ._common import Subcommands, check_text_file
 
 
 def register(subparsers: Subcommands) -> None:
@@ -51,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
     max_parameters = check_positive_int(args.max_parameters, "--max-parameters")
     conventions = Conventions(bias=args.bias, train_bias=args.train_biases, error=args.error,
                               hidden_deltas=args.hidden_deltas)
+    if args.file is not None:
+        check_text_file(args.file, "config file")  # a folder, a pipe, a binary file: named before parsing
     try:
         setup = load_setup(args.file, conventions)
     except ImportError as err:  # an optional extra (TOML on 3.10, YAML) is missing
-        raise ValueError(f"{args.file}: {err}") from None
+        raise ValueError(f"{excerpt(args.file)}: {err}") from None
     if args.summary:
         if args.format == "html":
             raise ValueError("--format: expected text, markdown, latex or json with --summary, received: 'html'")

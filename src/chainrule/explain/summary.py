@@ -9,12 +9,12 @@ backward pass on one sample.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.json_numbers import dumps
 from ..core.validation import check_positive_float
 from .render.numbers import number
 
@@ -88,9 +88,9 @@ def render_summary(network: "Network", error: float, rows: list[LayerSummary], l
     head = (f"Per-layer summary of one step: network sizes {network.sizes}, loss {network.loss_function.name}, "
             f"eta = {number(learning_rate, precision)}, E_total = {number(error, precision)}")
     if fmt == "json":
-        return json.dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
-                           "loss": network.loss_function.config(), "learning_rate": learning_rate,
-                           "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
+        return dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
+                      "loss": network.loss_function.config(), "learning_rate": learning_rate,
+                      "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
 
     def cell(row: LayerSummary, key: str) -> str:
         value = getattr(row, key)
