@@ -11,8 +11,9 @@ from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
 from ..explain.trace import HIDDEN_DELTAS, MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import annotate_misprints
+from ..core.errors import excerpt
 from ..i18n import DEFAULT_LANGUAGE, languages
-from ._common import Subcommands
+from ._common import Subcommands, check_text_file
 
 
 def add_lang_option(parser: argparse.ArgumentParser) -> None:
@@ -59,10 +60,12 @@ def run(args: argparse.Namespace) -> int:
     max_parameters = check_positive_int(args.max_parameters, "--max-parameters")
     conventions = Conventions(bias=args.bias, train_bias=args.train_biases, error=args.error,
                               hidden_deltas=args.hidden_deltas)
+    if args.file is not None:
+        check_text_file(args.file, "config file")  # a folder, a pipe, a binary file: named before parsing
     try:
         setup = load_setup(args.file, conventions)
     except ImportError as err:  # an optional extra (TOML on 3.10, YAML) is missing
-        raise ValueError(f"{args.file}: {err}") from None
+        raise ValueError(f"{excerpt(args.file)}: {err}") from None
     if args.summary:
         if args.format == "html":
             raise ValueError("--format: expected text, markdown, latex or json with --summary, received: 'html'")

@@ -9,13 +9,13 @@ backward pass on one sample.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.json_numbers import dumps
 from ..core.validation import check_positive_float
 from ..i18n import DEFAULT_LANGUAGE, N_, translator
 from .render.numbers import number
@@ -98,9 +98,9 @@ def render_summary(network: "Network", error: float, rows: list[LayerSummary], l
                loss=network.loss_function.name, eta=number(learning_rate, precision), error=number(error, precision))
     head = tr("Per-layer summary of one step: {facts}", facts=facts)
     if fmt == "json":
-        return json.dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
-                           "loss": network.loss_function.config(), "learning_rate": learning_rate,
-                           "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
+        return dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
+                      "loss": network.loss_function.config(), "learning_rate": learning_rate,
+                      "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
 
     def cell(k: int, row: LayerSummary, key: str) -> str:
         if key == "layer":  # "layer 1 (hidden)", in the language asked for

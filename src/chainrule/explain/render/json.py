@@ -4,14 +4,15 @@ Everything is keyed by the tutorial's names, so that a consumer (the HTML
 explorer, a notebook) can look up ``quantities["dE_total/dw5"]`` directly.
 Formulas are expression trees (:func:`chainrule.explain.formula.to_json`), and
 each quantity also carries its whole equation typeset as plain text and as
-LaTeX at the requested precision.
+LaTeX at the requested precision. A non-finite number is written as a string
+(``"Infinity"``, ``"-Infinity"``, ``"NaN"``), never as the invalid JSON token.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any, Sequence
 
+from ...core.json_numbers import dumps
 from ...i18n import DEFAULT_LANGUAGE, Translator, translator
 from ..formula import to_json
 from ..prose import localize
@@ -83,5 +84,9 @@ def traces_to_dict(traces: Sequence[Trace], precision: int = 9,
 
 
 def render_json(traces: Sequence[Trace], precision: int = 9, lang: str = DEFAULT_LANGUAGE) -> str:
-    """The traces as indented JSON text; the sentences (titles, descriptions, notes) in ``lang``."""
-    return json.dumps(traces_to_dict(traces, precision, lang), indent=2, ensure_ascii=False)
+    """The traces as indented JSON text; the sentences (titles, descriptions, notes) in ``lang``.
+
+    Always valid JSON: a value that overflowed (a huge learning rate, say) is written as the
+    string ``"Infinity"``, ``"-Infinity"`` or ``"NaN"`` (see :mod:`chainrule.core.json_numbers`).
+    """
+    return dumps(traces_to_dict(traces, precision, lang), indent=2, ensure_ascii=False)
