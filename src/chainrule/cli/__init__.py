@@ -14,7 +14,7 @@ from typing import Sequence
 from ..version import __version__
 
 #: Subcommand modules, in the order ``chainrule --help`` lists them.
-COMMANDS = ["example", "explain", "gradcheck", "serve", "train", "predict", "evaluate", "info", "export"]
+COMMANDS = ["example", "explain", "exercise", "gradcheck", "serve", "train", "predict", "evaluate", "info", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
