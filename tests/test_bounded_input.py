@@ -97,7 +97,7 @@ def _layer(n_in, n_out, **options):
                                           "1000000 inputs x 1000000 neurons"),
     ([_layer(3, 10**12), _layer(10**12, 2)], "layers[0]", "3 inputs x 1000000000000 neurons"),
     ([_layer(20_000, 40_000), _layer(40_000, 20_000)], "layers", "a network of at most 1,000,000,000"),
-    ([_layer(10**400, 2)], "layers[0]", "an integer of about 400 digits"),
+    ([_layer(10**400, 2)], "layers[0].n_in", "an integer of about 400 digits"),
     ([_layer(1, 1)] * (MAX_LAYERS + 1), "layers", "at most 1,000 layers"),
     ([_layer(2, 2, activation=["sigmoid"])], "layers[0].activation", "an activation name or an object"),
     ([_layer(2, 2, activation={"name": "leaky_relu", "alpha": 10**400})], "layers[0].activation.alpha",

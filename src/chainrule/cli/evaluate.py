@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
-from ._common import Subcommands, add_data_options, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ..core.json_numbers import dumps
+from ._common import Subcommands, add_data_options, check_output, friendly_import_errors, require_extra, load_for_use, read_data, require_preprocessing
 
 
 def register(subparsers: Subcommands) -> None:
@@ -55,12 +55,15 @@ def metrics_for(network, pre, table) -> tuple[dict, list, list]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot:
+        require_extra("matplotlib")
+        check_output(args.plot, "--plot")
     network, pre, _ = load_for_use(args.model)
     pre = require_preprocessing(pre, args.model)
     table = read_data(args)
     result, truth, predicted = metrics_for(network, pre, table)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(dumps(result, indent=2))
     else:
         width = max(len(k) for k in result)
         for key, value in result.items():

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.spec import DTYPES
 from ..export import export_onnx
-from ._common import Subcommands, friendly_import_errors, load_for_use
+from ._common import Subcommands, check_output, friendly_import_errors, load_for_use, require_extra
 
 
 def register(subparsers: Subcommands) -> None:
@@ -32,6 +32,8 @@ def register(subparsers: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    require_extra("onnx")
+    check_output(args.onnx, "--onnx")
     network, pre, _ = load_for_use(args.model)
     out = export_onnx(args.onnx, network, pre, dtype=np.dtype(args.dtype), inputs=args.inputs)
     if pre is None or args.inputs == "matrix":

@@ -7,12 +7,12 @@ the file holds and that epoch's metrics, and the training history.
 from __future__ import annotations
 
 import argparse
-import json
 
+from ..core.json_numbers import dumps
 from ..io import load_model
 from ..tabular import Preprocessor
 from ..training.history import display_order
-from ._common import Subcommands, friendly_import_errors
+from ._common import Subcommands, check_model_file, friendly_import_errors
 
 #: The history table shows every epoch up to this many, else the first and last few and the kept epoch.
 HISTORY_ROWS = 12
@@ -109,10 +109,11 @@ def _history_lines(history: dict, kept: int | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_model_file(args.model)  # "not a model file", or the missing extra, before the reader's details
     saved = load_model(args.model)
     info = describe(saved)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(dumps(info, indent=2))
         return 0
     lines = [
         f"model file     {args.model} (format version {info['format_version']}, checksum verified)",

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from ..io.atomic import atomic_write_bytes
-from ._common import Subcommands, add_data_options, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ._common import Subcommands, add_data_options, check_output, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
 
 
 def register(subparsers: Subcommands) -> None:
@@ -33,6 +33,8 @@ def register(subparsers: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output(args.output, "-o")
     network, pre, _ = load_for_use(args.model)
     pre = require_preprocessing(pre, args.model)
     table = read_data(args)

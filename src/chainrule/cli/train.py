@@ -16,6 +16,7 @@ say which epoch's weights were written and quote that epoch's metrics.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ from ..tabular.preprocess import TASKS
 from ..training import EarlyStopping, KeepEpochWeights
 from ..training.history import display_order
 from ..distributed.cli import Launch, mpi_aware
-from ._common import Subcommands, add_data_options, friendly_import_errors
+from ..core.errors import excerpt
+from ._common import Subcommands, add_data_options, check_model_file, check_output, friendly_import_errors, require_extra
 from ._tables import TABLE_OPTION_NAMES, add_table_options, given_table_options, table_options
 
 #: Defaults of the options that shape a run (stored in the model file as "settings").
@@ -129,16 +131,46 @@ def _checkpoint_path(args: argparse.Namespace) -> Path:
     return out.with_name(f"{out.stem}.ckpt{out.suffix or '.safetensors'}")
 
 
+def check_before_training(args: argparse.Namespace, writes: bool) -> None:
+    """Everything that could fail after training, tried first: the extras, the inputs, the output paths."""
+    require_extra("safetensors")  # the model file (and any checkpoint) is safetensors
+    if args.plot:
+        require_extra("matplotlib")
+    if args.resume:
+        check_model_file(args.resume, "--resume checkpoint")
+    if not writes:
+        return
+    outputs = [("-o", args.output)]
+    if args.checkpoint_every is not None:
+        outputs.append(("--checkpoint", str(_checkpoint_path(args)) if not args.resume or args.checkpoint
+                        else args.resume))
+    if args.plot:
+        outputs.append(("--plot", args.plot))
+    for option, path in outputs:
+        check_output(path, option)
+        if _same_file(path, args.data):
+            raise fail(option, "a path other than the data file", path)
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve() or os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     launch = Launch.detect()  # under `mpiexec -n N`: this rank's shard, data-parallel fit, rank 0 writes
     if not launch.is_root:
         args.quiet = True  # rank 0 alone prints
+    with launch.checking():  # rank 0 alone writes: its checks decide for every rank
+        check_before_training(args, writes=launch.is_root)
     table = launch.read_table(args.data, args.format, args.encoding)
     resumed = restore_checkpoint(args.resume) if args.resume else None
     if resumed is not None:
         saved = resumed.saved
         if saved.preprocessing is None or "settings" not in saved.training:
-            raise ValueError(f"--resume {args.resume!r}: not a checkpoint written by `chainrule train`")
+            raise ValueError(f"--resume {excerpt(args.resume)}: not a checkpoint written by `chainrule train`")
         pre = Preprocessor.from_config(saved.preprocessing)
         if args.target != pre.target:
             raise fail("--target", f"{pre.target!r} (the checkpoint's target)", args.target)
@@ -156,6 +188,9 @@ def run(args: argparse.Namespace) -> int:
         pre = launch.fit_preprocessor(table, args.target, table_options(args), args.task)
         network = _build_network(pre, settings)
         history_before = {}
+    with launch.checking():
+        if args.plot and launch.is_root and draws_boundary(pre):
+            check_output(_boundary_path(args.plot), "--plot")
     dtype = np.dtype(settings["dtype"])
     rows, left_out = pre.labelled_rows(table)  # this process's rows with a target (and, with --drop-missing, complete)
     left_out = launch.total(left_out)
@@ -291,6 +326,16 @@ def _summary(history: dict, pre: Preprocessor, out: Path, weights: dict, left_ou
     return text + f"; wrote {describe_weights(weights)} to {out}"
 
 
+def draws_boundary(pre: Preprocessor) -> bool:
+    """Whether ``--plot`` also draws a decision boundary: a classifier of two numeric columns."""
+    return pre.task == "classification" and pre.encoder.is_numeric and len(pre.columns) == 2
+
+
+def _boundary_path(plot: str) -> Path:
+    """Where the decision boundary goes: beside the loss curves, ``<stem>-boundary.png``."""
+    return Path(plot).with_name(f"{Path(plot).stem}-boundary.png")
+
+
 def _plots(path: str, history: dict, network: Network, pre: Preprocessor, table: Any, quiet: bool) -> None:
     from ..plots import plot_decision_boundary, plot_loss_curves
 
@@ -298,8 +343,8 @@ def _plots(path: str, history: dict, network: Network, pre: Preprocessor, table:
     if history.get("loss"):
         plot_loss_curves(history, path)
         written.append(path)
-    if pre.task == "classification" and pre.encoder.is_numeric and len(pre.columns) == 2:
-        boundary = Path(path).with_name(f"{Path(path).stem}-boundary.png")
+    if draws_boundary(pre):
+        boundary = _boundary_path(path)
         dtype = network.dtype
         plot_decision_boundary(lambda P: pre.decode(network.predict(pre.transform(P, dtype))),
                                table.matrix(pre.columns), pre.target_values(table), boundary,

@@ -45,13 +45,23 @@ bound                           value            why this number
                                                  a few kilobytes, even with preprocessing
 ==============================  ===============  ====================================================
 
-Bounds kept beside the code they protect, because they are part of what that
-code does rather than of reading untrusted input:
-:data:`chainrule.visual.state.MAX_NEURONS` and ``MAX_LAYERS`` (what the
-explorer can draw legibly, 6 neurons and 5 layers), ``VALUE_LIMIT`` (the
-explorer's values, 1e6), :data:`chainrule.explain.trace.MAX_TRACE_PARAMETERS`
-(a readable step-by-step trace, 128 parameters by default),
-``chainrule.visual.api.MAX_UPDATES`` (one explorer request's training steps).
+:data:`MAX_PARAMETERS` also bounds ``Network.from_sizes`` and the command
+line's ``--sizes`` (:func:`chainrule.core.validation.check_layer_sizes`).
+Bounds kept beside the code they protect, each documented there:
+
+* the explorer server's requests (:mod:`chainrule.visual.server`): ``MAX_BODY``
+  (1 MiB), ``MAX_DEPTH`` (32: the page's own requests nest 3 deep),
+  ``MAX_INT_DIGITS`` (32), and its queue and timeouts;
+* the explorer's state (:mod:`chainrule.visual.state`): ``MAX_NEURONS`` and
+  ``MAX_LAYERS`` (what it draws legibly, 6 and 5), ``VALUE_LIMIT`` (1e6);
+  ``chainrule.visual.api.MAX_UPDATES`` (one request's training steps);
+* :data:`chainrule.core.gradcheck.MAX_GRADCHECK_WORK` (samples x parameters^2
+  of a gradient check, about ten seconds of finite differences);
+* :data:`chainrule.explain.trace.MAX_TRACE_PARAMETERS` (a readable
+  step-by-step trace, 128 parameters by default);
+* :data:`chainrule.core.validation.MAX_INT` (any count or option, 2^63 - 1);
+* :data:`chainrule.io.atomic.STALE_AFTER_S` (when a killed save's temporary
+  file counts as left behind).
 
 The helpers here parse and check documents within these bounds:
 :func:`load_json` (JSON text), :func:`check_document` (any parsed document:
@@ -69,7 +79,6 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import Described, ValidationError, excerpt
-from .validation import fail
 
 __all__ = [
     "MAX_DEPTH",
@@ -94,6 +103,11 @@ MAX_DEPTH = 64
 MAX_NODES = 4 * 10**6
 MAX_NUMBER_LENGTH = 100
 MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+def fail(field: str, expected: str, received: Any) -> ValidationError:
+    """The library's error (as :func:`chainrule.core.validation.fail`, which builds on this module)."""
+    return ValidationError(field, expected, received)
+
 
 #: The largest integer a document may hold (just under 10^MAX_NUMBER_LENGTH).
 _INT_LIMIT = 10**MAX_NUMBER_LENGTH

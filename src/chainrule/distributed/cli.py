@@ -12,8 +12,9 @@ error on one rank aborts the whole job with its message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
-from typing import Any, Callable
+from typing import Any, Callable, ContextManager
 
 from .comm import launched_size, resolve_comm
 
@@ -64,6 +65,18 @@ class Launch:
     def total(self, count: int) -> int:
         """The sum of ``count`` over every rank."""
         return count if self.comm is None else self.comm.allreduce(count)
+
+    def checking(self) -> ContextManager[Any]:
+        """Wraps a check that may fail on some processes only (rank 0's output paths): then all fail alike.
+
+        Under MPI the failing rank raises its error and the others a PeerError, every one marked
+        as agreed, so the message is printed once and no rank is left waiting (see :func:`.failure.agree`).
+        """
+        if self.comm is None:
+            return contextlib.nullcontext()
+        from .failure import agree
+
+        return agree(self.comm)
 
     def fit_options(self) -> dict:
         """Extra :meth:`chainrule.Network.fit` options: the communicator and sharded data."""

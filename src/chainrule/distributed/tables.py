@@ -36,7 +36,7 @@ import numpy as np
 
 from ..tabular.options import TableOptions
 from ..tabular.preprocess import Preprocessor
-from ..tabular.reader import Table, arrow_types, check_header, read_parquet, cells_by_column, read_table
+from ..tabular.reader import Table, arrow_types, check_data_file, check_header, read_parquet, cells_by_column, read_table
 from ..tabular.reduce import Reducer
 from .failure import agree
 from .strategy import even_range
@@ -71,8 +71,7 @@ def read_table_shard(path: str | os.PathLike, comm: Any, format: str | None = No
     with agree(comm):
         if format not in ("csv", "parquet"):
             raise ValueError(f"format: expected 'csv' or 'parquet', received: {format!r}")
-        if not path.is_file():
-            raise ValueError(f"{source}: no such file")
+        check_data_file(path, source)
         if format == "parquet":
             table = _parquet_shard(path, source, rank, size)
         elif whole:

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
+from ..core.validation import fail
 from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
 from ..core.network import Network
 from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path
@@ -148,6 +149,8 @@ def model_to_bytes(
     :func:`model_from_bytes` checks it, before any byte is produced: a file
     chainrule would refuse to read raises :class:`ModelFileError` instead.
     """
+    if not isinstance(network, Network):
+        raise fail("network", "a chainrule Network", network)
     if isinstance(preprocessing, Preprocessor):
         preprocessing = preprocessing.to_config()
     architecture = network.config()

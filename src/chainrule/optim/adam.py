@@ -45,11 +45,12 @@ class Adam(Optimizer):
             raise fail("amsgrad", "True or False", amsgrad)
         self.amsgrad = bool(amsgrad)
         try:
-            beta1, beta2 = (float(b) for b in betas)
-        except (TypeError, ValueError):
-            raise fail("betas", "two numbers in [0, 1)", betas) from None
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            pair = [check_positive_float(b, "betas", allow_zero=True) for b in betas]
+        except (TypeError, ValueError):  # not iterable, or not numbers
+            pair = []
+        if isinstance(betas, (str, bytes, dict)) or len(pair) != 2 or not all(b < 1.0 for b in pair):
             raise fail("betas", "two numbers in [0, 1)", betas)
+        beta1, beta2 = pair
         self.betas = (beta1, beta2)
         self.eps = check_positive_float(eps, "eps", allow_zero=True)
         super().__init__(parameters, learning_rate, weight_decay=weight_decay)

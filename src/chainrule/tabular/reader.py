@@ -26,15 +26,18 @@ import io
 import math
 import numbers
 import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..core.errors import excerpt
+
 __all__ = [
-    "MISSING_TEXT", "Table", "arrow_types", "cells_by_column", "check_header", "is_missing", "missing_cells",
-    "read_parquet", "read_table", "table_from_columns",
+    "MISSING_TEXT", "Table", "arrow_types", "cells_by_column", "check_data_file", "check_header", "is_missing",
+    "missing_cells", "read_parquet", "read_table", "table_from_columns",
 ]
 
 _MISSING = ("", "na", "nan", "null", "none", "n/a")
@@ -111,7 +114,7 @@ class Table:
         for name in columns:
             if name not in self.cells:
                 raise ValueError(
-                    f"{self.source}: {what} {name!r} not found; the columns are {self.columns}"
+                    f"{self.source}: {what} {excerpt(name)} not found; the columns are {excerpt(self.columns)}"
                 )
 
     def numeric(self, column: str) -> np.ndarray:
@@ -132,7 +135,7 @@ class Table:
         for row, cell in enumerate(cells):
             value = _to_number(cell)
             if value is None:
-                problem = "a missing value" if is_missing(cell) else repr(cell)
+                problem = "a missing value" if is_missing(cell) else excerpt(cell)
                 raise ValueError(
                     f"{self.source}: column {column!r}, {self.where(row)}: expected a finite number, "
                     f"received: {problem}"
@@ -223,12 +226,40 @@ def read_table(path: str | os.PathLike, format: str | None = None, encoding: str
     if format is None:
         format = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
     if format not in ("csv", "parquet"):
-        raise ValueError(f"format: expected 'csv' or 'parquet', received: {format!r}")
-    if not path.is_file():
-        raise ValueError(f"{source}: no such file")
+        raise ValueError(f"format: expected 'csv' or 'parquet', received: {excerpt(format)}")
+    check_data_file(path, source)
     if format == "parquet":
         return read_parquet(path, source)
-    return _read_csv(path.read_bytes(), source, encoding)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ValueError(f"{source}: cannot be read ({err.strerror or err})") from None
+    return _read_csv(data, source, encoding)
+
+
+def check_data_file(path: Path, source: str) -> None:
+    """Refuse, naming the path, anything but an existing, readable regular file.
+
+    A folder or a named pipe is called what it is (a pipe is never opened: reading
+    one would wait for a writer); a path through a file, or without permission,
+    gets the operating system's reason.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ValueError(f"{source}: no such file") from None
+    except NotADirectoryError:
+        raise ValueError(f"{source}: no such file (a part of the path is a file, not a folder)") from None
+    except OSError as err:
+        raise ValueError(f"{source}: cannot be read ({err.strerror or err})") from None
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{source}: is a folder, expected a data file")
+    if stat.S_ISFIFO(mode):
+        raise ValueError(f"{source}: is a named pipe (FIFO), expected a data file")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{source}: is not a regular file (a device or socket), expected a data file")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{source}: cannot be read (permission denied)")
 
 
 def _read_csv(data: bytes, source: str, encoding: str) -> Table:
@@ -246,7 +277,7 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
             "or pass its encoding (--encoding latin-1, for example)"
         ) from None
     except LookupError:
-        raise ValueError(f"encoding: expected a known text encoding, received: {encoding!r}") from None
+        raise ValueError(f"encoding: expected a known text encoding, received: {excerpt(encoding)}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -344,5 +375,5 @@ def check_header(columns: list[str], source: str) -> None:
     seen = set()
     for name in columns:
         if name in seen:
-            raise ValueError(f"{source}: column {name!r} appears more than once in the header")
+            raise ValueError(f"{source}: column {excerpt(name)} appears more than once in the header")
         seen.add(name)
