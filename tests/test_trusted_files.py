@@ -393,6 +393,28 @@ def test_checkpoint_cli_resume_refuses_tampered_moments(tmp_path, capsys):
     assert "state.optimizer.0.exp_avg: expected finite values" in error and "Traceback" not in error
 
 
+@pytest.mark.parametrize("edit, field, expected", [
+    (lambda settings: settings.pop("batch_size"), "training.settings.batch_size", "a value"),
+    (lambda settings: settings.update(dtype="float16"), "training.settings.dtype", "float32 or float64"),
+    (lambda settings: settings.update(validation_fraction="0.1"), "training.settings.validation_fraction",
+     "a number in [0, 1)"),
+])
+def test_checkpoint_cli_resume_refuses_tampered_settings(tmp_path, capsys, edit, field, expected):
+    data_path = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    rows = ["a,b,y"] + [f"{x:.3f},{z:.3f},{'p' if x + z > 0 else 'q'}" for x, z in rng.normal(size=(40, 2))]
+    data_path.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    assert main(["train", str(data_path), "--target", "y", "-o", str(model), "--epochs", "2", "--quiet",
+                 "--checkpoint-every", "1"]) == 0
+    ckpt = tmp_path / "m.ckpt.safetensors"
+    ckpt.write_bytes(forge(ckpt.read_bytes(), edit_content=lambda c: edit(c["training"]["settings"])))
+    assert main(["train", str(data_path), "--target", "y", "-o", str(model), "--epochs", "3", "--quiet",
+                 "--resume", str(ckpt)]) == 2
+    error = capsys.readouterr().err
+    assert f"{field}: expected {expected}" in error and "Traceback" not in error
+
+
 def test_metadata_json_is_bounded(classifier):
     deep = json.dumps(content_of(classifier))[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}"
     err = _refused(forge(classifier, payload=deep), "metadata", "nested at most 64 levels deep")

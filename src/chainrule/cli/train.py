@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import check_positive_float, check_positive_int, fail
+from ..core.validation import Described, check_positive_float, check_positive_int, fail
 from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.errors import DivergenceError
 from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
@@ -97,10 +97,22 @@ def register(subparsers: Subcommands) -> None:
     _TABLE_DEFAULTS.update({name: p.get_default(name) for name in TABLE_OPTION_NAMES})
 
 
-def _settings(args: argparse.Namespace, stored: dict | None) -> dict:
+def _settings(args: argparse.Namespace, stored: Any | None) -> dict:
     """The run's settings: the checkpoint's when resuming (only --epochs may change), else options or defaults."""
     given = {key: getattr(args, key) for key in DEFAULTS}
     if stored is not None:
+        where = f"--resume {excerpt(args.resume)}: training.settings"
+        if not isinstance(stored, dict):
+            raise fail(where, "the settings `chainrule train` records (an object)", stored)
+        missing = [key for key in DEFAULTS if key not in stored]
+        if missing:
+            raise fail(f"{where}.{missing[0]}", "a value (`chainrule train` records every setting)",
+                       Described("nothing, the setting is missing"))
+        if stored["dtype"] not in ("float32", "float64"):
+            raise fail(f"{where}.dtype", "float32 or float64", stored["dtype"])
+        fraction = stored["validation_fraction"]
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
+            raise fail(f"{where}.validation_fraction", "a number in [0, 1)", fraction)
         settings = dict(stored)
         ignored = [f"--{k.replace('_', '-')}" for k, v in given.items()
                    if v is not None and k != "epochs" and v != stored.get(k)]
