@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
+import needs
+
+needs.module("onnx")
+ort = needs.module("onnxruntime")
 
 from chainrule import ACTIVATIONS, Network
 from chainrule.export import export_onnx, to_onnx
@@ -88,3 +90,20 @@ def test_mismatched_preprocessing_refused():
     net = Network.from_sizes([3, 2], "softmax", loss="cross_entropy")
     with pytest.raises(ValueError, match="preprocessing: expected 3 features"):
         to_onnx(net, pre)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.3, 0.75])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leaky_relu_alpha_reaches_the_graph(alpha, dtype):
+    leaky = {"name": "leaky_relu", "alpha": alpha}
+    net = Network.from_sizes([5, 7, 3], [leaky, "identity"], seed=4, dtype=dtype)
+    X = _inputs(dtype=dtype)
+    (got,) = _session(to_onnx(net, dtype=dtype)).run(None, {"input": X})
+    # An independent forward pass in NumPy, alpha written out.
+    W1, b1, W2, b2 = (np.asarray(v, dtype=np.float64) for v in (net.layers[0].W, net.layers[0].b,
+                                                                net.layers[1].W, net.layers[1].b))
+    z = X.astype(np.float64) @ W1 + b1
+    expected = np.where(z > 0, z, alpha * z) @ W2 + b2
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected))) <= tolerance
+    assert np.max(np.abs(got - net.predict(X)) / np.maximum(1.0, np.abs(expected))) <= tolerance

@@ -9,7 +9,9 @@ The graph takes the raw feature matrix ``input`` ``(n, n_features)`` and compute
     no preprocessing: output = a
 
 Activations map one to one onto ONNX operators (Sigmoid, Tanh, Relu,
-LeakyRelu with its alpha, Softmax on the last axis, Identity). Everything runs
+LeakyRelu with its alpha, Softmax on the last axis, Identity), except leaky
+ReLU in a float64 graph: ONNX stores LeakyRelu's alpha as a float32, so there
+it is ``Max(z, Mul(z, alpha))`` with alpha in float64, as the engine computes it. Everything runs
 in one dtype, float32 by default (as deployed runtimes expect) or float64.
 Needs the ``onnx`` package (``pip install 'chainrule[onnx]'``).
 """
@@ -73,7 +75,14 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
         b = const(f"layer{k}.b", layer.b)
         nodes.append(helper.make_node("MatMul", [current, W], [f"layer{k}.xW"]))
         nodes.append(helper.make_node("Add", [f"layer{k}.xW", b], [f"layer{k}.z"]))
-        nodes.append(_activation_node(helper, layer.activation, f"layer{k}.z", f"layer{k}.a"))
+        if layer.activation.name == "leaky_relu" and dtype == np.float64:
+            # ONNX attributes are float32, so LeakyRelu would round alpha; Max(z, alpha z) with a
+            # float64 alpha computes exactly what the engine does.
+            alpha = const(f"layer{k}.alpha", layer.activation.alpha)
+            nodes.append(helper.make_node("Mul", [f"layer{k}.z", alpha], [f"layer{k}.alpha_z"]))
+            nodes.append(helper.make_node("Max", [f"layer{k}.z", f"layer{k}.alpha_z"], [f"layer{k}.a"]))
+        else:
+            nodes.append(_activation_node(helper, layer.activation, f"layer{k}.z", f"layer{k}.a"))
         current = f"layer{k}.a"
     n_out = network.n_outputs
     outputs = []
