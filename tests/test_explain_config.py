@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule.cli import main
 from chainrule.explain import Naming, build_trace
 from chainrule.explain.config import Conventions, load_setup, read_config_file, setup_from_config
@@ -50,7 +52,7 @@ def test_weights_rows_are_neurons_in_the_tutorials_order():
 
 
 def test_three_formats_describe_the_same_network(tmp_path):
-    pytest.importorskip("yaml")
+    needs.module("yaml")
     import yaml
 
     (tmp_path / "n.json").write_text(json.dumps(BASE))
