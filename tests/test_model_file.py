@@ -11,7 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
-pytest.importorskip("safetensors")
+import needs
+
+needs.module("safetensors")
 
 from chainrule import Network
 from chainrule.io import FORMAT_VERSION, ModelFileError, load_model, model_from_bytes, model_to_bytes, save_model
@@ -221,3 +223,51 @@ def test_saved_file_gets_ordinary_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# -- what the checksum covers: every tensor's name, dtype and shape, not only its bytes --------------------
+def _rewrite_tensor_entries(data: bytes, edit) -> bytes:
+    """The file with its safetensors header's tensor entries changed by ``edit(header)``; bytes and
+    checksum untouched (a tampering that keeps every tensor byte and recomputes nothing)."""
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    edit(header)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text + data[8 + n :]
+
+
+def _with_state():
+    net = Network.from_sizes([3, 3, 3], ["tanh", "identity"], seed=5)  # two W of the same shape
+    moments = np.arange(6, dtype=np.float64).reshape(2, 3) / 7
+    return net, moments, model_to_bytes(net, state_tensors={"m": moments, "v": moments[::-1].copy()})
+
+
+def _swap(header, first, second, key):
+    header[first][key], header[second][key] = header[second][key], header[first][key]
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda h: h["state.m"].update(shape=[3, 2]),                 # same bytes, transposed shape
+    lambda h: h["state.m"].update(shape=[6]),                    # same bytes, flattened
+    lambda h: h["state.m"].update(dtype="I64"),                  # same bytes, read as integers
+    lambda h: h.update({"state.n": h.pop("state.m")}),           # same bytes under another name
+    lambda h: _swap(h, "state.m", "state.v", "data_offsets"),    # two tensors' bytes exchanged
+    lambda h: _swap(h, "layers.0.W", "layers.1.W", "data_offsets"),
+    lambda h: h["layers.0.W"].update(shape=[9, 1]),
+], ids=["transposed", "flattened", "dtype", "renamed", "swapped-state", "swapped-weights", "reshaped-weights"])
+def test_tampered_tensor_header_with_the_old_checksum_is_refused(tmp_path, tamper):
+    net, moments, data = _with_state()
+    assert model_from_bytes(data).tensors["m"].shape == (2, 3)
+    path = tmp_path / "tampered.safetensors"
+    path.write_bytes(_rewrite_tensor_entries(data, tamper))
+    with pytest.raises(ModelFileError, match="checksum does not match"):
+        load_model(path)
+
+
+def test_an_untampered_rewrite_of_the_header_still_loads():
+    # The rewriting itself (new JSON layout, padding) is not what the refusals above detect.
+    net, moments, data = _with_state()
+    saved = model_from_bytes(_rewrite_tensor_entries(data, lambda h: None))
+    assert saved.tensors["m"].tobytes() == moments.tobytes() and saved.tensors["m"].shape == (2, 3)
+    assert saved.network.predict(np.eye(3)).tobytes() == net.predict(np.eye(3)).tobytes()
