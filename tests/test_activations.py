@@ -135,3 +135,13 @@ def test_leaky_relu_alpha_is_used_in_forward_derivative_and_backward(alpha, rng)
     g = rng.normal(size=z.shape)
     np.testing.assert_allclose(act.backward(a, g, out=np.empty_like(a)), g * numeric, rtol=1e-7)
     assert act.config() == {"name": "leaky_relu", "alpha": alpha} and repr(act) == f"LeakyReLU(alpha={alpha!r})"
+
+
+def test_equality_hash_and_repr_follow_the_options():
+    acts = [get_activation(n) for n in sorted(ACTIVATIONS)] + [LeakyReLU(0.2), LeakyReLU(0.2), LeakyReLU(0.3)]
+    assert len(set(acts)) == len(ACTIVATIONS) + 2
+    assert LeakyReLU(0.2) == LeakyReLU(0.2) != LeakyReLU(0.3) and LeakyReLU(0.01) == get_activation("leaky_relu")
+    assert Softmax() == get_activation("softmax") != get_activation("sigmoid") and Softmax() != "softmax"
+    assert hash(Softmax()) == hash(Softmax()) and hash(LeakyReLU(0.2)) == hash(LeakyReLU(0.2))
+    assert [repr(get_activation(n)) for n in ("relu", "softmax", "identity")] == ["ReLU()", "Softmax()", "Identity()"]
+    assert get_activation(LeakyReLU(0.3)) == LeakyReLU(0.3) and get_activation(LeakyReLU(0.3)) is not LeakyReLU(0.3)

@@ -271,3 +271,21 @@ def test_an_untampered_rewrite_of_the_header_still_loads():
     saved = model_from_bytes(_rewrite_tensor_entries(data, lambda h: None))
     assert saved.tensors["m"].tobytes() == moments.tobytes() and saved.tensors["m"].shape == (2, 3)
     assert saved.network.predict(np.eye(3)).tobytes() == net.predict(np.eye(3)).tobytes()
+
+
+def test_read_model_metadata_gives_the_verified_json(tmp_path):
+    from chainrule.io import read_model_metadata
+
+    net = _network()
+    path = save_model(tmp_path / "m.safetensors", net, preprocessing={"kind": "standard", "mean": [0.5]},
+                      training={"epochs": 2}, state={"epoch": 2})
+    meta = read_model_metadata(path)
+    assert meta["format_version"] == FORMAT_VERSION
+    assert meta["preprocessing"] == {"kind": "standard", "mean": [0.5]}
+    assert meta["training"] == {"epochs": 2} and meta["state"] == {"epoch": 2}
+    assert [(layer["n_in"], layer["n_out"]) for layer in meta["architecture"]["layers"]] == [(4, 7), (7, 5), (5, 3)]
+    damaged = bytearray(path.read_bytes())
+    damaged[-1] ^= 1
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError, match="checksum"):
+        read_model_metadata(path)

@@ -79,14 +79,28 @@ def test_softmax_cross_entropy_property(n, n_out, seed):
         assert row.max_rel_error < 1e-6
 
 
-def test_loss_and_gradients_agree_with_forward_backward(rng):
-    net = make([3, 5, 2], "tanh", "squared_error", "sigmoid")
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_loss_and_gradients_agree_with_forward_backward(depth, rng):
+    sizes = [3] + [5] * (depth - 1) + [2]
+    net = make(sizes, "tanh", "squared_error", "sigmoid")
     X, Y = data_for("squared_error", 4, 3, 2, rng)
-    value, grads = net.gradients(X, Y)
+    value, grads = net.copy().gradients(X, Y)  # on a copy: the teaching pass below starts from nothing
     assert value == pytest.approx(net.loss(X, Y), rel=1e-14)
     np.testing.assert_array_equal(net.forward(X), net.predict(X))
     assert net.backward(Y) == pytest.approx(value, rel=1e-14)
-    np.testing.assert_array_equal(net.layers[0].dW, grads[0]["W"])
+    for layer, g in zip(net.layers, grads):  # every layer's dW and db, the first included
+        np.testing.assert_array_equal(layer.dW, g["W"])
+        np.testing.assert_array_equal(layer.db, g["b"])
+
+
+def test_size_and_description():
+    net = Network.from_sizes([3, 5, 2], ["tanh", {"name": "leaky_relu", "alpha": 0.2}], loss="squared_error",
+                             seed=0, bias="shared", dtype=np.float32)
+    assert net.n_parameters() == 3 * 5 + 1 + 5 * 2 + 1
+    frozen = Network([Dense(3, 5, "tanh", seed=0), Dense(5, 2, "identity", seed=0, train_bias=False)])
+    assert frozen.n_parameters() == 3 * 5 + 5 + 5 * 2 + 2 and frozen.n_parameters(trainable_only=True) == 3 * 5 + 5 + 5 * 2
+    assert repr(net) == ("Network(sizes=[3, 5, 2], activations=[tanh, leaky_relu], "
+                         "loss=SquaredError(reduction='mean', output_reduction='half_sum'), dtype=float32)")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -305,3 +305,94 @@ def test_schedule_state_dict_describes_it():
     s.load_state_dict(s.state_dict())
     with pytest.raises(ValueError, match="state: expected the state_dict of"):
         s.load_state_dict(StepLR(3).state_dict())
+
+
+@pytest.mark.parametrize("cls, options", [
+    (SGD, {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.25, "weight_decay": 0.01}),
+    (SGD, {"learning_rate": 0.05, "momentum": 0.5, "nesterov": True}),
+    (Adam, {"learning_rate": 0.02, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1}),
+    (AdamW, {"learning_rate": 0.02, "betas": (0.7, 0.9), "eps": 1e-7, "weight_decay": 0.3}),
+    (RMSprop, {"learning_rate": 0.03, "alpha": 0.9, "eps": 1e-5, "momentum": 0.4, "centered": True,
+               "weight_decay": 0.05}),
+])
+def test_state_dict_carries_every_hyperparameter(cls, options):
+    # Loaded into an optimizer built with the defaults, the state brings back every option
+    # (a hyperparameter left out of it would silently revert to its default).
+    rng = np.random.default_rng(1)
+    grads = rng.normal(size=(6, 4))
+    a = param(rng.normal(size=4))
+    opt_a = cls([a], **options)
+    for g in grads[:3]:
+        a.grad[...] = g
+        opt_a.step()
+    b = param(a.value.copy())
+    opt_b = cls([b])
+    opt_b.load_state_dict(opt_a.state_dict())
+    assert opt_b.hyperparameters() == opt_a.hyperparameters() == {**cls().hyperparameters(), **options}
+    assert repr(opt_b) == repr(opt_a) == (f"{cls.__name__}("
+                                          + ", ".join(f"{k}={v!r}" for k, v in opt_a.hyperparameters().items())
+                                          + ", parameters=1)")
+    for g in grads[3:]:
+        a.grad[...] = g
+        b.grad[...] = g
+        opt_a.step()
+        opt_b.step()
+    np.testing.assert_array_equal(a.value, b.value)
+
+
+def test_schedule_state_dicts_and_reprs_name_every_argument():
+    cases = [
+        (StepLR(3, 0.5, per="step"), {"name": "StepLR", "step_size": 3, "gamma": 0.5, "per": "step"},
+         "StepLR(step_size=3, gamma=0.5, per='step')"),
+        (ExponentialLR(0.9), {"name": "ExponentialLR", "gamma": 0.9, "per": "epoch"},
+         "ExponentialLR(gamma=0.9, per='epoch')"),
+        (CosineAnnealingLR(7, eta_min=0.01), {"name": "CosineAnnealingLR", "t_max": 7, "eta_min": 0.01, "per": "epoch"},
+         "CosineAnnealingLR(t_max=7, eta_min=0.01, per='epoch')"),
+        (LinearLR(0.2, 0.9, 4, per="step"),
+         {"name": "LinearLR", "start_factor": 0.2, "end_factor": 0.9, "total_iters": 4, "per": "step"},
+         "LinearLR(start_factor=0.2, end_factor=0.9, total_iters=4, per='step')"),
+    ]
+    for schedule, state, text in cases:
+        assert schedule.state_dict() == state and repr(schedule) == text
+        schedule.load_state_dict(dict(state))
+        for key in state:
+            if key != "name":
+                with pytest.raises(ValueError, match="state: expected the state_dict of"):
+                    schedule.load_state_dict({**state, key: "other"})
+    seq = SequentialLR([LinearLR(0.5, 1.0, 2), ExponentialLR(0.5)], [2])
+    assert seq.state_dict() == {"name": "SequentialLR", "milestones": [2], "schedules": [
+        {"name": "LinearLR", "start_factor": 0.5, "end_factor": 1.0, "total_iters": 2, "per": "epoch"},
+        {"name": "ExponentialLR", "gamma": 0.5, "per": "epoch"}]}
+    assert repr(seq) == ("SequentialLR([LinearLR(start_factor=0.5, end_factor=1.0, total_iters=2, per='epoch'), "
+                         "ExponentialLR(gamma=0.5, per='epoch')], milestones=[2])")
+    assert seq.per == "epoch" and SequentialLR([StepLR(2, per="step")], []).per == "step"
+
+
+def test_sequential_and_warmup_by_hand():
+    seq = SequentialLR([StepLR(1, 0.5), ExponentialLR(0.1), LinearLR(0.5, 1.0, 2)], [2, 4])
+    # t = 0, 1: StepLR; t = 2, 3: ExponentialLR restarted at 0; t >= 4: LinearLR restarted at 0.
+    assert [seq(t, 8.0) for t in range(7)] == [8.0, 4.0, 8.0, 8.0 * 0.1, 4.0, 6.0, 8.0]
+    assert [warmup(3)(t, 3.0) for t in range(5)] == pytest.approx([1.0, 5 / 3, 7 / 3, 3.0, 3.0], rel=1e-15)
+    ramp = warmup(2, per="step")
+    assert isinstance(ramp, LinearLR) and ramp.per == "step" and ramp.start_factor == 1.0 / 3.0
+    after = warmup(2, CosineAnnealingLR(4, per="step"), start_factor=0.5)
+    assert after.per == "step" and after.milestones == [2] and after.schedules[0].per == "step"
+    assert LinearLR()(0, 3.0) == 1.0 and LinearLR()(5, 3.0) == 3.0  # defaults: a third, up to 1 over 5
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: LinearLR(end_factor=1.5), r"start_factor, end_factor: expected numbers in \(0, 1\] and \[0, 1\]"),
+    (lambda: LinearLR(end_factor=-0.1), "end_factor: expected a finite number >= 0"),
+    (lambda: LinearLR(total_iters=0), "total_iters: expected an integer >= 1"),
+    (lambda: CosineAnnealingLR(3, eta_min=-1.0), "eta_min: expected a finite number >= 0"),
+    (lambda: ExponentialLR(0.0), "gamma: expected a finite number > 0"),
+    (lambda: SequentialLR([StepLR(2), "StepLR"], [3]), "schedules: expected a non-empty list of Schedule objects"),
+    (lambda: SequentialLR([StepLR(2), StepLR(3)], []), "milestones: expected 1 milestones"),
+    (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [3, 3]), "milestones: expected strictly increasing"),
+    (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [5, 3]), "milestones: expected strictly increasing"),
+    (lambda: SequentialLR([StepLR(2), StepLR(3)], [0]), "milestones: expected an integer >= 1"),
+])
+def test_bad_schedule_options_name_the_option(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+    assert LinearLR(end_factor=0.0)(5, 1.0) == 0.0 and CosineAnnealingLR(3, eta_min=0.0)(3, 1.0) == 0.0
