@@ -229,3 +229,41 @@ def test_equality_and_hash_follow_the_options():
     assert repr(SquaredError("sum", "mean")) == "SquaredError(reduction='sum', output_reduction='mean')"
     assert get_loss(SquaredError("sum", "mean")) == SquaredError("sum", "mean")
     assert get_loss(SquaredError("sum")) is not get_loss(SquaredError("sum"))
+
+
+class LogitHalfSquares(Loss):
+    """A user's loss written on the logits z (for an identity output, where a = z)."""
+
+    name = "logit_half_squares"
+
+    def per_output(self, a, z, y):
+        return 0.5 * (z - y) ** 2
+
+    def gradient(self, a, y):
+        return (a - y) * self._scale(a.shape[0])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_the_base_chain_rule_passes_the_logits_and_scales_by_the_whole_batch(reduction, rng):
+    f = LogitHalfSquares(reduction=reduction)
+    z = rng.normal(size=(2, 4))  # as many outputs as the whole batch has rows, below
+    y = rng.uniform(size=(2, 4))
+    part = np.empty_like(z)
+    value = f.value_and_delta(z, z, y, get_activation("identity"), out=part, rows=4)
+    share = 1 / 4 if reduction == "mean" else 1.0
+    assert value == pytest.approx(0.5 * ((z - y) ** 2).sum() * share, rel=1e-14)
+    np.testing.assert_allclose(part, (z - y) * share, rtol=1e-14)
+
+
+def test_unfused_gradients_at_saturated_outputs_are_finite_and_keep_the_dtype():
+    # The trace shows dE/dout even where an output saturated to exactly 0 or 1: no warning, no nan
+    # where the target is 0 (its term is absent), and the network's dtype.
+    for dtype in (np.float32, np.float64):
+        a = np.array([[0.0, 1.0, 0.0], [0.25, 0.25, 0.5]], dtype=dtype)
+        y = np.array([[0.0, 1.0, 0.0], [0.0, 0.5, 0.5]], dtype=dtype)
+        g = CategoricalCrossEntropy().gradient(a, y)
+        assert g.dtype == dtype
+        np.testing.assert_array_equal(g, np.array([[0.0, -1.0, 0.0], [0.0, -2.0, -1.0]], dtype=dtype) / 2)  # -y / a / n
+        assert not np.signbit(g[0, 0]) and not np.signbit(g[1, 0])  # exactly +0, not -0
+        b = BinaryCrossEntropy().gradient(np.array([[0.0, 1.0]], dtype=dtype), np.array([[1.0, 0.0]], dtype=dtype))
+        assert b.dtype == dtype and np.isinf(b).all()  # -1/0 and 1/0: the division the fused delta avoids

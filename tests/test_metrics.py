@@ -142,3 +142,18 @@ def test_evaluate_with_sample_weights_matches_sklearn(reduction):
     unweighted = net.evaluate(X, Y, metrics="mae", prefix="val_")
     assert unweighted == {"val_loss": pytest.approx(per_sample.sum() / (30 if reduction == "mean" else 1), rel=1e-12),
                           "val_mae": pytest.approx(sk.mean_absolute_error(Y, P), rel=1e-12)}
+
+
+def test_r2_of_targets_with_small_variance_matches_sklearn():
+    # Sums of squares below 1 (small units): the constant-target rule must not kick in.
+    y_true, y_pred = regression_data(12, 2, 5)
+    y_true, y_pred = y_true * 0.01, y_pred * 0.01
+    for w in (None, weights(12, 5, zeros=False)):
+        assert r2_score(y_true, y_pred, w) == pytest.approx(sk.r2_score(y_true, y_pred, sample_weight=w), rel=1e-12)
+
+
+def test_a_one_output_target_of_one_half_is_class_one():
+    # As for predictions, 0.5 is on the positive side (soft targets may sit exactly there).
+    y_true = np.array([[0.5], [0.5], [0.0]])
+    y_pred = np.array([[0.9], [0.1], [0.2]])
+    assert accuracy(y_true, y_pred) == sk.accuracy_score([1, 1, 0], [1, 0, 0]) == 2 / 3

@@ -286,3 +286,58 @@ def test_per_layer_and_flat_optimizers_agree(rng):
     b.train(X, Y, optimizer=SGD([b.flat_parameter()], learning_rate=0.1), epochs=3)
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(p.value, q.value)
+
+
+@pytest.mark.parametrize("X, Y, b, where", [
+    # z = 1e200 is finite, the loss 5e399 is not; dz = 1e200 is finite, dW = x dz = 1e400 is not.
+    ([[1e200]], [[0.0]], 0.0, "layer 1 gradient dE/dW"),
+    # dz = a - y = 1e308 - (-1e308) overflows while z and a are finite.
+    ([[1.0]], [[-1e308]], 1e308 - 1.0, "layer 1 deltas dE/dz"),
+    # Two rows of dz = 1e308 (reduction sum): db = 2e308 overflows, dW = 1e-200 * 2e308 does not.
+    ([[1e-200], [1e-200]], [[0.0], [0.0]], 1e308, "layer 1 gradient dE/db"),
+])
+def test_divergence_names_the_first_non_finite_quantity(X, Y, b, where):
+    net = Network([Dense(1, 1, "identity", seed=0)], loss={"name": "squared_error", "reduction": "sum"})
+    net.layers[0].set_weights(W=[[1.0]], b=[b])
+    with pytest.raises(DivergenceError, match=rf"epoch 1, step 1: first non-finite value in {where}\b"):
+        net.fit(np.array(X), np.array(Y), optimizer="sgd", learning_rate=1e-300, epochs=1, progress=False)
+
+
+def test_divergence_in_a_later_layer_is_named_after_the_earlier_layers_are_searched():
+    # Layer 1 is finite throughout; layer 2's gradient dE/dW overflows (its input a1 = 1e200).
+    first = Dense(1, 1, "identity", seed=0)
+    first.set_weights(W=[[1e100]], b=[0.0])
+    second = Dense(1, 1, "identity", seed=0)
+    second.set_weights(W=[[1e-150]], b=[0.0])
+    net = Network([first, second], loss={"name": "squared_error", "reduction": "sum"})
+    with pytest.raises(DivergenceError, match=r"first non-finite value in layer 2 gradient dE/dW"):
+        net.fit(np.array([[1e100]]), np.array([[-1e308]]), optimizer="sgd", learning_rate=1e-300, epochs=1,
+                progress=False)
+
+
+def test_pickles_hold_no_scratch_space():
+    # Workspaces sized for the largest batch, the last input, the divergence check's scratch: none of it
+    # belongs in a pickle (or a copy), which would otherwise grow with the data seen.
+    import pickle
+
+    fresh = Network.from_sizes([20, 30, 5], "tanh", output_activation="softmax", loss="cross_entropy", seed=0)
+    size = len(pickle.dumps(fresh))
+    used = fresh.copy()
+    X = np.random.default_rng(0).normal(size=(2000, 20))
+    used.fit(X, np.eye(5)[np.arange(2000) % 5], epochs=1, batch_size=2000, progress=False)
+    used.forward(X[:1500])
+    used.evaluate(X, np.eye(5)[np.arange(2000) % 5])
+    assert len(pickle.dumps(used)) <= size + 200
+    restored = pickle.loads(pickle.dumps(used))
+    np.testing.assert_array_equal(restored.predict(X[:5]), used.predict(X[:5]))
+
+
+def test_chunked_evaluation_keeps_the_dtype_and_every_row():
+    net = Network.from_sizes([3, 4, 2], "tanh", output_activation="softmax", loss="cross_entropy", seed=0,
+                             dtype=np.float32)
+    X = np.random.default_rng(1).normal(size=(8192 + 100, 3)).astype(np.float32)  # two chunks
+    Y = np.eye(2, dtype=np.float32)[np.arange(len(X)) % 2]
+    outputs, losses = net.outputs_and_losses(X, Y)
+    assert outputs.dtype == np.float32 and losses.dtype == np.float64
+    np.testing.assert_array_equal(outputs, net.predict(X))
+    np.testing.assert_allclose(losses, -np.log(np.sum(net.predict(X) * Y, axis=1)), rtol=1e-5)

@@ -190,15 +190,42 @@ def test_state_dict_round_trip_continues_bitwise(cls, options):
 
 def test_load_state_dict_refuses_other_states():
     opt = Adam([param([1.0, 2.0])])
-    with pytest.raises(ValueError, match="state: expected a state_dict of Adam"):
-        opt.load_state_dict(SGD([param([1.0])]).state_dict())
+    sgd_state = SGD([param([1.0])]).state_dict()
+    with pytest.raises(ValueError, match=r"^state: expected a state_dict of Adam, received: \{'buffers': \{\}, 'dampening'"):
+        opt.load_state_dict(sgd_state)
     bad = opt.state_dict() | {"buffers": {"0.exp_avg": np.zeros(3)}}
-    with pytest.raises(ValueError, match=r"state buffer '0.exp_avg': expected shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"^state buffer '0.exp_avg': expected shape \(2,\), "
+                                         r"received: array of shape \(3,\) and dtype float64$"):
         opt.load_state_dict(bad)
-    with pytest.raises(ValueError, match="state buffers: expected keys"):
-        opt.load_state_dict(opt.state_dict() | {"buffers": {"7.exp_avg": np.zeros(2)}})
-    with pytest.raises(ValueError, match="state steps: expected an integer >= 0"):
-        opt.load_state_dict(opt.state_dict() | {"steps": -1})
+    for key in ("7.exp_avg", "1.exp_avg", "x.exp_avg"):  # one parameter: index 0 only
+        with pytest.raises(ValueError, match=rf"^state buffers: expected keys '<parameter index>.<name>' below 1, "
+                                             rf"received: '{key}'$"):
+            opt.load_state_dict(opt.state_dict() | {"buffers": {key: np.zeros(2)}})
+    for steps in (-1, True, 2.0):
+        with pytest.raises(ValueError, match=rf"^state steps: expected an integer >= 0, received: {steps}$"):
+            opt.load_state_dict(opt.state_dict() | {"steps": steps})
+    with pytest.raises(RuntimeError, match=r"^Adam: bind parameters before load_state_dict\(\)$"):
+        Adam().load_state_dict(opt.state_dict())
+
+
+def test_a_state_through_json_comes_back_with_its_types():
+    # A checkpoint keeps the optimizer's state as JSON: tuples become lists, arrays lists of floats.
+    import json
+
+    a = param(np.array([1.0, -2.0], dtype=np.float32), [0.5, 0.25], dtype=np.float32)
+    opt = Adam([a], learning_rate=0.1, betas=(0.8, 0.95))
+    opt.step()
+    opt.learning_rate = 0.05  # as a schedule leaves it
+    state = opt.state_dict()
+    text = json.dumps({k: ({n: b.tolist() for n, b in v.items()} if k == "buffers" else v) for k, v in state.items()})
+    b = param(np.zeros(2, dtype=np.float32), dtype=np.float32)
+    restored = Adam([b])
+    restored.load_state_dict(json.loads(text))
+    assert restored.hyperparameters() == {"learning_rate": 0.05, "weight_decay": 0.0, "betas": (0.8, 0.95),
+                                          "eps": 1e-8}
+    assert isinstance(restored.betas, tuple) and restored.initial_learning_rate == 0.1 and restored.steps == 1
+    for name, buffer in restored.state_dict()["buffers"].items():
+        assert buffer.dtype == np.float32 and buffer.tobytes() == state["buffers"][name].tobytes(), name
 
 
 def test_unbound_optimizer_refuses_to_step():
