@@ -289,3 +289,85 @@ def test_read_model_metadata_gives_the_verified_json(tmp_path):
     path.write_bytes(bytes(damaged))
     with pytest.raises(ModelFileError, match="checksum"):
         read_model_metadata(path)
+
+
+def _header_only(header: dict) -> bytes:
+    text = json.dumps(header).encode()
+    return struct.pack("<Q", len(text)) + text
+
+
+VALID_META = {"format": "chainrule.model", "format_version": "1", "chainrule": "{}", "checksum": "sha256:0"}
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"", "it is 0 bytes long, too short to be a model file (truncated or empty)"),
+    (b"\x00" * 7, "it is 7 bytes long, too short to be a model file (truncated or empty)"),
+    (b"\x00" * 8, "its header is not valid JSON (corrupted or not a model file)"),
+    (struct.pack("<Q", 100) + b"{}", "its header claims 100 bytes but the file has 2 after the length field "
+                                     "(truncated or not a model file)"),
+    (struct.pack("<Q", 2**63 + 5) + b"{}", f"its header claims {2**63 + 5} bytes but the file has 2 after the length "
+                                           "field (truncated or not a model file)"),
+    (struct.pack("<Q", 16 * 1024 * 1024 + 1) + b" " * (16 * 1024 * 1024 + 1),
+     f"its header claims {16 * 1024 * 1024 + 1} bytes but the file has {16 * 1024 * 1024 + 1} after the length field "
+     "(truncated or not a model file)"),
+    (struct.pack("<Q", 16 * 1024 * 1024) + b" " * (16 * 1024 * 1024 + 8),
+     "its header is not valid JSON (corrupted or not a model file)"),
+    (struct.pack("<Q", 3) + b"{\xff}", "its header is not valid JSON (corrupted or not a model file)"),
+    (_header_only([]), "its header has no chainrule metadata (not a chainrule model file)"),
+    (_header_only({}), "its header has no chainrule metadata (not a chainrule model file)"),
+    (_header_only({"__metadata__": {"format": 1}}), "its header has no chainrule metadata (not a chainrule model file)"),
+    (_header_only({"__metadata__": {**VALID_META, "format": "other"}}),
+     "not a chainrule model (format 'other', expected 'chainrule.model')"),
+    (_header_only({"__metadata__": {k: v for k, v in VALID_META.items() if k != "format"}}),
+     "not a chainrule model (format None, expected 'chainrule.model')"),
+    (_header_only({"__metadata__": {k: v for k, v in VALID_META.items() if k != "format_version"}}),
+     "format_version '' is not a whole number"),
+    (_header_only({"__metadata__": {**VALID_META, "format_version": "0"}}), "format version 0 does not exist"),
+    (_header_only({"__metadata__": {**VALID_META, "format_version": "2"}}),
+     "it was written in format version 2, newer than this chainrule reads (up to 1); upgrade chainrule to read it"),
+])
+def test_each_refusal_says_what_is_wrong(tmp_path, data, problem):
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(data)
+    expected = f"model file '{path}': {problem}; refusing to load it"
+    with pytest.raises(ModelFileError) as err:
+        load_model(path)
+    assert str(err.value) == expected
+    with pytest.raises(ModelFileError) as err:
+        model_from_bytes(data)
+    assert str(err.value) == expected.replace(f"'{path}'", "'<bytes>'")
+
+
+def test_a_checksum_mismatch_and_a_missing_or_directory_path_say_so(tmp_path):
+    data = bytearray(model_to_bytes(_network()))
+    data[-1] ^= 1
+    with pytest.raises(ModelFileError) as err:
+        model_from_bytes(bytes(data), source="m.safetensors")
+    assert str(err.value) == ("model file 'm.safetensors': the checksum does not match its contents "
+                              "(the file is corrupted or was altered); refusing to load it")
+    for path, problem in ((tmp_path / "missing", "no such file"), (tmp_path, "is a directory, expected a file")):
+        with pytest.raises(ModelFileError) as err:
+            load_model(path)
+        assert str(err.value) == f"model file '{path}': {problem}"
+
+
+@pytest.mark.parametrize("name, array, shown", [
+    ("", np.zeros(2), "float64"), (3, np.zeros(2), "float64"), ("ok", np.array(["a"]), "<U1"),
+    ("ok", np.array([1 + 2j]), "complex128"),
+])
+def test_state_tensors_must_be_named_numeric_arrays(name, array, shown):
+    with pytest.raises(ModelFileError) as err:
+        model_to_bytes(_network(), state_tensors={name: array})
+    assert str(err.value) == f"state tensor {name!r}: expected a named numeric array, received: {shown}"
+    for kind in (np.bool_, np.int8, np.uint16, np.float32):  # b, i, u, f: all accepted
+        saved = model_from_bytes(model_to_bytes(_network(), state_tensors={"t": np.ones(3, dtype=kind)}))
+        assert saved.tensors["t"].dtype == kind
+
+
+def test_the_json_part_is_canonical_and_refuses_nan():
+    net = _network()
+    first = model_to_bytes(net, training={"b": 1, "a": 2})
+    second = model_to_bytes(net, training={"a": 2, "b": 1})
+    assert first == second  # keys sorted: the same content gives the same bytes
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        model_to_bytes(net, training={"loss": float("nan")})
