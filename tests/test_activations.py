@@ -145,3 +145,16 @@ def test_equality_hash_and_repr_follow_the_options():
     assert hash(Softmax()) == hash(Softmax()) and hash(LeakyReLU(0.2)) == hash(LeakyReLU(0.2))
     assert [repr(get_activation(n)) for n in ("relu", "softmax", "identity")] == ["ReLU()", "Softmax()", "Identity()"]
     assert get_activation(LeakyReLU(0.3)) == LeakyReLU(0.3) and get_activation(LeakyReLU(0.3)) is not LeakyReLU(0.3)
+
+
+def test_softmax_derivative_is_the_jacobians_diagonal(rng):
+    z = rng.normal(size=(4, 3))
+    a = forward(Softmax(), z)
+    d = Softmax().derivative(a, out=np.empty_like(a))
+    np.testing.assert_allclose(d, [np.diag(Softmax().jacobian(row)) for row in a], rtol=1e-15)
+    h = 1e-6  # and dout_k/dnet_k by central differences
+    for k in range(3):
+        step = np.zeros(3)
+        step[k] = h
+        numeric = (forward(Softmax(), z + step) - forward(Softmax(), z - step))[:, k] / (2 * h)
+        np.testing.assert_allclose(d[:, k], numeric, rtol=1e-7)

@@ -226,6 +226,7 @@ def test_equality_and_hash_follow_the_options():
     assert SquaredError() != SquaredError(output_reduction="mean") and SquaredError() != SquaredError("sum")
     assert CategoricalCrossEntropy() != BinaryCrossEntropy() and SquaredError() != "squared_error"
     assert len({SquaredError(), SquaredError(), SquaredError("sum"), CategoricalCrossEntropy()}) == 3
+    assert hash(SquaredError()) == hash(SquaredError()) != hash(SquaredError("sum"))  # the options are hashed
     assert repr(SquaredError("sum", "mean")) == "SquaredError(reduction='sum', output_reduction='mean')"
     assert get_loss(SquaredError("sum", "mean")) == SquaredError("sum", "mean")
     assert get_loss(SquaredError("sum")) is not get_loss(SquaredError("sum"))

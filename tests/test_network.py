@@ -341,3 +341,76 @@ def test_chunked_evaluation_keeps_the_dtype_and_every_row():
     assert outputs.dtype == np.float32 and losses.dtype == np.float64
     np.testing.assert_array_equal(outputs, net.predict(X))
     np.testing.assert_allclose(losses, -np.log(np.sum(net.predict(X) * Y, axis=1)), rtol=1e-5)
+
+
+def test_train_is_fit_with_the_tutorials_defaults_and_no_bar(monkeypatch):
+    import io
+
+    from chainrule import Adam
+    from chainrule.training import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    X, Y = data_for("squared_error", 12, 3, 2, np.random.default_rng(0))
+    net = make([3, 4, 2], "tanh", "squared_error", "sigmoid")
+    # A terminal on which fit's automatic bar shows at once: train stays silent all the same.
+    terminal = Terminal()
+    monkeypatch.setattr(progress, "AUTO_DELAY_S", 0.0)
+    monkeypatch.setattr("sys.stderr", terminal)
+    net.copy().fit(X, Y, epochs=2)
+    assert terminal.getvalue()  # the setting shows a bar where one is allowed
+    terminal.seek(0)
+    terminal.truncate()
+    losses = net.copy().train(X, Y, learning_rate=0.3, epochs=2)
+    assert terminal.getvalue() == ""
+    monkeypatch.undo()
+    # SGD at learning_rate, shuffled by seed unless told not to: the same numbers as fit with those settings.
+    for shuffle in (True, False):
+        ours, theirs = net.copy(), net.copy()
+        got = ours.train(X, Y, learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4)
+        want = theirs.fit(X, Y, optimizer="sgd", learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4,
+                          progress=False).loss
+        assert got == want
+        np.testing.assert_array_equal(ours.buffer.values, theirs.buffer.values)
+    unshuffled, shuffled = net.copy(), net.copy()
+    unshuffled.train(X, Y, epochs=1, batch_size=5, shuffle=False, seed=4)
+    shuffled.train(X, Y, epochs=1, batch_size=5, seed=4)
+    assert not np.array_equal(unshuffled.buffer.values, shuffled.buffer.values)
+    # An optimizer given is the one used (its own rate; learning_rate is then ignored).
+    adam, reference = net.copy(), net.copy()
+    adam.train(X, Y, Adam(learning_rate=0.01), learning_rate=99.0, epochs=2, seed=1)
+    reference.fit(X, Y, optimizer=Adam(learning_rate=0.01), epochs=2, seed=1, progress=False)
+    np.testing.assert_array_equal(adam.buffer.values, reference.buffer.values)
+    assert losses == net.copy().fit(X, Y, optimizer="sgd", learning_rate=0.3, epochs=2, progress=False).loss
+
+
+def test_astype_keeps_everything_but_the_dtype():
+    net = Network.from_sizes([3, 4, 2], ["relu", "softmax"], loss={"name": "cross_entropy", "reduction": "sum"},
+                             seed=0, bias="shared")
+    for dtype in (np.float32, np.float64):
+        other = net.astype(dtype)
+        assert other.dtype == dtype and all(layer.W.dtype == dtype for layer in other.layers)
+        assert other.loss_function == net.loss_function and other.config()["layers"] == net.config()["layers"]
+        assert [layer.name for layer in other.layers] == [layer.name for layer in net.layers] == ["layer 1", "layer 2"]
+        for a, b in zip(other.layers, net.layers):
+            np.testing.assert_array_equal(a.W, b.W.astype(dtype))
+            np.testing.assert_array_equal(a.b, b.b.astype(dtype))
+    with pytest.raises(ValueError, match="dtype"):
+        net.astype(np.float16)
+
+
+def test_the_teaching_forward_silences_overflow():
+    net = Network([Dense(1, 1, "sigmoid", seed=0)])
+    net.layers[0].set_weights(W=[[1.0]], b=[0.0])
+    assert net.forward([[-1000.0], [1000.0]]).tolist() == [[0.0], [1.0]]  # warnings are errors here
+
+
+def test_validation_weights_are_named_in_their_errors():
+    net = make([3, 4, 2], "tanh", "squared_error", "sigmoid")
+    X, Y = data_for("squared_error", 10, 3, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^validation_data weights: expected "):
+        net.fit(X, Y, validation_data=(X, Y, -np.ones(10)), progress=False)
+    with pytest.raises(ValueError, match=r"^sample_weight: expected "):
+        net.evaluate(X, Y, sample_weight=-np.ones(10))

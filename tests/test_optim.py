@@ -16,6 +16,7 @@ from chainrule.optim import (
     ExponentialLR,
     LinearLR,
     Optimizer,
+    Schedule,
     SequentialLR,
     StepLR,
     get_optimizer,
@@ -422,4 +423,41 @@ def test_sequential_and_warmup_by_hand():
 def test_bad_schedule_options_name_the_option(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: SequentialLR([StepLR(2), "StepLR"], [3]),
+     "schedules: expected a non-empty list of Schedule objects, received: [StepLR(step_size=2, gamma=0.1, "
+     "per='epoch'), 'StepLR']"),
+    (lambda: SequentialLR([StepLR(2), StepLR(3)], []),
+     "milestones: expected 1 milestones (one fewer than schedules), received: []"),
+    (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [5, 3]),
+     "milestones: expected strictly increasing integers, received: [5, 3]"),
+    (lambda: SequentialLR([StepLR(2), StepLR(2, per="step")], [3]),
+     "schedules: expected schedules that all count epochs or all count steps, received: [StepLR(step_size=2, "
+     "gamma=0.1, per='epoch'), StepLR(step_size=2, gamma=0.1, ..."),  # received values are cut short
+    (lambda: ExponentialLR(0.9, per="batch"), "per: expected one of ['epoch', 'step'], received: 'batch'"),
+    (lambda: LinearLR(start_factor=1.5), "start_factor, end_factor: expected numbers in (0, 1] and [0, 1], "
+                                         "received: (1.5, 1.0)"),
+    (lambda: StepLR(2).load_state_dict({"name": "StepLR"}),
+     "state: expected the state_dict of StepLR(step_size=2, gamma=0.1, per='epoch'), received: {'name': 'StepLR'}"),
+])
+def test_bad_schedules_say_what_they_received(make, message):
+    with pytest.raises(ValueError) as err:
+        make()
+    assert str(err.value) == message
+
+
+def test_schedule_defaults():
+    assert StepLR(2)(2, 1.0) == 0.1 and StepLR(2).per == "epoch"  # gamma 0.1, as torch
+    assert LinearLR(1.0, 0.5, 2)(2, 1.0) == 0.5  # a start factor of exactly 1 is allowed
+
+    class Halving(Schedule):
+        def __init__(self):
+            super().__init__()
+
+        def __call__(self, t, base):
+            return base / 2**t
+
+    assert Halving().per == "epoch" and Halving().state_dict() == {"name": "Halving", "per": "epoch"}
     assert LinearLR(end_factor=0.0)(5, 1.0) == 0.0 and CosineAnnealingLR(3, eta_min=0.0)(3, 1.0) == 0.0
