@@ -366,8 +366,104 @@ def test_state_tensors_must_be_named_numeric_arrays(name, array, shown):
 
 def test_the_json_part_is_canonical_and_refuses_nan():
     net = _network()
-    first = model_to_bytes(net, training={"b": 1, "a": 2})
-    second = model_to_bytes(net, training={"a": 2, "b": 1})
-    assert first == second  # keys sorted: the same content gives the same bytes
+    def payload(data):
+        (n,) = struct.unpack("<Q", data[:8])
+        return json.loads(data[8 : 8 + n])["__metadata__"]["chainrule"]
+
+    first = payload(model_to_bytes(net, training={"b": 1, "a": 2}))
+    assert first == payload(model_to_bytes(net, training={"a": 2, "b": 1}))  # keys sorted: one text per content
+    assert first.index('"a": 2') < first.index('"b": 1') and first.startswith('{"architecture": ')
     with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
         model_to_bytes(net, training={"loss": float("nan")})
+
+
+def _forged(data: bytes, payload: str) -> bytes:
+    """A file whose JSON part is replaced by ``payload`` and re-signed (as _resigned, for any text)."""
+    from chainrule.io import model_file
+
+    def edit(meta):
+        meta["chainrule"] = payload
+        meta["checksum"] = model_file._checksum(payload, model_file._safetensors().load(data))
+
+    return _rewrite_metadata(data, edit)
+
+
+@pytest.mark.parametrize("payload, problem", [
+    ("{not json", "its metadata is not valid JSON"),
+    ("[1, 2]", "its metadata has keys [1, 2], expected ['architecture', 'library_version', 'preprocessing', "
+               "'state', 'training']"),
+    ('{"architecture": 1}', "its metadata has keys ['architecture'], expected ['architecture', 'library_version', "
+                            "'preprocessing', 'state', 'training']"),
+    (lambda c: c.update(architecture=[]), "its architecture must be an object with keys 'layers', 'loss' and 'dtype'"),
+    (lambda c: c["architecture"].pop("loss"),
+     "its architecture must be an object with keys 'layers', 'loss' and 'dtype'"),
+    (lambda c: c["architecture"].update(layers=[]), "its architecture lists no layers"),
+    (lambda c: c["architecture"]["layers"].__setitem__(1, "dense"), "layer 2 is str, expected an object"),
+    (lambda c: c["architecture"]["layers"][2].update(type="conv"),
+     "layer 3 has unknown layer type 'conv' (known: ['dense'])"),
+    (lambda c: c["architecture"]["layers"][0].pop("bias"),
+     "layer 1 has keys ['activation', 'n_in', 'n_out', 'train_bias', 'type'], expected ['activation', 'bias', "
+     "'n_in', 'n_out', 'train_bias', 'type']"),
+    (lambda c: c["architecture"]["layers"][0].update(n_out=8),
+     "tensor 'layers.0.W' has shape (4, 7) and dtype float64, expected (4, 8) and float64"),
+    (lambda c: c["architecture"]["layers"].pop(), "it holds tensors that no layer owns: ['layers.2.W', 'layers.2.b']"),
+    (lambda c: c.update(training=[1]), "its training metadata is list, expected an object"),
+    (lambda c: c.update(state="x"), "its state metadata is str, expected an object"),
+    (lambda c: c.update(preprocessing=2), "its preprocessing metadata is int, expected an object"),
+])
+def test_forged_metadata_refusals_say_exactly_what_is_wrong(payload, problem):
+    data = model_to_bytes(_network())
+    if callable(payload):
+        (n,) = struct.unpack("<Q", data[:8])
+        content = json.loads(json.loads(data[8 : 8 + n])["__metadata__"]["chainrule"])
+        payload(content)
+        payload = json.dumps(content)
+    with pytest.raises(ModelFileError) as err:
+        model_from_bytes(_forged(data, payload), source="f")
+    assert str(err.value) == f"model file 'f': {problem}; refusing to load it"
+
+
+def test_a_missing_tensor_is_named():
+    net = Network.from_sizes([2, 3], "tanh", seed=0)
+    data = model_to_bytes(net)
+    (n,) = struct.unpack("<Q", data[:8])
+    content = json.loads(json.loads(data[8 : 8 + n])["__metadata__"]["chainrule"])
+    content["architecture"]["layers"].append({**content["architecture"]["layers"][0], "n_in": 3})
+    with pytest.raises(ModelFileError) as err:
+        model_from_bytes(_forged(data, json.dumps(content)))
+    assert str(err.value) == ("model file '<bytes>': tensor 'layers.1.W' (layer 2 W) is missing; refusing to load it")
+
+
+def test_loaded_layers_are_named_by_position():
+    saved = model_from_bytes(model_to_bytes(_network()))
+    assert [layer.name for layer in saved.network.layers] == ["layer 1", "layer 2", "layer 3"]
+
+
+def test_without_safetensors_the_error_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "safetensors", None)
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError) as err:
+        model_to_bytes(_network())
+    assert str(err.value) == "model files need the safetensors package: pip install 'chainrule[safetensors]'"
+
+
+def test_a_file_written_by_format_version_1_still_loads():
+    # tests/golden/model-format-1.safetensors was written once by save_model (format version 1) and is
+    # never regenerated: a change in how files are written or checked that would refuse, or misread,
+    # the files users already have fails here.
+    from pathlib import Path
+
+    saved = load_model(Path(__file__).parent / "golden" / "model-format-1.safetensors")
+    assert saved.format_version == 1 and saved.training == {"epochs": 3} and saved.state == {"note": "golden"}
+    assert saved.tensors["m"].dtype == np.float32 and saved.tensors["m"].tolist() == [1.0, 2.0, 3.0]
+    first, second = saved.network.layers
+    assert first.W.tolist() == [[0.5, -0.25, 1.0], [0.125, 2.0, -1.5]] and first.b.tolist() == [0.0, 0.75, -0.5]
+    assert second.W.tolist() == [[1.0, -1.0], [0.5, 0.25], [-2.0, 0.375]] and second.b.tolist() == [0.1, -0.1]
+    assert [layer.activation.name for layer in saved.network.layers] == ["tanh", "softmax"]
+    assert saved.network.loss_function.name == "categorical_cross_entropy"
+    # By hand: z1 = [0.375, -2.25, 2.5] + b1, a1 = tanh(z1), z2 = a1 W2 + b2, a2 = softmax(z2).
+    a1 = np.tanh(np.array([0.375, -2.25 + 0.75, 2.5 - 0.5]))
+    z2 = a1 @ np.array([[1.0, -1.0], [0.5, 0.25], [-2.0, 0.375]]) + [0.1, -0.1]
+    np.testing.assert_allclose(saved.network.predict([[1.0, -1.0]])[0], np.exp(z2) / np.exp(z2).sum(), rtol=1e-15)
