@@ -143,6 +143,7 @@ def test_equality_hash_and_repr_follow_the_options():
     assert LeakyReLU(0.2) == LeakyReLU(0.2) != LeakyReLU(0.3) and LeakyReLU(0.01) == get_activation("leaky_relu")
     assert Softmax() == get_activation("softmax") != get_activation("sigmoid") and Softmax() != "softmax"
     assert hash(Softmax()) == hash(Softmax()) and hash(LeakyReLU(0.2)) == hash(LeakyReLU(0.2))
+    assert hash(LeakyReLU(0.2)) != hash(LeakyReLU(0.3))  # the options are hashed
     assert [repr(get_activation(n)) for n in ("relu", "softmax", "identity")] == ["ReLU()", "Softmax()", "Identity()"]
     assert get_activation(LeakyReLU(0.3)) == LeakyReLU(0.3) and get_activation(LeakyReLU(0.3)) is not LeakyReLU(0.3)
 

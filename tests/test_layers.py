@@ -149,3 +149,11 @@ def test_forward_converts_its_input_and_silences_overflow():
     assert a.dtype == np.float32
     np.testing.assert_array_equal(a[:, :2], [[0.0, 1.0], [1.0, 0.0]])
     np.testing.assert_array_equal(layer.forward(X64.astype(np.float32)), a)
+
+
+def test_astype_keeps_the_layers_name_and_values():
+    layer = Dense(2, 3, "tanh", seed=0, name="hidden", bias="shared", train_bias=False)
+    other = layer.astype(np.float32)
+    assert other.name == "hidden" and other.dtype == np.float32 and other.config() == layer.config()
+    np.testing.assert_array_equal(other.W, layer.W.astype(np.float32))
+    np.testing.assert_array_equal(other.b, layer.b.astype(np.float32))

@@ -268,3 +268,8 @@ def test_unfused_gradients_at_saturated_outputs_are_finite_and_keep_the_dtype():
         assert not np.signbit(g[0, 0]) and not np.signbit(g[1, 0])  # exactly +0, not -0
         b = BinaryCrossEntropy().gradient(np.array([[0.0, 1.0]], dtype=dtype), np.array([[1.0, 0.0]], dtype=dtype))
         assert b.dtype == dtype and np.isinf(b).all()  # -1/0 and 1/0: the division the fused delta avoids
+        # Where the target is positive and the output 0, dE/dout = -y/a is -inf: said so, without a warning.
+        c = CategoricalCrossEntropy().gradient(np.array([[0.0, 1.0]], dtype=dtype), np.array([[0.5, 0.5]], dtype=dtype))
+        assert c[0, 0] == -np.inf and c[0, 1] == -0.5
+        # A saturated output whose target agrees (a = y = 0): 0/0, undefined, shown as nan without a warning.
+        assert np.isnan(BinaryCrossEntropy().gradient(np.zeros((1, 1), dtype=dtype), np.zeros((1, 1), dtype=dtype))).all()

@@ -157,5 +157,5 @@ def test_r2_of_targets_with_small_variance_matches_sklearn():
 def test_a_one_output_target_of_one_half_is_class_one():
     # As for predictions, 0.5 is on the positive side (soft targets may sit exactly there).
     y_true = np.array([[0.5], [0.5], [0.0]])
-    y_pred = np.array([[0.9], [0.1], [0.2]])
-    assert accuracy(y_true, y_pred) == sk.accuracy_score([1, 1, 0], [1, 0, 0]) == 2 / 3
+    y_pred = np.array([[0.9], [0.8], [0.2]])
+    assert accuracy(y_true, y_pred) == sk.accuracy_score([1, 1, 0], [1, 1, 0]) == 1.0

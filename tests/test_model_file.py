@@ -390,7 +390,7 @@ def _forged(data: bytes, payload: str) -> bytes:
 
 @pytest.mark.parametrize("payload, problem", [
     ("{not json", "its metadata is not valid JSON"),
-    ("[1, 2]", "its metadata has keys [1, 2], expected ['architecture', 'library_version', 'preprocessing', "
+    ("[2, 1]", "its metadata has keys [2, 1], expected ['architecture', 'library_version', 'preprocessing', "
                "'state', 'training']"),
     ('{"architecture": 1}', "its metadata has keys ['architecture'], expected ['architecture', 'library_version', "
                             "'preprocessing', 'state', 'training']"),
@@ -467,3 +467,11 @@ def test_a_file_written_by_format_version_1_still_loads():
     a1 = np.tanh(np.array([0.375, -2.25 + 0.75, 2.5 - 0.5]))
     z2 = a1 @ np.array([[1.0, -1.0], [0.5, 0.25], [-2.0, 0.375]]) + [0.1, -0.1]
     np.testing.assert_allclose(saved.network.predict([[1.0, -1.0]])[0], np.exp(z2) / np.exp(z2).sum(), rtol=1e-15)
+
+
+def test_damaged_tensor_framing_is_refused_as_such():
+    data = model_to_bytes(_network())
+    (n,) = struct.unpack("<Q", data[:8])
+    with pytest.raises(ModelFileError, match=r"^model file '<bytes>': the tensor data is truncated or corrupted "
+                                             r"\(.+\); refusing to load it$"):
+        model_from_bytes(data[: 8 + n + 16])  # header intact, tensor bytes cut short

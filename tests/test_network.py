@@ -328,6 +328,8 @@ def test_pickles_hold_no_scratch_space():
     used.forward(X[:1500])
     used.evaluate(X, np.eye(5)[np.arange(2000) % 5])
     assert len(pickle.dumps(used)) <= size + 200
+    # And the fresh one holds its values and gradients (8 bytes each, 785 parameters) and little else.
+    assert size < 2 * 8 * fresh.n_parameters() + 2000
     restored = pickle.loads(pickle.dumps(used))
     np.testing.assert_array_equal(restored.predict(X[:5]), used.predict(X[:5]))
 
@@ -414,3 +416,25 @@ def test_validation_weights_are_named_in_their_errors():
         net.fit(X, Y, validation_data=(X, Y, -np.ones(10)), progress=False)
     with pytest.raises(ValueError, match=r"^sample_weight: expected "):
         net.evaluate(X, Y, sample_weight=-np.ones(10))
+
+
+def test_check_finite_on_a_copy_without_a_forward_pass_still_finds_the_gradient():
+    net = Network([Dense(1, 1, "identity", seed=0)], loss={"name": "squared_error", "reduction": "sum"})
+    net.layers[0].set_weights(W=[[1.0]], b=[0.0])
+    with np.errstate(over="ignore"):
+        net.loss_and_gradients(np.array([[1e200]]), np.array([[0.0]]))  # dE/dW = 1e400 = inf
+    copy = net.copy()  # keeps the gradients, not the forward pass's z, a and dE/dz
+    with pytest.raises(DivergenceError, match="first non-finite value in layer 1 gradient dE/dW"):
+        copy.check_finite(float("inf"))
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_teaching_backward_with_a_fused_cross_entropy(depth, rng):
+    # The fused losses read the logits z: the teaching pass must hand them over.
+    net = make([3] + [4] * (depth - 1) + [3], "tanh", "categorical_cross_entropy", "softmax")
+    X, Y = data_for("categorical_cross_entropy", 5, 3, 3, rng)
+    value, grads = net.copy().gradients(X, Y)
+    net.forward(X)
+    assert net.backward(Y) == pytest.approx(value, rel=1e-14)
+    for layer, g in zip(net.layers, grads):
+        np.testing.assert_array_equal(layer.dW, g["W"])

@@ -461,3 +461,12 @@ def test_schedule_defaults():
 
     assert Halving().per == "epoch" and Halving().state_dict() == {"name": "Halving", "per": "epoch"}
     assert LinearLR(end_factor=0.0)(5, 1.0) == 0.0 and CosineAnnealingLR(3, eta_min=0.0)(3, 1.0) == 0.0
+
+
+def test_a_state_without_buffers_loads_as_one_without_state_arrays():
+    a = param([1.0, 2.0], [0.5, 0.5])
+    opt = SGD([a], learning_rate=0.1, momentum=0.9)
+    state = {k: v for k, v in opt.state_dict().items() if k != "buffers"}
+    opt.load_state_dict(state)
+    opt.step()  # the first step with momentum starts from the gradient, as after a fresh start
+    np.testing.assert_allclose(a.value, [0.95, 1.95], rtol=1e-15)
