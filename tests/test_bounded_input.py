@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+import needs
+
 from chainrule import Network
 from chainrule.cli import main
 from chainrule.core import limits
@@ -31,7 +33,7 @@ from chainrule.explain.config import parse_config_text, read_config_file, setup_
 from chainrule.visual.netfile import state_from_file, state_from_path
 from chainrule.visual.state import ExplorerState
 
-pytest.importorskip("yaml")
+needs.module("yaml")
 
 #: A 1 KB "billion laughs": nine levels of nine aliases, 9^9 strings once expanded.
 LAUGHS = "\n".join(

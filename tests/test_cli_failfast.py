@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("safetensors")
+import needs
+
+needs.module("safetensors")
 
 import chainrule as cr
 from chainrule.cli import main
@@ -82,6 +84,9 @@ def test_an_output_that_is_a_folder_or_under_a_file_is_refused(data, tmp_path, n
     assert "-o: expected a path other than the data file" in error_line(capsys)
 
 
+# By design: root ignores folder permissions (CI containers run as root); the test below covers the
+# same message with a patched refusal, so this one may skip in CI too.
+@pytest.mark.ci_may_skip
 @pytest.mark.skipif(not POSIX or ROOT, reason="needs POSIX permissions that apply (not root)")
 def test_an_output_in_a_read_only_folder_is_refused(data, tmp_path, no_training, capsys):
     folder = tmp_path / "ro"

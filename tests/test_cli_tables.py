@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("safetensors")
+import needs
+
+needs.module("safetensors")
 
 from chainrule.cli import main
 from chainrule.io import load_model
@@ -78,7 +80,7 @@ def test_info_describes_columns_weights_and_history(penguins_model, capsys):
 
 
 def test_onnx_graph_takes_the_raw_columns_and_agrees_with_predict_on_every_row(penguins_model, tmp_path):
-    ort = pytest.importorskip("onnxruntime")
+    ort = needs.module("onnxruntime")
     import onnx
 
     from chainrule.export import onnx_inputs
@@ -133,7 +135,7 @@ def test_drop_missing_leaves_rows_out_and_predict_writes_empty_cells(tmp_path, c
 
 
 def test_unseen_categories_are_refused_or_ignored_and_onnx_does_the_same(tmp_path, capsys):
-    ort = pytest.importorskip("onnxruntime")
+    ort = needs.module("onnxruntime")
     new = tmp_path / "new.csv"
     new.write_text("island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n"
                    "Anvers,40.1,18.2,190,3900,male,2008\n")

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import needs
 
 from chainrule.distributed import even_range, launched_rank, launched_size, resolve_comm
 from chainrule.distributed.tables import ShardTable, _csv_bytes
@@ -82,7 +83,7 @@ def test_csv_byte_shards_are_whole_lines_that_tile_the_body(tmp_path, trailing_n
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
 def test_parquet_shards_are_the_files_rows_in_order(tmp_path, size):
-    pa = pytest.importorskip("pyarrow")
+    pa = needs.module("pyarrow")
     import pyarrow.parquet as pq
 
     from chainrule.distributed.tables import _parquet_shard
@@ -114,10 +115,9 @@ def _mpi_environment() -> dict:
 def mpiexec():
     """A function running ``mpiexec -n 2 ARGS``; skips when MPI cannot run here."""
     path = Path(sys.executable).parent / "mpiexec"
-    exe = str(path) if path.exists() else shutil.which("mpiexec")
-    if exe is None:
-        pytest.skip("no mpiexec: install the mpi extra (pip install 'chainrule[mpi]')")
-    pytest.importorskip("mpi4py", reason="mpi4py is missing: install the mpi extra")
+    exe = str(path) if path.exists() else needs.program("mpiexec", install="pip install 'chainrule[mpi]' "
+                                                        "(the mpich wheel brings its own mpiexec)")
+    needs.module("mpi4py")
     env = _mpi_environment()
 
     def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -130,7 +130,7 @@ def mpiexec():
     run.exe = exe  # type: ignore[attr-defined]
     probe = run(sys.executable, "-c", "from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2", check=False)
     if probe.returncode != 0:
-        pytest.skip(f"mpiexec -n 2 cannot run here: {probe.stderr.strip()[-300:]}")
+        needs.missing(f"mpiexec -n 2 cannot run here: {probe.stderr.strip()[-300:]}")
     return run
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import needs
 from chainrule import Network
 from chainrule.cli import main
 from chainrule.explain import Naming, build_trace
@@ -51,7 +52,7 @@ def test_weights_rows_are_neurons_in_the_tutorials_order():
 
 
 def test_three_formats_describe_the_same_network(tmp_path):
-    pytest.importorskip("yaml")
+    needs.module("yaml")
     import yaml
 
     (tmp_path / "n.json").write_text(json.dumps(BASE))

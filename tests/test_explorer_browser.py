@@ -3,18 +3,18 @@
 Needs the ``playwright`` Python package (the ``test`` extra) and a Chromium
 binary (Debian's ``chromium`` package; ``.ci/run`` installs it). Playwright's
 own browser download is never used. Without either, the module is skipped
-with the reason. One browser serves the whole module; each test gets a fresh
+with the reason (fails under CI=true: tests/needs.py). One browser serves the whole module; each test gets a fresh
 page. Screenshots of each stage go to ``artifacts/explorer/`` (git-ignored).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
+
+import needs
 
 from chainrule.explain import build_trace
 from chainrule.visual import api
@@ -23,12 +23,9 @@ from chainrule.visual.netfile import state_from_file
 from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need `pip install playwright` "
-                               "(in the test extra)")
-
-CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    pytest.skip("no Chromium found (apt-get install chromium, or set CHAINRULE_CHROMIUM)", allow_module_level=True)
+sync_api = needs.module("playwright.sync_api")
+CHROMIUM = needs.program("chromium", "chromium-browser", env="CHAINRULE_CHROMIUM",
+                         install="apt-get install chromium (Debian's; .ci/run installs it)")
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -42,8 +39,8 @@ def browser():
     with sync_api.sync_playwright() as p:
         try:
             chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        except Exception as err:  # an installed but unusable browser is a skip with its reason, not a failure
-            pytest.skip(f"Chromium at {CHROMIUM} does not start: {err}")
+        except Exception as err:  # locally an installed but unusable browser is a skip; in CI a failure
+            needs.missing(f"Chromium at {CHROMIUM} does not start: {err}")
         yield chromium
         chromium.close()
 

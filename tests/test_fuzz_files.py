@@ -42,8 +42,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("safetensors")
-yaml = pytest.importorskip("yaml")
+import needs
+
+needs.module("safetensors")
+yaml = needs.module("yaml")
 
 from forgery import content_of, forge, tensors_of
 from hypothesis import HealthCheck, event, given, settings

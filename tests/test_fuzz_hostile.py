@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import needs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -249,7 +251,7 @@ def test_every_request_gets_a_json_answer_never_a_reset(server, raw):
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """A folder of good and bad inputs for the command line (one valid model, trained once)."""
-    pytest.importorskip("safetensors")
+    needs.module("safetensors")
     root = tmp_path_factory.mktemp("cli-fuzz")
     rng = np.random.default_rng(3)
     x = rng.normal(size=(40, 2))

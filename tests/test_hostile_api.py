@@ -15,6 +15,8 @@ import time
 import numpy as np
 import pytest
 
+import needs
+
 import chainrule as cr
 from chainrule import Network, ValidationError, check_gradients
 from chainrule.core.gradcheck import MAX_GRADCHECK_WORK
@@ -151,7 +153,7 @@ def test_a_good_init_callable_is_used_as_is():
 
 # -- save_model, check_gradients --------------------------------------------------------------------
 def test_save_model_refuses_what_is_not_a_network(tmp_path):
-    pytest.importorskip("safetensors")
+    needs.module("safetensors")
     with pytest.raises(ValidationError, match="network: expected a chainrule Network, received: 'str'"):
         cr.save_model(tmp_path / "m.safetensors", "str")
     with pytest.raises(ValidationError, match="path: expected a file path"):
@@ -182,14 +184,14 @@ def test_check_gradients_bounds_its_work_before_copying_the_network():
 
 # -- data given as sparse matrices, pandas frames and object arrays ----------------------------------
 def test_a_sparse_matrix_is_refused_with_the_conversion_to_use():
-    sparse = pytest.importorskip("scipy.sparse")
+    sparse = needs.module("scipy.sparse")
     with pytest.raises(ValidationError, match=r"X: expected a dense array \(convert a sparse matrix with "
                                               r"X.toarray\(\)\), received: a sparse matrix of shape \(3, 2\)"):
         net().predict(sparse.csr_matrix(np.ones((3, 2))))
 
 
 def test_pandas_nullable_columns_are_converted_and_missing_values_named():
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     frame = pd.DataFrame({"a": pd.array([1, 2, 3], dtype="Int64"), "b": pd.array([0.5, 1.5, 2.5], dtype="Float64")})
     plain = np.array([[1, 0.5], [2, 1.5], [3, 2.5]])
     assert np.array_equal(net().predict(frame), net().predict(plain))

@@ -23,15 +23,17 @@ from pathlib import Path
 
 import pytest
 
+import needs
+
 from chainrule import i18n
 from chainrule.cli import main
-from chainrule.explain import build_trace, trace_steps, tutorial_network
+from chainrule.explain import build_trace, tutorial_network
 from chainrule.explain.language import localized
 from chainrule.explain.prose import Math, Prose, localize, segments
 from chainrule.explain.render import render
 
 ROOT = Path(__file__).resolve().parents[1]
-babel = pytest.importorskip("babel", reason="Babel (the test extra) reads the .po sources")
+babel = needs.module("babel", "Babel (the test extra) reads the .po sources")
 
 
 def _tool():
@@ -236,7 +238,7 @@ def test_every_sentence_looked_up_while_rendering_in_chinese_is_translated(monke
 
     monkeypatch.setattr(i18n.Translator, "gettext", gettext)
     toml = str(ROOT / "examples/tanh-softmax-3-4-2.toml")
-    yaml = pytest.importorskip("yaml") and str(ROOT / "examples/sigmoid-bce-2-3-1.yaml")
+    yaml = needs.module("yaml") and str(ROOT / "examples/sigmoid-bce-2-3-1.yaml")
     for fmt in ("text", "markdown", "latex", "json", "html"):
         for args in ([], [toml, "--steps", "2", "--hidden-deltas", "updated"], [yaml, "--train-biases"]):
             _out(capsys, "explain", *args, "--format", fmt, "--lang", "zh")

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("safetensors")
+import needs
+
+needs.module("safetensors")
 
 from chainrule.io import load_model, read_model_metadata, restore_checkpoint
 from chainrule.tabular import Preprocessor

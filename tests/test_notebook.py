@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import needs
+
 import chainrule
-from chainrule.explain import build_trace, trace_steps, tutorial_network
+from chainrule.explain import build_trace, tutorial_network
 from chainrule.notebook import Report, display, set_language
 from chainrule.visual.curve import curve_svg, history_svg
 
@@ -102,7 +104,7 @@ def test_register_uses_the_formatters_of_a_shell():
 
 
 # -- the widget ---------------------------------------------------------------------------------------
-anywidget = pytest.importorskip("anywidget", reason="the notebook extra (anywidget) is not installed")
+anywidget = needs.module("anywidget", "the notebook extra (anywidget) is not installed")
 
 
 def test_the_widget_answers_the_pages_requests_in_process():
@@ -134,7 +136,7 @@ CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM") or shutil.which("chromium") or s
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (apt-get install chromium; .ci/run does)")
 def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
-    playwright = pytest.importorskip("playwright.sync_api")
+    playwright = needs.module("playwright.sync_api")
     from chainrule.notebook import ExplorerWidget
 
     widget = ExplorerWidget(height=700)
@@ -187,9 +189,9 @@ def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
 
 # -- the example notebook -----------------------------------------------------------------------------
 def test_the_example_notebook_runs_and_shows_what_it_says():
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    nbformat = needs.module("nbformat")
+    nbclient = needs.module("nbclient")
+    needs.module("ipykernel")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     started = time.monotonic()
     nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",

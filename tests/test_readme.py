@@ -18,7 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+
+import needs
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_MARK = "<!-- runs as written"
@@ -64,10 +65,10 @@ def _environment() -> dict:
 
 
 def test_the_readme_commands_run_as_written(tmp_path):
-    pytest.importorskip("safetensors")
-    pytest.importorskip("onnxruntime")
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("pandas")
+    needs.module("safetensors")
+    needs.module("onnxruntime")
+    needs.module("matplotlib")
+    needs.module("pandas")
     (tmp_path / "examples").symlink_to(ROOT / "examples")
     env = _environment()
     ran = []

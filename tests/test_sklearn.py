@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn")
+import needs
+
+needs.module("sklearn")
 
 from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -24,6 +26,7 @@ CHECKED = [
 ]
 
 
+@pytest.mark.ci_may_skip("scikit-learn's own checks for array-API input and decision_function")
 @parametrize_with_checks(CHECKED)
 def test_check_estimator(estimator, check):
     check(estimator)
@@ -64,7 +67,7 @@ def test_pipeline_gridsearch_and_cross_val_score(iris):
 
 
 def test_pandas_dataframe_keeps_feature_names(iris):
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     X, y = iris
     frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
     clf = _small(NetworkClassifier).fit(frame, pd.Series(y))
@@ -104,13 +107,25 @@ def test_partial_fit_continues_the_optimizer(iris):
 
 
 def test_multilabel_targets():
+    from sklearn.metrics import hamming_loss, log_loss
+
     X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3, random_state=0)
-    clf = _small(NetworkClassifier).fit(StandardScaler().fit_transform(X), Y)
+    X = StandardScaler().fit_transform(X)
+    clf = _small(NetworkClassifier).fit(X, Y)
     assert clf.classes_.tolist() == [0, 1, 2]
-    assert clf.network_.layers[-1].activation.name == "sigmoid"
-    pred = clf.predict(StandardScaler().fit_transform(X))
-    assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
-    assert clf.predict_proba(X).shape == (120, 3)
+    net = clf.network_
+    assert net.layers[-1].activation.name == "sigmoid" and net.loss_function.name == "binary_cross_entropy"
+    # One independent probability per label: the network's sigmoid outputs, rows not summing to 1.
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(proba, net.predict(X))
+    assert np.ptp(proba.sum(axis=1)) > 0.5
+    np.testing.assert_array_equal(clf.predict(X), (proba >= 0.5).astype(int))
+    # The loss trained on is each label's log-loss (scikit-learn's), summed over labels.
+    per_label = sum(log_loss(Y[:, k], proba[:, k], labels=[0, 1]) for k in range(3))
+    assert net.loss(X, Y) == pytest.approx(per_label, rel=1e-10)
+    # And it learned each label: fewer wrong labels than predicting each label's majority value.
+    majority = np.tile((Y.mean(axis=0) >= 0.5).astype(int), (len(Y), 1))
+    assert hamming_loss(Y, clf.predict(X)) < 0.6 * hamming_loss(Y, majority)
 
 
 def test_binary_uses_one_sigmoid_output():
@@ -173,7 +188,7 @@ DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / 
 
 @pytest.fixture(scope="module")
 def penguins_frames():
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     train = pd.read_csv(DATA / "penguins-train.csv")
     test = pd.read_parquet(DATA / "penguins-test.parquet")  # dictionary columns come back as categoricals
     return train.drop(columns="species"), train["species"], test.drop(columns="species"), test["species"]
@@ -217,7 +232,7 @@ def test_a_mixed_dataframe_with_missing_values_needs_a_choice(penguins_frames):
 
 
 def test_numeric_dataframes_keep_the_plain_path_and_mixed_ones_work_in_cross_validation(penguins_frames, iris):
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     X_iris, y_iris = iris
     frame = pd.DataFrame(X_iris, columns=["sl", "sw", "pl", "pw"])
     clf = _small(NetworkClassifier).fit(frame, y_iris)
@@ -232,7 +247,7 @@ def test_numeric_dataframes_keep_the_plain_path_and_mixed_ones_work_in_cross_val
 
 
 def test_regressor_on_a_dataframe_with_text_and_missing_values():
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     from chainrule.tabular import TableOptions
 
     cars = pd.read_csv(DATA / "cars.csv").dropna(subset=["Miles_per_Gallon"])

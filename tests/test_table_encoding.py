@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule.tabular import Preprocessor, TableEncoder, TableOptions, read_table, table_from_columns
 from chainrule.tabular.columns import category_of
 
@@ -91,14 +93,14 @@ def test_an_infinite_value_is_named():
 
 # -- against scikit-learn ----------------------------------------------------------------------
 def _penguins_frames():
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     train = pd.read_csv(DATA / "penguins-train.csv")
     test = pd.read_csv(DATA / "penguins.csv")  # every row, some not seen in training
     return train, test
 
 
 def _reference(encoder: TableEncoder, options: TableOptions, train, unknown: str):
-    pytest.importorskip("sklearn")
+    needs.module("sklearn")
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -218,7 +220,7 @@ def test_float32_inputs_round_like_the_onnx_graph():
 
 # -- typed sources -----------------------------------------------------------------------------
 def test_pandas_nullable_categorical_and_date_dtypes():
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     from chainrule.tabular import table_from_frame
 
     frame = pd.DataFrame({
@@ -242,7 +244,7 @@ def test_pandas_nullable_categorical_and_date_dtypes():
 
 
 def test_parquet_dictionary_boolean_and_date_columns(tmp_path):
-    pa = pytest.importorskip("pyarrow")
+    pa = needs.module("pyarrow")
     import pyarrow.parquet as pq
 
     path = tmp_path / "t.parquet"

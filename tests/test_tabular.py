@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule.tabular import Preprocessor, infer_task, read_table, table_from_columns
 
 
@@ -70,8 +72,8 @@ def test_missing_file(tmp_path):
 
 
 def test_parquet_round_trip(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    pa = needs.module("pyarrow")
+    pq = needs.module("pyarrow.parquet")
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"x": [1.0, 2.0, None], "y": ["a", "b", "a"]}), path)
     table = read_table(path)

@@ -14,7 +14,9 @@ import math
 import numpy as np
 import pytest
 
-pytest.importorskip("safetensors")
+import needs
+
+needs.module("safetensors")
 
 from forgery import content_of, forge, tensors_of
 

@@ -279,7 +279,9 @@ class LeakyReLU(Activation):
         return ops.call("step", net, self.alpha)
 
     def onnx_nodes(self):
-        return [OnnxNode("LeakyRelu", ("z",), "a", {"alpha": float(self.alpha)})]
+        # The engine's own two operations, not ONNX's LeakyRelu: its alpha attribute is a float32,
+        # while a constant input is stored in the graph's dtype, so float64 graphs stay exact.
+        return [OnnxNode("Mul", ("z", float(self.alpha)), "alpha_z"), OnnxNode("Max", ("z", "alpha_z"), "a")]
 
 
 class Identity(Activation):

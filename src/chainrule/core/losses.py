@@ -244,6 +244,11 @@ class CategoricalCrossEntropy(Loss):
 
     Computed as ``sum_k y_k (logsumexp(z) - z_k)``. The fused delta is
     ``dE/dz = a * sum_k(y_k) - y`` (``a - y`` for one-hot or probability targets).
+
+    Targets need values in [0, 1] (:meth:`check_targets`) but a row need not sum
+    to 1: the formula is used as written, as PyTorch's ``cross_entropy`` does
+    with probability targets. A row summing to ``t`` counts ``t`` times (like a
+    sample weight); an all-zero row contributes no error and no gradient.
     """
 
     name = "categorical_cross_entropy"

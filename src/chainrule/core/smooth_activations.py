@@ -25,7 +25,6 @@ Each instance keeps its work arrays in a :class:`~chainrule.core.scratch.Scratch
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -377,7 +376,16 @@ class ELU(_SmoothActivation):
         return ops.call("step", net, self._times_alpha(ops.call("exp", net), ops))
 
     def onnx_nodes(self):
-        return [OnnxNode("Elu", ("z",), "a", {"alpha": float(self.alpha)})]
+        # Built from the engine's steps rather than ONNX's Elu, whose alpha attribute is a float32
+        # (and which onnxruntime's CPU provider lacks in float64); exp(min(z, 0)) - 1 stands for expm1.
+        return [
+            OnnxNode("Min", ("z", 0.0), "negative"),
+            OnnxNode("Exp", ("negative",), "exp"),
+            OnnxNode("Sub", ("exp", 1.0), "expm1"),
+            OnnxNode("Mul", ("expm1", float(self.alpha)), "scaled"),
+            OnnxNode("Greater", ("z", 0.0), "positive"),
+            OnnxNode("Where", ("positive", "z", "scaled"), "a"),
+        ]
 
 
 for _cls in (GELU, SiLU, Softplus, ELU):

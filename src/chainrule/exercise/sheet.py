@@ -17,7 +17,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core.layers import Dense
 from ..core.network import Network
 from ..core.validation import check_positive_float, check_positive_int, fail
 from ..explain.trace import Trace, build_trace

@@ -319,9 +319,12 @@ def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarra
 
 def _check_top(content: Any, refuse) -> None:
     """The metadata's top level: exactly its keys, each part an object (preprocessing: or null)."""
-    if not isinstance(content, dict) or set(content) != _TOP_KEYS:
-        keys = sorted(map(str, content)) if isinstance(content, dict) else type(content).__name__
-        raise refuse(f"its metadata has keys {excerpt(keys)}, expected {sorted(_TOP_KEYS)}", "metadata")
+    if not isinstance(content, dict):
+        raise refuse(f"its metadata is {type(content).__name__}, expected an object with keys {sorted(_TOP_KEYS)}",
+                     "metadata")
+    if set(content) != _TOP_KEYS:
+        raise refuse(f"its metadata has keys {excerpt(sorted(map(str, content)))}, expected {sorted(_TOP_KEYS)}",
+                     "metadata")
     for name in ("preprocessing", "training", "state"):
         part = content[name]
         if (part is not None or name != "preprocessing") and not isinstance(part, dict):
@@ -338,7 +341,7 @@ def _read_header_metadata(data: bytes, refuse) -> dict:
     try:
         header = load_json(data[8 : 8 + header_len], "header", max_bytes=MAX_HEADER_BYTES)
     except ValidationError as err:
-        raise refuse(f"its header is not valid JSON (corrupted or not a model file: {err.expected}, "
+        raise refuse(f"its header is not valid JSON (corrupted or not a model file; expected {err.expected}, "
                      f"received: {err.received})", "header") from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
