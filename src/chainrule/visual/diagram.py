@@ -206,7 +206,9 @@ def network_svg(
                     target = w.targets[0]
                     # Above the weight's label, and clear of the focus neuron's circle.
                     px = max(lx, x1 + _R + 90)
-                    svg.qtext(px, ly - 19, qn.path(target, focus), qn.path(target, focus), "cr-bwd")
+                    name = qn.path(target, focus, output=layer == len(sizes) - 2,
+                                   elementwise=network.layers[layer].activation.elementwise)
+                    svg.qtext(px, ly - 19, name, name, "cr-bwd")
                 svg.add("</g>")
 
     # Biases. A shared bias is a node above the layer (a constant 1) with a dashed line
