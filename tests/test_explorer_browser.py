@@ -4,7 +4,14 @@ Needs the ``playwright`` Python package (the ``test`` extra) and a Chromium
 binary (Debian's ``chromium`` package; ``.ci/run`` installs it). Playwright's
 own browser download is never used. Without either, the module is skipped
 with the reason. One browser serves the whole module; each test gets a fresh
-page. Screenshots of each stage go to ``artifacts/explorer/`` (git-ignored).
+page. Screenshots of each stage go to ``artifacts/explorer/`` (git-ignored);
+with ``CHAINRULE_DOCS_SCREENSHOTS=1`` the ones the README shows are written
+to ``docs/`` as well (``make screenshots``).
+
+The diagrams are checked as Chromium draws them: every text's box (turned
+with its edge, sub- and superscripts included) against every other and against
+every highlighted path's band, for every example network, every stage, every
+focus and two window widths (``test_no_label_collides_anywhere``).
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "explorer"
+DOCS = ROOT / "docs"
 STAGES = ["setup", "forward", "error", "backward", "update"]
+MEASURE = (Path(__file__).parent / "js" / "measure_diagram.js").read_text()
+WIDTHS = (1024, 1400)
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +71,23 @@ def page(browser, server):
     assert errors == [], f"JavaScript errors: {errors}"
 
 
-def shot(page, name: str, selector: str | None = None) -> Path:
+def shot(page, name: str, selector: str | None = None, docs: str | None = None) -> Path:
+    """A screenshot in artifacts/explorer/; ``docs``: also this file of docs/ when asked to (see the docstring)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     (page.locator(selector) if selector else page).screenshot(path=str(path))
+    if docs and os.environ.get("CHAINRULE_DOCS_SCREENSHOTS"):
+        shutil.copyfile(path, DOCS / docs)
     return path
+
+
+def full(page, field: str) -> float:
+    """The full-precision value behind a field (the field shows it to the chosen digits)."""
+    return float(page.get_attribute(f"#f-{field}", "data-full"))
+
+
+def digits(page, n: int) -> None:
+    settle(page, lambda: page.select_option("#f-digits", str(n)))
 
 
 def shown(page) -> dict[str, set[float]]:
@@ -106,6 +128,7 @@ def test_load_shows_the_tutorials_network(page):
 
 
 def test_stepping_each_stage_shows_the_engines_numbers(page):
+    digits(page, 9)
     state = ExplorerState.tutorial()
     trace = build_trace(state.network(), state.input, state.target, state.learning_rate)
     values = trace.values()
@@ -122,20 +145,24 @@ def test_stepping_each_stage_shows_the_engines_numbers(page):
                        if sid in {s.id for s in trace.stages} for n in trace.stage(sid).names}
         current = set(page.eval_on_selector_all(".stage-block.current .formula", "els => els.map(e => e.dataset.q)"))
         assert current == stage_names, stage  # the current stage's formulas are the highlighted block
-        shot(page, f"stage-{k}-{stage}")
+        shot(page, f"stage-{k}-{stage}", docs="explorer-backward.png" if stage == "backward" else None)
         if stage == "backward":
-            shot(page, "diagram-backward", "#diagram")
+            shot(page, "diagram-backward", "#diagram", docs="explorer-diagram-backward.png")
     # The spec's numbers, as the page prints them (9 significant digits).
     text = page.text_content("#formulas")  # folded stages too
     for name in ["out_o1", "E_total", "delta_o1", "dE_total/dw5", "dE_total/dw1", "w5+", "w1+"]:
         assert f"{SPEC[name]:.9g}"[:10] in text.replace("\u2212", "-"), name
-    # Past the update, the updated weights are the next step's network.
+    # Past the update, the updated weights are the next step's network; the fields show them to 9 digits.
     settle(page, lambda: page.click("#next"))
-    assert float(page.input_value("#f-w5")) == pytest.approx(SPEC["w5+"], abs=6e-13)
+    assert full(page, "w5") == pytest.approx(SPEC["w5+"], abs=6e-13)
+    assert page.input_value("#f-w5") == f"{full(page, 'w5'):.9g}"
     assert page.get_attribute("#diagram", "class") == "stage-setup"
     assert page.inner_text("#step-counter") == "step 2"
-    e_total = float(page.inner_text("#status").split("=")[1])
+    assert "E_total" not in page.inner_text("#status")  # not computed yet at stage 0
+    page.click("#stages [data-stage=error]")
+    e_total = float(page.get_attribute("#diagram text[data-q='E_total']", "data-value"))
     assert e_total == pytest.approx(SPEC["E_total_after_first_update"], abs=6e-13)
+    assert f"E_total = {e_total:.9g}" in page.inner_text("#status")
 
 
 def test_hovering_a_formula_lights_up_its_quantities(page):
@@ -174,11 +201,13 @@ def test_training_n_updates_draws_the_error_curve(page):
     assert page.get_attribute("#curve", "data-points") == "10001"
     expected = api.train({"state": ExplorerState.tutorial().to_json(), "updates": 10_000})
     for name in ["w1", "w5", "w8"]:
-        assert float(page.input_value(f"#f-{name}")) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
-    e_after = float(page.inner_text("#curve-status").split("=")[1])
+        assert full(page, name) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
+        assert page.input_value(f"#f-{name}") == f"{full(page, name):.4g}"  # the Digits setting (4)
+    e_after = float(page.get_attribute("#curve-status", "data-value"))
     assert e_after == pytest.approx(3.5102e-05, rel=1e-4)
+    assert page.inner_text("#curve-status").endswith(f"E_total = {e_after:.4g}".replace("e-05", "e\u221205"))
     shot(page, "trained-10000")
-    shot(page, "training-curve", "#training")
+    shot(page, "training-curve", "#live", docs="explorer-training.png")
 
 
 def test_training_under_the_updated_convention_runs_it_and_says_so(page):
@@ -192,8 +221,8 @@ def test_training_under_the_updated_convention_runs_it_and_says_so(page):
     state = {**ExplorerState.tutorial().to_json(), "hidden_deltas": "updated"}
     expected = api.train({"state": state, "updates": 200})
     for name in ["w1", "w5", "w8"]:
-        assert float(page.input_value(f"#f-{name}")) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
-    assert float(status.split("=")[1]) == pytest.approx(expected["E_after"], rel=1e-12)
+        assert full(page, name) == pytest.approx(expected["state"]["params"][name], rel=1e-12)
+    assert float(page.get_attribute("#curve-status", "data-value")) == pytest.approx(expected["E_after"], rel=1e-12)
 
 
 BAD_VALUES = [("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
@@ -208,7 +237,7 @@ def test_bad_values_get_a_message_and_the_page_keeps_working(page):
         assert message in page.inner_text("#msg-w5"), text
         assert "bad" in page.get_attribute("#f-w5", "class"), text
         if text == "abc":
-            shot(page, "bad-input-message", "#controls fieldset:nth-of-type(4)")
+            shot(page, "bad-input-message", "#controls fieldset:nth-of-type(4)", docs="explorer-bad-input.png")
         assert shown(page) == before, text  # the last valid step stays on screen
     page.click("#next")  # stepping still works
     assert page.get_attribute("#diagram", "class") == "stage-error"
@@ -287,3 +316,93 @@ def test_an_activations_options_survive_the_page(page, tmp_path):
     assert json.loads(saved.read_text())["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
     settle(page, lambda: page.select_option("#activations select >> nth=0", "tanh"))  # a new choice: its defaults
     assert page.evaluate("() => page.state.activations[0]") == "tanh"
+
+
+# -- the diagrams never collide -------------------------------------------------------------------
+def _built(sizes, activations, loss="squared_error", **conventions) -> dict:
+    """A state for ``sizes`` with the engine's Glorot weights (as the page's 'Draw new weights')."""
+    draft = {**ExplorerState.tutorial().to_json(), "sizes": sizes, "activations": activations, "loss": loss,
+             "params": {}, "input": [0.5] * sizes[0], "target": [1.0 / sizes[-1]] * sizes[-1], **conventions}
+    return api.build({"state": draft, "seed": 3})["state"]
+
+
+def example_networks() -> dict[str, dict]:
+    """Every example network, and the shapes that stress a layout: widest, deepest, fans in and out."""
+    files = {"tanh-softmax 3-4-2 (examples)": "tanh-softmax-3-4-2.toml", "tutorial file (examples)": "tutorial.json",
+             "sigmoid-bce 2-3-1 (examples)": "sigmoid-bce-2-3-1.yaml"}
+    out = {"tutorial 2-2-2": ExplorerState.tutorial().to_json()}
+    for label, name in files.items():
+        out[label] = state_from_file((ROOT / "examples" / name).read_text(), name).to_json()
+    out.update({
+        "6-6-6-6-6 sigmoid, shared biases": _built([6, 6, 6, 6, 6], ["sigmoid"] * 4),
+        "4-5-3-6-2 relu/softmax, per-neuron trained": _built(
+            [4, 5, 3, 6, 2], ["relu", "tanh", "sigmoid", "softmax"], "categorical_cross_entropy",
+            bias="per_neuron", train_bias=True),
+        "2-6-6-2 tanh, updated convention": _built([2, 6, 6, 2], ["tanh", "tanh", "sigmoid"], hidden_deltas="updated"),
+        "1-6-1 per-neuron trained": _built([1, 6, 1], ["tanh", "sigmoid"], bias="per_neuron", train_bias=True),
+        "6-1-6": _built([6, 1, 6], ["sigmoid", "sigmoid"]),
+        "3-2-2-2 softmax": _built([3, 2, 2, 2], ["tanh", "tanh", "softmax"], "categorical_cross_entropy"),
+        "6-6 no hidden layer, per-neuron": _built([6, 6], ["sigmoid"], bias="per_neuron", train_bias=True),
+    })
+    return out
+
+
+SWEEP = """async ({state, focus, digits}) => {
+  const measure = %s;
+  const response = await fetch("/api/step", {method: "POST", headers: {"Content-Type": "application/json"},
+                                             body: JSON.stringify({state, focus, digits})});
+  const step = await response.json();
+  if (!response.ok) return {refused: step.error};
+  const diagram = document.getElementById("diagram"), out = {};
+  for (const stage of ["setup", "forward", "error", "backward", "update"]) {
+    diagram.innerHTML = step.svg[stage];
+    out[stage] = measure(diagram);
+  }
+  return out;
+}""" % MEASURE
+
+
+def test_no_label_collides_anywhere(browser, server):
+    """Every example network x every stage x every focus x two widths: no text meets another or a path."""
+    networks = example_networks()
+    coverage = 0
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        tab = context.new_page()
+        tab.goto(server.url)
+        tab.wait_for_selector("body[data-ready='1']")
+        for label, state in networks.items():
+            neurons = ExplorerState.from_json(state).names.neurons
+            hidden = [n for layer in neurons[1:-1] for n in layer]
+            for focus in hidden or [None]:
+                # The focus's highlighted paths: one band to each neuron of the next layer.
+                paths = next((len(neurons[k + 1]) for k, layer in enumerate(neurons) if focus in layer), 0)
+                for digits in ((4, 9) if label == "tutorial 2-2-2" else (4,)):
+                    result = tab.evaluate(SWEEP, {"state": state, "focus": focus, "digits": digits})
+                    assert "refused" not in result, (label, result)
+                    for stage, m in result.items():
+                        where = (width, label, focus, digits, stage)
+                        assert m["collisions"] == [], where
+                        assert m["underPaths"] == [], where
+                        assert m["outside"] == [], where
+                        assert m["smallest"] >= 11 - 1e-6, where  # no text under 11 px
+                        assert m["bands"] == (paths if stage in ("backward", "update") else 0), where
+                        coverage += 1
+        context.close()
+    assert coverage >= 2 * 5 * 60  # widths x stages x (network, focus) pairs
+
+
+def test_the_static_report_diagrams_do_not_collide_either(browser, tmp_path):
+    from chainrule.visual import render_html
+
+    state = ExplorerState.from_json(example_networks()["tanh-softmax 3-4-2 (examples)"])
+    trace = build_trace(state.network(), state.input, state.target, state.learning_rate)
+    path = tmp_path / "report.html"
+    path.write_text(render_html(trace))
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    tab = context.new_page()
+    tab.goto(path.as_uri())
+    for k in range(tab.locator("figure").count()):
+        m = tab.evaluate(f"(root) => ({MEASURE})(root)", tab.locator("figure").nth(k).element_handle())
+        assert m["collisions"] == [] and m["underPaths"] == [] and m["smallest"] >= 11 - 1e-6, k
+    context.close()

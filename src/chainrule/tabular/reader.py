@@ -25,7 +25,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["Table", "cells_by_column", "check_header", "read_parquet", "read_table", "table_from_columns"]
+__all__ = ["Table", "cells_by_column", "check_header", "read_parquet", "read_table", "table_from_columns",
+           "table_from_csv_text"]
 
 _MISSING = ("", "na", "nan", "null", "none", "n/a")
 
@@ -196,6 +197,14 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
     if not rows:
         raise ValueError(f"{source}: the file has a header but no data rows")
     return Table(columns, cells_by_column(columns, rows, lines, source), source, lines)
+
+
+def table_from_csv_text(text: str, source: str = "<csv>") -> Table:
+    """A CSV table from text already in memory (an upload, a text field), with the same checks and
+    messages as :func:`read_table` (``source`` names it in them)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{source}: expected the text of a CSV file, received: {type(text).__name__}")
+    return _read_csv(text.encode("utf-8"), source, "utf-8")
 
 
 def cells_by_column(
