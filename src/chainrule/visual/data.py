@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ValidationError
+from ..core.errors import Described, ValidationError
 from ..core.network import Network
 from ..core.validation import check_choice
 from ..datasets import circles, moons, spirals, xor
@@ -70,28 +70,39 @@ def csv_points(text: Any, filename: Any = "data.csv") -> dict[str, Any]:
         raise ValidationError("csv", "the text of a CSV file", type(text).__name__)
     size = len(text.encode("utf-8"))
     if size > MAX_CSV_BYTES:
-        raise ValidationError("csv", f"{source}: at most {MAX_CSV_BYTES // 1024} KiB of CSV", f"{size} bytes")
+        raise ValidationError("csv", f"in {source}, at most {MAX_CSV_BYTES // 1024} KiB of CSV", Described(f"{size} bytes"))
     try:
         table = table_from_csv_text(text, source)
     except ValueError as err:
-        raise ValidationError("csv", "a CSV file with a header row and data rows", str(err)) from None
+        raise _reader_error(err) from None
     if len(table.columns) != 3:
-        raise ValidationError("csv", f"{source}: three columns (two inputs, then the class label)",
-                              f"{len(table.columns)} columns {table.columns}")
+        raise ValidationError("csv", f"in {source}, three columns (two inputs, then the class label)",
+                              Described(f"{len(table.columns)} columns {table.columns}"))
     if table.n_rows > MAX_POINTS:
-        raise ValidationError("csv", f"{source}: at most {MAX_POINTS} rows", f"{table.n_rows} rows")
+        raise ValidationError("csv", f"in {source}, at most {MAX_POINTS} rows", Described(f"{table.n_rows} rows"))
     try:
         X = table.matrix(table.columns[:2])
         raw = table.raw(table.columns[2])
     except ValueError as err:
-        raise ValidationError("csv", "numbers for the two inputs and a label in every row", str(err)) from None
+        raise _reader_error(err) from None
     for column, values in zip(table.columns[:2], X.T):
         worst = int(np.argmax(np.abs(values)))
         if abs(values[worst]) > VALUE_LIMIT:
-            raise ValidationError("csv", f"{source}: column {column!r}, {table.where(worst)}: a number between "
+            raise ValidationError("csv", f"in {source}, column {column!r}, {table.where(worst)}, a number between "
                                   f"-{VALUE_LIMIT:g} and {VALUE_LIMIT:g}", float(values[worst]))
     labels, classes = _labels(raw, table.columns[2], table, source)
     return {"name": source, "points": X.tolist(), "labels": labels, "classes": classes}
+
+
+def _reader_error(err: ValueError) -> ValidationError:
+    """The table reader's message (``data.csv: column 'x2', row 2 (line 3): expected ..., received: ...``)
+    as a ValidationError of the field ``csv`` that keeps the row and column."""
+    text = str(err)
+    if ": expected " in text and ", received: " in text:
+        where, rest = text.split(": expected ", 1)
+        expected, received = rest.rsplit(", received: ", 1)
+        return ValidationError("csv", f"in {where}, {expected}", Described(received))
+    return ValidationError("csv", "a CSV file with a header row, then one row per point", Described(text))
 
 
 def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int], list[str]]:
@@ -102,7 +113,7 @@ def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int],
         top = max(labels)
         if top >= MAX_CLASSES:
             row = labels.index(top)
-            raise ValidationError("csv", f"{source}: column {column!r}, {table.where(row)}: a class from 0 to "
+            raise ValidationError("csv", f"in {source}, column {column!r}, {table.where(row)}, a class from 0 to "
                                   f"{MAX_CLASSES - 1}", top)
         return labels, [str(k) for k in range(top + 1)]
     classes: list[str] = []
@@ -110,7 +121,7 @@ def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int],
     for row, t in enumerate(texts):
         if t not in classes:
             if len(classes) == MAX_CLASSES:
-                raise ValidationError("csv", f"{source}: column {column!r}, {table.where(row)}: at most "
+                raise ValidationError("csv", f"in {source}, column {column!r}, {table.where(row)}, at most "
                                       f"{MAX_CLASSES} classes", t)
             classes.append(t)
         labels.append(classes.index(t))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator
 
-__all__ = ["Block", "Layout", "LayoutError", "Line", "layout", "LINE", "RADIUS", "BAND", "BIAS_RADIUS",
+__all__ = ["Block", "Layout", "LayoutError", "Line", "clear_cache", "layout", "LINE", "RADIUS", "BAND", "BIAS_RADIUS",
            "BASELINE"]
 
 #: Neuron radius, a shared bias node's radius, and the width of a highlighted path's band (px).
@@ -219,6 +219,11 @@ def layout(sizes: Iterable[int], neurons: Iterable[Iterable[str]], edges: Iterab
     """
     return _layout(tuple(sizes), tuple(tuple(n) for n in neurons), tuple(_Edge(*e) for e in edges),
                    tuple(shared), focus, tuple(blocks))
+
+
+def clear_cache() -> None:
+    """Forget the cached layouts (for measuring the cold cost)."""
+    _layout.cache_clear()
 
 
 @dataclass
