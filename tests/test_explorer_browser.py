@@ -17,13 +17,14 @@ focus and two window widths (``test_no_label_collides_anywhere``).
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from chainrule.explain import build_trace
+from chainrule.explain import build_trace, tutorial_network
 from chainrule.visual import api
 from chainrule.visual.formulas import EXPLORER_STAGES
 from chainrule.visual.netfile import state_from_file
@@ -406,3 +407,245 @@ def test_the_static_report_diagrams_do_not_collide_either(browser, tmp_path):
         m = tab.evaluate(f"(root) => ({MEASURE})(root)", tab.locator("figure").nth(k).element_handle())
         assert m["collisions"] == [] and m["underPaths"] == [] and m["smallest"] >= 11 - 1e-6, k
     context.close()
+
+
+# -- readable at 1024 px, diagram in view, long lines wrapped --------------------------------------
+TEXT_SIZES = """() => {
+  // Every visible element that holds text directly (HTML, SVG or MathML): its rendered font size.
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (!el.getClientRects().length || ["SCRIPT", "STYLE", "TITLE", "OPTION"].includes(el.tagName)) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const scale = el.closest("svg") ? Math.hypot(el.getScreenCTM().a, el.getScreenCTM().b) : 1;
+    out.push([el.tagName, el.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(el).fontSize) * scale]);
+  }
+  return out;
+}"""
+
+OVERFLOW = """() => [...document.querySelectorAll("#formulas .stage-block.current .formula")].filter((f) => {
+  const panel = document.getElementById("panel").getBoundingClientRect();
+  const tooWide = f.scrollWidth > f.clientWidth + 1;
+  const outside = [...f.querySelectorAll("math")].some((m) => m.getBoundingClientRect().right > panel.right + 1);
+  return tooWide || outside;
+}).map((f) => f.dataset.q)"""
+
+
+def _narrow(browser, server, width=1024):
+    context = browser.new_context(viewport={"width": width, "height": 768})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda err: errors.append(str(err)))
+    tab.goto(server.url)
+    tab.wait_for_selector("body[data-ready='1']")
+    return context, tab, errors
+
+
+def test_readable_at_1024_px_with_the_diagram_in_view(browser, server):
+    context, tab, errors = _narrow(browser, server)
+    big = example_networks()["4-5-3-6-2 relu/softmax, per-neuron trained"]
+    settle(tab, lambda: tab.evaluate("(s) => start(s)", big))
+    for stage in STAGES:
+        tab.click(f"#stages [data-stage={stage}]")
+        small = [t for t in tab.evaluate(TEXT_SIZES) if t[2] < 11 - 1e-6]
+        assert small == [], (stage, small[:5])
+        assert tab.evaluate(OVERFLOW) == [], stage  # a softmax delta's long sum wraps inside the panel
+    shot(tab, "at-1024-backward-softmax")
+    # Scroll down to the last equation and hover it: the diagram is still on screen, showing its quantities.
+    last = tab.locator("#formulas .stage-block.current .formula").last
+    last.scroll_into_view_if_needed()
+    last.hover()
+    frame = tab.locator("#diagram").bounding_box()
+    assert frame["y"] < 768 and frame["y"] + frame["height"] > 100, frame
+    in_view = tab.evaluate("""() => {
+      const box = document.getElementById("diagram").getBoundingClientRect();
+      return [...document.querySelectorAll("#diagram .cr-hl")].some((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 && r.bottom <= box.bottom + 1;
+      });
+    }""")
+    assert in_view  # the panel scrolled to what the equation is about
+    context.close()
+    assert errors == []
+
+
+def test_no_value_before_the_stage_that_computes_it(page):
+    step = api.step({"state": ExplorerState.tutorial().to_json()})
+    order = {stage: k for k, stage in enumerate(STAGES)}
+    given = {n for n, s in step["stage_of"].items() if s == "setup"}
+    for k, stage in enumerate(STAGES):
+        page.click(f"#stages [data-stage={stage}]")
+        names = page.eval_on_selector_all("#diagram [data-value], #formulas [data-value], #matrices [data-value]",
+                                          "els => els.map(e => e.dataset.q)")
+        later = [n for n in names if n not in given and order[step["stage_of"].get(n, "setup")] > k
+                 and n not in ("target_o1", "target_o2")]
+        assert later == [], (stage, later)
+        status = page.inner_text("#status")
+        assert ("E_total" in status) == (k >= 2), (stage, status)  # E_total only once the error stage computes it
+        if k < 2:
+            assert not re.search(r"\d\.\d", status), status
+
+
+NUMBERS = """() => {
+  const out = [];
+  const grab = (text, where) => { for (const m of text.matchAll(/[\\u2212-]?\\d+(?:\\.\\d+)?(?:e[\\u2212+-]?\\d+)?/g)) out.push([m[0], where]); };
+  for (const t of document.querySelectorAll("#diagram text[data-value]")) grab(t.textContent.split("=").pop(), "diagram");
+  for (const mn of document.querySelectorAll("#formulas .formula mn")) grab(mn.textContent, "formulas");
+  for (const v of document.querySelectorAll("#matrices td .v")) grab(v.textContent, "matrices");
+  for (const i of document.querySelectorAll("#inputs input, #targets input, #params input, #f-learning_rate")) grab(i.value, "fields");
+  grab(document.getElementById("status").textContent.split("=").pop(), "status");
+  for (const t of document.querySelectorAll("#curve text")) grab(t.textContent, "curve");
+  grab(document.getElementById("curve-status").textContent.split("=").pop(), "curve-status");
+  return out;
+}"""
+
+
+def _significant(text: str) -> int:
+    mantissa = text.replace("\u2212", "-").lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    return len(mantissa)
+
+
+@pytest.mark.parametrize("n", [3, 9])
+def test_the_digits_setting_governs_every_number(page, n):
+    page.fill("#f-updates", "50")
+    page.click("#train")
+    page.wait_for_selector("body[data-busy='0']", timeout=60_000)
+    digits(page, n)
+    for stage in ("backward", "update"):
+        page.click(f"#stages [data-stage={stage}]")
+        for tab in ("neurons", "matrices"):
+            page.click(f"#tab-{tab}")
+            found = page.evaluate(NUMBERS)
+            assert {where for _, where in found} >= {"diagram", "formulas", "fields", "status", "curve"}
+            # Constants in formulas (1, 2) and counts (updates) are short; no number is longer than the digits.
+            too_long = [(t, w) for t, w in found if _significant(t) > n]
+            assert too_long == [], too_long[:5]
+            if n == 9:  # and nine digits really are nine: the long numbers use them
+                assert max(_significant(t) for t, w in found if w == "diagram") == 9
+
+
+def test_a_fixed_field_loses_its_message_at_once(page):
+    locator = page.locator("#f-w5")
+    edit(page, "w5", "abc")
+    assert "not a number" in page.inner_text("#msg-w5")
+    locator.fill("0.45")  # typed, not yet committed: the message goes as soon as the text is valid
+    assert page.inner_text("#msg-w5") == "" and "bad" not in (locator.get_attribute("class") or "")
+    settle(page, lambda: locator.dispatch_event("change"))
+    assert shown(page)["w5"] == {0.45}
+    # A refusal from the server goes too once the field is fixed.
+    settle(page, lambda: page.select_option("#f-loss", "categorical_cross_entropy"))
+    assert "softmax" in page.inner_text("#msg-loss")
+    settle(page, lambda: page.select_option("#f-loss", "squared_error"))
+    assert page.inner_text("#msg-loss") == ""
+    page.fill("#f-sizes", "2 x 2")
+    settle(page, lambda: page.dispatch_event("#f-sizes", "change"))
+    assert "whole numbers" in page.inner_text("#msg-sizes")
+    page.fill("#f-sizes", "2 2 2")
+    page.dispatch_event("#f-sizes", "input")
+    assert page.inner_text("#msg-sizes") == ""
+
+
+# -- the matrix view -----------------------------------------------------------------------------
+def test_the_matrix_view_links_every_element_to_its_quantity(page):
+    page.click("#stages [data-stage=backward]")
+    page.click("#tab-matrices")
+    assert page.is_visible("#matrices") and not page.is_visible("#formulas")
+    values = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5).values()
+    cells = page.eval_on_selector_all("#matrices td[data-value]", "els => els.map(e => [e.dataset.q, e.dataset.value])")
+    assert len(cells) > 30
+    for name, value in cells:
+        assert float(value) == values[name], name
+    page.hover("#matrices td[data-q='dE_total/dw5']")
+    assert "cr-hl" in page.get_attribute("#diagram text[data-q='dE_total/dw5']", "class")
+    assert "hl" in page.get_attribute("#formulas .formula[data-q='dE_total/dw5']", "class").split()
+    page.hover("#diagram text[data-q='delta_o1']")
+    lit = page.eval_on_selector_all("#matrices td.hl", "els => els.map(e => e.dataset.q)")
+    assert lit and set(lit) == {"delta_o1"}
+    page.check("#f-names")
+    assert page.is_visible("#matrices td[data-q='w5'] .n")
+    shot(page, "matrix-view", docs="explorer-matrices.png")
+
+
+# -- play, pause, step; the data view ------------------------------------------------------------
+def test_play_pause_and_step_train_with_the_engine(page):
+    start_state = ExplorerState.tutorial().to_json()
+    page.select_option("#f-speed", "10")
+    page.click("#play-toggle")
+    page.wait_for_function("Number(document.getElementById('curve').dataset.points) >= 41", timeout=60_000)
+    page.click("#play-toggle")
+    page.wait_for_selector("body[data-playing='0']", timeout=60_000)
+    played = int(page.get_attribute("#curve", "data-points")) - 1
+    assert played >= 40 and played % 10 == 0
+    expected = api.train({"state": start_state, "updates": played})
+    for name in ("w1", "w5", "b1"):
+        assert full(page, name) == pytest.approx(expected["state"]["params"][name], rel=1e-12), name
+    assert page.inner_text("#status").startswith(f"paused after {played} updates")
+    settle(page, lambda: page.click("#step-once"))
+    again = api.train({"state": expected["state"], "updates": 1})
+    assert full(page, "w5") == pytest.approx(again["state"]["params"]["w5"], rel=1e-12)
+    assert page.get_attribute("#curve", "data-points") == str(played + 2)
+
+
+def test_the_data_view_trains_on_a_data_set_and_draws_its_surface(page, tmp_path):
+    settle(page, lambda: page.select_option("#f-dataset", "xor"))
+    assert page.is_visible("#surface")
+    assert "xor: 200 points" in page.inner_text("#surface-status")
+    data = api.dataset({"name": "xor", "n": 200, "noise": 0.1, "seed": 0})
+    state = ExplorerState.tutorial().to_json()
+    before = api.fit({"state": state, "data": data, "updates": 0, "grid": 40})
+    assert float(page.get_attribute("#surface", "data-accuracy")) == before["accuracy"]
+    page.select_option("#f-speed", "100")
+    page.click("#play-toggle")
+    page.wait_for_function("Number(document.getElementById('curve').dataset.points) >= 301", timeout=60_000)
+    page.click("#play-toggle")
+    page.wait_for_selector("body[data-playing='0']", timeout=60_000)
+    updates = int(page.get_attribute("#curve", "data-points")) - 1
+    after = api.fit({"state": state, "data": data, "updates": updates, "grid": 40})
+    assert full(page, "w5") == pytest.approx(after["state"]["params"]["w5"], rel=1e-12)
+    assert float(page.get_attribute("#surface", "data-accuracy")) == after["accuracy"]
+    shot(page, "data-view", "#view", docs="explorer-data.png")
+    # A click on a point makes it the sample the stages step through.
+    box = page.locator("#surface").bounding_box()
+    s = after["surface"]
+    x, y = data["points"][0]
+    px = box["x"] + (x - s["x"][0]) / (s["x"][1] - s["x"][0]) * box["width"]
+    py = box["y"] + (s["y"][1] - y) / (s["y"][1] - s["y"][0]) * box["height"]
+    settle(page, lambda: page.mouse.click(px, py))
+    assert full(page, "i1") == x and full(page, "i2") == y
+    assert [full(page, "target_o1"), full(page, "target_o2")] == ([1.0, 0.0] if data["labels"][0] == 0 else [0.0, 1.0])
+    # The user's own CSV, and a bad one.
+    good = tmp_path / "mine.csv"
+    good.write_text("x1,x2,label\n0,0,a\n1,1,a\n0,1,b\n1,0,b\n")
+    settle(page, lambda: page.select_option("#f-dataset", "csv"))
+    settle(page, lambda: page.set_input_files("#csv-file", str(good)))
+    assert "mine.csv: 4 points" in page.inner_text("#surface-status")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n0,0,a\n1,oops,a\n")
+    settle(page, lambda: page.set_input_files("#csv-file", str(bad)))
+    assert "column 'x2', row 2 (line 3)" in page.inner_text("#msg-data")
+
+
+# -- practice ---------------------------------------------------------------------------------------
+def test_practice_hides_checks_and_hints(page):
+    page.check("#f-practice")
+    settle(page, lambda: page.click("#stages [data-stage=forward]"))
+    hidden = page.eval_on_selector_all(".stage-block.current .formula.hidden", "els => els.map(e => e.dataset.q)")
+    assert set(hidden) == {"net_h1", "out_h1", "net_h2", "out_h2", "net_o1", "out_o1", "net_o2", "out_o2"}
+    html = page.content()
+    assert "0.3775" not in html and 'data-q="net_h1" data-value' not in html  # nowhere on the page
+    row = page.locator(".formula[data-q='net_h1']")
+    row.locator(".answer").fill("0.4")
+    settle(page, lambda: row.locator(".check").click())
+    assert "not yet" in row.locator(".verdict").inner_text()
+    settle(page, lambda: row.locator(".show-hint").click())
+    hint = row.locator(".hint").inner_text()
+    assert "0.15" in hint and "0.05" in hint and "0.35" in hint  # the values net_h1 needs
+    shot(page, "practice", "#panel", docs="explorer-practice.png")
+    row.locator(".answer").fill("0.3775")
+    settle(page, lambda: row.locator(".check").click())
+    assert page.get_attribute(".formula[data-q='net_h1']", "data-value") == repr(SPEC["net_h1"])
+    assert "solved" in page.get_attribute(".formula[data-q='net_h1']", "class")
+    assert float(page.get_attribute("#diagram text[data-q='net_h1']", "data-value")) == SPEC["net_h1"]
+    # Any other quantity can be hidden too, and shown again.
+    settle(page, lambda: page.locator(".formula[data-q='net_h1'] .hide-toggle").click())
+    assert page.get_attribute(".formula[data-q='net_h1']", "data-value") is None

@@ -66,7 +66,7 @@ def symbol(name: str) -> str:
     if term is not None:
         whole, through = term.groups()
         return (f'<msub><mrow>{symbol(whole)}<mo stretchy="true" fence="true">|</mo></mrow>'
-                f'<mrow><mtext>via\u00a0</mtext>{_plain(through)}</mrow></msub>')
+                f'<mrow><mtext>via\u00a0</mtext>{_index(through)}</mrow></msub>')  # one script level: >= 11 px
     if "/" in name and name.startswith("d"):
         top, bottom = name.split("/", 1)
         if bottom.startswith("d"):

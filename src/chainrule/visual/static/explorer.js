@@ -248,14 +248,24 @@ function focusOf() {
   return page.focus || hidden[0] || null;
 }
 
+// Go to a stage: in practice, entering it hides its values first (the page asks the server again
+// and shows nothing before); otherwise it only redraws.
+async function goTo(stage) {
+  if (page.step && $("f-practice").checked && autoHide(stage)) {
+    page.stage = stage;
+    await refresh();
+    return;
+  }
+  showStage(stage);
+  settled();
+}
+
 function showStage(stage) {
   page.stage = stage;
   for (const b of document.querySelectorAll("#stages button[data-stage]"))
     b.classList.toggle("current", b.dataset.stage === stage);
   const step = page.step;
   if (!step) return;
-  // Practice: entering a stage hides its values first (the page asks again, and shows nothing before).
-  if ($("f-practice").checked && autoHide(stage)) { refresh(); return; }
   const diagram = $("diagram");
   const scroll = [diagram.scrollLeft, diagram.scrollTop];
   diagram.className = "stage-" + stage;
@@ -411,7 +421,7 @@ function wirePractice() {
   });
   $("f-practice").addEventListener("change", () => {
     if (!$("f-practice").checked) { page.hidden.clear(); page.autoHidden.clear(); refresh(); }
-    else showStage(page.stage);
+    else goTo(page.stage);
   });
 }
 
@@ -474,7 +484,7 @@ function newStep() {
 
 async function nextStage() {
   const index = STAGES.indexOf(page.stage);
-  if (index < STAGES.length - 1) { showStage(STAGES[index + 1]); settled(); return; }
+  if (index < STAGES.length - 1) { await goTo(STAGES[index + 1]); return; }
   // Past the update: the updated weights become the network of the next step.
   if (!page.step) return;
   if (!page.step.next) { setStatus(page.step.next_refused, true); settled(); return; }
@@ -550,8 +560,8 @@ async function train() {
       state = result.state;
       done += k;
       // Under the "updated" convention the server says what these updates are (never with "=").
-      const note = result.note ? `, ${result.note}` : "";
-      $("curve-status").textContent = TEXT.updatesDone(done, n, note, fmtG(result.E_after));
+      page.trained = {done, n, note: result.note ? `, ${result.note}` : "", e: result.E_after};
+      curveStatus();
       $("curve-status").dataset.hiddenDeltas = result.hidden_deltas || "";
       $("curve-status").dataset.value = String(result.E_after);
     }
@@ -628,7 +638,12 @@ function setBusy(busy) {
   document.body.dataset.busy = busy ? "1" : "0";
 }
 
-function resetCurve() { page.curve = []; page.stepNumber = 1; drawCurve(); $("curve-status").textContent = ""; }
+function curveStatus() {
+  const t = page.trained;
+  $("curve-status").textContent = t ? TEXT.updatesDone(t.done, t.n, t.note, fmtG(t.e)) : "";
+}
+
+function resetCurve() { page.curve = []; page.stepNumber = 1; page.trained = null; drawCurve(); curveStatus(); }
 
 function drawCurve() {
   const svg = $("curve");
@@ -803,7 +818,7 @@ async function main() {
   wirePractice();
   await start(initial.state);
   for (const b of document.querySelectorAll("#stages button[data-stage]"))
-    b.addEventListener("click", () => { showStage(b.dataset.stage); settled(); });
+    b.addEventListener("click", () => goTo(b.dataset.stage));
   $("next").addEventListener("click", nextStage);
   $("reset").addEventListener("click", () => start(page.initial));
   $("tutorial").addEventListener("click", async () => {
@@ -827,7 +842,7 @@ async function main() {
   $("f-loss").addEventListener("change", () => rebuild(true));
   $("f-bias").addEventListener("change", () => rebuild(true));
   for (const id of ["f-train_bias", "f-error", "f-hidden_deltas", "f-digits"]) $(id).addEventListener("change", () => refresh());
-  $("f-digits").addEventListener("change", () => { drawCurve(); drawSurface(); });
+  $("f-digits").addEventListener("change", () => { drawCurve(); drawSurface(); curveStatus(); });
   $("f-learning_rate").addEventListener("change", () => refresh());
   liveCheck($("f-learning_rate"), {positive: true});
   $("f-updates").addEventListener("input", () => {
