@@ -193,6 +193,12 @@ def _pieces(expr: Expr, digits: int) -> list[str]:
         return [_wrapped(expr.left, digits, 0), op("−") + _wrapped(expr.right, digits, 2 if _kind(expr.right) == "neg" else 1)]
     if isinstance(expr, Mul) and len(expr.args) > 2:
         return [_wrapped(expr.args[0], digits, 1)] + [op("⋅") + _wrapped(a, digits, 2) for a in expr.args[1:]]
+    if isinstance(expr, Div) and isinstance(expr.denominator, Add) and len(expr.denominator.args) > 2:
+        # A fraction over a long sum (softmax: exp(net_o1) over the sum of every exp) cannot wrap
+        # as a fraction: it is written a / (b + c + ...), which wraps term by term.
+        terms = _pieces(expr.denominator, digits)
+        first = _wrapped(expr.numerator, digits, 3) + op("/") + op("(") + terms[0]
+        return [first] + terms[1:-1] + [terms[-1] + op(")")]
     return [expr_mathml(expr, digits)]
 
 

@@ -724,15 +724,24 @@ function drawSurface() {
   const box = $("surface-box"), canvas = $("surface"), result = page.surface, data = page.data;
   if (!result || !data) { box.hidden = true; return; }
   box.hidden = false;
-  const s = result.surface, ctx = canvas.getContext("2d"), size = canvas.width, cell = size / s.n;
-  ctx.clearRect(0, 0, size, size);
+  const s = result.surface, ctx = canvas.getContext("2d"), size = canvas.width;
+  // One pixel per grid cell (the class's colour, paler where the network is less sure), then scaled up smoothly.
+  const grid = document.createElement("canvas");
+  grid.width = grid.height = s.n;
+  const image = grid.getContext("2d").createImageData(s.n, s.n);
   for (let k = 0; k < s.classes.length; k++) {
-    const row = Math.floor(k / s.n), col = k % s.n;
-    ctx.globalAlpha = 0.12 + 0.5 * s.strength[k];
-    ctx.fillStyle = CLASS_COLOURS[s.classes[k] % CLASS_COLOURS.length];
-    ctx.fillRect(col * cell, row * cell, cell + 0.5, cell + 0.5);
+    const hex = CLASS_COLOURS[s.classes[k] % CLASS_COLOURS.length];
+    const mix = 0.15 + 0.55 * s.strength[k];
+    for (let c = 0; c < 3; c++) {
+      const channel = parseInt(hex.slice(1 + 2 * c, 3 + 2 * c), 16);
+      image.data[4 * k + c] = Math.round(255 + (channel - 255) * mix);
+    }
+    image.data[4 * k + 3] = 255;
   }
-  ctx.globalAlpha = 1;
+  grid.getContext("2d").putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.clearRect(0, 0, size, size);
+  ctx.drawImage(grid, 0, 0, size, size);
   const [x0, x1] = s.x, [y0, y1] = s.y;
   data.points.forEach(([px, py], k) => {
     const cx = (px - x0) / (x1 - x0) * size, cy = (y1 - py) / (y1 - y0) * size;
