@@ -52,7 +52,7 @@ def _read_csv(path):
 def _python_outputs(model_path, X_columns):
     saved = load_model(model_path)
     pre = Preprocessor.from_config(saved.preprocessing)
-    X = np.column_stack([np.asarray(X_columns[f], dtype=float) for f in pre.features])
+    X = np.column_stack([np.asarray(X_columns[f], dtype=float) for f in pre.columns])
     return saved.network.predict(pre.transform(X, saved.network.dtype)), pre
 
 
@@ -150,10 +150,17 @@ def test_export_onnx_matches_predict(tmp_path, capsys):
     assert main(["export", str(model), "--onnx", str(onnx_path)]) == 0
     outputs, pre = _python_outputs(model, cols)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    raw = np.column_stack([cols[f] for f in pre.features]).astype(np.float32)
-    probabilities, labels = session.run(None, {"input": raw})
+    # One input per column, each (n, 1), named after it.
+    feeds = {f: np.asarray(cols[f], dtype=np.float32).reshape(-1, 1) for f in pre.columns}
+    probabilities, labels = session.run(None, feeds)
     assert np.max(np.abs(probabilities - outputs)) <= 1e-6
     assert list(labels) == pre.decode(outputs)
+    # --inputs matrix: one float matrix of the columns, in order.
+    assert main(["export", str(model), "--onnx", str(onnx_path), "--inputs", "matrix"]) == 0
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    raw = np.column_stack([cols[f] for f in pre.columns]).astype(np.float32)
+    probabilities, labels = session.run(None, {"input": raw})
+    assert np.max(np.abs(probabilities - outputs)) <= 1e-6
 
 
 def _weights(path):
@@ -250,4 +257,9 @@ def test_features_and_task_options(tmp_path):
     saved = load_model(model)
     assert saved.preprocessing["features"] == ["a", "b"] and saved.preprocessing["task"] == "regression"
     assert saved.network.sizes[0] == 2 and saved.network.layers[-1].activation.name == "identity"
-    assert main(["train", str(data), "--target", "score", "-o", str(model), "-q"]) == 2  # 'note' is not numeric
+    # Without --features, the text column 'note' is encoded as its one category; --drop leaves it out.
+    assert main(["train", str(data), "--target", "score", "--epochs", "1", "-o", str(model), "-q"]) == 0
+    assert load_model(model).preprocessing["features"] == ["a", "b", "note=x"]
+    assert main(["train", str(data), "--target", "score", "--drop", "note", "--epochs", "1", "-o", str(model),
+                 "-q"]) == 0
+    assert load_model(model).preprocessing["features"] == ["a", "b"]

@@ -680,3 +680,16 @@ def test_practice_hides_checks_and_hints(page):
     # Any other quantity can be hidden too, and shown again.
     settle(page, lambda: page.locator(".formula[data-q='net_h1'] .hide-toggle").click())
     assert page.get_attribute(".formula[data-q='net_h1']", "data-value") is None
+
+
+def test_the_page_prints_numbers_as_the_server_does(page):
+    """The page's fmtG is Python's '%.{d}g' (ties to even included), so fields and labels agree."""
+    import random
+
+    rng = random.Random(1)
+    values = [1.125, 0.125, 2.5, -1.125, 0.375, 1e-5, 1.23456789e-7, 123456789.0, -0.0380982365, 0.15, 99999.5, 1e21]
+    values += [rng.uniform(-10, 10) for _ in range(200)] + [10 ** rng.uniform(-8, 8) for _ in range(200)]
+    values += [k / 64 for k in range(-100, 100) if k]
+    for d in (1, 3, 4, 6, 9, 12, 17):
+        got = page.evaluate("(a) => a.values.map((v) => fmtG(v, a.d, {minus: '-'}))", {"values": values, "d": d})
+        assert got == [f"{v:.{d}g}" for v in values], d

@@ -9,7 +9,7 @@ pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 from chainrule import ACTIVATIONS, Network
-from chainrule.export import export_onnx, to_onnx
+from chainrule.export import export_onnx, onnx_inputs, to_onnx
 from chainrule.tabular import Preprocessor, table_from_columns
 
 TOLERANCE = 1e-6
@@ -65,8 +65,7 @@ def test_classification_graph_includes_preprocessing_and_labels(tmp_path):
                              dtype=np.float32)
     path = export_onnx(tmp_path / "m.onnx", net, pre)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    raw = table.matrix(pre.features).astype(np.float32)
-    probabilities, labels = session.run(None, {"input": raw})
+    probabilities, labels = session.run(None, onnx_inputs(pre, table))
     expected = net.predict(pre.features_of(table, np.float32))
     assert np.max(np.abs(probabilities - expected)) <= TOLERANCE
     assert list(labels) == pre.decode(expected)
@@ -76,8 +75,8 @@ def test_regression_graph_undoes_the_target_scaling():
     table = _table("regression")
     pre = Preprocessor.fit(table, "y")
     net = Network.from_sizes([2, 6, 1], "sigmoid", output_activation="identity", seed=0, dtype=np.float32)
-    raw = table.matrix(pre.features).astype(np.float32)
-    (prediction,) = _session(to_onnx(net, pre)).run(None, {"input": raw})
+    raw = table.matrix(pre.columns).astype(np.float32)
+    (prediction,) = _session(to_onnx(net, pre, inputs="matrix")).run(None, {"input": raw})
     expected = pre.decode(net.predict(pre.features_of(table, np.float32)))
     # Values are in the target's units (about 100 here): compare relative to them.
     assert np.max(np.abs(prediction[:, 0] - expected) / np.maximum(1.0, np.abs(expected))) <= TOLERANCE
@@ -88,3 +87,125 @@ def test_mismatched_preprocessing_refused():
     net = Network.from_sizes([3, 2], "softmax", loss="cross_entropy")
     with pytest.raises(ValueError, match="preprocessing: expected 3 features"):
         to_onnx(net, pre)
+
+
+# -- raw columns: mixed tables -------------------------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+from chainrule.tabular import TableOptions, read_table  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
+
+
+def _mixed_model(options, dtype=np.float32, seed=0):
+    table = read_table(DATA / "penguins-train.csv")
+    pre = Preprocessor.fit(table, "species", options=options)
+    net = Network.from_sizes([len(pre.features), 12, 3], "tanh", output_activation="softmax",
+                             loss="cross_entropy", seed=seed, dtype=dtype)
+    return net, pre
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, TOLERANCE), (np.float64, 1e-13)])
+@pytest.mark.parametrize("options", [
+    TableOptions(missing="impute", impute="median", missing_indicator=True),
+    TableOptions(missing="impute", impute="constant", fill_value=-3.0, missing_indicator=True, unknown="ignore"),
+    TableOptions(missing="impute", impute="mean", impute_categorical="constant", standardize=False),
+], ids=["median-indicator", "constant-ignore", "mean-unscaled"])
+def test_the_graph_encodes_raw_columns_as_chainrule_on_every_row(dtype, tolerance, options):
+    net, pre = _mixed_model(options, dtype)
+    table = read_table(DATA / "penguins.csv")  # every row: missing values, rows not seen in training
+    session = _session(to_onnx(net, pre, dtype=dtype))
+    probabilities, labels = session.run(None, onnx_inputs(pre, table, dtype=dtype))
+    expected = net.predict(pre.features_of(table, dtype))
+    assert probabilities.dtype == dtype and np.max(np.abs(probabilities - expected)) <= tolerance
+    assert list(labels) == pre.decode(expected)
+
+
+def test_the_encoding_inside_the_graph_is_exactly_chainrules():
+    """The features themselves, read from the graph's Concat: bit for bit in float32."""
+    import onnx
+
+    net, pre = _mixed_model(TableOptions(missing="impute", impute="median", missing_indicator=True))
+    model = to_onnx(net, pre)
+    model.graph.output.append(onnx.helper.make_tensor_value_info("pre/features", onnx.TensorProto.FLOAT, None))
+    table = read_table(DATA / "penguins.csv")
+    features = _session(model).run(["pre/features"], onnx_inputs(pre, table))[0]
+    assert features.tobytes() == pre.features_of(table, np.float32).tobytes()
+
+
+def test_missing_text_spellings_and_unseen_categories_in_the_graph():
+    net, pre = _mixed_model(TableOptions(missing="impute", missing_indicator=True, unknown="ignore"))
+    session = _session(to_onnx(net, pre))
+    new = read_table(DATA / "penguins-new.csv")
+    base = onnx_inputs(pre, new)
+    rows = []
+    for island, sex in (("Dream", ""), ("Dream", "NA"), ("Dream", "None"), ("Anvers", "male")):
+        feeds = {k: v[:1].copy() for k, v in base.items()}
+        feeds["island"][0, 0], feeds["sex"][0, 0] = island, sex
+        rows.append(session.run(None, feeds)[0][0])
+    np.testing.assert_array_equal(rows[0], rows[1])
+    np.testing.assert_array_equal(rows[0], rows[2])
+    unseen = new.take([0])
+    unseen.cells["island"], unseen.cells["sex"] = ["Anvers"], ["male"]
+    expected = net.predict(pre.features_of(unseen, np.float32))[0]  # unseen island: all zeros, as chainrule
+    assert np.max(np.abs(rows[3] - expected)) <= TOLERANCE
+
+
+def test_to_onnx_takes_the_preprocessing_config_of_a_model_file(tmp_path):
+    pytest.importorskip("safetensors")
+    from chainrule.io import load_model, save_model
+
+    net, pre = _mixed_model(TableOptions(missing="impute"))
+    save_model(tmp_path / "m.safetensors", net, preprocessing=pre.to_config())
+    saved = load_model(tmp_path / "m.safetensors")
+    model = to_onnx(saved.network, saved.preprocessing)  # a dict, as stored: no AttributeError
+    table = read_table(DATA / "penguins-new.csv")
+    probabilities, _ = _session(model).run(None, onnx_inputs(saved.preprocessing, table))
+    assert np.max(np.abs(probabilities - net.predict(pre.features_of(table, np.float32)))) <= TOLERANCE
+    with pytest.raises(ValueError, match="preprocessing: expected a Preprocessor, its config"):
+        to_onnx(net, "nope")
+
+
+def test_metadata_names_the_columns_features_classes_and_version():
+    import json
+
+    from chainrule.version import __version__
+
+    net, pre = _mixed_model(TableOptions(missing="impute"))
+    model = to_onnx(net, pre)
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["chainrule_version"] == __version__ and props["task"] == "classification"
+    assert json.loads(props["classes"]) == ["Adelie", "Chinstrap", "Gentoo"]
+    assert json.loads(props["columns"]) == pre.columns and json.loads(props["feature_names"]) == pre.features
+    assert json.loads(props["inputs"])[0] == {"name": "island", "column": "island", "kind": "categorical",
+                                              "type": "string"}
+    assert Preprocessor.from_config(json.loads(props["preprocessing"])).to_config() == pre.to_config()
+    assert {o.domain for o in model.opset_import} == {"", "ai.onnx.ml"}
+    assert {o.domain for o in to_onnx(net).opset_import} == {""}  # no preprocessing: standard operators only
+
+
+def test_matrix_inputs_for_numeric_tables_with_imputation():
+    table = table_from_columns({"a": [1.0, None, 3.0, 4.0], "b": [True, False, None, True],
+                                "y": [0.5, 1.5, 2.5, 3.5]})
+    pre = Preprocessor.fit(table, "y", options=TableOptions(missing="impute", missing_indicator=True))
+    net = Network.from_sizes([len(pre.features), 3, 1], "tanh", output_activation="identity", seed=0,
+                             dtype=np.float32)
+    expected = pre.decode(net.predict(pre.features_of(table, np.float32)))
+    for inputs in ("matrix", "columns"):
+        feeds = onnx_inputs(pre, table, inputs=inputs)
+        (prediction,) = _session(to_onnx(net, pre, inputs=inputs)).run(None, feeds)
+        assert np.max(np.abs(prediction[:, 0] - expected) / np.maximum(1.0, np.abs(expected))) <= TOLERANCE
+    _, mixed = _mixed_model(TableOptions(missing="impute"))
+    with pytest.raises(ValueError, match="inputs: expected 'columns' for a table with categorical columns"):
+        to_onnx(Network.from_sizes([len(mixed.features), 3], "softmax", loss="cross_entropy"), mixed,
+                inputs="matrix")
+
+
+def test_a_column_named_like_an_output_gets_its_own_input_name():
+    table = table_from_columns({"label": [1.0, 2.0, 3.0, 4.0], "y": ["p", "q", "p", "q"]})
+    pre = Preprocessor.fit(table, "y")
+    net = Network.from_sizes([1, 2], "softmax", loss="cross_entropy", seed=0, dtype=np.float32)
+    session = _session(to_onnx(net, pre))
+    assert [i.name for i in session.get_inputs()] == ["label_input"]
+    probabilities, labels = session.run(None, onnx_inputs(pre, table))
+    assert np.max(np.abs(probabilities - net.predict(pre.features_of(table, np.float32)))) <= TOLERANCE

@@ -84,6 +84,19 @@ def test_adam_weight_decay_is_l2_and_adamw_decouples_it():
     np.testing.assert_allclose(q.value, [1.9], rtol=1e-15)
 
 
+def test_amsgrad_by_hand_keeps_the_largest_second_moment():
+    p = param([1.0], [2.0])
+    opt = Adam([p], learning_rate=0.1, betas=(0.5, 0.5), eps=0.0, amsgrad=True)
+    opt.step()  # m1 = 1, v1 = 2, vmax = 2; w = 1 - 0.1 / 0.5 * 1 / (sqrt(2) / sqrt(0.5)) = 1 - 0.1
+    np.testing.assert_allclose(p.value, [0.9], rtol=1e-14)
+    p.grad[...] = 0.0
+    opt.step()  # m2 = 0.5, v2 = 1 < vmax = 2: the denominator keeps vmax
+    expected = 0.9 - 0.1 / 0.75 * 0.5 / (math.sqrt(2.0) / math.sqrt(0.75))
+    np.testing.assert_allclose(p.value, [expected], rtol=1e-14)
+    state = opt.state_dict()
+    assert state["amsgrad"] is True and state["buffers"]["0.max_exp_avg_sq"].tolist() == [2.0]
+
+
 def test_rmsprop_by_hand():
     p = param([1.0], [2.0])
     opt = RMSprop([p], learning_rate=0.01, alpha=0.9, eps=0.0)
@@ -113,6 +126,10 @@ CASES = [
      {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1}),
     (AdamW, {"learning_rate": 0.01}, "AdamW", {"lr": 0.01}),
     (AdamW, {"learning_rate": 0.02, "weight_decay": 0.3}, "AdamW", {"lr": 0.02, "weight_decay": 0.3}),
+    (Adam, {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.05}, "Adam",
+     {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05}),
+    (AdamW, {"learning_rate": 0.02, "amsgrad": True, "betas": (0.8, 0.9)}, "AdamW",
+     {"lr": 0.02, "amsgrad": True, "betas": (0.8, 0.9)}),
     (RMSprop, {"learning_rate": 0.01}, "RMSprop", {"lr": 0.01}),
     (RMSprop, {"learning_rate": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.05},
      "RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.05}),
@@ -135,6 +152,29 @@ def test_matches_torch_optim_step_by_step(ours, options, theirs, torch_options):
         t.grad = torch.tensor(g, dtype=torch.float64)
         topt.step()
         np.testing.assert_allclose(p.value, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_amsgrad_matches_torch_when_the_second_moment_falls(cls):
+    """Gradients that shrink, so that v_t falls below its maximum and amsgrad changes the steps."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(4, 3))
+    grads = rng.normal(size=(12, 4, 3)) * np.geomspace(5.0, 0.01, 12)[:, None, None]
+    p, plain = param(start.copy()), param(start.copy())
+    opt = cls([p], learning_rate=0.05, betas=(0.9, 0.9), amsgrad=True)
+    reference = cls([plain], learning_rate=0.05, betas=(0.9, 0.9))
+    t = torch.tensor(start.copy(), dtype=torch.float64, requires_grad=True)
+    topt = getattr(torch.optim, cls.__name__)([t], lr=0.05, betas=(0.9, 0.9), amsgrad=True, foreach=False)
+    for g in grads:
+        p.grad[...] = g
+        plain.grad[...] = g
+        opt.step()
+        reference.step()
+        t.grad = torch.tensor(g, dtype=torch.float64)
+        topt.step()
+        np.testing.assert_allclose(p.value, t.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert np.max(np.abs(p.value - plain.value)) > 1e-3  # amsgrad really took other steps
 
 
 @pytest.mark.parametrize("ours, options, theirs, torch_options", CASES[::3])
@@ -161,8 +201,8 @@ def test_whole_network_training_matches_torch(ours, options, theirs, torch_optio
 
 
 # -- state ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls, options", [(SGD, {"momentum": 0.9}), (Adam, {}), (RMSprop, {"centered": True,
-                                                                                        "momentum": 0.3})])
+@pytest.mark.parametrize("cls, options", [(SGD, {"momentum": 0.9}), (Adam, {}), (Adam, {"amsgrad": True}),
+                                          (RMSprop, {"centered": True, "momentum": 0.3})])
 def test_state_dict_round_trip_continues_bitwise(cls, options):
     rng = np.random.default_rng(0)
     grads = rng.normal(size=(6, 5))
@@ -214,6 +254,7 @@ def test_unbound_optimizer_refuses_to_step():
         (lambda: Adam(betas=(0.9, 1.0)), r"betas: expected two numbers in \[0, 1\)"),
         (lambda: Adam(betas=0.9), r"betas: expected two numbers in \[0, 1\)"),
         (lambda: Adam(eps=float("nan")), "eps: expected a finite number >= 0"),
+        (lambda: Adam(amsgrad="yes"), "amsgrad: expected True or False"),
         (lambda: RMSprop(alpha=1.0), r"alpha: expected a number in \[0, 1\)"),
         (lambda: RMSprop(centered="no"), "centered: expected True or False"),
         (lambda: Adam([np.zeros(3)]), "parameters: expected Parameter objects"),

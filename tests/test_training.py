@@ -353,9 +353,11 @@ def test_progress_bar_shows_loss_and_throughput(data):
     pytest.importorskip("tqdm")
     X, Y = data
     out = io.StringIO()
-    classifier().fit(X, Y, epochs=2, seed=0, callbacks=[ProgressBar(file=out)], progress=False)
-    text = out.getvalue()
-    assert "120/120" in text and "sample/s" in text and "loss=" in text
+    history = classifier().fit(X, Y, epochs=2, seed=0, callbacks=[ProgressBar(file=out, ncols=100)],
+                               progress=False)
+    last = out.getvalue().replace("\r", "\n").splitlines()[-1]
+    assert last.startswith("epoch 2/2 100%|") and "samples/s" in last
+    assert f"loss {history.loss[-1]:.3g}" in last
 
 
 def test_progress_is_off_when_not_a_terminal(data, capsys):
@@ -452,3 +454,70 @@ def test_history_round_trips_and_extends_with_a_resumed_run(data):
         whole.extend(later)
     with pytest.raises(ValueError, match="history 'loss': expected a list of 2 values"):
         History.from_dict({"epoch": [1, 2], "loss": [0.5]})
+
+
+# -- the progress bar's layout ------------------------------------------------------------------
+def _bar_lines(data, columns, **fit):
+    pytest.importorskip("tqdm")
+    X, Y = data
+    out = io.StringIO()
+    history = classifier().fit(X, Y, epochs=3, seed=0, callbacks=[ProgressBar(file=out, ncols=columns)],
+                               progress=False, **fit)
+    return out.getvalue().replace("\r", "\n").splitlines(), history
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_progress_bar_keeps_its_bar_and_the_validation_metrics_at_80_columns(data, columns):
+    from chainrule.training.progress import MIN_BAR
+
+    lines, history = _bar_lines(data, columns, validation_fraction=0.25, metrics=["accuracy"])
+    last = lines[-1]
+    assert len(last) <= columns and last.startswith("epoch 3/3 100%|")
+    bar = last.split("|")[1]
+    assert len(bar) >= MIN_BAR and set(bar) <= {"#"}  # the finished bar, drawn in full
+    assert f", loss {history.loss[-1]:.3g}" in last
+    if columns == 80:  # the validation loss and accuracy come next, before the training accuracy
+        assert f"loss {history.loss[-1]:.3g} val_loss {history.val_loss[-1]:.3g} " \
+               f"val_acc {history.val_accuracy[-1]:.3g}" in last
+
+
+def test_progress_bar_shows_every_metric_and_the_rate_when_there_is_room(data):
+    lines, history = _bar_lines(data, 160, validation_fraction=0.25, metrics=["accuracy"])
+    last = lines[-1]
+    for name, short in (("loss", "loss"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
+                        ("accuracy", "acc")):
+        assert f"{short} {history[name][-1]:.3g}" in last
+    assert "samples/s" in last and len(last) <= 160
+
+
+def test_bar_format_orders_and_drops_metrics_to_fit():
+    from chainrule.training.progress import bar_format, metric_order
+
+    logs = {"loss": 0.5, "accuracy": 0.9, "val_loss": 0.6, "val_accuracy": 0.8, "r2": 0.1}
+    assert metric_order(logs) == ["loss", "val_loss", "val_accuracy", "accuracy", "r2"]
+    narrow = bar_format(50, "epoch 1/9", logs)
+    assert "loss 0.5" in narrow and "acc" not in narrow and "{rate_fmt}" not in narrow
+    assert "{bar}" in narrow
+
+
+def test_keep_epoch_weights_holds_the_last_complete_epoch(data):
+    from chainrule.training import KeepEpochWeights
+
+    X, Y = data
+    net = classifier()
+    kept, at_epoch_end = KeepEpochWeights(), {}
+    record = LambdaCallback(on_epoch_end=lambda loop, epoch, logs: at_epoch_end.update(
+        {epoch: loop.network.buffer.values.copy()}))
+
+
+    def interrupt(loop, step, loss):
+        if step == 14:  # 60 rows in batches of 16: the second update of epoch 4
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, Y, epochs=5, batch_size=16, seed=0, progress=False,
+                callbacks=[kept, record, LambdaCallback(on_batch_end=interrupt)])
+    assert kept.epoch == 3 and kept.weights.tobytes() == at_epoch_end[3].tobytes()
+    assert net.buffer.values.tobytes() != at_epoch_end[3].tobytes()  # two updates into epoch 4
+    assert kept.restore(net) and net.buffer.values.tobytes() == at_epoch_end[3].tobytes()
+    assert not KeepEpochWeights().restore(net)

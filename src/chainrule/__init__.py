@@ -107,3 +107,16 @@ __all__ = [
     "ValidationError",
     "__version__",
 ]
+
+
+def _register_notebook_displays() -> None:
+    """Inside IPython (a notebook), show networks, traces and histories richly (chainrule.notebook)."""
+    import sys
+
+    if "IPython" in sys.modules:  # never imports IPython itself
+        from .notebook.display import register
+
+        register()
+
+
+_register_notebook_displays()

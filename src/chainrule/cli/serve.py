@@ -6,7 +6,7 @@ import argparse
 import sys
 import webbrowser
 from pathlib import Path
-from ._common import Subcommands
+from ._common import Subcommands, check_text_file
 
 
 def register(subparsers: Subcommands) -> None:
@@ -31,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
     from ..visual.netfile import state_from_path
     from ..visual.server import make_server
 
+    if args.network is not None:
+        check_text_file(args.network, "config file")
     initial = None if args.network is None else state_from_path(args.network)
     server = make_server(args.host, args.port, initial, verbose=args.verbose)
     if args.host not in ("127.0.0.1", "localhost", "::1"):

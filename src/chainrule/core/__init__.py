@@ -14,6 +14,7 @@ Data flows through it in this order::
     network              Network: layers + loss; inference, the training pass, the update
     metrics              accuracy, mse, mae, r2
     gradcheck            finite differences against backpropagation
+    json_numbers         JSON output that stays JSON when a number is NaN or infinite
 
 Nothing here imports the rest of the library (the training loop, files,
 renderers); :meth:`Network.fit` is the one door to :mod:`chainrule.training`.

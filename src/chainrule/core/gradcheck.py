@@ -30,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .validation import check_positive_float
+from .errors import Described
+from .validation import as_2d, check_positive_float, check_positive_int, fail
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["GradCheckRow", "check_gradients", "format_gradcheck"]
+__all__ = ["MAX_GRADCHECK_WORK", "GradCheckRow", "check_gradcheck_size", "check_gradients", "format_gradcheck",
+           "gradcheck_work"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,29 @@ class GradCheckRow:
     kinks: int = 0
 
 
+#: Default bound on ``samples x parameters**2``, the finite differences' cost in multiply-adds over 4
+#: (each parameter takes at least 4 passes over the samples); about ten seconds of NumPy.
+MAX_GRADCHECK_WORK = 10**10
+
+
+def gradcheck_work(n_samples: int, n_parameters: int) -> int:
+    """The cost measure :func:`check_gradients` bounds: ``n_samples * n_parameters**2``."""
+    return n_samples * n_parameters * n_parameters
+
+
+def check_gradcheck_size(n_samples: int, n_parameters: int, max_work: int = MAX_GRADCHECK_WORK,
+                         what: str = "network", hint: str = "pass max_work= to allow more") -> None:
+    """Refuse a check whose cost (:func:`gradcheck_work`) exceeds ``max_work``, before any of it is done."""
+    work = gradcheck_work(n_samples, n_parameters)
+    if work > max_work:
+        raise fail(what, f"a gradient check of at most {max_work:.3g} samples x parameters^2 (finite differences "
+                         f"take 4 passes over the samples per parameter; {hint})",
+                   Described(f"{n_samples} samples x {n_parameters} parameters^2 = {work:.3g}"))
+
+
 def check_gradients(
-    network: "Network", X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6
+    network: "Network", X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
+    max_work: int = MAX_GRADCHECK_WORK,
 ) -> list[GradCheckRow]:
     """Compare backpropagated gradients with finite differences, parameter by parameter.
 
@@ -64,14 +87,24 @@ def check_gradients(
         Finite-difference step.
     floor : float
         Smallest denominator of the relative error.
+    max_work : int
+        Refuse (before any work) a check of more than this many samples x
+        parameters^2 (default :data:`MAX_GRADCHECK_WORK`).
 
     Returns
     -------
     list of GradCheckRow
         One row per trainable weight or bias array, in network order.
     """
+    from .network import Network  # at call time: the network module is built on this package's modules
+
+    if not isinstance(network, Network):
+        raise fail("network", "a chainrule Network", network)
     h = check_positive_float(h, "h")
     floor = check_positive_float(floor, "floor")
+    max_work = check_positive_int(max_work, "max_work")
+    X = as_2d(X, "X", np.dtype(np.float64), network.n_inputs)
+    check_gradcheck_size(X.shape[0], network.n_parameters(), max_work)  # before the float64 copy
     net = network.astype(np.float64)
     X = net.check_inputs(X)
     Y = net.check_targets(Y, X.shape[0])

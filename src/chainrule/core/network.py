@@ -36,12 +36,15 @@ import numpy as np
 from .activations import Activation
 from .errors import DivergenceError
 from .initializers import make_rng
-from .layers import Dense
+from .layers import BIAS_MODES, Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
 from .spec import NetworkSpec
-from .validation import Described, as_2d, check_dtype, check_positive_int, check_sample_weight, fail
+from .validation import (
+    Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
+    count_parameters, fail,
+)
 
 if TYPE_CHECKING:
     from ..training import History
@@ -164,9 +167,8 @@ class Network:
         ``output_activation`` overrides the last layer's. All layers draw their
         initial weights from one generator made from ``seed``.
         """
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-            raise fail("sizes", "a sequence of at least 2 layer sizes (inputs, ..., outputs)", sizes)
-        sizes = [check_positive_int(s, f"sizes[{k}]") for k, s in enumerate(sizes)]
+        sizes = check_layer_sizes(sizes)  # at most MAX_PARAMETERS, refused before anything is allocated
+        check_choice(bias, "bias", BIAS_MODES)
         n_layers = len(sizes) - 1
         if not isinstance(activation, (list, tuple)):
             # One activation for every layer; anything that is not one (None, 3) is refused by Dense.
@@ -178,14 +180,18 @@ class Network:
         if output_activation is not None:
             activations[-1] = output_activation
         rng = make_rng(seed)
-        layers = [
-            Dense(
-                sizes[k], sizes[k + 1], activations[k], bias=bias, train_bias=train_bias,
-                init=init, seed=rng, dtype=dtype, name=f"layer {k + 1}",
-            )
-            for k in range(n_layers)
-        ]
-        return cls(layers, loss=loss)
+        try:
+            layers = [
+                Dense(
+                    sizes[k], sizes[k + 1], activations[k], bias=bias, train_bias=train_bias,
+                    init=init, seed=rng, dtype=dtype, name=f"layer {k + 1}",
+                )
+                for k in range(n_layers)
+            ]
+            return cls(layers, loss=loss)
+        except MemoryError:
+            raise fail("sizes", "a network that fits in this machine's memory",
+                       Described(f"{sizes}: {count_parameters(sizes):,} parameters")) from None
 
     # -- description ------------------------------------------------------------------
     @property

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..core.errors import DivergenceError
 from ..core.validation import check_positive_float, check_positive_int, fail
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from ..core.network import Network
@@ -41,8 +42,8 @@ __all__ = ["HIDDEN_DELTAS", "HIDDEN_DELTA_PHRASES", "train_with_convention"]
 HIDDEN_DELTAS = ("original", "updated")
 #: Each convention in a phrase, for the renderers' headers and the explorer's messages.
 HIDDEN_DELTA_PHRASES = {
-    "original": "hidden deltas from the original weights",
-    "updated": "hidden deltas from the ALREADY UPDATED weights (a published mistake)",
+    "original": N_("hidden deltas from the original weights"),
+    "updated": N_("hidden deltas from the ALREADY UPDATED weights (a published mistake)"),
 }
 
 

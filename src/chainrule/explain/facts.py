@@ -20,8 +20,9 @@ from typing import Any, Sequence
 
 from ..core.validation import fail
 from .formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym, call
+from .prose import Math, Prose
 
-__all__ = ["ExprOps", "OPS", "activation_forms", "derivative_form", "error_description", "fused_delta_form",
+__all__ = ["ExprOps", "OPS", "activation_forms", "derivative_form", "described", "error_description", "fused_delta_form",
            "loss_forms"]
 
 
@@ -116,9 +117,47 @@ def fused_delta_form(loss: Any, activation: Any, o: str) -> Expr | None:
     return None if form is None else _checked(form, f"loss {loss.name!r} fused_delta_formula")
 
 
-def error_description(loss: Any, m: int) -> str:
-    """The line that says what E_total is (without the final full stop)."""
+class _Count(int):
+    """``m`` that prints as ``{n_outputs}``: a description's f-string then spells its own message."""
+
+    def __str__(self) -> str:
+        return "{n_outputs}"
+
+    def __format__(self, spec: str) -> str:
+        return "{n_outputs}" if not spec else format(int(self), spec)
+
+
+def described(loss: Any, m: int) -> Prose | None:
+    """The loss's own description for ``m`` outputs as a message to translate, or None.
+
+    ``mean over the 2 outputs of ...`` becomes the message ``mean over the
+    {n_outputs} outputs of ...`` with ``n_outputs=2``, so one catalogue entry
+    serves every network; a description that uses the number otherwise is
+    looked up as written.
+    """
     description = loss.description(m)
     if description is None:
-        description = f"sum over outputs of {loss.name}(target, out)"
-    return f"E_total = {description}"
+        return None
+    message = loss.description(_Count(m))
+    if isinstance(message, str) and message != description and "{n_outputs}" in message:
+        said = Prose(message.replace("{", "{{").replace("}", "}}").replace("{{n_outputs}}", "{n_outputs}"),
+                     n_outputs=m)
+        if str(said) == description:
+            return said
+    return Prose(description)  # the loss's own words, looked up in the catalogues as written
+
+
+def error_description(loss: Any, m: int) -> Prose:
+    """The sentence that says what E_total is: ``E_total = sum over outputs of 1/2 (target - out)^2.``
+
+    As plain text it quotes the loss's own description (or ``sum over outputs
+    of my_loss(target, out)``); typeset, it states the same with the loss's
+    formula: E_total is the sum over the outputs o of E_o = (the formula).
+    """
+    said = described(loss, m)
+    if said is None:
+        said = Prose("sum over outputs of {name}(target, out)", name=loss.name)
+    per_output = loss_forms(loss, "o", m)[0]
+    typeset = Prose("{total} is the sum over the outputs {o} of {per_output}.", total=Math("E_total"), o=Math("o"),
+                    per_output=Math("E_o", per_output))
+    return Prose("{total} = {description}.", total=Math("E_total"), description=said, typeset=typeset)

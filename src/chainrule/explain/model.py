@@ -13,18 +13,20 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ..core.validation import fail
+from ..i18n import N_
 from .formula import Expr
+from .prose import Prose
 
 __all__ = ["Form", "Quantity", "Group", "Stage", "Trace", "STAGES"]
 
-#: Stage ids in the order a trace lists them, with their titles.
+#: Stage ids in the order a trace lists them, with their titles (English; the renderers translate them).
 STAGES = {
-    "given": "Given",
-    "forward": "Forward pass",
-    "error": "Error",
-    "backward_output": "Backward pass, output layer",
-    "backward_hidden": "Backward pass, hidden layers",
-    "update": "Update",
+    "given": N_("Given"),
+    "forward": N_("Forward pass"),
+    "error": N_("Error"),
+    "backward_output": N_("Backward pass, output layer"),
+    "backward_hidden": N_("Backward pass, hidden layers"),
+    "update": N_("Update"),
 }
 
 
@@ -50,7 +52,8 @@ class Quantity:
     ``path``, ``gradient``, ``update``...); ``name`` is built by
     :mod:`chainrule.explain.names`;
     ``refs`` names the neurons and parameters it belongs to (``{"neuron": "h1"}``,
-    ``{"weight": "w5", "from": "h1", "to": "o1"}``); ``note`` is an optional remark.
+    ``{"weight": "w5", "from": "h1", "to": "o1"}``); ``note`` is an optional remark
+    (a :class:`~chainrule.explain.prose.Prose`, translated where it is shown).
     """
 
     name: str
@@ -63,7 +66,7 @@ class Quantity:
 
 @dataclass
 class Group:
-    """A titled run of quantities inside a stage (one layer, or one neuron)."""
+    """A titled run of quantities inside a stage (one layer, or one neuron); the title is a Prose."""
 
     title: str
     names: list[str]
@@ -71,7 +74,12 @@ class Group:
 
 @dataclass
 class Stage:
-    """One stage of the step (an id of :data:`STAGES`): its groups in reading order, and remarks."""
+    """One stage of the step (an id of :data:`STAGES`): its groups in reading order, and remarks.
+
+    ``title``, ``description`` and ``notes`` are English text (``description``
+    and ``notes`` are :class:`~chainrule.explain.prose.Prose`); the renderers
+    show them in the language asked for.
+    """
 
     id: str
     title: str
@@ -126,6 +134,13 @@ class Trace:
     error_after_update: float
     notes: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        acts = ", ".join(layer["activation"]["name"] for layer in self.layers)
+        return (f"<Trace step {self.step}: {'-'.join(map(str, self.sizes))} network ({acts}), "
+                f"loss {self.loss['name']}, eta = {self.learning_rate:g}; {len(self.quantities)} quantities "
+                f"in {len(self.stages)} stages; E_total {self.quantities['E_total'].value:.9g} -> "
+                f"{self.error_after_update:.9g}>")
+
     def __getitem__(self, name: str) -> Quantity:
         try:
             return self.quantities[name]
@@ -158,4 +173,6 @@ class Trace:
     def annotate(self, name: str, note: str) -> None:
         """Attach a remark to a quantity (e.g. the tutorial's misprint of out_o1)."""
         q = self[name]
-        q.note = note if q.note is None else f"{q.note} {note}"
+        # Each part keeps its own message, so that both are translated.
+        parts = [n if isinstance(n, Prose) else Prose(n) for n in (q.note, note) if n is not None]
+        q.note = parts[0] if len(parts) == 1 else Prose.join(" ", parts)

@@ -31,6 +31,8 @@ name                      function               meaning
 
 from __future__ import annotations
 
+from ..i18n import N_
+
 __all__ = [
     "ERROR_TOTAL",
     "KINDS",
@@ -120,25 +122,26 @@ def updated(parameter: str) -> str:
     return f"{parameter}+"
 
 
-#: What each kind of quantity means (the JSON schema's ``kind``; see ``docs/trace-schema.md``).
+#: What each kind of quantity means (the JSON schema's ``kind``; see ``docs/trace-schema.md``), in English
+#: (translated where shown).
 KINDS: dict[str, str] = {
-    "input": "an input value of the sample",
-    "target": "the target of an output neuron",
-    "weight": "a weight before the update",
-    "bias": "a bias before the update",
-    "learning_rate": "the learning rate eta",
-    "net": "a neuron's pre-activation: the weighted sum of its inputs plus its bias",
-    "out": "a neuron's activation, f(net)",
-    "error": "one output's share of the error",
-    "error_total": "the error E_total, the sum of the outputs' shares",
-    "dE_dout": "the error's derivative with respect to a neuron's out",
-    "dout_dnet": "the derivative of a neuron's out with respect to a net of its layer",
-    "delta": "the error's derivative with respect to a neuron's net",
-    "path": "the share of dE_total/dout of a hidden neuron that flows through one neuron of the next "
-            "layer: that neuron's delta times the weight between them (named dE_o1/dout_h1 where it is that "
-            "derivative, through an output of an elementwise activation; dE_total/dout_h1[o1], the term o1 "
-            "of the sum, otherwise)",
-    "dnet_dw": "the derivative of a net with respect to a weight into it: the value the weight multiplies",
-    "gradient": "the error's derivative with respect to a weight or trainable bias",
-    "update": "a weight or bias after the gradient-descent update",
+    "input": N_("an input value of the sample"),
+    "target": N_("the target of an output neuron"),
+    "weight": N_("a weight before the update"),
+    "bias": N_("a bias before the update"),
+    "learning_rate": N_("the learning rate eta"),
+    "net": N_("a neuron's pre-activation: the weighted sum of its inputs plus its bias"),
+    "out": N_("a neuron's activation, f(net)"),
+    "error": N_("one output's share of the error"),
+    "error_total": N_("the error E_total, the sum of the outputs' shares"),
+    "dE_dout": N_("the error's derivative with respect to a neuron's out"),
+    "dout_dnet": N_("the derivative of a neuron's out with respect to a net of its layer"),
+    "delta": N_("the error's derivative with respect to a neuron's net"),
+    "path": N_("the share of dE_total/dout of a hidden neuron that flows through one neuron of the next "
+               "layer: that neuron's delta times the weight between them (named dE_o1/dout_h1 where it is that "
+               "derivative, through an output of an elementwise activation; dE_total/dout_h1[o1], the term o1 "
+               "of the sum, otherwise)"),
+    "dnet_dw": N_("the derivative of a net with respect to a weight into it: the value the weight multiplies"),
+    "gradient": N_("the error's derivative with respect to a weight or trainable bias"),
+    "update": N_("a weight or bias after the gradient-descent update"),
 }

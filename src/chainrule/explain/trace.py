@@ -45,6 +45,7 @@ from ..core.validation import check_positive_float, check_positive_int, fail
 from .convention import HIDDEN_DELTAS
 from .model import STAGES, Form, Group, Quantity, Stage, Trace
 from .naming import Naming
+from .prose import Prose
 from .stages import build_backward, build_error, build_forward, build_given, build_update
 from .walk import StepWalk
 
@@ -137,7 +138,8 @@ def build_trace(
     walk.naming.assign(updated, walk.updated_parameters)
     notes = []
     if network.dtype != np.float64:
-        notes.append(f"The network computes in {network.dtype.name}; the trace shows its values as float64 numbers.")
+        notes.append(Prose("The network computes in {dtype}; the trace shows its values as float64 numbers.",
+                           dtype=network.dtype.name))
     return Trace(
         step=step,
         sizes=network.sizes,

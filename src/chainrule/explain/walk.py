@@ -20,6 +20,7 @@ network is never changed.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -28,11 +29,19 @@ from ..core.validation import fail
 from .formula import Expr, substitute
 from .model import STAGES, Form, Group, Quantity, Stage
 from .naming import Naming
+from .prose import Prose
 
 if TYPE_CHECKING:
     from ..core.network import Network
 
 __all__ = ["StepWalk"]
+
+
+@functools.cache
+def _layer_title(l: int, n_layers: int) -> Prose:
+    if l == n_layers - 1:
+        return Prose("output layer")
+    return Prose("hidden layer") if n_layers == 2 else Prose("hidden layer {number}", number=l + 1)
 
 
 class StepWalk:
@@ -94,14 +103,12 @@ class StepWalk:
     def n_layers(self) -> int:
         return len(self.network.layers)
 
-    def layer_title(self, l: int) -> str:
+    def layer_title(self, l: int) -> Prose:
         """``"output layer"``, ``"hidden layer"`` (one hidden layer) or ``"hidden layer 2"``."""
-        if l == self.n_layers - 1:
-            return "output layer"
-        return "hidden layer" if self.n_layers == 2 else f"hidden layer {l + 1}"
+        return _layer_title(l, self.n_layers)
 
     # -- stages ------------------------------------------------------------------------------
-    def stage(self, stage_id: str, description: str) -> Stage:
+    def stage(self, stage_id: str, description: Prose) -> Stage:
         """The stage ``stage_id``, created (empty, with ``description``) on first use."""
         stage = self._stages.get(stage_id)
         if stage is None:
@@ -127,7 +134,7 @@ class StepWalk:
         kind: str,
         value: float,
         forms: Sequence[tuple[Expr, bool]] = (),
-        note: str | None = None,
+        note: Prose | None = None,
         **refs: Any,
     ) -> float:
         """Name ``value`` as quantity ``name`` of ``group``, with its formulas; return the value as a float.
@@ -147,7 +154,7 @@ class StepWalk:
             group.names.append(name)
         return number
 
-    def extend(self, name: str, form: Expr, note: str) -> None:
+    def extend(self, name: str, form: Expr, note: Prose) -> None:
         """Add one more form (with numbers) and a note to quantity ``name`` (e.g. a fused delta)."""
         q = self._quantities[name]
         q.forms = q.forms + (Form(form, substitute(form, self.values)),)

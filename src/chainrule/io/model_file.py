@@ -126,7 +126,11 @@ def model_to_bytes(
     state_tensors: dict[str, np.ndarray] | None = None,
 ) -> bytes:
     """Serialise ``network`` and its JSON companions to the bytes of a model file."""
+    from ..core.network import Network
+    from ..core.validation import fail
 
+    if not isinstance(network, Network):
+        raise fail("network", "a chainrule Network", network)
     architecture = network.config()
     tensors: dict[str, np.ndarray] = {}
     for k, layer in enumerate(network.layers):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["History"]
+__all__ = ["History", "display_order"]
+
+
+def display_order(names: Any) -> list[str]:
+    """Series names in the order to show them: ``loss``, ``val_loss``, then each metric beside its ``val_`` form."""
+    names = [n for n in names if n not in ("epoch", "seed", "steps", "stopped_epoch")]
+    order = [n for n in ("loss", "val_loss") if n in names]
+    for name in names:
+        if not name.startswith("val_") and name not in order:
+            order += [n for n in (name, f"val_{name}") if n in names]
+    return order + [n for n in names if n not in order]
 
 
 class History:

@@ -23,7 +23,7 @@ from ..explain import names as qn
 from ..explain.convention import HIDDEN_DELTA_PHRASES, train_with_convention
 from ..explain.naming import Naming
 from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
-from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS
+from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS, annotate_misprints
 from ..explain.formula import symbols
 from . import data as datasets
 from .diagram import OVERLAYS, network_svg, number_text
@@ -156,11 +156,8 @@ def step(request: Any) -> dict[str, Any]:
                            targets=state.target, digits=digits, hidden=hidden)
         for stage in STAGES
     }
-    if state == ExplorerState.tutorial():
-        for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
-            if name not in hidden:
-                trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
-                                     f"the correct value is {correct}.")
+    if state == ExplorerState.tutorial() and not hidden & set(TUTORIAL_MISPRINTS):
+        annotate_misprints(trace)  # (a note on a hidden value would give it away)
     params_after = {name: values.get(qn.updated(name), value) for name, value in state.params.items()}
     try:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None

@@ -243,7 +243,7 @@ def network_svg(
     digits : int
         Significant digits of the numbers shown, 1 to 17 (``data-value`` keeps them all).
     """
-    if overlay is not None and overlay not in OVERLAYS:
+    if overlay is not None and (not isinstance(overlay, str) or overlay not in OVERLAYS):
         raise fail("overlay", f"None or one of {list(OVERLAYS)}", overlay)
     if overlay is not None and values is None:
         raise fail("values", f"the step's named quantities for overlay {overlay!r}", values)

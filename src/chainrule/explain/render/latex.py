@@ -19,12 +19,15 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from ...i18n import DEFAULT_LANGUAGE, Translator, translator
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
+from ..prose import Math, segments
 from ..trace import Quantity, Trace
 from .numbers import number
 from .text import describe_conventions, describe_network
 
-__all__ = ["name_latex", "expr_latex", "equation_latex", "render_latex", "escape"]
+__all__ = ["name_latex", "expr_latex", "equation_latex", "align_rows", "render_latex", "escape", "prose_latex",
+           "document_setup"]
 
 _NEURON = re.compile(r"^([iho])(\d+)(?:_(\d+))?$")
 _INDEXED = re.compile(r"^([wb])(\d+)(\+?)$")
@@ -77,6 +80,23 @@ def name_latex(name: str) -> str:
             return f"E_{{{sub}}}"
         if prefix in ("net", "out", "target"):
             return rf"\mathit{{{prefix}}}_{{{sub}}}"
+    return _generic(name)
+
+
+def _generic(name: str) -> str:
+    """The general names that sentences use: ``w``, ``net``, ``out_k``, ``delta_next``, ``w+``."""
+    if name.endswith("+") and len(name) > 1:
+        return _generic(name[:-1]) + "^{+}"
+    if name == "delta":
+        return r"\delta"
+    if len(name) == 1 and name.isalpha():
+        return name
+    if name in ("net", "out", "target"):
+        return rf"\mathit{{{name}}}"
+    prefix, _, rest = name.partition("_")
+    if prefix in ("net", "out", "target", "delta", "E") and rest.isalpha():
+        index = rest if len(rest) == 1 else rf"\mathit{{{rest}}}"
+        return f"{_generic(prefix)}_{{{index}}}"
     return rf"\mathrm{{{escape(name)}}}"
 
 
@@ -174,7 +194,7 @@ def equation_latex(q: Quantity, precision: int = 9) -> str:
     return " = ".join([name_latex(q.name)] + _sides(q, precision))
 
 
-def _align_rows(q: Quantity, precision: int) -> list[str]:
+def align_rows(q: Quantity, precision: int) -> list[str]:
     """One row per side: the name and the first side, then ``&= side`` rows."""
     sides = _sides(q, precision)
     rows = [f"{name_latex(q.name)} &= {sides[0]}"]
@@ -194,51 +214,84 @@ _PREAMBLE = r"""\documentclass[10pt]{article}
 \setlength{\parindent}{0pt}
 """
 
+#: Languages written in CJK scripts, and the font of the CJK package (Debian's latex-cjk-chinese with
+#: latex-cjk-chinese-arphic-gbsn00lp) that pdflatex sets them in; other languages need nothing more.
+CJK_FONTS = {"zh": "gbsn"}
 
-def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None) -> str:
-    """A complete LaTeX document with every stage of every trace."""
+
+def document_setup(lang: str) -> tuple[str, str, str]:
+    """``(preamble lines, begin, end)`` that let pdflatex typeset ``lang`` (empty for Latin scripts).
+
+    Chinese uses the CJK package under pdflatex (``CJKutf8``), the lightest
+    CJK support Debian packages: no XeTeX, no system fonts. The ``CJK``
+    environment (not ``CJK*``) keeps the spaces the messages put between
+    Chinese and the symbols or numbers inside it.
+    """
+    font = CJK_FONTS.get(lang)
+    if font is None:
+        return "", "", ""
+    return "\\usepackage{CJKutf8}\n", f"\\begin{{CJK}}{{UTF8}}{{{font}}}", "\\end{CJK}"
+
+
+def prose_latex(text: object, tr: Translator) -> str:
+    """A sentence (a :class:`~chainrule.explain.prose.Prose` or a ``str``) in ``tr``'s language, formulas typeset."""
+    return "".join(f"${item.latex()}$" if isinstance(item, Math) else escape(item) for item in segments(text, tr))
+
+
+def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
+                 lang: str = DEFAULT_LANGUAGE) -> str:
+    """A complete LaTeX document with every stage of every trace, in ``lang``; pdflatex compiles it."""
+    tr = translator(lang)
     first = traces[0]
-    out = [_PREAMBLE, r"\begin{document}", ""]
-    out.append(r"\section*{" + escape(title or "Backpropagation step by step") + "}")
-    out.append(escape(f"{describe_network(first)[0].upper()}{describe_network(first)[1:]}; "
-                      f"learning rate ") + rf"$\eta = {_num(first.learning_rate, precision)}$" + escape(f" ({first.dtype})."))
+    preamble, begin, end = document_setup(tr.lang)
+    out = [_PREAMBLE + preamble, r"\begin{document}"] + ([begin] if begin else []) + [""]
+    out.append(r"\section*{" + escape(title or tr("Backpropagation step by step")) + "}")
+    description = describe_network(first, tr)
+    out.append(tr("{network}; learning rate {eta} ({dtype}).", network=escape(description[0].upper() + description[1:]),
+                  eta=rf"$\eta = {_num(first.learning_rate, precision)}$", dtype=escape(first.dtype)))
     out.append("")
-    out.append(escape(f"Conventions: {describe_conventions(first)}."))
+    out.append(escape(tr("Conventions: {conventions}.", conventions=describe_conventions(first, tr))))
     out.append("")
+    note_label = escape(tr("Note:"))
     for trace in traces:
         if len(traces) > 1:
-            out.append(r"\section*{" + escape(f"Update {trace.step} of {len(traces)}") + "}")
+            out.append(r"\section*{" + escape(tr("Update {step} of {steps}", step=trace.step, steps=len(traces))) + "}")
         for k, stage in enumerate(trace.stages, 1):
-            out.append(r"\subsection*{" + escape(f"{k}. {stage.title}") + "}")
-            out.append(escape(stage.description))
+            out.append(r"\subsection*{" + f"{k}. " + prose_latex(stage.title, tr) + "}")
+            out.append(prose_latex(stage.description, tr))
             out.append("")
             for note in stage.notes:
-                out.append(r"\emph{Note:} " + escape(note))
+                out.append(rf"\emph{{{note_label}}} " + prose_latex(note, tr))
                 out.append("")
             for group in stage.groups:
                 if not group.names:
                     continue
-                out.append(r"\paragraph{" + escape(group.title[0].upper() + group.title[1:]) + "}")
+                heading = prose_latex(group.title, tr)
+                out.append(r"\paragraph{" + heading[0].upper() + heading[1:] + "}")
                 if stage.id == "given":
                     items = [f"{name_latex(n)} = {_num(trace[n].value, precision)}" for n in group.names]
                     out.append("$" + r",\quad ".join(items) + "$")
                     out.append("")
                     continue
                 out.append(r"\begin{align*}")
-                rows = [row for n in group.names for row in _align_rows(trace[n], precision)]
+                rows = [row for n in group.names for row in align_rows(trace[n], precision)]
                 out.append(" \\\\\n".join(rows))
                 out.append(r"\end{align*}")
                 for name in group.names:
                     note = trace[name].note
                     if note:
-                        out.append(rf"\emph{{Note on ${name_latex(name)}$:}} " + escape(note))
+                        label = escape(tr("Note on {name}:", name="\x00")).replace("\x00", f"${name_latex(name)}$")
+                        out.append(rf"\emph{{{label}}} " + prose_latex(note, tr))
                         out.append("")
-        out.append(r"\paragraph{After the update}")
-        out.append(rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$ "
-                   rf"(before: ${_num(trace['E_total'].value, precision)}$).")
+        out.append(r"\paragraph{" + escape(tr("After the update")) + "}")
+        out.append(tr("{after} (before: {before}).",
+                      after=rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$",
+                      before=f"${_num(trace['E_total'].value, precision)}$"))
         out.append("")
         for note in trace.notes:
-            out.append(r"\emph{Note:} " + escape(note))
+            out.append(rf"\emph{{{note_label}}} " + prose_latex(note, tr))
             out.append("")
+    if end:
+        out.append(end)
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

@@ -20,39 +20,65 @@ checks the two against each other and against finite differences.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import facts, names
 from ..forms import _derivative_form, _loss_forms
 from ..formula import Expr, Neg, Sym, add, mul, sub
 from ..model import Group, Stage
+from ..prose import Math, Prose
 from ..walk import StepWalk
 
 __all__ = ["build_backward"]
 
-_OUTPUT = ("Chain rule: dE_total/dw = dE_total/dout * dout/dnet * dnet/dw; "
-           "delta = dE_total/dnet = dE_total/dout * dout/dnet; dE_total/db = delta (dnet/db = 1).")
-_HIDDEN = ("A hidden neuron's out feeds every neuron of the next layer: each path contributes "
-           "delta_next * w, and dE_total/dout sums every path.")
-_SOFTMAX = ("softmax couples its outputs: dout_k/dnet_j = out_k (1 - out_k) for k = j and -out_k out_j "
-            "otherwise, a full Jacobian, so each delta sums dE_total/dout_k * dout_k/dnet_j over every output k.")
-_UPDATED = ("convention hidden_deltas = updated: the paths use the ALREADY UPDATED weights of the next "
-            "layer (w+), a mistake some published versions of the tutorial made; the values below are "
-            "then not the gradient.")
-_ORIGINAL = "The paths use the ORIGINAL weights of the next layer, not the updated ones."
+# The stages' sentences: built on first use (Math spells its formulas with the renderers, which
+# import this module), then shared by every trace (a Prose is never changed once built).
+@functools.cache
+def _output_description() -> Prose:
+    chain = ["dE_total/dout", "dout/dnet"]
+    return Prose("Chain rule: {gradient}; {delta}; {bias} ({dnet_db}).",
+                 gradient=Math("dE_total/dw", mul(*chain, "dnet/dw")),
+                 delta=Math("delta", "dE_total/dnet", mul(*chain)),
+                 bias=Math("dE_total/db", "delta"), dnet_db=Math("dnet/db", 1))
+
+
+@functools.cache
+def _hidden_description() -> Prose:
+    return Prose("A hidden neuron's out feeds every neuron of the next layer: each path contributes {path}, "
+                 "and {dE_dout} sums every path.", path=Math(mul("delta_next", "w")), dE_dout=Math("dE_total/dout"))
+
+
+@functools.cache
+def _softmax_note() -> Prose:
+    return Prose("softmax couples its outputs: {diagonal} for {same} and {other} otherwise, a full Jacobian, so each "
+                 "delta sums {product} over every output {k}.",
+                 diagonal=Math("dout_k/dnet_j", mul("out_k", sub(1, "out_k"))), same=Math("k", "j"),
+                 other=Math(Neg(mul("out_k", "out_j"))), product=Math(mul("dE_total/dout_k", "dout_k/dnet_j")),
+                 k=Math("k"))
+
+
+@functools.cache
+def _hidden_deltas_note(hidden_deltas: str) -> Prose:
+    if hidden_deltas == "updated":
+        return Prose("convention hidden_deltas = updated: the paths use the ALREADY UPDATED weights of the next "
+                     "layer ({w_plus}), a mistake some published versions of the tutorial made; the values below are "
+                     "then not the gradient.", w_plus=Math("w+"))
+    return Prose("The paths use the ORIGINAL weights of the next layer, not the updated ones.")
 
 
 def _stage(walk: StepWalk, is_output: bool) -> Stage:
     if is_output:
         created = not walk.has_stage("backward_output")
-        stage = walk.stage("backward_output", _OUTPUT)
+        stage = walk.stage("backward_output", _output_description())
         if created and not walk.network.layers[-1].activation.elementwise:
-            stage.notes.append(_SOFTMAX)
+            stage.notes.append(_softmax_note())
         return stage
     created = not walk.has_stage("backward_hidden")
-    stage = walk.stage("backward_hidden", _HIDDEN)
+    stage = walk.stage("backward_hidden", _hidden_description())
     if created:
-        stage.notes.append(_UPDATED if walk.hidden_deltas == "updated" else _ORIGINAL)
+        stage.notes.append(_hidden_deltas_note(walk.hidden_deltas))
     return stage
 
 
@@ -65,13 +91,13 @@ def build_backward(walk: StepWalk, l: int) -> None:
     """
     is_output = l == walk.n_layers - 1
     stage = _stage(walk, is_output)
-    groups = [Group(f"neuron {t}", []) for t in walk.naming.neurons[l + 1]]
+    groups = [Group(Prose("neuron {name}", name=Math(t)), []) for t in walk.naming.neurons[l + 1]]
     dE_dout = _output_dE_dout(walk, groups) if is_output else _hidden_dE_dout(walk, l, groups)
     delta = _deltas(walk, l, groups, dE_dout)
     groups += _gradients(walk, l, groups, delta)
     if not is_output:
         for group in groups:
-            group.title = f"{walk.layer_title(l)}, {group.title}"
+            group.title = Prose("{layer}, {group}", layer=walk.layer_title(l), group=group.title)
     stage.groups += groups
     walk.deltas[l] = delta
 
@@ -132,8 +158,9 @@ def _deltas(walk: StepWalk, l: int, groups: list[Group], dE_dout: np.ndarray) ->
             _softmax_delta(walk, group, l, j, jacobian, delta[j], fused)
         if fused is not None and jacobian is None:
             walk.extend(names.delta(t), fused,
-                        "the product of the two factors is the fused delta out - target, "
-                        "which the engine computes directly (never dividing by out (1 - out)).")
+                        Prose("the product of the two factors is the fused delta {fused}, which the engine computes "
+                              "directly (never dividing by {derivative}).",
+                              fused=Math(sub("out", "target")), derivative=Math(mul("out", sub(1, "out")))))
     return delta
 
 
@@ -158,8 +185,8 @@ def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.nd
             forms.append((fused, True))
         else:  # the fused form for targets that do not sum to 1
             forms.append((sub(mul(names.out(t), add(*[names.target(k) for k in targets])), names.target(t)), True))
-        note = ("the sum of the factors' products is the fused delta out - target "
-                "(targets summing to 1), which the engine computes directly.")
+        note = Prose("the sum of the factors' products is the fused delta {fused} (targets summing to 1), which the "
+                     "engine computes directly.", fused=Math(sub("out", "target")))
     walk.add(group, names.delta(t), "delta", value, forms, note=note, neuron=t,
              factors=[name for pair in factors for name in pair])
 
@@ -193,7 +220,7 @@ def _gradients(walk: StepWalk, l: int, groups: list[Group], delta: np.ndarray) -
     if gb is not None and layer.bias_mode == "shared":
         bias = naming.bias_of(l, 0)
         assert bias is not None
-        group = Group(f"shared bias {bias.name}", [])
+        group = Group(Prose("shared bias {name}", name=Math(bias.name)), [])
         deltas = [names.delta(t) for t in targets]
         gb[0] = walk.add(group, names.gradient(bias.name), "gradient", delta.sum(), [(add(*deltas), True)],
                          bias=bias.name, factors=deltas)

@@ -6,6 +6,7 @@ from .. import names
 from ..forms import _error_description, _loss_forms
 from ..formula import add
 from ..model import Group
+from ..prose import Prose
 from ..walk import StepWalk
 
 __all__ = ["build_error"]
@@ -15,8 +16,8 @@ def build_error(walk: StepWalk) -> None:
     """``E_o1..`` from the engine's loss on the engine's outputs, and ``E_total = E_o1 + ...``."""
     loss, outputs = walk.network.loss_function, walk.naming.outputs
     m = len(outputs)
-    stage = walk.stage("error", _error_description(loss, m) + ".")
-    group = Group("error per output and in total", [])
+    stage = walk.stage("error", _error_description(loss, m))
+    group = Group(Prose("error per output and in total"), [])
     per_output = loss.per_output(walk.outs[-1][None, :], walk.nets[-1][None, :], walk.y[None, :])[0]
     for o, value in zip(outputs, per_output):
         walk.add(group, names.error(o), "error", value, [(_loss_forms(loss, o, m)[0], True)], neuron=o)
@@ -24,5 +25,5 @@ def build_error(walk: StepWalk) -> None:
              [(add(*[names.error(o) for o in outputs]), True)])
     stage.groups.append(group)
     note = loss.computation_note()
-    if note is not None:
-        stage.notes.append(note)
+    if note is not None:  # the loss's own sentence: looked up in the catalogues as written
+        stage.notes.append(Prose(note))

@@ -6,6 +6,7 @@ from .. import names
 from ..forms import _activation_forms
 from ..formula import Add, Expr, Sym, mul
 from ..model import Group
+from ..prose import Math, Prose
 from ..walk import StepWalk
 
 __all__ = ["build_forward"]
@@ -18,9 +19,10 @@ def build_forward(walk: StepWalk) -> None:
     formulas say how they were computed.
     """
     naming, neurons = walk.naming, walk.naming.neurons
-    stage = walk.stage("forward", "net = weighted sum of the layer's inputs + bias; out = activation(net).")
+    stage = walk.stage("forward", Prose("{net} = weighted sum of the layer's inputs + bias; {out} = activation({net}).",
+                                        net=Math("net"), out=Math("out")))
     for l, layer in enumerate(walk.network.layers):
-        group = Group(f"{walk.layer_title(l)} ({layer.activation.name})", [])
+        group = Group(Prose("{layer} ({activation})", layer=walk.layer_title(l), activation=layer.activation.name), [])
         targets = neurons[l + 1]
         # Every net of the layer before its outs (a softmax out uses them all); listed net, out by neuron.
         for j, t in enumerate(targets):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+
 from .. import names
 from ..formula import mul, sub
 from ..model import Group
+from ..prose import Math, Prose
 from ..walk import StepWalk
 
 __all__ = ["build_update"]
+
+
+@functools.cache
+def _description() -> Prose:
+    return Prose("Gradient descent: {rule}.",
+                 rule=Math(names.updated("w"), sub("w", mul(names.LEARNING_RATE, names.gradient("w")))))
 
 
 def build_update(walk: StepWalk, l: int) -> None:
@@ -19,12 +28,14 @@ def build_update(walk: StepWalk, l: int) -> None:
     """
     naming, layers = walk.naming, walk.network.layers
     created = not walk.has_stage("update")
-    stage = walk.stage("update", "Gradient descent: w+ = w - eta * dE_total/dw.")
+    stage = walk.stage("update", _description())
     if created:  # one group per layer, in the order of the layers, filled as the walk reaches each
         stage.groups.extend(Group(walk.layer_title(k), []) for k in range(walk.n_layers))
         frozen = [p.name for p in naming.biases if not layers[p.layer].train_bias]
         if frozen:
-            stage.notes.append(f"The biases {', '.join(frozen)} are frozen: they keep their values.")
+            biases = Prose.join(", ", [Math(name) for name in frozen])
+            stage.notes.append(Prose("The bias {names} is frozen: it keeps its value.", names=biases) if len(frozen) == 1
+                               else Prose("The biases {names} are frozen: they keep their values.", names=biases))
     group = stage.groups[l]
     G = walk.weight_gradients[l]
     assert G is not None, "the update of a layer follows its backward pass"

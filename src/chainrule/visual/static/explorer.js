@@ -35,6 +35,9 @@ const TEXT = {
   saved: (f) => `saved ${f}`, loaded: (f) => `loaded ${f}`,
   couldNotStart: (m) => `Could not start: ${m}`,
   serverAnswered: (s) => `the server answered ${s}`,
+  requestFailed: "request failed",
+  activation: (hidden) => (hidden === null ? "Output activation" : `Hidden layer ${hidden} activation`),
+  noise: "a number from 0 to 1",
   curveX: "updates", curveYSample: "E_total (log scale)", curveYData: "E over the data set (log scale)",
   dataNeeds2: "the data view needs a network with 2 inputs (layer sizes starting with 2)",
   dataStatus: (name, n, acc, e) => `${name}: ${n} points · accuracy ${acc} % · E = ${e}`,
@@ -84,8 +87,19 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt
 const digits = () => Number($("f-digits").value);
 
 // ---- numbers: Python's "%.{d}g", so that the page and the server print the same text -------------
+// JavaScript rounds an exact tie (1.125 to 3 digits) up, Python to even ("1.12"): settle ties Python's way.
+function halfEven(value, d) {
+  const [mantissa, e] = Math.abs(value).toExponential(99).split("e");  // the exact binary value's digits
+  const digitsOf = mantissa.replace(".", "");
+  if (digitsOf[d] !== "5" || /[^0]/.test(digitsOf.slice(d + 1))) return value;
+  if (Number(digitsOf[d - 1]) % 2 === 1) return value;  // odd: up, as JavaScript does
+  const down = Number(`${digitsOf[0]}.${digitsOf.slice(1, d)}e${e}`);
+  return value < 0 ? -down : down;
+}
+
 function fmtG(value, d = digits(), {minus = "\u2212"} = {}) {
   if (value === 0 || !Number.isFinite(value)) return String(value === 0 ? 0 : value);
+  value = halfEven(value, d);
   const exp = Number(value.toExponential(d - 1).split("e")[1]);
   let text;
   if (exp < -4 || exp >= d) {
@@ -110,7 +124,7 @@ async function api(path, body) {
   });
   let data;
   try { data = await response.json(); } catch (e) { data = {error: TEXT.serverAnswered(response.status)}; }
-  if (!response.ok) { const err = new Error(data.error || "request failed"); err.field = data.field; throw err; }
+  if (!response.ok) { const err = new Error(data.error || TEXT.requestFailed); err.field = data.field; throw err; }
   return data;
 }
 
@@ -202,7 +216,7 @@ function renderControls(state, activationNames, lossNames) {
   state.activations.forEach((a, k) => {
     const last = k === state.activations.length - 1;
     const options = activationNames.map((n) => `<option${n === nameOf(a) ? " selected" : ""}>${esc(n)}</option>`).join("");
-    acts.insertAdjacentHTML("beforeend", `<label>${last ? "Output" : "Hidden layer " + (k + 1)} activation ` +
+    acts.insertAdjacentHTML("beforeend", `<label>${esc(TEXT.activation(last ? null : k + 1))} ` +
       `<select data-field="activations.${k}" class="activation">${options}</select></label>`);
   });
   acts.insertAdjacentHTML("beforeend", `<span class="msg" id="msg-activations"></span>`);
@@ -237,7 +251,7 @@ function statusLine() {
   let text = TEXT.statusStep(page.stepNumber) + TEXT.status[stage];
   if (["error", "backward", "update"].includes(stage)) {
     const e = step.values.E_total;
-    text += (stage === "error" ? "" : "") + `E_total = ${e === undefined ? "?" : fmtG(e)}`;
+    text += `E_total = ${e === undefined ? "?" : fmtG(e)}`;
     if (stage === "backward" && focusOf()) text += "; " + TEXT.pathsInto(focusOf());
   }
   return text;
@@ -690,7 +704,7 @@ async function chooseData() {
   const [noise, msg] = parseNumber($("f-noise").value);
   const noiseOk = msg === null && noise >= 0 && noise <= 1;
   $("f-noise").classList.toggle("bad", !noiseOk);
-  setMessage("msg-noise", noiseOk ? "" : (msg || "a number from 0 to 1"));
+  setMessage("msg-noise", noiseOk ? "" : (msg || TEXT.noise));
   if (n === null || seed === null || !noiseOk) { settled(); return; }
   try {
     useData(await api("/api/dataset", {name: choice, n, noise, seed}));
