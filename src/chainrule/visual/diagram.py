@@ -295,6 +295,7 @@ def network_svg(
         shown |= {qn.gradient(w.name) for w in naming.weights}
 
     svg = drawing
+    # Thickness is relative to the largest weight, or to 1 when every weight is smaller.
     reference = max([1.0] + [abs(values[w.name]) for w in naming.weights])
     legend = _legend(values, shows, paths_on, focus, reference, any(shared), svg)
     svg.open(overlay, title or f"A {sizes} network: " + (overlay or "weights and biases"), legend)

@@ -71,6 +71,7 @@ const page = {
   played: 0,
   ticket: 0,         // the latest /api/step request
   rev: 0,            // counts finished requests and refusals: tests wait on body[data-rev]
+  hold: 0,           // > 0 while a chain of requests runs (see chained)
   hidden: new Set(), // practice: quantities shown without their value
   solved: new Set(),
   autoHidden: new Set(),
@@ -78,7 +79,13 @@ const page = {
   surface: null,
 };
 
-function settled() { page.rev += 1; document.body.dataset.rev = String(page.rev); }
+// One user action is settled once: steps that chain requests (a rebuild: the step, then the data
+// view) hold the count until the last one is done.
+function settled() { if (page.hold > 0) return; page.rev += 1; document.body.dataset.rev = String(page.rev); }
+async function chained(work) {
+  page.hold += 1;
+  try { return await work(); } finally { page.hold -= 1; settled(); }
+}
 
 const $ = (id) => document.getElementById(id);
 // An activation or loss in the state is a name, or {name, ...options} when an option is not its default.
@@ -545,7 +552,7 @@ async function rebuild(keepValues) {
     page.hidden.clear(); page.solved.clear();
     renderControls(built.state, page.activationNames, page.lossNames);
     resetCurve();
-    if (await refresh()) await dataChanged();
+    await chained(async () => { if (await refresh()) await dataChanged(); });
   } catch (err) { showServerError(err); }
 }
 
@@ -822,7 +829,7 @@ async function start(state) {
   page.hidden.clear(); page.solved.clear(); page.autoHidden.clear();
   renderControls(state, page.activationNames, page.lossNames);
   resetCurve();
-  if (await refresh()) await dataChanged();
+  await chained(async () => { if (await refresh()) await dataChanged(); });
 }
 
 // ---- wiring ----------------------------------------------------------------------------
