@@ -144,7 +144,7 @@ def test_shared_bias_switch_refuses_unequal_per_neuron_values():
 
 @pytest.mark.parametrize("name, text, message", [
     ("bad.json", "{\"sizes\": [2, 2", "config file 'bad.json': expected valid JSON"),
-    ("bad.toml", "sizes = [2, 2", "config file: expected valid TOML"),
+    ("bad.toml", "sizes = [2, 2", "config file 'bad.toml': expected valid TOML"),
     ("bad.txt", "{}", "config file: expected a name ending in .json, .toml, .yaml or .yml"),
     ("list.json", "[1, 2]", "expected a table/object of fields"),
 ])
@@ -156,7 +156,7 @@ def test_unreadable_files(tmp_path, monkeypatch, name, text, message):
 
 
 def test_missing_file_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match="config file: expected a readable file"):
+    with pytest.raises(ValueError, match="config file: expected a readable file, received: '.*nope.json' \\(no such file\\)"):
         read_config_file(tmp_path / "nope.json")
 
 

@@ -37,10 +37,20 @@ def _rewrite_metadata(data: bytes, edit) -> bytes:
     return struct.pack("<Q", len(text)) + text + data[8 + n :]
 
 
+def _preprocessing() -> dict:
+    """The config of a preprocessing that fits :func:`_network`: 4 numeric features, 3 classes."""
+    from chainrule.tabular import Preprocessor, table_from_columns
+
+    rng = np.random.default_rng(5)
+    table = table_from_columns({**{f"x{k}": rng.normal(size=30) for k in range(4)},
+                                "y": ["a", "b", "c"] * 10})
+    return Preprocessor.fit(table, "y").to_config()
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_round_trip_is_bitwise(tmp_path, dtype):
     net = _network(dtype)
-    path = save_model(tmp_path / "m.safetensors", net, preprocessing={"kind": "none"},
+    path = save_model(tmp_path / "m.safetensors", net, preprocessing=_preprocessing(),
                       training={"epochs": 3, "seed": 7})
     saved = load_model(path)
     X = np.random.default_rng(0).normal(size=(50, 4)).astype(dtype)
@@ -50,17 +60,26 @@ def test_round_trip_is_bitwise(tmp_path, dtype):
         assert a.activation == b.activation and a.bias_mode == b.bias_mode
     assert net.predict(X).tobytes() == saved.network.predict(X).tobytes()
     assert saved.network.loss_function == net.loss_function
-    assert saved.preprocessing == {"kind": "none"} and saved.training == {"epochs": 3, "seed": 7}
+    assert saved.preprocessing == _preprocessing() and saved.training == {"epochs": 3, "seed": 7}
+    assert saved.preprocessor.to_config() == _preprocessing()
     assert saved.format_version == FORMAT_VERSION
 
 
 def test_state_tensors_round_trip():
+    from chainrule.optim import Adam
+
     net = _network()
     moments = np.random.default_rng(1).normal(size=net.buffer.n_trainable)
-    data = model_to_bytes(net, state={"epoch": 4}, state_tensors={"optimizer.0.m": moments})
-    saved = model_from_bytes(data)
-    assert saved.state == {"epoch": 4}
-    assert saved.tensors["optimizer.0.m"].tobytes() == moments.tobytes()
+    state = {"epoch": 4, "seed": 0, "history": {},
+             "optimizer": {**Adam(None).hyperparameters(), "name": "Adam", "initial_learning_rate": 1e-3, "steps": 3}}
+    tensors = {"optimizer.0.exp_avg": moments, "optimizer.0.exp_avg_sq": moments**2}
+    saved = model_from_bytes(model_to_bytes(net, state=state, state_tensors=tensors))
+    assert saved.state == json.loads(json.dumps(state))
+    assert saved.tensors["optimizer.0.exp_avg"].tobytes() == moments.tobytes()
+    # A state that is not a checkpoint's is refused before anything is written.
+    with pytest.raises(ModelFileError, match="state.seed: expected a value") as info:
+        model_to_bytes(net, state={"epoch": 4}, state_tensors={"optimizer.0.m": moments})
+    assert info.value.field == "state.seed" and "refusing to write it" in str(info.value)
 
 
 def test_file_holds_no_pickle(tmp_path):
@@ -140,13 +159,13 @@ def _resize_first_layer(content):
          "expected one of the fields"),
         (lambda c: c["architecture"]["layers"][0].update(n_out=8), "architecture.layers[1].n_in",
          r"expected 8 \(the n_out of layers\[0\]\), received: 7"),
-        (_resize_first_layer, None, r"tensor 'layers.0.W' has shape \(4, 7\) .* expected \(4, 8\)"),
+        (_resize_first_layer, "layers.0.W", r"tensor 'layers.0.W' has shape \(4, 7\) .* expected \(4, 8\)"),
         (lambda c: c["architecture"].update(loss={"name": "__import__"}), "architecture.loss", "received: '__import__'"),
         (lambda c: c["architecture"].update(dtype="object"), "architecture.dtype", "expected float32 or float64"),
         (lambda c: c["architecture"].update(layers=[]), "architecture.layers", "expected at least one layer"),
         (lambda c: c["architecture"].update(version=0), "architecture.version", "expected a whole number from 1"),
         (lambda c: c["architecture"].pop("version"), "architecture.version", "the field is required"),
-        (lambda c: c.update(extra=1), None, "keys"),
+        (lambda c: c.update(extra=1), "metadata", "keys"),
     ],
 )
 def test_metadata_naming_unknown_things_is_refused(edit, field, message):

@@ -212,7 +212,7 @@ def test_not_a_dict_is_refused():
         with pytest.raises(ValidationError) as info:
             NetworkSpec.from_dict(data)
         assert info.value.field == "spec"
-    with pytest.raises(ValidationError, match="spec: expected a JSON text"):
+    with pytest.raises(ValidationError, match="spec: expected valid JSON, received: Expecting property name"):
         NetworkSpec.from_json("{")
 
 

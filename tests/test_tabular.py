@@ -128,23 +128,23 @@ def test_float32_transform_stays_float32():
 
 
 @pytest.mark.parametrize("config, message", [
-    ({}, "expected keys"),
-    ("nope", "expected keys"),
+    ({}, r"preprocessing.version: expected a value \(the key is required\)"),
+    ("nope", "preprocessing: expected a preprocessing config: an object with the keys"),
     ({"version": 3, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
       "columns": ["x"], "features": ["x"], "options": None,
       "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
                                                    "indicator": False, "mean": 0.0, "scale": 1.0}]}},
-     "preprocessing version: expected 2"),
+     "preprocessing.version: expected 2"),
     ({"version": 2, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
       "columns": ["x"], "features": ["x"], "options": None,
       "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
                                                    "indicator": False, "mean": 0.0, "scale": -1.0}]}},
-     "column 'x': expected a finite mean and a positive finite scale"),
+     r"preprocessing.encoder.columns\[0\].scale: expected a finite number > 0, received: -1.0"),
     ({"version": 2, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
       "columns": ["x"], "features": ["z"], "options": None,
       "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
                                                    "indicator": False, "mean": 0.0, "scale": 1.0}]}},
-     r"preprocessing features: expected \['x'\]"),
+     r"preprocessing.features: expected \['x'\]"),
 ])
 def test_bad_preprocessing_config(config, message):
     with pytest.raises(ValueError, match=message):

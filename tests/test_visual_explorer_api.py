@@ -202,7 +202,7 @@ def test_explain_examples_open_in_the_explorer():
 
 
 @pytest.mark.parametrize("text, filename, match", [
-    ("{", "n.json", "file: expected JSON"),
+    ("{", "n.json", "file: expected valid JSON, received: Expecting"),
     ("[1, 2]", "n.json", "file: expected a table/object"),
     ('{"sizes": [2, 2, 2]}', "n.json", "config field 'activations'"),
     ("sizes = [2, 2", "n.toml", "valid TOML"),

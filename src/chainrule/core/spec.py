@@ -34,7 +34,12 @@ field                  meaning
 ``dtype``              ``"float32"`` or ``"float64"``
 =====================  =============================================================
 
-Every field is required and no other is allowed; :meth:`NetworkSpec.to_dict`
+Every field is required and no other is allowed. A spec has at most
+:data:`~chainrule.core.limits.MAX_LAYERS` layers and
+:data:`~chainrule.core.limits.MAX_PARAMETERS` weights and biases (see
+:mod:`chainrule.core.limits` for why): sizes are checked, with exact integer
+arithmetic, before any activation or loss is looked up, and nothing is ever
+allocated for a spec.  :meth:`NetworkSpec.to_dict`
 writes every option of every activation and loss, so a dict is the whole
 description. A bad dict raises :class:`~chainrule.core.errors.ValidationError`
 whose ``field`` is the path in the dict (``"layers[1].activation"``,
@@ -47,6 +52,7 @@ caller ever takes a message apart.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -54,8 +60,9 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .activations import Activation, get_activation
-from .errors import Described, ValidationError
+from .errors import Described, ValidationError, excerpt
 from .layers import BIAS_MODES
+from .limits import MAX_LAYERS, MAX_PARAMETERS, load_json
 from .losses import REDUCTIONS, Loss, SquaredError, get_loss
 from .validation import FLOAT_DTYPES, check_positive_int, fail
 
@@ -190,12 +197,12 @@ class _Checker:
                                 Described("an unknown option"))
             try:
                 resolve({"name": name, option: setting})
-            except (ValidationError, TypeError) as err:
+            except (ValidationError, TypeError, ValueError, OverflowError) as err:  # a component's own refusal
                 expected = err.expected if isinstance(err, ValidationError) else f"a valid {option}"
                 raise self.fail(path + (option,), expected, setting) from None
         try:
             config = resolve({"name": name, **options}).config()
-        except (ValidationError, TypeError) as err:  # options that are fine alone but not together
+        except (ValidationError, TypeError, ValueError, OverflowError) as err:  # fine alone but not together
             expected = err.expected if isinstance(err, ValidationError) else f"options of {what} {name!r}"
             raise self.fail(path, expected, value) from None
         try:
@@ -204,10 +211,24 @@ class _Checker:
             raise self.fail(path, f"a {what} whose config() is JSON (finite numbers, strings, lists)",
                             Described(repr(config))) from None
 
-    def layer(self, data: Any, path: Path) -> dict:
+    def layer_sizes(self, data: Any, path: Path) -> tuple[int, int, int]:
+        """``(n_in, n_out, n_bias)`` of a layer dict, checked before the rest of it (see :meth:`layer`)."""
         if isinstance(data, LayerSpec):
             data = data.to_dict()
         self.fields(data, path, LAYER_FIELDS, "a layer")
+        n_in, n_out = self.size(data["n_in"], path + ("n_in",)), self.size(data["n_out"], path + ("n_out",))
+        bias = self.choice(data["bias"], path + ("bias",), BIAS_MODES)
+        n_bias = n_out if bias == "per_neuron" else 1
+        if n_in * n_out + n_bias > MAX_PARAMETERS:
+            raise self.fail(path, f"a layer of at most {_count(MAX_PARAMETERS)} weights and biases",
+                            Described(f"{excerpt(n_in)} inputs x {excerpt(n_out)} neurons = "
+                                      f"{_count(n_in * n_out)} weights"))
+        return n_in, n_out, n_bias
+
+    def layer(self, data: Any, path: Path) -> dict:
+        if isinstance(data, LayerSpec):
+            data = data.to_dict()
+        self.layer_sizes(data, path)
         return {
             "type": self.choice(data["type"], path + ("type",), LAYER_TYPES),
             "n_in": self.size(data["n_in"], path + ("n_in",)),
@@ -223,20 +244,34 @@ class _Checker:
         layers_in = data["layers"]
         if isinstance(layers_in, (str, bytes, Mapping)) or not isinstance(layers_in, Iterable):
             raise self.fail(("layers",), "a list of layers", layers_in)
-        layers_in = list(layers_in)
+        layers_in = list(itertools.islice(layers_in, MAX_LAYERS + 1))
         if not layers_in:
             raise self.fail(("layers",), "at least one layer", layers_in)
+        if len(layers_in) > MAX_LAYERS:
+            raise self.fail(("layers",), f"at most {MAX_LAYERS:,} layers", Described(f"more than {MAX_LAYERS:,}"))
+        # Sizes first, with exact integers: a spec past the bounds is refused before anything else is looked at.
+        sizes = [self.layer_sizes(entry, ("layers", k)) for k, entry in enumerate(layers_in)]
+        for k in range(1, len(sizes)):
+            if sizes[k][0] != sizes[k - 1][1]:
+                raise self.fail(("layers", k, "n_in"), f"{sizes[k - 1][1]} (the n_out of layers[{k - 1}])",
+                                sizes[k][0])
+        total = sum(n_in * n_out + n_bias for n_in, n_out, n_bias in sizes)
+        if total > MAX_PARAMETERS:
+            shown = [sizes[0][0]] + [n_out for _, n_out, _ in sizes]
+            raise self.fail(("layers",), f"a network of at most {_count(MAX_PARAMETERS)} weights and biases",
+                            Described(f"sizes {excerpt(shown)}: {_count(total)} parameters"))
         layers = [self.layer(entry, ("layers", k)) for k, entry in enumerate(layers_in)]
-        for k in range(1, len(layers)):
-            if layers[k]["n_in"] != layers[k - 1]["n_out"]:
-                raise self.fail(("layers", k, "n_in"), f"{layers[k - 1]['n_out']} (the n_out of layers[{k - 1}])",
-                                layers[k]["n_in"])
         loss = self.named(data["loss"], ("loss",), get_loss, "loss")
         try:
             get_loss(loss).check_activation(get_activation(layers[-1]["activation"]))
         except ValidationError as err:
             raise self.fail(("loss",), err.expected, Described(err.received)) from None
         return {"layers": layers, "loss": loss, "dtype": self.dtype(data["dtype"], ("dtype",))}
+
+
+def _count(n: int) -> str:
+    """``1,000,000`` for a count; its size in digits when it is too long to print."""
+    return f"{n:,}" if n.bit_length() <= 128 else excerpt(n)
 
 
 @dataclass(frozen=True)
@@ -345,11 +380,7 @@ class NetworkSpec:
     @classmethod
     def from_json(cls, text: str | bytes) -> "NetworkSpec":
         """The spec a JSON text describes (see :meth:`from_dict`)."""
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as err:
-            raise fail("spec", "a JSON text", Described(str(err))) from None
-        return cls.from_dict(data)
+        return cls.from_dict(load_json(text, "spec"))
 
     # -- what it describes -----------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .errors import Described, ValidationError, excerpt
+from .limits import MAX_PARAMETERS  # most weights and biases of a network (the reason is kept there)
 
 __all__ = [
     "FLOAT_DTYPES",
@@ -35,9 +36,6 @@ __all__ = [
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Most weights and biases a network built from layer sizes may have: 10^9 parameters take
-#: 8 GB per float64 copy, and training keeps at least two (values and gradients).
-MAX_PARAMETERS = 10**9
 
 
 def fail(field: str, expected: str, received: Any) -> ValidationError:

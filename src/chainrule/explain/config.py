@@ -47,6 +47,14 @@ unset switches keep what the file says. A bad file raises
 
 TOML needs Python 3.11's ``tomllib`` or the ``toml`` extra (``tomli``); YAML the
 ``yaml`` extra (PyYAML).
+
+Reading is bounded (:mod:`chainrule.core.limits`): a file of at most
+``MAX_FILE_BYTES``, UTF-8, nested at most ``MAX_DEPTH`` deep, with YAML
+aliases expanding to at most ``MAX_NODES`` values (counted while the YAML is
+composed, so an alias bomb is refused before it is built), numbers of fewer
+than ``MAX_NUMBER_LENGTH`` digits, and a network of at most
+``MAX_FILE_PARAMETERS`` weights and biases -- checked on the spec, and the
+weights' and biases' counts checked against it, before the network is built.
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -61,6 +71,16 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..core.errors import Described, ValidationError
+from ..core.limits import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_FILE_PARAMETERS,
+    MAX_NODES,
+    check_document,
+    check_file_size,
+    document_path,
+    load_json,
+)
 from ..core.network import Network
 from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS, SPEC_VERSION, TOP_FIELDS, NetworkSpec, Path as SpecPath, spec_path
 from ..core.validation import check_choice, fail
@@ -78,11 +98,15 @@ __all__ = [
     "load_setup",
     "parse_toml",
     "parse_yaml",
+    "parse_config_text",
     "read_config_file",
+    "read_text_file",
     "setup_from_config",
     "tutorial_setup",
 ]
 
+#: The file name endings of the formats a config may be written in.
+CONFIG_SUFFIXES = (".json", ".toml", ".yaml", ".yml")
 #: The fields of a config file besides the spec's: the values, the sample, the learning rate, explain's convention.
 VALUE_FIELDS = ("weights", "biases", "input", "target", "learning_rate", "hidden_deltas")
 CONFIG_FIELDS = TOP_FIELDS + VALUE_FIELDS
@@ -148,31 +172,80 @@ class ExplainSetup:
 
 # -- reading files ---------------------------------------------------------------------------
 def read_config_file(path: str | Path) -> dict[str, Any]:
-    """Parse a JSON, TOML or YAML file (by extension) into a mapping."""
+    """Parse a JSON, TOML or YAML file (by extension) into a mapping, within the bounds (module docstring)."""
     path = Path(path)
-    suffix = path.suffix.lower()
+    if path.suffix.lower() not in CONFIG_SUFFIXES:
+        raise fail("config file", "a name ending in .json, .toml, .yaml or .yml", str(path))
+    return parse_config_text(read_text_file(path), path.suffix, f"config file {str(path)!r}")
+
+
+def parse_config_text(text: str, suffix: str, what: str = "config file") -> dict[str, Any]:
+    """The mapping a config's text describes, in the format its ``suffix`` names (``.json``,
+    ``.toml``, ``.yaml``, ``.yml``), within the bounds; errors about the text as a whole name ``what``."""
+    suffix = suffix.lower()
+    if suffix == ".toml":
+        document = parse_toml(text, what)
+    elif suffix in (".yaml", ".yml"):
+        document = parse_yaml(text, what)
+    elif suffix == ".json":
+        document = load_json(_text(text, what), what, field_name=_document_field(what))
+    else:
+        raise fail(what, "a name ending in .json, .toml, .yaml or .yml", Described(f"a {suffix or 'bare'} name"))
+    if not isinstance(document, dict):
+        raise fail(what, "a table/object of fields", Described(type(document).__name__))
+    return document
+
+
+def read_text_file(path: str | Path, what: str = "config file", limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; errors name ``what`` and the path.
+
+    Anything but a regular file (a folder, a FIFO that would block, a device)
+    is refused before it is opened; so is a file past ``limit``, before it is read:
+    ``config file: expected a readable file, received: 'data' (a folder)``.
+    """
+    path = Path(path)
+
+    def refuse(expected: str, problem: str) -> ValidationError:
+        return fail(what, expected, Described(f"{_cut(repr(str(path)), 80)} ({problem})"))
+
     try:
-        text = path.read_text(encoding="utf-8")
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise refuse("a readable file", "a folder")
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse("a readable file", "not a regular file: a named pipe, a device or a socket")
+        if info.st_size > limit:
+            raise refuse(f"a file of at most {limit:,} bytes", f"{info.st_size:,} bytes")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise refuse("a readable file", "no such file") from None
     except OSError as err:
-        raise fail("config file", "a readable file", Described(f"{str(path)!r} ({err.strerror})")) from None
+        raise refuse("a readable file", err.strerror or type(err).__name__) from None
+    if len(data) > limit:  # it grew since stat
+        raise refuse(f"a file of at most {limit:,} bytes", f"more than {limit:,} bytes")
     try:
-        if suffix == ".json":
-            data = json.loads(text)
-        elif suffix == ".toml":
-            data = parse_toml(text)
-        elif suffix in (".yaml", ".yml"):
-            data = parse_yaml(text)
-        else:
-            raise fail("config file", "a name ending in .json, .toml, .yaml or .yml", str(path))
-    except (json.JSONDecodeError,) as err:
-        raise fail(f"config file {str(path)!r}", "valid JSON", Described(str(err))) from None
-    if not isinstance(data, dict):
-        raise fail(f"config file {str(path)!r}", "a table/object of fields", Described(type(data).__name__))
-    return data
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise refuse("a UTF-8 text file", f"line {line} is not UTF-8: byte {data[err.start]:#04x} at offset "
+                                          f"{err.start}") from None
 
 
-def parse_toml(text: str) -> Any:
-    """The mapping a TOML text describes (tomllib, or tomli before Python 3.11)."""
+def _document_field(what: str) -> Callable[[tuple], str]:
+    """Field names for a bound checked on a parsed file: the field's path, or the file itself."""
+    return lambda path: _field_text(document_path(path)) if path else what
+
+
+def _text(text: Any, what: str) -> str:
+    if not isinstance(text, str):
+        raise fail(what, "text", text)
+    check_file_size(len(text.encode("utf-8", errors="surrogatepass")), what)
+    return text
+
+
+def parse_toml(text: str, what: str = "config file") -> Any:
+    """The mapping a TOML text describes (tomllib, or tomli before Python 3.11), within the bounds."""
     try:
         import tomllib  # type: ignore[import-not-found]  # Python >= 3.11
     except ModuleNotFoundError:
@@ -180,22 +253,99 @@ def parse_toml(text: str) -> Any:
             import tomli as tomllib  # type: ignore[import-not-found,no-redef]
         except ModuleNotFoundError:
             raise ImportError("reading TOML on Python 3.10 needs tomli: pip install 'chainrule[toml]'") from None
+    text = _text(text, what)
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise fail("config file", "valid TOML", Described(str(err))) from None
+        raise fail(what, "valid TOML", Described(str(err))) from None
+    except RecursionError:  # inline arrays or tables nested past Python's stack (tomllib recurses)
+        raise fail(what, f"TOML nested at most {MAX_DEPTH} levels deep", Described("nesting deeper")) from None
+    except ValueError as err:  # e.g. an integer past Python's digit limit
+        raise fail(what, "valid TOML", Described(str(err))) from None
+    return check_document(data, _document_field(what))
 
 
-def parse_yaml(text: str) -> Any:
-    """The data a YAML text describes (PyYAML's safe loader: no tags, no code)."""
+def parse_yaml(text: str, what: str = "config file") -> Any:
+    """The data a YAML text describes (PyYAML's safe loader: no tags, no code), within the bounds.
+
+    Nesting and the values that aliases expand to are counted while the
+    document is composed, so an alias bomb is refused before anything is built.
+    """
     try:
         import yaml  # type: ignore[import-untyped]
     except ModuleNotFoundError:
         raise ImportError("reading YAML needs PyYAML: pip install 'chainrule[yaml]'") from None
+    text = _text(text, what)
+    loader = None
     try:
-        return yaml.safe_load(text)
+        loader = _bounded_loader(yaml)(text, what)  # its reader already checks the characters
+        data = loader.get_single_data()
     except yaml.YAMLError as err:
-        raise fail("config file", "valid YAML", Described(str(err).replace("\n", " "))) from None
+        raise fail(what, "valid YAML", Described(str(err).replace("\n", " "))) from None
+    except (RecursionError, ValueError, TypeError, OverflowError) as err:
+        if isinstance(err, ValidationError):
+            raise
+        raise fail(what, "valid YAML", Described(f"{type(err).__name__}: {str(err)[:60]}")) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return check_document(data, _document_field(what))
+
+
+_BOUNDED_LOADERS: dict[int, type] = {}
+
+
+def _bounded_loader(yaml: Any) -> type:
+    """PyYAML's safe loader, counting nesting and expanded values as it composes (one class per module)."""
+    cls = _BOUNDED_LOADERS.get(id(yaml))
+    if cls is not None:
+        return cls
+
+    class BoundedLoader(yaml.SafeLoader):
+        def __init__(self, stream: str, what: str) -> None:
+            super().__init__(stream)
+            self.what = what
+            self.counts: list[int] = [0]   # values composed so far under each open node, aliases expanded
+            self.expanded: dict[int, int] = {}  # id(node) -> the values it expands to
+            self.nodes: list[Any] = []  # keeps the counted nodes alive, so that their ids stay theirs
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                anchor = self.peek_event().anchor
+                node = self.anchors.get(anchor)
+                size = None if node is None else self.expanded.get(id(node))
+                if node is not None and size is None:
+                    raise fail(self.what, "YAML without recursive aliases",
+                               Described(f"alias *{_cut(anchor)} inside its own anchor"))
+                self._add(size or 0)
+                return super().compose_node(parent, index)
+            if len(self.counts) > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise fail(self.what, f"YAML nested at most {MAX_DEPTH} levels deep",
+                           Described(f"deeper at line {mark.line + 1}"))
+            self.counts.append(0)
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                size = 1 + self.counts.pop()
+            self.expanded[id(node)] = size
+            self.nodes.append(node)
+            self._add(size)
+            return node
+
+        def _add(self, size: int) -> None:
+            self.counts[-1] += size
+            if self.counts[-1] > MAX_NODES:
+                raise fail(self.what, f"a document of at most {MAX_NODES:,} values (YAML aliases expanded)",
+                           Described(f"more than {MAX_NODES:,} values"))
+
+    _BOUNDED_LOADERS[id(yaml)] = BoundedLoader
+    return BoundedLoader
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters for a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- field names -------------------------------------------------------------------------------
@@ -232,9 +382,13 @@ def _legacy_field(path: SpecPath) -> str:
 def _number(value: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _field(path, "a number", value)
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except (OverflowError, ValueError, TypeError):  # an integer past float64's range
+        number = math.inf
+    if not math.isfinite(number):
         raise _field(path, "a finite number", value)
-    return float(value)
+    return number
 
 
 def _numbers(value: Any, path: str, n: int, what: str) -> list[float]:
@@ -245,28 +399,46 @@ def _numbers(value: Any, path: str, n: int, what: str) -> list[float]:
     return [_number(v, f"{path}[{k}]") for k, v in enumerate(value)]
 
 
-def _assign_weights(network: Network, spec: Any) -> None:
-    """The file's weights into ``network``: a table of names, or per layer one row per neuron."""
-    sizes = network.sizes
-    if isinstance(spec, Mapping):
-        weights = {str(name): _number(value, f"weights.{name}") for name, value in spec.items()}
-        naming = Naming.of(network)
-        expected = {p.name for p in naming.weights}
-        missing = sorted(expected - set(weights), key=lambda n: int(n[1:]))
-        if missing:
-            raise _field(f"weights.{missing[0]}", "a number (every weight w1..w%d needs one)" % len(expected),
+def _weight_index(name: Any, n_weights: int) -> int | None:
+    """``k`` for the name ``"wk"`` of one of ``n_weights`` weights, else None."""
+    if not isinstance(name, str) or not name.startswith("w") or not name[1:].isdigit() or len(name) > 20:
+        return None
+    k = int(name[1:])
+    return k if 1 <= k <= n_weights and name == f"w{k}" else None
+
+
+def _read_weights(spec: NetworkSpec, value: Any) -> Callable[[Network], None]:
+    """Check the file's weights against ``spec`` (before any network is built); return what sets them.
+
+    A table of names ``w1 .. wN`` (every weight once), or per layer one row per
+    neuron listing its incoming weights in input order.
+    """
+    sizes = spec.sizes
+    if isinstance(value, Mapping):
+        n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        found: set[int] = set()
+        unknown = None
+        for name in value:
+            k = _weight_index(name, n_weights)
+            if k is None:
+                unknown = name if unknown is None else unknown
+            else:
+                found.add(k)
+        if len(found) < n_weights:
+            missing = next(k for k in range(1, n_weights + 1) if k not in found)
+            raise _field(f"weights.w{missing}", f"a number (every weight w1..w{n_weights} needs one)",
                          Described("nothing, the weight is missing"))
-        extra = sorted(set(weights) - expected)
-        if extra:
-            raise _field(f"weights.{extra[0]}", f"a weight name among w1..w{len(expected)}",
+        if unknown is not None:
+            raise _field(f"weights.{_cut(str(unknown))}", f"a weight name among w1..w{n_weights}",
                          Described("an unknown name"))
-        naming.assign(network, weights)
-        return
+        weights = {name: _number(number, f"weights.{name}") for name, number in value.items()}
+        return lambda network: Naming.of(network).assign(network, weights)
     n_layers = len(sizes) - 1
-    if not isinstance(spec, list) or len(spec) != n_layers:
+    if not isinstance(value, list) or len(value) != n_layers:
         raise _field("weights", f"a list of {n_layers} matrices (one per layer) or a table of names w1, w2, ...",
-                     spec if not isinstance(spec, list) else Described(f"{len(spec)} matrices"))
-    for l, (rows, layer) in enumerate(zip(spec, network.layers)):
+                     value if not isinstance(value, list) else Described(f"{len(value)} matrices"))
+    matrices = []
+    for l, rows in enumerate(value):
         n_in, n_out = sizes[l], sizes[l + 1]
         what = f"one per neuron of layer {l + 1}"
         if not isinstance(rows, list):
@@ -275,28 +447,36 @@ def _assign_weights(network: Network, spec: Any) -> None:
             raise _field(f"weights[{l}]", f"{n_out} rows ({what})", Described(f"{len(rows)} rows"))
         matrix = [_numbers(row, f"weights[{l}][{j}]", n_in, "the neuron's incoming weights, in input order")
                   for j, row in enumerate(rows)]
-        layer.set_weights(W=np.array(matrix).T)  # the engine's W is (n_in, n_out)
+        matrices.append(np.array(matrix).T)  # the engine's W is (n_in, n_out)
+
+    def assign(network: Network) -> None:
+        for layer, W in zip(network.layers, matrices):
+            layer.set_weights(W=W)
+
+    return assign
 
 
-def _assign_biases(network: Network, spec: Any) -> None:
-    """The file's biases into ``network``, each fitted to its layer's bias convention."""
-    layers = network.layers
-    if spec is None:
-        return  # the layers' biases start at zero
-    if not isinstance(spec, list) or len(spec) != len(layers):
+def _read_biases(spec: NetworkSpec, value: Any) -> list[np.ndarray] | None:
+    """The file's biases checked against ``spec``, one array per layer in its bias convention (None: zeros)."""
+    layers = spec.layers
+    if value is None:
+        return None  # the layers' biases start at zero
+    if not isinstance(value, list) or len(value) != len(layers):
         raise _field("biases", f"a list of {len(layers)} entries (one per layer: a number or a list per neuron)",
-                     spec)
-    for l, (entry, layer) in enumerate(zip(spec, layers)):
+                     value)
+    arrays = []
+    for l, (entry, layer) in enumerate(zip(value, layers)):
         if isinstance(entry, list):
             values = _numbers(entry, f"biases[{l}]", layer.n_out, f"one per neuron of layer {l + 1}")
-            if layer.bias_mode == "shared":
+            if layer.bias == "shared":
                 if any(v != values[0] for v in values):
                     raise _field(f"biases[{l}]", "one number, or equal values, for a bias shared by the layer",
                                  values)
                 values = values[:1]
         else:
-            values = [_number(entry, f"biases[{l}]")] * layer.b.size
-        layer.set_weights(b=np.array(values))
+            values = [_number(entry, f"biases[{l}]")] * layer.n_bias
+        arrays.append(np.array(values))
+    return arrays
 
 
 # -- the spec, and the conventions applied to it ------------------------------------------------------
@@ -404,20 +584,36 @@ def convert_config(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def setup_from_config(data: Mapping[str, Any], conventions: Conventions = Conventions(),
-                      source: str = "config") -> ExplainSetup:
-    """Build the network, sample and learning rate described by ``data`` (see the module docstring)."""
+                      source: str = "config", *,
+                      check_spec: Callable[[NetworkSpec], None] | None = None) -> ExplainSetup:
+    """Build the network, sample and learning rate described by ``data`` (see the module docstring).
+
+    Everything is checked before the network is built: the spec (with at most
+    ``MAX_FILE_PARAMETERS`` weights and biases), ``check_spec(spec)`` when
+    given (a caller's own limits, e.g. the explorer's), then the values' counts
+    and numbers against the spec.
+    """
     current, name, error = _read(data)
     spec = NetworkSpec.from_dict({key: current[key] for key in TOP_FIELDS}, field_name=name)
+    if spec.n_parameters() > MAX_FILE_PARAMETERS:
+        raise fail(name(("layers",)), f"a network of at most {MAX_FILE_PARAMETERS:,} weights and biases in a "
+                                      "network file (store larger networks in a model file)",
+                   Described(f"sizes {spec.sizes}: {spec.n_parameters():,} parameters"))
     spec = _with_conventions(spec, Conventions(), error, _field_text("error"))
     spec = _with_conventions(spec, conventions, conventions.error, "error convention")
+    if check_spec is not None:
+        check_spec(spec)
     hidden_deltas = conventions.hidden_deltas or check_choice(
         current.get("hidden_deltas", HIDDEN_DELTAS[0]), _field_text("hidden_deltas"), HIDDEN_DELTAS)
 
-    network = Network.from_spec(spec, init="zeros")
-    _assign_weights(network, current["weights"])
-    _assign_biases(network, current.get("biases"))
+    set_weights = _read_weights(spec, current["weights"])
+    biases = _read_biases(spec, current.get("biases"))
     x = np.array(_numbers(current["input"], "input", spec.n_inputs, "one per input"))
     y = np.array(_numbers(current["target"], "target", spec.n_outputs, "one per output"))
+    network = Network.from_spec(spec, init="zeros")
+    set_weights(network)
+    for layer, b in zip(network.layers, biases or ()):
+        layer.set_weights(b=b)
     try:
         network.check_targets(y[None, :], 1, "target")
     except ValidationError as err:

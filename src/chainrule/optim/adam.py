@@ -55,8 +55,13 @@ class Adam(Optimizer):
         self.eps = check_positive_float(eps, "eps", allow_zero=True)
         super().__init__(parameters, learning_rate, weight_decay=weight_decay)
 
+    non_negative_buffers = frozenset({"exp_avg_sq", "max_exp_avg_sq"})
+
     def hyperparameters(self) -> dict[str, Any]:
         return {**super().hyperparameters(), "betas": self.betas, "eps": self.eps, "amsgrad": self.amsgrad}
+
+    def state_buffers(self) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self.amsgrad else ())
 
     def update(self, index: int, param: Parameter) -> None:
         beta1, beta2 = self.betas

@@ -55,6 +55,9 @@ class SGD(Optimizer):
             "nesterov": self.nesterov,
         }
 
+    def state_buffers(self) -> tuple[str, ...]:
+        return ("momentum",) if self.momentum else ()
+
     def update(self, index: int, param: Parameter) -> None:
         g = self.decayed_gradient(index, param)
         step = self.buffer(index, "scratch", param.value)

@@ -35,10 +35,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core.errors import excerpt
+from ..core.errors import ValidationError, excerpt
 from ..core.validation import check_dtype, fail
 from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, missing_message,
                       numeric_values)
+from .fields import check_keys, choice, finite_number, flag, refield, text
 from .options import MISSING_POLICIES, UNKNOWN_POLICIES, TableOptions
 from .reader import Table, missing_cells
 from .reduce import Reducer
@@ -179,14 +180,39 @@ class ColumnEncoder:
             config.update(mean=self.mean, scale=self.scale)
         return config
 
+    #: The keys of a stored column: numeric and boolean columns, categorical columns.
+    NUMERIC_KEYS = ("name", "kind", "fill", "indicator", "mean", "scale")
+    CATEGORICAL_KEYS = ("name", "kind", "fill", "indicator", "categories", "unknown")
+
     @classmethod
-    def from_config(cls, config: Any) -> "ColumnEncoder":
-        numeric = {"name", "kind", "fill", "indicator", "mean", "scale"}
-        categorical = {"name", "kind", "fill", "indicator", "categories", "unknown"}
-        if not isinstance(config, dict) or set(config) not in (numeric, categorical):
-            raise fail("preprocessing column", f"an object with keys {sorted(numeric)} or {sorted(categorical)}",
-                       sorted(config) if isinstance(config, dict) else config)
-        return cls(**config)
+    def from_config(cls, config: Any, field: str = "preprocessing column") -> "ColumnEncoder":
+        """Rebuild from :meth:`to_config`; every key checked, errors naming ``field.<key>``."""
+        if not isinstance(config, dict):
+            raise fail(field, "a column: an object with the keys 'name', 'kind', ...", config)
+        kind = choice(config.get("kind"), f"{field}.kind", KINDS)
+        config = check_keys(config, field, cls.CATEGORICAL_KEYS if kind == CATEGORICAL else cls.NUMERIC_KEYS,
+                            f"a {kind} column")
+        name = text(config["name"], f"{field}.name")
+        indicator = flag(config["indicator"], f"{field}.indicator")
+        fill = config["fill"]
+        if kind == CATEGORICAL:
+            categories = config["categories"]
+            if (not isinstance(categories, list) or not categories or not all(isinstance(c, str) for c in categories)
+                    or len(set(categories)) != len(categories)):
+                raise fail(f"{field}.categories", "a non-empty list of distinct texts", categories)
+            if fill is not None:
+                text(fill, f"{field}.fill", "a category (text) or null")
+            options = dict(categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown",
+                                                                       UNKNOWN_POLICIES))
+        else:
+            options = dict(mean=finite_number(config["mean"], f"{field}.mean"),
+                           scale=finite_number(config["scale"], f"{field}.scale", positive=True))
+            if fill is not None:
+                fill = finite_number(fill, f"{field}.fill")
+        try:
+            return cls(name, kind, fill=fill, indicator=indicator, **options)
+        except ValidationError as err:  # checked above; a refusal of the constructor's own is still named here
+            raise refield(err, field) from None
 
 
 class TableEncoder:
@@ -292,12 +318,21 @@ class TableEncoder:
         return {"missing": self.missing, "columns": [c.to_config() for c in self.columns]}
 
     @classmethod
-    def from_config(cls, config: Any) -> "TableEncoder":
-        if not isinstance(config, dict) or set(config) != {"missing", "columns"} or \
-                not isinstance(config["columns"], list):
-            raise fail("preprocessing encoder", "an object with keys 'missing' and 'columns' (a list)",
-                       sorted(config) if isinstance(config, dict) else config)
-        return cls([ColumnEncoder.from_config(c) for c in config["columns"]], config["missing"])
+    def from_config(cls, config: Any, field: str = "preprocessing encoder") -> "TableEncoder":
+        """Rebuild from :meth:`to_config`; errors name the path (``field.columns[2].scale``)."""
+        config = check_keys(config, field, ("missing", "columns"), "the encoder")
+        missing = choice(config["missing"], f"{field}.missing", MISSING_POLICIES)
+        columns = config["columns"]
+        if not isinstance(columns, list) or not columns:
+            raise fail(f"{field}.columns", "a non-empty list of columns", columns)
+        encoders = [ColumnEncoder.from_config(c, f"{field}.columns[{k}]") for k, c in enumerate(columns)]
+        seen: set[str] = set()
+        for k, column in enumerate(encoders):
+            if column.name in seen:
+                raise fail(f"{field}.columns[{k}].name", "a column not encoded before (each column once)",
+                           column.name)
+            seen.add(column.name)
+        return cls(encoders, missing)
 
     def __repr__(self) -> str:
         kinds = Counter(c.kind for c in self.columns)

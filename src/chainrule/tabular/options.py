@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+from ..core.errors import Described, ValidationError, excerpt
 from ..core.validation import fail
 
 __all__ = [
@@ -134,12 +136,19 @@ class TableOptions:
         return config
 
     @classmethod
-    def from_config(cls, config: Any) -> "TableOptions":
-        known = {f for f in cls.__dataclass_fields__}
-        if not isinstance(config, dict) or not set(config) <= known:
-            extra = sorted(set(config) - known) if isinstance(config, dict) else config
-            raise fail("table options", f"an object with keys among {sorted(known)}", extra)
-        return cls(**config)
+    def from_config(cls, config: Any, field: str = "table options") -> "TableOptions":
+        """Rebuild from :meth:`to_config` (keys may be left out: their defaults); errors name ``field.<key>``."""
+        known = list(cls.__dataclass_fields__)
+        if not isinstance(config, dict):
+            raise fail(field, f"an object with keys among {known}", config)
+        for key in config:
+            if key not in known:
+                shown = key if isinstance(key, str) and len(key) <= 40 else excerpt(key)
+                raise fail(f"{field}.{shown}", f"one of the keys {known}", Described("an unknown key"))
+        try:
+            return cls(**config)
+        except ValidationError as err:  # the option's own check: ``err.field`` is the option (``features[1]``)
+            raise fail(f"{field}.{err.field}", err.expected, Described(err.received)) from None
 
 
 def _names(value: Any, what: str) -> tuple[str, ...]:
@@ -149,7 +158,7 @@ def _names(value: Any, what: str) -> tuple[str, ...]:
     for k, name in enumerate(names):
         if not isinstance(name, str) or not name:
             raise fail(f"{what}[{k}]", "a column name", name)
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise fail(what, "each column once", duplicates)
     return names

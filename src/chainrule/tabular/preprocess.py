@@ -22,9 +22,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..core.errors import excerpt
+from ..core.errors import Described, ValidationError, excerpt
+from ..core.activations import get_activation
+from ..core.losses import get_loss
+from ..core.spec import NetworkSpec
 from ..core.validation import check_dtype, fail
 from .encoder import TableEncoder, missing_mask
+from .fields import check_keys, choice, finite_number, text
 from .fitting import fit_columns, fit_encoder, mean_and_std
 from .options import TableOptions
 from .reader import Table, _to_number, table_from_columns
@@ -37,9 +41,10 @@ MAX_AUTO_CLASSES = 20
 TASKS = ("auto", "classification", "regression")
 #: Version of the config written by :meth:`Preprocessor.to_config` (version 1: numeric columns only).
 CONFIG_VERSION = 2
-_CONFIG_KEYS = {"version", "target", "task", "classes", "target_mean", "target_scale", "columns", "features",
-                "encoder", "options"}
-_CONFIG_KEYS_V1 = {"features", "target", "task", "mean", "scale", "classes", "target_mean", "target_scale"}
+_CONFIG_ORDER = ("version", "target", "task", "classes", "target_mean", "target_scale", "columns", "features",
+                 "encoder", "options")
+_CONFIG_ORDER_V1 = ("features", "target", "task", "mean", "scale", "classes", "target_mean", "target_scale")
+_CONFIG_KEYS, _CONFIG_KEYS_V1 = set(_CONFIG_ORDER), set(_CONFIG_ORDER_V1)
 
 
 def label_of(cell: Any) -> Any:
@@ -293,37 +298,117 @@ class Preprocessor:
         }
 
     @classmethod
-    def from_config(cls, config: Any) -> "Preprocessor":
-        """Rebuild from :meth:`to_config` (or from a version-1 config: numeric columns only)."""
+    def from_config(cls, config: Any, field: str = "preprocessing") -> "Preprocessor":
+        """Rebuild from :meth:`to_config` (or from a version-1 config: numeric columns only).
+
+        Every key is checked (:mod:`chainrule.tabular.fields`): anything
+        :meth:`to_config` could not have written raises :class:`ValidationError`
+        whose ``field`` is the path (``"preprocessing.encoder.columns[2].scale"``,
+        ``"preprocessing.classes[1]"``). Whether it fits a network is :meth:`check_fits`.
+        """
         if isinstance(config, dict) and set(config) == _CONFIG_KEYS_V1:
-            return cls._from_version_1(config)
-        if not isinstance(config, dict) or set(config) != _CONFIG_KEYS:
-            keys = sorted(config) if isinstance(config, dict) else config
-            raise ValueError(f"preprocessing: expected keys {sorted(_CONFIG_KEYS)}, received: {keys!r}")
-        if config["version"] != CONFIG_VERSION:
-            raise fail("preprocessing version", f"{CONFIG_VERSION} (or a version-1 config)", config["version"])
-        encoder = TableEncoder.from_config(config["encoder"])
+            return cls._from_version_1(config, field)
+        if isinstance(config, dict) and config and "version" not in config and set(config) <= _CONFIG_KEYS_V1:
+            check_keys(config, field, _CONFIG_ORDER_V1, "a version-1 preprocessing config")
+        config = check_keys(config, field, _CONFIG_ORDER, "a preprocessing config")
+        version = config["version"]
+        if isinstance(version, bool) or version != CONFIG_VERSION:
+            raise fail(f"{field}.version", f"{CONFIG_VERSION} (or a version-1 config)", version)
+        encoder = TableEncoder.from_config(config["encoder"], f"{field}.encoder")
         for key, derived in (("columns", encoder.column_names), ("features", encoder.feature_names)):
             if config[key] != derived:
-                raise fail(f"preprocessing {key}", f"{derived} (as the encoder says)", config[key])
-        options = None if config["options"] is None else TableOptions.from_config(config["options"])
-        return cls(encoder, config["target"], config["task"], config["classes"], config["target_mean"],
-                   config["target_scale"], options)
+                raise fail(f"{field}.{key}", f"{excerpt(derived)} (as the encoder says)", config[key])
+        options = None
+        if config["options"] is not None:
+            options = TableOptions.from_config(config["options"], f"{field}.options")
+        return cls._checked(encoder, config, field, options)
 
     @classmethod
-    def _from_version_1(cls, config: dict) -> "Preprocessor":
+    def _checked(cls, encoder: TableEncoder, config: dict, field: str,
+                 options: TableOptions | None = None) -> "Preprocessor":
+        """The target, task, classes and target scaling of a stored config, checked, with ``encoder``."""
+        target = text(config["target"], f"{field}.target")
+        if target in encoder.column_names:
+            raise fail(f"{field}.target", "a column that is not also a feature", target)
+        task = choice(config["task"], f"{field}.task", ("classification", "regression"))
+        classes, mean, scale = config["classes"], config["target_mean"], config["target_scale"]
+        if task == "classification":
+            if not isinstance(classes, list) or len(classes) < 2:
+                raise fail(f"{field}.classes", "a list of at least 2 class labels (classification)", classes)
+            seen = set()
+            for k, label in enumerate(classes):
+                canonical = label_of(label) if isinstance(label, (str, int, float)) else None
+                if canonical is None or canonical != label or type(canonical) is not type(label) or \
+                        (type(label), label) in seen:
+                    raise fail(f"{field}.classes[{k}]", "a label not listed before (a text, a whole number or a "
+                                                        "finite number)", label)
+                seen.add((type(label), label))
+            for key, value in (("target_mean", mean), ("target_scale", scale)):
+                if value is not None:
+                    raise fail(f"{field}.{key}", "null (a classification target is not scaled)", value)
+        else:
+            if classes is not None:
+                raise fail(f"{field}.classes", "null (a regression has no classes)", classes)
+            mean = finite_number(mean, f"{field}.target_mean")
+            scale = finite_number(scale, f"{field}.target_scale", positive=True)
+        return cls(encoder, target, task, classes, mean, scale, options)
+
+    @classmethod
+    def _from_version_1(cls, config: dict, field: str = "preprocessing") -> "Preprocessor":
         from .encoder import ColumnEncoder
 
         features = config["features"]
-        if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
-            raise ValueError(f"preprocessing features: expected a list of names, received: {features!r}")
-        mean, scale = np.asarray(config["mean"], np.float64), np.asarray(config["scale"], np.float64)
-        if mean.shape != (len(features),) or scale.shape != mean.shape:
-            raise ValueError(f"preprocessing: expected mean and scale of length {len(features)}, "
-                             f"received: {mean.shape} and {scale.shape}")
-        columns = [ColumnEncoder(name, "numeric", mean=m, scale=s) for name, m, s in zip(features, mean, scale)]
-        return cls(TableEncoder(columns, "error"), config["target"], config["task"], config["classes"],
-                   config["target_mean"], config["target_scale"])
+        if not isinstance(features, list) or not features or not all(isinstance(f, str) and f for f in features) \
+                or len(set(features)) != len(features):
+            raise fail(f"{field}.features", "a non-empty list of distinct column names", features)
+        columns = []
+        for key in ("mean", "scale"):
+            values = config[key]
+            if not isinstance(values, list) or len(values) != len(features):
+                raise fail(f"{field}.{key}", f"a list of {len(features)} numbers (one per feature)", values)
+        for k, name in enumerate(features):
+            mean = finite_number(config["mean"][k], f"{field}.mean[{k}]")
+            scale = finite_number(config["scale"][k], f"{field}.scale[{k}]", positive=True)
+            columns.append(ColumnEncoder(name, "numeric", mean=mean, scale=scale))
+        return cls._checked(TableEncoder(columns, "error"), config, field)
+
+    # -- fitting a network -------------------------------------------------------------------
+    def check_fits(self, network: Any, field: str = "preprocessing") -> None:
+        """Refuse a network (a :class:`~chainrule.Network` or its :class:`~chainrule.core.spec.NetworkSpec`)
+        this preprocessing cannot feed or whose outputs it cannot read.
+
+        Checks that the network has one input per feature; one output per class
+        (classification) or a single output (regression); and, for a
+        regression, whose targets are standardised (any real number), a loss
+        that takes such targets (not a cross-entropy, which needs values in
+        [0, 1]) and an output activation computed per output (a normalising one
+        such as softmax would make the single output constant). Raises
+        :class:`ValidationError` naming ``field.features``, ``field.classes`` or ``field.task``.
+        """
+        spec = network if isinstance(network, NetworkSpec) else network.spec()
+        n_inputs, n_outputs = spec.n_inputs, spec.n_outputs
+        if self.encoder.n_features != n_inputs:
+            raise fail(f"{field}.features", f"{n_inputs} features (one per input of the network)",
+                       Described(f"{self.encoder.n_features} features {excerpt(self.features)}"))
+        if self.task == "classification":
+            if len(self.classes) != n_outputs:
+                raise fail(f"{field}.classes", f"{n_outputs} classes (one per output of the network)",
+                           Described(f"{len(self.classes)} classes {excerpt(self.classes)}"))
+            return
+        if n_outputs != 1:
+            raise fail(f"{field}.task", f"classification (a regression predicts one number; the network has "
+                                        f"{n_outputs} outputs)", self.task)
+        loss = get_loss(spec.loss)
+        try:
+            loss.check_targets(np.array([[-1.0]]))
+        except ValidationError:
+            raise fail(f"{field}.task", f"a task that loss {loss.name!r} suits (its targets are in [0, 1]; a "
+                                        "regression's standardised targets are any number)", self.task) from None
+        activation = get_activation(spec.layers[-1].activation)
+        if not activation.elementwise:
+            raise fail(f"{field}.task", f"classification, or an output activation computed per output (a "
+                                        f"regression's single output through {activation.name!r} is constant)",
+                       self.task)
 
     def __repr__(self) -> str:
         extra = f"classes={self.classes}" if self.task == "classification" else "standardised target"

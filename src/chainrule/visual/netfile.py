@@ -13,12 +13,18 @@ convention). The explorer always computes in float64: a file's ``dtype: float32`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ValidationError
-from ..explain.config import config_from_network, config_to_json, parse_toml, parse_yaml, read_config_file, setup_from_config
+from ..core.errors import Described, ValidationError
+from ..explain.config import (
+    CONFIG_SUFFIXES,
+    config_from_network,
+    config_to_json,
+    parse_config_text,
+    read_config_file,
+    setup_from_config,
+)
 from .state import ExplorerState
 
 __all__ = ["state_to_config", "state_to_file", "state_from_config", "state_from_file", "state_from_path"]
@@ -35,28 +41,31 @@ def state_to_file(state: ExplorerState) -> str:
 
 
 def state_from_config(data: Any, source: str = "network file") -> ExplorerState:
-    """An explain config (a mapping) as the explorer's state; errors name the config field."""
-    setup = setup_from_config(data, source=source)
+    """An explain config (a mapping) as the explorer's state; errors name the config field.
+
+    The explorer's limits (:meth:`ExplorerState.check_spec`: layers it can draw,
+    one bias convention) are checked on the spec, before any network is built.
+    """
+    setup = setup_from_config(data, source=source, check_spec=ExplorerState.check_spec)
     return ExplorerState.from_network(setup.network, setup.x, setup.y, setup.learning_rate,
                                       hidden_deltas=setup.hidden_deltas)
 
 
 def state_from_file(text: str, filename: str = "network.json") -> ExplorerState:
-    """Parse a network file's text; the format follows the name's extension (.json, .toml, .yaml)."""
+    """Parse a network file's text; the format follows the name's extension (.json, .toml, .yaml; else JSON).
+
+    The text is read within :mod:`chainrule.core.limits`' bounds (size, nesting,
+    YAML aliases, number lengths); errors about it as a whole name the field ``file``.
+    """
+    if not isinstance(filename, str):
+        raise ValidationError("filename", "a file name (text)", filename)
+    if not isinstance(text, str):
+        raise ValidationError("file", "the text of a network file", Described(type(text).__name__))
     suffix = Path(filename).suffix.lower()
     try:
-        if suffix == ".toml":
-            data = parse_toml(text)  # explain.config's parsers: one set of messages for both
-        elif suffix in (".yaml", ".yml"):
-            data = parse_yaml(text)
-        else:
-            data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValidationError("file", f"JSON ({err.msg} at line {err.lineno}, column {err.colno})", filename) from None
+        data = parse_config_text(text, suffix if suffix in CONFIG_SUFFIXES else ".json", "file")
     except ImportError as err:
         raise ValidationError("file", str(err), filename) from None
-    if not isinstance(data, dict):
-        raise ValidationError("file", "a table/object of fields", filename)
     return state_from_config(data, source=filename)
 
 

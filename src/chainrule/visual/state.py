@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.activations import get_activation
-from ..core.errors import ValidationError
+from ..core.errors import ValidationError, excerpt
 from ..core.losses import get_loss
 from ..core.network import Network
 from ..core.spec import OUTPUT_REDUCTIONS, SPEC_VERSION, NetworkSpec, Path
@@ -70,7 +70,10 @@ def check_number(value: Any, field: str, *, positive: bool = False, limit: float
                f"{'at most ' if positive else ''}{limit:g}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValidationError(field, expected, value)
-    number = float(value)
+    try:
+        number = float(value)
+    except (OverflowError, TypeError, ValueError):  # an integer of hundreds of digits
+        raise ValidationError(field, expected, value) from None
     if not math.isfinite(number) or abs(number) > limit or (positive and number <= 0):
         raise ValidationError(field, expected, value)
     return number
@@ -82,6 +85,15 @@ def check_sizes(sizes: Any) -> list[int]:
             or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= MAX_NEURONS for s in sizes)):
         raise ValidationError("sizes", f"2 to {MAX_LAYERS} layer sizes, each 1 to {MAX_NEURONS}", sizes)
     return list(sizes)
+
+
+def _flat(value: Any, field: str) -> list[float]:
+    """``value`` (numbers, or an array of them) as a flat list of floats; else the library's error."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ValidationError(field, "a list of numbers", value) from None
+    return [float(v) for v in array.ravel()]
 
 
 def _number_list(value: Any, field: str, names: list[str]) -> list[float]:
@@ -163,16 +175,23 @@ class ExplorerState:
                      hidden_deltas: str = HIDDEN_DELTAS[0]) -> "ExplorerState":
         """The state of an engine network (one bias mode and trainability for all layers)."""
         spec = network.spec()
+        cls.check_spec(spec)
+        naming = Naming.of(network)
+        state = cls(replace(spec, dtype=DTYPE), {p.name: naming.get(network, p.name) for p in naming.weights + naming.biases},
+                    _flat(x, "input"), _flat(y, "target"), check_number(learning_rate, "learning_rate", positive=True),
+                    hidden_deltas)
+        return cls.from_json(state.to_json())  # the explorer's limits
+
+    @staticmethod
+    def check_spec(spec: NetworkSpec) -> None:
+        """Refuse a spec the explorer cannot show: sizes past its limits (:func:`check_sizes`), or
+        layers that differ in bias convention or trainability (the page edits one for all)."""
+        check_sizes(spec.sizes)
         modes = {layer.bias for layer in spec.layers}
         trained = {layer.train_bias for layer in spec.layers}
         if len(modes) != 1 or len(trained) != 1:
             raise ValidationError("bias", "the same bias mode and trainability in every layer",
                                   f"{sorted(modes)}, train_bias {sorted(trained)}")
-        naming = Naming.of(network)
-        state = cls(replace(spec, dtype=DTYPE), {p.name: naming.get(network, p.name) for p in naming.weights + naming.biases},
-                    [float(v) for v in np.ravel(x)], [float(v) for v in np.ravel(y)], float(learning_rate),
-                    hidden_deltas)
-        return cls.from_json(state.to_json())  # the explorer's limits
 
     @staticmethod
     def spec_from_json(obj: Any) -> NetworkSpec:
@@ -214,10 +233,12 @@ class ExplorerState:
         if not isinstance(params_in, dict):
             raise ValidationError("params", "an object mapping w1.., b1.. to numbers", params_in)
         expected = [p.name for p in naming.weights + naming.biases]
-        unknown = sorted(set(params_in) - set(expected))
-        if unknown:
-            raise ValidationError(unknown[0], f"a parameter of this network, one of {expected[0]}..{expected[-1]}",
-                                  unknown[0])
+        known = set(expected)
+        unknown = min((name for name in params_in if name not in known), key=str, default=None)
+        if unknown is not None:
+            field = unknown if isinstance(unknown, str) and len(unknown) <= 40 else excerpt(unknown)
+            raise ValidationError(field, f"a parameter of this network, one of {expected[0]}.."
+                                                    f"{expected[-1]}", unknown)
         params = {}
         for name in expected:
             if name not in params_in:
