@@ -4,13 +4,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: example test mutation clean
+.PHONY: example test mutation screenshots clean
 
 example: $(VENV)/.core
 	$(BIN)/chainrule example
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q
+
+# The README's pictures of the explorer, taken by its browser tests (docs/explorer-*.png).
+screenshots: $(VENV)/.test
+	CHAINRULE_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_explorer_browser.py \
+	  -k "readmes or training_n or bad_values or matrix_view or data_view or practice"
 
 $(VENV)/.core: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

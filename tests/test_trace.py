@@ -99,7 +99,29 @@ def test_stages_cover_every_quantity_once_in_order():
     assert listed == list(trace.quantities)
     # Deeper networks use h{l}_{j}; paths into the first hidden layer go through the second.
     assert trace.neurons[1] == ["h1_1", "h1_2"] and trace.neurons[2] == ["h2_1", "h2_2"]
-    assert trace["dE_h2_1/dout_h1_2"].refs == {"neuron": "h1_2", "through": "h2_1", "weight": "w8"}
+    assert trace["dE_total/dout_h1_2[h2_1]"].refs == {"neuron": "h1_2", "through": "h2_1", "weight": "w8"}
+
+
+@pytest.mark.parametrize("output, sizes, derivative", [
+    ("sigmoid", (2, 2, 2), True),     # the tutorial: delta_o1 * w5 is dE_o1/dout_h1
+    ("softmax", (3, 4, 2), False),    # every E_o depends on every net: only a term of dE_total/dout_h1
+    ("sigmoid", (2, 3, 2, 2), None),  # through h2_*: no error of its own; through o*: the derivative
+])
+def test_paths_are_named_for_what_they_are(output, sizes, derivative):
+    loss = "categorical_cross_entropy" if output == "softmax" else "squared_error"
+    net, X, Y = random_case("tanh", loss, output, {}, seed=2, sizes=sizes)
+    trace = build_trace(net, X[0], Y[0], 0.1)
+    paths = [q for q in trace if q.kind == "path"]
+    assert paths
+    for q in paths:
+        through, neuron = q.refs["through"], q.refs["neuron"]
+        exact = through.startswith("o") and output != "softmax"
+        assert exact == (derivative if derivative is not None else through.startswith("o"))
+        assert q.name == (f"dE_{through}/dout_{neuron}" if exact else f"dE_total/dout_{neuron}[{through}]")
+        assert q.value == trace[f"delta_{through}"].value * trace[q.refs["weight"]].value
+    for q in trace:
+        if q.kind == "dE_dout" and "paths" in q.refs:  # the sum of its terms, by their names
+            assert q.refs["paths"] == [p.name for p in paths if p.refs["neuron"] == q.refs["neuron"]]
 
 
 def test_softmax_jacobian_and_fused_delta_are_shown():

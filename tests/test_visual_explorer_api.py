@@ -278,3 +278,150 @@ def test_spec_errors_name_the_pages_fields(changes, field, match):
     with pytest.raises(ValidationError, match=match) as info:
         api.step({"state": with_(**changes)})
     assert info.value.field == field
+
+
+# -- the page's newer endpoints: practice, checks, data sets ---------------------------------------
+def test_every_network_the_explorer_allows_gets_its_step():
+    """The largest (5 layers of 6) has 148 weights and biases, past the trace's default limit."""
+    draft = with_(sizes=[6, 6, 6, 6, 6], activations=["sigmoid"] * 4, params={}, input=[0.5] * 6, target=[0.2] * 6)
+    state = api.build({"state": draft, "seed": 1})["state"]
+    step = api.step({"state": state, "digits": 4})
+    assert len([n for n in step["values"] if n.endswith("+")]) == 144 + 0  # frozen shared biases keep theirs
+    assert step["svg"]["backward"].count('class="cr-band"') == 6
+
+
+def test_a_hidden_quantity_appears_nowhere_with_its_value():
+    hidden = ["net_h1", "out_o1", "dE_total/dw5", "E_total"]
+    step = api.step({"state": TUTORIAL, "digits": 9, "hidden": hidden})
+    trace = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5)
+    for name in hidden:
+        assert name not in step["values"]
+        value = trace[name].value
+        for text in [*step["svg"].values(), *step["formulas"].values(), *step["matrices"].values()]:
+            assert repr(value) not in text and f"{value:.9g}" not in text, name
+    assert step["E_total_after_update"] is None
+    # The numbers of the formulas that use a hidden value keep its name: out_h1's value is shown, net_h1's not.
+    assert 'data-q="net_h1"' in step["formulas"]["forward"]
+    # A hint: the formula in names and the values it needs, the hidden ones marked.
+    hint = step["practice"]["net_h1"]["hint"]
+    assert 'data-q="w1"' in hint and "0.15" in hint and 'data-q="i2"' in hint and "0.1" in hint
+    assert 'class="missing"' not in hint
+    hint = step["practice"]["dE_total/dw5"]["hint"]
+    assert 'class="missing" data-q="dnet_o1/dw5"' not in hint and "0.593269992" in hint
+    assert "E_o1" in step["practice"]["E_total"]["hint"]
+
+
+def test_a_hint_says_which_needed_values_are_hidden_too():
+    step = api.step({"state": TUTORIAL, "hidden": ["net_h1", "out_h1"]})
+    hint = step["practice"]["out_h1"]["hint"]
+    assert 'class="missing" data-q="net_h1"' in hint and "First work out net_h1" in hint
+
+
+@pytest.mark.parametrize("hidden", ["net_h1", ["net_h9"], [3]])
+def test_hidden_names_are_checked(hidden):
+    with pytest.raises(ValidationError, match="hidden: expected a list of quantity names of this step"):
+        api.step({"state": TUTORIAL, "hidden": hidden})
+
+
+def test_answers_are_checked_against_the_engine_within_a_tenth_of_a_percent():
+    value = SPEC["net_h1"]
+    answers = {"net_h1": value * (1 + 0.9e-3)}
+    result = api.check({"state": TUTORIAL, "answers": answers})
+    assert result["results"]["net_h1"] == {"correct": True, "value": pytest.approx(value, abs=1e-15)}
+    assert result["tolerance"] == api.PRACTICE_TOLERANCE == 1e-3
+    result = api.check({"state": TUTORIAL, "answers": {"net_h1": value * (1 + 1.1e-3), "out_o1": 0.7514}})
+    assert result["results"]["net_h1"] == {"correct": False, "value": None}  # a wrong answer learns nothing
+    assert result["results"]["out_o1"]["correct"]  # 0.75136507 to four digits
+    with pytest.raises(ValidationError, match="answers: expected names of quantities of this step"):
+        api.check({"state": TUTORIAL, "answers": {"net_h9": 1.0}})
+    with pytest.raises(ValidationError, match="answer net_h1: expected a number"):
+        api.check({"state": TUTORIAL, "answers": {"net_h1": "0.3775"}})
+
+
+def test_synthetic_data_sets_come_from_chainrule_datasets():
+    from chainrule.datasets import moons
+
+    got = api.dataset({"name": "moons", "n": 50, "noise": 0.2, "seed": 4})
+    expected = moons(n_samples=50, noise=0.2, seed=4)
+    assert got["points"] == expected.X.tolist() and got["labels"] == expected.y.tolist()
+    assert got["classes"] == ["upper", "lower"]
+    for request, match in [({"name": "swirls"}, "dataset: expected one of"), ({"name": "xor", "n": 5000}, "n: expected"),
+                           ({"name": "xor", "noise": 2}, "noise: expected a number from 0 to 1")]:
+        with pytest.raises(ValidationError, match=match):
+            api.dataset(request)
+
+
+CSV_OK = "x1,x2,colour\n0.1,0.2,red\n0.9,0.8,blue\n0.2,0.9,red\n0.8,0.1,blue\n"
+
+
+def test_a_small_csv_becomes_points_and_classes():
+    got = api.dataset({"csv": CSV_OK, "filename": "mine.csv"})
+    assert got["points"] == [[0.1, 0.2], [0.9, 0.8], [0.2, 0.9], [0.8, 0.1]]
+    assert got["labels"] == [0, 1, 0, 1] and got["classes"] == ["red", "blue"] and got["name"] == "mine.csv"
+    got = api.dataset({"csv": "a,b,label\n1,2,0\n3,4,2\n", "filename": "n.csv"})
+    assert got["labels"] == [0, 2] and got["classes"] == ["0", "1", "2"]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("x1,x2\n1,2\n", r"csv: expected in mine.csv, three columns \(two inputs, then the class label\), "
+                     r"received: 2 columns \['x1', 'x2'\]"),
+    ("x1,x2,y\n1,2,0\n1,oops,1\n", r"csv: expected in mine.csv: column 'x2', row 2 \(line 3\), a finite number, "
+                                  r"received: 'oops'"),
+    ("x1,x2,y\n1,2,0\n1,2\n", r"mine.csv: row 2 \(line 3\) has 2 fields, expected 3"),
+    ("x1,x2,y\n1,2,0\n1,2,\n", r"mine.csv: column 'y', row 2 \(line 3\): missing value"),
+    ("x1,x2,y\n1,2,9\n", r"in mine.csv, column 'y', row 1 \(line 2\), a class from 0 to 5, received: 9"),
+    ("x1,x2,y\n" + "".join(f"1,2,c{k}\n" for k in range(7)), r"row 7 \(line 8\), at most 6 classes, received: 'c6'"),
+    ("x1,x2,y\n1,2e7,0\n", r"column 'x2', row 1 \(line 2\), a number between -1e\+06 and 1e\+06, received: 20000000.0"),
+    ("x1,x2,y\n" + "1,2,0\n" * 1001, r"in mine.csv, at most 1000 rows, received: 1001 rows"),
+    ("x1,x2,y\n" + "1.000000,2.000000,0\n" * 4000, r"in mine.csv, at most 64 KiB of CSV, received: 80\d+ bytes"),
+    ("", r"mine.csv: the file is empty"),
+])
+def test_a_bad_csv_is_refused_naming_the_row_and_column(text, match):
+    with pytest.raises(ValidationError, match=match) as err:
+        api.dataset({"csv": text, "filename": "mine.csv"})
+    assert err.value.field == "csv"
+
+
+def _xor_state(outputs: int, loss: str = "squared_error") -> dict:
+    draft = with_(sizes=[2, 4, outputs], activations=["tanh", "sigmoid"], loss=loss, params={},
+                  input=[0.0, 0.0], target=[0.5] * outputs)
+    return api.build({"state": draft, "seed": 2})["state"]
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_fit_trains_on_the_whole_data_set_as_the_engine_does(outputs):
+    from chainrule.explain import train_with_convention
+    from chainrule.visual.data import targets_for
+
+    data = api.dataset({"name": "xor", "n": 40, "noise": 0.05, "seed": 1})
+    state = _xor_state(outputs)
+    result = api.fit({"state": state, "data": data, "updates": 300, "grid": 12})
+    network = ExplorerState.from_json(state).network()
+    X = np.array(data["points"])
+    Y = targets_for(network, np.array(data["labels"]), 2)
+    assert Y.shape == (40, outputs)
+    errors = train_with_convention(network, X, Y, state["learning_rate"], 300, hidden_deltas="original")
+    assert result["errors"] == errors  # bit for bit: the same engine, the same arithmetic
+    assert result["state"] == ExplorerState.from_json(state).with_network(network).to_json()
+    out = network.predict(X)
+    predicted = (out[:, 0] >= 0.5) if outputs == 1 else out.argmax(axis=1)
+    assert result["accuracy"] == float((predicted == np.array(data["labels"])).mean())
+    surface = result["surface"]
+    assert surface["n"] == 12 and len(surface["classes"]) == len(surface["strength"]) == 144
+    # The top-left cell is the network's prediction at (x min, x2 max) of the padded box.
+    corner = network.predict(np.array([[surface["x"][0], surface["y"][1]]]))[0]
+    assert surface["classes"][0] == (int(corner[0] >= 0.5) if outputs == 1 else int(corner.argmax()))
+
+
+def test_fit_with_no_update_only_evaluates_and_refuses_what_cannot_learn_the_classes():
+    data = api.dataset({"name": "spirals", "n": 30, "seed": 0})
+    state = _xor_state(2)
+    result = api.fit({"state": state, "data": data, "updates": 0})
+    assert result["errors"] == [] and result["state"] == state
+    with pytest.raises(ValidationError, match="sizes: expected a network with 1 output"):
+        api.fit({"state": _xor_state(3), "data": data})
+    three_inputs = api.build({"state": with_(sizes=[3, 2, 2], params={}, input=[0.1] * 3), "seed": 0})["state"]
+    with pytest.raises(ValidationError, match="sizes: expected a network with 2 inputs"):
+        api.fit({"state": three_inputs, "data": data})
+    with pytest.raises(ValidationError, match="data: expected label 2: a class from 0 to 1"):
+        api.fit({"state": state, "data": {**data, "labels": [0, 5] + data["labels"][2:]}})

@@ -137,3 +137,24 @@ def test_report_bad_arguments(tutorial_report, args, kwargs, match):
     args = tuple(trace if a is None else a for a in args)
     with pytest.raises(ValueError, match=match):
         render_html(*args, **kwargs)
+
+
+def test_report_prose_is_typeset(tutorial_report):
+    """The error's description is an equation, not ASCII: E_total = sum over outputs of 1/2 (target - out)^2."""
+    _, html = tutorial_report
+    assert "sum over outputs of 1/2 (target - out)^2" not in html
+    assert "(target - out)^2" not in html and "w - eta * dE_total/dw" not in html
+    description = re.search(r'<section class="stage" data-stage="error">.*?<p class="description">(.*?)</p>', html,
+                            flags=re.S).group(1)
+    root = ET.fromstring(f"<p>{description}</p>")
+    equations = list(root.iter(MATH + "math"))
+    assert equations
+    tags = {el.tag for eq in equations for el in eq.iter()}
+    assert MATH + "mfrac" in tags  # 1/2 is a fraction
+
+
+def test_report_diagrams_scroll_rather_than_shrink(tutorial_report):
+    """A diagram keeps its natural size (11 px text at least) inside a scrolling box."""
+    _, html = tutorial_report
+    assert html.count('<div class="diagram"><svg') == 3
+    assert "max-width: 100%" not in html

@@ -7,25 +7,26 @@ diagram and the explorer ask these functions for a name instead of writing
 ``f"delta_{neuron}"`` themselves, so that a quantity's name, and its meaning in
 :data:`KINDS`, change here alone.
 
-====================  =====================  ==========================================================
-name                  function               meaning
-====================  =====================  ==========================================================
-``i1``                (naming)               an input value
-``target_o1``         :func:`target`         the target of an output
-``w5``, ``b1``        (naming)               a weight or bias before the update
-``eta``               :data:`LEARNING_RATE`  the learning rate
-``net_h1``            :func:`net`            a neuron's pre-activation
-``out_h1``            :func:`out`            a neuron's activation
-``E_o1``              :func:`error`          one output's share of the error
-``E_total``           :data:`ERROR_TOTAL`    the error, the sum of the shares
-``dE_total/dout_o1``  :func:`dE_dout`        the error's derivative by a neuron's out
-``dout_o1/dnet_o1``   :func:`dout_dnet`      the activation's derivative (softmax: a Jacobian entry)
-``delta_o1``          :func:`delta`          dE_total/dnet_o1
-``dE_o1/dout_h1``     :func:`path`           one path's share of dE_total/dout_h1: delta_o1 * w5
-``dnet_o1/dw5``       :func:`dnet_dw`        what the weight multiplies (its source's out, or an input)
-``dE_total/dw5``      :func:`gradient`       the gradient of a weight or trainable bias
-``w5+``, ``b1+``      :func:`updated`        the value after the update ``w - eta * dE_total/dw``
-====================  =====================  ==========================================================
+========================  =====================  =========================================================================================
+name                      function               meaning
+========================  =====================  =========================================================================================
+``i1``                    (naming)               an input value
+``target_o1``             :func:`target`         the target of an output
+``w5``, ``b1``            (naming)               a weight or bias before the update
+``eta``                   :data:`LEARNING_RATE`  the learning rate
+``net_h1``                :func:`net`            a neuron's pre-activation
+``out_h1``                :func:`out`            a neuron's activation
+``E_o1``                  :func:`error`          one output's share of the error
+``E_total``               :data:`ERROR_TOTAL`    the error, the sum of the shares
+``dE_total/dout_o1``      :func:`dE_dout`        the error's derivative by a neuron's out
+``dout_o1/dnet_o1``       :func:`dout_dnet`      the activation's derivative (softmax: a Jacobian entry)
+``delta_o1``              :func:`delta`          dE_total/dnet_o1
+``dE_o1/dout_h1``         :func:`path`           one path's share of dE_total/dout_h1: delta_o1 * w5
+``dE_total/dout_h1[o1]``  :func:`path`           the same share where it is no derivative of an E_o1 (softmax, or through a hidden neuron)
+``dnet_o1/dw5``           :func:`dnet_dw`        what the weight multiplies (its source's out, or an input)
+``dE_total/dw5``          :func:`gradient`       the gradient of a weight or trainable bias
+``w5+``, ``b1+``          :func:`updated`        the value after the update ``w - eta * dE_total/dw``
+========================  =====================  =========================================================================================
 """
 
 from __future__ import annotations
@@ -90,16 +91,20 @@ def delta(neuron: str) -> str:
     return f"delta_{neuron}"
 
 
-def path(through: str, neuron: str) -> str:
-    """``dE_o1/dout_h1``: the share of dE_total/dout_``neuron`` that flows through ``through``.
+def path(through: str, neuron: str, *, output: bool = True, elementwise: bool = True) -> str:
+    """The share of dE_total/dout_``neuron`` that flows through ``through``: ``delta_through * w``.
 
-    Its value is ``delta_through * w`` (w the weight from ``neuron`` to
-    ``through``). The tutorial's name ``dE_o1/dout_h1`` is that derivative only
-    when ``through`` is an output neuron of an elementwise activation; through a
-    softmax output or a hidden neuron it is a share of dE_total, not a
-    derivative of E_o1 (issue 13 may rename it: here and in :data:`KINDS`).
+    ``output``: ``through`` is an output neuron; ``elementwise``: the
+    activation of ``through``'s layer acts on each neuron alone (not softmax).
+    Only then is the share the derivative the tutorial names it, ``dE_o1/dout_h1``
+    (E_o1 depends on out_h1 through net_o1 alone). Otherwise it is the term
+    ``o1`` of the sum dE_total/dout_h1 -- through a softmax output every E_o
+    depends on every net, and a hidden neuron has no error of its own -- and is
+    named for that: ``dE_total/dout_h1[o1]``.
     """
-    return f"dE_{through}/dout_{neuron}"
+    if output and elementwise:
+        return f"dE_{through}/dout_{neuron}"
+    return f"dE_total/dout_{neuron}[{through}]"
 
 
 def dnet_dw(neuron: str, weight: str) -> str:
@@ -133,7 +138,9 @@ KINDS: dict[str, str] = {
     "dout_dnet": N_("the derivative of a neuron's out with respect to a net of its layer"),
     "delta": N_("the error's derivative with respect to a neuron's net"),
     "path": N_("the share of dE_total/dout of a hidden neuron that flows through one neuron of the next "
-            "layer: that neuron's delta times the weight between them"),
+               "layer: that neuron's delta times the weight between them (named dE_o1/dout_h1 where it is that "
+               "derivative, through an output of an elementwise activation; dE_total/dout_h1[o1], the term o1 "
+               "of the sum, otherwise)"),
     "dnet_dw": N_("the derivative of a net with respect to a weight into it: the value the weight multiplies"),
     "gradient": N_("the error's derivative with respect to a weight or trainable bias"),
     "update": N_("a weight or bias after the gradient-descent update"),

@@ -10,10 +10,10 @@ from .encoder import ColumnEncoder, TableEncoder
 from .frame import is_frame, table_from_frame
 from .options import TableOptions
 from .preprocess import MAX_AUTO_CLASSES, Preprocessor, infer_task
-from .reader import Table, read_table, table_from_columns
+from .reader import Table, read_table, table_from_columns, table_from_csv_text
 from .reduce import Reducer
 
 __all__ = [
     "MAX_AUTO_CLASSES", "ColumnEncoder", "Preprocessor", "Reducer", "Table", "TableEncoder", "TableOptions",
-    "infer_task", "is_frame", "read_table", "table_from_columns", "table_from_frame",
+    "infer_task", "is_frame", "read_table", "table_from_columns", "table_from_csv_text", "table_from_frame",
 ]

@@ -37,7 +37,7 @@ from ..core.errors import excerpt
 
 __all__ = [
     "MISSING_TEXT", "Table", "arrow_types", "cells_by_column", "check_data_file", "check_header", "is_missing",
-    "missing_cells", "read_parquet", "read_table", "table_from_columns",
+    "missing_cells", "read_parquet", "read_table", "table_from_columns", "table_from_csv_text",
 ]
 
 _MISSING = ("", "na", "nan", "null", "none", "n/a")
@@ -294,6 +294,14 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
     if not rows:
         raise ValueError(f"{source}: the file has a header but no data rows")
     return Table(columns, cells_by_column(columns, rows, lines, source), source, lines)
+
+
+def table_from_csv_text(text: str, source: str = "<csv>") -> Table:
+    """A CSV table from text already in memory (an upload, a text field), with the same checks and
+    messages as :func:`read_table` (``source`` names it in them)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{source}: expected the text of a CSV file, received: {type(text).__name__}")
+    return _read_csv(text.encode("utf-8"), source, "utf-8")
 
 
 def cells_by_column(

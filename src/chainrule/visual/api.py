@@ -23,18 +23,25 @@ from ..explain import names as qn
 from ..explain.convention import HIDDEN_DELTA_PHRASES, train_with_convention
 from ..explain.naming import Naming
 from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
-from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS
-from .diagram import OVERLAYS, network_svg
-from .formulas import explorer_panels
+from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS, annotate_misprints
+from ..explain.formula import symbols
+from . import data as datasets
+from .diagram import OVERLAYS, network_svg, number_text
+from .formulas import EXPLORER_STAGES as _EXPLORER_STAGE_IDS, explorer_panels
+from .mathml import equation_chunks, math, symbol
+from .matrices import matrix_panels
 from .netfile import state_from_file, state_to_file
 from .state import ExplorerState, check_number
 
-__all__ = ["ENDPOINTS", "MAX_UPDATES", "build", "load", "save", "step", "step_trace", "train", "tutorial"]
+__all__ = ["ENDPOINTS", "MAX_UPDATES", "PRACTICE_TOLERANCE", "build", "check", "dataset", "fit", "load", "save",
+           "step", "step_trace", "train", "tutorial"]
 
 #: Most updates one ``train`` request runs (the page asks in chunks to draw the curve live).
 MAX_UPDATES = 100_000
 #: The stages of one step, in order; "setup" shows the network before the forward pass.
 STAGES = ("setup",) + OVERLAYS
+#: A practice answer is right when within this relative distance of the engine's value (0.1 %).
+PRACTICE_TOLERANCE = 1e-3
 
 
 def _state(request: Any) -> ExplorerState:
@@ -52,8 +59,9 @@ def _digits(request: dict) -> int:
 
 def step_trace(state: ExplorerState) -> Trace:
     """The trace of one step of ``state``: every named quantity, from the engine."""
+    # The explorer's own limits (MAX_NEURONS, MAX_LAYERS) keep every network it allows readable.
     return build_trace(state.network(), state.x, state.y, state.learning_rate,
-                       hidden_deltas=state.hidden_deltas)
+                       hidden_deltas=state.hidden_deltas, max_parameters=None)
 
 
 def tutorial(request: Any = None) -> dict[str, Any]:
@@ -111,52 +119,108 @@ def build(request: Any) -> dict[str, Any]:
     return {"state": state.to_json()}
 
 
+def _hidden(request: dict, trace: Trace) -> list[str]:
+    hidden = request.get("hidden", [])
+    if not isinstance(hidden, list) or any(not isinstance(n, str) or n not in trace.quantities for n in hidden):
+        bad = hidden if not isinstance(hidden, list) else next(
+            (n for n in hidden if not isinstance(n, str) or n not in trace.quantities), None)
+        raise ValidationError("hidden", "a list of quantity names of this step", bad)
+    return list(dict.fromkeys(hidden))
+
+
 def step(request: Any) -> dict[str, Any]:
     """One training step of the request's state, every stage ready to show.
 
-    Request: ``{"state": {...}, "digits": 9, "focus": "h1"}``. Response:
-    ``{"state", "values": {name: number} (the trace's), "names": {...},
-    "svg": {stage: svg}, "formulas": {stage: html}, "E_total_after_update",
-    "next": the state after the update (None when it would leave the explorer's
-    range), "next_refused": why not, or None}``.
+    Request: ``{"state": {...}, "digits": 9, "focus": "h1", "hidden": ["net_h1", ...]}``.
+    Response: ``{"state", "values": {name: number} (the trace's, hidden ones left out),
+    "names": {...}, "svg": {stage: svg}, "formulas": {stage: html}, "matrices":
+    {stage: html}, "stage_of": {name: explorer stage}, "practice": {hidden name:
+    {"hint": html}}, "E_total_after_update", "next": the state after the update
+    (None when it would leave the explorer's range), "next_refused": why not, or
+    None}``. Every number on the page is in the digits asked for; a hidden
+    quantity (practice) appears nowhere with its value.
     """
     state = _state(request)
     digits = _digits(request)
     focus = request.get("focus")
     network = state.network()
     trace = step_trace(state)
+    hidden_names = _hidden(request, trace)
+    hidden = set(hidden_names)
     values = trace.values()
-    hidden = [n for layer in state.names.neurons[1:-1] for n in layer]
-    if focus is not None and focus not in hidden:
-        raise ValidationError("focus", f"a hidden neuron, one of {hidden}", focus)
+    neurons = [n for layer in state.names.neurons[1:-1] for n in layer]
+    if focus is not None and focus not in neurons:
+        raise ValidationError("focus", f"a hidden neuron, one of {neurons}", focus)
     svgs = {
         stage: network_svg(network, values, overlay=None if stage == "setup" else stage, focus=focus,
-                           targets=state.target, digits=min(digits, 5))
+                           targets=state.target, digits=digits, hidden=hidden)
         for stage in STAGES
     }
-    if state == ExplorerState.tutorial():
-        for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
-            trace.annotate(name, f"the tutorial prints {name} = {printed}, a transposition typo; "
-                                 f"the correct value is {correct}.")
+    if state == ExplorerState.tutorial() and not hidden & set(TUTORIAL_MISPRINTS):
+        annotate_misprints(trace)  # (a note on a hidden value would give it away)
     params_after = {name: values.get(qn.updated(name), value) for name, value in state.params.items()}
     try:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
     except ValidationError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
         following, refusal = None, f"the update cannot be applied: {err}"
+    stage_of = {name: explorer for explorer, ids in _EXPLORER_STAGE_IDS.items()
+                for sid in ids if sid in {s.id for s in trace.stages} for name in trace.stage(sid).names}
     return {
         "state": state.to_json(),
-        "values": values,
+        "values": {name: value for name, value in values.items() if name not in hidden},
         "names": {
             "neurons": state.names.neurons,
             "weights": [[p.name, p.source, p.targets[0]] for p in state.names.weights],
             "biases": [[p.name, list(p.targets)] for p in state.names.biases],
         },
         "svg": svgs,
-        "formulas": explorer_panels(trace, digits),
-        "E_total_after_update": trace.error_after_update,
+        "formulas": explorer_panels(trace, digits, hidden),
+        "matrices": matrix_panels(trace, digits, hidden),
+        "stage_of": stage_of,
+        "practice": {name: {"hint": _hint(trace, name, digits, hidden)} for name in hidden_names},
+        "E_total_after_update": None if hidden else trace.error_after_update,
         "next": following,
         "next_refused": refusal,
     }
+
+
+def _hint(trace: Trace, name: str, digits: int, hidden: set[str]) -> str:
+    """Where a hidden quantity comes from: its formula in names, and the values it needs."""
+    q = trace[name]
+    needs = sorted({s for form in q.forms for s in symbols(form.formula)}, key=list(trace.quantities).index)
+    formula = "".join(equation_chunks(q, digits, values={}, hidden={name} | set(trace.quantities))[:-1])
+    items = []
+    for need in needs:
+        shown = "?" if need in hidden else number_text(trace[need].value, digits)
+        cls = ' class="missing"' if need in hidden else ""
+        items.append(f'<li{cls} data-q="{need}">{math(symbol(need))} = {shown}</li>')
+    missing = [n for n in needs if n in hidden]
+    tail = (f'<p class="note">First work out {", ".join(missing)}: it is hidden too.</p>' if missing else "")
+    return (f'<div class="hint-formula">{formula}</div><p>with</p><ul class="needs">{"".join(items)}</ul>{tail}')
+
+
+def check(request: Any) -> dict[str, Any]:
+    """Practice answers checked against the engine's values.
+
+    Request: ``{"state": {...}, "answers": {name: number}}``. Response:
+    ``{"results": {name: {"correct": bool, "value": the value when correct, else None}},
+    "tolerance": PRACTICE_TOLERANCE}``: an answer is correct within
+    :data:`PRACTICE_TOLERANCE` of the value, relatively (absolutely 1e-12 near 0).
+    """
+    state = _state(request)
+    answers = request.get("answers")
+    if not isinstance(answers, dict) or not answers:
+        raise ValidationError("answers", "an object of quantity names and numbers", answers)
+    trace = step_trace(state)
+    results = {}
+    for name, answer in answers.items():
+        if name not in trace.quantities:
+            raise ValidationError("answers", "names of quantities of this step", name)
+        typed = check_number(answer, f"answer {name}", limit=1e300)
+        value = trace[name].value
+        correct = abs(typed - value) <= PRACTICE_TOLERANCE * abs(value) + 1e-12
+        results[name] = {"correct": correct, "value": value if correct else None}
+    return {"results": results, "tolerance": PRACTICE_TOLERANCE}
 
 
 def train(request: Any) -> dict[str, Any]:
@@ -211,6 +275,58 @@ def load(request: Any) -> dict[str, Any]:
     return {"state": state_from_file(request["text"], request.get("filename") or "network.json").to_json()}
 
 
+def dataset(request: Any) -> dict[str, Any]:
+    """A data set for the data view: ``{"name", "n", "noise", "seed"}`` (xor, moons, circles, spirals)
+    or ``{"csv": text, "filename": ...}``; see :mod:`chainrule.visual.data`."""
+    if not isinstance(request, dict):
+        raise ValidationError("dataset", "a request object", request)
+    if "csv" in request:
+        return datasets.csv_points(request["csv"], request.get("filename"))
+    return datasets.dataset_points(request)
+
+
+def fit(request: Any) -> dict[str, Any]:
+    """Full-batch training on a data set, and the decision surface after it.
+
+    Request: ``{"state": {...}, "data": {"points", "labels", "classes"}, "updates": N
+    (0 to MAX_UPDATES; 0 only evaluates), "grid": n}``. Response: ``{"state",
+    "errors": [E before each update], "E_after", "accuracy", "surface"}``
+    (see :func:`chainrule.visual.data.surface`). The state's network needs two
+    inputs; its outputs decide the targets (:func:`~chainrule.visual.data.targets_for`).
+    """
+    state = _state(request)
+    if state.sizes[0] != 2:
+        raise ValidationError("sizes", "a network with 2 inputs for the data view", state.sizes)
+    X, labels, n_classes = datasets.check_points(request.get("data"))
+    updates = request.get("updates", 0)
+    if isinstance(updates, bool) or not isinstance(updates, int) or not 0 <= updates <= MAX_UPDATES:
+        raise ValidationError("updates", f"an integer from 0 to {MAX_UPDATES}", updates)
+    network = state.network()
+    Y = datasets.targets_for(network, labels, n_classes)
+    try:
+        network.check_targets(Y, X.shape[0], "target")
+    except ValidationError as err:
+        raise ValidationError("loss", f"a loss that can learn these classes ({err.expected})", state.loss) from None
+    errors: list[float] = []
+    if updates:
+        try:
+            errors = train_with_convention(network, X, Y, state.learning_rate, updates,
+                                           hidden_deltas=state.hidden_deltas)
+        except DivergenceError as err:
+            raise ValidationError("learning_rate", f"a rate at which training stays finite ({err})",
+                                  state.learning_rate) from None
+    try:
+        after = state.with_network(network)
+    except ValidationError as err:
+        raise ValidationError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
+                              f"({err.field} left it)", state.learning_rate) from None
+    out = network.predict(X)
+    predicted = (out[:, 0] >= 0.5).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
+    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(X, Y),
+            "accuracy": float((predicted == labels).mean()),
+            "surface": datasets.surface(network, X, request.get("grid", 40))}
+
+
 #: URL path -> handler, for the server.
 ENDPOINTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "/api/tutorial": tutorial,
@@ -219,4 +335,7 @@ ENDPOINTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "/api/train": train,
     "/api/save": save,
     "/api/load": load,
+    "/api/check": check,
+    "/api/dataset": dataset,
+    "/api/fit": fit,
 }

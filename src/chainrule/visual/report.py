@@ -21,8 +21,6 @@ from html import escape
 from typing import Sequence
 
 from ..core.validation import check_positive_int, fail
-from ..explain.language import localized
-from ..explain.prose import localize
 from ..explain.trace import Trace
 from ..i18n import DEFAULT_LANGUAGE, N_, Translator, check_language, translator
 from .diagram import MAX_DIAGRAM_NEURONS, trace_svg
@@ -42,14 +40,19 @@ h1 { font-size: 24px; } h2 { border-bottom: 2px solid #cdd6df; padding-bottom: 3
 h3 { margin: 18px 0 4px; } h4 { margin: 10px 0 2px; font-size: 14px; color: #456; }
 .facts { font-family: 'DejaVu Sans Mono', monospace; font-size: 13px; background: #f4f6f8; padding: 8px 12px; }
 figure { margin: 10px 0; } figcaption { color: #555; font-size: 13px; }
-figure svg { max-width: 100%; height: auto; border: 1px solid #cdd6df; border-radius: 6px; }
+.diagram { overflow: auto; border: 1px solid #cdd6df; border-radius: 6px; }
+.diagram svg { display: block; }
 .description { color: #445; margin: 2px 0; }
 .note, .qnote { color: #8a5a00; font-size: 13px; }
-.qnote { margin-left: 1em; }
-.formula { padding: 2px 4px; overflow-x: auto; }
-.formula math { font-size: 1.1em; }
+.qnote { display: block; margin-left: 1em; }
+math { math-style: normal; }
+.formula { padding: 2px 4px; }
+.formula .eq { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: .3em; row-gap: 3px; }
+.formula math, .description math, .note math, .qnote math { font-size: 16px; }
 .formula.hl { background: #fff3c4; }
 """
+# The diagrams are never shrunk (their labels would fall under 11 px): a wide one scrolls. Equations
+# wrap between their pieces; fractions are set at full size (math-style: normal).
 
 # Hovering an equation lights up its quantities in the diagrams above (optional sugar).
 _JS = """
@@ -108,30 +111,14 @@ def _diagrams(trace: Trace, precision: int, tr: Translator) -> str:
     parts = []
     for overlay in ("error", "backward", "update"):
         caption = _CAPTIONS["backward_single" if overlay == "backward" and len(trace.sizes) < 3 else overlay]
-        parts.append(f"<figure>{trace_svg(trace, overlay, digits=digits)}"
+        parts.append(f'<figure><div class="diagram">{trace_svg(trace, overlay, digits=digits)}</div>'
                      f"<figcaption>{escape(tr.gettext(caption))}</figcaption></figure>")
     return "\n".join(parts)
 
 
-def _stage(trace: Trace, shown: Trace, k: int, precision: int, heading: str, tr: Translator) -> str:
-    """Stage ``k`` of ``trace``: the shared stage HTML of its ``localized`` copy ``shown``, sentences typeset.
-
-    :func:`~chainrule.visual.formulas.stage_html` writes each sentence as plain
-    text; here each one is replaced by the same sentence with its formulas in
-    MathML (where that markup is not found, the plain sentence stays).
-    """
-    stage, plain_stage = trace.stages[k], shown.stages[k]
-    html = stage_html(shown, plain_stage, precision, heading=heading)
-    pairs = [(plain_stage.description, stage.description)] + list(zip(plain_stage.notes, stage.notes))
-    for plain, text in pairs:
-        html = html.replace(f">{escape(plain)}</p>", f">{prose_html(text, tr)}</p>", 1)
-    for name in stage.names:
-        note = trace[name].note
-        if note is not None:
-            plain = escape(localize(note, tr))
-            html = html.replace(f'<span class="qnote">{plain}</span>',
-                                f'<span class="qnote">{prose_html(note, tr)}</span>', 1)
-    return html
+def _stage(trace: Trace, k: int, precision: int, heading: str, tr: Translator) -> str:
+    """Stage ``k`` of ``trace`` in ``tr``'s language, its sentences' formulas typeset (the shared stage HTML)."""
+    return stage_html(trace, trace.stages[k], precision, heading=heading, tr=tr)
 
 
 def _checked(traces: Trace | Sequence[Trace], precision: int, options: dict) -> tuple[list[Trace], int, str, str]:
@@ -170,14 +157,13 @@ def _fragment(traces: list[Trace], precision: int, lang: str, title: str, headin
     body = [f"<h{heading_level}>{escape(title)}</h{heading_level}>", _facts(first, tr)]
     body += [f'<p class="note">{prose_html(n, tr)}</p>' for n in first.notes]
     for trace in traces:
-        shown = localized(trace, tr)
         if len(traces) > 1:
             anchor = f"step-{trace.step}" if own_id == SCOPE else f"{own_id}-step-{trace.step}"
             body.append(f'<h2 id="{anchor}">' + escape(tr("Step {step}", step=trace.step)) + "</h2>")
         body.append(_diagrams(trace, precision, tr))
         for k, stage in enumerate(trace.stages):
             body.append(f'<section class="stage" data-stage="{escape(stage.id)}">')
-            body.append(_stage(trace, shown, k, precision, "h3" if len(traces) > 1 else "h2", tr))
+            body.append(_stage(trace, k, precision, "h3" if len(traces) > 1 else "h2", tr))
             body.append("</section>")
         after = (f'<span class="after" data-value="{trace.error_after_update!r}">'
                  f"{trace.error_after_update:.{precision}g}</span>")

@@ -31,6 +31,7 @@ __all__ = ["name_latex", "expr_latex", "equation_latex", "align_rows", "render_l
 
 _NEURON = re.compile(r"^([iho])(\d+)(?:_(\d+))?$")
 _INDEXED = re.compile(r"^([wb])(\d+)(\+?)$")
+_TERM = re.compile(r"^(.+)\[([^\]]+)\]$")
 
 
 def escape(text: str) -> str:
@@ -50,6 +51,11 @@ def _neuron(label: str) -> str | None:
 
 def name_latex(name: str) -> str:
     """The LaTeX of a trace name (see the module docstring); unknown names are set upright."""
+    term = _TERM.match(name)
+    if term is not None:  # a path's share of a sum, dE_total/dout_h1[o1]: the derivative via o1
+        whole, through = term.groups()
+        via = _neuron(through) or rf"\mathrm{{{escape(through)}}}"
+        return rf"\left.{name_latex(whole)}\right|_{{\text{{via }} {via}}}"
     if "/" in name:
         top, bottom = name.split("/", 1)
         if top.startswith("d") and bottom.startswith("d"):

@@ -118,13 +118,15 @@ def _hidden_dE_dout(walk: StepWalk, l: int, groups: list[Group]) -> np.ndarray:
     delta_next = walk.deltas[l + 1]
     assert W is not None and delta_next is not None, "the walk reaches the layers from the output"
     following = walk.naming.neurons[l + 2]
+    # Named as the derivative dE_o1/dout_h1 only where it is one (names.path says when).
+    kind = {"output": l + 1 == walk.n_layers - 1, "elementwise": walk.network.layers[l + 1].activation.elementwise}
     dE_dout = np.zeros(len(groups))
     for j, (t, group) in enumerate(zip(walk.naming.neurons[l + 1], groups)):
         paths = []
         for k, through in enumerate(following):
             w = walk.naming.weight_between(l + 1, j, k).name
             w_used = names.updated(w) if updated else w
-            path = names.path(through, t)
+            path = names.path(through, t, **kind)
             # Summed path by path, in the order printed.
             dE_dout[j] += walk.add(group, path, "path", delta_next[k] * W[j, k],
                                    [(mul(names.delta(through), w_used), True)],
