@@ -52,33 +52,58 @@ def _fields(message: str) -> list[str]:
     return sorted(f for _, f, _, _ in string.Formatter().parse(message) if f is not None)
 
 
-def test_every_message_of_the_code_is_translated_in_every_catalogue(tool):
-    template = tool.code_messages()
-    assert len(template) > 80  # the extraction found the code's messages
-    catalogues = tool.catalogues()
-    assert [p.parent.parent.name for p in catalogues] == [lang for lang in i18n.languages() if lang != "en"]
+@pytest.mark.parametrize("domain", i18n.DOMAINS)
+def test_every_message_of_the_code_is_translated_in_every_catalogue(tool, domain):
+    template = tool.code_messages(domain)
+    assert len(template) > 80  # the extraction found the code's messages (the page's too)
+    catalogues = tool.catalogues(domain)
+    assert [p.parent.parent.name for p in catalogues] == [lang for lang in i18n.languages(domain) if lang != "en"]
     for po in catalogues:
         catalog = tool._read_po(po)
-        missing = [m.id for m in template if m.id and (catalog.get(m.id) is None or not catalog.get(m.id).string
-                                                        or catalog.get(m.id).fuzzy)]
+        missing = tool.untranslated(template, catalog)
         assert not missing, f"{po}: untranslated (run tools/i18n.py extract, then translate): {missing}"
         for message in catalog:
             if message.id and message.string:
                 assert _fields(message.id) == _fields(message.string), (po, message.id, message.string)
 
 
-def test_the_committed_mo_files_match_their_po_sources(tool):
-    for po in tool.catalogues():
+@pytest.mark.parametrize("domain", i18n.DOMAINS)
+def test_the_committed_mo_files_match_their_po_sources(tool, domain):
+    for po in tool.catalogues(domain):
         catalog = tool._read_po(po)
         expected = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
         assert i18n.read_mo(po.with_suffix(".mo")) == expected, f"{po}: run python tools/i18n.py compile"
         assert po.with_suffix(".mo").read_bytes() == tool.compiled(po)
 
 
-def test_the_template_is_up_to_date(tool):
-    with (i18n.LOCALE_DIR / "chainrule.pot").open("rb") as f:
-        committed = {m.id for m in babel.messages.pofile.read_po(f) if m.id}
-    assert committed == {m.id for m in tool.code_messages() if m.id}, "run python tools/i18n.py extract"
+@pytest.mark.parametrize("domain", i18n.DOMAINS)
+def test_the_template_is_up_to_date(tool, domain):
+    with (i18n.LOCALE_DIR / f"{domain}.pot").open("rb") as f:
+        committed = {(m.id, m.context) for m in babel.messages.pofile.read_po(f) if m.id}
+    assert committed == {(m.id, m.context) for m in tool.code_messages(domain) if m.id}, "run python tools/i18n.py extract"
+
+
+def test_the_check_command_passes(tool, capsys):
+    assert tool.check() == 0, capsys.readouterr().out
+
+
+def test_the_page_texts_are_what_the_page_looks_up(tool):
+    """The HTML extractor finds every text node and translatable attribute (white space collapsed), and the
+    script's tr() calls with their placeholders; nothing else (no numbers, no markup)."""
+    template = tool.code_messages("explorer")
+    ids = {m.id for m in template if m.id}
+    assert {"Layer sizes", "η (learning rate)", "1 Forward pass", "decision surface", "the network",
+            "Set a network and one sample, then step through one training step: forward pass, error, backward "
+            "pass, update. Every number comes from chainrule's engine on the server."} <= ids  # HTML, attributes
+    assert {"step {n}", "{done} of {n} updates: E_total = {e}", "not a number: \"{text}\""} <= ids  # the script
+    assert not any(re.fullmatch(r"[\d\s./]*", i) or "<" in i or "  " in i for i in ids)
+    comments = {m.id: m.auto_comments for m in template}
+    assert comments["input {name}"] and "{name} is an input" in comments["input {name}"][0]  # // NOTE: reaches it
+
+
+def test_language_names_and_complete_languages():
+    assert i18n.language_name("en") == "English" and i18n.language_name("zh") == "中文"
+    assert i18n.complete_languages() == ("en", "zh") == i18n.languages("explorer")
 
 
 def _out(capsys, *args: str) -> str:
@@ -155,6 +180,8 @@ def test_messages_for_a_page():
     assert zh["Forward pass"] == "前向传播" and zh["neuron {name}"] == "神经元 {name}"
     assert "" not in zh and i18n.messages("en") == {}
     json.dumps(zh)  # ready to send
+    page = i18n.messages("zh", "explorer")
+    assert page["Layer sizes"] == "各层大小" and page["step {n}"] == "第 {n} 步" and "Forward pass" not in page
     with pytest.raises(ValueError, match="domain: expected one of"):
         i18n.messages("zh", "explorer-page")
 
