@@ -201,21 +201,34 @@ def test_prose_is_its_english_text_and_survives_copies():
 
 
 def test_a_language_is_one_catalogue_file(tmp_path, monkeypatch, tool, capsys):
-    """French, from the template: copy, translate one message, compile; --lang fr then works."""
+    """French, from the templates: one catalogue per domain, translate, compile; --lang fr then works, and the
+    explorer offers it (its page texts, its server's sentences, its own name for itself)."""
+    from chainrule.visual import api
+
     locale = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, locale)
-    with (locale / "chainrule.pot").open("rb") as f:
-        catalog = babel.messages.pofile.read_po(f)
-    catalog.locale = "fr"
-    catalog["Forward pass"].string = "Propagation avant"
+    translations = {"chainrule": {"Forward pass": "Propagation avant", "English": "Français"},
+                    "explorer": {"Layer sizes": "Tailles des couches", "step {n}": "étape {n}"}}
     (locale / "fr" / "LC_MESSAGES").mkdir(parents=True)
-    buffer = io.BytesIO()
-    babel.messages.mofile.write_mo(buffer, catalog)
-    (locale / "fr" / "LC_MESSAGES" / "chainrule.mo").write_bytes(buffer.getvalue())
+    for domain, table in translations.items():
+        with (locale / f"{domain}.pot").open("rb") as f:
+            catalog = babel.messages.pofile.read_po(f)
+        catalog.locale = "fr"
+        for message in catalog:
+            if message.id in table:
+                message.string = table[message.id]
+        buffer = io.BytesIO()
+        babel.messages.mofile.write_mo(buffer, catalog)
+        (locale / "fr" / "LC_MESSAGES" / f"{domain}.mo").write_bytes(buffer.getvalue())
     monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
-    assert i18n.languages() == ("en", "fr", "zh")
+    assert i18n.languages() == ("en", "fr", "zh") == i18n.complete_languages()
     text = render(build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5), "text", lang="fr")
     assert "2. Propagation avant: net = weighted sum" in text  # the rest falls back to English
+    page = api.messages({"lang": "fr"})
+    assert page["messages"]["Layer sizes"] == "Tailles des couches"
+    assert {"code": "fr", "name": "Français"} in page["languages"]
+    step = api.step({"state": api.tutorial()["state"], "lang": "fr"})
+    assert "Propagation avant" in step["formulas"]["forward"]
 
 
 def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:
@@ -277,3 +290,17 @@ def test_every_sentence_looked_up_while_rendering_in_chinese_is_translated(monke
     float32 = tutorial_network(dtype="float32")
     render(build_trace(float32, [0.05, 0.1], [0.01, 0.99], 0.5), "text", lang="zh")
     assert not untranslated, sorted(untranslated)
+
+
+def test_a_paths_share_says_via_in_its_language():
+    """The term of dE_total/dout_h1 through o1 (softmax) is written "via o1" in English, "经由 o1" in Chinese, in
+    LaTeX and Markdown alike (the Chinese LaTeX compiles: test_chinese_latex_compiles)."""
+    from chainrule.visual.netfile import state_from_path
+
+    state = state_from_path(ROOT / "examples/tanh-softmax-3-4-2.toml")
+    trace = build_trace(state.network(), state.input, state.target, state.learning_rate)
+    assert any("[" in name for name in trace.quantities)  # the example has such terms
+    for fmt in ("latex", "markdown"):
+        english, chinese = render(trace, fmt), render(trace, fmt, lang="zh")
+        assert r"\text{via }" in english and r"\text{via }" not in chinese and r"\text{经由 }" in chinese, fmt
+        assert chinese.count(r"\text{经由 }") == english.count(r"\text{via }")

@@ -11,15 +11,16 @@ never translated; the prose around them is.
 ==============================================  ==========================================
 file                                            what it is
 ==============================================  ==========================================
-``locale/chainrule.pot``                        the template: every message of the code
-``locale/<lang>/LC_MESSAGES/chainrule.po``      one language's translations (edit these)
-``locale/<lang>/LC_MESSAGES/chainrule.mo``      the same, compiled (what Python reads)
+``locale/<domain>.pot``                         the template: every message of the code
+``locale/<lang>/LC_MESSAGES/<domain>.po``       one language's translations (edit these)
+``locale/<lang>/LC_MESSAGES/<domain>.mo``       the same, compiled (what Python reads)
 ==============================================  ==========================================
 
-Adding a language is adding a catalogue: ``python tools/i18n.py init fr``
-copies the template to ``locale/fr/LC_MESSAGES/chainrule.po``; translate its
+Adding a language is adding its catalogues: ``python tools/i18n.py init fr``
+copies each template to ``locale/fr/LC_MESSAGES/<domain>.po``; translate their
 ``msgstr`` lines, run ``python tools/i18n.py compile``, and ``--lang fr``
-works (:func:`languages` lists every language with a compiled catalogue).
+works (:func:`languages` lists every language with a compiled catalogue, and
+:func:`complete_languages` those with one in every domain, which the explorer offers).
 ``tools/i18n.py extract`` refreshes the template and the catalogues after the
 code's messages change; the test suite checks that every message of the code
 is translated in every catalogue and that each ``.mo`` matches its ``.po``.

@@ -207,14 +207,15 @@ def _hidden(request: dict, trace: Trace) -> list[str]:
 def step(request: Any) -> dict[str, Any]:
     """One training step of the request's state, every stage ready to show.
 
-    Request: ``{"state": {...}, "digits": 9, "focus": "h1", "hidden": ["net_h1", ...]}``.
+    Request: ``{"state": {...}, "digits": 9, "focus": "h1", "hidden": ["net_h1", ...], "lang": "en"}``.
     Response: ``{"state", "values": {name: number} (the trace's, hidden ones left out),
     "names": {...}, "svg": {stage: svg}, "formulas": {stage: html}, "matrices":
     {stage: html}, "stage_of": {name: explorer stage}, "practice": {hidden name:
     {"hint": html}}, "E_total_after_update", "next": the state after the update
     (None when it would leave the explorer's range), "next_refused": why not, or
     None}``. Every number on the page is in the digits asked for; a hidden
-    quantity (practice) appears nowhere with its value.
+    quantity (practice) appears nowhere with its value. The diagrams, panels,
+    matrices, hints and notes are in the request's ``lang``; nothing else changes.
     """
     state = _state(request)
     digits = _digits(request)

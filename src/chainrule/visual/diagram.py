@@ -68,7 +68,9 @@ _MAX_DIGITS = 17
 POSITIVE, NEGATIVE, PATH = "#2f6db5", "#dd6b20", "#ffd54a"
 
 _STYLE = f"""
-.cr-diagram {{ font-family: 'DejaVu Sans', Verdana, Arial, sans-serif; font-size: {LABEL_SIZE:g}px; }}
+.cr-diagram {{ font-family: 'DejaVu Sans', Verdana, Arial, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC',
+                             'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif;
+               font-size: {LABEL_SIZE:g}px; }}
 .cr-diagram text {{ font-size: {LABEL_SIZE:g}px; }}
 .cr-diagram tspan.cr-s {{ font-size: {SCRIPT_SIZE:g}px; }}
 .cr-diagram .cr-neuron circle {{ fill: #fff; stroke: #345; stroke-width: 2; }}

@@ -36,7 +36,8 @@ SCOPE = "chainrule-report"
 _IDS = itertools.count(1)
 
 _CSS = """
-body { font-family: 'DejaVu Sans', Arial, sans-serif; max-width: 1150px; margin: 0 auto; padding: 12px 20px;
+body { font-family: 'DejaVu Sans', Arial, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC',
+                    'Microsoft YaHei', sans-serif; max-width: 1150px; margin: 0 auto; padding: 12px 20px;
        color: #1c2430; line-height: 1.45; }
 h1 { font-size: 24px; } h2 { border-bottom: 2px solid #cdd6df; padding-bottom: 3px; margin-top: 28px; }
 h3 { margin: 18px 0 4px; } h4 { margin: 10px 0 2px; font-size: 14px; color: #456; }
