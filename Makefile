@@ -15,7 +15,7 @@ test: $(VENV)/.test
 # The README's pictures of the explorer, taken by its browser tests (docs/explorer-*.png).
 screenshots: $(VENV)/.test
 	CHAINRULE_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_explorer_browser.py \
-	  -k "readmes or training_n or bad_values or matrix_view or data_view or practice"
+	  -k "readmes or training_n or bad_values or matrix_view or data_view or practice or language_switch"
 
 $(VENV)/.core: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

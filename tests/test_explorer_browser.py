@@ -17,7 +17,6 @@ focus and two window widths (``test_no_label_collides_anywhere``).
 from __future__ import annotations
 
 import json
-import json
 import os
 import re
 import shutil
@@ -365,10 +364,10 @@ def example_networks() -> dict[str, dict]:
     return out
 
 
-SWEEP = """async ({state, focus, digits}) => {
+SWEEP = """async ({state, focus, digits, lang}) => {
   const measure = %s;
   const response = await fetch("/api/step", {method: "POST", headers: {"Content-Type": "application/json"},
-                                             body: JSON.stringify({state, focus, digits})});
+                                             body: JSON.stringify({state, focus, digits, lang})});
   const step = await response.json();
   if (!response.ok) return {refused: step.error};
   const diagram = document.getElementById("diagram"), out = {};
@@ -380,26 +379,35 @@ SWEEP = """async ({state, focus, digits}) => {
 }""" % MEASURE
 
 
+#: The networks swept in Chinese too (its labels are wider: "经由 o1" for "via o1", the legend).
+CHINESE_SWEEP = ("tutorial 2-2-2", "tanh-softmax 3-4-2 (examples)", "tutorial file (examples)",
+                 "sigmoid-bce 2-3-1 (examples)", "4-5-3-6-2 relu/softmax, per-neuron trained")
+
+
 def test_no_label_collides_anywhere(browser, server):
-    """Every example network x every stage x every focus x two widths: no text meets another or a path."""
+    """Every example network x every stage x every focus x two widths, in English and (the example networks
+    and the widest) in Chinese: no text meets another or a path."""
     networks = example_networks()
     coverage = 0
-    for width in WIDTHS:
+    sweeps = [(width, lang) for width in WIDTHS for lang in ("en", "zh")]
+    for width, lang in sweeps:
         context = browser.new_context(viewport={"width": width, "height": 900})
         tab = context.new_page()
-        tab.goto(server.url)
+        tab.goto(server.url + f"?lang={lang}")
         tab.wait_for_selector("body[data-ready='1']")
         for label, state in networks.items():
+            if lang != "en" and label not in CHINESE_SWEEP:
+                continue
             neurons = ExplorerState.from_json(state).names.neurons
             hidden = [n for layer in neurons[1:-1] for n in layer]
             for focus in hidden or [None]:
                 # The focus's highlighted paths: one band to each neuron of the next layer.
                 paths = next((len(neurons[k + 1]) for k, layer in enumerate(neurons) if focus in layer), 0)
                 for digits in ((4, 9) if label == "tutorial 2-2-2" else (4,)):
-                    result = tab.evaluate(SWEEP, {"state": state, "focus": focus, "digits": digits})
+                    result = tab.evaluate(SWEEP, {"state": state, "focus": focus, "digits": digits, "lang": lang})
                     assert "refused" not in result, (label, result)
                     for stage, m in result.items():
-                        where = (width, label, focus, digits, stage)
+                        where = (width, lang, label, focus, digits, stage)
                         assert m["collisions"] == [], where
                         assert m["underPaths"] == [], where
                         assert m["outside"] == [], where
@@ -407,7 +415,7 @@ def test_no_label_collides_anywhere(browser, server):
                         assert m["bands"] == (paths if stage in ("backward", "update") else 0), where
                         coverage += 1
         context.close()
-    assert coverage >= 2 * 5 * 60  # widths x stages x (network, focus) pairs
+    assert coverage >= 2 * 5 * 60 + 2 * 5 * 12  # widths x stages x (network, focus) pairs, English and Chinese
 
 
 def test_the_static_report_diagrams_do_not_collide_either(browser, tmp_path):
@@ -696,3 +704,180 @@ def test_the_page_prints_numbers_as_the_server_does(page):
     for d in (1, 3, 4, 6, 9, 12, 17):
         got = page.evaluate("(a) => a.values.map((v) => fmtG(v, a.d, {minus: '-'}))", {"values": values, "d": d})
         assert got == [f"{v:.{d}g}" for v in values], d
+
+
+# -- the page in Chinese ----------------------------------------------------------------------------------
+needs.program("fc-list", install="apt-get install fontconfig")
+
+
+def _chinese_font() -> None:
+    import subprocess
+
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    if not found.strip():
+        needs.missing("no font with Chinese glyphs (apt-get install fonts-wqy-microhei; .ci/run does)")
+
+
+WORDS = """() => {
+  // Every text a reader can see or hear: the page's visible text, the SVG texts and titles, the options of
+  // the menus, and the titles, labels and placeholders of the controls.
+  const parts = [document.body.innerText, document.title];
+  for (const t of document.querySelectorAll("svg text, svg title, option")) parts.push(t.textContent);
+  for (const el of document.querySelectorAll("[title], [aria-label], [placeholder]"))
+    for (const a of ["title", "aria-label", "placeholder"]) if (el.getAttribute(a)) parts.push(el.getAttribute(a));
+  return parts.join("\\n");
+}"""
+
+#: The ASCII words the Chinese page keeps: parts of quantity names (net_h1, dE_total/dw5, target_o1), the
+#: activations and losses (the engine's names, which files and the code use), the page's own name, the
+#: formats and units, and "English": the language switch names each language in its own language.
+PAGE_SYMBOLS = {"net", "out", "target", "total", "dE", "dw", "db", "dout", "dnet", "delta", "next", "exp", "log",
+                "sigmoid", "tanh", "relu", "leaky", "softmax", "identity", "gelu", "silu", "softplus", "elu",
+                "squared", "error", "binary", "categorical", "cross", "entropy", "mean", "absolute",
+                "chainrule", "CSV", "KiB", "English"}
+
+
+def _visible_words(tab) -> set[str]:
+    text = tab.evaluate(WORDS)
+    # A typeset name's parts run together in the page's text (net with subscript h1 reads "neth1"): part them.
+    text = re.sub(r"([A-Za-z])([iho]\d)", r"\1_\2", text)
+    # Names of quantities and neurons with their indices (net_h1, out_o2, E_total, w5+) are symbols.
+    return {w for token in re.findall(r"[A-Za-z][A-Za-z_]*", text) for w in token.split("_") if len(w) >= 2}
+
+
+def _walk_the_page(tab, size_check: bool = False) -> list[tuple[str, list]]:
+    """Every stage in both views, practice with a hint open, a short training run and the data view;
+    the numbers of each view (NUMBERS) and, with ``size_check``, every text under 11 px."""
+    seen = []
+    settle(tab, lambda: tab.select_option("#f-digits", "6"))
+    for stage in STAGES:
+        settle(tab, lambda: tab.click(f"#stages [data-stage={stage}]"))
+        for view in ("neurons", "matrices"):
+            tab.click(f"#tab-{view}")
+            seen.append((f"{stage}/{view}", tab.evaluate(NUMBERS)))
+            if size_check:
+                small = [t for t in tab.evaluate(TEXT_SIZES) if t[2] < 11 - 1e-6]
+                assert small == [], (stage, view, small[:5])
+        tab.click("#tab-neurons")
+    tab.fill("#f-updates", "30")
+    tab.click("#train")
+    tab.wait_for_selector("body[data-busy='0']", timeout=60_000)
+    seen.append(("trained", tab.evaluate(NUMBERS)))
+    tab.evaluate("(text) => { document.body.dataset.trained = text; }", tab.inner_text("#curve-status"))
+    tab.check("#f-practice")
+    settle(tab, lambda: tab.click("#stages [data-stage=forward]"))
+    row = tab.locator(".formula[data-q='net_h1']")
+    row.locator(".answer").fill("0.4")
+    settle(tab, lambda: row.locator(".check").click())
+    settle(tab, lambda: row.locator(".show-hint").click())
+    settle(tab, lambda: tab.select_option("#f-dataset", "xor"))
+    tab.wait_for_function("!document.getElementById('surface-box').hidden")
+    return seen
+
+
+def test_the_page_in_chinese_shows_no_english_word_and_the_same_numbers(browser, server):
+    """At 1024 px, in English and in Chinese: the same numbers everywhere in every view; in Chinese every
+    ASCII word is a symbol, and no text is under 11 px."""
+    _chinese_font()
+    walked, words = {}, {}
+    for lang in ("en", "zh"):
+        context, tab, errors = _narrow(browser, server, 1024)
+        tab.goto(server.url + f"?lang={lang}")
+        tab.wait_for_selector("body[data-ready='1']")
+        walked[lang] = _walk_the_page(tab, size_check=lang == "zh")
+        assert tab.get_attribute("html", "lang") == lang
+        words[lang] = _visible_words(tab)
+        if lang == "zh":
+            assert "各层大小" in tab.inner_text("#controls") and "其中" in tab.inner_text(".formula .hint")
+            assert "还不对" in tab.inner_text(".formula[data-q='net_h1'] .verdict")
+            assert "异或：200 个点" in tab.inner_text("#surface-status")
+            assert tab.get_attribute("body", "data-trained").startswith("已完成 30 / 30 次更新：E_total = ")
+            shot(tab, "chinese-practice-and-data")
+        context.close()
+        assert errors == [], errors
+    assert walked["zh"] == walked["en"]  # every number, where it stands, in the same order
+    assert len(walked["en"]) == 11 and all(numbers for _, numbers in walked["en"])
+    english = sorted(words["zh"] - PAGE_SYMBOLS)
+    assert english == [], f"English words on the Chinese page: {english}"
+    assert {"Layer", "sizes", "Forward", "pass"} <= words["en"]  # the check can fail: English has them
+
+
+def test_the_language_switch_works_and_persists(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.goto(server.url)
+    tab.wait_for_selector("body[data-ready='1']")
+    assert tab.input_value("#f-lang") == "en" and "Layer sizes" in tab.inner_text("#controls")
+    settle(tab, lambda: tab.click("#stages [data-stage=backward]"))
+    english = shown(tab)
+    settle(tab, lambda: tab.select_option("#f-lang", "zh"))
+    assert tab.get_attribute("html", "lang") == "zh" and "各层大小" in tab.inner_text("#controls")
+    assert "反向传播" in tab.inner_text("#formulas") and "汇总到 h1 的路径" in tab.inner_text("#diagram")
+    assert tab.inner_text("#next") == "下一阶段 ▶" and tab.inner_text("#status").startswith("第 1 步 · 反向传播")
+    assert shown(tab) == english  # the same numbers, the same stage
+    tab.click("#settings-toggle")
+    assert tab.inner_text("#settings-toggle") == "▶ 设置"
+    shot(tab, "chinese-backward", docs="explorer-zh.png")
+    tab.click("#settings-toggle")
+    tab.reload()
+    tab.wait_for_selector("body[data-ready='1']")
+    assert tab.input_value("#f-lang") == "zh" and "各层大小" in tab.inner_text("#controls")  # remembered
+    settle(tab, lambda: tab.select_option("#f-lang", "en"))
+    tab.reload()
+    tab.wait_for_selector("body[data-ready='1']")
+    assert tab.input_value("#f-lang") == "en" and "Layer sizes" in tab.inner_text("#controls")
+    context.close()
+    # chainrule serve --lang zh: the first language, until a reader chooses another.
+    from chainrule.visual.server import make_server
+
+    chinese = make_server(port=0, lang="zh")
+    chinese.start_background()
+    try:
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(chinese.url)
+        tab.wait_for_selector("body[data-ready='1']")
+        assert tab.input_value("#f-lang") == "zh" and tab.title() == "chainrule 探索器：反向传播，一次一个阶段"
+        settle(tab, lambda: tab.select_option("#f-lang", "en"))
+        tab.reload()
+        tab.wait_for_selector("body[data-ready='1']")
+        assert tab.input_value("#f-lang") == "en"
+        context.close()
+    finally:
+        chinese.shutdown()
+        chinese.server_close()
+
+
+WIDTHS_DRAWN = """(texts) => {
+  // Each text as Chromium draws it in a diagram's style: its advance, in px.
+  const diagram = document.getElementById("diagram"), svg = diagram.querySelector("svg");
+  return texts.map((t) => {
+    const el = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    el.setAttribute("x", "10"); el.setAttribute("y", "20"); el.textContent = t;
+    svg.appendChild(el);
+    const width = el.getComputedTextLength();
+    el.remove();
+    return width;
+  });
+}"""
+
+
+def test_the_layouts_text_widths_bound_what_chromium_draws(page):
+    """visual/textmetrics.py's estimates against Chromium's drawn widths (12 px), Latin and Chinese: never
+    narrower than drawn, and at most a little wider (a CJK character is one em)."""
+    _chinese_font()
+    from chainrule.i18n import messages
+    from chainrule.visual.diagram import LABEL_SIZE
+    from chainrule.visual.textmetrics import text_width
+
+    zh = messages("zh")
+    texts = ["net = 0.3775", "w > 0", "|w| ≥ 0.55", "paths summed into h1", "shared bias (times 1)", "via o1",
+             zh["paths summed into {neuron}"].format(neuron="h1"), zh["shared bias (times 1)"], zh["via"] + " o1",
+             "前向传播，反向传播：链式法则（误差、偏导数、学习率）。"]
+    drawn = page.evaluate(WIDTHS_DRAWN, texts)
+    for text, width in zip(texts, drawn):
+        estimate = text_width(text, LABEL_SIZE)
+        assert width <= estimate + 1e-6, (text, width, estimate)
+        assert estimate <= width * 1.1 + 1, (text, width, estimate)
+    cjk = drawn[-1] / len(texts[-1])
+    assert cjk == pytest.approx(LABEL_SIZE, rel=1e-3)  # one em per character, punctuation included

@@ -52,33 +52,58 @@ def _fields(message: str) -> list[str]:
     return sorted(f for _, f, _, _ in string.Formatter().parse(message) if f is not None)
 
 
-def test_every_message_of_the_code_is_translated_in_every_catalogue(tool):
-    template = tool.code_messages()
-    assert len(template) > 80  # the extraction found the code's messages
-    catalogues = tool.catalogues()
-    assert [p.parent.parent.name for p in catalogues] == [lang for lang in i18n.languages() if lang != "en"]
+@pytest.mark.parametrize("domain", i18n.DOMAINS)
+def test_every_message_of_the_code_is_translated_in_every_catalogue(tool, domain):
+    template = tool.code_messages(domain)
+    assert len(template) > 80  # the extraction found the code's messages (the page's too)
+    catalogues = tool.catalogues(domain)
+    assert [p.parent.parent.name for p in catalogues] == [lang for lang in i18n.languages(domain) if lang != "en"]
     for po in catalogues:
         catalog = tool._read_po(po)
-        missing = [m.id for m in template if m.id and (catalog.get(m.id) is None or not catalog.get(m.id).string
-                                                        or catalog.get(m.id).fuzzy)]
+        missing = tool.untranslated(template, catalog)
         assert not missing, f"{po}: untranslated (run tools/i18n.py extract, then translate): {missing}"
         for message in catalog:
             if message.id and message.string:
                 assert _fields(message.id) == _fields(message.string), (po, message.id, message.string)
 
 
-def test_the_committed_mo_files_match_their_po_sources(tool):
-    for po in tool.catalogues():
+@pytest.mark.parametrize("domain", i18n.DOMAINS)
+def test_the_committed_mo_files_match_their_po_sources(tool, domain):
+    for po in tool.catalogues(domain):
         catalog = tool._read_po(po)
         expected = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
         assert i18n.read_mo(po.with_suffix(".mo")) == expected, f"{po}: run python tools/i18n.py compile"
         assert po.with_suffix(".mo").read_bytes() == tool.compiled(po)
 
 
-def test_the_template_is_up_to_date(tool):
-    with (i18n.LOCALE_DIR / "chainrule.pot").open("rb") as f:
-        committed = {m.id for m in babel.messages.pofile.read_po(f) if m.id}
-    assert committed == {m.id for m in tool.code_messages() if m.id}, "run python tools/i18n.py extract"
+@pytest.mark.parametrize("domain", i18n.DOMAINS)
+def test_the_template_is_up_to_date(tool, domain):
+    with (i18n.LOCALE_DIR / f"{domain}.pot").open("rb") as f:
+        committed = {(m.id, m.context) for m in babel.messages.pofile.read_po(f) if m.id}
+    assert committed == {(m.id, m.context) for m in tool.code_messages(domain) if m.id}, "run python tools/i18n.py extract"
+
+
+def test_the_check_command_passes(tool, capsys):
+    assert tool.check() == 0, capsys.readouterr().out
+
+
+def test_the_page_texts_are_what_the_page_looks_up(tool):
+    """The HTML extractor finds every text node and translatable attribute (white space collapsed), and the
+    script's tr() calls with their placeholders; nothing else (no numbers, no markup)."""
+    template = tool.code_messages("explorer")
+    ids = {m.id for m in template if m.id}
+    assert {"Layer sizes", "η (learning rate)", "1 Forward pass", "decision surface", "the network",
+            "Set a network and one sample, then step through one training step: forward pass, error, backward "
+            "pass, update. Every number comes from chainrule's engine on the server."} <= ids  # HTML, attributes
+    assert {"step {n}", "{done} of {n} updates: E_total = {e}", "not a number: \"{text}\""} <= ids  # the script
+    assert not any(re.fullmatch(r"[\d\s./]*", i) or "<" in i or "  " in i for i in ids)
+    comments = {m.id: m.auto_comments for m in template}
+    assert comments["input {name}"] and "{name} is an input" in comments["input {name}"][0]  # // NOTE: reaches it
+
+
+def test_language_names_and_complete_languages():
+    assert i18n.language_name("en") == "English" and i18n.language_name("zh") == "中文"
+    assert i18n.complete_languages() == ("en", "zh") == i18n.languages("explorer")
 
 
 def _out(capsys, *args: str) -> str:
@@ -155,6 +180,8 @@ def test_messages_for_a_page():
     assert zh["Forward pass"] == "前向传播" and zh["neuron {name}"] == "神经元 {name}"
     assert "" not in zh and i18n.messages("en") == {}
     json.dumps(zh)  # ready to send
+    page = i18n.messages("zh", "explorer")
+    assert page["Layer sizes"] == "各层大小" and page["step {n}"] == "第 {n} 步" and "Forward pass" not in page
     with pytest.raises(ValueError, match="domain: expected one of"):
         i18n.messages("zh", "explorer-page")
 
@@ -174,21 +201,34 @@ def test_prose_is_its_english_text_and_survives_copies():
 
 
 def test_a_language_is_one_catalogue_file(tmp_path, monkeypatch, tool, capsys):
-    """French, from the template: copy, translate one message, compile; --lang fr then works."""
+    """French, from the templates: one catalogue per domain, translate, compile; --lang fr then works, and the
+    explorer offers it (its page texts, its server's sentences, its own name for itself)."""
+    from chainrule.visual import api
+
     locale = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, locale)
-    with (locale / "chainrule.pot").open("rb") as f:
-        catalog = babel.messages.pofile.read_po(f)
-    catalog.locale = "fr"
-    catalog["Forward pass"].string = "Propagation avant"
+    translations = {"chainrule": {"Forward pass": "Propagation avant", "English": "Français"},
+                    "explorer": {"Layer sizes": "Tailles des couches", "step {n}": "étape {n}"}}
     (locale / "fr" / "LC_MESSAGES").mkdir(parents=True)
-    buffer = io.BytesIO()
-    babel.messages.mofile.write_mo(buffer, catalog)
-    (locale / "fr" / "LC_MESSAGES" / "chainrule.mo").write_bytes(buffer.getvalue())
+    for domain, table in translations.items():
+        with (locale / f"{domain}.pot").open("rb") as f:
+            catalog = babel.messages.pofile.read_po(f)
+        catalog.locale = "fr"
+        for message in catalog:
+            if message.id in table:
+                message.string = table[message.id]
+        buffer = io.BytesIO()
+        babel.messages.mofile.write_mo(buffer, catalog)
+        (locale / "fr" / "LC_MESSAGES" / f"{domain}.mo").write_bytes(buffer.getvalue())
     monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
-    assert i18n.languages() == ("en", "fr", "zh")
+    assert i18n.languages() == ("en", "fr", "zh") == i18n.complete_languages()
     text = render(build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5), "text", lang="fr")
     assert "2. Propagation avant: net = weighted sum" in text  # the rest falls back to English
+    page = api.messages({"lang": "fr"})
+    assert page["messages"]["Layer sizes"] == "Tailles des couches"
+    assert {"code": "fr", "name": "Français"} in page["languages"]
+    step = api.step({"state": api.tutorial()["state"], "lang": "fr"})
+    assert "Propagation avant" in step["formulas"]["forward"]
 
 
 def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:
@@ -250,3 +290,17 @@ def test_every_sentence_looked_up_while_rendering_in_chinese_is_translated(monke
     float32 = tutorial_network(dtype="float32")
     render(build_trace(float32, [0.05, 0.1], [0.01, 0.99], 0.5), "text", lang="zh")
     assert not untranslated, sorted(untranslated)
+
+
+def test_a_paths_share_says_via_in_its_language():
+    """The term of dE_total/dout_h1 through o1 (softmax) is written "via o1" in English, "经由 o1" in Chinese, in
+    LaTeX and Markdown alike (the Chinese LaTeX compiles: test_chinese_latex_compiles)."""
+    from chainrule.visual.netfile import state_from_path
+
+    state = state_from_path(ROOT / "examples/tanh-softmax-3-4-2.toml")
+    trace = build_trace(state.network(), state.input, state.target, state.learning_rate)
+    assert any("[" in name for name in trace.quantities)  # the example has such terms
+    for fmt in ("latex", "markdown"):
+        english, chinese = render(trace, fmt), render(trace, fmt, lang="zh")
+        assert r"\text{via }" in english and r"\text{via }" not in chinese and r"\text{经由 }" in chinese, fmt
+        assert chinese.count(r"\text{经由 }") == english.count(r"\text{via }")

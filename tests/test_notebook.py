@@ -126,6 +126,16 @@ def test_the_widget_answers_the_pages_requests_in_process():
     widget.send = sent.append
     widget._on_message(widget, {"id": 7, "method": "GET", "path": "/api/initial", "body": None}, [])
     assert sent[0]["chainrule"] == "reply" and sent[0]["id"] == 7 and json.loads(sent[0]["body"]) == initial
+    # The page's languages: its catalogue by GET with a query, every answer in the request's language.
+    status, zh = widget.request("GET", "/api/messages", None, "lang=zh")
+    assert status == 200 and zh["messages"]["Layer sizes"] == "各层大小"
+    assert zh["languages"] == [{"code": "en", "name": "English"}, {"code": "zh", "name": "中文"}]
+    assert widget.request("GET", "/api/messages", None, "lang=fr")[0] == 400
+    status, step = widget.request("POST", "/api/step", json.dumps({"state": initial["state"], "lang": "zh"}))
+    assert status == 200 and "前向传播" in step["formulas"]["forward"]
+    assert ExplorerWidget(lang="zh").request("GET", "/api/initial")[1]["lang"] == "zh"
+    with pytest.raises(ValueError, match="lang: expected one of"):
+        ExplorerWidget(lang="klingon")
     page = widget._page
     assert "/static/" not in page and "window.fetch = function" in page and "<style>" in page
     assert page.index("window.fetch = function") < page.index("<script>", page.index("</script>"))
@@ -139,13 +149,13 @@ def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
     playwright = needs.module("playwright.sync_api")
     from chainrule.notebook import ExplorerWidget
 
-    widget = ExplorerWidget(height=700)
+    widget = ExplorerWidget(height=700, lang="zh")  # the page's first language: Chinese
     requests = []
 
     def deliver(message: str) -> str:
         content = json.loads(message)
         requests.append(content["path"])
-        status, data = widget.request(content["method"], content["path"], content["body"])
+        status, data = widget.request(content["method"], content["path"], content["body"], content["query"])
         return json.dumps({"chainrule": "reply", "id": content["id"], "status": status, "body": json.dumps(data)})
 
     harness = """<!DOCTYPE html><html><body><div id="cell"></div><script type="module">
@@ -182,6 +192,10 @@ def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
                                                      "els => els.map(e => [e.dataset.q, Number(e.dataset.value)])"))
             expected = tutorial_trace().values()
             assert values and all(values[k] == expected[k] for k in values if k in expected)
+            # In Chinese, from the widget's lang: the page's own texts and the kernel's panels.
+            assert frame.get_attribute("html", "lang") == "zh" and "各层大小" in frame.inner_text("#controls")
+            assert "/api/messages" in requests and frame.input_value("#f-lang") == "zh"
+            assert "前向传播" in frame.inner_text("#stages") and "学习率" in frame.inner_text("#formulas")
             assert errors == []
         finally:
             browser.close()

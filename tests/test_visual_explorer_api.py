@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -425,3 +426,44 @@ def test_fit_with_no_update_only_evaluates_and_refuses_what_cannot_learn_the_cla
         api.fit({"state": three_inputs, "data": data})
     with pytest.raises(ValidationError, match="data: expected label 2: a class from 0 to 1"):
         api.fit({"state": state, "data": {**data, "labels": [0, 5] + data["labels"][2:]}})
+
+
+# -- languages -------------------------------------------------------------------------------------------
+def test_a_step_in_chinese_has_the_same_numbers_and_chinese_panels():
+    state = state_from_file((EXAMPLES / "tanh-softmax-3-4-2.toml").read_text(), "x.toml").to_json()
+    english = api.step({"state": state, "digits": 6, "hidden": ["net_h1"]})
+    chinese = api.step({"state": state, "digits": 6, "hidden": ["net_h1"], "lang": "zh"})
+    assert chinese["values"] == english["values"] and chinese["state"] == english["state"]
+    assert chinese["stage_of"] == english["stage_of"] and chinese["next"] == english["next"]
+    assert "前向传播" in chinese["formulas"]["forward"] and "Forward pass" not in chinese["formulas"]["forward"]
+    assert "汇总到 h1 的路径" in chinese["svg"]["backward"] and "<tspan>经由 </tspan>" in chinese["svg"]["backward"]
+    assert "<tspan>via </tspan>" in english["svg"]["backward"] and "via" not in chinese["svg"]["backward"]
+    assert "经由" in chinese["formulas"]["backward"] and "via" not in chinese["formulas"]["backward"]
+    assert "第 2 层：输出层（softmax）" in chinese["matrices"]["backward"]
+    assert "完整的雅可比矩阵" in chinese["matrices"]["backward"]
+    assert "<p>其中</p>" in chinese["practice"]["net_h1"]["hint"] and "<p>with</p>" in english["practice"]["net_h1"]["hint"]
+    numbers = re.compile(r"data-value=\"([^\"]+)\"")
+    for key in ("svg", "formulas", "matrices"):
+        for stage in english[key]:
+            assert numbers.findall(chinese[key][stage]) == numbers.findall(english[key][stage]), (key, stage)
+    tutorial = api.step({"state": TUTORIAL, "lang": "zh"})
+    assert "教程印的是" in tutorial["formulas"]["forward"]  # the misprint note (annotate_misprints), translated
+
+
+def test_server_sentences_in_chinese():
+    trained = api.train({"state": with_(hidden_deltas="updated"), "updates": 2, "lang": "zh"})
+    assert trained["note"] == "隐藏层的 δ 用已经更新过的权重计算（某些已发表版本的错误）：这不是对 E_total 的梯度下降"
+    assert trained["errors"] == api.train({"state": with_(hidden_deltas="updated"), "updates": 2})["errors"]
+    refused = api.step({"state": with_(activations=["identity", "identity"], learning_rate=1.0,
+                                       params={**TUTORIAL["params"], "w5": 1e6}), "lang": "zh"})
+    assert refused["next_refused"].startswith("无法应用这次更新：")
+    with pytest.raises(ValidationError) as err:
+        api.dataset({"csv": "x1,x2\n0,0\n", "filename": "two.csv", "lang": "zh"})
+    assert api.error_text(err.value, "zh").startswith("csv：应为 在 two.csv 中，三列（两个输入，然后是类别标签），收到：")
+    assert api.error_text(err.value, "en") == str(err.value) and "in two.csv, three columns" in str(err.value)
+    with pytest.raises(ValidationError) as err:
+        api.dataset({"csv": "x1,x2,y\n0,0,9\n", "filename": "c.csv"})
+    assert "第 1 行（文件第 2 行）" in api.error_text(err.value, "zh")
+    with pytest.raises(ValidationError, match="lang: expected one of"):
+        api.train({"state": TUTORIAL, "updates": 1, "lang": "fr"})
+    assert api.messages({"lang": "zh-CN"})["lang"] == "zh"

@@ -158,3 +158,18 @@ def test_report_diagrams_scroll_rather_than_shrink(tutorial_report):
     _, html = tutorial_report
     assert html.count('<div class="diagram"><svg') == 3
     assert "max-width: 100%" not in html
+
+
+def test_figure_captions_are_typeset_in_both_languages():
+    """A diagram's caption names its symbols and its rule as the equations do (MathML), in English or Chinese."""
+    trace = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5)
+    for lang, words in (("en", ("Forward pass and error", "Update: each weight before and after")),
+                        ("zh", ("前向传播与误差", "更新权重：每个权重更新前后的值"))):
+        captions = re.findall(r"<figcaption>(.*?)</figcaption>", render_html(trace, lang=lang), re.S)
+        assert len(captions) == 3
+        for caption in captions:
+            assert "<math" in caption and "dE_total" not in caption and "w+" not in caption, caption
+        assert words[0] in captions[0] and words[1] in captions[2]
+        assert "<msup><mi>w</mi><mo>+</mo></msup>" in captions[2] and "<mi>η</mi>" in captions[2]
+        # The report's diagrams speak the report's language too (their legend).
+        assert ("共用的偏置项（乘以 1）" in render_html(trace, lang=lang)) == (lang == "zh")

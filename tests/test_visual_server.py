@@ -271,3 +271,45 @@ def test_a_full_queue_answers_503_with_retry_after():
         srv.server_close()
     assert all(status == 503 for status, _, _ in answers)
     assert all(headers.get("retry-after") == "1" and "busy" in body["error"] for _, headers, body in answers)
+
+
+# -- languages -------------------------------------------------------------------------------------------
+def test_the_pages_messages_over_http_and_answers_in_the_requests_language(server):
+    status, answer, kind = request(server, "GET", "/api/messages?lang=zh")
+    assert status == 200 and kind == "application/json" and answer["lang"] == "zh"
+    assert answer["messages"]["Layer sizes"] == "各层大小" and answer["messages"]["step {n}"] == "第 {n} 步"
+    assert request(server, "GET", "/api/messages?lang=en")[1]["messages"] == {}
+    for query, field in [("lang=fr", "lang"), ("lang=zh&lang=en", "lang"), ("", None)]:
+        status, answer, _ = request(server, "GET", f"/api/messages?{query}")
+        assert (status, answer.get("field")) == ((400, field) if field else (200, None)), query
+    status, answer, _ = request(server, "GET", "/api/messages?" + "&".join(f"k{n}=1" for n in range(40)))
+    assert status == 400 and answer["field"] == "query"
+    # The same rules as every API request: another site's page cannot read it.
+    assert request(server, "GET", "/api/messages?lang=zh", headers={"Origin": "http://attacker.example"})[0] == 403
+    assert request(server, "POST", "/api/messages", {"lang": "zh"})[0] == 404
+    assert request(server, "GET", "/api/initial")[1]["lang"] == "en"
+    # A refusal in the request's language (the explorer's own), or as the engine wrote it (never half).
+    state = ExplorerState.tutorial().to_json()
+    status, answer, _ = request(server, "POST", "/api/train", {"state": state, "updates": 0, "lang": "zh"})
+    assert status == 400 and answer == {"error": "updates：应为 1 到 100000 之间的整数，收到：0", "field": "updates"}
+    status, answer, _ = request(server, "POST", "/api/train", {"state": state, "updates": 0})
+    assert answer["error"] == "updates: expected an integer from 1 to 100000, received: 0"
+    status, answer, _ = request(server, "POST", "/api/step", {"state": {**state, "learning_rate": "x"}, "lang": "zh"})
+    assert status == 400 and answer["error"].startswith("learning_rate: expected")  # the engine's: English
+    assert request(server, "POST", "/api/step", {"state": state, "lang": "klingon"})[1]["field"] == "lang"
+
+
+def test_serve_lang_chooses_the_first_language():
+    from chainrule.visual.server import make_server
+
+    with pytest.raises(ValueError, match=r"lang: expected one of \['en', 'zh'\]"):
+        make_server(port=0, lang="fr")
+    with pytest.raises(SystemExit):
+        main(["serve", "--lang", "fr"])
+    chinese = make_server(port=0, lang="zh")
+    chinese.start_background()
+    try:
+        assert request(chinese, "GET", "/api/initial")[1]["lang"] == "zh"
+    finally:
+        chinese.shutdown()
+        chinese.server_close()

@@ -11,15 +11,16 @@ never translated; the prose around them is.
 ==============================================  ==========================================
 file                                            what it is
 ==============================================  ==========================================
-``locale/chainrule.pot``                        the template: every message of the code
-``locale/<lang>/LC_MESSAGES/chainrule.po``      one language's translations (edit these)
-``locale/<lang>/LC_MESSAGES/chainrule.mo``      the same, compiled (what Python reads)
+``locale/<domain>.pot``                         the template: every message of the code
+``locale/<lang>/LC_MESSAGES/<domain>.po``       one language's translations (edit these)
+``locale/<lang>/LC_MESSAGES/<domain>.mo``       the same, compiled (what Python reads)
 ==============================================  ==========================================
 
-Adding a language is adding a catalogue: ``python tools/i18n.py init fr``
-copies the template to ``locale/fr/LC_MESSAGES/chainrule.po``; translate its
+Adding a language is adding its catalogues: ``python tools/i18n.py init fr``
+copies each template to ``locale/fr/LC_MESSAGES/<domain>.po``; translate their
 ``msgstr`` lines, run ``python tools/i18n.py compile``, and ``--lang fr``
-works (:func:`languages` lists every language with a compiled catalogue).
+works (:func:`languages` lists every language with a compiled catalogue, and
+:func:`complete_languages` those with one in every domain, which the explorer offers).
 ``tools/i18n.py extract`` refreshes the template and the catalogues after the
 code's messages change; the test suite checks that every message of the code
 is translated in every catalogue and that each ``.mo`` matches its ``.po``.
@@ -28,8 +29,19 @@ Messages use named ``{placeholders}`` (Python's ``str.format``); a placeholder
 stands for a symbol, a formula, a number or another translated phrase, and a
 translation keeps the same placeholders in the order its grammar wants.
 
-A page (the explorer) gets its messages as JSON: :func:`messages` returns
-``{msgid: translation}`` of one catalogue, which a server can send as is.
+There are two domains, one per reader of a catalogue:
+
+* ``chainrule``: every message the Python code writes (the trace, the
+  renderers, the command line, and the explorer server's own sentences: its
+  panels, diagrams, hints, notes and messages);
+* ``explorer``: every text of the explorer page itself (its HTML and the
+  strings its script writes), which the browser translates. The page gets it
+  as JSON: :func:`messages` returns ``{msgid: translation}`` of one catalogue,
+  which the server sends as is (``GET /api/messages?lang=zh``).
+
+A language is one catalogue per domain (``init`` writes both), and
+:func:`language_name` is each language's own name for itself, from its
+catalogue (the page's language switch shows it).
 """
 
 from __future__ import annotations
@@ -50,6 +62,8 @@ __all__ = [
     "Translator",
     "N_",
     "check_language",
+    "complete_languages",
+    "language_name",
     "languages",
     "messages",
     "read_mo",
@@ -58,9 +72,10 @@ __all__ = [
 
 #: The language of the code's own messages (no catalogue needed).
 DEFAULT_LANGUAGE = "en"
-#: The catalogue domains: ``chainrule`` holds the library's messages (the explorer page's
-#: own strings can become a second domain, ``explorer``, with the same tools).
-DOMAINS = ("chainrule",)
+#: The catalogue domains: ``chainrule`` holds the Python code's messages, ``explorer`` the
+#: explorer page's own texts (its HTML and script), which the browser translates.
+DOMAINS = ("chainrule", "explorer")
+
 #: Where the catalogues live (inside the installed package).
 LOCALE_DIR = Path(str(resources.files(__name__).joinpath("locale")))
 
@@ -81,6 +96,11 @@ def languages(domain: str = "chainrule") -> tuple[str, ...]:
     _check_domain(domain)
     found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{domain}.mo"))
     return (DEFAULT_LANGUAGE, *[lang for lang in found if lang != DEFAULT_LANGUAGE])
+
+
+def complete_languages() -> tuple[str, ...]:
+    """The languages with a catalogue in every domain (English first): what the explorer page can speak."""
+    return tuple(lang for lang in languages(DOMAINS[0]) if all(lang in languages(d) for d in DOMAINS[1:]))
 
 
 def check_language(lang: Any, domain: str = "chainrule") -> str:
@@ -109,6 +129,10 @@ class Translator:
         """The translation of ``message`` (``message`` itself where there is none)."""
         return self._catalogue.gettext(message) if message else message
 
+    def pgettext(self, context: str, message: str) -> str:
+        """The translation of ``message`` in ``context`` (``message`` itself where there is none)."""
+        return self._catalogue.pgettext(context, message)
+
     def __call__(self, message: str, **params: Any) -> str:
         """The translation of ``message`` with ``params`` filled in (``str.format``)."""
         text = self.gettext(message)
@@ -129,6 +153,12 @@ def translator(lang: str = DEFAULT_LANGUAGE, domain: str = "chainrule") -> Trans
     """The :class:`Translator` of ``lang`` (checked with :func:`check_language`); cached."""
     domain = _check_domain(domain)
     return _translator(check_language(lang, domain), domain)
+
+
+def language_name(lang: str) -> str:
+    """``lang``'s own name for itself (``"中文"`` for ``"zh"``), as its catalogue translates "English"."""
+    # NOTE: the name of this catalogue's language, written in it (中文, Français): the explorer's switch shows it.
+    return translator(lang).pgettext("language name", "English")
 
 
 def read_mo(path: str | Path) -> dict[str, str]:

@@ -29,10 +29,10 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..core.activations import ACTIVATIONS
 from ..core.errors import ValidationError
-from ..core.losses import LOSSES
-from ..visual.api import ENDPOINTS
+from ..i18n import DEFAULT_LANGUAGE
+from ..visual.api import ENDPOINTS, QUERIES, error_text, initial, page_languages, request_language
+from ..visual.server import query_request
 from ..visual.state import ExplorerState
 
 __all__ = ["ExplorerWidget", "page_html"]
@@ -48,12 +48,13 @@ _SHIM = """<script>(function () {
   });
   window.fetch = function (input, init) {
     var url = typeof input === "string" ? input : input.url;
-    var path = new URL(url, "http://explorer.invalid/").pathname;
+    var parsed = new URL(url, "http://explorer.invalid/"), path = parsed.pathname;
     if (path.indexOf("/api/") !== 0) return Promise.reject(new Error("the notebook explorer serves only /api/"));
     var id = next++;
     return new Promise(function (resolve) {
       pending[id] = resolve;
       parent.postMessage({chainrule: "request", id: id, method: (init && init.method) || "GET", path: path,
+                          query: parsed.search.slice(1),
                           body: (init && typeof init.body === "string") ? init.body : null}, "*");
     });
   };
@@ -77,7 +78,7 @@ function render({ model, el }) {
     if (!m || m.chainrule !== "request") return;
     const id = next++;
     asked.set(id, m.id);
-    model.send({ id, method: m.method, path: m.path, body: m.body });
+    model.send({ id, method: m.method, path: m.path, query: m.query || "", body: m.body });
   }
   function onReply(msg) {
     if (!msg || msg.chainrule !== "reply" || !asked.has(msg.id)) return;
@@ -128,6 +129,10 @@ class ExplorerWidget(anywidget.AnyWidget):
         ``network`` with ``x``, ``y``, ``learning_rate`` (and ``hidden_deltas``).
     height : int
         The cell's height in pixels.
+    lang : str
+        The page's first language (``"en"``, ``"zh"``: :func:`chainrule.i18n.complete_languages`);
+        the page's own switch changes it, and remembers a reader's choice where the notebook's
+        browser lets it store one.
 
     Attributes
     ----------
@@ -141,27 +146,37 @@ class ExplorerWidget(anywidget.AnyWidget):
     height = traitlets.Int(960).tag(sync=True)
 
     def __init__(self, network: Any = None, x: Any = None, y: Any = None, learning_rate: float = 0.5, *,
-                 hidden_deltas: str = "original", state: ExplorerState | None = None, height: int = 960) -> None:
+                 hidden_deltas: str = "original", state: ExplorerState | None = None, height: int = 960,
+                 lang: str = DEFAULT_LANGUAGE) -> None:
+        if not isinstance(lang, str) or lang not in page_languages():
+            raise ValidationError("lang", f"one of {page_languages()}", lang)
         if state is None:
             state = (ExplorerState.tutorial() if network is None else
                      ExplorerState.from_network(network, x, y, learning_rate, hidden_deltas=hidden_deltas))
         super().__init__(_page=page_html(), height=height)
         self.initial = state
         self.state = state
+        self.lang = lang
         self.on_msg(self._on_message)
 
-    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, dict[str, Any]]:
+    def request(self, method: str, path: str, body: str | None = None, query: str = "") -> tuple[int, dict[str, Any]]:
         """``(status, JSON)`` for one request of the page, as ``chainrule serve`` would answer it."""
         if method == "GET" and path == "/api/initial":
-            return 200, {"state": self.initial.to_json(), "activations": sorted(ACTIVATIONS), "losses": sorted(LOSSES)}
+            return 200, initial(self.initial, self.lang)
+        if method == "GET" and path in QUERIES:
+            try:
+                return 200, QUERIES[path](query_request(query))
+            except ValidationError as err:
+                return 400, {"error": str(err), "field": err.field}
         handler = ENDPOINTS.get(path)
         if method != "POST" or handler is None:
             return 404, {"error": f"no such endpoint: {method} {path}"}
+        request: Any = None
         try:
             request = json.loads(body or "{}", parse_constant=_reject_constant)
             response = handler(request)
         except ValidationError as err:
-            return 400, {"error": str(err), "field": err.field}
+            return 400, {"error": error_text(err, request_language(request)), "field": err.field}
         except (ValueError, TypeError) as err:
             return 400, {"error": str(err), "field": None}
         if path == "/api/step":
@@ -171,5 +186,6 @@ class ExplorerWidget(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict) or "id" not in content:
             return
-        status, data = self.request(str(content.get("method")), str(content.get("path")), content.get("body"))
+        status, data = self.request(str(content.get("method")), str(content.get("path")), content.get("body"),
+                                    str(content.get("query") or ""))
         self.send({"chainrule": "reply", "id": content["id"], "status": status, "body": json.dumps(data, allow_nan=False)})

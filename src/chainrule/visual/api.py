@@ -9,13 +9,23 @@ Every number in a response comes from the engine: the step's named values from
 state's hidden-deltas convention (:func:`chainrule.explain.train_with_convention`;
 for the chain rule, the updates of :meth:`Network.train`). The page only
 displays them.
+
+Every request may say ``"lang"`` (``"en"`` by default, see
+:func:`chainrule.i18n.languages`): the panels, diagrams, hints, notes and
+messages of the answer are in that language (the ``chainrule`` catalogue),
+the numbers never change. :func:`messages` gives the page its own texts (the
+``explorer`` catalogue), and :func:`error_text` a refusal in the request's
+language.
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any, Callable
 
+from ..core.activations import ACTIVATIONS
 from ..core.errors import DivergenceError, ValidationError
+from ..core.losses import LOSSES
 from ..core.initializers import get_initializer, make_rng
 from ..core.network import Network
 from ..core.validation import check_choice
@@ -25,6 +35,9 @@ from ..explain.naming import Naming
 from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
 from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS, annotate_misprints
 from ..explain.formula import symbols
+from ..explain.prose import Prose, localize
+from ..i18n import DEFAULT_LANGUAGE, Translator, check_language, complete_languages, language_name, translator
+from ..i18n import messages as catalogue_messages
 from . import data as datasets
 from .diagram import OVERLAYS, network_svg, number_text
 from .formulas import EXPLORER_STAGES as _EXPLORER_STAGE_IDS, explorer_panels
@@ -33,8 +46,9 @@ from .matrices import matrix_panels
 from .netfile import state_from_file, state_to_file
 from .state import ExplorerState, check_number
 
-__all__ = ["ENDPOINTS", "MAX_UPDATES", "PRACTICE_TOLERANCE", "build", "check", "dataset", "fit", "load", "save",
-           "step", "step_trace", "train", "tutorial"]
+__all__ = ["ENDPOINTS", "QUERIES", "MAX_UPDATES", "PRACTICE_TOLERANCE", "build", "check", "dataset", "error_text",
+           "fit", "initial", "load", "messages", "page_languages", "request_language", "save", "step", "step_trace", "train",
+           "tutorial"]
 
 #: Most updates one ``train`` request runs (the page asks in chunks to draw the curve live).
 MAX_UPDATES = 100_000
@@ -57,11 +71,73 @@ def _digits(request: dict) -> int:
     return digits
 
 
+def page_languages() -> list[str]:
+    """The languages the page can be shown in: those with both catalogues (its own and the server's)."""
+    return list(complete_languages())
+
+
+def _lang(request: Any) -> str:
+    """The request's ``lang`` (default English), checked: one of :func:`page_languages`."""
+    lang = request.get("lang", DEFAULT_LANGUAGE) if isinstance(request, dict) else DEFAULT_LANGUAGE
+    lang = check_language(lang, "explorer")
+    if lang not in page_languages():
+        raise ValidationError("lang", f"one of {page_languages()}", lang)
+    return lang
+
+
+def request_language(request: Any) -> str:
+    """The language to refuse ``request`` in: its ``lang`` if it is one the page has, else English."""
+    try:
+        return _lang(request)
+    except ValidationError:
+        return DEFAULT_LANGUAGE
+
+
+def error_text(err: ValidationError, lang: str = DEFAULT_LANGUAGE) -> str:
+    """``err``'s message in ``lang`` when what it expected has a translation, else as the engine wrote it.
+
+    A refusal reads ``field: expected ..., received: ...``; the explorer's own
+    refusals say what they expected as a :class:`~chainrule.explain.prose.Prose`
+    (translated, the placeholders filled), the engine's in English; a message is
+    never half translated.
+    """
+    if lang == DEFAULT_LANGUAGE:
+        return str(err)
+    tr = translator(lang)
+    expected = err.expected
+    message = expected.message if isinstance(expected, Prose) else str(expected)
+    if message not in catalogue_messages(lang):
+        return str(err)
+    return tr("{field}: expected {expected}, received: {received}", field=err.field,
+              expected=localize(expected, tr), received=err.received)
+
+
+def messages(request: Any) -> dict[str, Any]:
+    """The page's own texts in one language: ``{"lang", "messages": {English: translation}, "languages"}``.
+
+    Request: ``{"lang": "zh"}`` (``GET /api/messages?lang=zh``). ``messages`` is
+    the ``explorer`` catalogue (empty for English: the page is written in it);
+    ``languages`` lists every language the page can be shown in, as
+    ``{"code", "name"}`` with each one's own name for itself.
+    """
+    lang = _lang(request)
+    return {"lang": lang, "messages": catalogue_messages(lang, "explorer"),
+            "languages": [{"code": code, "name": language_name(code)} for code in page_languages()]}
+
+
 def step_trace(state: ExplorerState) -> Trace:
     """The trace of one step of ``state``: every named quantity, from the engine."""
     # The explorer's own limits (MAX_NEURONS, MAX_LAYERS) keep every network it allows readable.
     return build_trace(state.network(), state.x, state.y, state.learning_rate,
                        hidden_deltas=state.hidden_deltas, max_parameters=None)
+
+
+def initial(state: ExplorerState, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """What the page starts from (``GET /api/initial``): ``{"state", "activations", "losses", "lang",
+    "languages"}``; ``lang`` is the first language (``chainrule serve --lang``), which a reader's own
+    choice, remembered by the page, overrides."""
+    return {"state": state.to_json(), "activations": sorted(ACTIVATIONS), "losses": sorted(LOSSES), "lang": lang,
+            "languages": page_languages()}
 
 
 def tutorial(request: Any = None) -> dict[str, Any]:
@@ -131,17 +207,20 @@ def _hidden(request: dict, trace: Trace) -> list[str]:
 def step(request: Any) -> dict[str, Any]:
     """One training step of the request's state, every stage ready to show.
 
-    Request: ``{"state": {...}, "digits": 9, "focus": "h1", "hidden": ["net_h1", ...]}``.
+    Request: ``{"state": {...}, "digits": 9, "focus": "h1", "hidden": ["net_h1", ...], "lang": "en"}``.
     Response: ``{"state", "values": {name: number} (the trace's, hidden ones left out),
     "names": {...}, "svg": {stage: svg}, "formulas": {stage: html}, "matrices":
     {stage: html}, "stage_of": {name: explorer stage}, "practice": {hidden name:
     {"hint": html}}, "E_total_after_update", "next": the state after the update
     (None when it would leave the explorer's range), "next_refused": why not, or
     None}``. Every number on the page is in the digits asked for; a hidden
-    quantity (practice) appears nowhere with its value.
+    quantity (practice) appears nowhere with its value. The diagrams, panels,
+    matrices, hints and notes are in the request's ``lang``; nothing else changes.
     """
     state = _state(request)
     digits = _digits(request)
+    lang = _lang(request)
+    tr = translator(lang)
     focus = request.get("focus")
     network = state.network()
     trace = step_trace(state)
@@ -153,7 +232,7 @@ def step(request: Any) -> dict[str, Any]:
         raise ValidationError("focus", f"a hidden neuron, one of {neurons}", focus)
     svgs = {
         stage: network_svg(network, values, overlay=None if stage == "setup" else stage, focus=focus,
-                           targets=state.target, digits=digits, hidden=hidden)
+                           targets=state.target, digits=digits, hidden=hidden, lang=lang)
         for stage in STAGES
     }
     if state == ExplorerState.tutorial() and not hidden & set(TUTORIAL_MISPRINTS):
@@ -162,7 +241,7 @@ def step(request: Any) -> dict[str, Any]:
     try:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
     except ValidationError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
-        following, refusal = None, f"the update cannot be applied: {err}"
+        following, refusal = None, tr("the update cannot be applied: {reason}", reason=error_text(err, lang))
     stage_of = {name: explorer for explorer, ids in _EXPLORER_STAGE_IDS.items()
                 for sid in ids if sid in {s.id for s in trace.stages} for name in trace.stage(sid).names}
     return {
@@ -174,29 +253,35 @@ def step(request: Any) -> dict[str, Any]:
             "biases": [[p.name, list(p.targets)] for p in state.names.biases],
         },
         "svg": svgs,
-        "formulas": explorer_panels(trace, digits, hidden),
-        "matrices": matrix_panels(trace, digits, hidden),
+        "formulas": explorer_panels(trace, digits, hidden, lang=lang),
+        "matrices": matrix_panels(trace, digits, hidden, lang=lang),
         "stage_of": stage_of,
-        "practice": {name: {"hint": _hint(trace, name, digits, hidden)} for name in hidden_names},
+        "practice": {name: {"hint": _hint(trace, name, digits, hidden, tr)} for name in hidden_names},
         "E_total_after_update": None if hidden else trace.error_after_update,
         "next": following,
         "next_refused": refusal,
     }
 
 
-def _hint(trace: Trace, name: str, digits: int, hidden: set[str]) -> str:
-    """Where a hidden quantity comes from: its formula in names, and the values it needs."""
+def _hint(trace: Trace, name: str, digits: int, hidden: set[str], tr: Translator) -> str:
+    """Where a hidden quantity comes from: its formula in names, and the values it needs (in ``tr``'s language)."""
     q = trace[name]
     needs = sorted({s for form in q.forms for s in symbols(form.formula)}, key=list(trace.quantities).index)
-    formula = "".join(equation_chunks(q, digits, values={}, hidden={name} | set(trace.quantities))[:-1])
+    formula = "".join(equation_chunks(q, digits, values={}, hidden={name} | set(trace.quantities), tr=tr)[:-1])
     items = []
     for need in needs:
         shown = "?" if need in hidden else number_text(trace[need].value, digits)
         cls = ' class="missing"' if need in hidden else ""
-        items.append(f'<li{cls} data-q="{need}">{math(symbol(need))} = {shown}</li>')
+        items.append(f'<li{cls} data-q="{escape(need)}">{math(symbol(need, tr))} = {shown}</li>')
     missing = [n for n in needs if n in hidden]
-    tail = (f'<p class="note">First work out {", ".join(missing)}: it is hidden too.</p>' if missing else "")
-    return (f'<div class="hint-formula">{formula}</div><p>with</p><ul class="needs">{"".join(items)}</ul>{tail}')
+    tail = ""
+    if missing:
+        # NOTE: {names} is a list of quantity names (net_h1, out_h1) the learner has hidden too.
+        first = tr("First work out {names}: it is hidden too.", names=", ".join(missing))
+        tail = f'<p class="note">{escape(first)}</p>'
+    # NOTE: a hint shows a formula, then "with" and the values the formula needs.
+    with_ = escape(tr("with"))
+    return f'<div class="hint-formula">{formula}</div><p>{with_}</p><ul class="needs">{"".join(items)}</ul>{tail}'
 
 
 def check(request: Any) -> dict[str, Any]:
@@ -235,26 +320,35 @@ def train(request: Any) -> dict[str, Any]:
     On divergence the response is an error naming the update; the weights are not changed.
     """
     state = _state(request)
+    tr = translator(_lang(request))
     updates = request.get("updates")
     if isinstance(updates, bool) or not isinstance(updates, int) or not 1 <= updates <= MAX_UPDATES:
-        raise ValidationError("updates", f"an integer from 1 to {MAX_UPDATES}", updates)
+        raise ValidationError("updates", Prose("an integer from {low} to {high}", low=1, high=MAX_UPDATES), updates)
     network = state.network()
     try:
         errors = train_with_convention(network, state.x, state.y, state.learning_rate, updates,
                                        hidden_deltas=state.hidden_deltas)
     except DivergenceError as err:
-        raise ValidationError("learning_rate", f"a rate at which training stays finite ({err})",
-                         state.learning_rate) from None
+        raise _diverged(err, state.learning_rate) from None
     try:
         after = state.with_network(network)
     except ValidationError as err:  # finite, but past what the page accepts back
-        raise ValidationError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
-                         f"(after {updates} updates {err.field} would be {after_value(network, err.field)!r})",
-                         state.learning_rate) from None
-    note = None if state.hidden_deltas == "original" else (
-        f"{HIDDEN_DELTA_PHRASES[state.hidden_deltas]}: not gradient descent on E_total")
+        raise ValidationError("learning_rate", Prose(
+            "a rate that keeps every parameter within the explorer's range (after {updates} updates {name} would "
+            "be {value})", updates=updates, name=err.field, value=repr(after_value(network, err.field))),
+            state.learning_rate) from None
+    note = None if state.hidden_deltas == "original" else tr(
+        "{convention}: not gradient descent on E_total",
+        convention=tr.gettext(HIDDEN_DELTA_PHRASES[state.hidden_deltas]))
     return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y),
             "hidden_deltas": state.hidden_deltas, "note": note}
+
+
+def _diverged(err: DivergenceError, learning_rate: float) -> ValidationError:
+    """A divergence as a refusal of the learning rate, naming the update where it happened."""
+    return ValidationError("learning_rate", Prose(
+        "a rate at which training stays finite (training diverged at epoch {epoch}, step {step}; the weights "
+        "are the last finite ones)", epoch=err.epoch, step=err.step), learning_rate)
 
 
 def after_value(network: Network, name: str) -> float:
@@ -280,6 +374,7 @@ def dataset(request: Any) -> dict[str, Any]:
     or ``{"csv": text, "filename": ...}``; see :mod:`chainrule.visual.data`."""
     if not isinstance(request, dict):
         raise ValidationError("dataset", "a request object", request)
+    _lang(request)
     if "csv" in request:
         return datasets.csv_points(request["csv"], request.get("filename"))
     return datasets.dataset_points(request)
@@ -295,12 +390,13 @@ def fit(request: Any) -> dict[str, Any]:
     inputs; its outputs decide the targets (:func:`~chainrule.visual.data.targets_for`).
     """
     state = _state(request)
+    _lang(request)
     if state.sizes[0] != 2:
-        raise ValidationError("sizes", "a network with 2 inputs for the data view", state.sizes)
+        raise ValidationError("sizes", Prose("a network with 2 inputs for the data view"), state.sizes)
     X, labels, n_classes = datasets.check_points(request.get("data"))
     updates = request.get("updates", 0)
     if isinstance(updates, bool) or not isinstance(updates, int) or not 0 <= updates <= MAX_UPDATES:
-        raise ValidationError("updates", f"an integer from 0 to {MAX_UPDATES}", updates)
+        raise ValidationError("updates", Prose("an integer from {low} to {high}", low=0, high=MAX_UPDATES), updates)
     network = state.network()
     Y = datasets.targets_for(network, labels, n_classes)
     try:
@@ -313,13 +409,13 @@ def fit(request: Any) -> dict[str, Any]:
             errors = train_with_convention(network, X, Y, state.learning_rate, updates,
                                            hidden_deltas=state.hidden_deltas)
         except DivergenceError as err:
-            raise ValidationError("learning_rate", f"a rate at which training stays finite ({err})",
-                                  state.learning_rate) from None
+            raise _diverged(err, state.learning_rate) from None
     try:
         after = state.with_network(network)
     except ValidationError as err:
-        raise ValidationError("learning_rate", f"a rate that keeps every parameter within the explorer's range "
-                              f"({err.field} left it)", state.learning_rate) from None
+        raise ValidationError("learning_rate", Prose(
+            "a rate that keeps every parameter within the explorer's range ({name} left it)", name=err.field),
+            state.learning_rate) from None
     out = network.predict(X)
     predicted = (out[:, 0] >= 0.5).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
     return {"state": after.to_json(), "errors": errors, "E_after": network.loss(X, Y),
@@ -327,7 +423,11 @@ def fit(request: Any) -> dict[str, Any]:
             "surface": datasets.surface(network, X, request.get("grid", 40))}
 
 
-#: URL path -> handler, for the server.
+#: URL path -> handler of a GET request, whose query's parameters are the request (``?lang=zh``).
+QUERIES: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "/api/messages": messages,
+}
+#: URL path -> handler of a POST request, for the server.
 ENDPOINTS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "/api/tutorial": tutorial,
     "/api/build": build,

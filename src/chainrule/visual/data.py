@@ -30,6 +30,7 @@ from ..core.errors import Described, ValidationError
 from ..core.network import Network
 from ..core.validation import check_choice
 from ..datasets import circles, moons, spirals, xor
+from ..explain.prose import Prose
 from ..tabular import table_from_csv_text
 from .state import VALUE_LIMIT
 
@@ -47,7 +48,7 @@ MAX_GRID = 80
 
 def _int(value: Any, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationError(field, f"an integer from {low} to {high}", value)
+        raise ValidationError(field, Prose("an integer from {low} to {high}", low=low, high=high), value)
     return value
 
 
@@ -57,7 +58,7 @@ def dataset_points(request: dict[str, Any]) -> dict[str, Any]:
     n = _int(request.get("n", 200), "n", 4, MAX_POINTS)
     noise = request.get("noise", 0.1)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise <= 1:
-        raise ValidationError("noise", "a number from 0 to 1", noise)
+        raise ValidationError("noise", Prose("a number from 0 to 1"), noise)
     seed = _int(request.get("seed", 0), "seed", 0, 2**32 - 1)
     data = DATASETS[name](n_samples=n, noise=float(noise), seed=seed)
     return {"name": name, "points": data.X.tolist(), "labels": data.y.tolist(), "classes": list(data.target_names)}
@@ -67,19 +68,21 @@ def csv_points(text: Any, filename: Any = "data.csv") -> dict[str, Any]:
     """A user's CSV (see the module docstring) as ``{"name", "points", "labels", "classes"}``."""
     source = filename if isinstance(filename, str) and filename else "data.csv"
     if not isinstance(text, str):
-        raise ValidationError("csv", "the text of a CSV file", type(text).__name__)
+        raise ValidationError("csv", Prose("the text of a CSV file"), type(text).__name__)
     size = len(text.encode("utf-8"))
     if size > MAX_CSV_BYTES:
-        raise ValidationError("csv", f"in {source}, at most {MAX_CSV_BYTES // 1024} KiB of CSV", Described(f"{size} bytes"))
+        raise ValidationError("csv", Prose("in {source}, at most {size} KiB of CSV", source=source,
+                                           size=MAX_CSV_BYTES // 1024), Described(f"{size} bytes"))
     try:
         table = table_from_csv_text(text, source)
     except ValueError as err:
         raise _reader_error(err) from None
     if len(table.columns) != 3:
-        raise ValidationError("csv", f"in {source}, three columns (two inputs, then the class label)",
-                              Described(f"{len(table.columns)} columns {table.columns}"))
+        raise ValidationError("csv", Prose("in {source}, three columns (two inputs, then the class label)",
+                                           source=source), Described(f"{len(table.columns)} columns {table.columns}"))
     if table.n_rows > MAX_POINTS:
-        raise ValidationError("csv", f"in {source}, at most {MAX_POINTS} rows", Described(f"{table.n_rows} rows"))
+        raise ValidationError("csv", Prose("in {source}, at most {count} rows", source=source, count=MAX_POINTS),
+                              Described(f"{table.n_rows} rows"))
     try:
         X = table.matrix(table.columns[:2])
         raw = table.raw(table.columns[2])
@@ -88,10 +91,19 @@ def csv_points(text: Any, filename: Any = "data.csv") -> dict[str, Any]:
     for column, values in zip(table.columns[:2], X.T):
         worst = int(np.argmax(np.abs(values)))
         if abs(values[worst]) > VALUE_LIMIT:
-            raise ValidationError("csv", f"in {source}, column {column!r}, {table.where(worst)}, a number between "
-                                  f"-{VALUE_LIMIT:g} and {VALUE_LIMIT:g}", float(values[worst]))
+            raise ValidationError("csv", Prose("in {source}, column {column}, {where}, a number between {low} and "
+                                               "{high}", source=source, column=repr(column), where=_where(table, worst),
+                                               low=f"-{VALUE_LIMIT:g}", high=f"{VALUE_LIMIT:g}"),
+                                  float(values[worst]))
     labels, classes = _labels(raw, table.columns[2], table, source)
     return {"name": source, "points": X.tolist(), "labels": labels, "classes": classes}
+
+
+def _where(table: Any, row: int) -> Prose:
+    """``row 3 (line 4)`` for the 0-based row index ``row``, as a sentence to translate."""
+    if table.csv_lines is None:
+        return Prose("row {row}", row=table.row_number(row))
+    return Prose("row {row} (line {line})", row=table.row_number(row), line=table.csv_lines[row])
 
 
 def _reader_error(err: ValueError) -> ValidationError:
@@ -102,7 +114,7 @@ def _reader_error(err: ValueError) -> ValidationError:
         where, rest = text.split(": expected ", 1)
         expected, received = rest.rsplit(", received: ", 1)
         return ValidationError("csv", f"in {where}, {expected}", Described(received))
-    return ValidationError("csv", "a CSV file with a header row, then one row per point", Described(text))
+    return ValidationError("csv", Prose("a CSV file with a header row, then one row per point"), Described(text))
 
 
 def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int], list[str]]:
@@ -113,16 +125,18 @@ def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int],
         top = max(labels)
         if top >= MAX_CLASSES:
             row = labels.index(top)
-            raise ValidationError("csv", f"in {source}, column {column!r}, {table.where(row)}, a class from 0 to "
-                                  f"{MAX_CLASSES - 1}", top)
+            raise ValidationError("csv", Prose("in {source}, column {column}, {where}, a class from 0 to {high}",
+                                               source=source, column=repr(column), where=_where(table, row),
+                                               high=MAX_CLASSES - 1), top)
         return labels, [str(k) for k in range(top + 1)]
     classes: list[str] = []
     labels = []
     for row, t in enumerate(texts):
         if t not in classes:
             if len(classes) == MAX_CLASSES:
-                raise ValidationError("csv", f"in {source}, column {column!r}, {table.where(row)}, at most "
-                                      f"{MAX_CLASSES} classes", t)
+                raise ValidationError("csv", Prose("in {source}, column {column}, {where}, at most {count} classes",
+                                                   source=source, column=repr(column), where=_where(table, row),
+                                                   count=MAX_CLASSES), t)
             classes.append(t)
         labels.append(classes.index(t))
     return labels, classes
@@ -163,8 +177,11 @@ def targets_for(network: Network, labels: np.ndarray, n_classes: int) -> np.ndar
         Y = np.zeros((labels.size, n_classes))
         Y[np.arange(labels.size), labels] = 1.0
         return Y
-    raise ValidationError("sizes", f"a network with {'1 output (two classes) or ' if n_classes == 2 else ''}"
-                          f"{n_classes} outputs (one per class) for this data set", network.sizes)
+    if n_classes == 2:
+        raise ValidationError("sizes", Prose("a network with 1 output (two classes) or 2 outputs (one per class) for "
+                                             "this data set"), network.sizes)
+    raise ValidationError("sizes", Prose("a network with {count} outputs (one per class) for this data set",
+                                         count=n_classes), network.sizes)
 
 
 def surface(network: Network, X: np.ndarray, n: int) -> dict[str, Any]:

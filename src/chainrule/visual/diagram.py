@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 from ..core.validation import check_positive_int, fail
 from ..explain import names as qn
 from ..explain.naming import Naming
+from ..i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from .layout import BAND, BASELINE, BIAS_RADIUS, LINE, RADIUS, Block, Layout, layout
 from .textmetrics import text_width
 
@@ -67,7 +68,9 @@ _MAX_DIGITS = 17
 POSITIVE, NEGATIVE, PATH = "#2f6db5", "#dd6b20", "#ffd54a"
 
 _STYLE = f"""
-.cr-diagram {{ font-family: 'DejaVu Sans', Verdana, Arial, sans-serif; font-size: {LABEL_SIZE:g}px; }}
+.cr-diagram {{ font-family: 'DejaVu Sans', Verdana, Arial, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC',
+                             'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif;
+               font-size: {LABEL_SIZE:g}px; }}
 .cr-diagram text {{ font-size: {LABEL_SIZE:g}px; }}
 .cr-diagram tspan.cr-s {{ font-size: {SCRIPT_SIZE:g}px; }}
 .cr-diagram .cr-neuron circle {{ fill: #fff; stroke: #345; stroke-width: 2; }}
@@ -119,17 +122,21 @@ def _base_runs(name: str) -> list[tuple[str, str]]:
     return [(name, "")]
 
 
-def label_runs(name: str) -> list[tuple[str, str]]:
+def label_runs(name: str, tr: Translator | None = None) -> list[tuple[str, str]]:
     """The diagram's short form of a quantity name, as ``(text, "" | "sub" | "sup")`` runs.
 
     ``dE_total/dw5`` is ∂E/∂w5 (E is E_total throughout the diagram), ``w5+``
     w5 with a superscript +, a path's ``dE_o1/dout_h1`` ∂E_o1/∂out_h1, and a
     path's ``dE_total/dout_h1[o1]`` (the term via o1 of dE_total/dout_h1, drawn
-    on its highlighted edge, which the legend names) just "via o1".
+    on its highlighted edge, which the legend names) just "via o1" ("via" in
+    ``tr``'s language; English without ``tr``).
     """
     term = re.match(r"^(.+)\[(.+)\]$", name)
     if term:  # on its highlighted edge, whose legend names the sum: just the neuron it goes through
-        return [("via ", "")] + _base_runs(term.group(2))
+        # NOTE: a path's share of a derivative is written "via o1" (the neuron the path goes through).
+        word = N_("via")
+        via = tr.gettext(word) if tr is not None else word
+        return [(via + " ", "")] + _base_runs(term.group(2))
     if name.startswith("d") and "/" in name:
         top, bottom = name[1:].split("/", 1)
         top_runs = [("E", "")] if top == qn.ERROR_TOTAL else _base_runs(top)
@@ -158,14 +165,15 @@ def _tspans(runs: list[tuple[str, str]]) -> str:
 class _Labels:
     """The label blocks of one diagram: what each line says, and how wide it may get."""
 
-    def __init__(self, digits: int) -> None:
+    def __init__(self, digits: int, tr: Translator) -> None:
+        self.tr = tr
         self.number_width = _widest_number(digits)
         self.equals = text_width(" = ", LABEL_SIZE)
         self.blocks: list[Block] = []
         self.lines: dict[str, list[str | None]] = {}
 
     def width(self, name: str) -> float:
-        return _runs_width(label_runs(name)) + self.equals + self.number_width
+        return _runs_width(label_runs(name, self.tr)) + self.equals + self.number_width
 
     def add(self, key: str, kind: str, owner: str, names: list[str]) -> None:
         self.blocks.append(Block(key, kind, owner, tuple(self.width(n) for n in names)))
@@ -217,6 +225,7 @@ def network_svg(
     hidden: Iterable[str] = (),
     digits: int = 4,
     title: str | None = None,
+    lang: str | Translator = DEFAULT_LANGUAGE,
 ) -> str:
     """The network as a standalone SVG document (a string).
 
@@ -242,7 +251,13 @@ def network_svg(
         Quantities drawn as ``name = ?``, without their value.
     digits : int
         Significant digits of the numbers shown, 1 to 17 (``data-value`` keeps them all).
+    title : str, optional
+        The document's ``<title>`` (default: the network's sizes and the overlay).
+    lang : str or Translator
+        The language of the legend, the title and the word "via" of path labels
+        (see :func:`chainrule.i18n.languages`); names and numbers do not change.
     """
+    tr = lang if isinstance(lang, Translator) else translator(lang)
     if overlay is not None and (not isinstance(overlay, str) or overlay not in OVERLAYS):
         raise fail("overlay", f"None or one of {list(OVERLAYS)}", overlay)
     if overlay is not None and values is None:
@@ -272,12 +287,12 @@ def network_svg(
     if targets is not None:
         values.update({qn.target(o): t for o, t in zip(naming.outputs, targets)})
 
-    labels = _Labels(digits)
+    labels = _Labels(digits, tr)
     _shape_blocks(network, naming, focus, labels)
     edges = [(w.name, w.source, w.targets[0]) for w in naming.weights]
     shared = [dense.bias_mode == "shared" for dense in network.layers]
     placed = layout(sizes, naming.neurons, edges, shared, focus, labels.blocks)
-    drawing = _Drawing(placed, values, digits, set(highlight), set(hidden))
+    drawing = _Drawing(placed, values, digits, set(highlight), set(hidden), tr)
 
     # What each overlay adds; a name absent from the values is not drawn.
     shown: set[str] = {p.name for p in naming.weights + naming.biases} | set(naming.inputs)
@@ -298,7 +313,9 @@ def network_svg(
     # Thickness is relative to the largest weight, or to 1 when every weight is smaller.
     reference = max([1.0] + [abs(values[w.name]) for w in naming.weights])
     legend = _legend(values, shows, paths_on, focus, reference, any(shared), svg)
-    svg.open(overlay, title or f"A {sizes} network: " + (overlay or "weights and biases"), legend)
+    title = title or tr("A {sizes} network: {stage}", sizes="-".join(map(str, sizes)),
+                        stage=tr.gettext(_STAGE_NAMES[overlay]))
+    svg.open(overlay, title, legend)
 
     # Layer 1: bias lines and connections (the highlighted paths with their band), under everything.
     for layer, dense in enumerate(network.layers):
@@ -378,7 +395,8 @@ class _Drawing:
     """The SVG's parts, with the label and legend writers in one place."""
 
     def __init__(self, placed: Layout, values: Mapping[str, float], digits: int, highlight: set[str],
-                 hidden: set[str]) -> None:
+                 hidden: set[str], tr: Translator) -> None:
+        self.tr = tr
         self.placed = placed
         self.values = values
         self.digits = digits
@@ -419,7 +437,7 @@ class _Drawing:
             value_attr, shown = f' data-value="{value!r}"', number_text(value, self.digits)
         turn = f' transform="rotate({angle:.2f} {x:.1f} {y:.1f})"' if abs(angle) > 0.005 else ""
         self.add(f'<text class="cr-label cr-q {cls}{hl}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{turn} '
-                 f'data-q="{escape(name)}"{value_attr}>{_tspans(label_runs(name))}<tspan> = {shown}</tspan></text>')
+                 f'data-q="{escape(name)}"{value_attr}>{_tspans(label_runs(name, self.tr))}<tspan> = {shown}</tspan></text>')
 
     def _rows(self, legend: list[tuple[str, str, float]]) -> list[tuple[int, float]]:
         """Each legend entry's row and x, left to right, wrapping at the diagram's width."""
@@ -446,6 +464,9 @@ class _Drawing:
         self.add("</g>")
 
 
+#: What each overlay adds, for the diagram's title.
+_STAGE_NAMES = {None: N_("weights and biases"), "forward": N_("forward pass"), "error": N_("error"),
+                "backward": N_("backward pass"), "update": N_("update")}
 _SAMPLE = 26.0
 _BASELINE = BASELINE
 _LINE_SAMPLE = '<line x1="{{x:.1f}}" y1="{{y:.1f}}" x2="{{x2:.1f}}" y2="{{y:.1f}}" stroke="{colour}" {extra}/>'
@@ -468,10 +489,11 @@ def _legend(values: Mapping[str, float], shows: dict[str, bool], paths_on: bool,
     key(NEGATIVE, 'stroke-width="3"', "w < 0")
     key("#667", 'stroke-width="1"', "|w| = 0")
     key("#667", 'stroke-width="5.5"', f"|w| \u2265 {reference:.3g}")
+    tr = drawing.tr
     if any_shared:
-        key("#a83", 'stroke-width="1.3" stroke-dasharray="5 4"', "shared bias (times 1)")
+        key("#a83", 'stroke-width="1.3" stroke-dasharray="5 4"', tr("shared bias (times 1)"))
     if paths_on:
-        key(PATH, f'stroke-width="{BAND:g}" stroke-linecap="round"', f"paths summed into {focus}")
+        key(PATH, f'stroke-width="{BAND:g}" stroke-linecap="round"', tr("paths summed into {neuron}", neuron=focus))
     return entries
 
 

@@ -45,7 +45,7 @@ def equation_html(trace: Trace, name: str, digits: int, hidden: Collection[str] 
     q = trace[name]
     uses = sorted({s for form in q.forms for s in symbols(form.formula)})
     values = trace.values() if hidden else None
-    chunks = equation_chunks(q, digits, values=values, hidden=hidden)
+    chunks = equation_chunks(q, digits, values=values, hidden=hidden, tr=tr)
     value = "" if name in hidden else f' data-value="{q.value!r}"'
     note = f'<span class="qnote">{prose_html(q.note, tr)}</span>' if q.note else ""
     return (f'<div class="formula{" hidden" if name in hidden else ""}" data-q="{escape(name)}" '
@@ -68,10 +68,17 @@ def stage_html(trace: Trace, stage: Stage, digits: int, heading: str = "h3", hid
     return "\n".join(parts)
 
 
-def explorer_panels(trace: Trace, digits: int, hidden: Collection[str] = ()) -> dict[str, str]:
-    """Explorer stage -> HTML of the trace stages it shows (see :data:`EXPLORER_STAGES`), in English."""
+def explorer_panels(trace: Trace, digits: int, hidden: Collection[str] = (),
+                    lang: str | Translator = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Explorer stage -> HTML of the trace stages it shows (see :data:`EXPLORER_STAGES`), in ``lang``.
+
+    The sentences are translated from the trace's messages (not from a
+    :func:`~chainrule.explain.language.localized` copy), so that the formulas
+    inside them stay typeset in every language.
+    """
+    tr = lang if isinstance(lang, Translator) else translator(lang)
     present = {s.id for s in trace.stages}
     return {
-        stage: "\n".join(stage_html(trace, trace.stage(i), digits, hidden=hidden) for i in ids if i in present)
+        stage: "\n".join(stage_html(trace, trace.stage(i), digits, hidden=hidden, tr=tr) for i in ids if i in present)
         for stage, ids in EXPLORER_STAGES.items()
     }

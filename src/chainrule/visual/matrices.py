@@ -17,17 +17,18 @@ from typing import Collection, Mapping
 from ..explain import names as qn
 from ..explain.matrices import LayerMatrices, layer_matrices
 from ..explain.trace import Trace
+from ..i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from .diagram import number_text
 
 __all__ = ["matrix_panels"]
 
-_LAYER_NOTE = ("chainrule stores W as inputs × outputs (w{first} in row {row}, column {col}), a sample as a row: "
-               "written with columns and W as outputs × inputs, δ = (Wᵀ δ_next) ⊙ f′(net) is the same step.")
+_LAYER_NOTE = N_("chainrule stores W as inputs × outputs (w{first} in row {row}, column {col}), a sample as a row: "
+                 "written with columns and W as outputs × inputs, δ = (Wᵀ δ_next) ⊙ f′(net) is the same step.")
 
 
 class _Cells:
-    def __init__(self, values: Mapping[str, float], digits: int, hidden: Collection[str]) -> None:
-        self.values, self.digits, self.hidden = values, digits, set(hidden)
+    def __init__(self, values: Mapping[str, float], digits: int, hidden: Collection[str], tr: Translator) -> None:
+        self.values, self.digits, self.hidden, self.tr = values, digits, set(hidden), tr
 
     def cell(self, name: str) -> str:
         if name in self.hidden:
@@ -62,18 +63,20 @@ def _sub(text: str) -> str:
     return f"<sub>{escape(text)}</sub>"
 
 
-def _layer_heading(trace: Trace, m: LayerMatrices) -> str:
+def _layer_heading(trace: Trace, m: LayerMatrices, tr: Translator) -> str:
     last = m.layer == len(trace.layers) - 1
-    title = "output layer" if last else ("hidden layer" if len(trace.layers) == 2 else f"hidden layer {m.layer + 1}")
+    title = (tr("output layer") if last else tr("hidden layer") if len(trace.layers) == 2
+             else tr("hidden layer {number}", number=m.layer + 1))
     activation = trace.layers[m.layer]["activation"]["name"]
-    return f"<h4>layer {m.layer + 1}: {title} ({escape(activation)})</h4>"
+    return "<h4>" + escape(tr("layer {number}: {title} ({activation})", number=m.layer + 1, title=title,
+                              activation=activation)) + "</h4>"
 
 
 def _forward(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
     l = m.layer + 1
     bias = (c.row(f"b{_sub(str(l))}", m.biases) + "") if not m.shared_bias else c.row(
-        f"b{_sub(str(l))} (shared)", m.biases)
-    return (_layer_heading(trace, m)
+        f"b{_sub(str(l))} " + escape(c.tr("(shared)")), m.biases)
+    return (_layer_heading(trace, m, c.tr)
             + _equation(c.row(f"net{_sub(str(l))}", m.net), _op("="), c.row(f"a{_sub(str(l - 1))}", m.inputs),
                         c.matrix(f"W{_sub(str(l))}", m.weights, f"{len(m.weights)}×{len(m.weights[0])}"),
                         _op("+"), bias)
@@ -83,7 +86,8 @@ def _forward(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
 
 def _backward(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
     l = m.layer + 1
-    parts = [_layer_heading(trace, m)]
+    tr = c.tr
+    parts = [_layer_heading(trace, m, tr)]
     last = m.layer == len(trace.layers) - 1
     if not last:
         assert m.next_weights is not None and m.next_delta is not None
@@ -92,27 +96,28 @@ def _backward(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
         parts.append(_equation(
             c.row(f"∂E/∂out{_sub(str(l))}", m.dE_dout), _op("="), c.row(f"δ{_sub(str(l + 1))}", m.next_delta),
             c.matrix(f"{used}{_sub(str(l + 1))}ᵀ", transposed, f"{len(transposed)}×{len(transposed[0])}"),
-            title="the error reaches this layer through the next layer's weights"
-                  + (" (already updated: the published mistake)" if used == "W⁺" else "")))
+            title=escape(tr("the error reaches this layer through the next layer's weights (already updated: the "
+                            "published mistake)") if used == "W⁺"
+                         else tr("the error reaches this layer through the next layer's weights"))))
     else:
-        parts.append(_equation(c.row(f"∂E/∂out{_sub(str(l))}", m.dE_dout), title="from the loss"))
+        parts.append(_equation(c.row(f"∂E/∂out{_sub(str(l))}", m.dE_dout), title=escape(tr("from the loss"))))
     if m.elementwise:
         parts.append(_equation(c.row(f"δ{_sub(str(l))}", m.delta), _op("="), c.row(f"∂E/∂out{_sub(str(l))}", m.dE_dout),
                                _op("⊙"), c.row(f"f′(net{_sub(str(l))})", m.derivative),  # type: ignore[arg-type]
-                               title="⊙: element by element"))
+                               title=escape(tr("⊙: element by element"))))
     else:
         parts.append(_equation(c.row(f"δ{_sub(str(l))}", m.delta), _op("="), c.row(f"∂E/∂out{_sub(str(l))}", m.dE_dout),
                                c.matrix(f"J{_sub(str(l))}", m.derivative,  # type: ignore[arg-type]
                                         f"{len(m.derivative)}×{len(m.derivative)}"),
-                               title="softmax: J[k, j] = ∂out_k/∂net_j, a full Jacobian"))
+                               title=escape(tr("softmax: J[k, j] = ∂out_k/∂net_j, a full Jacobian"))))
     parts.append(_equation(
         c.matrix(f"∂E/∂W{_sub(str(l))}", m.gradients, f"{len(m.gradients)}×{len(m.gradients[0])}"), _op("="),
         c.column(f"a{_sub(str(l - 1))}ᵀ", m.inputs), c.row(f"δ{_sub(str(l))}", m.delta),
-        title="an outer product: row i is input i times the deltas"))
+        title=escape(tr("an outer product: row i is input i times the deltas"))))
     if m.bias_gradients is not None:
         if m.shared_bias:
             parts.append(_equation(c.row(f"∂E/∂b{_sub(str(l))}", m.bias_gradients), _op("= Σ"),
-                                   c.row(f"δ{_sub(str(l))}", m.delta), title="a shared bias: the sum of the deltas"))
+                                   c.row(f"δ{_sub(str(l))}", m.delta), title=escape(tr("a shared bias: the sum of the deltas"))))
         else:
             parts.append(_equation(c.row(f"∂E/∂b{_sub(str(l))}", m.bias_gradients), _op("="),
                                    c.row(f"δ{_sub(str(l))}", m.delta)))
@@ -122,7 +127,7 @@ def _backward(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
 def _update(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
     l = m.layer + 1
     shape = f"{len(m.weights)}×{len(m.weights[0])}"
-    parts = [_layer_heading(trace, m), _equation(
+    parts = [_layer_heading(trace, m, c.tr), _equation(
         c.matrix(f"W{_sub(str(l))}⁺", m.updated, shape), _op("="), c.matrix(f"W{_sub(str(l))}", m.weights, shape),
         _op("−"), c.row("η", [qn.LEARNING_RATE]), c.matrix(f"∂E/∂W{_sub(str(l))}", m.gradients, shape))]
     if m.updated_biases is not None and m.bias_gradients is not None:
@@ -135,16 +140,18 @@ def _update(trace: Trace, m: LayerMatrices, c: _Cells) -> str:
 def _error(trace: Trace, c: _Cells) -> str:
     outputs = trace.neurons[-1]
     return _equation(c.row("E", [qn.error(o) for o in outputs]), _op("Σ →"), c.row("E_total", [qn.ERROR_TOTAL]),
-                     title="E_total is the sum of the outputs' shares")
+                     title=escape(c.tr("E_total is the sum of the outputs' shares")))
 
 
-def matrix_panels(trace: Trace, digits: int, hidden: Collection[str] = ()) -> dict[str, str]:
-    """Explorer stage -> the HTML of that stage in matrix form (``setup`` shows the weight matrices)."""
-    c = _Cells(trace.values(), digits, hidden)
+def matrix_panels(trace: Trace, digits: int, hidden: Collection[str] = (),
+                  lang: str | Translator = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Explorer stage -> the HTML of that stage in matrix form (``setup`` shows the weight matrices), in ``lang``."""
+    tr = lang if isinstance(lang, Translator) else translator(lang)
+    c = _Cells(trace.values(), digits, hidden, tr)
     layers = layer_matrices(trace)
     first = layers[-1]
-    note = _LAYER_NOTE.format(first=first.weights[0][0][1:], row=trace.neurons[-2][0], col=trace.neurons[-1][0])
-    setup = "".join(_layer_heading(trace, m) + _equation(
+    note = tr(_LAYER_NOTE, first=first.weights[0][0][1:], row=trace.neurons[-2][0], col=trace.neurons[-1][0])
+    setup = "".join(_layer_heading(trace, m, tr) + _equation(
         c.matrix(f"W{_sub(str(m.layer + 1))}", m.weights, f"{len(m.weights)}×{len(m.weights[0])}"),
         c.row(f"b{_sub(str(m.layer + 1))}", m.biases)) for m in layers)
     return {

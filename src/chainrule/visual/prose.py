@@ -14,14 +14,14 @@ __all__ = ["math_html", "prose_html"]
 _DIGITS = 15
 
 
-def math_html(formula: Math) -> str:
-    """One inline formula (``w+ = w - eta * dE_total/dw``) as a ``<math>`` element."""
+def math_html(formula: Math, tr: Translator | None = None) -> str:
+    """One inline formula (``w+ = w - eta * dE_total/dw``) as a ``<math>`` element (names in ``tr``'s language)."""
     parts = []
     for k, side in enumerate(formula.sides):
-        parts += ([op("=")] if k else []) + [expr_mathml(side, _DIGITS)]
+        parts += ([op("=")] if k else []) + [expr_mathml(side, _DIGITS, tr)]
     return math(*parts)
 
 
 def prose_html(text: object, tr: Translator) -> str:
     """A sentence (Prose or str) in ``tr``'s language as HTML: text escaped, formulas in MathML."""
-    return "".join(math_html(item) if isinstance(item, Math) else escape(item) for item in segments(text, tr))
+    return "".join(math_html(item, tr) if isinstance(item, Math) else escape(item) for item in segments(text, tr))

@@ -21,8 +21,10 @@ from html import escape
 from typing import Sequence
 
 from ..core.validation import check_positive_int, fail
+from ..explain.formula import mul, sub
+from ..explain.prose import Math, Prose
 from ..explain.trace import Trace
-from ..i18n import DEFAULT_LANGUAGE, N_, Translator, check_language, translator
+from ..i18n import DEFAULT_LANGUAGE, Translator, check_language, translator
 from .diagram import MAX_DIAGRAM_NEURONS, trace_svg
 from .formulas import stage_html
 from .prose import prose_html
@@ -34,12 +36,14 @@ SCOPE = "chainrule-report"
 _IDS = itertools.count(1)
 
 _CSS = """
-body { font-family: 'DejaVu Sans', Arial, sans-serif; max-width: 1150px; margin: 0 auto; padding: 12px 20px;
+body { font-family: 'DejaVu Sans', Arial, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC',
+                    'Microsoft YaHei', sans-serif; max-width: 1150px; margin: 0 auto; padding: 12px 20px;
        color: #1c2430; line-height: 1.45; }
 h1 { font-size: 24px; } h2 { border-bottom: 2px solid #cdd6df; padding-bottom: 3px; margin-top: 28px; }
 h3 { margin: 18px 0 4px; } h4 { margin: 10px 0 2px; font-size: 14px; color: #456; }
 .facts { font-family: 'DejaVu Sans Mono', monospace; font-size: 13px; background: #f4f6f8; padding: 8px 12px; }
 figure { margin: 10px 0; } figcaption { color: #555; font-size: 13px; }
+figcaption math { font-size: 15px; }
 .diagram { overflow: auto; border: 1px solid #cdd6df; border-radius: 6px; }
 .diagram svg { display: block; }
 .description { color: #445; margin: 2px 0; }
@@ -94,13 +98,20 @@ def _facts(trace: Trace, tr: Translator) -> str:
             + f"; {escape(conventions)}; {escape(trace.dtype)}</p>")
 
 
-_CAPTIONS = {
-    "error": N_("Forward pass and error: net and out at each neuron, each output's error."),
-    "backward": N_("Backward pass: each neuron's delta, each weight's gradient dE_total/dw; the highlighted paths "
-                   "are the ones summed into the first hidden neuron."),
-    "backward_single": N_("Backward pass: each neuron's delta and each weight's gradient dE_total/dw."),
-    "update": N_("Update: each weight before and after (w+ = w − η dE_total/dw)."),
-}
+def _caption(overlay: str, deep: bool) -> Prose:
+    """A diagram's caption as a sentence whose symbols and rule are typeset like the equations below it."""
+    gradient = Math("dE_total/dw")
+    if overlay == "error":
+        return Prose("Forward pass and error: {net} and {out} at each neuron, each output's error.",
+                     net=Math("net"), out=Math("out"))
+    if overlay == "backward" and deep:
+        return Prose("Backward pass: each neuron's {delta}, each weight's gradient {gradient}; the highlighted paths "
+                     "are the ones summed into the first hidden neuron.", delta=Math("delta"), gradient=gradient)
+    if overlay == "backward":
+        return Prose("Backward pass: each neuron's {delta} and each weight's gradient {gradient}.",
+                     delta=Math("delta"), gradient=gradient)
+    return Prose("Update: each weight before and after ({rule}).",
+                 rule=Math("w+", sub("w", mul("eta", "dE_total/dw"))))
 
 
 def _diagrams(trace: Trace, precision: int, tr: Translator) -> str:
@@ -110,9 +121,9 @@ def _diagrams(trace: Trace, precision: int, tr: Translator) -> str:
     digits = min(precision, 5)
     parts = []
     for overlay in ("error", "backward", "update"):
-        caption = _CAPTIONS["backward_single" if overlay == "backward" and len(trace.sizes) < 3 else overlay]
-        parts.append(f'<figure><div class="diagram">{trace_svg(trace, overlay, digits=digits)}</div>'
-                     f"<figcaption>{escape(tr.gettext(caption))}</figcaption></figure>")
+        caption = _caption(overlay, deep=len(trace.sizes) >= 3)
+        parts.append(f'<figure><div class="diagram">{trace_svg(trace, overlay, digits=digits, lang=tr)}</div>'
+                     f"<figcaption>{prose_html(caption, tr)}</figcaption></figure>")
     return "\n".join(parts)
 
 

@@ -15,6 +15,12 @@ What it answers, and what it refuses:
   ``POST`` must say ``Content-Type: application/json`` (415 otherwise): a
   web page can send ``text/plain`` or form bodies to any address without
   asking, but JSON needs a CORS preflight, which this server never grants.
+* **GET for what the page reads, POST for the rest.** ``GET /`` and the
+  static files, ``GET /api/initial`` (the state, the choices and the first
+  language) and ``GET /api/messages?lang=zh`` (the page's own texts, see
+  :func:`chainrule.visual.api.messages`); every other endpoint is a JSON
+  ``POST`` (:data:`chainrule.visual.api.ENDPOINTS`). A request's ``lang``
+  decides the language of its answer, refusals included.
 * **Every request it accepts gets an answer.** Connections wait in a real
   listen backlog (:data:`LISTEN_BACKLOG`), then in a bounded queue
   (:data:`MAX_PENDING`) for one of :data:`WORKERS` threads. When the queue is
@@ -43,12 +49,12 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qsl
 
-from ..core.activations import ACTIVATIONS
 from ..core.errors import Described, ValidationError, excerpt
 from ..core.json_numbers import json_ready
-from ..core.losses import LOSSES
-from .api import ENDPOINTS
+from ..i18n import DEFAULT_LANGUAGE
+from .api import ENDPOINTS, QUERIES, error_text, initial, request_language
 from .state import ExplorerState
 
 __all__ = [
@@ -239,8 +245,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self._refused(api=path.startswith("/api/")):
             return
         if path == "/api/initial":
-            return self._json(HTTPStatus.OK, {"state": self.server.initial.to_json(),
-                                              "activations": sorted(ACTIVATIONS), "losses": sorted(LOSSES)})
+            return self._json(HTTPStatus.OK, initial(self.server.initial, self.server.lang))
+        if path in QUERIES:
+            query = self.path.split("?", 1)[1] if "?" in self.path else ""
+            try:
+                request = query_request(query)
+                return self._json(HTTPStatus.OK, QUERIES[path](request))
+            except ValidationError as err:
+                return self._error(HTTPStatus.BAD_REQUEST, str(err), err.field)
         if path in _STATIC:
             name, content_type = _STATIC[path]
             return self._send(HTTPStatus.OK, _static(name), content_type)
@@ -265,10 +277,12 @@ class _Handler(BaseHTTPRequestHandler):
         if kind != "application/json":
             return self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                                f"request: expected Content-Type application/json, received: {excerpt(kind or None)}")
+        request: Any = None
         try:
-            response = handler(decode_request(body))
+            request = decode_request(body)
+            response = handler(request)
         except ValidationError as err:
-            return self._error(HTTPStatus.BAD_REQUEST, str(err), err.field)
+            return self._error(HTTPStatus.BAD_REQUEST, error_text(err, request_language(request)), err.field)
         except RecursionError:
             return self._error(HTTPStatus.BAD_REQUEST, f"request: expected JSON nested at most {MAX_DEPTH} levels "
                                                        "deep, received: a structure too deep to process")
@@ -339,8 +353,10 @@ class ExplorerServer(HTTPServer):
     allow_reuse_address = True
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8000, initial: ExplorerState | None = None,
-                 verbose: bool = False, *, workers: int = WORKERS, max_pending: int = MAX_PENDING) -> None:
+                 verbose: bool = False, *, workers: int = WORKERS, max_pending: int = MAX_PENDING,
+                 lang: str = DEFAULT_LANGUAGE) -> None:
         self.initial = initial or ExplorerState.tutorial()
+        self.lang = _checked_language(lang)
         self.verbose = verbose
         self.loopback_only = host in _LOOPBACK
         super().__init__((host, port), _Handler)
@@ -418,11 +434,37 @@ class ExplorerServer(HTTPServer):
         return thread
 
 
+def _checked_language(lang: Any) -> str:
+    from .api import page_languages
+
+    if not isinstance(lang, str) or lang not in page_languages():
+        raise ValidationError("lang", f"one of {page_languages()}", lang)
+    return lang
+
+
+def query_request(query: str) -> dict[str, str]:
+    """A GET request's query (``lang=zh``) as the request object of a :data:`~chainrule.visual.api.QUERIES`
+    handler: each parameter once, its value text."""
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=16)
+    except ValueError:  # more fields than that
+        raise ValidationError("query", "at most 16 parameters", Described(excerpt(query))) from None
+    request: dict[str, str] = {}
+    for key, value in pairs:
+        if key in request:
+            raise ValidationError(key, "one value", Described(f"{key} given twice"))
+        request[key] = value
+    return request
+
+
 def make_server(host: str = "127.0.0.1", port: int = 8000, initial: ExplorerState | None = None,
-                verbose: bool = False) -> ExplorerServer:
-    """An :class:`ExplorerServer`; port 0 picks a free port (see ``server.url``)."""
+                verbose: bool = False, lang: str = DEFAULT_LANGUAGE) -> ExplorerServer:
+    """An :class:`ExplorerServer`; port 0 picks a free port (see ``server.url``).
+
+    ``lang`` is the page's first language (the page remembers a reader's own choice).
+    """
     if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
         raise ValidationError("port", "an integer from 0 to 65535", port)
     if not isinstance(host, str) or not host:
         raise ValidationError("host", "an address to listen on, such as 127.0.0.1", host)
-    return ExplorerServer(host, port, initial, verbose)
+    return ExplorerServer(host, port, initial, verbose, lang=_checked_language(lang))

@@ -1,23 +1,36 @@
-"""Text widths for laying out labels before a browser draws them: DejaVu Sans advance widths.
+"""Text widths for laying out labels before a browser draws them: DejaVu Sans advance widths, CJK at one em.
 
 The diagrams set their labels in DejaVu Sans (the family the page and the
 report ask for first, installed with Chromium on Debian and shipped by most
 Linux desktops). Its advance widths, read once from the font's ``hmtx`` table
 (fontTools, ``DejaVuSans.ttf`` and ``DejaVuSans-Bold.ttf``, 2048 units per
-em), are below in thousandths of an em; a character not listed counts as a
-full em, and :func:`text_width` adds :data:`MARGIN`, so a label is never
-wider than its estimate in DejaVu Sans, and only a little narrower. Other
-families the style falls back to (Arial, Liberation Sans, Helvetica) are
-narrower still. The browser tests measure the drawn boxes themselves.
+em), are below in thousandths of an em. DejaVu Sans has no Chinese: the
+browser takes those characters from the CJK family the style names next
+(WenQuanYi Micro Hei, Noto Sans CJK, ...), in which every ideograph and every
+full-width punctuation mark (``，（）：``) is exactly one em wide (read from
+``wqy-microhei.ttc`` the same way); :func:`char_width` counts them so, by
+their Unicode East Asian width (wide or full-width). Any other character not
+listed counts as a full em too, an upper bound. :func:`text_width` adds
+:data:`MARGIN`, so a label is never wider than its estimate, and only a
+little narrower. Other families the style falls back to (Arial, Liberation
+Sans, Helvetica) are narrower still. The browser tests measure the drawn
+boxes themselves, and compare these estimates with what Chromium draws, in
+English and in Chinese.
 """
 
 from __future__ import annotations
 
-__all__ = ["ASCENT", "DESCENT", "MARGIN", "text_width"]
+import unicodedata
 
-#: The font's ascent and descent (hhea), in em: a text box spans baseline - ASCENT .. baseline + DESCENT.
-ASCENT = 1901 / 2048
+__all__ = ["ASCENT", "DESCENT", "MARGIN", "CJK_WIDTH", "char_width", "text_width"]
+
+#: The fonts' ascent and descent (hhea), in em: a text box spans baseline - ASCENT .. baseline + DESCENT.
+#: The larger of DejaVu Sans (1901 / 2048) and WenQuanYi Micro Hei (1918 / 2048), so that a label
+#: with Chinese in it fits its box too.
+ASCENT = max(1901, 1918) / 2048
 DESCENT = 483 / 2048
+#: The advance of a CJK ideograph or full-width character, in thousandths of an em.
+CJK_WIDTH = 1000
 #: Relative safety margin on every estimated width.
 MARGIN = 0.03
 
@@ -43,7 +56,16 @@ _BOLD = (
 _WIDTHS = {False: dict(zip(_CHARS, _REGULAR)), True: dict(zip(_CHARS, _BOLD))}
 
 
+def char_width(char: str, bold: bool = False) -> int:
+    """One character's advance in thousandths of an em: DejaVu Sans's, one em for CJK and anything unknown."""
+    width = _WIDTHS[bold].get(char)
+    if width is not None:
+        return width
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return CJK_WIDTH
+    return 1000  # a character outside the table: an em is an upper bound for these fonts
+
+
 def text_width(text: str, size: float, bold: bool = False) -> float:
-    """The width in px of ``text`` set in DejaVu Sans at ``size`` px (an upper bound; see :data:`MARGIN`)."""
-    table = _WIDTHS[bold]
-    return sum(table.get(c, 1000) for c in text) * size / 1000 * (1 + MARGIN)
+    """The width in px of ``text`` at ``size`` px as the style's fonts set it (an upper bound; see :data:`MARGIN`)."""
+    return sum(char_width(c, bold) for c in text) * size / 1000 * (1 + MARGIN)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from ...i18n import DEFAULT_LANGUAGE, Translator, translator
+from ...i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
 from ..prose import Math, segments
 from ..trace import Quantity, Trace
@@ -49,13 +49,19 @@ def _neuron(label: str) -> str | None:
     return f"{letter}_{{{first}}}" if second is None else f"{letter}_{{{first},{second}}}"
 
 
-def name_latex(name: str) -> str:
-    """The LaTeX of a trace name (see the module docstring); unknown names are set upright."""
+def name_latex(name: str, tr: Translator | None = None) -> str:
+    """The LaTeX of a trace name (see the module docstring); unknown names are set upright.
+
+    A path's share of a sum is written "via o1", in ``tr``'s language (English without ``tr``).
+    """
     term = _TERM.match(name)
     if term is not None:  # a path's share of a sum, dE_total/dout_h1[o1]: the derivative via o1
         whole, through = term.groups()
         via = _neuron(through) or rf"\mathrm{{{escape(through)}}}"
-        return rf"\left.{name_latex(whole)}\right|_{{\text{{via }} {via}}}"
+        # NOTE: a path's share of a derivative is written "via o1" (the neuron the path goes through).
+        word = N_("via")
+        word = escape(tr.gettext(word) if tr is not None else word)
+        return rf"\left.{name_latex(whole)}\right|_{{\text{{{word} }} {via}}}"
     if "/" in name:
         top, bottom = name.split("/", 1)
         if top.startswith("d") and bottom.startswith("d"):
@@ -135,18 +141,19 @@ def _function_latex(name: str) -> str:
     return rf"\operatorname{{{escape(base)}}}" + "'" * (len(name) - len(base))
 
 
-def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
-    """``e`` as LaTeX math (no surrounding ``$``); ``lead`` as in :func:`~.text.expr_text`."""
+def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True, tr: Translator | None = None) -> str:
+    """``e`` as LaTeX math (no surrounding ``$``); ``lead`` as in :func:`~.text.expr_text`; ``tr`` as in
+    :func:`name_latex`."""
 
     def wrap(child: Expr, needs: bool, child_lead: bool = False) -> str:
-        text = expr_latex(child, precision, lead=child_lead or needs)
+        text = expr_latex(child, precision, lead=child_lead or needs, tr=tr)
         return rf"\left({text}\right)" if needs else text
 
     def negative(child: Expr) -> bool:
         return _precedence(child) == _NEG
 
     if isinstance(e, Sym):
-        return name_latex(e.name)
+        return name_latex(e.name, tr)
     if isinstance(e, Num):
         text = _num(e.value, precision)
         return text if lead or e.value >= 0 else rf"\left({text}\right)"
@@ -160,27 +167,27 @@ def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
             for k, f in enumerate(e.args)
         )
     if isinstance(e, Div):
-        return rf"\frac{{{expr_latex(e.numerator, precision)}}}{{{expr_latex(e.denominator, precision)}}}"
+        return rf"\frac{{{expr_latex(e.numerator, precision, tr=tr)}}}{{{expr_latex(e.denominator, precision, tr=tr)}}}"
     if isinstance(e, Pow):
         needs = _precedence(e.base) < _ATOM or isinstance(e.base, Div)
-        return f"{wrap(e.base, needs)}^{{{expr_latex(e.exponent, precision)}}}"
+        return f"{wrap(e.base, needs)}^{{{expr_latex(e.exponent, precision, tr=tr)}}}"
     if isinstance(e, Neg):
         text = "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG), child_lead=True)
         return text if lead else rf"\left({text}\right)"
     if isinstance(e, Call):
         if e.name == "exp":
-            return f"e^{{{expr_latex(e.args[0], precision)}}}"
-        args = ", ".join(expr_latex(a, precision) for a in e.args)
+            return f"e^{{{expr_latex(e.args[0], precision, tr=tr)}}}"
+        args = ", ".join(expr_latex(a, precision, tr=tr) for a in e.args)
         return rf"{_function_latex(e.name)}\left({args}\right)"
     raise TypeError(f"not a formula: {e!r}")
 
 
-def _sides(q: Quantity, precision: int) -> list[str]:
+def _sides(q: Quantity, precision: int, tr: Translator | None = None) -> list[str]:
     sides = []
     for form in q.forms:
-        sides.append(expr_latex(form.formula, precision))
+        sides.append(expr_latex(form.formula, precision, tr=tr))
         if form.numbers is not None:
-            numbers = expr_latex(form.numbers, precision)
+            numbers = expr_latex(form.numbers, precision, tr=tr)
             if numbers != sides[-1]:
                 sides.append(numbers)
     value = _num(q.value, precision)
@@ -189,15 +196,15 @@ def _sides(q: Quantity, precision: int) -> list[str]:
     return sides
 
 
-def equation_latex(q: Quantity, precision: int = 9) -> str:
+def equation_latex(q: Quantity, precision: int = 9, tr: Translator | None = None) -> str:
     """``name = form = numbers = value`` on one line of LaTeX math."""
-    return " = ".join([name_latex(q.name)] + _sides(q, precision))
+    return " = ".join([name_latex(q.name, tr)] + _sides(q, precision, tr))
 
 
-def align_rows(q: Quantity, precision: int) -> list[str]:
+def align_rows(q: Quantity, precision: int, tr: Translator | None = None) -> list[str]:
     """One row per side: the name and the first side, then ``&= side`` rows."""
-    sides = _sides(q, precision)
-    rows = [f"{name_latex(q.name)} &= {sides[0]}"]
+    sides = _sides(q, precision, tr)
+    rows = [f"{name_latex(q.name, tr)} &= {sides[0]}"]
     # Short sides (a number, a short product) share a row with the one before.
     for side in sides[1:]:
         if len(side) < 40 and len(rows[-1]) + len(side) < 110:
@@ -235,7 +242,17 @@ def document_setup(lang: str) -> tuple[str, str, str]:
 
 def prose_latex(text: object, tr: Translator) -> str:
     """A sentence (a :class:`~chainrule.explain.prose.Prose` or a ``str``) in ``tr``'s language, formulas typeset."""
-    return "".join(f"${item.latex()}$" if isinstance(item, Math) else escape(item) for item in segments(text, tr))
+    return "".join(f"${_math_latex(item, tr)}$" if isinstance(item, Math) else escape(item)
+                   for item in segments(text, tr))
+
+
+def _math_latex(formula: Math, tr: Translator) -> str:
+    """An inline formula of a sentence (as :meth:`Math.latex`), its names in ``tr``'s language."""
+    return " = ".join(expr_latex(side, _PROSE_DIGITS, tr=tr) for side in formula.sides)
+
+
+#: Digits of a number written inside a sentence (as :mod:`chainrule.explain.prose` writes them).
+_PROSE_DIGITS = 15
 
 
 def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
@@ -269,18 +286,18 @@ def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None 
                 heading = prose_latex(group.title, tr)
                 out.append(r"\paragraph{" + heading[0].upper() + heading[1:] + "}")
                 if stage.id == "given":
-                    items = [f"{name_latex(n)} = {_num(trace[n].value, precision)}" for n in group.names]
+                    items = [f"{name_latex(n, tr)} = {_num(trace[n].value, precision)}" for n in group.names]
                     out.append("$" + r",\quad ".join(items) + "$")
                     out.append("")
                     continue
                 out.append(r"\begin{align*}")
-                rows = [row for n in group.names for row in align_rows(trace[n], precision)]
+                rows = [row for n in group.names for row in align_rows(trace[n], precision, tr)]
                 out.append(" \\\\\n".join(rows))
                 out.append(r"\end{align*}")
                 for name in group.names:
                     note = trace[name].note
                     if note:
-                        label = escape(tr("Note on {name}:", name="\x00")).replace("\x00", f"${name_latex(name)}$")
+                        label = escape(tr("Note on {name}:", name="\x00")).replace("\x00", f"${name_latex(name, tr)}$")
                         out.append(rf"\emph{{{label}}} " + prose_latex(note, tr))
                         out.append("")
         out.append(r"\paragraph{" + escape(tr("After the update")) + "}")

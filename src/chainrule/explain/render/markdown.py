@@ -19,12 +19,12 @@ from .text import describe_conventions, describe_network
 __all__ = ["render_markdown"]
 
 
-def _cells(q: Quantity, precision: int) -> tuple[str, str]:
+def _cells(q: Quantity, precision: int, tr: Translator) -> tuple[str, str]:
     formulas, numbers = [], []
     for form in q.forms:
-        formulas.append(expr_latex(form.formula, precision))
+        formulas.append(expr_latex(form.formula, precision, tr=tr))
         if form.numbers is not None:
-            numbers.append(expr_latex(form.numbers, precision))
+            numbers.append(expr_latex(form.numbers, precision, tr=tr))
     formula = f"${' = '.join(formulas)}$" if formulas else ""
     with_numbers = f"${' = '.join(numbers)}$" if numbers else ""
     return formula, with_numbers
@@ -42,7 +42,7 @@ def _render_trace(trace: Trace, precision: int, level: str, tr: Translator) -> l
                 continue
             title = localize(group.title, tr)
             if stage.id == "given":
-                items = ", ".join(f"${name_latex(n)} = {number(trace[n].value, precision)}$" for n in group.names)
+                items = ", ".join(f"${name_latex(n, tr)} = {number(trace[n].value, precision)}$" for n in group.names)
                 out += ["- " + tr("{title}: {values}", title=title, values=items)]
                 continue
             out += [f"**{title[0].upper()}{title[1:]}**", ""]
@@ -51,10 +51,10 @@ def _render_trace(trace: Trace, precision: int, level: str, tr: Translator) -> l
             notes = []
             for name in group.names:
                 q = trace[name]
-                formula, with_numbers = _cells(q, precision)
-                out.append(f"| ${name_latex(name)}$ | {formula} | {with_numbers} | {number(q.value, precision)} |")
+                formula, with_numbers = _cells(q, precision, tr)
+                out.append(f"| ${name_latex(name, tr)}$ | {formula} | {with_numbers} | {number(q.value, precision)} |")
                 if q.note:
-                    notes.append("- " + tr("{name}: {note}", name=f"${name_latex(name)}$", note=localize(q.note, tr)))
+                    notes.append("- " + tr("{name}: {note}", name=f"${name_latex(name, tr)}$", note=localize(q.note, tr)))
             out.append("")
             if notes:
                 out += notes + [""]

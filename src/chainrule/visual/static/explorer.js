@@ -2,54 +2,155 @@
 // error curve and the decision surface from the server's numbers. No backpropagation happens here.
 "use strict";
 
-// Every text the page writes itself, in one place (so that it can go through a message catalogue).
+// ---- language: every text the page shows goes through the "explorer" message catalogue ----------
+// The page is written in English; GET /api/messages?lang=xx gives {English: translation} for another
+// language, and tr() looks a text up and fills its {placeholders}. The texts of the HTML are translated
+// in place (translateStatic); the texts the script writes are below, in TEXT. The server answers every
+// request in the same language (the request's "lang"): the panels, diagrams, hints and messages.
+const LANG_KEY = "chainrule.explorer.lang";
+const i18n = {lang: "en", messages: {}, languages: [], statics: null};
+
+function tr(message, params) {
+  const text = i18n.messages[message] || message;
+  if (params === undefined) return text;
+  return text.replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (m === "{{" ? "{" : m === "}}" ? "}" : String(params[name])));
+}
+
+// Every text the page writes itself, in one place; each one is looked up when it is shown.
 const TEXT = {
-  stageTitles: {forward: "1 Forward pass", error: "2 Error", backward: "3 Backward pass", update: "4 Update"},
-  status: {
-    setup: "the network and the sample: nothing is computed yet.",
-    forward: "forward pass: net and out of every neuron, layer by layer.",
-    error: "error: ",
-    backward: "backward pass: ",
-    update: "update: w⁺ = w − η ∂E/∂w. ",
+  stageTitles: {
+    get forward() { return tr("1 Forward pass"); }, get error() { return tr("2 Error"); },
+    get backward() { return tr("3 Backward pass"); }, get update() { return tr("4 Update"); },
   },
-  step: (n) => `step ${n}`,
-  statusStep: (n) => `Step ${n} · `,
-  pathsInto: (focus) => `the highlighted paths are summed into ${focus} (click a hidden neuron to change it).`,
-  nextStage: "Next stage ▶", applyUpdate: "Apply update ▶ next step",
-  fixFields: "Fix the marked fields; the page shows the last valid step.",
-  fixBeforeTraining: "Fix the marked fields before training.",
-  fixBeforeSaving: "fix the marked fields before saving",
-  enterNumber: "enter a number",
-  notNumber: (t) => `not a number: "${t}"`,
-  tooLarge: (limit) => `too large: use a number between -${limit} and ${limit}`,
-  positive: "must be greater than 0",
-  sizes: "layer sizes are whole numbers separated by spaces, e.g. 2 2 2",
-  seed: "a whole number >= 0",
-  updates: "a whole number from 1 to 100000",
-  enterUpdates: "enter a number of updates",
-  wholeNumber: (lo, hi) => `a whole number from ${lo} to ${hi}`,
-  updatesDone: (done, n, note, e) => `${done} of ${n} updates${note}: E_total = ${e}`,
-  playing: (n) => `playing: ${n} updates so far`,
-  paused: (n) => `paused after ${n} updates`,
-  play: "▶ Play", pause: "⏸ Pause",
-  saved: (f) => `saved ${f}`, loaded: (f) => `loaded ${f}`,
-  couldNotStart: (m) => `Could not start: ${m}`,
-  serverAnswered: (s) => `the server answered ${s}`,
-  requestFailed: "request failed",
-  activation: (hidden) => (hidden === null ? "Output activation" : `Hidden layer ${hidden} activation`),
-  noise: "a number from 0 to 1",
-  curveX: "updates", curveYSample: "E_total (log scale)", curveYData: "E over the data set (log scale)",
-  dataNeeds2: "the data view needs a network with 2 inputs (layer sizes starting with 2)",
-  dataStatus: (name, n, acc, e) => `${name}: ${n} points · accuracy ${acc} % · E = ${e}`,
-  dataRange: (x0, x1, y0, y1) => `x1 from ${x0} to ${x1}, x2 from ${y0} to ${y1}; click a point to step through it`,
-  csvTooLarge: (kb) => `the file is larger than ${kb} KiB`,
-  hide: "hide", show: "show", check: "Check", hint: "Hint",
-  settingsShown: "◀ Settings", settingsHidden: "▶ Settings",
-  hideStage: "Hide this stage's values", showStage: "Show all values",
-  yourValue: "your value",
-  right: "✓ right",
-  wrong: (tol) => `not yet: the answer must be within ${tol} % of the value`,
+  status: {
+    get setup() { return tr("the network and the sample: nothing is computed yet."); },
+    get forward() { return tr("forward pass: net and out of every neuron, layer by layer."); },
+  },
+  // NOTE: {e} is the number E_total; the status line of the error, backward and update stages.
+  statusError: (e) => tr("error: E_total = {e}", {e}),
+  statusBackward: (e) => tr("backward pass: E_total = {e}", {e}),
+  // NOTE: {focus} is a hidden neuron's name (h1).
+  statusBackwardFocus: (e, focus) => tr("backward pass: E_total = {e}; the highlighted paths are summed into {focus} (click a hidden neuron to change it).", {e, focus}),
+  statusUpdate: (e) => tr("update: w⁺ = w − η ∂E/∂w. E_total = {e}", {e}),
+  step: (n) => tr("step {n}", {n}),
+  statusStep: (n) => tr("Step {n}", {n}),
+  get nextStage() { return tr("Next stage ▶"); },
+  get applyUpdate() { return tr("Apply update ▶ next step"); },
+  get fixFields() { return tr("Fix the marked fields; the page shows the last valid step."); },
+  get fixBeforeTraining() { return tr("Fix the marked fields before training."); },
+  get fixBeforeSaving() { return tr("fix the marked fields before saving"); },
+  get enterNumber() { return tr("enter a number"); },
+  notNumber: (text) => tr("not a number: \"{text}\"", {text}),
+  tooLarge: (limit) => tr("too large: use a number between -{limit} and {limit}", {limit}),
+  get positive() { return tr("must be greater than 0"); },
+  get sizes() { return tr("layer sizes are whole numbers separated by spaces, e.g. 2 2 2"); },
+  get seed() { return tr("a whole number >= 0"); },
+  get updates() { return tr("a whole number from 1 to 100000"); },
+  get enterUpdates() { return tr("enter a number of updates"); },
+  wholeNumber: (low, high) => tr("a whole number from {low} to {high}", {low, high}),
+  // NOTE: {e} is a number; {note} the server's sentence on what the updates were (under a published mistake).
+  updatesDone: (done, n, note, e) => (note ? tr("{done} of {n} updates, {note}: E_total = {e}", {done, n, note, e})
+    : tr("{done} of {n} updates: E_total = {e}", {done, n, e})),
+  playing: (n) => tr("playing: {n} updates so far", {n}),
+  paused: (n) => tr("paused after {n} updates", {n}),
+  get play() { return tr("▶ Play"); }, get pause() { return tr("⏸ Pause"); },
+  saved: (file) => tr("saved {file}", {file}), loaded: (file) => tr("loaded {file}", {file}),
+  couldNotStart: (message) => tr("Could not start: {message}", {message}),
+  serverAnswered: (status) => tr("the server answered {status}", {status}),
+  get requestFailed() { return tr("request failed"); },
+  outputActivation: () => tr("Output activation"),
+  hiddenActivation: (layer) => tr("Hidden layer {layer} activation", {layer}),
+  // NOTE: the labels of the sample's fields: {name} is an input (i1) or an output (o1).
+  input: (name) => tr("input {name}", {name}),
+  target: (name) => tr("target {name}", {name}),
+  get noise() { return tr("a number from 0 to 1"); },
+  get curveX() { return tr("updates"); },
+  get curveYSample() { return tr("E_total (log scale)"); },
+  get curveYData() { return tr("E over the data set (log scale)"); },
+  get dataNeeds2() { return tr("the data view needs a network with 2 inputs (layer sizes starting with 2)"); },
+  // NOTE: {name} is a data set's name (xor) or a CSV file's; {acc} a percentage; {e} a number.
+  dataStatus: (name, n, acc, e) => tr("{name}: {n} points · accuracy {acc} % · E = {e}", {name, n, acc, e}),
+  dataRange: (x0, x1, y0, y1) => tr("x1 from {x0} to {x1}, x2 from {y0} to {y1}; click a point to step through it", {x0, x1, y0, y1}),
+  datasetName: (name) => ({xor: tr("xor"), moons: tr("moons"), circles: tr("circles"), spirals: tr("spirals")}[name] || name),
+  csvTooLarge: (file, size) => tr("{file}: the file is larger than {size} KiB", {file, size}),
+  get hide() { return tr("hide"); }, get show() { return tr("show"); },
+  get check() { return tr("Check"); }, get hint() { return tr("Hint"); },
+  get settingsShown() { return tr("◀ Settings"); }, get settingsHidden() { return tr("▶ Settings"); },
+  get hideStage() { return tr("Hide this stage's values"); }, get showStage() { return tr("Show all values"); },
+  get yourValue() { return tr("your value"); },
+  // NOTE: {name} is the quantity the learner types a value for (net_h1).
+  yourValueOf: (name) => tr("your value of {name}", {name}),
+  get right() { return tr("✓ right"); },
+  wrong: (tolerance) => tr("not yet: the answer must be within {tolerance} % of the value", {tolerance}),
 };
+
+// The HTML's own texts: every text node and title, aria-label, placeholder and alt attribute, as
+// written (English), translated in place (tools/i18n.py extracts exactly these: white space collapsed).
+const ATTRIBUTES = ["title", "aria-label", "placeholder", "alt"];
+const hasLetter = (text) => /\p{L}/u.test(text);
+
+function collectStatic() {
+  const texts = [], attributes = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("script, style")) continue;
+    const key = node.textContent.replace(/\s+/g, " ").trim();
+    if (!hasLetter(key)) continue;
+    const [, lead, , trail] = node.textContent.match(/^(\s*)([\s\S]*?)(\s*)$/);
+    texts.push({node, key, lead, trail});
+  }
+  for (const el of document.body.querySelectorAll(ATTRIBUTES.map((a) => `[${a}]`).join(","))) {
+    for (const name of ATTRIBUTES) {
+      const value = el.getAttribute(name);
+      if (value !== null && hasLetter(value)) attributes.push({el, name, key: value.replace(/\s+/g, " ").trim()});
+    }
+  }
+  return {texts, attributes, title: document.title.replace(/\s+/g, " ").trim()};
+}
+
+function translateStatic() {
+  const statics = i18n.statics;
+  for (const t of statics.texts) t.node.textContent = t.lead + tr(t.key) + t.trail;
+  for (const a of statics.attributes) a.el.setAttribute(a.name, tr(a.key));
+  document.title = tr(statics.title);
+  document.documentElement.lang = i18n.lang;
+}
+
+function storedLanguage() {
+  try { return window.localStorage.getItem(LANG_KEY); } catch (e) { return null; }  // storage may be off
+}
+
+// The language to start in: ?lang= in the address, else the reader's last choice, else the server's.
+function firstLanguage(serverLang) {
+  const asked = new URLSearchParams(window.location.search).get("lang") || storedLanguage();
+  return i18n.languages.some((l) => l.code === asked) ? asked : serverLang;
+}
+
+async function loadLanguage(lang) {
+  const answer = await api(`/api/messages?lang=${encodeURIComponent(lang)}`);
+  i18n.lang = answer.lang;
+  i18n.messages = answer.messages;
+  i18n.languages = answer.languages;
+  translateStatic();
+  const select = $("f-lang");
+  select.innerHTML = i18n.languages.map((l) => `<option value="${esc(l.code)}" lang="${esc(l.code)}"` +
+    `${l.code === i18n.lang ? " selected" : ""}>${esc(l.name)}</option>`).join("");
+  document.body.dataset.lang = i18n.lang;
+}
+
+// The switch: the page's texts at once, then the server's (the step, in the new language).
+async function switchLanguage(lang) {
+  try { window.localStorage.setItem(LANG_KEY, lang); } catch (e) { /* not remembered */ }
+  try {
+    await loadLanguage(lang);
+  } catch (err) { setStatus(err.message, true); settled(); return; }
+  const current = readState() || page.state;
+  renderControls(current, page.activationNames, page.lossNames);
+  $("settings-toggle").textContent = document.body.classList.contains("settings-hidden") ? TEXT.settingsHidden : TEXT.settingsShown;
+  setPlaying(page.playing);
+  drawCurve(); curveStatus();
+  if (await refresh()) await dataChanged();
+}
 
 const LIMIT = 1e6;                 // the server's VALUE_LIMIT: larger magnitudes are refused
 const STAGES = ["setup", "forward", "error", "backward", "update"];
@@ -124,10 +225,11 @@ const fieldText = (v) => fmtG(v, digits(), {minus: "-"});
 
 // ---- talking to the server -------------------------------------------------------------
 async function api(path, body) {
+  // Every POST says the page's language: the server answers in it (panels, hints, messages).
   const response = await fetch(path, {
     method: body === undefined ? "GET" : "POST",
     headers: {"Content-Type": "application/json"},
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : JSON.stringify({...body, lang: i18n.lang}),
   });
   let data;
   try { data = await response.json(); } catch (e) { data = {error: TEXT.serverAnswered(response.status)}; }
@@ -223,7 +325,7 @@ function renderControls(state, activationNames, lossNames) {
   state.activations.forEach((a, k) => {
     const last = k === state.activations.length - 1;
     const options = activationNames.map((n) => `<option${n === nameOf(a) ? " selected" : ""}>${esc(n)}</option>`).join("");
-    acts.insertAdjacentHTML("beforeend", `<label>${esc(TEXT.activation(last ? null : k + 1))} ` +
+    acts.insertAdjacentHTML("beforeend", `<label>${esc(last ? TEXT.outputActivation() : TEXT.hiddenActivation(k + 1))} ` +
       `<select data-field="activations.${k}" class="activation">${options}</select></label>`);
   });
   acts.insertAdjacentHTML("beforeend", `<span class="msg" id="msg-activations"></span>`);
@@ -234,8 +336,8 @@ function renderControls(state, activationNames, lossNames) {
   $("f-hidden_deltas").value = state.hidden_deltas;
   const inputs = $("inputs"), targets = $("targets"), params = $("params");
   inputs.innerHTML = targets.innerHTML = params.innerHTML = "";
-  state.input.forEach((v, k) => numberField(inputs, `i${k + 1}`, `input i${k + 1}`));
-  state.target.forEach((v, k) => numberField(targets, `target_o${k + 1}`, `target o${k + 1}`));
+  state.input.forEach((v, k) => numberField(inputs, `i${k + 1}`, TEXT.input(`i${k + 1}`)));
+  state.target.forEach((v, k) => numberField(targets, `target_o${k + 1}`, TEXT.target(`o${k + 1}`)));
   for (const name of Object.keys(state.params)) numberField(params, name, name);
   fillValues(state);
   for (const input of document.querySelectorAll("#inputs input, #targets input, #params input")) {
@@ -255,13 +357,11 @@ function fillValues(state) {
 // ---- showing a step --------------------------------------------------------------------
 function statusLine() {
   const step = page.step, stage = page.stage;
-  let text = TEXT.statusStep(page.stepNumber) + TEXT.status[stage];
-  if (["error", "backward", "update"].includes(stage)) {
-    const e = step.values.E_total;
-    text += `E_total = ${e === undefined ? "?" : fmtG(e)}`;
-    if (stage === "backward" && focusOf()) text += "; " + TEXT.pathsInto(focusOf());
-  }
-  return text;
+  const e = step.values.E_total === undefined ? "?" : fmtG(step.values.E_total);
+  const said = stage === "error" ? TEXT.statusError(e)
+    : stage === "backward" ? (focusOf() ? TEXT.statusBackwardFocus(e, focusOf()) : TEXT.statusBackward(e))
+      : stage === "update" ? TEXT.statusUpdate(e) : TEXT.status[stage];
+  return `${TEXT.statusStep(page.stepNumber)} · ${said}`;
 }
 
 function focusOf() {
@@ -408,7 +508,7 @@ function decoratePractice() {
     if (!hidden) continue;
     const hint = page.step.practice[name] ? page.step.practice[name].hint : "";
     row.insertAdjacentHTML("beforeend",
-      `<div class="practice"><input class="answer" aria-label="${esc(TEXT.yourValue)} ${esc(name)}" ` +
+      `<div class="practice"><input class="answer" aria-label="${esc(TEXT.yourValueOf(name))}" ` +
       `placeholder="${esc(TEXT.yourValue)}" autocomplete="off"><button type="button" class="check">${TEXT.check}</button>` +
       `<button type="button" class="show-hint">${TEXT.hint}</button><span class="verdict"></span></div>` +
       `<div class="hint" hidden>${hint}</div>`);
@@ -581,7 +681,7 @@ async function train() {
       state = result.state;
       done += k;
       // Under the "updated" convention the server says what these updates are (never with "=").
-      page.trained = {done, n, note: result.note ? `, ${result.note}` : "", e: result.E_after};
+      page.trained = {done, n, note: result.note || "", e: result.E_after};
       curveStatus();
       $("curve-status").dataset.hiddenDeltas = result.hidden_deltas || "";
       $("curve-status").dataset.value = String(result.E_after);
@@ -720,7 +820,7 @@ async function chooseData() {
 }
 
 async function loadCsv(file) {
-  if (file.size > MAX_CSV) { setMessage("msg-data", `${file.name}: ${TEXT.csvTooLarge(MAX_CSV / 1024)}`); settled(); return; }
+  if (file.size > MAX_CSV) { setMessage("msg-data", TEXT.csvTooLarge(file.name, MAX_CSV / 1024)); settled(); return; }
   try {
     useData(await api("/api/dataset", {csv: await file.text(), filename: file.name}));
     await dataChanged();
@@ -770,8 +870,8 @@ function drawSurface() {
     ctx.fillStyle = CLASS_COLOURS[data.labels[k] % CLASS_COLOURS.length]; ctx.fill();
     ctx.lineWidth = 1; ctx.strokeStyle = "#fff"; ctx.stroke();
   });
-  $("surface-status").textContent = TEXT.dataStatus(data.name, data.points.length, fmtG(100 * result.accuracy),
-    fmtG(result.E_after)) + ". " + TEXT.dataRange(fmtG(x0), fmtG(x1), fmtG(y0), fmtG(y1));
+  $("surface-status").textContent = TEXT.dataStatus(TEXT.datasetName(data.name), data.points.length,
+    fmtG(100 * result.accuracy), fmtG(result.E_after)) + " · " + TEXT.dataRange(fmtG(x0), fmtG(x1), fmtG(y0), fmtG(y1));
   canvas.dataset.accuracy = String(result.accuracy);
 }
 
@@ -838,7 +938,11 @@ function toolbarHeight() {
 }
 
 async function main() {
+  i18n.statics = collectStatic();
   const initial = await api("/api/initial");
+  i18n.languages = initial.languages.map((code) => ({code, name: code}));
+  await loadLanguage(firstLanguage(initial.lang));
+  $("f-lang").addEventListener("change", () => switchLanguage($("f-lang").value));
   page.activationNames = initial.activations;
   page.lossNames = initial.losses;
   page.initial = initial.state;
