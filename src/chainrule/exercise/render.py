@@ -86,7 +86,7 @@ def _latex(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
            tex_escape(tr("Conventions: {conventions}.", conventions=describe_conventions(trace, tr))), "",
            r"\subsection*{" + tex_escape(tr("Given")) + "}"]
     for group in trace.stage("given").groups:
-        items = [f"{name_latex(n)} = {number(trace[n].value, 15)}" for n in group.names]
+        items = [f"{name_latex(n, tr)} = {number(trace[n].value, 15)}" for n in group.names]
         out += [r"\textbf{" + prose_latex(group.title, tr) + r"}\quad $" + r",\quad ".join(items) + "$", ""]
     out.append(r"\subsection*{" + tex_escape(tr("Formulas")) + "}")
     out.append(r"\begin{itemize}")
@@ -99,10 +99,10 @@ def _latex(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
         for q in questions:
             meaning = tex_escape(tr.gettext(names.KINDS[q.kind]))
             if key:
-                rows = align_rows(trace[q.name], shown)
+                rows = align_rows(trace[q.name], shown, tr)
                 out += [rf"\textbf{{{q.number}.}} {meaning}", r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
             else:
-                out.append(rf"\textbf{{{q.number}.}} ${name_latex(q.name)} = \underline{{\hspace{{4cm}}}}$"
+                out.append(rf"\textbf{{{q.number}.}} ${name_latex(q.name, tr)} = \underline{{\hspace{{4cm}}}}$"
                            rf"\quad {{\small {meaning}}}" + r"\\[6pt]")
         out.append("")
     out += [end, r"\end{document}", ""]
@@ -148,7 +148,7 @@ def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
             f"<h2>{escape(tr('Given'))}</h2>",
             f"<figure>{network_svg(exercise.network, digits=2)}</figure>"]
     for group in trace.stage("given").groups:
-        items = [math(symbol(n), op("="), mathml_number(trace[n].value, 15)) for n in group.names]
+        items = [math(symbol(n, tr), op("="), mathml_number(trace[n].value, 15)) for n in group.names]
         body.append(f"<p><strong>{prose_html(group.title, tr)}</strong>: " + ", ".join(items) + "</p>")
     body.append(f"<h2>{escape(tr('Formulas'))}</h2><ul>")
     for item in _formulas(exercise):
@@ -162,10 +162,10 @@ def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
             if key:
                 value = trace[q.name].value
                 body.append(f'<div class="question answer" data-q="{escape(q.name)}" data-value="{value!r}">'
-                            f"<strong>{q.number}.</strong> {equation(trace[q.name], shown)}{meaning}</div>")
+                            f"<strong>{q.number}.</strong> {equation(trace[q.name], shown, tr)}{meaning}</div>")
             else:
                 body.append(f'<div class="question" data-q="{escape(q.name)}"><strong>{q.number}.</strong> '
-                            f'{math(symbol(q.name), op("="))} <span class="blank"></span>{meaning}</div>')
+                            f'{math(symbol(q.name, tr), op("="))} <span class="blank"></span>{meaning}</div>')
     return (f'<!DOCTYPE html>\n<html lang="{escape(tr.lang)}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f'<div class="chainrule-exercise">\n' + "\n".join(body) + "\n</div>\n</body>\n</html>\n")
