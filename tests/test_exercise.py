@@ -129,3 +129,15 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="pdflatex: expected the sheet to compile") if shutil.which("pdflatex") \
             else pytest.raises(ValueError, match="pdflatex"):
         compile_pdf(r"\documentclass{article}\begin{document}\undefinedcommand\end{document}")
+
+
+@pytest.mark.parametrize("fmt", ["latex", "html"])
+@pytest.mark.parametrize("key", [False, True])
+def test_path_names_are_written_in_the_sheets_language(fmt, key):
+    # Through a softmax output a path's name is the term of a sum "via o1": in Chinese, 经由.
+    exercise = make_exercise(3, (2, 3, 2), "tanh", output_activation="softmax", loss="categorical_cross_entropy",
+                             kinds=("path",), per_kind=None)
+    assert exercise.questions and all(q.kind == "path" for q in exercise.questions)
+    chinese = render_exercise(exercise, fmt, key=key, lang="zh")
+    assert "经由" in chinese and "via" not in chinese
+    assert "via" in render_exercise(exercise, fmt, key=key, lang="en")
