@@ -15,6 +15,8 @@ import pickle
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule import SGD, Adam, Dense, Network
 
 COPIES = {
@@ -115,7 +117,7 @@ ESTIMATOR_COPIES = ["copy.copy", "copy.deepcopy", "pickle"]
 
 @pytest.mark.parametrize("how", ESTIMATOR_COPIES)
 def test_copied_estimators_continue_with_partial_fit_and_warm_start(how, data):
-    pytest.importorskip("sklearn")
+    needs.module("sklearn")
     from chainrule.sklearn import NetworkClassifier, NetworkRegressor
 
     X, Y = data

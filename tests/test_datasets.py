@@ -9,8 +9,10 @@ import sys
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule import datasets
-from chainrule.datasets import Dataset, one_hot
+from chainrule.datasets import one_hot
 
 SYNTHETIC = [datasets.xor, datasets.moons, datasets.circles, datasets.spirals]
 
@@ -115,7 +117,7 @@ REAL = [
 
 @pytest.mark.parametrize("load, shape, n_classes", REAL)
 def test_real_datasets(load, shape, n_classes):
-    pytest.importorskip("sklearn")
+    needs.module("sklearn")
     data = load(dtype=np.float32)
     assert data.X.shape == shape and data.X.dtype == np.float32 and data.n_classes == n_classes
     assert data.Y.shape == (shape[0], n_classes) and (data.Y.sum(axis=1) == 1).all()
@@ -123,7 +125,7 @@ def test_real_datasets(load, shape, n_classes):
 
 
 def test_digits_are_scaled_to_unit_range_and_binary_targets():
-    pytest.importorskip("sklearn")
+    needs.module("sklearn")
     digits = datasets.load_digits()
     assert digits.X.min() == 0.0 and digits.X.max() == 1.0
     cancer = datasets.load_breast_cancer()
@@ -146,7 +148,7 @@ def test_missing_scikit_learn_names_the_extra(monkeypatch):
 
 
 def test_digits_example_reaches_97_percent():
-    pytest.importorskip("sklearn")
+    needs.module("sklearn")
     path = pathlib.Path(__file__).parents[1] / "examples" / "digits.py"
     spec = importlib.util.spec_from_file_location("digits_example", path)
     example = importlib.util.module_from_spec(spec)

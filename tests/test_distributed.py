@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import needs
 
 from chainrule.distributed import even_range, launched_rank, launched_size, resolve_comm
 from chainrule.distributed.tables import ShardTable, _csv_bytes
@@ -82,7 +83,7 @@ def test_csv_byte_shards_are_whole_lines_that_tile_the_body(tmp_path, trailing_n
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
 def test_parquet_shards_are_the_files_rows_in_order(tmp_path, size):
-    pa = pytest.importorskip("pyarrow")
+    pa = needs.module("pyarrow")
     import pyarrow.parquet as pq
 
     from chainrule.distributed.tables import _parquet_shard
@@ -114,10 +115,9 @@ def _mpi_environment() -> dict:
 def mpiexec():
     """A function running ``mpiexec -n 2 ARGS``; skips when MPI cannot run here."""
     path = Path(sys.executable).parent / "mpiexec"
-    exe = str(path) if path.exists() else shutil.which("mpiexec")
-    if exe is None:
-        pytest.skip("no mpiexec: install the mpi extra (pip install 'chainrule[mpi]')")
-    pytest.importorskip("mpi4py", reason="mpi4py is missing: install the mpi extra")
+    exe = str(path) if path.exists() else needs.program("mpiexec", install="pip install 'chainrule[mpi]' "
+                                                        "(the mpich wheel brings its own mpiexec)")
+    needs.module("mpi4py")
     env = _mpi_environment()
 
     def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -130,7 +130,7 @@ def mpiexec():
     run.exe = exe  # type: ignore[attr-defined]
     probe = run(sys.executable, "-c", "from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2", check=False)
     if probe.returncode != 0:
-        pytest.skip(f"mpiexec -n 2 cannot run here: {probe.stderr.strip()[-300:]}")
+        needs.missing(f"mpiexec -n 2 cannot run here: {probe.stderr.strip()[-300:]}")
     return run
 
 
@@ -181,14 +181,14 @@ def test_each_rank_gets_its_share_of_the_cores(parallel_cases):
 
 
 # -- the command line under mpiexec -n 2 --------------------------------------------------------------
-def _write_data(path: Path, n: int = 157, bad_row: int | None = None) -> Path:
+def _write_data(path: Path, n: int = 157, bad_row: int | None = None, bad_cell: str = "n/a") -> Path:
     rng = np.random.default_rng(3)
     X = rng.normal(size=(n, 3))
     labels = np.array(["low", "mid", "high"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
     columns = {"a": [repr(float(v)) for v in X[:, 0]], "b": [repr(float(v)) for v in X[:, 1]],
                "c": [repr(float(v)) for v in X[:, 2]], "label": list(labels)}
     if bad_row is not None:
-        columns["a"][bad_row - 1] = "n/a"
+        columns["a"][bad_row - 1] = bad_cell
     if path.suffix == ".parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -227,7 +227,9 @@ def test_mpiexec_chainrule_train_writes_the_single_process_model(mpiexec, tmp_pa
     assert _relative_gap(two.network.buffer.values, one.network.buffer.values) <= TOLERANCE["float64"]
     assert two.preprocessing["classes"] == one.preprocessing["classes"] == ["high", "low", "mid"]
     for key in ("mean", "scale"):
-        assert _relative_gap(np.array(two.preprocessing[key]), np.array(one.preprocessing[key])) <= 1e-15
+        mine = np.array([c[key] for c in two.preprocessing["encoder"]["columns"]])
+        single = np.array([c[key] for c in one.preprocessing["encoder"]["columns"]])
+        assert _relative_gap(mine, single) <= 1e-15
     assert two.training["n_samples"] == one.training["n_samples"] == 157
     assert _relative_gap(np.array(two.training["history"]["val_loss"]),
                          np.array(one.training["history"]["val_loss"])) <= TOLERANCE["float64"]
@@ -265,13 +267,19 @@ def test_a_crash_on_one_rank_ends_the_job_with_its_message(mpiexec, tmp_path):
     assert "process 1 of 2 failed" in done.stderr and "RuntimeError: disk full on rank 1" in done.stderr
 
 
-def test_a_bad_cell_in_one_ranks_shard_is_reported_once_with_the_files_row(mpiexec, tmp_path):
-    data = str(_write_data(tmp_path / "data.csv", bad_row=140))  # in rank 1's half
+@pytest.mark.parametrize("cell, message, found_by_rank_1", [
+    ("n/a", "column 'a', row 140 (line 141): missing value; choose what to do with missing values", True),
+    # The column's kind is decided from every rank's cells together: each rank words the same message.
+    ("oops", "column 'a', row 140 (line 141): expected a finite number, received: 'oops' (156 of its 157 values "
+     "are numbers", False),
+])
+def test_a_bad_cell_in_one_ranks_shard_is_reported_once_with_the_files_row(mpiexec, tmp_path, cell, message,
+                                                                           found_by_rank_1):
+    data = str(_write_data(tmp_path / "data.csv", bad_row=140, bad_cell=cell))  # in rank 1's half
     done = mpiexec(_chainrule(), TRAIN[0], data, *TRAIN[1:], "-o", "m.safetensors", cwd=tmp_path, check=False)
     assert done.returncode == 2
-    message = "column 'a', row 140 (line 141): expected a finite number, received: a missing value"
     assert done.stderr.count(message) == 1, done.stderr
-    assert "process 1 of 2" in done.stderr
+    assert ("process 1 of 2" in done.stderr) == found_by_rank_1, done.stderr
     assert not (tmp_path / "m.safetensors").exists()
 
 
@@ -297,3 +305,49 @@ def test_ctrl_c_stops_every_rank_at_the_same_step_and_rank_0_keeps_the_model(mpi
     assert job.returncode == 130, err
     assert err.count("chainrule train: interrupted during epoch") == 1, err
     assert _model(tmp_path / "m.safetensors").training["stopped"].startswith("interrupted")
+
+
+# -- mixed tables over shards --------------------------------------------------------------------------
+def test_mixed_table_preprocessing_over_two_shards_equals_one_process(mpiexec, tmp_path):
+    """Kinds, categories, most frequent values and medians exactly; means and scales to 1e-15 relative."""
+    sys.path.insert(0, str(HERE))
+    from mpi_tables import CASES, median_arrays
+
+    from chainrule.tabular import Preprocessor, TableOptions, read_table
+
+    data = HERE.parent / "examples" / "data" / "penguins.csv"
+    mpiexec(sys.executable, str(HERE / "mpi_tables.py"), str(data), str(tmp_path))
+    result = json.loads((tmp_path / "tables.json").read_text())
+    assert (tmp_path / "rank1.json").read_text() == (tmp_path / "rank0.json").read_text()  # every rank agrees
+    for name, options in CASES.items():
+        single = Preprocessor.fit(read_table(data), "species", options=TableOptions(**options)).to_config()
+        shards = result["configs"][name]
+        mine, theirs = shards["encoder"].pop("columns"), single["encoder"].pop("columns")
+        assert shards == json.loads(json.dumps(single))  # everything but the columns' statistics, exactly
+        for a, b in zip(mine, theirs):
+            summed = ["mean", "scale"] + (["fill"] if name == "mean" and b["kind"] != "categorical" else [])
+            for key in summed:
+                if key in b:  # sums over shards: equal to float rounding
+                    x, y = a.pop(key), b.pop(key)
+                    assert abs(x - y) <= 1e-15 * max(1.0, abs(y)), (name, b["name"], key, x, y)
+            assert a == json.loads(json.dumps(b)), name  # kinds, categories, most frequent, medians: exact
+    assert result["medians"] == [float(np.median(values)) for values in median_arrays()]
+
+
+def test_mpiexec_chainrule_train_on_a_mixed_table_writes_the_single_process_model(mpiexec, tmp_path):
+    from chainrule.cli import main
+
+    data = str(HERE.parent / "examples" / "data" / "penguins-train.csv")
+    args = ["train", data, "--target", "species", "--impute", "median", "--missing-indicator", "--epochs", "3",
+            "--seed", "4", "--dtype", "float64", "--batch-size", "16", "--layers", "8"]
+    assert main([*args, "-o", str(tmp_path / "one.safetensors"), "-q"]) == 0
+    mpiexec(_chainrule(), *args, "-o", "two.safetensors", "-q", cwd=tmp_path)
+    one, two = _model(tmp_path / "one.safetensors"), _model(tmp_path / "two.safetensors")
+    assert _relative_gap(two.network.buffer.values, one.network.buffer.values) <= TOLERANCE["float64"]
+    for a, b in zip(two.preprocessing["encoder"]["columns"], one.preprocessing["encoder"]["columns"]):
+        for key in ("mean", "scale"):
+            if key in b:
+                x, y = a.pop(key), b.pop(key)
+                assert abs(x - y) <= 1e-15 * max(1.0, abs(y))
+        assert a == b  # kinds, categories, median fills, indicators: exactly
+    assert two.preprocessing["features"] == one.preprocessing["features"]

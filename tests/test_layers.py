@@ -139,3 +139,21 @@ def test_initialisation_is_seeded_and_scaled():
     assert not np.array_equal(a.W, Dense(100, 50, seed=8).W)
     limit = np.sqrt(6 / 150)  # Glorot uniform
     assert np.abs(a.W).max() <= limit and np.abs(a.W).max() > 0.9 * limit
+
+
+def test_forward_converts_its_input_and_silences_overflow():
+    layer = Dense(2, 3, "sigmoid", seed=0, dtype=np.float32)
+    layer.set_weights(W=[[1000.0, -1000.0, 1.0], [0.0, 0.0, 1.0]], b=[0.0, 0.0, 0.0])
+    X64 = np.array([[-1.0, 0.5], [1.0, 0.25]])  # float64 in, float32 layer; sigmoid(-1000) overflows exp
+    a = layer.forward(X64)
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a[:, :2], [[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(layer.forward(X64.astype(np.float32)), a)
+
+
+def test_astype_keeps_the_layers_name_and_values():
+    layer = Dense(2, 3, "tanh", seed=0, name="hidden", bias="shared", train_bias=False)
+    other = layer.astype(np.float32)
+    assert other.name == "hidden" and other.dtype == np.float32 and other.config() == layer.config()
+    np.testing.assert_array_equal(other.W, layer.W.astype(np.float32))
+    np.testing.assert_array_equal(other.b, layer.b.astype(np.float32))

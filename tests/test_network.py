@@ -79,25 +79,57 @@ def test_softmax_cross_entropy_property(n, n_out, seed):
         assert row.max_rel_error < 1e-6
 
 
-def test_loss_and_gradients_agree_with_forward_backward(rng):
-    net = make([3, 5, 2], "tanh", "squared_error", "sigmoid")
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_loss_and_gradients_agree_with_forward_backward(depth, rng):
+    sizes = [3] + [5] * (depth - 1) + [2]
+    net = make(sizes, "tanh", "squared_error", "sigmoid")
     X, Y = data_for("squared_error", 4, 3, 2, rng)
-    value, grads = net.gradients(X, Y)
+    value, grads = net.copy().gradients(X, Y)  # on a copy: the teaching pass below starts from nothing
     assert value == pytest.approx(net.loss(X, Y), rel=1e-14)
     np.testing.assert_array_equal(net.forward(X), net.predict(X))
     assert net.backward(Y) == pytest.approx(value, rel=1e-14)
-    np.testing.assert_array_equal(net.layers[0].dW, grads[0]["W"])
+    for layer, g in zip(net.layers, grads):  # every layer's dW and db, the first included
+        np.testing.assert_array_equal(layer.dW, g["W"])
+        np.testing.assert_array_equal(layer.db, g["b"])
+
+
+def test_size_and_description():
+    net = Network.from_sizes([3, 5, 2], ["tanh", {"name": "leaky_relu", "alpha": 0.2}], loss="squared_error",
+                             seed=0, bias="shared", dtype=np.float32)
+    assert net.n_parameters() == 3 * 5 + 1 + 5 * 2 + 1
+    frozen = Network([Dense(3, 5, "tanh", seed=0), Dense(5, 2, "identity", seed=0, train_bias=False)])
+    assert frozen.n_parameters() == 3 * 5 + 5 + 5 * 2 + 2 and frozen.n_parameters(trainable_only=True) == 3 * 5 + 5 + 5 * 2
+    assert repr(net) == ("Network(sizes=[3, 5, 2], activations=[tanh, leaky_relu], "
+                         "loss=SquaredError(reduction='mean', output_reduction='half_sum'), dtype=float32)")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("loss, output", PAIRS)
-def test_training_reduces_loss_and_keeps_dtype(dtype, loss, output, rng):
+def test_training_is_sgd_on_the_gradients_reduces_the_loss_and_keeps_dtype(dtype, loss, output, rng):
     net = make([4, 8, 3], "tanh", loss, output, dtype=dtype)
     X, Y = data_for(loss, 64, 4, 3, rng)
-    Y = (Y + 0 * X[:, :3]) if loss == "squared_error" else Y
+    reference = net.copy()
     before = net.loss(X, Y)
-    losses = net.train(X, Y, learning_rate=0.1, epochs=30, batch_size=16, seed=0)
-    assert losses[-1] < before
+    losses = net.train(X, Y, learning_rate=0.5, epochs=3, batch_size=16, seed=0)
+    # The same steps by hand: batches in the seeded order, each W <- W - 0.5 dE/dW with the gradients
+    # that the finite-difference and PyTorch tests check; each epoch's loss the mean of its batches' losses.
+    expected_losses = []
+    for epoch in (1, 2, 3):
+        order = np.random.default_rng([0, epoch]).permutation(64)
+        batch_losses = []
+        for start in range(0, 64, 16):
+            rows = order[start:start + 16]
+            value, grads = reference.gradients(X[rows], Y[rows])
+            batch_losses.append(value)
+            for layer, g in zip(reference.layers, grads):
+                layer.set_weights(W=layer.W - 0.5 * g["W"], b=layer.b - 0.5 * g["b"])
+        expected_losses.append(np.mean(batch_losses))
+    tight = 2e-6 if dtype == np.float32 else 1e-13
+    for ours, theirs in zip(net.layers, reference.layers):
+        np.testing.assert_allclose(ours.W, theirs.W, rtol=tight, atol=tight)
+        np.testing.assert_allclose(ours.b, theirs.b, rtol=tight, atol=tight)
+    np.testing.assert_allclose(losses, expected_losses, rtol=10 * tight)
+    assert net.loss(X, Y) < 0.97 * before  # three epochs of descent on the whole set's loss
     assert all(p.value.dtype == dtype and p.grad.dtype == dtype for p in net.parameters())
     assert net.predict(X).dtype == dtype
     assert net.predict(X.astype(np.float64)).dtype == dtype
@@ -254,3 +286,155 @@ def test_per_layer_and_flat_optimizers_agree(rng):
     b.train(X, Y, optimizer=SGD([b.flat_parameter()], learning_rate=0.1), epochs=3)
     for p, q in zip(a.parameters(), b.parameters()):
         np.testing.assert_array_equal(p.value, q.value)
+
+
+@pytest.mark.parametrize("X, Y, b, where", [
+    # z = 1e200 is finite, the loss 5e399 is not; dz = 1e200 is finite, dW = x dz = 1e400 is not.
+    ([[1e200]], [[0.0]], 0.0, "layer 1 gradient dE/dW"),
+    # dz = a - y = 1e308 - (-1e308) overflows while z and a are finite.
+    ([[1.0]], [[-1e308]], 1e308 - 1.0, "layer 1 deltas dE/dz"),
+    # Two rows of dz = 1e308 (reduction sum): db = 2e308 overflows, dW = 1e-200 * 2e308 does not.
+    ([[1e-200], [1e-200]], [[0.0], [0.0]], 1e308, "layer 1 gradient dE/db"),
+])
+def test_divergence_names_the_first_non_finite_quantity(X, Y, b, where):
+    net = Network([Dense(1, 1, "identity", seed=0)], loss={"name": "squared_error", "reduction": "sum"})
+    net.layers[0].set_weights(W=[[1.0]], b=[b])
+    with pytest.raises(DivergenceError, match=rf"epoch 1, step 1: first non-finite value in {where}\b"):
+        net.fit(np.array(X), np.array(Y), optimizer="sgd", learning_rate=1e-300, epochs=1, progress=False)
+
+
+def test_divergence_in_a_later_layer_is_named_after_the_earlier_layers_are_searched():
+    # Layer 1 is finite throughout; layer 2's gradient dE/dW overflows (its input a1 = 1e200).
+    first = Dense(1, 1, "identity", seed=0)
+    first.set_weights(W=[[1e100]], b=[0.0])
+    second = Dense(1, 1, "identity", seed=0)
+    second.set_weights(W=[[1e-150]], b=[0.0])
+    net = Network([first, second], loss={"name": "squared_error", "reduction": "sum"})
+    with pytest.raises(DivergenceError, match=r"first non-finite value in layer 2 gradient dE/dW"):
+        net.fit(np.array([[1e100]]), np.array([[-1e308]]), optimizer="sgd", learning_rate=1e-300, epochs=1,
+                progress=False)
+
+
+def test_pickles_hold_no_scratch_space():
+    # Workspaces sized for the largest batch, the last input, the divergence check's scratch: none of it
+    # belongs in a pickle (or a copy), which would otherwise grow with the data seen.
+    import pickle
+
+    fresh = Network.from_sizes([20, 30, 5], "tanh", output_activation="softmax", loss="cross_entropy", seed=0)
+    size = len(pickle.dumps(fresh))
+    used = fresh.copy()
+    X = np.random.default_rng(0).normal(size=(2000, 20))
+    used.fit(X, np.eye(5)[np.arange(2000) % 5], epochs=1, batch_size=2000, progress=False)
+    used.forward(X[:1500])
+    used.evaluate(X, np.eye(5)[np.arange(2000) % 5])
+    assert len(pickle.dumps(used)) <= size + 200
+    # And the fresh one holds its values and gradients (8 bytes each, 785 parameters) and little else.
+    assert size < 2 * 8 * fresh.n_parameters() + 2000
+    restored = pickle.loads(pickle.dumps(used))
+    np.testing.assert_array_equal(restored.predict(X[:5]), used.predict(X[:5]))
+
+
+def test_chunked_evaluation_keeps_the_dtype_and_every_row():
+    net = Network.from_sizes([3, 4, 2], "tanh", output_activation="softmax", loss="cross_entropy", seed=0,
+                             dtype=np.float32)
+    X = np.random.default_rng(1).normal(size=(8192 + 100, 3)).astype(np.float32)  # two chunks
+    Y = np.eye(2, dtype=np.float32)[np.arange(len(X)) % 2]
+    outputs, losses = net.outputs_and_losses(X, Y)
+    assert outputs.dtype == np.float32 and losses.dtype == np.float64
+    np.testing.assert_array_equal(outputs, net.predict(X))
+    np.testing.assert_allclose(losses, -np.log(np.sum(net.predict(X) * Y, axis=1)), rtol=1e-5)
+
+
+def test_train_is_fit_with_the_tutorials_defaults_and_no_bar(monkeypatch):
+    import io
+
+    from chainrule import Adam
+    from chainrule.training import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    X, Y = data_for("squared_error", 12, 3, 2, np.random.default_rng(0))
+    net = make([3, 4, 2], "tanh", "squared_error", "sigmoid")
+    # A terminal on which fit's automatic bar shows at once: train stays silent all the same.
+    terminal = Terminal()
+    monkeypatch.setattr(progress, "AUTO_DELAY_S", 0.0)
+    monkeypatch.setattr("sys.stderr", terminal)
+    net.copy().fit(X, Y, epochs=2)
+    assert terminal.getvalue()  # the setting shows a bar where one is allowed
+    terminal.seek(0)
+    terminal.truncate()
+    losses = net.copy().train(X, Y, learning_rate=0.3, epochs=2)
+    assert terminal.getvalue() == ""
+    monkeypatch.undo()
+    # SGD at learning_rate, shuffled by seed unless told not to: the same numbers as fit with those settings.
+    for shuffle in (True, False):
+        ours, theirs = net.copy(), net.copy()
+        got = ours.train(X, Y, learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4)
+        want = theirs.fit(X, Y, optimizer="sgd", learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4,
+                          progress=False).loss
+        assert got == want
+        np.testing.assert_array_equal(ours.buffer.values, theirs.buffer.values)
+    unshuffled, shuffled = net.copy(), net.copy()
+    unshuffled.train(X, Y, epochs=1, batch_size=5, shuffle=False, seed=4)
+    shuffled.train(X, Y, epochs=1, batch_size=5, seed=4)
+    assert not np.array_equal(unshuffled.buffer.values, shuffled.buffer.values)
+    # An optimizer given is the one used (its own rate; learning_rate is then ignored).
+    adam, reference = net.copy(), net.copy()
+    adam.train(X, Y, Adam(learning_rate=0.01), learning_rate=99.0, epochs=2, seed=1)
+    reference.fit(X, Y, optimizer=Adam(learning_rate=0.01), epochs=2, seed=1, progress=False)
+    np.testing.assert_array_equal(adam.buffer.values, reference.buffer.values)
+    assert losses == net.copy().fit(X, Y, optimizer="sgd", learning_rate=0.3, epochs=2, progress=False).loss
+
+
+def test_astype_keeps_everything_but_the_dtype():
+    net = Network.from_sizes([3, 4, 2], ["relu", "softmax"], loss={"name": "cross_entropy", "reduction": "sum"},
+                             seed=0, bias="shared")
+    for dtype in (np.float32, np.float64):
+        other = net.astype(dtype)
+        assert other.dtype == dtype and all(layer.W.dtype == dtype for layer in other.layers)
+        assert other.loss_function == net.loss_function and other.config()["layers"] == net.config()["layers"]
+        assert [layer.name for layer in other.layers] == [layer.name for layer in net.layers] == ["layer 1", "layer 2"]
+        for a, b in zip(other.layers, net.layers):
+            np.testing.assert_array_equal(a.W, b.W.astype(dtype))
+            np.testing.assert_array_equal(a.b, b.b.astype(dtype))
+    with pytest.raises(ValueError, match="dtype"):
+        net.astype(np.float16)
+
+
+def test_the_teaching_forward_silences_overflow():
+    net = Network([Dense(1, 1, "sigmoid", seed=0)])
+    net.layers[0].set_weights(W=[[1.0]], b=[0.0])
+    assert net.forward([[-1000.0], [1000.0]]).tolist() == [[0.0], [1.0]]  # warnings are errors here
+
+
+def test_validation_weights_are_named_in_their_errors():
+    net = make([3, 4, 2], "tanh", "squared_error", "sigmoid")
+    X, Y = data_for("squared_error", 10, 3, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"^validation_data weights: expected "):
+        net.fit(X, Y, validation_data=(X, Y, -np.ones(10)), progress=False)
+    with pytest.raises(ValueError, match=r"^sample_weight: expected "):
+        net.evaluate(X, Y, sample_weight=-np.ones(10))
+
+
+def test_check_finite_on_a_copy_without_a_forward_pass_still_finds_the_gradient():
+    net = Network([Dense(1, 1, "identity", seed=0)], loss={"name": "squared_error", "reduction": "sum"})
+    net.layers[0].set_weights(W=[[1.0]], b=[0.0])
+    with np.errstate(over="ignore"):
+        net.loss_and_gradients(np.array([[1e200]]), np.array([[0.0]]))  # dE/dW = 1e400 = inf
+    copy = net.copy()  # keeps the gradients, not the forward pass's z, a and dE/dz
+    with pytest.raises(DivergenceError, match="first non-finite value in layer 1 gradient dE/dW"):
+        copy.check_finite(float("inf"))
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_teaching_backward_with_a_fused_cross_entropy(depth, rng):
+    # The fused losses read the logits z: the teaching pass must hand them over.
+    net = make([3] + [4] * (depth - 1) + [3], "tanh", "categorical_cross_entropy", "softmax")
+    X, Y = data_for("categorical_cross_entropy", 5, 3, 3, rng)
+    value, grads = net.copy().gradients(X, Y)
+    net.forward(X)
+    assert net.backward(Y) == pytest.approx(value, rel=1e-14)
+    for layer, g in zip(net.layers, grads):
+        np.testing.assert_array_equal(layer.dW, g["W"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("matplotlib")
+import needs
+
+needs.module("matplotlib")
 
 from chainrule import Network
 from chainrule.plots import plot_confusion_matrix, plot_decision_boundary, plot_loss_curves
@@ -36,11 +38,31 @@ def test_confusion_matrix_counts(tmp_path):
     assert (tmp_path / "cm.png").read_bytes()[:8] == PNG
 
 
-def test_decision_boundary(tmp_path):
-    X = np.random.default_rng(1).normal(size=(50, 2))
-    y = np.where(X[:, 0] > 0, "right", "left")
-    fig = plot_decision_boundary(lambda P: np.where(P[:, 0] > 0, "right", "left"), X, y, tmp_path / "b.png")
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["left", "right"]
+def _three_regions(P):
+    return np.where(P[:, 0] < 0, "left", np.where(P[:, 1] > 0, "top", "bottom"))
+
+
+def test_decision_boundary_regions_are_the_predicted_classes(tmp_path):
+    X = np.random.default_rng(1).normal(size=(60, 2))
+    y = _three_regions(X)
+    y[:5] = "left"  # some samples labelled against the model: their dots follow y, not the regions
+    fig = plot_decision_boundary(_three_regions, X, y, tmp_path / "b.png", resolution=150)
+    ax = fig.axes[0]
+    regions, dots = ax.collections
+    classes = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert classes == ["bottom", "left", "top"]
+    # One filled region per class, in the legend's colour for that class.
+    legend_colours = [handle.get_markerfacecolor()[:3] for handle in ax.get_legend().legend_handles]
+    np.testing.assert_allclose(regions.get_facecolor()[:, :3], legend_colours)
+    # Points away from the true boundaries (x = 0; y = 0 where x > 0) lie in their predicted class's region.
+    probes = np.random.default_rng(2).uniform(X.min(axis=0), X.max(axis=0), size=(400, 2))
+    probes = probes[(np.abs(probes[:, 0]) > 0.1) & ((probes[:, 0] < 0) | (np.abs(probes[:, 1]) > 0.1))]
+    inside = np.array([path.contains_points(probes) for path in regions.get_paths()])  # (classes, probes)
+    assert (inside.sum(axis=0) == 1).all()
+    assert [classes[k] for k in inside.argmax(axis=0)] == _three_regions(probes).tolist()
+    # The samples: at their coordinates, coloured by their own label.
+    np.testing.assert_array_equal(dots.get_offsets(), X)
+    assert [classes[int(k)] for k in dots.get_array()] == y.tolist()
     assert (tmp_path / "b.png").read_bytes()[:8] == PNG
     with pytest.raises(ValueError, match="X: expected 2 features"):
         plot_decision_boundary(lambda P: P[:, 0], np.zeros((4, 3)), [0, 1, 0, 1])

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn")
+import needs
+
+needs.module("sklearn")
 
 from sklearn.datasets import load_iris, make_multilabel_classification, make_regression
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -24,6 +26,7 @@ CHECKED = [
 ]
 
 
+@pytest.mark.ci_may_skip("scikit-learn's own checks for array-API input and decision_function")
 @parametrize_with_checks(CHECKED)
 def test_check_estimator(estimator, check):
     check(estimator)
@@ -64,7 +67,7 @@ def test_pipeline_gridsearch_and_cross_val_score(iris):
 
 
 def test_pandas_dataframe_keeps_feature_names(iris):
-    pd = pytest.importorskip("pandas")
+    pd = needs.module("pandas")
     X, y = iris
     frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
     clf = _small(NetworkClassifier).fit(frame, pd.Series(y))
@@ -104,13 +107,25 @@ def test_partial_fit_continues_the_optimizer(iris):
 
 
 def test_multilabel_targets():
+    from sklearn.metrics import hamming_loss, log_loss
+
     X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3, random_state=0)
-    clf = _small(NetworkClassifier).fit(StandardScaler().fit_transform(X), Y)
+    X = StandardScaler().fit_transform(X)
+    clf = _small(NetworkClassifier).fit(X, Y)
     assert clf.classes_.tolist() == [0, 1, 2]
-    assert clf.network_.layers[-1].activation.name == "sigmoid"
-    pred = clf.predict(StandardScaler().fit_transform(X))
-    assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
-    assert clf.predict_proba(X).shape == (120, 3)
+    net = clf.network_
+    assert net.layers[-1].activation.name == "sigmoid" and net.loss_function.name == "binary_cross_entropy"
+    # One independent probability per label: the network's sigmoid outputs, rows not summing to 1.
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(proba, net.predict(X))
+    assert np.ptp(proba.sum(axis=1)) > 0.5
+    np.testing.assert_array_equal(clf.predict(X), (proba >= 0.5).astype(int))
+    # The loss trained on is each label's log-loss (scikit-learn's), summed over labels.
+    per_label = sum(log_loss(Y[:, k], proba[:, k], labels=[0, 1]) for k in range(3))
+    assert net.loss(X, Y) == pytest.approx(per_label, rel=1e-10)
+    # And it learned each label: fewer wrong labels than predicting each label's majority value.
+    majority = np.tile((Y.mean(axis=0) >= 0.5).astype(int), (len(Y), 1))
+    assert hamming_loss(Y, clf.predict(X)) < 0.6 * hamming_loss(Y, majority)
 
 
 def test_binary_uses_one_sigmoid_output():
@@ -165,3 +180,80 @@ def test_bad_hyperparameters_are_named(param, value):
 def test_one_class_refused():
     with pytest.raises(ValueError, match="1 class"):
         NetworkClassifier().fit(np.zeros((4, 2)), [1, 1, 1, 1])
+
+
+# -- mixed tables through a DataFrame ------------------------------------------------------------
+DATA = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "data"
+
+
+@pytest.fixture(scope="module")
+def penguins_frames():
+    pd = needs.module("pandas")
+    train = pd.read_csv(DATA / "penguins-train.csv")
+    test = pd.read_parquet(DATA / "penguins-test.parquet")  # dictionary columns come back as categoricals
+    return train.drop(columns="species"), train["species"], test.drop(columns="species"), test["species"]
+
+
+def test_a_mixed_dataframe_is_encoded_and_keeps_its_column_names(penguins_frames):
+    from chainrule.tabular import TableEncoder, TableOptions, table_from_frame
+
+    X, y, X_test, y_test = penguins_frames
+    options = TableOptions(missing="impute", impute="median", missing_indicator=True)
+    clf = NetworkClassifier((32,), learning_rate=0.01, max_iter=100, random_state=0, table_options=options)
+    clf.fit(X, y)
+    assert clf.n_features_in_ == 7 and list(clf.feature_names_in_) == list(X.columns)
+    assert clf.network_.n_inputs == clf.table_encoder_.n_features == 15
+    # The network's inputs are the table encoder's, which is the command line's (and so scikit-learn's).
+    expected = TableEncoder.fit(table_from_frame(X), options).transform(table_from_frame(X))
+    np.testing.assert_array_equal(clf.table_encoder_.transform(table_from_frame(X)), expected)
+    assert clf.score(X_test, y_test) >= 0.95
+    # Columns are found by name; CSV strings, Parquet categoricals and reordered columns give the same.
+    reordered = X_test[list(reversed(X_test.columns))]
+    np.testing.assert_array_equal(clf.predict_proba(reordered), clf.predict_proba(X_test))
+    with pytest.raises(ValueError, match=r"X: expected a pandas DataFrame with the columns \['island'"):
+        clf.predict(X_test.to_numpy())
+    with pytest.raises(ValueError, match=r"X: expected a DataFrame with the columns .*received: one without \['sex'\]"):
+        clf.predict(X_test.drop(columns="sex"))
+
+
+def test_a_mixed_dataframe_with_missing_values_needs_a_choice(penguins_frames):
+    X, y, _, _ = penguins_frames
+    with pytest.raises(ValueError, match=r"X: column 'bill_length_mm', row \d+: missing value"):
+        NetworkClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    from chainrule.tabular import TableOptions
+
+    with pytest.raises(ValueError, match="table_options.missing: expected 'error' or 'impute'"):
+        NetworkClassifier((4,), max_iter=2, table_options=TableOptions(missing="drop")).fit(X, y)
+    with pytest.raises(ValueError, match="table_options: expected a chainrule.tabular.TableOptions"):
+        NetworkClassifier((4,), max_iter=2, table_options={"missing": "impute"}).fit(X, y)
+    complete = X.dropna()
+    clf = NetworkClassifier((4,), max_iter=2, random_state=0).fit(complete, y[complete.index])
+    assert clf.table_encoder_.missing == "error"  # text columns: encoded with the defaults
+
+
+def test_numeric_dataframes_keep_the_plain_path_and_mixed_ones_work_in_cross_validation(penguins_frames, iris):
+    pd = needs.module("pandas")
+    X_iris, y_iris = iris
+    frame = pd.DataFrame(X_iris, columns=["sl", "sw", "pl", "pw"])
+    clf = _small(NetworkClassifier).fit(frame, y_iris)
+    assert not hasattr(clf, "table_encoder_") and clf.network_.n_inputs == 4
+    from chainrule.tabular import TableOptions
+
+    X, y, _, _ = penguins_frames
+    estimator = NetworkClassifier((8,), learning_rate=0.02, max_iter=30, random_state=0,
+                                  table_options=TableOptions(missing="impute", unknown="ignore"))
+    scores = cross_val_score(estimator, X, y, cv=3)  # clones, refits and predicts on other rows
+    assert scores.shape == (3,) and (scores > 0.8).all()
+
+
+def test_regressor_on_a_dataframe_with_text_and_missing_values():
+    pd = needs.module("pandas")
+    from chainrule.tabular import TableOptions
+
+    cars = pd.read_csv(DATA / "cars.csv").dropna(subset=["Miles_per_Gallon"])
+    X, y = cars.drop(columns=["Miles_per_Gallon", "Name", "Year"]), cars["Miles_per_Gallon"]
+    reg = NetworkRegressor((16,), learning_rate=0.01, max_iter=150, random_state=0,
+                           table_options=TableOptions(missing="impute", impute="median"))
+    reg.fit(X, y)
+    assert [c.kind for c in reg.table_encoder_.columns] == ["numeric"] * 5 + ["categorical"]
+    assert reg.score(X, y) > 0.7

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule.tabular import Preprocessor, infer_task, read_table, table_from_columns
 
 
@@ -70,8 +72,8 @@ def test_missing_file(tmp_path):
 
 
 def test_parquet_round_trip(tmp_path):
-    pa = pytest.importorskip("pyarrow")
-    pq = pytest.importorskip("pyarrow.parquet")
+    pa = needs.module("pyarrow")
+    pq = needs.module("pyarrow.parquet")
     path = tmp_path / "d.parquet"
     pq.write_table(pa.table({"x": [1.0, 2.0, None], "y": ["a", "b", "a"]}), path)
     table = read_table(path)
@@ -103,8 +105,9 @@ def test_preprocessor_classification_and_config_round_trip():
     assert pre.encode_target(table).tolist() == [[0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]
     assert pre.decode(np.array([[0.1, 0.2, 0.7], [0.9, 0.05, 0.05]])) == ["c", "a"]
     again = Preprocessor.from_config(json.loads(json.dumps(pre.to_config())))
-    assert again.mean.tobytes() == pre.mean.tobytes() and again.scale.tobytes() == pre.scale.tobytes()
-    assert again.classes == pre.classes
+    for mine, theirs in zip(again.encoder.columns, pre.encoder.columns):
+        assert (mine.mean, mine.scale) == (theirs.mean, theirs.scale)  # floats round-trip JSON exactly
+    assert again.classes == pre.classes and again.features_of(table).tobytes() == X.tobytes()
     other = table_from_columns({"x1": [1.0], "x2": [5], "y": ["z"]})
     with pytest.raises(ValueError, match=r"column 'y', row 1: label 'z' was not seen in training"):
         pre.encode_target(other)
@@ -127,8 +130,23 @@ def test_float32_transform_stays_float32():
 
 
 @pytest.mark.parametrize("config, message", [
-    ({}, "expected keys"),
-    ("nope", "expected keys"),
+    ({}, r"preprocessing.version: expected a value \(the key is required\)"),
+    ("nope", "preprocessing: expected a preprocessing config: an object with the keys"),
+    ({"version": 3, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
+      "columns": ["x"], "features": ["x"], "options": None,
+      "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
+                                                   "indicator": False, "mean": 0.0, "scale": 1.0}]}},
+     "preprocessing.version: expected 2"),
+    ({"version": 2, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
+      "columns": ["x"], "features": ["x"], "options": None,
+      "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
+                                                   "indicator": False, "mean": 0.0, "scale": -1.0}]}},
+     r"preprocessing.encoder.columns\[0\].scale: expected a finite number > 0, received: -1.0"),
+    ({"version": 2, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
+      "columns": ["x"], "features": ["z"], "options": None,
+      "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
+                                                   "indicator": False, "mean": 0.0, "scale": 1.0}]}},
+     r"preprocessing.features: expected \['x'\]"),
 ])
 def test_bad_preprocessing_config(config, message):
     with pytest.raises(ValueError, match=message):

@@ -99,7 +99,29 @@ def test_stages_cover_every_quantity_once_in_order():
     assert listed == list(trace.quantities)
     # Deeper networks use h{l}_{j}; paths into the first hidden layer go through the second.
     assert trace.neurons[1] == ["h1_1", "h1_2"] and trace.neurons[2] == ["h2_1", "h2_2"]
-    assert trace["dE_h2_1/dout_h1_2"].refs == {"neuron": "h1_2", "through": "h2_1", "weight": "w8"}
+    assert trace["dE_total/dout_h1_2[h2_1]"].refs == {"neuron": "h1_2", "through": "h2_1", "weight": "w8"}
+
+
+@pytest.mark.parametrize("output, sizes, derivative", [
+    ("sigmoid", (2, 2, 2), True),     # the tutorial: delta_o1 * w5 is dE_o1/dout_h1
+    ("softmax", (3, 4, 2), False),    # every E_o depends on every net: only a term of dE_total/dout_h1
+    ("sigmoid", (2, 3, 2, 2), None),  # through h2_*: no error of its own; through o*: the derivative
+])
+def test_paths_are_named_for_what_they_are(output, sizes, derivative):
+    loss = "categorical_cross_entropy" if output == "softmax" else "squared_error"
+    net, X, Y = random_case("tanh", loss, output, {}, seed=2, sizes=sizes)
+    trace = build_trace(net, X[0], Y[0], 0.1)
+    paths = [q for q in trace if q.kind == "path"]
+    assert paths
+    for q in paths:
+        through, neuron = q.refs["through"], q.refs["neuron"]
+        exact = through.startswith("o") and output != "softmax"
+        assert exact == (derivative if derivative is not None else through.startswith("o"))
+        assert q.name == (f"dE_{through}/dout_{neuron}" if exact else f"dE_total/dout_{neuron}[{through}]")
+        assert q.value == trace[f"delta_{through}"].value * trace[q.refs["weight"]].value
+    for q in trace:
+        if q.kind == "dE_dout" and "paths" in q.refs:  # the sum of its terms, by their names
+            assert q.refs["paths"] == [p.name for p in paths if p.refs["neuron"] == q.refs["neuron"]]
 
 
 def test_softmax_jacobian_and_fused_delta_are_shown():
@@ -197,3 +219,66 @@ def test_shared_trained_biases_and_networks_without_hidden_layers(sizes):
         assert trace[f"dE_total/d{bias}"].value == pytest.approx(grads[l]["b"][0], rel=1e-10)
         assert trace[f"dE_total/d{bias}"].refs["factors"] == [f"delta_{n}" for n in trace.neurons[l + 1]]
     assert ("backward_hidden" in [s.id for s in trace.stages]) == (len(sizes) > 2)
+
+
+@pytest.mark.parametrize("hidden, loss, output, options", CASES[::4])
+def test_trace_gradients_equal_finite_differences_of_the_error(hidden, loss, output, options):
+    # Independent of the engine's backward pass: central differences of E_total, weight by weight.
+    net, X, Y = random_case(hidden, loss, output, options, seed=21, sizes=(2, 3, 2))
+    trace = build_trace(net, X[0], Y[0], 0.1)
+    naming = Naming.of(net)
+    h = 1e-6
+    for p in naming.weights + naming.biases:
+        if f"dE_total/d{p.name}" not in trace.quantities:
+            continue
+        moved = []
+        for step in (h, -h):
+            other = net.copy()
+            naming.assign(other, {p.name: naming.get(net, p.name) + step})
+            moved.append(other.loss(X, Y))
+        numeric = (moved[0] - moved[1]) / (2 * h)
+        assert trace[f"dE_total/d{p.name}"].value == pytest.approx(numeric, rel=1e-5, abs=1e-8), p.name
+
+
+def test_the_trace_takes_its_forward_values_from_one_inference_pass(monkeypatch):
+    calls = []
+    infer = Network.infer
+
+    def counting(self, X, **options):
+        calls.append(options)
+        return infer(self, X, **options)
+
+    monkeypatch.setattr(Network, "infer", counting)
+    net, X, Y = random_case("tanh", "categorical_cross_entropy", "softmax", {}, seed=1, sizes=(3, 2, 2, 2))
+    trace = build_trace(net, X[0], Y[0], 0.1)
+    assert calls == [{"return_layers": True}]
+    seen = infer(net, X, return_layers=True).layers
+    for l, layer in enumerate(seen):
+        for j, name in enumerate(trace.neurons[l + 1]):
+            assert trace[f"net_{name}"].value == layer.z[0, j] and trace[f"out_{name}"].value == layer.a[0, j]
+
+
+def test_updated_paths_use_the_update_stages_values():
+    net, X, Y = random_case("sigmoid", "squared_error", "sigmoid", {}, seed=2, sizes=(2, 3, 2, 2))
+    trace = build_trace(net, X[0], Y[0], 0.4, hidden_deltas="updated")
+    paths = [q for q in trace if q.kind == "path"]
+    assert len(paths) == 3 * 2 + 2 * 2
+    for q in paths:
+        assert q.refs["weight"].endswith("+") and trace.stage_of(q.refs["weight"]) == "update"
+        assert q.value == trace[f"delta_{q.refs['through']}"].value * trace[q.refs["weight"]].value
+
+
+def test_the_walk_refuses_a_formula_ahead_of_its_values_and_a_name_twice():
+    from chainrule.explain.formula import mul
+    from chainrule.explain.model import Group
+    from chainrule.explain.walk import StepWalk
+
+    net = tutorial_network()
+    walk = StepWalk(net, np.array([[0.05, 0.1]]), np.array([[0.01, 0.99]]), 0.5, "original")
+    group = Group("g", [])
+    walk.add(group, "i1", "input", 0.05)
+    with pytest.raises(ValueError, match="formula symbol: .* received: 'w1'"):
+        walk.add(group, "x1", "net", 1.0, [(mul("w1", "i1"), True)])
+    with pytest.raises(ValueError, match="trace quantity: expected a name not yet computed.* received: 'i1'"):
+        walk.add(group, "i1", "input", 0.05)
+    assert group.names == ["i1"]

@@ -1,7 +1,8 @@
 """The tutorial's trace against every number of the spec, through each format; LaTeX compiles.
 
 Golden files: tests/golden/tutorial.txt and tutorial.md hold `chainrule explain`
-and `chainrule explain --format markdown`. After an intended change of the
+and `chainrule explain --format markdown`; tutorial-values.json every value of the
+tutorial's first two updates under both hidden-deltas conventions, at full precision. After an intended change of the
 rendering, regenerate them with `python tests/golden/regenerate.py` and review
 the diff.
 """
@@ -9,11 +10,12 @@ the diff.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+import needs
 from test_worked_example import SPEC
 
 from chainrule.cli import main
@@ -122,19 +124,28 @@ def test_golden_files(fmt, golden, capsys):
     assert capsys.readouterr().out == expected, f"regenerate with: python tests/golden/regenerate.py ({golden})"
 
 
+def test_golden_values_at_full_precision():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("regenerate", GOLDEN / "regenerate.py")
+    regenerate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(regenerate)
+    expected = json.loads((GOLDEN / regenerate.VALUES).read_text(encoding="utf-8"))
+    assert regenerate.tutorial_values() == expected, "regenerate with: python tests/golden/regenerate.py"
+
+
 def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:
+    pdflatex = needs.program("pdflatex", install="apt-get install texlive-latex-base (Debian's; .ci/run does)")
     source = tmp_path / f"{name}.tex"
     source.write_text(tex, encoding="utf-8")
     result = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
         cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None,
-                    reason="pdflatex not installed (Debian: apt-get install texlive-latex-base; .ci/run does)")
 @pytest.mark.parametrize("source, extra", [
     (None, []),
     ("examples/tanh-softmax-3-4-2.toml", []),
@@ -142,14 +153,12 @@ def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:
     ("examples/tanh-softmax-3-4-2.toml", ["--summary"]),
 ])
 def test_latex_compiles_with_pdflatex(source, extra, tmp_path, capsys):
-    pytest.importorskip("yaml") if source and source.endswith(".yaml") else None
+    needs.module("yaml") if source and source.endswith(".yaml") else None
     args = ["explain", *([str(ROOT / source)] if source else []), "--format", "latex", *extra]
     assert main(args) == 0
     _pdflatex(capsys.readouterr().out, tmp_path, "trace")
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None,
-                    reason="pdflatex not installed (Debian: apt-get install texlive-latex-base; .ci/run does)")
 def test_latex_of_a_deep_network_with_every_activation_compiles(tmp_path):
     from chainrule import Dense, Network
     import numpy as np

@@ -10,6 +10,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
+import needs
+
 from chainrule import SGD, Adam, DivergenceError, Network
 from chainrule.optim import CosineAnnealingLR, StepLR
 from chainrule.training import Callback, EarlyStopping, History, LambdaCallback, ProgressBar, Strategy, TrainingLoop
@@ -38,6 +40,10 @@ class Recorder(Callback):
     def __init__(self):
         self.weights, self.logs, self.batches, self.epochs_begun = {}, {}, [], []
 
+    def on_train_begin(self, loop):
+        self.validation = loop.validation
+        self.train_rows, self.train_targets = loop.X.copy(), loop.Y.copy()
+
     def on_epoch_begin(self, loop, epoch):
         self.epochs_begun.append((epoch, loop.optimizer.learning_rate))
 
@@ -62,9 +68,22 @@ def test_history_records_each_epoch(data):
     # The batch losses of an epoch, weighted by batch size, average to the epoch's loss.
     epoch1 = [loss for epoch, _, loss in rec.batches if epoch == 1]
     assert h.loss[0] == pytest.approx((16 * epoch1[0] + 16 * epoch1[1] + 13 * epoch1[2]) / 45, rel=1e-12)
-    # Validation numbers are the network's own evaluation on the held-out rows, after the epoch.
     assert [s for _, s, _ in rec.batches] == list(range(1, 13))
-    assert h.val_loss[-1] == pytest.approx(rec.logs[4]["val_loss"])
+    # The held-out rows: 15 of the 60, disjoint from the 45 trained on.
+    X_val, Y_val, w_val = rec.validation
+    assert w_val is None and len(X_val) == 15 and len(rec.train_rows) == 45
+    rows = {tuple(x) for x in X_val} | {tuple(x) for x in rec.train_rows}
+    assert rows == {tuple(x) for x in X}
+    # Each epoch's numbers are computed here from the weights after that epoch, by the formulas:
+    # cross-entropy -sum y log p averaged over rows, accuracy the share of argmax hits.
+    for epoch in h.epoch:
+        net.buffer.values[...] = rec.weights[epoch]
+        for prefix, (Xs, Ys) in (("val_", (X_val, Y_val)), ("", (rec.train_rows, rec.train_targets))):
+            P = net.predict(Xs)
+            assert h[prefix + "accuracy"][epoch - 1] == np.mean(P.argmax(axis=1) == Ys.argmax(axis=1))
+            if prefix:
+                assert h.val_loss[epoch - 1] == pytest.approx(-np.mean((Ys * np.log(P)).sum(axis=1)), rel=1e-12)
+    assert len(set(h.val_loss)) == 4  # the weights changed every epoch, so did the number
     with pytest.raises(AttributeError, match="History has no series 'val_mse'"):
         h.val_mse
 
@@ -144,8 +163,8 @@ def test_epoch_schedule_and_callbacks_see_the_rate(data):
     rec = Recorder()
     classifier().fit(X, Y, optimizer="sgd", learning_rate=0.4, schedule=StepLR(2, 0.1), epochs=5, seed=0,
                      callbacks=[rec], progress=False)
-    assert rec.epochs_begun == [(1, 0.4), (2, 0.4), (3, pytest.approx(0.04)), (4, pytest.approx(0.04)),
-                                (5, pytest.approx(0.004))]
+    # StepLR's rate is base * gamma ** (epochs // step), to the last bit.
+    assert rec.epochs_begun == [(1, 0.4), (2, 0.4), (3, 0.4 * 0.1), (4, 0.4 * 0.1), (5, 0.4 * 0.1**2)]
 
 
 class TestEarlyStopping:
@@ -422,12 +441,14 @@ def test_the_tutorial_networks_updates_allocate_nothing():
 
 
 def test_progress_bar_shows_loss_and_throughput(data):
-    pytest.importorskip("tqdm")
+    needs.module("tqdm")
     X, Y = data
     out = io.StringIO()
-    classifier().fit(X, Y, epochs=2, seed=0, callbacks=[ProgressBar(file=out)], progress=False)
-    text = out.getvalue()
-    assert "120/120" in text and "sample/s" in text and "loss=" in text
+    history = classifier().fit(X, Y, epochs=2, seed=0, callbacks=[ProgressBar(file=out, ncols=100)],
+                               progress=False)
+    last = out.getvalue().replace("\r", "\n").splitlines()[-1]
+    assert last.startswith("epoch 2/2 100%|") and "samples/s" in last
+    assert f"loss {history.loss[-1]:.3g}" in last
 
 
 def test_progress_is_off_when_not_a_terminal(data, capsys):
@@ -524,3 +545,70 @@ def test_history_round_trips_and_extends_with_a_resumed_run(data):
         whole.extend(later)
     with pytest.raises(ValueError, match="history 'loss': expected a list of 2 values"):
         History.from_dict({"epoch": [1, 2], "loss": [0.5]})
+
+
+# -- the progress bar's layout ------------------------------------------------------------------
+def _bar_lines(data, columns, **fit):
+    needs.module("tqdm")
+    X, Y = data
+    out = io.StringIO()
+    history = classifier().fit(X, Y, epochs=3, seed=0, callbacks=[ProgressBar(file=out, ncols=columns)],
+                               progress=False, **fit)
+    return out.getvalue().replace("\r", "\n").splitlines(), history
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_progress_bar_keeps_its_bar_and_the_validation_metrics_at_80_columns(data, columns):
+    from chainrule.training.progress import MIN_BAR
+
+    lines, history = _bar_lines(data, columns, validation_fraction=0.25, metrics=["accuracy"])
+    last = lines[-1]
+    assert len(last) <= columns and last.startswith("epoch 3/3 100%|")
+    bar = last.split("|")[1]
+    assert len(bar) >= MIN_BAR and set(bar) <= {"#"}  # the finished bar, drawn in full
+    assert f", loss {history.loss[-1]:.3g}" in last
+    if columns == 80:  # the validation loss and accuracy come next, before the training accuracy
+        assert f"loss {history.loss[-1]:.3g} val_loss {history.val_loss[-1]:.3g} " \
+               f"val_acc {history.val_accuracy[-1]:.3g}" in last
+
+
+def test_progress_bar_shows_every_metric_and_the_rate_when_there_is_room(data):
+    lines, history = _bar_lines(data, 160, validation_fraction=0.25, metrics=["accuracy"])
+    last = lines[-1]
+    for name, short in (("loss", "loss"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
+                        ("accuracy", "acc")):
+        assert f"{short} {history[name][-1]:.3g}" in last
+    assert "samples/s" in last and len(last) <= 160
+
+
+def test_bar_format_orders_and_drops_metrics_to_fit():
+    from chainrule.training.progress import bar_format, metric_order
+
+    logs = {"loss": 0.5, "accuracy": 0.9, "val_loss": 0.6, "val_accuracy": 0.8, "r2": 0.1}
+    assert metric_order(logs) == ["loss", "val_loss", "val_accuracy", "accuracy", "r2"]
+    narrow = bar_format(50, "epoch 1/9", logs)
+    assert "loss 0.5" in narrow and "acc" not in narrow and "{rate_fmt}" not in narrow
+    assert "{bar}" in narrow
+
+
+def test_keep_epoch_weights_holds_the_last_complete_epoch(data):
+    from chainrule.training import KeepEpochWeights
+
+    X, Y = data
+    net = classifier()
+    kept, at_epoch_end = KeepEpochWeights(), {}
+    record = LambdaCallback(on_epoch_end=lambda loop, epoch, logs: at_epoch_end.update(
+        {epoch: loop.network.buffer.values.copy()}))
+
+
+    def interrupt(loop, step, loss):
+        if step == 14:  # 60 rows in batches of 16: the second update of epoch 4
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, Y, epochs=5, batch_size=16, seed=0, progress=False,
+                callbacks=[kept, record, LambdaCallback(on_batch_end=interrupt)])
+    assert kept.epoch == 3 and kept.weights.tobytes() == at_epoch_end[3].tobytes()
+    assert net.buffer.values.tobytes() != at_epoch_end[3].tobytes()  # two updates into epoch 4
+    assert kept.restore(net) and net.buffer.values.tobytes() == at_epoch_end[3].tobytes()
+    assert not KeepEpochWeights().restore(net)

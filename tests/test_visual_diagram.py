@@ -133,3 +133,93 @@ def test_too_many_neurons_is_refused_with_advice():
     network = Network.from_sizes([13, 2], "sigmoid", seed=0)
     with pytest.raises(ValueError, match="at most 12 neurons per layer.*per-layer summary"):
         network_svg(network)
+
+
+# -- layout: labels placed, stable, readable -----------------------------------------------------
+def _texts(svg: str) -> dict[str, tuple[str, str, str]]:
+    """name -> (x, y, transform) of each quantity's text."""
+    root = ET.fromstring(svg)
+    return {el.attrib["data-q"]: (el.attrib["x"], el.attrib["y"], el.attrib.get("transform", ""))
+            for el in root.iter(f"{SVG}text") if "data-q" in el.attrib}
+
+
+def test_labels_stay_in_place_across_stages_and_values(tutorial):
+    """One layout for all five stages and for every later step: nothing jumps while stepping or playing."""
+    network, q = tutorial
+    places = [_texts(network_svg(network, q, overlay=o, targets=Y)) for o in (None,) + OVERLAYS]
+    for name, where in places[-1].items():
+        for earlier in places[:-1]:
+            if name in earlier:
+                assert earlier[name] == where, name
+    trained = network.copy()
+    trained.train(np.array([X]), np.array([Y]), learning_rate=ETA, epochs=300, shuffle=False)
+    later = _texts(network_svg(trained, step_quantities(trained, X, Y, ETA), overlay="update", targets=Y))
+    assert later == places[-1]
+
+
+def test_edge_labels_run_along_their_edge(tutorial):
+    network, q = tutorial
+    root = ET.fromstring(network_svg(network, q, overlay="backward", targets=Y))
+    lines = {g.attrib["data-weight"]: g.find(f"{SVG}line[@class='cr-edge']") for g in root.iter(f"{SVG}g")
+             if "data-weight" in g.attrib}
+    for el in root.iter(f"{SVG}text"):
+        name = el.attrib.get("data-q", "")
+        weight = name if name in lines else name.removeprefix("dE_total/d") if name.removeprefix("dE_total/d") in lines else None
+        if weight is None:
+            continue
+        line = {k: float(lines[weight].attrib[k]) for k in ("x1", "y1", "x2", "y2")}
+        angle = np.degrees(np.arctan2(line["y2"] - line["y1"], line["x2"] - line["x1"]))
+        turned = el.attrib.get("transform", "rotate(0")
+        assert float(turned.split("(")[1].split()[0]) == pytest.approx(angle, abs=0.01), name
+
+
+def test_weight_sign_and_size_are_the_edges_colour_and_thickness():
+    network = tutorial_network()
+    network.layers[1].W[0, 0] = -3.9  # w5: large and negative, beside w1 = 0.15
+    root = ET.fromstring(network_svg(network))
+    edges = {g.attrib["data-weight"]: g.find(f"{SVG}line[@class='cr-edge']").attrib for g in root.iter(f"{SVG}g")
+             if "data-weight" in g.attrib}
+    from chainrule.visual.diagram import NEGATIVE, POSITIVE
+
+    assert edges["w5"]["stroke"] == NEGATIVE and edges["w1"]["stroke"] == POSITIVE
+    widths = {w: float(a["stroke-width"]) for w, a in edges.items()}
+    assert widths["w5"] == max(widths.values()) > 5 and widths["w1"] < 1.5
+    assert sorted(widths, key=widths.get)[:2] == ["w1", "w2"]  # thickness follows |w|
+    legend = " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text") if "data-q" not in t.attrib)
+    assert "w > 0" in legend and "w < 0" in legend and "|w| \u2265 3.9" in legend
+
+
+def test_hidden_quantities_show_no_value(tutorial):
+    network, q = tutorial
+    svg = network_svg(network, q, overlay="backward", targets=Y, hidden=["net_h1", "dE_total/dw5", "E_total"])
+    root = ET.fromstring(svg)
+    texts = {el.attrib["data-q"]: el for el in root.iter(f"{SVG}text") if "data-q" in el.attrib}
+    for name in ("net_h1", "dE_total/dw5", "E_total"):
+        assert "data-value" not in texts[name].attrib and "".join(texts[name].itertext()).endswith("= ?")
+    assert repr(q["net_h1"]) not in svg and f"{q['net_h1']:.4g}" not in svg
+
+
+def test_a_softmax_path_is_labelled_for_what_it_is():
+    network = Network.from_sizes([3, 4, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy",
+                                 seed=3)
+    trace = build_trace(network, [0.5, -1.0, 2.0], [0.0, 1.0], 0.1)
+    drawn = shown(trace_svg(trace, "backward"))
+    assert drawn["dE_total/dout_h1[o1]"] == [trace["dE_total/dout_h1[o1]"].value]
+    assert not [n for n in drawn if n.startswith("dE_o")]
+    root = ET.fromstring(trace_svg(trace, "backward"))
+    text = next("".join(el.itertext()) for el in root.iter(f"{SVG}text")
+                if el.attrib.get("data-q") == "dE_total/dout_h1[o1]")
+    assert text.startswith("via o1 = ")  # on its highlighted edge: the legend names the sum
+
+
+def test_every_three_layer_shape_lays_out():
+    """All 216 shapes of up to 6 neurons in 3 layers, with the densest labels (a bias per neuron, trained).
+
+    The browser test measures the drawn result; ``bench/diagram_layout.py`` sweeps every shape the
+    explorer allows, every focus and both bias conventions.
+    """
+    import itertools
+
+    for sizes in itertools.product(range(1, 7), repeat=3):
+        network = Network.from_sizes(list(sizes), "sigmoid", seed=1, bias="per_neuron", train_bias=True)
+        ET.fromstring(network_svg(network, digits=4))

@@ -137,3 +137,39 @@ def test_report_bad_arguments(tutorial_report, args, kwargs, match):
     args = tuple(trace if a is None else a for a in args)
     with pytest.raises(ValueError, match=match):
         render_html(*args, **kwargs)
+
+
+def test_report_prose_is_typeset(tutorial_report):
+    """The error's description is an equation, not ASCII: E_total = sum over outputs of 1/2 (target - out)^2."""
+    _, html = tutorial_report
+    assert "sum over outputs of 1/2 (target - out)^2" not in html
+    assert "(target - out)^2" not in html and "w - eta * dE_total/dw" not in html
+    description = re.search(r'<section class="stage" data-stage="error">.*?<p class="description">(.*?)</p>', html,
+                            flags=re.S).group(1)
+    root = ET.fromstring(f"<p>{description}</p>")
+    equations = list(root.iter(MATH + "math"))
+    assert equations
+    tags = {el.tag for eq in equations for el in eq.iter()}
+    assert MATH + "mfrac" in tags  # 1/2 is a fraction
+
+
+def test_report_diagrams_scroll_rather_than_shrink(tutorial_report):
+    """A diagram keeps its natural size (11 px text at least) inside a scrolling box."""
+    _, html = tutorial_report
+    assert html.count('<div class="diagram"><svg') == 3
+    assert "max-width: 100%" not in html
+
+
+def test_figure_captions_are_typeset_in_both_languages():
+    """A diagram's caption names its symbols and its rule as the equations do (MathML), in English or Chinese."""
+    trace = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5)
+    for lang, words in (("en", ("Forward pass and error", "Update: each weight before and after")),
+                        ("zh", ("前向传播与误差", "更新权重：每个权重更新前后的值"))):
+        captions = re.findall(r"<figcaption>(.*?)</figcaption>", render_html(trace, lang=lang), re.S)
+        assert len(captions) == 3
+        for caption in captions:
+            assert "<math" in caption and "dE_total" not in caption and "w+" not in caption, caption
+        assert words[0] in captions[0] and words[1] in captions[2]
+        assert "<msup><mi>w</mi><mo>+</mo></msup>" in captions[2] and "<mi>η</mi>" in captions[2]
+        # The report's diagrams speak the report's language too (their legend).
+        assert ("共用的偏置项（乘以 1）" in render_html(trace, lang=lang)) == (lang == "zh")

@@ -18,6 +18,8 @@ Data flows through the package in this order (each layer uses only those above i
 
 from .core import (
     ACTIVATIONS,
+    ELU,
+    GELU,
     INITIALIZERS,
     LOSSES,
     Activation,
@@ -28,13 +30,20 @@ from .core import (
     GradCheckRow,
     Loss,
     Network,
+    NetworkSpec,
     Parameter,
+    SiLU,
+    Softplus,
     SquaredError,
     ValidationError,
     check_gradients,
     format_gradcheck,
     get_activation,
     get_loss,
+    register_activation,
+    register_loss,
+    unregister_activation,
+    unregister_loss,
 )
 from .distributed.strategy import data_parallel_for as _data_parallel_for
 from .explain import Trace, build_trace, layer_summary, trace_steps
@@ -61,6 +70,8 @@ __all__ = [
     "Dense",
     "DivergenceError",
     "EarlyStopping",
+    "ELU",
+    "GELU",
     "GradCheckRow",
     "History",
     "INITIALIZERS",
@@ -68,10 +79,13 @@ __all__ = [
     "LOSSES",
     "ModelFileError",
     "Network",
+    "NetworkSpec",
     "Optimizer",
     "Parameter",
     "RMSprop",
     "SGD",
+    "SiLU",
+    "Softplus",
     "SquaredError",
     "Trace",
     "build_trace",
@@ -82,10 +96,27 @@ __all__ = [
     "layer_summary",
     "load_model",
     "network_svg",
+    "register_activation",
+    "register_loss",
     "render_html",
     "save_model",
     "trace_steps",
     "trace_svg",
+    "unregister_activation",
+    "unregister_loss",
     "ValidationError",
     "__version__",
 ]
+
+
+def _register_notebook_displays() -> None:
+    """Inside IPython (a notebook), show networks, traces and histories richly (chainrule.notebook)."""
+    import sys
+
+    if "IPython" in sys.modules:  # never imports IPython itself
+        from .notebook.display import register
+
+        register()
+
+
+_register_notebook_displays()

@@ -1,7 +1,13 @@
 """Rewrite the golden files of tests/test_trace_render.py from the current renderers.
 
-Run from the repository root after an intended change of the text or Markdown
-rendering, then review the diff before committing:
+``tutorial.txt`` and ``tutorial.md`` are ``chainrule explain`` as text and
+Markdown; ``tutorial-values.json`` holds every value of the tutorial's first
+two traced updates under both hidden-deltas conventions, at full precision
+(what the JSON renderer writes as ``values``), so that a change of the
+trace's arithmetic shows even where nine digits hide it.
+
+Run from the repository root after an intended change of the rendering or
+the arithmetic, then review the diff before committing:
 
     python tests/golden/regenerate.py && git diff tests/golden
 """
@@ -10,12 +16,25 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 from pathlib import Path
 
 from chainrule.cli import main
 
 HERE = Path(__file__).parent
 GOLDEN = {"tutorial.txt": ["explain"], "tutorial.md": ["explain", "--format", "markdown"]}
+VALUES = "tutorial-values.json"
+
+
+def tutorial_values() -> dict:
+    """``{convention: [values of update 1, values of update 2]}`` for the tutorial's network."""
+    from chainrule.explain import tutorial_network
+    from chainrule.explain.trace import HIDDEN_DELTAS, trace_steps
+
+    return {hd: [t.values() for t in trace_steps(tutorial_network(), [0.05, 0.10], [0.01, 0.99], 0.5, steps=2,
+                                                 hidden_deltas=hd)]
+            for hd in HIDDEN_DELTAS}
+
 
 if __name__ == "__main__":
     for name, args in GOLDEN.items():
@@ -26,3 +45,5 @@ if __name__ == "__main__":
             raise SystemExit(f"chainrule {' '.join(args)} exited with {status}")
         (HERE / name).write_text(buffer.getvalue(), encoding="utf-8")
         print(f"wrote {HERE / name}")
+    (HERE / VALUES).write_text(json.dumps(tutorial_values(), indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {HERE / VALUES}")

@@ -14,7 +14,7 @@ from typing import Sequence
 from ..version import __version__
 
 #: Subcommand modules, in the order ``chainrule --help`` lists them.
-COMMANDS = ["example", "explain", "gradcheck", "serve", "train", "predict", "evaluate", "info", "export"]
+COMMANDS = ["example", "explain", "exercise", "gradcheck", "serve", "train", "predict", "evaluate", "info", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +39,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except ValueError as err:
-        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
+        _error(args.command, str(err))
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as err:  # a path that could not be read or written: one line, naming it
+        from ._common import os_error_text
+
+        _error(args.command, os_error_text(err))
+        return 2
+    except MemoryError:
+        _error(args.command, "not enough memory for this command (a smaller network, or fewer rows?)")
+        return 1
+
+
+#: The longest error message printed in full (a message quoting a value is cut).
+MAX_MESSAGE = 2000
+
+
+def _error(command: str, message: str) -> None:
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
+    print(f"chainrule {command}: error: {message}", file=sys.stderr)

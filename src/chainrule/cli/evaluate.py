@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 import numpy as np
 
-from ._common import Subcommands, add_data_options, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ..core.json_numbers import dumps
+from ._common import Subcommands, add_data_options, check_output, friendly_import_errors, require_extra, load_for_use, read_data, require_preprocessing
 
 
 def register(subparsers: Subcommands) -> None:
@@ -28,11 +28,20 @@ def register(subparsers: Subcommands) -> None:
 
 
 def metrics_for(network, pre, table) -> tuple[dict, list, list]:
-    """``(metrics, true values, predicted values)`` of ``network`` on ``table``."""
+    """``(metrics, true values, predicted values)`` of ``network`` on the labelled rows of ``table``.
+
+    Rows without a target value (and, for a model trained with ``--drop-missing``,
+    rows with a missing value) are left out and counted as ``n_left_out``.
+    """
+    table, left_out = pre.labelled_rows(table)
+    if table.n_rows == 0:
+        raise ValueError(f"{table.source}: no row has a value in the target column {pre.target!r}")
     X = pre.features_of(table, network.dtype)
     Y = pre.encode_target(table).astype(network.dtype)
     names = ["accuracy"] if pre.task == "classification" else []
     result = {"n_samples": table.n_rows}
+    if left_out:
+        result["n_left_out"] = left_out
     result.update(network.evaluate(X, Y, names))
     truth = pre.target_values(table)
     predicted = pre.decode(network.predict(X))
@@ -46,12 +55,15 @@ def metrics_for(network, pre, table) -> tuple[dict, list, list]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plot:
+        require_extra("matplotlib")
+        check_output(args.plot, "--plot")
     network, pre, _ = load_for_use(args.model)
     pre = require_preprocessing(pre, args.model)
     table = read_data(args)
     result, truth, predicted = metrics_for(network, pre, table)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(dumps(result, indent=2))
     else:
         width = max(len(k) for k in result)
         for key, value in result.items():

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 
+from ..core.spec import DTYPES
 from ..core.validation import check_positive_int
 from ..explain.render.numbers import number
 from ..explain.render.text import render_text
@@ -18,7 +19,8 @@ from ..explain.tutorial import (
     tutorial_network,
     worked_example,
 )
-from .explain import annotate_tutorial
+from ..i18n import DEFAULT_LANGUAGE, translator
+from .explain import add_lang_option, annotate_tutorial
 from ._common import Subcommands
 
 
@@ -32,7 +34,8 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--updates", type=int, default=10_000, help="how many updates to repeat (default 10000)")
     p.add_argument("--json", action="store_true", help="print one JSON object mapping names to values")
     p.add_argument("--precision", type=int, default=9, help="significant digits in the text output (default 9)")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--dtype", choices=DTYPES, default="float64")
+    add_lang_option(p)
     p.set_defaults(handler=run)
 
 
@@ -44,24 +47,28 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(render_example(result, digits, dtype), end="")
+        print(render_example(result, digits, dtype, lang=args.lang), end="")
     return 0
 
 
-def render_example(result: dict, digits: int, dtype: np.dtype = np.dtype(np.float64)) -> str:
-    """The tutorial's first step, rendered from its trace, then the repeated updates."""
+def render_example(result: dict, digits: int, dtype: np.dtype = np.dtype(np.float64),
+                   lang: str = DEFAULT_LANGUAGE) -> str:
+    """The tutorial's first step, rendered from its trace, then the repeated updates, in ``lang``."""
+    tr = translator(lang)
     trace = build_trace(tutorial_network(dtype), TUTORIAL_INPUT, TUTORIAL_TARGET, TUTORIAL_LEARNING_RATE)
     annotate_tutorial(trace)
-    title = (f"The tutorial's worked example: a 2-2-2 sigmoid network, one sample, "
-             f"eta = {TUTORIAL_LEARNING_RATE} ({dtype.name})")
-    lines = [render_text([trace], digits, title=title).rstrip("\n"), ""]
+    title = tr("The tutorial's worked example: a 2-2-2 sigmoid network, one sample, eta = {eta} ({dtype})",
+               eta=TUTORIAL_LEARNING_RATE, dtype=dtype.name)
+    lines = [render_text([trace], digits, title=title, lang=tr.lang).rstrip("\n"), ""]
     add = lines.append
     rep = result["repeated"]
     f = lambda v: number(v, digits)  # noqa: E731
-    add(f"{len(trace.stages) + 1}. Repeating the update {rep['updates']} times (same sample, biases fixed)")
-    add(f"   before any update: E_total = {f(result['E_total'])}")
+    add(tr("{number}. Repeating the update {updates} times (same sample, biases fixed)",
+           number=len(trace.stages) + 1, updates=rep["updates"]))
+    add("   " + tr("before any update: {error}", error=f"E_total = {f(result['E_total'])}"))
     for h in rep["history"]:
-        add(f"   after {h['updates']:>6} updates: E_total = {h['E_total']:.6e}, "
-            f"out_o1 = {h['out_o1']:.6f}, out_o2 = {h['out_o2']:.6f}")
-    add(f"   the outputs approach the targets {TUTORIAL_TARGET[0]} and {TUTORIAL_TARGET[1]}.")
+        add("   " + tr("after {updates} updates: {values}", updates=f"{h['updates']:>6}",
+                       values=f"E_total = {h['E_total']:.6e}, out_o1 = {h['out_o1']:.6f}, out_o2 = {h['out_o2']:.6f}"))
+    add("   " + tr("the outputs approach the targets {first} and {second}.",
+                   first=TUTORIAL_TARGET[0], second=TUTORIAL_TARGET[1]))
     return "\n".join(lines) + "\n"

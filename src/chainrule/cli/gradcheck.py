@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
+import math
 from dataclasses import asdict
 
 import numpy as np
 
-from ..core.validation import check_positive_int
+from ..core.json_numbers import dumps
+from ..core.validation import check_layer_sizes, check_positive_float, check_positive_int, count_parameters
 from ..core.activations import ACTIVATIONS
-from ..core.gradcheck import check_gradients, format_gradcheck
+from ..core.gradcheck import check_gradcheck_size, check_gradients, format_gradcheck
 from ..core.initializers import make_rng
 from ..core.losses import ALIASES, LOSSES
 from ..core.network import Network
+from ..core.spec import BIAS_MODES
 from ._common import Subcommands
 
 
@@ -30,7 +32,7 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--output-activation", default=None, help="output activation (default: as --activation, "
                    "softmax for categorical_cross_entropy, sigmoid for binary_cross_entropy)")
     p.add_argument("--loss", default="squared_error", help=f"one of {sorted(LOSSES) + sorted(ALIASES)}")
-    p.add_argument("--bias", choices=["per_neuron", "shared"], default="per_neuron")
+    p.add_argument("--bias", choices=BIAS_MODES, default="per_neuron")
     p.add_argument("--samples", type=int, default=8, help="random samples (default 8)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error that passes (default 1e-6)")
@@ -41,10 +43,15 @@ def register(subparsers: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.losses import get_loss
 
+    tolerance = check_positive_float(args.tolerance, "--tolerance")
+    samples = check_positive_int(args.samples, "--samples")
+    sizes = check_layer_sizes(args.sizes, "--sizes")
+    # The finite differences' cost, bounded before the network is even built.
+    check_gradcheck_size(samples, count_parameters(sizes, args.bias == "per_neuron"), what="--sizes and --samples",
+                         hint="use smaller --sizes or fewer --samples")
     loss = get_loss(args.loss)
     output = args.output_activation or (loss.requires_activation or args.activation)
-    samples = check_positive_int(args.samples, "--samples")
-    network = Network.from_sizes(args.sizes, args.activation, output_activation=output, loss=loss,
+    network = Network.from_sizes(sizes, args.activation, output_activation=output, loss=loss,
                                  bias=args.bias, seed=args.seed)
     rng = make_rng(args.seed + 1)
     X = rng.normal(size=(samples, network.n_inputs))
@@ -55,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
     else:
         Y = rng.uniform(0.05, 0.95, size=(samples, network.n_outputs))
     rows = check_gradients(network, X, Y)
-    worst = max(r.max_rel_error for r in rows)
-    passed = worst < args.tolerance
+    errors = [r.max_rel_error for r in rows]
+    worst = math.nan if any(math.isnan(e) for e in errors) else max(errors)
+    passed = bool(worst < tolerance)  # a NaN error (a non-finite loss) fails
     if args.json:
-        print(json.dumps({"network": repr(network), "rows": [asdict(r) for r in rows],
-                          "max_rel_error": worst, "tolerance": args.tolerance, "passed": passed}, indent=2))
+        print(dumps({"network": repr(network), "rows": [asdict(r) for r in rows],
+                     "max_rel_error": worst, "tolerance": tolerance, "passed": passed}, indent=2))
     else:
         print(network)
         print(format_gradcheck(rows))
-        print(f"largest relative error {worst:.3e}: {'PASS' if passed else 'FAIL'} (tolerance {args.tolerance:g})")
+        print(f"largest relative error {worst:.3e}: {'PASS' if passed else 'FAIL'} (tolerance {tolerance:g})")
     return 0 if passed else 1

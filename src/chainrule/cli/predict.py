@@ -1,12 +1,20 @@
-"""``chainrule predict MODEL DATA``: predictions for every row of a CSV or Parquet file, as CSV."""
+"""``chainrule predict MODEL DATA``: predictions for every row of a CSV or Parquet file, as CSV.
+
+The model file's preprocessing encodes the rows (imputing missing values
+where it was trained to); under ``--drop-missing`` training, a row with a
+missing value gets empty cells instead of a prediction, so that output row
+``k`` always belongs to input row ``k``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+import numpy as np
+
 from ..io.atomic import atomic_write_bytes
-from ._common import Subcommands, add_data_options, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ._common import Subcommands, add_data_options, check_output, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
 
 
 def register(subparsers: Subcommands) -> None:
@@ -25,19 +33,25 @@ def register(subparsers: Subcommands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output(args.output, "-o")
     network, pre, _ = load_for_use(args.model)
     pre = require_preprocessing(pre, args.model)
     table = read_data(args)
-    outputs = network.predict(pre.features_of(table, network.dtype))
+    if args.probabilities and pre.task != "classification":
+        raise ValueError("--probabilities: expected a classification model, received: a regression model")
+    usable = pre.predictable_rows(table)
+    rows = table if usable.all() else table.take(np.flatnonzero(usable))
+    outputs = network.predict(pre.features_of(rows, network.dtype))
     predictions = pre.decode(outputs)
     header = [f"{pre.target}_predicted"]
     columns = [list(predictions)]
     if args.probabilities:
-        if pre.task != "classification":
-            raise ValueError("--probabilities: expected a classification model, received: a regression model")
         header += [f"probability_{label}" for label in pre.classes]
         columns += [outputs[:, k].tolist() for k in range(outputs.shape[1])]
-    text = csv_text(header, [list(row) for row in zip(*columns)])
+    predicted = iter(zip(*columns))
+    lines = [list(next(predicted)) if ok else [""] * len(header) for ok in usable.tolist()]
+    text = csv_text(header, lines)
     if args.output:
         atomic_write_bytes(args.output, text.encode("utf-8"))
     else:

@@ -6,7 +6,8 @@ import argparse
 import sys
 import webbrowser
 from pathlib import Path
-from ._common import Subcommands
+from ..i18n import DEFAULT_LANGUAGE, complete_languages
+from ._common import Subcommands, check_text_file
 
 
 def register(subparsers: Subcommands) -> None:
@@ -24,6 +25,9 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
     p.add_argument("--verbose", action="store_true", help="log every request")
+    p.add_argument("--lang", choices=complete_languages(), default=DEFAULT_LANGUAGE,
+                   help="the page's first language (default en; zh: Chinese); the page's own switch changes it "
+                   "and remembers the choice")
     p.set_defaults(handler=run)
 
 
@@ -31,8 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from ..visual.netfile import state_from_path
     from ..visual.server import make_server
 
+    if args.network is not None:
+        check_text_file(args.network, "config file")
     initial = None if args.network is None else state_from_path(args.network)
-    server = make_server(args.host, args.port, initial, verbose=args.verbose)
+    server = make_server(args.host, args.port, initial, verbose=args.verbose, lang=args.lang)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}: other machines can reach this page", file=sys.stderr)
     print(f"chainrule explorer on {server.url} (Ctrl+C stops it)", flush=True)

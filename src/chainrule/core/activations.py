@@ -4,16 +4,36 @@ An activation maps the pre-activation ``z`` (the tutorial's ``net``) to the
 activation ``a`` (the tutorial's ``out``), elementwise or, for softmax, row by
 row. Both arrays have shape ``(n_samples, n_neurons)``.
 
-Every derivative is computed from the *cached activation* ``a``, never from a
-free function whose argument could mean either ``z`` or ``a``: sigmoid's is
-``a (1 - a)``, tanh's ``1 - a**2``, ReLU's ``a > 0``. All functions write into
-caller-owned ``out`` buffers so that the training loop allocates nothing.
+Every derivative is computed from what forward cached, never from a free
+function whose argument could mean either ``z`` or ``a``: sigmoid's is
+``a (1 - a)``, tanh's ``1 - a**2``, ReLU's ``a > 0``, all from the cached ``a``;
+an activation whose derivative needs the pre-activation too (GELU, SiLU, see
+:mod:`chainrule.core.smooth_activations`) says so with ``needs_z = True`` and
+receives ``z`` by keyword. All functions write into caller-owned ``out``
+buffers so that the training loop allocates nothing.
+
+Each activation also carries its *facts*, read by the rest of the library
+instead of switching on names: its formula and its derivative's formula (for
+the trace, through the expression builder of :mod:`chainrule.core.formulas`),
+its ONNX operators (:mod:`chainrule.core.onnx_graph`), its kinks (for gradient
+checking), its default initialiser, and whether it is elementwise.
+
+Your own activation: subclass :class:`Activation`, set ``name``, define
+``forward`` and ``derivative`` (or ``backward``), optionally the facts, and
+register it with :func:`register_activation` (also a class decorator) so that
+model files and configs can name it. See :mod:`chainrule.core.registry` for the
+naming rules.
 """
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Sequence
+
 import numpy as np
 
+from .formulas import FormulaOps
+from .onnx_graph import OnnxNode
+from .registry import Component, Registry
 from .validation import check_positive_float, fail
 
 __all__ = [
@@ -25,16 +45,37 @@ __all__ = [
     "Softmax",
     "Identity",
     "get_activation",
+    "register_activation",
+    "unregister_activation",
+    "default_initializer",
     "ACTIVATIONS",
 ]
 
 
-class Activation:
-    """Base class: ``forward`` fills ``a`` from ``z``; ``backward`` turns dE/da into dE/dz."""
+class Activation(Component):
+    """Base class: ``forward`` fills ``a`` from ``z``; ``backward`` turns dE/da into dE/dz.
 
-    name: str = ""
+    A subclass defines ``name``, :meth:`forward` and :meth:`derivative` (or
+    :meth:`backward`, required when it is not elementwise, with :meth:`jacobian`).
+    The class attributes and the ``*formula``/``onnx_nodes`` methods below are its
+    facts; the defaults suit an elementwise activation the library knows nothing
+    else about (the trace then writes ``name(net_h1)`` and ``name'(net_h1)``, and
+    ONNX export refuses it).
+    """
+
     #: True when dout_k/dnet_j is zero for k != j (all but softmax).
     elementwise: bool = True
+    #: True when :meth:`derivative` and :meth:`backward` read the pre-activation ``z``
+    #: besides ``a``; callers then pass it as the keyword ``z`` (see :meth:`backward_from`).
+    needs_z: bool = False
+    #: Values of ``z`` where the computed function is not smooth: the derivative is
+    #: undefined there (ReLU at 0), the second derivative jumps (ELU at 0), or the
+    #: computation switches formula (softplus at its threshold). Gradient checking
+    #: shrinks its step so that no finite difference straddles one.
+    kinks: tuple[float, ...] = ()
+    #: The weight initialiser that suits layers of this activation when none is given:
+    #: He for the rectifier family (half of the inputs are cut), Glorot for the rest.
+    default_init: str = "glorot_uniform"
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Write ``f(z)`` into ``out`` (shape ``(n, m)``, not aliasing ``z``) and return it."""
@@ -53,6 +94,7 @@ class Activation:
         """Write the elementwise derivative dout/dnet, from the cached ``a``, into ``out``.
 
         Defined for elementwise activations; softmax has a full Jacobian per row.
+        An activation with ``needs_z`` defines ``derivative(self, a, out, *, z)``.
         """
         raise NotImplementedError
 
@@ -66,22 +108,50 @@ class Activation:
         np.multiply(out, grad_a, out=out)
         return out
 
-    def config(self) -> dict:
-        """A JSON-ready description, from which :func:`get_activation` rebuilds it."""
-        return {"name": self.name}
+    # -- both cached arrays, by keyword -------------------------------------------------------
+    def derivative_from(self, *, z: np.ndarray, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """:meth:`derivative` given the layer's cached ``z`` and ``a``; ``z`` goes on only where needed."""
+        if self.needs_z:
+            return self.derivative(a, out, z=z)  # type: ignore[call-arg]
+        return self.derivative(a, out)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+    def backward_from(self, *, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """:meth:`backward` given the layer's cached ``z`` and ``a``; ``z`` goes on only where needed."""
+        if self.needs_z:
+            return self.backward(a, grad_a, out, z=z)  # type: ignore[call-arg]
+        return self.backward(a, grad_a, out)
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.config() == other.config()  # type: ignore[union-attr]
+    def _backward_with_z(self, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray, *, z: np.ndarray) -> np.ndarray:
+        """The default :meth:`backward` of an activation with ``needs_z``: ``grad_a * f'(z)``."""
+        self.derivative(a, out, z=z)  # type: ignore[call-arg]
+        np.multiply(out, grad_a, out=out)
+        return out
 
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self.config().items())))
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # The default backward stays free of a z branch (it runs on every step of
+        # sigmoid, tanh and the ReLUs), so an activation that reads z and keeps the
+        # default gets the variant that passes z on.
+        if cls.needs_z and cls.backward is Activation.backward:
+            cls.backward = Activation._backward_with_z  # type: ignore[method-assign]
 
-    def __getstate__(self) -> dict:
-        # Attributes starting with "_" are scratch space (class-level None until first use).
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+    # -- facts ------------------------------------------------------------------------------
+    def formula(self, net: Any, ops: FormulaOps, layer_nets: Sequence[Any]) -> Sequence[Any] | None:
+        """``out`` as formulas of ``net``, built with ``ops`` (see :mod:`chainrule.core.formulas`).
+
+        ``layer_nets`` are the nets of every neuron of the layer (softmax's sum needs
+        them). Several formulas read as ``out = f1 = f2``; the trace substitutes
+        numbers into the last one only. None: no formula (the trace writes ``name(net)``).
+        """
+        return None
+
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps) -> Any | None:
+        """dout/dnet as a formula of the cached ``out`` and/or ``net`` (None: ``name'(net)``)."""
+        return None
+
+    def onnx_nodes(self) -> list[OnnxNode] | None:
+        """The ONNX operators computing ``a`` from ``z`` (see :mod:`chainrule.core.onnx_graph`), or None."""
+        return None
 
 
 class Sigmoid(Activation):
@@ -123,6 +193,16 @@ class Sigmoid(Activation):
         np.multiply(out, a, out)
         return out
 
+    # facts
+    def formula(self, net, ops, layer_nets):
+        return (ops.call("sigmoid", net), ops.div(1.0, ops.add(1.0, ops.call("exp", ops.neg(net)))))
+
+    def derivative_formula(self, out, net, ops):
+        return ops.mul(out, ops.sub(1.0, out))
+
+    def onnx_nodes(self):
+        return [OnnxNode("Sigmoid", ("z",), "a")]
+
 
 class Tanh(Activation):
     """``a = tanh(z)``; ``da/dz = 1 - a**2``."""
@@ -137,11 +217,23 @@ class Tanh(Activation):
         np.subtract(1.0, out, out=out)
         return out
 
+    # facts
+    def formula(self, net, ops, layer_nets):
+        return (ops.call("tanh", net),)
+
+    def derivative_formula(self, out, net, ops):
+        return ops.sub(1.0, ops.pow(out, 2.0))
+
+    def onnx_nodes(self):
+        return [OnnxNode("Tanh", ("z",), "a")]
+
 
 class ReLU(Activation):
     """``a = max(z, 0)``; ``da/dz = 1 where a > 0 else 0`` (0 at the kink z = 0)."""
 
     name = "relu"
+    kinks = (0.0,)
+    default_init = "he_uniform"
     _zero: np.ndarray | None = None  # scratch: 0 as a 0-d array of the data's dtype (as Sigmoid's one)
 
     def _zero_like(self, array: np.ndarray) -> np.ndarray:
@@ -162,6 +254,16 @@ class ReLU(Activation):
             zero = self._zero_like(a)
         return np.greater(a, zero, out=out)
 
+    # facts
+    def formula(self, net, ops, layer_nets):
+        return (ops.call("max", net, 0.0),)
+
+    def derivative_formula(self, out, net, ops):
+        return ops.call("step", net)
+
+    def onnx_nodes(self):
+        return [OnnxNode("Relu", ("z",), "a")]
+
 
 class LeakyReLU(Activation):
     """``a = z if z > 0 else alpha * z``; ``da/dz = 1 where a > 0 else alpha``.
@@ -171,6 +273,8 @@ class LeakyReLU(Activation):
     """
 
     name = "leaky_relu"
+    kinks = (0.0,)
+    default_init = "he_uniform"
 
     def __init__(self, alpha: float = 0.01) -> None:
         alpha = check_positive_float(alpha, "leaky_relu alpha")
@@ -191,8 +295,17 @@ class LeakyReLU(Activation):
     def config(self) -> dict:
         return {"name": self.name, "alpha": self.alpha}
 
-    def __repr__(self) -> str:
-        return f"LeakyReLU(alpha={self.alpha!r})"
+    # facts
+    def formula(self, net, ops, layer_nets):
+        return (ops.call("max", net, ops.mul(self.alpha, net)),)
+
+    def derivative_formula(self, out, net, ops):
+        return ops.call("step", net, self.alpha)
+
+    def onnx_nodes(self):
+        # The engine's own two operations, not ONNX's LeakyRelu: its alpha attribute is a float32,
+        # while a constant input is stored in the graph's dtype, so float64 graphs stay exact.
+        return [OnnxNode("Mul", ("z", float(self.alpha)), "alpha_z"), OnnxNode("Max", ("z", "alpha_z"), "a")]
 
 
 class Identity(Activation):
@@ -212,6 +325,16 @@ class Identity(Activation):
     def backward(self, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray) -> np.ndarray:
         np.copyto(out, grad_a)
         return out
+
+    # facts
+    def formula(self, net, ops, layer_nets):
+        return (net,)
+
+    def derivative_formula(self, out, net, ops):
+        return ops.num(1.0)
+
+    def onnx_nodes(self):
+        return [OnnxNode("Identity", ("z",), "a")]
 
 
 class Softmax(Activation):
@@ -258,34 +381,61 @@ class Softmax(Activation):
         np.multiply(out, a, out=out)
         return out
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Softmax
+    # facts
+    def formula(self, net, ops, layer_nets):
+        return (ops.div(ops.call("exp", net), ops.add(*[ops.call("exp", n) for n in layer_nets])),)
 
-    def __hash__(self) -> int:
-        return hash("softmax")
+    def derivative_formula(self, out, net, ops):
+        """The Jacobian's diagonal, as :meth:`derivative`."""
+        return ops.mul(out, ops.sub(1.0, out))
+
+    def onnx_nodes(self):
+        return [OnnxNode("Softmax", ("z",), "a", {"axis": -1})]
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity)
-}
+#: Every activation by name: the built-ins, then those registered with :func:`register_activation`.
+ACTIVATIONS: Registry[Activation] = Registry(
+    "activation", Activation, "chainrule.register_activation",
+    required=("forward", ("derivative", "backward")),
+)
+for _cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity):
+    ACTIVATIONS.add_builtin(_cls)
+del _cls
+
+
+def register_activation(cls: Any = None, *, replace: bool = False) -> Any:
+    """Register your :class:`Activation` subclass under its ``name``; return it (a class decorator too).
+
+    Afterwards the name works wherever a built-in's does: ``Dense(2, 2, "cube")``,
+    ``Network.from_sizes(..., "cube")``, explain configs, and model files, which
+    store it as ``{"name": "cube", **options}`` and need it registered again
+    before they load. Built-in names are reserved; ``replace=True`` takes over a
+    name an earlier registration of yours holds. See :mod:`chainrule.core.registry`.
+    """
+    return ACTIVATIONS.register(cls, replace=replace)
+
+
+def unregister_activation(name: str) -> None:
+    """Forget an activation you registered."""
+    ACTIVATIONS.unregister(name)
 
 
 def get_activation(spec: str | dict | Activation) -> Activation:
     """Resolve a name (``"tanh"``), a config dict or an instance to a fresh :class:`Activation`.
 
+    Anything else is refused with a :class:`~chainrule.core.errors.ValidationError`.
+
     >>> get_activation("leaky_relu")
     LeakyReLU(alpha=0.01)
     """
-    if isinstance(spec, Activation):
-        return get_activation(spec.config())
-    if isinstance(spec, dict):
-        options = dict(spec)
-        name = options.pop("name", None)
-    else:
-        name, options = spec, {}
-    if not isinstance(name, str) or name not in ACTIVATIONS:
-        raise fail("activation", f"one of {sorted(ACTIVATIONS)}", name)
-    try:
-        return ACTIVATIONS[name](**options)
-    except TypeError as err:
-        raise fail(f"activation {name!r} options", "no unknown options", options) from err
+    return ACTIVATIONS.resolve(spec)
+
+
+def default_initializer(activations: Iterable[str | dict | Activation]) -> str:
+    """The weight initialiser to use for layers of these activations when none is chosen.
+
+    Their common :attr:`Activation.default_init` (He for rectifiers), or
+    ``"glorot_uniform"`` when they differ.
+    """
+    choices = {get_activation(a).default_init for a in activations}
+    return choices.pop() if len(choices) == 1 else "glorot_uniform"

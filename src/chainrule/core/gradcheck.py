@@ -9,10 +9,13 @@ whose truncation error is O(h^4), so that with ``h = 1e-3`` both truncation
 (~1e-12) and rounding (~1e-13) stay far below the errors a wrong derivative
 makes. The check always runs on a float64 copy of the network.
 
-ReLU and leaky ReLU have a kink at z = 0, where no finite difference is
-meaningful. When a step of +-2h moves any pre-activation of such a layer
-across 0, the step is divided by 10 (down to ``h * 1e-4``); an element whose
-every step crosses a kink is left out of the maxima and counted in ``kinks``.
+Some activations have kinks, values of z where no finite difference is
+meaningful: ReLU and leaky ReLU at 0, ELU at 0, softplus where it switches to
+the identity; each activation lists its own (:attr:`Activation.kinks
+<chainrule.core.activations.Activation.kinks>`). When a step of +-2h moves any
+pre-activation of a layer across one of its activation's kinks, the step is
+divided by 10 (down to ``h * 1e-4``); an element whose every step crosses a
+kink is left out of the maxima and counted in ``kinks``.
 
 The relative error of one element is ``|g_bp - g_fd| / max(|g_bp|, |g_fd|, floor)``
 (0 where both are 0). ``floor`` (default 1e-6) makes gradient elements smaller
@@ -27,12 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .validation import check_positive_float
+from .errors import Described
+from .validation import as_2d, check_positive_float, check_positive_int, fail
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["GradCheckRow", "check_gradients", "format_gradcheck"]
+__all__ = ["MAX_GRADCHECK_WORK", "GradCheckRow", "check_gradcheck_size", "check_gradients", "format_gradcheck",
+           "gradcheck_work"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,29 @@ class GradCheckRow:
     kinks: int = 0
 
 
+#: Default bound on ``samples x parameters**2``, the finite differences' cost in multiply-adds over 4
+#: (each parameter takes at least 4 passes over the samples); about ten seconds of NumPy.
+MAX_GRADCHECK_WORK = 10**10
+
+
+def gradcheck_work(n_samples: int, n_parameters: int) -> int:
+    """The cost measure :func:`check_gradients` bounds: ``n_samples * n_parameters**2``."""
+    return n_samples * n_parameters * n_parameters
+
+
+def check_gradcheck_size(n_samples: int, n_parameters: int, max_work: int = MAX_GRADCHECK_WORK,
+                         what: str = "network", hint: str = "pass max_work= to allow more") -> None:
+    """Refuse a check whose cost (:func:`gradcheck_work`) exceeds ``max_work``, before any of it is done."""
+    work = gradcheck_work(n_samples, n_parameters)
+    if work > max_work:
+        raise fail(what, f"a gradient check of at most {max_work:.3g} samples x parameters^2 (finite differences "
+                         f"take 4 passes over the samples per parameter; {hint})",
+                   Described(f"{n_samples} samples x {n_parameters} parameters^2 = {work:.3g}"))
+
+
 def check_gradients(
-    network: "Network", X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6
+    network: "Network", X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
+    max_work: int = MAX_GRADCHECK_WORK,
 ) -> list[GradCheckRow]:
     """Compare backpropagated gradients with finite differences, parameter by parameter.
 
@@ -61,14 +87,24 @@ def check_gradients(
         Finite-difference step.
     floor : float
         Smallest denominator of the relative error.
+    max_work : int
+        Refuse (before any work) a check of more than this many samples x
+        parameters^2 (default :data:`MAX_GRADCHECK_WORK`).
 
     Returns
     -------
     list of GradCheckRow
         One row per trainable weight or bias array, in network order.
     """
+    from .network import Network  # at call time: the network module is built on this package's modules
+
+    if not isinstance(network, Network):
+        raise fail("network", "a chainrule Network", network)
     h = check_positive_float(h, "h")
     floor = check_positive_float(floor, "floor")
+    max_work = check_positive_int(max_work, "max_work")
+    X = as_2d(X, "X", np.dtype(np.float64), network.n_inputs)
+    check_gradcheck_size(X.shape[0], network.n_parameters(), max_work)  # before the float64 copy
     net = network.astype(np.float64)
     X = net.check_inputs(X)
     Y = net.check_targets(Y, X.shape[0])
@@ -120,11 +156,11 @@ def _central_difference(net, X, Y, values, index, h, pattern) -> float:
 
 
 def _loss_and_pattern(net, X, Y) -> tuple[float, bytes]:
-    """The loss, and which pre-activations of kinked (ReLU-like) layers are positive."""
+    """The loss, and on which side of each of its activation's kinks every pre-activation lies."""
     result = net.infer(X, return_logits=True, return_layers=True)
-    signs = [np.packbits(seen.z > 0).tobytes() for layer, seen in zip(net.layers, result.layers)
-             if layer.activation.name in ("relu", "leaky_relu")]
-    return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(signs)
+    sides = [np.packbits(seen.z > kink).tobytes() for layer, seen in zip(net.layers, result.layers)
+             for kink in layer.activation.kinks]
+    return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(sides)
 
 
 def format_gradcheck(rows: list[GradCheckRow]) -> str:

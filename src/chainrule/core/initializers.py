@@ -7,10 +7,13 @@ comes only from the generator passed in: there is no global random state.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Callable
 
 import numpy as np
 
+from .errors import Described, excerpt
 from .validation import fail
 
 __all__ = ["INITIALIZERS", "get_initializer", "make_rng"]
@@ -81,6 +84,42 @@ INITIALIZERS["kaiming_uniform"] = he_uniform
 INITIALIZERS["kaiming_normal"] = he_normal
 
 
+def _finite(number: numbers.Real) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+
+
+def _checked_callable(init: Initializer, user_callable: bool = True) -> Initializer:
+    """``init`` called as ``init(shape, rng, dtype)``, its result checked: finite numbers of that shape."""
+
+    def checked(shape: tuple[int, int], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+        expected = (f"a callable (shape, rng, dtype) returning finite numbers of shape {tuple(shape)}" if user_callable
+                    else f"an array of shape {tuple(shape)}")
+        try:
+            values = init(shape, rng, dtype)
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError, ArithmeticError) as err:
+            # A callable of another signature, or one that cannot build this shape: name it, keep the cause.
+            raise fail("init", expected, Described(f"{excerpt(init)}, which raised {type(err).__name__}: "
+                                                   f"{excerpt(Described(str(err)[:200]))}")) from err
+        try:
+            array = np.asarray(values, dtype=np.float64) if not isinstance(values, np.ndarray) else values
+        except (TypeError, ValueError, OverflowError):
+            raise fail("init", expected, values) from None
+        if array.dtype.kind not in "biuf" or array.shape != tuple(shape):
+            raise fail("init", expected, array if array.dtype.kind in "biuf" else values)
+        with np.errstate(over="ignore", invalid="ignore"):
+            array = array.astype(dtype, copy=False)
+        bad = ~np.isfinite(array)
+        if bad.any():
+            raise fail("init", expected, Described(f"{int(bad.sum())} values that are not finite in {np.dtype(dtype)} "
+                                                   f"(the first at {tuple(int(i) for i in np.argwhere(bad)[0])})"))
+        return array
+
+    return checked
+
+
 def get_initializer(spec: "str | float | np.ndarray | Initializer") -> Initializer:
     """A name from :data:`INITIALIZERS`, a constant (every weight set to it), hand-set values or a callable.
 
@@ -88,18 +127,20 @@ def get_initializer(spec: "str | float | np.ndarray | Initializer") -> Initializ
     a callable takes ``(shape, rng, dtype)`` and returns such an array.
     """
     if callable(spec):
-        return spec
+        return _checked_callable(spec)
     if isinstance(spec, (list, tuple, np.ndarray)):
         try:
-            values = np.array(spec, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise fail("init", "hand-set weights: an array of numbers", spec) from None
+            values = np.array(spec, dtype=np.float64) if np.asarray(spec).dtype.kind in "biufO" else None
+        except (TypeError, ValueError, OverflowError, RecursionError):
+            values = None
+        if values is None:
+            raise fail("init", "hand-set weights: an array of numbers", spec)
         if not np.isfinite(values).all():
             raise fail("init", "finite hand-set weights", spec)
-        return lambda shape, rng, dtype: values.astype(dtype)
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool) and np.isfinite(spec):
+        return _checked_callable(lambda shape, rng, dtype: values, user_callable=False)
+    if isinstance(spec, numbers.Real) and not isinstance(spec, (bool, np.bool_)) and _finite(spec):
         value = float(spec)
-        return lambda shape, rng, dtype: np.full(shape, value, dtype=dtype)
+        return _checked_callable(lambda shape, rng, dtype: np.full(shape, value), user_callable=False)
     if isinstance(spec, str) and spec in INITIALIZERS:
         return INITIALIZERS[spec]
     raise fail("init", f"one of {sorted(INITIALIZERS)}, a finite number, an array or a callable", spec)

@@ -28,7 +28,7 @@ network's parameter buffer (see :mod:`chainrule.core.parameters`).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,8 +37,12 @@ from .initializers import get_initializer, make_rng
 from .parameters import Parameter
 from .validation import Described, check_bool, check_dtype, check_positive_int, fail
 
+if TYPE_CHECKING:
+    from .spec import LayerSpec
+
 __all__ = ["Dense", "Parameter", "BIAS_MODES", "Workspace"]
 
+#: One bias per neuron, or one shared by the layer (the tutorial's b1, b2): a convention of every layer.
 BIAS_MODES = ("per_neuron", "shared")
 
 
@@ -263,7 +267,11 @@ class Dense:
         ws = self._require_forward()
         if grad_a is ws.dz:
             raise ValueError(f"{self.name}: grad_a must not be the layer's own dz buffer")
-        self.activation.backward(ws.a, grad_a, out=ws.dz)
+        activation = self.activation
+        if activation.needs_z:  # GELU, SiLU...: the derivative reads z too (both are cached)
+            activation.backward(ws.a, grad_a, out=ws.dz, z=ws.z)
+        else:
+            activation.backward(ws.a, grad_a, out=ws.dz)
         return self.backward_delta(need_input_grad)
 
     def backward_delta(self, need_input_grad: bool = True) -> np.ndarray | None:
@@ -283,19 +291,20 @@ class Dense:
         return np.dot(ws.dz, self.weight.value.T, out=ws.dx)
 
     # -- conversions ---------------------------------------------------------------------
+    def spec(self) -> "LayerSpec":
+        """The layer's architecture (no values) as a :class:`~chainrule.core.spec.LayerSpec`."""
+        from .spec import LayerSpec
+
+        return LayerSpec(self.n_in, self.n_out, self.activation, self.bias_mode, self.bias.trainable)
+
     def config(self) -> dict:
-        """JSON-ready architecture (no values)."""
-        return {
-            "n_in": self.n_in,
-            "n_out": self.n_out,
-            "activation": self.activation.config(),
-            "bias": self.bias_mode,
-            "train_bias": self.bias.trainable,
-        }
+        """JSON-ready architecture (no values): :meth:`spec` as a dict."""
+        return self.spec().to_dict()
 
     def astype(self, dtype: Any) -> "Dense":
         """A copy of the layer (values included) in another dtype."""
-        layer = Dense(**self.config(), init="zeros", dtype=dtype, name=self.name)
+        layer = Dense(self.n_in, self.n_out, self.activation, bias=self.bias_mode, train_bias=self.train_bias,
+                      init="zeros", dtype=dtype, name=self.name)
         layer.W[...] = self.W
         layer.b[...] = self.b
         return layer

@@ -18,14 +18,25 @@ sample, as in the tutorial, both give the same number.
 The cross-entropies are computed from ``z`` (log-sum-exp and softplus), so they
 never take ``log(0)``; and their output-layer delta dE/dz is the fused,
 exact ``out - target`` form instead of a division by ``out (1 - out)``.
+
+Each loss carries its facts for the trace: the formula of each output's error
+and of dE/dout (through the expression builder of :mod:`chainrule.core.formulas`),
+the line that describes E_total, the fused delta's formula, and the output
+activation it requires and fuses with. Your own loss: subclass :class:`Loss`,
+set ``name``, define ``per_output`` and ``gradient`` (and, to fuse, override
+``value_and_delta``), and register it with :func:`register_loss`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from .validation import Described, fail
 from .activations import Activation, Identity, Softmax
+from .formulas import FormulaOps
+from .registry import Component, Registry
 
 __all__ = [
     "Loss",
@@ -33,17 +44,23 @@ __all__ = [
     "CategoricalCrossEntropy",
     "BinaryCrossEntropy",
     "get_loss",
+    "register_loss",
+    "unregister_loss",
     "LOSSES",
 ]
 
 REDUCTIONS = ("mean", "sum")
 
 
-class Loss:
-    """Base class. Subclasses define the per-output error and its gradient."""
+class Loss(Component):
+    """Base class. Subclasses define the per-output error and its gradient.
 
-    name: str = ""
-    #: The output activation this loss requires (and fuses with), or None for any.
+    The ``*_formula`` methods and :meth:`description` are facts for the trace; the
+    defaults (None) make it write a generic ``name(target_o1, out_o1)``.
+    """
+
+    #: The output activation this loss requires and fuses with (its
+    #: :meth:`value_and_delta` writes dE/dz directly), or None for any activation.
     requires_activation: str | None = None
 
     def __init__(self, reduction: str = "mean") -> None:
@@ -107,7 +124,7 @@ class Loss:
         grad = self.gradient(a, y)
         if n != a.shape[0]:
             grad *= self._scale(n) / self._scale(a.shape[0])
-        activation.backward(a, grad, out)
+        activation.backward_from(z=z, a=a, grad_a=grad, out=out)
         return value
 
     def forward_value_and_delta(
@@ -137,19 +154,26 @@ class Loss:
     def config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction}
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
-        return f"{type(self).__name__}({args})"
+    # -- facts (for the trace) ------------------------------------------------------------------
+    def per_output_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps) -> Any | None:
+        """One output's share of one sample's error (the tutorial's ``E_o1``), built with ``ops``."""
+        return None
 
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.config() == other.config()  # type: ignore[union-attr]
+    def gradient_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps) -> Any | None:
+        """dE/dout of one output for one sample, the unfused form :meth:`gradient` computes."""
+        return None
 
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self.config().items())))
+    def fused_delta_formula(self, target: Any, out: Any, ops: FormulaOps) -> Any | None:
+        """The delta dE/dnet the engine computes directly with :attr:`requires_activation`, or None."""
+        return None
 
-    def __getstate__(self) -> dict:
-        # Attributes starting with "_" are scratch space (class-level None until first use).
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+    def description(self, n_outputs: int) -> str | None:
+        """What the total error is, in words and symbols (``sum over outputs of ...``), or None."""
+        return None
+
+    def computation_note(self) -> str | None:
+        """How the engine computes the error, where that differs from its formula (the trace prints it)."""
+        return None
 
 
 class SquaredError(Loss):
@@ -205,7 +229,9 @@ class SquaredError(Loss):
         if factor != 1.0:  # (one sample, as in the tutorial: nothing to scale)
             grad_a *= factor  # dE/da
         if grad_a is not out:
-            if type(activation).backward is Activation.backward:  # (its body, without its call)
+            if activation.needs_z:
+                activation.backward(a, grad_a, out, z=z)
+            elif type(activation).backward is Activation.backward:  # (its body, without its call)
                 activation.derivative(a, out)
                 np.multiply(out, grad_a, out)
             else:
@@ -223,12 +249,33 @@ class SquaredError(Loss):
     def config(self) -> dict:
         return {"name": self.name, "reduction": self.reduction, "output_reduction": self.output_reduction}
 
+    # facts
+    def per_output_formula(self, target, out, n_outputs, ops):
+        if self.output_reduction == "half_sum":
+            return ops.mul(ops.div(1.0, 2.0), ops.pow(ops.sub(target, out), 2.0))
+        return ops.div(ops.pow(ops.sub(target, out), 2.0), float(n_outputs))
+
+    def gradient_formula(self, target, out, n_outputs, ops):
+        if self.output_reduction == "half_sum":
+            return ops.sub(out, target)
+        return ops.div(ops.mul(2.0, ops.sub(out, target)), float(n_outputs))
+
+    def description(self, n_outputs):
+        if self.output_reduction == "half_sum":
+            return "sum over outputs of 1/2 (target - out)^2"
+        return f"mean over the {n_outputs} outputs of (target - out)^2"
+
 
 class CategoricalCrossEntropy(Loss):
     """``E = -sum_k y_k log(softmax(z)_k)`` per sample, requiring a softmax output.
 
     Computed as ``sum_k y_k (logsumexp(z) - z_k)``. The fused delta is
     ``dE/dz = a * sum_k(y_k) - y`` (``a - y`` for one-hot or probability targets).
+
+    Targets need values in [0, 1] (:meth:`check_targets`) but a row need not sum
+    to 1: the formula is used as written, as PyTorch's ``cross_entropy`` does
+    with probability targets. A row summing to ``t`` counts ``t`` times (like a
+    sample weight); an all-zero row contributes no error and no gradient.
     """
 
     name = "categorical_cross_entropy"
@@ -316,6 +363,24 @@ class CategoricalCrossEntropy(Loss):
         out *= scale
         return value
 
+    # facts
+    def per_output_formula(self, target, out, n_outputs, ops):
+        return ops.neg(ops.mul(target, ops.call("log", out)))
+
+    def gradient_formula(self, target, out, n_outputs, ops):
+        return ops.neg(ops.div(target, out))
+
+    def fused_delta_formula(self, target, out, ops):
+        """``out - target``, for targets that sum to 1 (``out * sum(target) - target`` otherwise)."""
+        return ops.sub(out, target)
+
+    def description(self, n_outputs):
+        return "cross-entropy = - sum over outputs of target * log(out)"
+
+    def computation_note(self):
+        return ("E_o is computed from net as target * (logsumexp(net) - net_o), which equals "
+                "-target * log(out_o) without ever taking log(0).")
+
 
 class BinaryCrossEntropy(Loss):
     """``E = -sum_k [y_k log a_k + (1 - y_k) log(1 - a_k)]`` per sample, with a sigmoid output.
@@ -359,30 +424,51 @@ class BinaryCrossEntropy(Loss):
         out *= scale
         return value
 
+    # facts
+    def per_output_formula(self, target, out, n_outputs, ops):
+        log = lambda x: ops.call("log", x)  # noqa: E731
+        return ops.neg(ops.add(ops.mul(target, log(out)), ops.mul(ops.sub(1.0, target), log(ops.sub(1.0, out)))))
 
-LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls for cls in (SquaredError, CategoricalCrossEntropy, BinaryCrossEntropy)
-}
-ALIASES = {
-    "mse": "squared_error",
-    "cross_entropy": "categorical_cross_entropy",
-    "bce": "binary_cross_entropy",
-}
+    def gradient_formula(self, target, out, n_outputs, ops):
+        return ops.div(ops.sub(out, target), ops.mul(out, ops.sub(1.0, out)))
+
+    def fused_delta_formula(self, target, out, ops):
+        return ops.sub(out, target)
+
+    def description(self, n_outputs):
+        return "binary cross-entropy = - sum over outputs of [target log(out) + (1 - target) log(1 - out)]"
+
+
+#: Every loss by name: the built-ins, then those registered with :func:`register_loss`.
+LOSSES: Registry[Loss] = Registry(
+    "loss", Loss, "chainrule.register_loss", required=("per_output", "gradient"),
+    aliases={"mse": "squared_error", "cross_entropy": "categorical_cross_entropy", "bce": "binary_cross_entropy"},
+)
+for _cls in (SquaredError, CategoricalCrossEntropy, BinaryCrossEntropy):
+    LOSSES.add_builtin(_cls)
+del _cls
+#: Other names of built-in losses.
+ALIASES = LOSSES.aliases
+
+
+def register_loss(cls: Any = None, *, replace: bool = False) -> Any:
+    """Register your :class:`Loss` subclass under its ``name``; return it (a class decorator too).
+
+    The same rules as :func:`~chainrule.core.activations.register_activation`:
+    built-in names and aliases are reserved; model files store the loss's config
+    and need it registered again before they load.
+    """
+    return LOSSES.register(cls, replace=replace)
+
+
+def unregister_loss(name: str) -> None:
+    """Forget a loss you registered."""
+    LOSSES.unregister(name)
 
 
 def get_loss(spec: str | dict | Loss) -> Loss:
-    """Resolve a name (``"squared_error"``, ``"cross_entropy"``...), a config dict or an instance."""
-    if isinstance(spec, Loss):
-        return get_loss(spec.config())
-    if isinstance(spec, dict):
-        options = dict(spec)
-        name = options.pop("name", None)
-    else:
-        name, options = spec, {}
-    name = ALIASES.get(name, name) if isinstance(name, str) else name
-    if not isinstance(name, str) or name not in LOSSES:
-        raise fail("loss", f"one of {sorted(LOSSES) + sorted(ALIASES)}", name)
-    try:
-        return LOSSES[name](**options)
-    except TypeError as err:
-        raise fail(f"loss {name!r} options", "no unknown options", options) from err
+    """Resolve a name (``"squared_error"``, ``"cross_entropy"``...), a config dict or an instance.
+
+    Anything else is refused with a :class:`~chainrule.core.errors.ValidationError`.
+    """
+    return LOSSES.resolve(spec)

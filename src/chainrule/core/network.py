@@ -28,19 +28,24 @@ arrays already checked by the ``check_*`` methods; the others check their input.
 from __future__ import annotations
 
 import copy
+import functools
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
 from .activations import Activation
 from .errors import DivergenceError
 from .initializers import make_rng
-from .layers import Dense
+from .layers import BIAS_MODES, Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
-from .validation import Described, as_2d, check_dtype, check_positive_int, check_sample_weight, fail
+from .spec import NetworkSpec
+from .validation import (
+    Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
+    count_parameters, fail,
+)
 
 if TYPE_CHECKING:
     from ..training import History
@@ -185,11 +190,11 @@ class Network:
         ``output_activation`` overrides the last layer's. All layers draw their
         initial weights from one generator made from ``seed``.
         """
-        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-            raise fail("sizes", "a sequence of at least 2 layer sizes (inputs, ..., outputs)", sizes)
-        sizes = [check_positive_int(s, f"sizes[{k}]") for k, s in enumerate(sizes)]
+        sizes = check_layer_sizes(sizes)  # at most MAX_PARAMETERS, refused before anything is allocated
+        check_choice(bias, "bias", BIAS_MODES)
         n_layers = len(sizes) - 1
-        if isinstance(activation, (str, Activation, dict)):
+        if not isinstance(activation, (list, tuple)):
+            # One activation for every layer; anything that is not one (None, 3) is refused by Dense.
             activations = [activation] * n_layers
         else:
             activations = list(activation)
@@ -198,14 +203,18 @@ class Network:
         if output_activation is not None:
             activations[-1] = output_activation
         rng = make_rng(seed)
-        layers = [
-            Dense(
-                sizes[k], sizes[k + 1], activations[k], bias=bias, train_bias=train_bias,
-                init=init, seed=rng, dtype=dtype, name=f"layer {k + 1}",
-            )
-            for k in range(n_layers)
-        ]
-        return cls(layers, loss=loss)
+        try:
+            layers = [
+                Dense(
+                    sizes[k], sizes[k + 1], activations[k], bias=bias, train_bias=train_bias,
+                    init=init, seed=rng, dtype=dtype, name=f"layer {k + 1}",
+                )
+                for k in range(n_layers)
+            ]
+            return cls(layers, loss=loss)
+        except MemoryError:
+            raise fail("sizes", "a network that fits in this machine's memory",
+                       Described(f"{sizes}: {count_parameters(sizes):,} parameters")) from None
 
     # -- description ------------------------------------------------------------------
     @property
@@ -233,13 +242,46 @@ class Network:
         """Number of scalar weights and biases."""
         return self.buffer.n_trainable if trainable_only else len(self.buffer)
 
+    def spec(self) -> NetworkSpec:
+        """The architecture and conventions, without values: a :class:`~chainrule.core.spec.NetworkSpec`.
+
+        ``Network.from_spec(net.spec())`` has the same layers, activations, bias
+        conventions, loss and dtype (new values); a model file stores it.
+        """
+        # Layer dicts, not LayerSpecs, so that a refusal names the layer ("layers[1].activation").
+        layers = [{"type": "dense", "n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation,
+                   "bias": layer.bias_mode, "train_bias": layer.train_bias} for layer in self.layers]
+        return NetworkSpec(layers, self.loss_function, self.dtype.name)
+
     def config(self) -> dict:
-        """JSON-ready architecture: layers and loss, without values."""
-        return {
-            "layers": [layer.config() for layer in self.layers],
-            "loss": self.loss_function.config(),
-            "dtype": self.dtype.name,
-        }
+        """JSON-ready architecture: ``spec().to_dict()`` (version, layers, loss, dtype; no values)."""
+        return self.spec().to_dict()
+
+    @classmethod
+    def from_spec(
+        cls,
+        spec: NetworkSpec | Mapping[str, Any],
+        *,
+        init: Any = None,
+        seed: int | np.random.Generator | None = None,
+    ) -> "Network":
+        """A network with the architecture of ``spec`` (a :class:`NetworkSpec` or its dict).
+
+        A dict is checked first (:meth:`NetworkSpec.from_dict`: errors name the
+        path, ``"layers[1].activation"``). Weights come from ``init`` (each
+        layer's default when None) drawn from one generator made from
+        ``seed``; biases start at zero. Layers are named ``"layer 1"``, ``"layer 2"``...
+        """
+        if not isinstance(spec, NetworkSpec):
+            spec = NetworkSpec.from_dict(spec)
+        options = {} if init is None else {"init": init}
+        rng = make_rng(seed)
+        layers = [
+            Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias, train_bias=layer.train_bias,
+                  seed=rng, dtype=spec.dtype, name=f"layer {k + 1}", **options)
+            for k, layer in enumerate(spec.layers)
+        ]
+        return cls(layers, loss=spec.loss)
 
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)
@@ -782,11 +824,13 @@ class _TrainingPass:
             db = None if not layer.bias.trainable else layer.bias.grad.reshape(()) if shared else layer.bias.grad
             generic = type(act).backward is Activation.backward
             hidden = k < len(layers) - 1
+            # An activation whose derivative reads z (GELU, SiLU...) gets this layer's z bound in.
+            act_backward = functools.partial(act.backward, z=ws.z) if act.needs_z else act.backward
             terms = 0 if db is None else n_rows if not shared else n_rows * layer.n_out  # in each db_j
             backward.append((
                 ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
                 layer.weight.grad, db, None if shared else 0, act.derivative if hidden and generic else None,
-                act.backward if hidden and not generic else None, ws.dx, products[k],
+                act_backward if hidden and not generic else None, ws.dx, products[k],
                 spaces[k - 1].a.reshape(-1) if k else None, ws.dz.reshape(-1), terms,
             ))
         self.backward = tuple(backward)

@@ -12,8 +12,9 @@ error on one rank aborts the whole job with its message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, ContextManager
 
 from .comm import launched_size, resolve_comm
 
@@ -47,18 +48,35 @@ class Launch:
 
         return read_table_shard(path, self.comm, format=format, encoding=encoding)
 
-    def fit_preprocessor(self, table: Any, target: str, features: Sequence[str] | None, task: str) -> Any:
+    def fit_preprocessor(self, table: Any, target: str, options: Any, task: str) -> Any:
+        """The preprocessing learned from the whole file (every rank's shard); ``options``: a TableOptions."""
         from ..tabular import Preprocessor
 
         if self.comm is None:
-            return Preprocessor.fit(table, target, features, task)
+            return Preprocessor.fit(table, target, task=task, options=options)
         from .tables import fit_preprocessor
 
-        return fit_preprocessor(table, target, features, task, self.comm)
+        return fit_preprocessor(table, target, None, task, self.comm, options=options)
 
     def n_rows(self, table: Any) -> int:
-        """Rows of the whole file."""
-        return table.n_rows if self.comm is None else self.comm.allreduce(table.n_rows)
+        """Rows of the whole file (of every rank's ``table``)."""
+        return self.total(table.n_rows)
+
+    def total(self, count: int) -> int:
+        """The sum of ``count`` over every rank."""
+        return count if self.comm is None else self.comm.allreduce(count)
+
+    def checking(self) -> ContextManager[Any]:
+        """Wraps a check that may fail on some processes only (rank 0's output paths): then all fail alike.
+
+        Under MPI the failing rank raises its error and the others a PeerError, every one marked
+        as agreed, so the message is printed once and no rank is left waiting (see :func:`.failure.agree`).
+        """
+        if self.comm is None:
+            return contextlib.nullcontext()
+        from .failure import agree
+
+        return agree(self.comm)
 
     def fit_options(self) -> dict:
         """Extra :meth:`chainrule.Network.fit` options: the communicator and sharded data."""

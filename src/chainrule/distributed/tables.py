@@ -14,9 +14,13 @@ are the file's rows in file order, as one process would read them.
 * Parquet: the rows are split evenly and each rank reads only the row groups
   that overlap its rows (a file written as one row group is read whole).
 
-:func:`fit_preprocessor` learns the same standardisation and target encoding
-as :meth:`chainrule.tabular.Preprocessor.fit` on the whole file: sums and
-label sets are combined across ranks (equal to float rounding).
+:func:`fit_preprocessor` learns the same preprocessing as
+:meth:`chainrule.tabular.Preprocessor.fit` on the whole file, through a
+:class:`CommReducer`: column kinds are decided from every rank's evidence,
+sums and counts are summed, category and label sets united, most frequent
+values counted over all ranks, and medians found exactly by a distributed
+bisection (:meth:`CommReducer.median`); means and standard deviations equal
+the single-process ones to float rounding, everything else exactly.
 """
 
 from __future__ import annotations
@@ -30,27 +34,24 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..tabular.preprocess import MAX_AUTO_CLASSES, Preprocessor, label_of, label_sort_key, select_features
-from ..tabular.reader import Table, check_header, read_parquet, cells_by_column, read_table
+from ..tabular.options import TableOptions
+from ..tabular.preprocess import Preprocessor
+from ..tabular.reader import Table, arrow_types, check_data_file, check_header, read_parquet, cells_by_column, read_table
+from ..tabular.reduce import Reducer
 from .failure import agree
 from .strategy import even_range
 
-__all__ = ["ShardTable", "read_table_shard", "fit_preprocessor"]
+__all__ = ["CommReducer", "ShardTable", "read_table_shard", "fit_preprocessor"]
 
 _BLOCK = 1 << 16
 
 
 @dataclass
 class ShardTable(Table):
-    """A :class:`~chainrule.tabular.Table` holding rows ``row_offset ..`` of a file (0-based)."""
+    """A :class:`~chainrule.tabular.Table` holding rows ``row_offset ..`` of a file (0-based).
 
-    row_offset: int = 0
-
-    def where(self, row: int) -> str:
-        text = f"row {row + 1 + self.row_offset}"
-        if self.csv_lines is not None:
-            text += f" (line {self.csv_lines[row]})"
-        return text
+    Its messages name the file's rows (``Table.row_offset``).
+    """
 
 
 def read_table_shard(path: str | os.PathLike, comm: Any, format: str | None = None, encoding: str = "utf-8",
@@ -70,8 +71,7 @@ def read_table_shard(path: str | os.PathLike, comm: Any, format: str | None = No
     with agree(comm):
         if format not in ("csv", "parquet"):
             raise ValueError(f"format: expected 'csv' or 'parquet', received: {format!r}")
-        if not path.is_file():
-            raise ValueError(f"{source}: no such file")
+        check_data_file(path, source)
         if format == "parquet":
             table = _parquet_shard(path, source, rank, size)
         elif whole:
@@ -103,7 +103,8 @@ def _newline_is_byte(encoding: str) -> bool:
 def _slice(table: Table, rank: int, size: int) -> ShardTable:
     lo, hi = even_range(table.n_rows, rank, size)
     lines = None if table.csv_lines is None else table.csv_lines[lo:hi]
-    return ShardTable(table.columns, {c: v[lo:hi] for c, v in table.cells.items()}, table.source, lines, row_offset=lo)
+    return ShardTable(table.columns, {c: v[lo:hi] for c, v in table.cells.items()}, table.source, lines,
+                      types=table.types, row_offset=lo)
 
 
 def _parquet_shard(path: Path, source: str, rank: int, size: int) -> ShardTable:
@@ -124,14 +125,15 @@ def _parquet_shard(path: Path, source: str, rank: int, size: int) -> ShardTable:
     check_header(columns, source)
     if n == 0:
         raise ValueError(f"{source}: the file has columns but no data rows")
+    types = arrow_types(pf.schema_arrow)
     if not groups:
-        return ShardTable(columns, {c: [] for c in columns}, source, None, row_offset=lo)
+        return ShardTable(columns, {c: [] for c in columns}, source, None, types=types, row_offset=lo)
     try:
         table = pf.read_row_groups(groups).slice(lo - int(starts[groups[0]]), hi - lo)
     except Exception as err:
         raise ValueError(f"{source}: not a readable Parquet file ({err})") from None
     cells = {name: table.column(k).to_pylist() for k, name in enumerate(columns)}
-    return ShardTable(columns, cells, source, None, row_offset=lo)
+    return ShardTable(columns, cells, source, None, types=types, row_offset=lo)
 
 
 def _csv_bytes(path: Path, source: str, rank: int, size: int) -> tuple[bytes, bytes, int]:
@@ -199,44 +201,78 @@ def _parse_csv(header: bytes, chunk: bytes, source: str, encoding: str,
     return columns, rows, lines
 
 
-def fit_preprocessor(table: Table, target: str, features: Sequence[str] | None, task: str, comm: Any) -> Preprocessor:
-    """:meth:`Preprocessor.fit <chainrule.tabular.Preprocessor.fit>` over every rank's shard (collective)."""
-    with agree(comm):
-        features = select_features(table, target, features, task)
-        X = table.matrix(features)
-        labels = table.raw(target)
-    mean, scale = _mean_and_std(X, comm)
-    scale[~(scale > np.finfo(np.float64).eps * np.maximum(1.0, np.abs(mean)))] = 1.0
-    distinct = {label_of(v) for v in labels}
-    if task == "auto":
-        text = any(isinstance(v, (str, bool)) for v in distinct)
-        whole = all(isinstance(v, int) for v in distinct)
-        reports = comm.allgather((text, whole, distinct if len(distinct) <= MAX_AUTO_CLASSES else None))
-        union: set = set()
-        for _, _, values in reports:
-            union |= values if values is not None else set(range(MAX_AUTO_CLASSES + 1))
-        if any(r[0] for r in reports) or (all(r[1] for r in reports) and len(union) <= MAX_AUTO_CLASSES):
-            task = "classification"
-        else:
-            task = "regression"
-    if task == "classification":
-        classes = sorted(set().union(*comm.allgather(distinct)), key=label_sort_key)
-        with agree(comm):
-            if len(classes) < 2:
-                raise ValueError(f"{table.source}: target column {target!r} has a single class {classes!r}; "
-                                 "classification needs at least 2")
-        return Preprocessor(features, target, task, mean, scale, classes=classes)
-    with agree(comm):
-        y = table.numeric(target)
-    y_mean, y_std = _mean_and_std(y[:, None], comm)
-    std = float(y_std[0])
-    return Preprocessor(features, target, task, mean, scale, target_mean=float(y_mean[0]),
-                        target_scale=std if std > 0 else 1.0)
+def fit_preprocessor(table: Table, target: str, features: Sequence[str] | None, task: str, comm: Any,
+                     options: TableOptions | None = None) -> Preprocessor:
+    """:meth:`Preprocessor.fit <chainrule.tabular.Preprocessor.fit>` over every rank's shard (collective).
+
+    ``table`` is this rank's shard; every rank passes the same ``target``,
+    ``features``, ``task`` and ``options`` and gets the same preprocessing.
+    """
+    return Preprocessor.fit(table, target, features, task, options=options, reducer=CommReducer(comm))
 
 
-def _mean_and_std(X: np.ndarray, comm: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Column means and (population) standard deviations of the rows of every rank, two passes as NumPy."""
-    n = comm.allreduce(X.shape[0])
-    mean = comm.allreduce(X.sum(axis=0)) / n
-    squares = comm.allreduce(((X - mean) ** 2).sum(axis=0))
-    return mean, np.sqrt(squares / n)
+class CommReducer(Reducer):
+    """:class:`~chainrule.tabular.Reducer` over the ranks of an MPI communicator (each method is collective)."""
+
+    def __init__(self, comm: Any) -> None:
+        self.comm = comm
+
+    def checking(self) -> Any:
+        return agree(self.comm)
+
+    def sum(self, value: Any) -> Any:
+        return self.comm.allreduce(value)
+
+    def gather(self, value: Any) -> list:
+        return self.comm.allgather(value)
+
+    def median(self, values: np.ndarray) -> float:
+        """The exact median of every rank's values, as :func:`numpy.median` of all of them.
+
+        Each order statistic is found by bisection over the floats' bit
+        patterns (ordered as integers): 64 rounds of one small Allreduce of
+        counts, whatever the number of rows, and no rank sends its values.
+        """
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        n = self.comm.allreduce(values.size)
+        keys = np.sort(_ordered_keys(values))
+        low = _float_of_key(self._kth(keys, (n - 1) // 2))
+        if n % 2:
+            return low
+        high = _float_of_key(self._kth(keys, n // 2))
+        return float(np.mean(np.array([low, high])))  # numpy's median: the mean of the two middle values
+
+    def _kth(self, keys: np.ndarray, k: int) -> int:
+        """The key of the k-th smallest value (0-based) over every rank; ``keys`` sorted."""
+        lo = self.comm.allreduce(int(keys[0]) if keys.size else _KEY_MAX, op=_op("MIN"))
+        hi = self.comm.allreduce(int(keys[-1]) if keys.size else _KEY_MIN, op=_op("MAX"))
+        while lo < hi:  # the smallest key v with at least k + 1 values <= v
+            mid = (lo + hi) // 2
+            at_most = self.comm.allreduce(int(np.searchsorted(keys, mid, side="right")))
+            if at_most >= k + 1:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+
+_KEY_MIN, _KEY_MAX = -(2**63), 2**63 - 1
+
+
+def _ordered_keys(values: np.ndarray) -> np.ndarray:
+    """int64 keys in the order of the floats (no NaN): flip the magnitude bits of negative numbers."""
+    bits = values.view(np.int64)
+    return np.where(bits < 0, bits ^ np.int64(0x7FFFFFFFFFFFFFFF), bits)
+
+
+def _float_of_key(key: int) -> float:
+    bits = np.int64(key)
+    if bits < 0:
+        bits = bits ^ np.int64(0x7FFFFFFFFFFFFFFF)
+    return float(np.array([bits], dtype=np.int64).view(np.float64)[0])
+
+
+def _op(name: str) -> Any:
+    from mpi4py import MPI
+
+    return getattr(MPI, name)

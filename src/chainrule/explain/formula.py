@@ -19,6 +19,11 @@ node        meaning                              JSON
 ``Call``    ``f(a, ...)``, ``f`` in :data:`FUNCTIONS`  ``{"op": "call", "name": "exp", "args": [...]}``
 ==========  ===================================  ==============================
 
+A ``Call`` may also name an activation or a loss that states no formula of
+its own: the trace then writes the generic ``cube(net_h1)`` and its derivative
+``cube'(net_h1)`` (see :mod:`chainrule.explain.facts`); :func:`evaluate`
+cannot compute those.
+
 :func:`substitute` replaces every symbol by its value (the "numbers" form);
 :func:`evaluate` computes a tree, which the tests use to prove that every
 formula of a trace really gives the value printed after it.
@@ -30,6 +35,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Union
 
+from ..core.formulas import FUNCTIONS as CORE_FUNCTIONS
 from ..core.validation import fail
 
 __all__ = [
@@ -114,14 +120,31 @@ def _step(x: float, low: float = 0.0) -> float:
     return 1.0 if x > 0 else low
 
 
-#: The functions a formula may call: name -> (implementation, meaning).
+def _normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x * math.sqrt(0.5))
+
+
+def _normal_pdf(x: float) -> float:
+    return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi) if abs(x) < 40 else 0.0
+
+
+_IMPLEMENTATIONS: dict[str, Callable[..., float]] = {
+    "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0,
+    "tanh": math.tanh,
+    "exp": lambda x: math.exp(x) if x < 700 else math.inf,
+    "log": lambda x: math.log(x) if x > 0 else -math.inf,
+    "max": max,
+    "min": min,
+    "step": _step,
+    "Phi": _normal_cdf,
+    "phi": _normal_pdf,
+}
+
+#: The functions a formula may call: name -> (implementation, meaning). The names and
+#: meanings are the core's (:data:`chainrule.core.formulas.FUNCTIONS`), which
+#: activations and losses write their formulas with.
 FUNCTIONS: dict[str, tuple[Callable[..., float], str]] = {
-    "sigmoid": (lambda x: 1.0 / (1.0 + math.exp(-x)) if x > -700 else 0.0, "1 / (1 + exp(-x))"),
-    "tanh": (math.tanh, "hyperbolic tangent"),
-    "exp": (lambda x: math.exp(x) if x < 700 else math.inf, "e to the power x"),
-    "log": (lambda x: math.log(x) if x > 0 else -math.inf, "natural logarithm"),
-    "max": (max, "the largest argument"),
-    "step": (_step, "step(x) = 1 if x > 0 else 0; step(x, alpha) = 1 if x > 0 else alpha"),
+    name: (_IMPLEMENTATIONS[name], meaning) for name, meaning in CORE_FUNCTIONS.items()
 }
 
 
@@ -237,6 +260,10 @@ def evaluate(expr: Expr, values: Mapping[str, float] | None = None) -> float:
     if isinstance(expr, Neg):
         return -args[0]
     if isinstance(expr, Call):
+        if expr.name not in FUNCTIONS:
+            # A generic form such as cube(net_h1), of an activation with no formula of its own.
+            raise fail("formula function", f"one of {sorted(FUNCTIONS)} (a generic form has no "
+                       "implementation here)", expr.name)
         return float(FUNCTIONS[expr.name][0](*args))
     raise fail("formula", "an expression node", expr)
 

@@ -9,13 +9,15 @@ backward pass on one sample.
 
 from __future__ import annotations
 
-import json
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..core.json_numbers import dumps
 from ..core.validation import check_positive_float
+from ..i18n import DEFAULT_LANGUAGE, N_, translator
 from .render.numbers import number
 
 if TYPE_CHECKING:
@@ -74,48 +76,66 @@ def layer_summary(network: "Network", x: Any, y: Any, learning_rate: float) -> t
     return float(error), rows
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: two for each wide (East Asian) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 _COLUMNS = [
-    ("layer", "layer"), ("neurons", "neurons"), ("activation", "activation"), ("parameters", "params"),
-    ("net_min", "net min"), ("net_max", "net max"), ("out_min", "out min"), ("out_max", "out max"),
-    ("delta_max_abs", "max |delta|"), ("gradient_norm", "|dE/dW|"), ("gradient_max_abs", "max |dE/dW|"),
-    ("update_norm", "|update|"), ("relative_update", "|update|/|W|"),
+    ("layer", N_("layer")), ("neurons", N_("neurons")), ("activation", N_("activation")), ("parameters", N_("params")),
+    ("net_min", N_("net min")), ("net_max", N_("net max")), ("out_min", N_("out min")), ("out_max", N_("out max")),
+    ("delta_max_abs", N_("max |delta|")), ("gradient_norm", N_("|dE/dW|")), ("gradient_max_abs", N_("max |dE/dW|")),
+    ("update_norm", N_("|update|")), ("relative_update", N_("|update|/|W|")),
 ]
 
 
 def render_summary(network: "Network", error: float, rows: list[LayerSummary], learning_rate: float,
-                   fmt: str = "text", precision: int = 4) -> str:
-    """The summary as ``text`` (an aligned table), ``markdown``, ``latex`` or ``json``."""
-    head = (f"Per-layer summary of one step: network sizes {network.sizes}, loss {network.loss_function.name}, "
-            f"eta = {number(learning_rate, precision)}, E_total = {number(error, precision)}")
+                   fmt: str = "text", precision: int = 4, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The summary as ``text`` (an aligned table), ``markdown``, ``latex`` or ``json``; its words in ``lang``."""
+    tr = translator(lang)
+    title = tr("Per-layer summary")
+    facts = tr("network sizes {sizes}, loss {loss}, eta = {eta}, E_total = {error}", sizes=network.sizes,
+               loss=network.loss_function.name, eta=number(learning_rate, precision), error=number(error, precision))
+    head = tr("Per-layer summary of one step: {facts}", facts=facts)
     if fmt == "json":
-        return json.dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
-                           "loss": network.loss_function.config(), "learning_rate": learning_rate,
-                           "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
+        return dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
+                      "loss": network.loss_function.config(), "learning_rate": learning_rate,
+                      "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
 
-    def cell(row: LayerSummary, key: str) -> str:
+    def cell(k: int, row: LayerSummary, key: str) -> str:
+        if key == "layer":  # "layer 1 (hidden)", in the language asked for
+            role = tr("output") if k == len(rows) - 1 else tr("hidden")
+            return tr("layer {number} ({role})", number=k + 1, role=role)
         value = getattr(row, key)
         return number(value, precision) if isinstance(value, float) else str(value)
 
-    headers = [title for _, title in _COLUMNS]
-    table = [[cell(r, key) for key, _ in _COLUMNS] for r in rows]
+    headers = [tr.gettext(heading) for _, heading in _COLUMNS]
+    table = [[cell(k, r, key) for key, _ in _COLUMNS] for k, r in enumerate(rows)]
     if fmt == "markdown":
-        lines = ["# Per-layer summary", "", head.split(": ", 1)[1] + ".", "",
+        lines = [f"# {title}", "", facts + ".", "",
                  "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         lines += ["| " + " | ".join(r) + " |" for r in table]
         return "\n".join(lines) + "\n"
     if fmt == "latex":
-        from .render.latex import escape
+        from .render.latex import document_setup, escape
 
+        preamble, begin, end = document_setup(tr.lang)
         lines = [r"\documentclass[10pt]{article}", r"\usepackage[landscape,margin=1.5cm]{geometry}",
-                 r"\begin{document}", r"\section*{Per-layer summary}", escape(head.split(": ", 1)[1]) + ".", "",
+                 *([preamble.rstrip()] if preamble else []), r"\begin{document}", *([begin] if begin else []),
+                 r"\section*{" + escape(title) + "}", escape(facts) + ".", "",
                  r"\begin{tabular}{" + "l" * 3 + "r" * (len(headers) - 3) + "}",
                  " & ".join(escape(h) for h in headers) + r" \\ \hline"]
         lines += [" & ".join(escape(c) for c in r) + r" \\" for r in table]
-        lines += [r"\end{tabular}", r"\end{document}"]
+        lines += [r"\end{tabular}", *([end] if end else []), r"\end{document}"]
         return "\n".join(lines) + "\n"
-    widths = [max(len(h), *(len(r[k]) for r in table)) for k, h in enumerate(headers)]
+    widths = [max(_width(h), *(_width(r[k]) for r in table)) for k, h in enumerate(headers)]
+
+    def pad(text: str, k: int) -> str:  # by the width a terminal shows (a Chinese character takes two columns)
+        fill = " " * (widths[k] - _width(text))
+        return fill + text if k >= 3 else text + fill
+
     lines = [head, ""]
-    lines.append("  ".join(h.rjust(w) if k >= 3 else h.ljust(w) for k, (h, w) in enumerate(zip(headers, widths))))
+    lines.append("  ".join(pad(h, k) for k, h in enumerate(headers)))
     for r in table:
-        lines.append("  ".join(c.rjust(w) if k >= 3 else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))))
+        lines.append("  ".join(pad(c, k) for k, c in enumerate(r)))
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ import numpy as np
 from ..core.network import Network
 from ..core.layers import Dense
 from .naming import Naming
+from .prose import Math, Prose
 from .quantities import step_quantities
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "TUTORIAL_TARGET",
     "TUTORIAL_LEARNING_RATE",
     "TUTORIAL_MISPRINTS",
+    "annotate_misprints",
     "tutorial_network",
     "worked_example",
 ]
@@ -49,6 +51,16 @@ def tutorial_network(dtype: Any = np.float64) -> Network:
     network = Network(layers, loss="squared_error")
     Naming.of(network).assign(network, {**TUTORIAL_WEIGHTS, **TUTORIAL_BIASES})
     return network
+
+
+def annotate_misprints(trace: Any) -> None:
+    """Attach to a trace of the tutorial's first step a note on each value the tutorial prints wrongly.
+
+    The note is a translated sentence (``the tutorial prints out_o1 = 0.75136079, ...``).
+    """
+    for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
+        trace.annotate(name, Prose("the tutorial prints {printed}, a transposition typo; the correct value is "
+                                   "{correct}.", printed=Math(name, float(printed)), correct=correct))
 
 
 def _checkpoints(updates: int) -> list[int]:

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..optim import OPTIMIZERS, Optimizer
+from ..core.errors import ValidationError
+from ..optim import Optimizer
 from ..training import Callback, EarlyStopping
+from .consistency import OPTIMIZER_CLASSES, check_checkpoint_state
 from .model_file import ModelFileError, SavedModel, load_model, save_model
 
 __all__ = ["Checkpoint", "Resumed", "restore_checkpoint", "save_checkpoint"]
-
-_OPTIMIZER_CLASSES = {cls.__name__: cls for cls in OPTIMIZERS.values()}
 
 
 def save_checkpoint(
@@ -68,33 +68,33 @@ class Resumed:
 
 
 def restore_checkpoint(source: str | os.PathLike | SavedModel) -> Resumed:
-    """Load a checkpoint and rebuild its optimizer, bound to the network's flat parameter."""
+    """Load a checkpoint and rebuild its optimizer, bound to the network's flat parameter.
+
+    The state is checked as :func:`~chainrule.io.consistency.check_checkpoint_state`
+    checks it (loading a file already does; a :class:`SavedModel` passed in is
+    checked again): anything inconsistent raises :class:`ModelFileError` naming
+    the checkpoint and the field (``state.seed``, ``state.optimizer.0.exp_avg``...).
+    """
     saved = source if isinstance(source, SavedModel) else load_model(source)
-    state = saved.state
     where = "checkpoint" if isinstance(source, SavedModel) else f"checkpoint {str(source)!r}"
-    if not state or "epoch" not in state or "optimizer" not in state:
-        raise ModelFileError(f"{where}: a model file without training state (not a checkpoint)")
-    opt_state = dict(state["optimizer"])
-    cls = _OPTIMIZER_CLASSES.get(opt_state.get("name"))
-    if cls is None:
-        raise ModelFileError(f"{where}: unknown optimizer {opt_state.get('name')!r} "
-                             f"(known: {sorted(_OPTIMIZER_CLASSES)})")
-    optimizer = cls(None)
-    hyper = {k: opt_state[k] for k in optimizer.hyperparameters() if k in opt_state}
+    state = saved.state
+    if not isinstance(state, dict) or not state:
+        raise ModelFileError(f"{where}: a model file without training state (not a checkpoint)", "state")
     try:
-        optimizer = cls(None, **hyper).bind([saved.network.flat_parameter()])
-        opt_state["buffers"] = {key[len("optimizer."):]: array for key, array in saved.tensors.items()
-                                if key.startswith("optimizer.")}
-        optimizer.load_state_dict(opt_state)
-    except (TypeError, ValueError) as err:
-        raise ModelFileError(f"{where}: its optimizer state does not fit the network ({err})") from None
+        check_checkpoint_state(state, saved.tensors, saved.network)
+    except ValidationError as err:
+        raise ModelFileError(f"{where}: {err}", err.field) from None
+    opt_state = dict(state["optimizer"])
+    cls = OPTIMIZER_CLASSES[opt_state["name"]]
+    hyper = {k: opt_state[k] for k in cls(None).hyperparameters() if k in opt_state}
+    optimizer = cls(None, **hyper).bind([saved.network.flat_parameter()])
+    opt_state["buffers"] = {key[len("optimizer."):]: array for key, array in saved.tensors.items()
+                            if key.startswith("optimizer.")}
+    optimizer.load_state_dict(opt_state)
     es_state = state.get("early_stopping")
     if es_state is not None:
         es_state = dict(es_state, best_weights=saved.tensors.get("early_stopping.best_weights"))
-    epoch, seed = state["epoch"], state["seed"]
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in (epoch, seed)):
-        raise ModelFileError(f"{where}: epoch and seed must be non-negative integers, received {epoch!r}, {seed!r}")
-    return Resumed(saved.network, optimizer, epoch, seed, dict(state.get("history") or {}), es_state, saved)
+    return Resumed(saved.network, optimizer, state["epoch"], state["seed"], dict(state["history"]), es_state, saved)
 
 
 class Checkpoint(Callback):

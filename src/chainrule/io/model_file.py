@@ -6,17 +6,29 @@ Layout (safetensors: an 8-byte header length, a JSON header, raw tensor bytes)::
               in the network's dtype, little-endian, bit for bit;
               optionally "state.<name>" arrays (a checkpoint's optimizer state)
     metadata  "format": "chainrule.model"
-              "format_version": "1"
+              "format_version": "2"
               "chainrule": JSON {"architecture", "preprocessing", "training", "state", "library_version"}
               "checksum": "sha256:<hex>" over the JSON text and every tensor's name, dtype, shape and bytes
 
+The architecture is the network's spec, :meth:`NetworkSpec.to_dict
+<chainrule.core.spec.NetworkSpec.to_dict>` (``version``, ``layers``, ``loss``,
+``dtype``). Format 1 (chainrule before the spec) stored the same dict without
+its ``version``; such files load as they always did.
+
 Loading reads JSON and raw numbers only -- no pickle, no code -- and checks, in
-order: the header's framing, the format name and version (a newer version is
-refused, not guessed at), the tensors' framing (safetensors), the checksum
-(catches truncation and flipped bits anywhere), then the architecture against
-a closed list of known layer types, keys and activations, and each tensor's
-shape and dtype against it. Any failure raises :class:`ModelFileError` naming
-the file and what is wrong; nothing is built from an unchecked file.
+order: the header's framing and its JSON within :mod:`chainrule.core.limits`'
+bounds (size, nesting, number lengths, no NaN), the format name and version (a
+newer version is refused, not guessed at), the tensors' framing (safetensors),
+the checksum (catches truncation and flipped bits anywhere), the metadata's
+JSON within the same bounds, then the architecture with the spec's own checks
+(:meth:`NetworkSpec.from_dict`: known fields, layer types, registered
+activations and losses, at most ``MAX_PARAMETERS``), each tensor's shape and
+dtype against it, and then -- because a checksum proves only that a file is
+what was written -- that its parts agree (:mod:`chainrule.io.consistency`):
+every tensor finite, the preprocessing valid and fitting the network, the
+training record's types, and a checkpoint's state. Any failure raises
+:class:`ModelFileError` naming the file and the field; nothing is built from
+an unchecked file. The same checks run before a file is written.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +44,15 @@ from typing import Any
 
 import numpy as np
 
+from ..core.errors import ValidationError, excerpt
+from ..core.validation import fail
+from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
+from ..core.network import Network
+from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path
+from ..tabular import Preprocessor
 from ..version import __version__
 from .atomic import atomic_write_bytes
+from .consistency import check_checkpoint_state, check_finite, check_preprocessing, check_training
 
 __all__ = [
     "FORMAT",
@@ -47,17 +67,28 @@ __all__ = [
 ]
 
 FORMAT = "chainrule.model"
-#: Bump when a reader of the previous version could misread a new file.
-FORMAT_VERSION = 1
-#: A header larger than this is not a model file (guards against a hostile length field).
-MAX_HEADER_BYTES = 16 * 1024 * 1024
-_LAYER_KEYS = {"type", "n_in", "n_out", "activation", "bias", "train_bias"}
-_LAYER_TYPES = ("dense",)
+#: Bump when a reader of the previous version could misread a new file (or would refuse it
+#: for the wrong reason). 2: the architecture is the network spec, with its own version.
+FORMAT_VERSION = 2
+#: A header larger than this is not a model file (guards against a hostile length field); see
+#: :mod:`chainrule.core.limits`.
+MAX_HEADER_BYTES = MAX_HEADER_BYTES
 _TOP_KEYS = {"architecture", "preprocessing", "training", "state", "library_version"}
 
 
 class ModelFileError(ValueError):
-    """A model file that cannot be trusted: damaged, tampered with, or from a newer version."""
+    """A model file that cannot be trusted: damaged, tampered with, or from a newer version.
+
+    ``field`` is the bad field of the metadata when there is one
+    (``"architecture.layers[0].activation"``), else None.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (str(self), self.field))
 
 
 @dataclass
@@ -69,14 +100,17 @@ class SavedModel:
     network : Network
         Rebuilt with bitwise-identical weights.
     preprocessing : dict or None
-        JSON config of the preprocessing (e.g. :class:`chainrule.tabular.Preprocessor`).
+        JSON config of the preprocessing, :meth:`chainrule.tabular.Preprocessor.to_config`.
     training : dict
         The training settings and history recorded at save time.
     state : dict
-        Extra JSON state (a checkpoint's epoch, optimizer settings...), empty for a plain model.
+        A checkpoint's state (epoch, seed, optimizer settings, history, early
+        stopping; see :mod:`chainrule.io.checkpoint`), empty for a plain model.
     tensors : dict of str to ndarray
-        Extra arrays saved under ``state.<name>`` (keys without the prefix).
+        A checkpoint's arrays saved under ``state.<name>`` (keys without the prefix).
     format_version : int
+    preprocessor : Preprocessor or None
+        The preprocessing, rebuilt and checked against the network.
     """
 
     network: Any
@@ -85,6 +119,7 @@ class SavedModel:
     state: dict = field(default_factory=dict)
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
+    preprocessor: Any = None
 
 
 def _safetensors():
@@ -101,14 +136,24 @@ def _safetensors():
 def model_to_bytes(
     network: Any,
     *,
-    preprocessing: dict | None = None,
+    preprocessing: dict | Preprocessor | None = None,
     training: dict | None = None,
     state: dict | None = None,
     state_tensors: dict[str, np.ndarray] | None = None,
 ) -> bytes:
-    """Serialise ``network`` and its JSON companions to the bytes of a model file."""
+    """Serialise ``network`` and its JSON companions to the bytes of a model file.
 
-    architecture = _architecture(network)
+    ``preprocessing`` is a :class:`~chainrule.tabular.Preprocessor` or its
+    config; ``state`` and ``state_tensors`` are a checkpoint's (see
+    :func:`~chainrule.io.checkpoint.save_checkpoint`). Everything is checked as
+    :func:`model_from_bytes` checks it, before any byte is produced: a file
+    chainrule would refuse to read raises :class:`ModelFileError` instead.
+    """
+    if not isinstance(network, Network):
+        raise fail("network", "a chainrule Network", network)
+    if isinstance(preprocessing, Preprocessor):
+        preprocessing = preprocessing.to_config()
+    architecture = network.config()
     tensors: dict[str, np.ndarray] = {}
     for k, layer in enumerate(network.layers):
         tensors[f"layers.{k}.W"] = np.ascontiguousarray(layer.W)
@@ -118,17 +163,31 @@ def model_to_bytes(
         if not isinstance(name, str) or not name or array.dtype.kind not in "biuf":
             raise ModelFileError(f"state tensor {name!r}: expected a named numeric array, received: {array.dtype}")
         tensors[f"state.{name}"] = np.ascontiguousarray(array)
-    payload = json.dumps(
-        {
-            "architecture": architecture,
-            "preprocessing": preprocessing,
-            "training": training or {},
-            "state": state or {},
-            "library_version": __version__,
-        },
-        sort_keys=True,
-        allow_nan=False,
-    )
+    try:
+        payload = json.dumps(
+            {
+                "architecture": architecture,
+                "preprocessing": preprocessing,
+                "training": training or {},
+                "state": state or {},
+                "library_version": __version__,
+            },
+            sort_keys=True,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError, RecursionError) as err:
+        raise ModelFileError(f"model file: its metadata cannot be written as JSON ({excerpt(str(err))}); "
+                             "refusing to write it") from None
+
+    def refuse(problem: str, field: str | None = None) -> ModelFileError:
+        return ModelFileError(f"model file: {problem}; refusing to write it", field)
+
+    try:  # read back as a reader would, within the same bounds
+        content = load_json(payload, "metadata", max_bytes=MAX_HEADER_BYTES,
+                            field_name=lambda path: document_path(path) if path else "metadata")
+    except ValidationError as err:
+        raise refuse(f"its metadata is not valid ({err})", err.field) from None
+    _check_content(content, network.spec(), tensors, refuse, network)
     metadata = {
         "format": FORMAT,
         "format_version": str(FORMAT_VERSION),
@@ -141,12 +200,6 @@ def model_to_bytes(
 def save_model(path: str | os.PathLike, network: Any, **companions: Any) -> Path:
     """Write a model file atomically (temporary file, fsync, rename); see :func:`model_to_bytes`."""
     return atomic_write_bytes(path, model_to_bytes(network, **companions))
-
-
-def _architecture(network: Any) -> dict:
-    config = network.config()
-    config["layers"] = [{"type": "dense", **layer} for layer in config["layers"]]
-    return config
 
 
 def _checksum(payload: str, tensors: dict[str, np.ndarray]) -> str:
@@ -163,20 +216,24 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     """Read and verify a model file; raises :class:`ModelFileError` if it cannot be trusted."""
     path = Path(path)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the read; a folder cannot be read
+            kind = "a directory" if path.is_dir() else "not a regular file (a FIFO, socket or device)"
+            raise ModelFileError(f"model file {str(path)!r}: {kind}, expected a file")
         data = path.read_bytes()
     except FileNotFoundError:
         raise ModelFileError(f"model file {str(path)!r}: no such file") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"model file {str(path)!r}: is a directory, expected a file") from None
+    except OSError as err:
+        raise ModelFileError(f"model file {str(path)!r}: {err.strerror or type(err).__name__}") from None
     return model_from_bytes(data, source=str(path))
 
 
 def read_model_metadata(path: str | os.PathLike) -> dict:
-    """The verified JSON part of a model file (architecture, preprocessing, training, ...)."""
+    """The verified JSON part of a model file: the architecture (the spec's dict, whatever the
+    file's format version), preprocessing, training, state and format version."""
     saved = load_model(path)
     return {
         "format_version": saved.format_version,
-        "architecture": _architecture(saved.network),
+        "architecture": saved.network.config(),
         "preprocessing": saved.preprocessing,
         "training": saved.training,
         "state": saved.state,
@@ -186,15 +243,16 @@ def read_model_metadata(path: str | os.PathLike) -> dict:
 def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
     """Verify and decode the bytes of a model file (see the module docstring for the checks)."""
 
-    def refuse(problem: str) -> ModelFileError:
-        return ModelFileError(f"model file {source!r}: {problem}; refusing to load it")
+    def refuse(problem: str, field: str | None = None) -> ModelFileError:
+        return ModelFileError(f"model file {source!r}: {problem}; refusing to load it", field)
 
     metadata = _read_header_metadata(data, refuse)
     if metadata.get("format") != FORMAT:
-        raise refuse(f"not a chainrule model (format {metadata.get('format')!r}, expected {FORMAT!r})")
+        raise refuse(f"not a chainrule model (format {excerpt(metadata.get('format'))}, expected {FORMAT!r})",
+                     "format")
     version_text = metadata.get("format_version", "")
-    if not (isinstance(version_text, str) and version_text.isdigit()):
-        raise refuse(f"format_version {version_text!r} is not a whole number")
+    if not (isinstance(version_text, str) and version_text.isdigit() and len(version_text) < 10):
+        raise refuse(f"format_version {excerpt(version_text)} is not a whole number", "format_version")
     version = int(version_text)
     if version > FORMAT_VERSION:
         raise refuse(
@@ -209,28 +267,68 @@ def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
         raise refuse(f"the tensor data is truncated or corrupted ({err})") from None
     payload = metadata.get("chainrule")
     if not isinstance(payload, str) or _checksum(payload, tensors) != metadata.get("checksum"):
-        raise refuse("the checksum does not match its contents (the file is corrupted or was altered)")
+        raise refuse("the checksum does not match its contents (the file is corrupted or was altered)", "checksum")
     try:
-        content = json.loads(payload)
-    except json.JSONDecodeError:
-        raise refuse("its metadata is not valid JSON") from None
-    if not isinstance(content, dict) or set(content) != _TOP_KEYS:
-        raise refuse(f"its metadata has keys {sorted(content) if isinstance(content, dict) else content!r}, "
-                     f"expected {sorted(_TOP_KEYS)}")
-    network = _build_network(content["architecture"], tensors, refuse)
-    state_tensors = {name[len("state."):]: array for name, array in tensors.items() if name.startswith("state.")}
-    for name, part in (("preprocessing", content["preprocessing"]), ("training", content["training"]),
-                       ("state", content["state"])):
-        if part is not None and not isinstance(part, dict):
-            raise refuse(f"its {name} metadata is {type(part).__name__}, expected an object")
+        content = load_json(payload, "metadata", max_bytes=MAX_HEADER_BYTES,
+                            field_name=lambda path: document_path(path) if path else "metadata")
+    except ValidationError as err:
+        raise refuse(f"its metadata is not valid ({err})", err.field) from None
+    _check_top(content, refuse)
+    spec = _spec(content["architecture"], version, refuse)
+    _check_tensors(spec, tensors, refuse)
+    preprocessor = _check_content(content, spec, tensors, refuse)
+    network = _build_network(spec, tensors, refuse)
+    try:
+        check_checkpoint_state(content["state"], _state_tensors(tensors), network)
+    except ValidationError as err:
+        raise refuse(str(err), err.field) from None
     return SavedModel(
         network=network,
         preprocessing=content["preprocessing"],
         training=content["training"],
         state=content["state"],
-        tensors=state_tensors,
+        tensors=_state_tensors(tensors),
         format_version=version,
+        preprocessor=preprocessor,
     )
+
+
+def _state_tensors(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The ``state.*`` tensors, named without the prefix."""
+    return {name[len("state."):]: array for name, array in tensors.items() if name.startswith("state.")}
+
+
+def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse,
+                   network: Any = None) -> Preprocessor | None:
+    """The metadata's parts and the tensors, consistent with each other (:mod:`chainrule.io.consistency`).
+
+    The checkpoint state needs a network; when ``network`` is given (writing) it
+    is checked here too, else by the caller once the network is built.
+    """
+    _check_top(content, refuse)
+    try:
+        check_finite(tensors)
+        preprocessor = check_preprocessing(content["preprocessing"], spec)
+        check_training(content["training"])
+        if network is not None:
+            check_checkpoint_state(content["state"], _state_tensors(tensors), network)
+    except ValidationError as err:
+        raise refuse(str(err), err.field) from None
+    return preprocessor
+
+
+def _check_top(content: Any, refuse) -> None:
+    """The metadata's top level: exactly its keys, each part an object (preprocessing: or null)."""
+    if not isinstance(content, dict):
+        raise refuse(f"its metadata is {type(content).__name__}, expected an object with keys {sorted(_TOP_KEYS)}",
+                     "metadata")
+    if set(content) != _TOP_KEYS:
+        raise refuse(f"its metadata has keys {excerpt(sorted(map(str, content)))}, expected {sorted(_TOP_KEYS)}",
+                     "metadata")
+    for name in ("preprocessing", "training", "state"):
+        part = content[name]
+        if (part is not None or name != "preprocessing") and not isinstance(part, dict):
+            raise refuse(f"its {name} metadata is {type(part).__name__}, expected an object", name)
 
 
 def _read_header_metadata(data: bytes, refuse) -> dict:
@@ -239,59 +337,67 @@ def _read_header_metadata(data: bytes, refuse) -> dict:
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > MAX_HEADER_BYTES or 8 + header_len > len(data):
         raise refuse(f"its header claims {header_len} bytes but the file has {len(data) - 8} after the length "
-                     "field (truncated or not a model file)")
+                     "field (truncated or not a model file)", "header")
     try:
-        header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise refuse("its header is not valid JSON (corrupted or not a model file)") from None
+        header = load_json(data[8 : 8 + header_len], "header", max_bytes=MAX_HEADER_BYTES)
+    except ValidationError as err:
+        raise refuse(f"its header is not valid JSON (corrupted or not a model file; expected {err.expected}, "
+                     f"received: {err.received})", "header") from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise refuse("its header has no chainrule metadata (not a chainrule model file)")
+        raise refuse("its header has no chainrule metadata (not a chainrule model file)", "header")
     return metadata
 
 
-def _build_network(architecture: Any, tensors: dict[str, np.ndarray], refuse) -> Any:
-    from ..core.layers import Dense
-    from ..core.network import Network
-
-    if not isinstance(architecture, dict) or set(architecture) != {"layers", "loss", "dtype"}:
-        raise refuse("its architecture must be an object with keys 'layers', 'loss' and 'dtype'")
-    specs = architecture["layers"]
-    if not isinstance(specs, list) or not specs:
-        raise refuse("its architecture lists no layers")
-    dtype_name = architecture["dtype"]
-    if dtype_name not in ("float32", "float64"):
-        raise refuse(f"its dtype {dtype_name!r} is not float32 or float64")
-    expected_names = {f"layers.{k}.{p}" for k in range(len(specs)) for p in ("W", "b")}
-    unknown = sorted(n for n in tensors if n not in expected_names and not n.startswith("state."))
-    if unknown:
-        raise refuse(f"it holds tensors that no layer owns: {unknown}")
-    layers = []
-    for k, spec in enumerate(specs):
-        where = f"layer {k + 1}"
-        if not isinstance(spec, dict):
-            raise refuse(f"{where} is {type(spec).__name__}, expected an object")
-        if spec.get("type") not in _LAYER_TYPES:
-            raise refuse(f"{where} has unknown layer type {spec.get('type')!r} (known: {list(_LAYER_TYPES)})")
-        extra = sorted(set(spec) - _LAYER_KEYS)
-        if extra or set(spec) != _LAYER_KEYS:
-            raise refuse(f"{where} has keys {sorted(spec)}, expected {sorted(_LAYER_KEYS)}")
-        options = {key: value for key, value in spec.items() if key != "type"}
-        try:
-            layer = Dense(**options, init="zeros", dtype=dtype_name, name=where)
-        except (TypeError, ValueError) as err:
-            raise refuse(f"{where} is not a valid layer ({err})") from None
-        for param, target in (("W", layer.W), ("b", layer.b)):
-            name = f"layers.{k}.{param}"
-            array = tensors.get(name)
-            if array is None:
-                raise refuse(f"tensor {name!r} ({where} {param}) is missing")
-            if array.shape != target.shape or array.dtype != target.dtype:
-                raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
-                             f"expected {target.shape} and {target.dtype}")
-            target[...] = array
-        layers.append(layer)
+def _spec(architecture: Any, format_version: int, refuse) -> NetworkSpec:
+    """The spec a file's architecture describes, checked by the spec itself."""
+    if format_version == 1:
+        # Format 1 stored the version-1 spec's dict without its version.
+        if not isinstance(architecture, dict) or "version" in architecture:
+            raise refuse("its architecture must be an object with keys 'layers', 'loss' and 'dtype' "
+                         "(format 1)", "architecture")
+        architecture = {"version": 1, **architecture}
+    elif isinstance(architecture, dict) and isinstance(architecture.get("version"), int) \
+            and not isinstance(architecture["version"], bool) and architecture["version"] > SPEC_VERSION:
+        raise refuse(f"its architecture is a network spec of version {architecture['version']}, newer than "
+                     f"this chainrule reads (up to {SPEC_VERSION}); upgrade chainrule to read it",
+                     "architecture.version")
     try:
-        return Network(layers, loss=architecture["loss"])
-    except (TypeError, ValueError) as err:
-        raise refuse(f"its architecture is not a valid network ({err})") from None
+        return NetworkSpec.from_dict(architecture, field_name=lambda path: spec_path(("architecture",) + path))
+    except ValidationError as err:
+        raise refuse(f"its architecture is not valid ({err})", err.field) from None
+    except RecursionError:  # a user's registered component whose config() recursed; the spec refuses the rest
+        raise refuse("its architecture is not valid", "architecture") from None
+
+
+def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> None:
+    """Every layer's tensors present, of the spec's shapes and dtype, and no other but ``state.*``."""
+    dtype = np.dtype(spec.dtype)
+    expected = {}
+    for k, layer in enumerate(spec.layers):
+        expected[f"layers.{k}.W"] = (layer.n_in, layer.n_out)
+        expected[f"layers.{k}.b"] = (layer.n_bias,)
+    unknown = sorted(n for n in tensors if n not in expected and not n.startswith("state."))
+    if unknown:
+        raise refuse(f"it holds tensors that no layer owns: {excerpt(unknown)}", unknown[0][:80])
+    for name, shape in expected.items():
+        array = tensors.get(name)
+        if array is None:
+            k, param = name.split(".")[1:]
+            raise refuse(f"tensor {name!r} (layer {int(k) + 1} {param}) is missing", name)
+        if array.shape != shape or array.dtype != dtype:
+            raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
+                         f"expected {shape} and {dtype}", name)
+
+
+def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> Network:
+    """A network of ``spec`` holding the file's tensors (checked by :func:`_check_tensors` first)."""
+    _check_tensors(spec, tensors, refuse)
+    try:
+        network = Network.from_spec(spec, init="zeros")
+    except ValidationError as err:  # the spec was checked: only a layer's own refusal can land here
+        raise refuse(f"its architecture is not a valid network ({err})", err.field) from None
+    for k, layer in enumerate(network.layers):
+        layer.W[...] = tensors[f"layers.{k}.W"]
+        layer.b[...] = tensors[f"layers.{k}.b"]
+    return network

@@ -22,6 +22,11 @@ class Adam(Optimizer):
         m_t = beta1 m_{t-1} + (1 - beta1) g        (m_0 = 0)
         v_t = beta2 v_{t-1} + (1 - beta2) g^2      (v_0 = 0)
         w  <- w - lr / (1 - beta1^t) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)
+
+    With ``amsgrad=True`` (Reddi et al., 2018) the denominator uses the largest
+    second moment so far, ``vmax_t = max(vmax_{t-1}, v_t)`` (``vmax_0 = 0``), in
+    place of ``v_t``, as ``torch.optim.Adam(amsgrad=True)``; the state then
+    also holds ``max_exp_avg_sq``.
     """
 
     decoupled = False
@@ -34,19 +39,29 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        amsgrad: bool = False,
     ) -> None:
+        if not isinstance(amsgrad, (bool, np.bool_)):
+            raise fail("amsgrad", "True or False", amsgrad)
+        self.amsgrad = bool(amsgrad)
         try:
-            beta1, beta2 = (float(b) for b in betas)
-        except (TypeError, ValueError):
-            raise fail("betas", "two numbers in [0, 1)", betas) from None
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
+            pair = [check_positive_float(b, "betas", allow_zero=True) for b in betas]
+        except (TypeError, ValueError):  # not iterable, or not numbers
+            pair = []
+        if isinstance(betas, (str, bytes, dict)) or len(pair) != 2 or not all(b < 1.0 for b in pair):
             raise fail("betas", "two numbers in [0, 1)", betas)
+        beta1, beta2 = pair
         self.betas = (beta1, beta2)
         self.eps = check_positive_float(eps, "eps", allow_zero=True)
         super().__init__(parameters, learning_rate, weight_decay=weight_decay)
 
+    non_negative_buffers = frozenset({"exp_avg_sq", "max_exp_avg_sq"})
+
     def hyperparameters(self) -> dict[str, Any]:
-        return {**super().hyperparameters(), "betas": self.betas, "eps": self.eps}
+        return {**super().hyperparameters(), "betas": self.betas, "eps": self.eps, "amsgrad": self.amsgrad}
+
+    def state_buffers(self) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self.amsgrad else ())
 
     @property
     def value_factor(self) -> float:
@@ -72,6 +87,10 @@ class Adam(Optimizer):
         v += tmp
         t = self.steps
         step_size = self.learning_rate / (1.0 - beta1**t)
+        if self.amsgrad:
+            v_max = self.buffer(index, "max_exp_avg_sq", param.value, fill=0.0)
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
         np.sqrt(v, out=tmp)
         tmp /= math.sqrt(1.0 - beta2**t)
         tmp += self.eps
@@ -97,5 +116,7 @@ class AdamW(Adam):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
+        amsgrad: bool = False,
     ) -> None:
-        super().__init__(parameters, learning_rate, betas=betas, eps=eps, weight_decay=weight_decay)
+        super().__init__(parameters, learning_rate, betas=betas, eps=eps, weight_decay=weight_decay,
+                         amsgrad=amsgrad)

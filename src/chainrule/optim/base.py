@@ -21,10 +21,11 @@ for operation, so that a run can be checked step by step against PyTorch.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ..core.errors import Described, ValidationError
 from ..core.validation import check_positive_float, fail
 from ..core.layers import Parameter
 
@@ -248,9 +249,21 @@ class Optimizer:
         self._deltas, self._chunk_views = None, {}
 
     # -- state -------------------------------------------------------------------------
+    #: State arrays whose values are never negative (running averages of squared gradients):
+    #: a negative value there would make the update's square root NaN.
+    non_negative_buffers: frozenset[str] = frozenset()
+
     def hyperparameters(self) -> dict[str, Any]:
         """The constructor's arguments other than the parameters."""
         return {"learning_rate": self.learning_rate, "weight_decay": self.weight_decay}
+
+    def state_buffers(self) -> tuple[str, ...] | None:
+        """The names of the state arrays every step keeps per parameter, once a step has run (in
+        :meth:`state_dict`'s ``buffers``, ``"<parameter index>.<name>"``); None when not declared.
+
+        :meth:`load_state_dict` refuses a state without exactly these (none before the first step).
+        """
+        return None
 
     def state_dict(self) -> dict:
         """Hyperparameters, the step count and every state array (copies).
@@ -268,36 +281,91 @@ class Optimizer:
             },
         }
 
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` saved (the optimizer must already be bound)."""
+    def load_state_dict(self, state: dict, *, field_name: Callable[[tuple], str] | None = None) -> None:
+        """Restore what :meth:`state_dict` saved (the optimizer must already be bound).
+
+        Everything is checked before anything changes: the hyperparameters by
+        the constructor's own checks, the step count, and each state array --
+        its key, shape, finite values (non-negative for :attr:`non_negative_buffers`)
+        and, where :meth:`state_buffers` declares them, exactly the arrays a
+        step keeps. Errors are :class:`ValidationError` naming the entry:
+        ``field_name(path)`` for its path in the state (``("steps",)``,
+        ``("betas",)``, ``("buffers", "0.exp_avg")``), by default
+        ``"state steps"``, ``"state buffer '0.exp_avg'"``.
+        """
+        name_of = field_name or _state_field
         if not isinstance(state, dict) or state.get("name") != type(self).__name__:
-            raise fail("state", f"a state_dict of {type(self).__name__}", state)
+            raise fail(name_of(()), f"a state_dict of {type(self).__name__}", state)
         if not self.parameters:
             raise RuntimeError(f"{type(self).__name__}: bind parameters before load_state_dict()")
         steps = state.get("steps")
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-            raise fail("state steps", "an integer >= 0", steps)
-        buffers = {}
-        for key, value in dict(state.get("buffers", {})).items():
-            index, _, name = str(key).partition(".")
-            if not index.isdigit() or int(index) >= len(self.parameters):
-                raise fail("state buffers", f"keys '<parameter index>.<name>' below {len(self.parameters)}", key)
-            like = self.parameters[int(index)].value
-            array = np.asarray(value)
-            if array.shape != like.shape:
-                raise fail(f"state buffer {key!r}", f"shape {like.shape}", array)
-            buffers[(int(index), name)] = np.array(array, dtype=like.dtype)
-        for name, value in self.hyperparameters().items():
-            if name in state:
-                setattr(self, name, type(value)(state[name]) if value is not None else state[name])
+            raise fail(name_of(("steps",)), "an integer >= 0", steps)
+        hyper = {name: state[name] for name in self.hyperparameters() if name in state}
+        try:
+            checked = type(self)(None, **hyper)
+        except ValidationError as err:  # the constructor names its argument: betas, learning_rate, ...
+            raise fail(name_of((err.field,)), err.expected, Described(err.received)) from None
+        except TypeError:
+            raise fail(name_of(()), f"the hyperparameters of {type(self).__name__}",
+                       Described(str(sorted(hyper)))) from None
+        initial = checked.learning_rate
         if "initial_learning_rate" in state:
-            self.initial_learning_rate = float(state["initial_learning_rate"])
+            initial = check_positive_float(state["initial_learning_rate"], name_of(("initial_learning_rate",)))
+        stored = state.get("buffers", {})
+        if not isinstance(stored, dict):
+            raise fail(name_of(("buffers",)), "an object of arrays", stored)
+        buffers = {}
+        for key, value in stored.items():
+            index, _, name = str(key).partition(".")
+            if not index.isdigit() or int(index) >= len(self.parameters) or not name:
+                raise fail(name_of(("buffers", str(key)[:40])),
+                           f"keys '<parameter index>.<name>' below {len(self.parameters)}", key)
+            where = name_of(("buffers", str(key)))
+            like = self.parameters[int(index)].value
+            try:
+                value = np.asarray(value)
+            except (TypeError, ValueError, OverflowError):
+                value = None
+            if value is None or value.dtype.kind not in "fiu":
+                raise fail(where, f"a numeric array of shape {like.shape}", stored[key])
+            if value.shape != like.shape:
+                raise fail(where, f"shape {like.shape}", Described(f"shape {value.shape}"))
+            array = np.array(value, dtype=like.dtype)
+            if not np.isfinite(array).all():
+                raise fail(where, "finite values", Described(f"{int((~np.isfinite(array)).sum())} non-finite values"))
+            if name in self.non_negative_buffers and (array < 0).any():
+                raise fail(where, "values >= 0 (a running average of squares)",
+                           Described(f"{int((array < 0).sum())} negative values"))
+            buffers[(int(index), name)] = array
+        declared = checked.state_buffers()
+        if declared is not None:
+            expected = {(i, name) for i in range(len(self.parameters)) for name in declared} if steps else set()
+            for i, name in sorted(expected - set(buffers)):
+                raise fail(name_of(("buffers", f"{i}.{name}")), f"an array (every step of {type(self).__name__} "
+                           f"keeps {list(declared)} per parameter)", Described("nothing, it is missing"))
+            for i, name in sorted(set(buffers) - expected):
+                raise fail(name_of(("buffers", f"{i}.{name}")),
+                           f"one of {list(declared)}" if steps else "no state arrays before the first step",
+                           Described("an array this optimizer does not keep"))
+        for name, value in checked.hyperparameters().items():
+            setattr(self, name, value)
+        self.initial_learning_rate = initial
         self.steps = int(steps)
         self._buffers = buffers
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args}, parameters={len(self.parameters)})"
+
+
+def _state_field(path: tuple) -> str:
+    """The default field names of :meth:`Optimizer.load_state_dict`: ``state steps``, ``state buffer '0.m'``."""
+    if not path:
+        return "state"
+    if path[0] == "buffers" and len(path) > 1:
+        return f"state buffer {path[1]!r}"
+    return f"state {path[0]}"
 
 
 def _is_parameter(p: object) -> bool:

@@ -55,6 +55,11 @@ class RMSprop(Optimizer):
             "centered": self.centered,
         }
 
+    non_negative_buffers = frozenset({"square_avg"})
+
+    def state_buffers(self) -> tuple[str, ...]:
+        return ("square_avg",) + (("grad_avg",) if self.centered else ()) + (("momentum",) if self.momentum else ())
+
     def delta(self, index: int, param: Parameter) -> np.ndarray:
         g = self.decayed_gradient(index, param)
         s = self.buffer(index, "square_avg", param.value, fill=0.0)

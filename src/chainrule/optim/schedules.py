@@ -6,6 +6,10 @@ A schedule holds no state: ``schedule(t, base)`` gives the learning rate after
 the optimizer's rate from it before each epoch (or step), so a run resumed at
 epoch ``t`` needs nothing saved but ``t``. The formulas are the closed forms of
 ``torch.optim.lr_scheduler``'s classes of the same names.
+
+A rate that grows past the largest float (``ExponentialLR(10.0)`` after 308
+epochs) is ``inf``, never an ``OverflowError``; the training loop refuses a
+non-finite rate, before the first epoch when it can see it coming.
 """
 
 from __future__ import annotations
@@ -13,20 +17,26 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..core.validation import check_positive_float, check_positive_int, fail
+from ..core.validation import check_choice, check_positive_float, check_positive_int, fail
 
 __all__ = ["Schedule", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "SequentialLR", "warmup"]
 
 UNITS = ("epoch", "step")
 
 
+def _scaled_power(base: float, gamma: float, n: int) -> float:
+    """``base * gamma ** n``, ``inf`` (not OverflowError) when the power overflows."""
+    try:
+        return base * gamma**n
+    except OverflowError:
+        return math.copysign(math.inf, base) if base else 0.0
+
+
 class Schedule:
     """Base class; subclasses implement :meth:`__call__`."""
 
     def __init__(self, per: str = "epoch") -> None:
-        if per not in UNITS:
-            raise fail("per", f"one of {list(UNITS)}", per)
-        self.per = per
+        self.per = check_choice(per, "per", UNITS)
 
     def __call__(self, t: int, base: float) -> float:
         """Learning rate after ``t`` (>= 0) epochs or steps, from base rate ``base``."""
@@ -57,7 +67,7 @@ class StepLR(Schedule):
         self.gamma = check_positive_float(gamma, "gamma")
 
     def __call__(self, t: int, base: float) -> float:
-        return base * self.gamma ** (t // self.step_size)
+        return _scaled_power(base, self.gamma, t // self.step_size)
 
     def _args(self) -> dict[str, Any]:
         return {"step_size": self.step_size, "gamma": self.gamma, **super()._args()}
@@ -71,7 +81,7 @@ class ExponentialLR(Schedule):
         self.gamma = check_positive_float(gamma, "gamma")
 
     def __call__(self, t: int, base: float) -> float:
-        return base * self.gamma**t
+        return _scaled_power(base, self.gamma, t)
 
     def _args(self) -> dict[str, Any]:
         return {"gamma": self.gamma, **super()._args()}

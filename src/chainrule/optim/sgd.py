@@ -55,6 +55,9 @@ class SGD(Optimizer):
             "nesterov": self.nesterov,
         }
 
+    def state_buffers(self) -> tuple[str, ...]:
+        return ("momentum",) if self.momentum else ()
+
     @property
     def delta_scale(self) -> float | None:
         # Without momentum or decay the step is learning_rate * grad, element by element.

@@ -3,6 +3,15 @@
 scikit-learn's conventions: ``__init__`` stores the hyperparameters unchanged;
 ``fit`` validates them (``ValueError`` naming the parameter) and sets the fitted
 attributes, which end in ``_``. Training itself is :meth:`chainrule.Network.fit`.
+
+Mixed tables: a pandas DataFrame with text, categorical, boolean or nullable
+columns (or any DataFrame when ``table_options`` is given) is encoded as the
+command line encodes a file (:class:`chainrule.tabular.TableEncoder`: numbers
+standardised, categories one-hot, missing values as ``table_options`` say).
+The encoder is learned by the first ``fit`` and kept as ``table_encoder_``;
+``n_features_in_`` and ``feature_names_in_`` stay the DataFrame's columns, and
+``predict`` takes a DataFrame with them. Other input (arrays, numeric
+DataFrames) is used as it is, as scikit-learn's MLP does.
 """
 
 from __future__ import annotations
@@ -13,17 +22,20 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, check_X_y, validate_data
 
 from ..core.validation import Described, check_dtype, check_sample_weight, fail
-from ..core.activations import ACTIVATIONS
+from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.network import Network
 from ..optim import OPTIMIZERS, get_optimizer
+from ..tabular import TableEncoder, TableOptions, is_frame, table_from_frame
 from ..training import EarlyStopping
 
 __all__ = ["BaseNetworkEstimator"]
 
-_HIDDEN_ACTIVATIONS = sorted(a for a in ACTIVATIONS if a != "softmax")
+def _hidden_activations() -> list[str]:
+    """The registered activations a hidden layer can use: the elementwise ones (not softmax)."""
+    return sorted(name for name, cls in ACTIVATIONS.items() if cls.elementwise)
 
 
 class BaseNetworkEstimator(BaseEstimator):
@@ -49,6 +61,7 @@ class BaseNetworkEstimator(BaseEstimator):
         dtype: Any = "float64",
         verbose: bool = False,
         comm: Any = None,
+        table_options: TableOptions | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -67,6 +80,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.comm = comm
+        self.table_options = table_options
 
     # -- subclasses define ----------------------------------------------------------------
     def _encode_targets(self, y: Any, incremental: bool, classes: Any = None) -> np.ndarray:
@@ -92,10 +106,11 @@ class BaseNetworkEstimator(BaseEstimator):
         activations = [activation] * len(hidden) if isinstance(activation, str) else list(activation)
         if len(activations) != len(hidden):
             raise fail("activation", f"one name or a list of {len(hidden)} (one per hidden layer)", activation)
+        hidden_activations = _hidden_activations()
         for k, name in enumerate(activations):
-            if name not in _HIDDEN_ACTIVATIONS:
+            if not isinstance(name, str) or name not in hidden_activations:
                 raise fail(f"activation[{k}]" if not isinstance(activation, str) else "activation",
-                           f"one of {_HIDDEN_ACTIVATIONS}", name)
+                           f"one of {hidden_activations}", name)
         if not isinstance(self.optimizer, str) or self.optimizer.lower() not in OPTIMIZERS:
             raise fail("optimizer", f"one of {sorted(OPTIMIZERS)}", self.optimizer)
         if self.learning_rate is not None:
@@ -116,8 +131,48 @@ class BaseNetworkEstimator(BaseEstimator):
         for name in ("shuffle", "early_stopping", "warm_start", "verbose"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise fail(name, "True or False", getattr(self, name))
+        if self.table_options is not None:
+            if not isinstance(self.table_options, TableOptions):
+                raise fail("table_options", "a chainrule.tabular.TableOptions or None", self.table_options)
+            if self.table_options.missing == "drop":
+                raise fail("table_options.missing", "'error' or 'impute' (an estimator predicts every row: "
+                           "leave rows out before fit, e.g. with DataFrame.dropna())", "drop")
         return {"hidden": [int(h) for h in hidden], "activations": activations,
                 "dtype": check_dtype(self.dtype, "dtype")}
+
+    # -- mixed tables --------------------------------------------------------------------------
+    def _wants_table_encoding(self, X: Any) -> bool:
+        """Whether ``X`` is a DataFrame to encode (see the module docstring)."""
+        if not is_frame(X):
+            return False
+        if self.table_options is not None:
+            return True
+        from pandas.api import types as t
+
+        return not all(t.is_numeric_dtype(d) and not t.is_bool_dtype(d) and isinstance(d, np.dtype)
+                       for d in X.dtypes)
+
+    def _encoded(self, X: Any, dtype: Any, *, fit: bool) -> np.ndarray:
+        """``X`` ``(n, n_columns)`` through the table encoder (learned here when ``fit``): ``(n, n_inputs)``."""
+        if not is_frame(X):
+            raise fail("X", f"a pandas DataFrame with the columns {list(self.feature_names_in_)} (the estimator "
+                       "was fitted on one)", Described(type(X).__name__))
+        table = table_from_frame(X, "X")
+        if fit:
+            self.table_encoder_ = TableEncoder.fit(table, self.table_options or TableOptions())
+            self.n_features_in_ = len(table.columns)
+            self.feature_names_in_ = np.asarray(table.columns, dtype=object)
+        encoder: TableEncoder = self.table_encoder_
+        absent = [c for c in encoder.column_names if c not in table.cells]
+        if absent:
+            raise fail("X", f"a DataFrame with the columns {encoder.column_names}", Described(f"one without {absent}"))
+        return check_array(encoder.transform(table, dtype), dtype=dtype)
+
+    def _inputs(self, X: Any, dtype: Any) -> np.ndarray:
+        """Checked inputs for the fitted network: encoded (a table) or validated as scikit-learn does."""
+        if hasattr(self, "table_encoder_"):
+            return self._encoded(X, dtype, fit=False)
+        return validate_data(self, X, dtype=dtype, reset=False)
 
     # -- training ----------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, validation_data: Any, incremental: bool,
@@ -125,7 +180,16 @@ class BaseNetworkEstimator(BaseEstimator):
         params = self._validated_hyperparameters()
         first = not (incremental or self.warm_start) or not hasattr(self, "network_")
         dtype = params["dtype"] if first else self.network_.dtype
-        X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, reset=first)
+        if first and self._wants_table_encoding(X):
+            X = self._encoded(X, dtype, fit=True)
+            X, y = check_X_y(X, y, dtype=dtype, multi_output=True)
+        elif not first and hasattr(self, "table_encoder_"):
+            X = self._encoded(X, dtype, fit=False)
+            X, y = check_X_y(X, y, dtype=dtype, multi_output=True)
+        else:
+            if first and hasattr(self, "table_encoder_"):
+                del self.table_encoder_  # refitted on plain arrays
+            X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, reset=first)
         Y = self._encode_targets(y, incremental=not first, classes=classes).astype(dtype, copy=False)
         weights = None
         if sample_weight is not None:
@@ -153,7 +217,7 @@ class BaseNetworkEstimator(BaseEstimator):
         _, _, metrics = self._output_spec()
         validation, early = None, None
         if validation_data is not None:
-            Xv = validate_data(self, validation_data[0], dtype=dtype, reset=False)
+            Xv = self._inputs(validation_data[0], dtype)
             validation = (Xv, self._encode_targets(validation_data[1], incremental=True).astype(dtype, copy=False))
         fraction = None
         if self.early_stopping and not incremental:
@@ -190,8 +254,7 @@ class BaseNetworkEstimator(BaseEstimator):
     # -- inspection ----------------------------------------------------------------------------
     def _forward_outputs(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=self.network_.dtype, reset=False)
-        return self.network_.predict(X)
+        return self.network_.predict(self._inputs(X, self.network_.dtype))
 
     def layer_activations(self, X: Any) -> list[np.ndarray]:
         """Every layer's activation for ``X`` ``(n, n_features)``: a list of ``(n, layer size)`` arrays.
@@ -199,7 +262,7 @@ class BaseNetworkEstimator(BaseEstimator):
         The last entry is the output layer's (before any label decoding).
         """
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, dtype=self.network_.dtype, reset=False)
+        X = self._inputs(X, self.network_.dtype)
         layers = self.network_.infer(X, return_layers=True).layers
         assert layers is not None
         return [layer.a for layer in layers]
@@ -234,8 +297,9 @@ def _generator(random_state: Any) -> np.random.Generator:
 
 
 def _init_for(activations: list[str]) -> str:
-    # He initialisation suits rectifiers; Glorot the saturating functions (as Keras and PyTorch advise).
-    return "he_uniform" if all(a in ("relu", "leaky_relu") for a in activations) else "glorot_uniform"
+    # Each activation's own default (He for rectifiers, Glorot for the saturating functions,
+    # as Keras and PyTorch advise); Glorot when the hidden layers disagree.
+    return default_initializer(activations)
 
 
 def _positive_real(value: Any, name: str, allow_zero: bool = False) -> None:

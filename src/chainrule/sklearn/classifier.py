@@ -27,8 +27,10 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     hidden_layer_sizes : sequence of int, default (100,)
         Neurons per hidden layer.
     activation : str or list of str, default "relu"
-        One of "relu", "leaky_relu", "tanh", "sigmoid", "identity" for every hidden
-        layer, or a list with one per hidden layer.
+        An elementwise activation ("relu", "leaky_relu", "elu", "gelu", "silu",
+        "softplus", "tanh", "sigmoid", "identity", or one registered with
+        ``chainrule.register_activation``) for every hidden layer, or a list with
+        one per hidden layer.
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default "adam"
     learning_rate : float or None
         None uses the optimizer's default (Adam: 0.001).
@@ -61,6 +63,11 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         Data-parallel training over MPI, as :meth:`chainrule.Network.fit`'s
         ``comm`` (every process passes the same data): None detects a launch by
         ``mpiexec``; False never distributes.
+    table_options : chainrule.tabular.TableOptions or None
+        How a pandas DataFrame with text, categorical, boolean or nullable
+        columns is encoded (numbers standardised, categories one-hot, missing
+        values refused unless ``missing="impute"``); given, every DataFrame is
+        encoded. None: the defaults, and only for such DataFrames.
 
     Attributes
     ----------
@@ -78,6 +85,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     coefs_, intercepts_ : lists of arrays ``(n_in, n_out)`` and ``(n_out,)``
     n_features_in_, feature_names_in_ :
         As every scikit-learn estimator (names when fitted on a DataFrame).
+    table_encoder_ : chainrule.tabular.TableEncoder
+        Only when fitted on an encoded DataFrame: its columns as the network's inputs.
     """
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkClassifier":

@@ -24,7 +24,8 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
     Attributes
     ----------
     network_, loss_curve_, validation_loss_curve_, validation_scores_ (R^2),
-    history_, n_iter_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_outputs_
+    history_, n_iter_, coefs_, intercepts_, n_features_in_, feature_names_in_, n_outputs_,
+    table_encoder_ (fitted on a DataFrame with text, categorical, boolean or nullable columns)
     """
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkRegressor":

@@ -5,7 +5,13 @@ strings from Parquet, ``None`` where missing) and converts a column to numbers
 only when asked, so that the message for a bad cell can say exactly where it
 is: ``data.csv: column 'age', row 3 (line 4): expected a number, received: 'n/a'``.
 Rows are counted from 1 at the first data row; for CSV the line number counts
-the header as line 1.
+the header as line 1. A table with rows left out (:meth:`Table.take`) keeps
+naming the file's own rows.
+
+Typed sources (Parquet, pandas) also say what each column *is*
+(:attr:`Table.types`: ``"numeric"``, ``"boolean"``, ``"categorical"``,
+``"text"``, ``"datetime"`` or ``"unsupported: <type>"``); a CSV column's
+kind is inferred from its cells (:mod:`chainrule.tabular.columns`).
 
 CSV is read with the standard library (UTF-8, with or without a byte-order
 mark, or another encoding when asked); Parquet needs pyarrow
@@ -15,19 +21,28 @@ mark, or another encoding when asked); Parquet needs pyarrow
 from __future__ import annotations
 
 import csv
+import decimal
 import io
 import math
 import numbers
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["Table", "cells_by_column", "check_header", "read_parquet", "read_table", "table_from_columns"]
+from ..core.errors import excerpt
+
+__all__ = [
+    "MISSING_TEXT", "Table", "arrow_types", "cells_by_column", "check_data_file", "check_header", "is_missing",
+    "missing_cells", "read_parquet", "read_table", "table_from_columns", "table_from_csv_text",
+]
 
 _MISSING = ("", "na", "nan", "null", "none", "n/a")
+#: Text cells that read as missing (after stripping spaces and lowering the case).
+MISSING_TEXT = frozenset(_MISSING)
 
 
 @dataclass
@@ -44,37 +59,71 @@ class Table:
         The file name, used in error messages.
     csv_lines : list of int or None
         For CSV, the file line of each row (rows may span lines when quoted).
+    types : dict of str to str, or None
+        What a typed source declares each column to be (see the module
+        docstring); None or a missing entry: infer it from the cells.
+    row_numbers : list of int or None
+        The 1-based number of each row among those read, once rows were left
+        out (:meth:`take`); None when the table holds every row read, in order.
+    row_offset : int
+        Rows of the file before the first one read (a shard of the file).
     """
 
     columns: list[str]
     cells: dict[str, list]
     source: str
     csv_lines: list[int] | None = None
+    types: dict[str, str] | None = None
+    row_numbers: list[int] | None = None
+    row_offset: int = 0
 
     @property
     def n_rows(self) -> int:
         return len(self.cells[self.columns[0]]) if self.columns else 0
 
+    def row_number(self, row: int) -> int:
+        """The file's 1-based row number of the 0-based row index ``row``."""
+        return self.row_offset + self._read_number(row)
+
+    def _read_number(self, row: int) -> int:
+        return self.row_numbers[row] if self.row_numbers is not None else row + 1
+
     def where(self, row: int) -> str:
         """``row 3 (line 4)`` for the 0-based row index ``row``."""
-        text = f"row {row + 1}"
+        text = f"row {self.row_number(row)}"
         if self.csv_lines is not None:
             text += f" (line {self.csv_lines[row]})"
         return text
+
+    def declared_type(self, column: str) -> str | None:
+        """The type a typed source gave ``column``, or None (infer it from the cells)."""
+        return None if self.types is None else self.types.get(column)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> "Table":
+        """A table of the rows ``rows`` (0-based indices, in the order given), still naming the file's rows."""
+        rows = np.asarray(rows, dtype=np.intp).reshape(-1)
+        index = rows.tolist()
+        cells = {}
+        for name, column in self.cells.items():
+            cells[name] = column[rows] if isinstance(column, np.ndarray) else [column[k] for k in index]
+        lines = None if self.csv_lines is None else [self.csv_lines[k] for k in index]
+        return replace(self, cells=cells, csv_lines=lines, row_numbers=[self._read_number(k) for k in index])
 
     def require(self, columns: Sequence[str], what: str = "column") -> None:
         """Raise ValueError naming the first of ``columns`` the table lacks."""
         for name in columns:
             if name not in self.cells:
                 raise ValueError(
-                    f"{self.source}: {what} {name!r} not found; the columns are {self.columns}"
+                    f"{self.source}: {what} {excerpt(name)} not found; the columns are {excerpt(self.columns)}"
                 )
 
     def numeric(self, column: str) -> np.ndarray:
         """The column as finite float64 numbers ``(n_rows,)``; names the first bad cell otherwise."""
         self.require([column])
         cells = self.cells[column]
-        if not any(isinstance(c, bool) for c in cells):
+        if isinstance(cells, np.ndarray) and cells.dtype.kind == "f" and np.isfinite(cells).all():
+            return cells.astype(np.float64)
+        if not any(isinstance(c, (bool, np.bool_)) for c in cells):
             # Fast path: parse the whole column at once; any problem falls through to the scan below.
             try:
                 fast = np.fromiter(map(float, cells), dtype=np.float64, count=len(cells))
@@ -86,7 +135,7 @@ class Table:
         for row, cell in enumerate(cells):
             value = _to_number(cell)
             if value is None:
-                problem = "a missing value" if is_missing(cell) else repr(cell)
+                problem = "a missing value" if is_missing(cell) else excerpt(cell)
                 raise ValueError(
                     f"{self.source}: column {column!r}, {self.where(row)}: expected a finite number, "
                     f"received: {problem}"
@@ -112,17 +161,38 @@ class Table:
 
 
 def is_missing(cell: Any) -> bool:
+    """Whether a cell is missing: None, NaN, or text such as ``""``, ``NA``, ``nan``, ``null``, ``n/a``."""
     if cell is None:
         return True
     if isinstance(cell, str):
         return cell.strip().lower() in _MISSING
-    return isinstance(cell, float) and math.isnan(cell)
+    if isinstance(cell, (float, np.floating)):
+        return math.isnan(cell)
+    return _is_pandas_missing(cell)
+
+
+def missing_cells(cells: Any) -> np.ndarray:
+    """:func:`is_missing` of every cell of a column, as a bool array ``(n,)`` (fast for text and arrays)."""
+    if isinstance(cells, np.ndarray) and cells.dtype.kind in "fc":
+        return np.isnan(cells)
+    if isinstance(cells, np.ndarray) and cells.dtype.kind in "iub":
+        return np.zeros(cells.shape, dtype=bool)
+    n = len(cells)
+    if set(map(type, cells)) <= {str, type(None)}:  # CSV and Parquet text: no call per cell
+        return np.fromiter((c is None or c.strip().lower() in MISSING_TEXT for c in cells), dtype=bool, count=n)
+    return np.fromiter((is_missing(c) for c in cells), dtype=bool, count=n)
+
+
+def _is_pandas_missing(cell: Any) -> bool:
+    # pandas' NA and NaT (without importing pandas): both are singletons of their own types.
+    kind = type(cell).__name__
+    return kind in ("NAType", "NaTType")
 
 
 def _to_number(cell: Any) -> float | None:
-    if isinstance(cell, bool) or cell is None:
+    if isinstance(cell, (bool, np.bool_)) or cell is None:
         return None
-    if isinstance(cell, numbers.Real):
+    if isinstance(cell, (numbers.Real, decimal.Decimal)):
         value = float(cell)
     elif isinstance(cell, str):
         try:
@@ -156,12 +226,40 @@ def read_table(path: str | os.PathLike, format: str | None = None, encoding: str
     if format is None:
         format = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
     if format not in ("csv", "parquet"):
-        raise ValueError(f"format: expected 'csv' or 'parquet', received: {format!r}")
-    if not path.is_file():
-        raise ValueError(f"{source}: no such file")
+        raise ValueError(f"format: expected 'csv' or 'parquet', received: {excerpt(format)}")
+    check_data_file(path, source)
     if format == "parquet":
         return read_parquet(path, source)
-    return _read_csv(path.read_bytes(), source, encoding)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise ValueError(f"{source}: cannot be read ({err.strerror or err})") from None
+    return _read_csv(data, source, encoding)
+
+
+def check_data_file(path: Path, source: str) -> None:
+    """Refuse, naming the path, anything but an existing, readable regular file.
+
+    A folder or a named pipe is called what it is (a pipe is never opened: reading
+    one would wait for a writer); a path through a file, or without permission,
+    gets the operating system's reason.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ValueError(f"{source}: no such file") from None
+    except NotADirectoryError:
+        raise ValueError(f"{source}: no such file (a part of the path is a file, not a folder)") from None
+    except OSError as err:
+        raise ValueError(f"{source}: cannot be read ({err.strerror or err})") from None
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"{source}: is a folder, expected a data file")
+    if stat.S_ISFIFO(mode):
+        raise ValueError(f"{source}: is a named pipe (FIFO), expected a data file")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{source}: is not a regular file (a device or socket), expected a data file")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{source}: cannot be read (permission denied)")
 
 
 def _read_csv(data: bytes, source: str, encoding: str) -> Table:
@@ -179,7 +277,7 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
             "or pass its encoding (--encoding latin-1, for example)"
         ) from None
     except LookupError:
-        raise ValueError(f"encoding: expected a known text encoding, received: {encoding!r}") from None
+        raise ValueError(f"encoding: expected a known text encoding, received: {excerpt(encoding)}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -196,6 +294,14 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
     if not rows:
         raise ValueError(f"{source}: the file has a header but no data rows")
     return Table(columns, cells_by_column(columns, rows, lines, source), source, lines)
+
+
+def table_from_csv_text(text: str, source: str = "<csv>") -> Table:
+    """A CSV table from text already in memory (an upload, a text field), with the same checks and
+    messages as :func:`read_table` (``source`` names it in them)."""
+    if not isinstance(text, str):
+        raise ValueError(f"{source}: expected the text of a CSV file, received: {type(text).__name__}")
+    return _read_csv(text.encode("utf-8"), source, "utf-8")
 
 
 def cells_by_column(
@@ -230,7 +336,31 @@ def read_parquet(path: Path, source: str) -> Table:
     if table.num_rows == 0:
         raise ValueError(f"{source}: the file has columns but no data rows")
     cells = {name: table.column(k).to_pylist() for k, name in enumerate(columns)}
-    return Table(columns, cells, source, None)
+    return Table(columns, cells, source, None, types=arrow_types(table.schema))
+
+
+def arrow_types(schema: Any) -> dict[str, str]:
+    """What each field of a pyarrow schema is: numeric, boolean, categorical (dictionary), text, datetime."""
+    import pyarrow as pa
+
+    types = {}
+    for field in schema:
+        t = field.type
+        if pa.types.is_dictionary(t):
+            kind = "categorical"
+        elif pa.types.is_boolean(t):
+            kind = "boolean"
+        elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+            kind = "numeric"
+        elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
+            kind = "text"
+        elif (pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
+              or pa.types.is_duration(t) or pa.types.is_interval(t)):
+            kind = "datetime"
+        else:
+            kind = f"unsupported: {t}"
+        types[str(field.name)] = kind
+    return types
 
 
 def table_from_columns(columns: dict[str, Sequence], source: str = "<data>") -> Table:
@@ -253,5 +383,5 @@ def check_header(columns: list[str], source: str) -> None:
     seen = set()
     for name in columns:
         if name in seen:
-            raise ValueError(f"{source}: column {name!r} appears more than once in the header")
+            raise ValueError(f"{source}: column {excerpt(name)} appears more than once in the header")
         seen.add(name)

@@ -7,9 +7,9 @@ themselves live in :mod:`chainrule.core.metrics`.
 """
 
 from ..core.metrics import METRICS, Metric, get_metric
-from .callbacks import Callback, LambdaCallback
+from .callbacks import Callback, KeepEpochWeights, LambdaCallback
 from .early_stopping import EarlyStopping
-from .history import History
+from .history import History, display_order
 from .loop import TrainingLoop, check_validation_data, fit, resolve_seed
 from .progress import ProgressBar
 from .strategy import BatchPlan, Strategy, StrategyProvider, register_strategy_provider, resolve_strategy
@@ -19,6 +19,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "History",
+    "KeepEpochWeights",
     "LambdaCallback",
     "METRICS",
     "Metric",
@@ -27,6 +28,7 @@ __all__ = [
     "StrategyProvider",
     "TrainingLoop",
     "check_validation_data",
+    "display_order",
     "fit",
     "get_metric",
     "register_strategy_provider",

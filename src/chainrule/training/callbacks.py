@@ -11,12 +11,14 @@ that override it, and should be cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
 
 if TYPE_CHECKING:
     from .loop import TrainingLoop
 
-__all__ = ["Callback", "LambdaCallback"]
+__all__ = ["Callback", "KeepEpochWeights", "LambdaCallback"]
 
 
 class Callback:
@@ -55,3 +57,31 @@ class LambdaCallback(Callback):
 
     def overrides(self, hook: str) -> bool:
         return hook in self.__dict__
+
+
+class KeepEpochWeights(Callback):
+    """Keeps a copy of the weights as they were at the end of the latest epoch.
+
+    A run stopped in the middle of an epoch (Ctrl-C, divergence) can then
+    write the weights of its last complete epoch, whose loss and metrics the
+    history records, instead of weights no metric describes. ``epoch`` is that
+    epoch (None before the first one ends); the copy reuses one array.
+    """
+
+    def __init__(self) -> None:
+        self.epoch: int | None = None
+        self.weights: np.ndarray | None = None
+
+    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+        values = loop.network.buffer.values
+        if self.weights is None or self.weights.shape != values.shape:
+            self.weights = np.empty_like(values)
+        np.copyto(self.weights, values)
+        self.epoch = epoch
+
+    def restore(self, network: Any) -> bool:
+        """Copy the kept weights into ``network``; False when no epoch has ended yet."""
+        if self.weights is None:
+            return False
+        np.copyto(network.buffer.values, self.weights)
+        return True

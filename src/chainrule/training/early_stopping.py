@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ..core.errors import Described, excerpt
 from ..core.validation import check_positive_float, check_positive_int, fail
 from .callbacks import Callback
 from ..core.metrics import METRICS
@@ -14,6 +15,19 @@ if TYPE_CHECKING:
     from .loop import TrainingLoop
 
 __all__ = ["EarlyStopping"]
+
+
+def _finite(value: Any, what: str) -> float:
+    """A finite number (of either sign), as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise fail(what, "a finite number", value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = float("inf")
+    if not np.isfinite(number):
+        raise fail(what, "a finite number", value)
+    return number
 
 MODES = ("auto", "min", "max")
 
@@ -127,11 +141,46 @@ class EarlyStopping(Callback):
             "best_weights": None if self.best_weights is None else self.best_weights.copy(),
         }
 
-    def load_state_dict(self, state: dict) -> None:
-        """Restore what :meth:`state_dict` saved."""
-        self.best, self.best_epoch, self.wait = state["best"], state["best_epoch"], int(state["wait"])
+    #: The keys of :meth:`state_dict`.
+    STATE_KEYS = ("best", "best_epoch", "wait", "best_weights")
+
+    def load_state_dict(self, state: dict, *, field_name: Callable[[str], str] | None = None) -> None:
+        """Restore what :meth:`state_dict` saved, checked first (:class:`ValidationError` naming the key).
+
+        ``best`` is a finite number and ``best_epoch`` an epoch (>= 1), or both
+        None before any epoch was monitored; ``wait`` counts epochs (>= 0);
+        ``best_weights`` (optional) is None or a 1-D array of finite floats,
+        and only with a ``best_epoch``. ``field_name(key)`` names a bad entry
+        (default ``"early_stopping state 'best'"``; ``""`` for the state itself).
+        """
+        name_of = field_name or (lambda key: f"early_stopping state {key!r}" if key else "early_stopping state")
+        if not isinstance(state, dict):
+            raise fail(name_of(""), "an object from EarlyStopping.state_dict()", state)
+        for key in state:
+            if key not in self.STATE_KEYS:
+                shown = key[:40] if isinstance(key, str) else excerpt(key)
+                raise fail(name_of(shown), f"one of the keys {list(self.STATE_KEYS)}", Described("an unknown key"))
+        for key in ("best", "best_epoch", "wait"):
+            if key not in state:
+                raise fail(name_of(key), "a value (the key is required)", Described("nothing, the key is missing"))
+        best, best_epoch = state["best"], state["best_epoch"]
+        if (best is None) != (best_epoch is None):
+            raise fail(name_of("best"), "a value exactly when best_epoch has one", best)
+        if best is not None:
+            best = _finite(best, name_of("best"))
+            best_epoch = check_positive_int(best_epoch, name_of("best_epoch"))
+        wait = check_positive_int(state["wait"], name_of("wait"), minimum=0)
         weights = state.get("best_weights")
-        self.best_weights = None if weights is None else np.array(weights)
+        if weights is not None:
+            try:
+                weights = np.array(weights)
+            except (TypeError, ValueError, OverflowError):
+                raise fail(name_of("best_weights"), "an array of numbers", weights) from None
+            if weights.ndim != 1 or weights.dtype.kind != "f" or not np.isfinite(weights).all():
+                raise fail(name_of("best_weights"), "a 1-D array of finite floats (the flat weights)", weights)
+            if best_epoch is None:
+                raise fail(name_of("best_weights"), "none before a best epoch", weights)
+        self.best, self.best_epoch, self.wait, self.best_weights = best, best_epoch, wait, weights
 
     def __repr__(self) -> str:
         return (

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import numbers
+from typing import Any, Callable
 
-__all__ = ["History"]
+from ..core.errors import excerpt
+
+__all__ = ["History", "display_order"]
+
+
+def display_order(names: Any) -> list[str]:
+    """Series names in the order to show them: ``loss``, ``val_loss``, then each metric beside its ``val_`` form."""
+    names = [n for n in names if n not in ("epoch", "seed", "steps", "stopped_epoch")]
+    order = [n for n in ("loss", "val_loss") if n in names]
+    for name in names:
+        if not name.startswith("val_") and name not in order:
+            order += [n for n in (name, f"val_{name}") if n in names]
+    return order + [n for n in names if n not in order]
 
 
 class History:
@@ -61,21 +74,55 @@ class History:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "History":
-        """Rebuild a history from :meth:`to_dict` (e.g. read back from a checkpoint)."""
-        from ..core.validation import fail
+    def from_dict(cls, data: dict[str, Any], *, field_name: Callable[[str], str] | None = None) -> "History":
+        """Rebuild a history from :meth:`to_dict` (e.g. read back from a checkpoint), checked first.
+
+        ``epoch`` lists increasing epochs (>= 1); every other list is a series
+        of numbers, one per epoch; ``seed`` and ``steps`` are integers >= 0 (or
+        None), ``stopped_epoch`` an epoch or None. Errors are
+        :class:`ValidationError` naming the entry: ``field_name(key)`` with
+        ``key`` such as ``"loss"``, ``"loss[3]"`` or ``""`` for the whole
+        history, by default ``"history 'loss'"``, ``"history 'loss'[3]"``.
+        """
+        from ..core.validation import check_positive_int, fail
+
+        def name_of(key: str) -> str:
+            if field_name is not None:
+                return field_name(key)
+            series, _, index = key.partition("[")
+            return f"history {series!r}" + (f"[{index}" if index else "") if key else "history"
 
         epochs = data.get("epoch") if isinstance(data, dict) else None
         if not isinstance(epochs, list):
-            raise fail("history", "a dict from History.to_dict() with an 'epoch' list", data)
-        history = cls(seed=data.get("seed"))
+            raise fail(name_of(""), "a dict from History.to_dict() with an 'epoch' list", data)
+        for k, epoch in enumerate(epochs):
+            check_positive_int(epoch, name_of(f"epoch[{k}]"))
+            if k and epoch <= epochs[k - 1]:
+                raise fail(name_of(f"epoch[{k}]"), f"an epoch after {epochs[k - 1]} (epochs increase)", epoch)
+        history = cls()
         history.epoch = [int(e) for e in epochs]
         for name, values in data.items():
             if name in ("epoch", "seed", "steps", "stopped_epoch"):
                 continue
+            if not isinstance(name, str):
+                raise fail(name_of(excerpt(name)), "a series named by a text", values)
+            shown = name if len(name) <= 40 else name[:37] + "..."
             if not isinstance(values, list) or len(values) != len(epochs):
-                raise fail(f"history {name!r}", f"a list of {len(epochs)} values (one per epoch)", values)
-            history.series[name] = [float(v) for v in values]
+                raise fail(name_of(shown), f"a list of {len(epochs)} values (one per epoch)", values)
+            series = []
+            for k, value in enumerate(values):
+                try:
+                    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                        raise TypeError
+                    series.append(float(value))
+                except (TypeError, OverflowError):
+                    raise fail(name_of(f"{shown}[{k}]"), "a number within float64's range", value) from None
+            history.series[name] = series
+        for key, minimum in (("seed", 0), ("steps", 0), ("stopped_epoch", 1)):
+            value = data.get(key)
+            if value is not None:
+                check_positive_int(value, name_of(key), minimum=minimum)
+        history.seed = data.get("seed")
         history.steps = int(data.get("steps") or 0)
         history.stopped_epoch = data.get("stopped_epoch")
         return history

@@ -29,6 +29,7 @@ interrupts at once.
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from typing import Any, Iterable, Sequence
@@ -36,6 +37,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from ..core import DivergenceError, Metric, Network, get_metric
+from ..core.errors import Described, excerpt
 from ..core.validation import check_bool, check_positive_float, check_positive_int, fail
 from ..optim import Optimizer, Schedule, get_optimizer
 from .callbacks import Callback
@@ -48,6 +50,45 @@ __all__ = ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"]
 
 #: Callbacks whose hooks never write to the weights during a run (early stopping restores them at its end).
 _READ_ONLY_CALLBACKS = (ProgressBar, EarlyStopping)
+
+
+def _listed(values: Any, what: str, expected: str) -> list:
+    """``list(values)`` for an iterable that is not a string or a mapping; else the library's error."""
+    if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
+        raise fail(what, expected, values)
+    try:
+        return list(values)
+    except TypeError:  # e.g. a 0-d array, iterable in name only
+        raise fail(what, expected, values) from None
+
+
+def check_rate(rate: float, schedule: Schedule, t: int) -> float:
+    """The rate a schedule gave after ``t`` epochs or steps, if finite and >= 0; else the library's error."""
+    if not 0.0 <= rate < math.inf:
+        raise fail("schedule", "a schedule whose learning rate stays finite and >= 0",
+                   Described(f"{excerpt(schedule)} gives {rate} after {t} {schedule.per}s"))
+    return rate
+
+
+def check_weight_total(weights: np.ndarray | None, strategy: Strategy, what: str) -> None:
+    """Refuse sample weights whose total over every process's rows is zero or too large.
+
+    All-zero weights leave nothing to learn from (the loss would read 0); a total
+    past ``sqrt(largest float)`` of the dtype lets a weighted loss overflow. Only
+    the total counts: a process of a data-parallel run may hold zero weights alone.
+    """
+    if weights is None:
+        return
+    with np.errstate(over="ignore"):
+        total = strategy.total(float(np.sum(weights, dtype=np.float64)))
+    limit = math.sqrt(float(np.finfo(weights.dtype).max))
+    with strategy.checking():
+        if not total > 0:
+            raise fail(what, "weights with a positive total (every weight is 0: there is nothing to learn from)",
+                       Described(f"{weights.shape[0]} weights totalling {total}"))
+        if not total <= limit:
+            raise fail(what, f"weights totalling at most {limit:.3g} in {weights.dtype} "
+                             "(scale them down)", Described(f"weights totalling {total:.6g}"))
 
 
 def resolve_seed(seed: int | np.random.Generator | None) -> int:
@@ -254,10 +295,12 @@ class TrainingLoop:
             self.seed = resolve_seed(seed)
             if isinstance(metrics, (str, Metric)):
                 metrics = [metrics]
-            self.metrics = [get_metric(m) for m in metrics]
+            self.metrics = [get_metric(m) for m in _listed(metrics, "metrics", "a list of metric names or Metric objects")]
             if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
                 raise fail("early_stopping", "an EarlyStopping or None", early_stopping)
-            callbacks = list(callbacks)
+            if isinstance(callbacks, Callback):
+                callbacks = [callbacks]
+            callbacks = _listed(callbacks, "callbacks", "a list of Callback objects")
             for k, cb in enumerate(callbacks):
                 if not isinstance(cb, Callback):
                     raise fail(f"callbacks[{k}]", "a Callback", cb)
@@ -317,6 +360,10 @@ class TrainingLoop:
             X, Y, w = X[mine_train], Y[mine_train], None if w is None else w[mine_train]
             lo = int(np.searchsorted(train, lo))  # global index of this process's first training row
             n_validation, n = n_val, n - n_val
+        check_weight_total(w, strategy, "sample_weight")
+        if validation is not None:
+            check_weight_total(validation[2], strategy,
+                               "validation_data weights" if validation_data is not None else "sample_weight (validation rows)")
         self.validation = validation
         self.n_validation = n_validation
         self.X, self.Y, self.sample_weight = X, Y, w
@@ -411,6 +458,13 @@ class TrainingLoop:
         simple = (plan.steps == 1 and self._whole and not any(self._hooks.values()) and not self._epoch_constants[13]
                   and self._interrupted is None)
         self._one_step = (self.network, self.optimizer, X, Y, w, plan.n, self._untouched) if simple else None
+        schedule = self.schedule
+        if schedule is not None:  # see a rate that overflows coming, before the first epoch
+            per_epoch = plan.steps if schedule.per == "step" else 1
+            first, last = self.initial_epoch * per_epoch, self.epochs * per_epoch - 1
+            with self.strategy.checking():
+                for t in (first, last):
+                    check_rate(schedule(t, self.base_learning_rate), schedule, t)
 
     def _run_epoch(self, epoch: int) -> None:
         if self._one_step is not None:  # every row in one batch, nothing else each epoch: train(epochs=N)'s case
@@ -418,7 +472,8 @@ class TrainingLoop:
             self.epoch, self.samples_done, self.epoch_order = epoch, 0, None
             self.step = epoch  # one step per epoch
             if self.schedule is not None:  # per epoch or per step: the same t
-                optimizer.learning_rate = self.schedule(epoch - 1, self.base_learning_rate)
+                rate = self.schedule(epoch - 1, self.base_learning_rate)
+                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, self.schedule, epoch - 1)
             value = net.train_step(X, Y, optimizer, w, batch_rows=n, reduce=self.strategy.reduce, epoch=epoch,
                                    step=epoch, weights_unchanged=untouched and epoch > self._first_step)
             self.samples_done = n
@@ -443,7 +498,7 @@ class TrainingLoop:
         schedule, per_step = self.schedule, None
         if schedule is not None:
             if schedule.per == "epoch":
-                optimizer.learning_rate = schedule(epoch - 1, self.base_learning_rate)
+                optimizer.learning_rate = check_rate(schedule(epoch - 1, self.base_learning_rate), schedule, epoch - 1)
             else:
                 per_step = schedule
         epoch_begin, batch_end, epoch_end = hooks
@@ -475,7 +530,8 @@ class TrainingLoop:
                 if w is not None:
                     wb = w[a:b]
             if per_step is not None:
-                optimizer.learning_rate = per_step(step, self.base_learning_rate)
+                rate = per_step(step, self.base_learning_rate)
+                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, per_step, step)
             step = self.step = step + 1
             n = batch_rows[k]
             value = train_step(Xb, Yb, optimizer, wb, batch_rows=n, reduce=reduce, epoch=epoch, step=step,

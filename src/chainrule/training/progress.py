@@ -1,4 +1,9 @@
-"""A progress bar with loss and throughput, drawn by tqdm (the optional ``progress`` extra)."""
+"""A progress bar with the epoch, the metrics and the throughput, drawn by tqdm (the ``progress`` extra).
+
+The line is laid out for its width (:func:`bar_format`): at 80 columns the
+bar keeps its room and the loss, validation loss and validation accuracy
+still show; what does not fit is left out, least important first.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,20 @@ from .callbacks import Callback
 if TYPE_CHECKING:
     from .loop import TrainingLoop
 
-__all__ = ["ProgressBar", "progress_callback"]
+__all__ = ["ProgressBar", "bar_format", "metric_order", "progress_callback"]
 
 #: The bar appears only once a run has lasted this long (seconds), so short runs stay quiet.
 AUTO_DELAY_S = 2.0
+#: The bar itself keeps at least this many characters, whatever else the line shows.
+MIN_BAR = 10
+#: The width assumed when the terminal's cannot be known.
+DEFAULT_COLUMNS = 80
+#: Shorter names on the bar; the history keeps the full ones.
+SHORT_NAMES = {"accuracy": "acc", "val_accuracy": "val_acc"}
+# Room kept for tqdm's own fields: "100%|", "| " + remaining time, ", " before the metrics.
+_PERCENT, _REMAINING, _RATE = len("100%|"), len("| 0:00:00"), len(" 999.9k samples/s")
+#: Significant digits of the metrics on the bar (the history keeps every digit).
+DIGITS = 3
 
 
 def _tqdm() -> Any:
@@ -24,8 +39,43 @@ def _tqdm() -> Any:
     return tqdm
 
 
+def metric_order(names: Any) -> list[str]:
+    """The order in which metrics get room on the bar: loss, val_loss, then each metric's val_ and plain forms."""
+    names = list(names)
+    order = [n for n in ("loss", "val_loss") if n in names]
+    for name in names:
+        if name.startswith("val_") and name not in order:
+            order.append(name)
+    order += [n for n in names if n not in order]
+    return order
+
+
+def bar_format(columns: int, epoch_text: str, logs: dict[str, float]) -> str:
+    """A tqdm ``bar_format`` for a line of ``columns`` characters that keeps :data:`MIN_BAR` for the bar.
+
+    Shows the epoch, the percentage, the bar, the remaining time, the metrics
+    of ``logs`` in :func:`metric_order` up to the first that does not fit, and
+    the throughput when there is room left.
+    """
+    budget = columns - len(epoch_text) - 1 - _PERCENT - _REMAINING - MIN_BAR
+    shown: list[str] = []
+    for name in metric_order(logs):
+        item = f"{SHORT_NAMES.get(name, name)} {logs[name]:.{DIGITS}g}"
+        if len(", " + " ".join([*shown, item])) > budget:
+            break  # in order of importance: nothing after a metric that did not fit
+        shown.append(item)
+    metrics = (", " + " ".join(shown)) if shown else ""
+    rate = " {rate_fmt}" if budget - len(metrics) >= _RATE else ""
+    escaped = epoch_text.replace("{", "{{").replace("}", "}}")
+    return escaped + " {percentage:3.0f}%|{bar}| {remaining}" + rate + metrics.replace("{", "{{").replace("}", "}}")
+
+
 class ProgressBar(Callback):
-    """One bar for the whole run: samples done, samples per second, epoch and running loss.
+    """One bar for the whole run: epoch, percentage, the bar, time left, the latest epoch's metrics, throughput.
+
+    The line fits the terminal (or ``ncols``): the bar keeps at least
+    :data:`MIN_BAR` characters, metrics are shown in the order of
+    :func:`metric_order` as long as they fit, the throughput last.
 
     Parameters
     ----------
@@ -33,25 +83,33 @@ class ProgressBar(Callback):
         Seconds before the bar first appears (0 shows it at once).
     file : text stream
         Where to draw (default ``sys.stderr``).
+    ncols : int or None
+        Width of the line; None follows the terminal (80 when it cannot be known).
     """
 
-    def __init__(self, delay: float = 0.0, file: Any = None) -> None:
+    def __init__(self, delay: float = 0.0, file: Any = None, ncols: int | None = None) -> None:
         tqdm = _tqdm()
         if tqdm is None:
             raise ImportError("the progress bar needs tqdm: pip install 'chainrule[progress]'")
-        self._tqdm, self.delay, self.file = tqdm, delay, file
+        self._tqdm, self.delay, self.file, self.ncols = tqdm, delay, file, ncols
         self.bar: Any = None
+        self.logs: dict[str, float] = {}
 
     def on_train_begin(self, loop: "TrainingLoop") -> None:
         total = loop.n_train * (loop.epochs - loop.initial_epoch)
         self.bar = self._tqdm(
-            total=total, unit="sample", unit_scale=True, delay=self.delay, file=self.file or sys.stderr,
-            dynamic_ncols=True, leave=True,
+            total=total, unit=" samples", unit_scale=True, delay=self.delay, file=self.file or sys.stderr,
+            dynamic_ncols=self.ncols is None, ncols=self.ncols, leave=True,
         )
-        self._last = 0
+        self.logs, self._epochs, self._last = {}, loop.epochs, 0
+
+    def _layout(self, epoch: int) -> None:
+        columns = self.bar.format_dict.get("ncols") or DEFAULT_COLUMNS
+        self.bar.bar_format = bar_format(columns, f"epoch {epoch}/{self._epochs}", self.logs)
 
     def on_epoch_begin(self, loop: "TrainingLoop", epoch: int) -> None:
         self._last = 0  # loop.samples_done counts from 0 each epoch
+        self._layout(epoch)
 
     def on_batch_end(self, loop: "TrainingLoop", step: int, loss: float) -> None:
         done = loop.samples_done
@@ -59,7 +117,9 @@ class ProgressBar(Callback):
         self._last = done
 
     def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
-        self.bar.set_postfix({"epoch": epoch, **{k: f"{v:.4g}" for k, v in logs.items()}}, refresh=False)
+        self.logs = dict(logs)
+        self._layout(epoch)
+        self.bar.refresh()
 
     def on_train_end(self, loop: "TrainingLoop") -> None:
         self.close()

@@ -1,8 +1,9 @@
 """Renderers of a :class:`~chainrule.explain.trace.Trace`: plain text, Markdown, LaTeX, JSON.
 
 Each takes a list of traces (one per update, see
-:func:`~chainrule.explain.trace.trace_steps`) and the number of significant
-digits to print, and returns a string.
+:func:`~chainrule.explain.trace.trace_steps`), the number of significant
+digits to print and the language (``lang``: ``"en"``, ``"zh"``, any language
+of :func:`chainrule.i18n.languages`), and returns a string.
 """
 
 from __future__ import annotations
@@ -26,13 +27,19 @@ FORMATS: dict[str, Callable[..., str]] = {
 }
 
 
-def render(traces: Trace | Sequence[Trace], fmt: str = "text", precision: int = 9, **options: object) -> str:
-    """Render one trace or a sequence of traces in ``fmt`` (one of :data:`FORMATS`)."""
+def render(traces: Trace | Sequence[Trace], fmt: str = "text", precision: int = 9, lang: str = "en",
+           **options: object) -> str:
+    """Render one trace or a sequence of traces in ``fmt`` (one of :data:`FORMATS`), in language ``lang``.
+
+    The numbers do not depend on the language; the sentences around them do.
+    """
     from ...core.validation import check_positive_int, fail
+    from ...i18n import check_language
 
     if fmt not in FORMATS:
         raise fail("format", f"one of {list(FORMATS)}", fmt)
     check_positive_int(precision, "precision")
+    options["lang"] = check_language(lang)
     if isinstance(traces, Trace):
         traces = [traces]
     if not traces:

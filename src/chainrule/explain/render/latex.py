@@ -19,15 +19,19 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
+from ...i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
+from ..prose import Math, segments
 from ..trace import Quantity, Trace
 from .numbers import number
 from .text import describe_conventions, describe_network
 
-__all__ = ["name_latex", "expr_latex", "equation_latex", "render_latex", "escape"]
+__all__ = ["name_latex", "expr_latex", "equation_latex", "align_rows", "render_latex", "escape", "prose_latex",
+           "document_setup"]
 
 _NEURON = re.compile(r"^([iho])(\d+)(?:_(\d+))?$")
 _INDEXED = re.compile(r"^([wb])(\d+)(\+?)$")
+_TERM = re.compile(r"^(.+)\[([^\]]+)\]$")
 
 
 def escape(text: str) -> str:
@@ -45,8 +49,19 @@ def _neuron(label: str) -> str | None:
     return f"{letter}_{{{first}}}" if second is None else f"{letter}_{{{first},{second}}}"
 
 
-def name_latex(name: str) -> str:
-    """The LaTeX of a trace name (see the module docstring); unknown names are set upright."""
+def name_latex(name: str, tr: Translator | None = None) -> str:
+    """The LaTeX of a trace name (see the module docstring); unknown names are set upright.
+
+    A path's share of a sum is written "via o1", in ``tr``'s language (English without ``tr``).
+    """
+    term = _TERM.match(name)
+    if term is not None:  # a path's share of a sum, dE_total/dout_h1[o1]: the derivative via o1
+        whole, through = term.groups()
+        via = _neuron(through) or rf"\mathrm{{{escape(through)}}}"
+        # NOTE: a path's share of a derivative is written "via o1" (the neuron the path goes through).
+        word = N_("via")
+        word = escape(tr.gettext(word) if tr is not None else word)
+        return rf"\left.{name_latex(whole)}\right|_{{\text{{{word} }} {via}}}"
     if "/" in name:
         top, bottom = name.split("/", 1)
         if top.startswith("d") and bottom.startswith("d"):
@@ -71,6 +86,23 @@ def name_latex(name: str) -> str:
             return f"E_{{{sub}}}"
         if prefix in ("net", "out", "target"):
             return rf"\mathit{{{prefix}}}_{{{sub}}}"
+    return _generic(name)
+
+
+def _generic(name: str) -> str:
+    """The general names that sentences use: ``w``, ``net``, ``out_k``, ``delta_next``, ``w+``."""
+    if name.endswith("+") and len(name) > 1:
+        return _generic(name[:-1]) + "^{+}"
+    if name == "delta":
+        return r"\delta"
+    if len(name) == 1 and name.isalpha():
+        return name
+    if name in ("net", "out", "target"):
+        return rf"\mathit{{{name}}}"
+    prefix, _, rest = name.partition("_")
+    if prefix in ("net", "out", "target", "delta", "E") and rest.isalpha():
+        index = rest if len(rest) == 1 else rf"\mathit{{{rest}}}"
+        return f"{_generic(prefix)}_{{{index}}}"
     return rf"\mathrm{{{escape(name)}}}"
 
 
@@ -97,21 +129,31 @@ def _precedence(e: Expr) -> int:
     return _ATOM  # symbols, numbers, calls and fractions (\frac needs no parentheses)
 
 
-_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "step": r"\operatorname{step}"}
+_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "min": r"\min",
+              "step": r"\operatorname{step}", "Phi": r"\Phi", "phi": r"\varphi"}
 
 
-def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
-    """``e`` as LaTeX math (no surrounding ``$``); ``lead`` as in :func:`~.text.expr_text`."""
+def _function_latex(name: str) -> str:
+    """A known function's symbol; any other name (a generic ``cube`` or ``cube'``) set upright."""
+    if name in _FUNCTIONS:
+        return _FUNCTIONS[name]
+    base = name.rstrip("'")
+    return rf"\operatorname{{{escape(base)}}}" + "'" * (len(name) - len(base))
+
+
+def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True, tr: Translator | None = None) -> str:
+    """``e`` as LaTeX math (no surrounding ``$``); ``lead`` as in :func:`~.text.expr_text`; ``tr`` as in
+    :func:`name_latex`."""
 
     def wrap(child: Expr, needs: bool, child_lead: bool = False) -> str:
-        text = expr_latex(child, precision, lead=child_lead or needs)
+        text = expr_latex(child, precision, lead=child_lead or needs, tr=tr)
         return rf"\left({text}\right)" if needs else text
 
     def negative(child: Expr) -> bool:
         return _precedence(child) == _NEG
 
     if isinstance(e, Sym):
-        return name_latex(e.name)
+        return name_latex(e.name, tr)
     if isinstance(e, Num):
         text = _num(e.value, precision)
         return text if lead or e.value >= 0 else rf"\left({text}\right)"
@@ -125,27 +167,27 @@ def expr_latex(e: Expr, precision: int = 9, *, lead: bool = True) -> str:
             for k, f in enumerate(e.args)
         )
     if isinstance(e, Div):
-        return rf"\frac{{{expr_latex(e.numerator, precision)}}}{{{expr_latex(e.denominator, precision)}}}"
+        return rf"\frac{{{expr_latex(e.numerator, precision, tr=tr)}}}{{{expr_latex(e.denominator, precision, tr=tr)}}}"
     if isinstance(e, Pow):
         needs = _precedence(e.base) < _ATOM or isinstance(e.base, Div)
-        return f"{wrap(e.base, needs)}^{{{expr_latex(e.exponent, precision)}}}"
+        return f"{wrap(e.base, needs)}^{{{expr_latex(e.exponent, precision, tr=tr)}}}"
     if isinstance(e, Neg):
         text = "-" + wrap(e.arg, _precedence(e.arg) in (_ADD, _NEG), child_lead=True)
         return text if lead else rf"\left({text}\right)"
     if isinstance(e, Call):
         if e.name == "exp":
-            return f"e^{{{expr_latex(e.args[0], precision)}}}"
-        args = ", ".join(expr_latex(a, precision) for a in e.args)
-        return rf"{_FUNCTIONS.get(e.name, e.name)}\left({args}\right)"
+            return f"e^{{{expr_latex(e.args[0], precision, tr=tr)}}}"
+        args = ", ".join(expr_latex(a, precision, tr=tr) for a in e.args)
+        return rf"{_function_latex(e.name)}\left({args}\right)"
     raise TypeError(f"not a formula: {e!r}")
 
 
-def _sides(q: Quantity, precision: int) -> list[str]:
+def _sides(q: Quantity, precision: int, tr: Translator | None = None) -> list[str]:
     sides = []
     for form in q.forms:
-        sides.append(expr_latex(form.formula, precision))
+        sides.append(expr_latex(form.formula, precision, tr=tr))
         if form.numbers is not None:
-            numbers = expr_latex(form.numbers, precision)
+            numbers = expr_latex(form.numbers, precision, tr=tr)
             if numbers != sides[-1]:
                 sides.append(numbers)
     value = _num(q.value, precision)
@@ -154,15 +196,15 @@ def _sides(q: Quantity, precision: int) -> list[str]:
     return sides
 
 
-def equation_latex(q: Quantity, precision: int = 9) -> str:
+def equation_latex(q: Quantity, precision: int = 9, tr: Translator | None = None) -> str:
     """``name = form = numbers = value`` on one line of LaTeX math."""
-    return " = ".join([name_latex(q.name)] + _sides(q, precision))
+    return " = ".join([name_latex(q.name, tr)] + _sides(q, precision, tr))
 
 
-def _align_rows(q: Quantity, precision: int) -> list[str]:
+def align_rows(q: Quantity, precision: int, tr: Translator | None = None) -> list[str]:
     """One row per side: the name and the first side, then ``&= side`` rows."""
-    sides = _sides(q, precision)
-    rows = [f"{name_latex(q.name)} &= {sides[0]}"]
+    sides = _sides(q, precision, tr)
+    rows = [f"{name_latex(q.name, tr)} &= {sides[0]}"]
     # Short sides (a number, a short product) share a row with the one before.
     for side in sides[1:]:
         if len(side) < 40 and len(rows[-1]) + len(side) < 110:
@@ -179,51 +221,94 @@ _PREAMBLE = r"""\documentclass[10pt]{article}
 \setlength{\parindent}{0pt}
 """
 
+#: Languages written in CJK scripts, and the font of the CJK package (Debian's latex-cjk-chinese with
+#: latex-cjk-chinese-arphic-gbsn00lp) that pdflatex sets them in; other languages need nothing more.
+CJK_FONTS = {"zh": "gbsn"}
 
-def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None) -> str:
-    """A complete LaTeX document with every stage of every trace."""
+
+def document_setup(lang: str) -> tuple[str, str, str]:
+    """``(preamble lines, begin, end)`` that let pdflatex typeset ``lang`` (empty for Latin scripts).
+
+    Chinese uses the CJK package under pdflatex (``CJKutf8``), the lightest
+    CJK support Debian packages: no XeTeX, no system fonts. The ``CJK``
+    environment (not ``CJK*``) keeps the spaces the messages put between
+    Chinese and the symbols or numbers inside it.
+    """
+    font = CJK_FONTS.get(lang)
+    if font is None:
+        return "", "", ""
+    return "\\usepackage{CJKutf8}\n", f"\\begin{{CJK}}{{UTF8}}{{{font}}}", "\\end{CJK}"
+
+
+def prose_latex(text: object, tr: Translator) -> str:
+    """A sentence (a :class:`~chainrule.explain.prose.Prose` or a ``str``) in ``tr``'s language, formulas typeset."""
+    return "".join(f"${_math_latex(item, tr)}$" if isinstance(item, Math) else escape(item)
+                   for item in segments(text, tr))
+
+
+def _math_latex(formula: Math, tr: Translator) -> str:
+    """An inline formula of a sentence (as :meth:`Math.latex`), its names in ``tr``'s language."""
+    return " = ".join(expr_latex(side, _PROSE_DIGITS, tr=tr) for side in formula.sides)
+
+
+#: Digits of a number written inside a sentence (as :mod:`chainrule.explain.prose` writes them).
+_PROSE_DIGITS = 15
+
+
+def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
+                 lang: str = DEFAULT_LANGUAGE) -> str:
+    """A complete LaTeX document with every stage of every trace, in ``lang``; pdflatex compiles it."""
+    tr = translator(lang)
     first = traces[0]
-    out = [_PREAMBLE, r"\begin{document}", ""]
-    out.append(r"\section*{" + escape(title or "Backpropagation step by step") + "}")
-    out.append(escape(f"{describe_network(first)[0].upper()}{describe_network(first)[1:]}; "
-                      f"learning rate ") + rf"$\eta = {_num(first.learning_rate, precision)}$" + escape(f" ({first.dtype})."))
+    preamble, begin, end = document_setup(tr.lang)
+    out = [_PREAMBLE + preamble, r"\begin{document}"] + ([begin] if begin else []) + [""]
+    out.append(r"\section*{" + escape(title or tr("Backpropagation step by step")) + "}")
+    description = describe_network(first, tr)
+    out.append(tr("{network}; learning rate {eta} ({dtype}).", network=escape(description[0].upper() + description[1:]),
+                  eta=rf"$\eta = {_num(first.learning_rate, precision)}$", dtype=escape(first.dtype)))
     out.append("")
-    out.append(escape(f"Conventions: {describe_conventions(first)}."))
+    out.append(escape(tr("Conventions: {conventions}.", conventions=describe_conventions(first, tr))))
     out.append("")
+    note_label = escape(tr("Note:"))
     for trace in traces:
         if len(traces) > 1:
-            out.append(r"\section*{" + escape(f"Update {trace.step} of {len(traces)}") + "}")
+            out.append(r"\section*{" + escape(tr("Update {step} of {steps}", step=trace.step, steps=len(traces))) + "}")
         for k, stage in enumerate(trace.stages, 1):
-            out.append(r"\subsection*{" + escape(f"{k}. {stage.title}") + "}")
-            out.append(escape(stage.description))
+            out.append(r"\subsection*{" + f"{k}. " + prose_latex(stage.title, tr) + "}")
+            out.append(prose_latex(stage.description, tr))
             out.append("")
             for note in stage.notes:
-                out.append(r"\emph{Note:} " + escape(note))
+                out.append(rf"\emph{{{note_label}}} " + prose_latex(note, tr))
                 out.append("")
             for group in stage.groups:
                 if not group.names:
                     continue
-                out.append(r"\paragraph{" + escape(group.title[0].upper() + group.title[1:]) + "}")
+                heading = prose_latex(group.title, tr)
+                out.append(r"\paragraph{" + heading[0].upper() + heading[1:] + "}")
                 if stage.id == "given":
-                    items = [f"{name_latex(n)} = {_num(trace[n].value, precision)}" for n in group.names]
+                    items = [f"{name_latex(n, tr)} = {_num(trace[n].value, precision)}" for n in group.names]
                     out.append("$" + r",\quad ".join(items) + "$")
                     out.append("")
                     continue
                 out.append(r"\begin{align*}")
-                rows = [row for n in group.names for row in _align_rows(trace[n], precision)]
+                rows = [row for n in group.names for row in align_rows(trace[n], precision, tr)]
                 out.append(" \\\\\n".join(rows))
                 out.append(r"\end{align*}")
                 for name in group.names:
                     note = trace[name].note
                     if note:
-                        out.append(rf"\emph{{Note on ${name_latex(name)}$:}} " + escape(note))
+                        label = escape(tr("Note on {name}:", name="\x00")).replace("\x00", f"${name_latex(name, tr)}$")
+                        out.append(rf"\emph{{{label}}} " + prose_latex(note, tr))
                         out.append("")
-        out.append(r"\paragraph{After the update}")
-        out.append(rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$ "
-                   rf"(before: ${_num(trace['E_total'].value, precision)}$).")
+        out.append(r"\paragraph{" + escape(tr("After the update")) + "}")
+        out.append(tr("{after} (before: {before}).",
+                      after=rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$",
+                      before=f"${_num(trace['E_total'].value, precision)}$"))
         out.append("")
         for note in trace.notes:
-            out.append(r"\emph{Note:} " + escape(note))
+            out.append(rf"\emph{{{note_label}}} " + prose_latex(note, tr))
             out.append("")
+    if end:
+        out.append(end)
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"

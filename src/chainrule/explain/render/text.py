@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ...i18n import DEFAULT_LANGUAGE, N_, Translator, translator
+from ..convention import HIDDEN_DELTA_PHRASES
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
+from ..prose import localize
 from ..trace import Quantity, Trace
 from .numbers import number
 
 __all__ = ["expr_text", "equation_text", "render_text", "describe_network", "describe_conventions"]
+
+#: The conventions' phrases in the renderers' headers (English; translated where shown).
+_BIAS = {"shared": N_("one bias shared per layer"), "per_neuron": N_("one bias per neuron")}
+_TRAIN = {True: N_("trained"), False: N_("frozen")}
+_ERROR = {"half_sum": N_("error 1/2 sum over outputs"), "mean": N_("error mean over outputs")}
 
 _ATOM, _POW, _NEG, _MUL, _ADD = 5, 4, 3, 2, 1
 
@@ -94,74 +102,86 @@ def equation_text(q: Quantity, precision: int = 9, width: int = 0) -> str:
     return " = ".join(parts)
 
 
-def describe_network(trace: Trace) -> str:
-    """``a 2-2-2 network (sigmoid, sigmoid), squared_error``."""
+def describe_network(trace: Trace, lang: str | Translator = DEFAULT_LANGUAGE) -> str:
+    """``a 2-2-2 network (sigmoid, sigmoid), squared_error`` in ``lang``."""
+    tr = lang if isinstance(lang, Translator) else translator(lang)
     acts = ", ".join(layer["activation"]["name"] for layer in trace.layers)
     loss = trace.loss["name"]
     if loss == "squared_error":
-        loss += " (1/2 sum over outputs)" if trace.loss.get("output_reduction") == "half_sum" else " (mean over outputs)"
-    return f"a {'-'.join(map(str, trace.sizes))} network ({acts}), loss {loss}"
+        loss = (tr("{loss} (1/2 sum over outputs)", loss=loss) if trace.loss.get("output_reduction") == "half_sum"
+                else tr("{loss} (mean over outputs)", loss=loss))
+    return tr("a {sizes} network ({activations}), loss {loss}", sizes="-".join(map(str, trace.sizes)),
+              activations=acts, loss=loss)
 
 
-def describe_conventions(trace: Trace) -> str:
+def describe_conventions(trace: Trace, lang: str | Translator = DEFAULT_LANGUAGE) -> str:
+    """The trace's conventions in one line of ``lang``."""
+    tr = lang if isinstance(lang, Translator) else translator(lang)
     c = trace.conventions
-    bias = {"shared": "one bias shared per layer", "per_neuron": "one bias per neuron"}.get(c["bias"], "mixed biases")
-    train = {True: "trained", False: "frozen"}.get(c["train_bias"], "some frozen")
-    parts = [f"{bias}, {train}"]
+    bias = tr.gettext(_BIAS[c["bias"]]) if c["bias"] in _BIAS else tr("mixed biases")
+    train = tr.gettext(_TRAIN[c["train_bias"]]) if c["train_bias"] in _TRAIN else tr("some frozen")
+    parts = [tr("{bias}, {trained}", bias=bias, trained=train)]
     if c["error"] is not None:
-        parts.append("error 1/2 sum over outputs" if c["error"] == "half_sum" else "error mean over outputs")
-    parts.append(
-        "hidden deltas from the original weights" if c["hidden_deltas"] == "original"
-        else "hidden deltas from the ALREADY UPDATED weights (a published mistake)"
-    )
-    return "; ".join(parts)
+        parts.append(tr.gettext(_ERROR["half_sum" if c["error"] == "half_sum" else "mean"]))
+    parts.append(tr.gettext(HIDDEN_DELTA_PHRASES[c["hidden_deltas"]]))
+    # NOTE: the separator between the conventions of one line.
+    return tr("; ").join(parts)
 
 
 def _given_line(trace: Trace, names: list[str], precision: int) -> str:
     return ", ".join(f"{n} = {number(trace[n].value, precision)}" for n in names)
 
 
-def render_trace_text(trace: Trace, precision: int = 9, indent: str = "") -> list[str]:
-    """One trace as lines (no header)."""
+def render_trace_text(trace: Trace, precision: int = 9, indent: str = "",
+                      lang: str | Translator = DEFAULT_LANGUAGE) -> list[str]:
+    """One trace as lines (no header), in ``lang``."""
+    tr = lang if isinstance(lang, Translator) else translator(lang)
     lines: list[str] = []
     add = lines.append
     number_of = 0
     for stage in trace.stages:
         number_of += 1
-        add(f"{indent}{number_of}. {stage.title}: {stage.description}")
+        add(indent + tr("{number}. {title}: {description}", number=number_of, title=localize(stage.title, tr),
+                        description=localize(stage.description, tr)))
         for note in stage.notes:
-            add(f"{indent}   note: {note}")
+            add(f"{indent}   " + tr("note: {note}", note=localize(note, tr)))
         for group in stage.groups:
             if not group.names:
                 continue
+            title = localize(group.title, tr)
             if stage.id == "given":
-                add(f"{indent}   {group.title}: {_given_line(trace, group.names, precision)}")
+                add(f"{indent}   " + tr("{title}: {values}", title=title,
+                                        values=_given_line(trace, group.names, precision)))
                 continue
-            add(f"{indent}   {group.title}")
+            add(f"{indent}   {title}")
             width = max(len(n) for n in group.names)
             for name in group.names:
                 q = trace[name]
                 add(f"{indent}     {equation_text(q, precision, width)}")
                 if q.note:
-                    add(f"{indent}       note: {q.note}")
+                    add(f"{indent}       " + tr("note: {note}", note=localize(q.note, tr)))
         add("")
-    add(f"{indent}After the update: E_total = {number(trace.error_after_update, precision)} "
-        f"(before: {number(trace['E_total'].value, precision)})")
+    add(indent + tr("After the update: {after} (before: {before})",
+                    after=f"E_total = {number(trace.error_after_update, precision)}",
+                    before=number(trace["E_total"].value, precision)))
     for note in trace.notes:
-        add(f"{indent}note: {note}")
+        add(indent + tr("note: {note}", note=localize(note, tr)))
     return lines
 
 
-def render_text(traces: Sequence[Trace], precision: int = 9, title: str | None = None) -> str:
-    """Every trace, with a header naming the network and the conventions."""
+def render_text(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
+                lang: str = DEFAULT_LANGUAGE) -> str:
+    """Every trace, with a header naming the network and the conventions, in ``lang`` (``"en"``, ``"zh"``...)."""
+    tr = translator(lang)
     first = traces[0]
-    lines = [title or f"Backpropagation step by step: {describe_network(first)}, "
-             f"eta = {number(first.learning_rate, precision)} ({first.dtype})"]
-    lines.append(f"Conventions: {describe_conventions(first)}")
+    lines = [title or tr("Backpropagation step by step: {network}, eta = {eta} ({dtype})",
+                         network=describe_network(first, tr), eta=number(first.learning_rate, precision),
+                         dtype=first.dtype)]
+    lines.append(tr("Conventions: {conventions}", conventions=describe_conventions(first, tr)))
     for trace in traces:
         lines.append("")
         if len(traces) > 1:
-            lines.append(f"=== Update {trace.step} of {len(traces)} ===")
+            lines.append(tr("=== Update {step} of {steps} ===", step=trace.step, steps=len(traces)))
             lines.append("")
-        lines.extend(render_trace_text(trace, precision))
+        lines.extend(render_trace_text(trace, precision, lang=tr))
     return "\n".join(lines) + "\n"
