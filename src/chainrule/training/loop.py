@@ -395,7 +395,11 @@ class TrainingLoop:
             try:
                 # Overflow is detected and reported as a DivergenceError, not as warnings.
                 with np.errstate(over="ignore", invalid="ignore"):
+                    if self._one_step is not None:
+                        self._run_one_step_epochs()
                     for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+                        if self._one_step is not None:
+                            break  # (done above)
                         self._run_epoch(epoch)
                         if self.stop_training:
                             self.history.stopped_epoch = epoch
@@ -466,22 +470,34 @@ class TrainingLoop:
                 for t in (first, last):
                     check_rate(schedule(t, self.base_learning_rate), schedule, t)
 
-    def _run_epoch(self, epoch: int) -> None:
-        if self._one_step is not None:  # every row in one batch, nothing else each epoch: train(epochs=N)'s case
-            net, optimizer, X, Y, w, n, untouched = self._one_step
-            self.epoch, self.samples_done, self.epoch_order = epoch, 0, None
-            self.step = epoch  # one step per epoch
-            if self.schedule is not None:  # per epoch or per step: the same t
-                rate = self.schedule(epoch - 1, self.base_learning_rate)
-                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, self.schedule, epoch - 1)
-            value = net.train_step(X, Y, optimizer, w, batch_rows=n, reduce=self.strategy.reduce, epoch=epoch,
-                                   step=epoch, weights_unchanged=untouched and epoch > self._first_step)
-            self.samples_done = n
+    def _run_one_step_epochs(self) -> None:
+        """Every epoch of a run whose epochs are one step on every row and nothing else: train(epochs=N)'s case.
+
+        What :meth:`_run_epoch` does for such an epoch, with the lookups made once
+        for the whole run (on the tutorial's network they cost as much as the step).
+        """
+        net, optimizer, X, Y, w, n, untouched = self._one_step
+        train_step, reduce, schedule, base = net.train_step, self.strategy.reduce, self.schedule, self.base_learning_rate
+        history, mean, first_step = self.history, self._mean, self._first_step
+        epochs, losses = history.epoch, history.series.setdefault("loss", [])
+        self.samples_done, self.epoch_order = n, None
+        for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+            self.epoch = self.step = epoch  # one step per epoch
+            if schedule is not None:  # per epoch or per step: the same t
+                rate = schedule(epoch - 1, base)
+                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, schedule, epoch - 1)
+            value = train_step(X, Y, optimizer, w, batch_rows=n, reduce=reduce, epoch=epoch, step=epoch,
+                               weights_unchanged=untouched and epoch > first_step)
             if self.interrupt_requested:
                 raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {epoch}")
-            self.history.append(epoch, {"loss": value * n / n if self._mean else value})  # (as below)
-            self.history.steps = epoch
-            return
+            epochs.append(epoch)
+            losses.append(float(value * n / n if mean else value))  # (the mean over the epoch's rows, as below)
+            history.steps = epoch
+            if self.stop_training:
+                history.stopped_epoch = epoch
+                break
+
+    def _run_epoch(self, epoch: int) -> None:
         (net, plan, optimizer, X, Y, w, starts, in_order, batch_rows, shuffled, whole, gather, hooks, evaluates,
          interrupted, untouched) = self._epoch_constants
         train_step, reduce, mean = net.train_step, self.strategy.reduce, self._mean
