@@ -354,7 +354,7 @@ class Network:
         return outputs, losses
 
     def evaluate(
-        self, X: Any, Y: Any, metrics: Sequence[Any] = (), sample_weight: Any = None, *, prefix: str = ""
+        self, X: Any, Y: Any, metrics: Sequence[Any] | None = (), sample_weight: Any = None, *, prefix: str = ""
     ) -> dict[str, float]:
         """``{"loss": E, "<metric>": ...}`` on ``X`` ``(n, n_inputs)``, ``Y`` ``(n, n_outputs)``; records nothing.
 
@@ -365,8 +365,12 @@ class Network:
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
         w = None if sample_weight is None else self.check_sample_weight(sample_weight, X.shape[0])
-        if isinstance(metrics, str):
+        if metrics is None:
+            metrics = ()
+        elif isinstance(metrics, str):
             metrics = [metrics]
+        elif not isinstance(metrics, (list, tuple)):
+            raise fail("metrics", "a metric name, a list of them, or None", metrics)
         scorers = [get_metric(m) for m in metrics]
         outputs, losses = self.outputs_and_losses(X, Y)
         total = float(losses.sum() if w is None else np.dot(losses, w))
