@@ -1,4 +1,4 @@
-"""Data-parallel training over MPI (``pip install 'chainrule[mpi]'``).
+"""Data-parallel training over MPI (the ``mpi`` extra).
 
 ``mpiexec -n 4 chainrule train data.csv --target y`` or, in Python, a script
 started with ``mpiexec -n 4 python script.py`` that calls
