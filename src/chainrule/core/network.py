@@ -381,9 +381,12 @@ class Network:
             The size of the whole batch ``X`` is part of (data-parallel
             training); the mean reduction divides by it. Default: ``m``.
 
-        Returns the batch's reduced loss E. The caller silences floating-point
-        overflow (the training loop runs under ``np.errstate``); non-finite
-        values are found by :meth:`check_finite`.
+        Returns
+        -------
+        float
+            The batch's reduced loss E. The caller silences floating-point
+            overflow (the training loop runs under ``np.errstate``); non-finite
+            values are found by :meth:`check_finite`.
         """
         if X.shape[0] == 0:
             self.buffer.gradients.fill(0.0)
