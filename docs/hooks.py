@@ -51,10 +51,10 @@ def _tutorial_page() -> str:
 
     trace = build_trace(tutorial_network(), [0.05, 0.10], [0.01, 0.99], learning_rate=0.5)
     body = render(trace, "markdown")
-    title, _, rest = body.partition("\n")
+    _, _, rest = body.partition("\n")
     svg = trace_svg(trace, overlay="backward", focus="h1")
     return "\n".join([
-        title.replace("# ", "# The tutorial, step by step: ", 1) if title.startswith("# ") else "# The tutorial",
+        "# The tutorial, step by step",  # the renderer's own title ("Backpropagation step by step") dropped
         "",
         "This page is generated while the site builds: the engine traces one training step of the",
         "tutorial's 2-2-2 sigmoid network (inputs 0.05 and 0.10, targets 0.01 and 0.99, learning",
