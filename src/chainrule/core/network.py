@@ -419,10 +419,13 @@ class Network:
             The size of the whole batch ``X`` is part of (data-parallel
             training); the mean reduction divides by it. Default: ``m``.
 
-        Returns the batch's reduced loss E. The caller silences floating-point
-        overflow (the training loop runs under ``np.errstate``); non-finite
-        values are found by :meth:`check_finite`. Every layer's ``z``, ``a``
-        and ``dz`` are this batch's afterwards.
+        Returns
+        -------
+        float
+            The batch's reduced loss E. The caller silences floating-point
+            overflow (the training loop runs under ``np.errstate``); non-finite
+            values are found by :meth:`check_finite`. Every layer's ``z``, ``a``
+            and ``dz`` are this batch's afterwards.
         """
         n = X.shape[0]
         if n == 0:

@@ -71,6 +71,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..core.errors import Described, ValidationError
+from ..core.extras import install_hint
 from ..core.limits import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -252,7 +253,7 @@ def parse_toml(text: str, what: str = "config file") -> Any:
         try:
             import tomli as tomllib  # type: ignore[import-not-found,no-redef]
         except ModuleNotFoundError:
-            raise ImportError("reading TOML on Python 3.10 needs tomli: pip install 'chainrule[toml]'") from None
+            raise ImportError(f"reading TOML on Python 3.10 needs tomli: {install_hint('toml')}") from None
     text = _text(text, what)
     try:
         data = tomllib.loads(text)
@@ -274,7 +275,7 @@ def parse_yaml(text: str, what: str = "config file") -> Any:
     try:
         import yaml  # type: ignore[import-untyped]
     except ModuleNotFoundError:
-        raise ImportError("reading YAML needs PyYAML: pip install 'chainrule[yaml]'") from None
+        raise ImportError(f"reading YAML needs PyYAML: {install_hint('yaml')}") from None
     text = _text(text, what)
     loader = None
     try:

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
+from ..core.extras import install_hint
 from ..core.validation import fail
 from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
 from ..core.network import Network
@@ -127,7 +128,7 @@ def _safetensors():
         import safetensors.numpy as st
     except ImportError:
         raise ImportError(
-            "model files need the safetensors package: pip install 'chainrule[safetensors]'"
+            f"model files need the safetensors package: {install_hint('safetensors')}"
         ) from None
     return st
 
