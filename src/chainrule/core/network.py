@@ -40,6 +40,7 @@ from .layers import BIAS_MODES, Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
+from .penalty import add_l2_penalty
 from .spec import NetworkSpec
 from .validation import (
     Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
@@ -450,6 +451,7 @@ class Network:
         reduce: Any = None,
         epoch: int = 1,
         step: int = 1,
+        l2: float = 0.0,
     ) -> float:
         """One update on a checked batch: :meth:`loss_and_gradients`, ``reduce``, :meth:`check_finite`, :meth:`apply_update`.
 
@@ -457,8 +459,11 @@ class Network:
         is bound to :meth:`flat_parameter`). ``reduce``, when given, turns this
         process's loss into the whole batch's (after summing the gradients
         across processes); ``batch_rows`` is then the whole batch's size.
-        Returns the batch's loss. On :class:`DivergenceError` the weights are
-        the last finite ones.
+        ``l2`` > 0 adds scikit-learn's L2 penalty on the weights (not the
+        biases) to the whole batch's loss and gradients,
+        ``0.5 * l2 * sum ||W||^2 / batch_rows`` (:mod:`chainrule.core.penalty`).
+        Returns the batch's loss (penalty included). On
+        :class:`DivergenceError` the weights are the last finite ones.
         """
         if not optimizer.bound:
             optimizer.bind([self.flat_parameter()])
@@ -467,6 +472,8 @@ class Network:
         value = self.loss_and_gradients(X, Y, sample_weight, batch_rows=batch_rows)
         if reduce is not None:
             value = reduce(value)
+        if l2:  # after the reduction: every process adds the same penalty to the same gradients
+            value += add_l2_penalty(self, l2, batch_rows if batch_rows is not None else X.shape[0])
         self.check_finite(value, epoch=epoch, step=step)
         self.apply_update(optimizer, epoch=epoch, step=step, loss=value)
         return value

@@ -1,4 +1,8 @@
-"""scikit-learn estimators (``pip install 'chainrule[sklearn]'``): NetworkClassifier, NetworkRegressor."""
+"""scikit-learn estimators (``pip install 'chainrule[sklearn]'``): NetworkClassifier, NetworkRegressor.
+
+Drop-ins for ``MLPClassifier`` and ``MLPRegressor`` (docs/sklearn-parity.md);
+:func:`from_sklearn` converts a fitted scikit-learn MLP.
+"""
 
 try:
     import sklearn  # noqa: F401
@@ -7,5 +11,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from .classifier import NetworkClassifier
 from .regressor import NetworkRegressor
+from .convert import from_sklearn
 
-__all__ = ["NetworkClassifier", "NetworkRegressor"]
+__all__ = ["NetworkClassifier", "NetworkRegressor", "from_sklearn"]

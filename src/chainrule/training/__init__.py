@@ -2,12 +2,13 @@
 
 Modules: ``loop`` (:func:`fit`, TrainingLoop), ``strategy`` (where the work
 happens: one process here, many through :mod:`chainrule.distributed`),
-``callbacks``, ``early_stopping``, ``history``, ``progress``. The metrics
+``callbacks``, ``early_stopping``, ``convergence`` (scikit-learn's rule), ``history``, ``progress``. The metrics
 themselves live in :mod:`chainrule.core.metrics`.
 """
 
 from ..core.metrics import METRICS, Metric, get_metric
 from .callbacks import Callback, KeepEpochWeights, LambdaCallback
+from .convergence import LEARNING_RATE_SCHEDULES, ConvergenceRule
 from .early_stopping import EarlyStopping
 from .history import History, display_order
 from .loop import TrainingLoop, check_validation_data, fit, resolve_seed
@@ -17,9 +18,11 @@ from .strategy import BatchPlan, Strategy, StrategyProvider, register_strategy_p
 __all__ = [
     "BatchPlan",
     "Callback",
+    "ConvergenceRule",
     "EarlyStopping",
     "History",
     "KeepEpochWeights",
+    "LEARNING_RATE_SCHEDULES",
     "LambdaCallback",
     "METRICS",
     "Metric",

@@ -32,12 +32,13 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..core import DivergenceError, Metric, Network, get_metric
 from ..core.errors import Described, excerpt
+from ..core.penalty import check_l2
 from ..core.validation import check_bool, check_positive_float, check_positive_int, fail
 from ..optim import Optimizer, Schedule, get_optimizer
 from .callbacks import Callback
@@ -147,6 +148,9 @@ def fit(
     strategy: Strategy | None = None,
     comm: Any = None,
     sharded: bool = False,
+    l2: float = 0.0,
+    train_metrics: bool = True,
+    shuffle_order: Callable[[int, int], np.ndarray] | None = None,
 ) -> History:
     """Train ``network`` with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
 
@@ -215,6 +219,22 @@ def fit(
         With a communicator: True when ``X``, ``Y`` and ``sample_weight``
         hold only this process's contiguous part of the data (in rank
         order); False (default) when every process passed all of it.
+    l2 : float
+        scikit-learn's L2 penalty (its ``alpha``): each batch's loss gains
+        ``0.5 * l2 * sum ||W||^2 / batch rows`` over the weight matrices (not
+        the biases), and their gradients ``l2 * W / batch rows``; with many
+        processes the rows are the whole batch's (see
+        :mod:`chainrule.core.penalty`). ``history.loss`` includes it. Default 0.
+    train_metrics : bool
+        Whether ``metrics`` are also evaluated on the training data after
+        every epoch (a full pass over it). False: on the validation data only.
+    shuffle_order : callable ``(epoch, n) -> permutation``, optional
+        With ``shuffle``: the order of the ``n`` training rows in epoch
+        ``epoch`` (1-based), instead of the seed's. It is called every epoch
+        (also for full batches, where the order changes nothing), so a
+        stateful stream such as scikit-learn's ``RandomState`` stays in step;
+        it must give every process the same permutation. Resuming bitwise is
+        then up to it.
 
     Returns
     -------
@@ -236,7 +256,8 @@ def fit(
         network, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
         batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
         callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
-        strategy=resolve_strategy(strategy, comm, sharded),
+        strategy=resolve_strategy(strategy, comm, sharded), l2=l2, train_metrics=train_metrics,
+        shuffle_order=shuffle_order,
     )
     return loop.run(X, Y, sample_weight=sample_weight, validation_data=validation_data,
                     validation_fraction=validation_fraction)
@@ -271,6 +292,9 @@ class TrainingLoop:
         progress: bool | None = None,
         initial_epoch: int = 0,
         strategy: Strategy | None = None,
+        l2: float = 0.0,
+        train_metrics: bool = True,
+        shuffle_order: Callable[[int, int], np.ndarray] | None = None,
     ) -> None:
         self.network = network
         self.strategy = strategy if strategy is not None else Strategy()
@@ -289,6 +313,11 @@ class TrainingLoop:
                 raise fail("initial_epoch", f"less than epochs ({self.epochs})", initial_epoch)
             self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
             self.shuffle = check_bool(shuffle, "shuffle")
+            self.l2 = check_l2(l2, "l2")
+            self.train_metrics = check_bool(train_metrics, "train_metrics")
+            if shuffle_order is not None and not callable(shuffle_order):
+                raise fail("shuffle_order", "a callable (epoch, n) -> permutation of range(n), or None", shuffle_order)
+            self.shuffle_order = shuffle_order
             self.seed = resolve_seed(seed)
             if isinstance(metrics, (str, Metric)):
                 metrics = [metrics]
@@ -367,9 +396,10 @@ class TrainingLoop:
         self.n_train = n  # over every process; self.X holds rows [lo, lo + len(self.X)) of them
         batch = n if self.batch_size is None else min(self.batch_size, n)
         self.plan = BatchPlan(n, lo, X.shape[0], batch)
-        names = {"loss"} | {m.name for m in self.metrics}
+        metric_names = {m.name for m in self.metrics}
+        names = {"loss"} | (metric_names if self.train_metrics else set())
         if self.validation is not None:
-            names |= {"val_" + name for name in names}
+            names |= {"val_" + name for name in {"loss"} | metric_names}
         self.log_names = names
 
     # -- the run ---------------------------------------------------------------------------
@@ -442,7 +472,11 @@ class TrainingLoop:
         X, Y, w = self.X, self.Y, self.sample_weight
         # A full batch is the same set of samples in any order: skip the shuffle.
         shuffled = self.shuffle and plan.batch < plan.n
-        order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
+        if self.shuffle and self.shuffle_order is not None:
+            order = _checked_order(self.shuffle_order(epoch, plan.n), plan.n)
+            order = order if shuffled else None
+        else:
+            order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
         self.epoch_order = order
         rows, bounds = plan.epoch(order)
         local, starts = bounds.tolist(), plan.starts.tolist()
@@ -479,7 +513,7 @@ class TrainingLoop:
             self.step += 1
             rows_in_batch = starts[k + 1] - starts[k]
             value = net.train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce,
-                                   epoch=epoch, step=self.step)
+                                   epoch=epoch, step=self.step, l2=self.l2)
             total += value * rows_in_batch if mean else value
             self.samples_done = starts[k + 1]
             for cb in batch_hooks:
@@ -490,7 +524,7 @@ class TrainingLoop:
                 break
         loss = total / self.samples_done if mean else total
         logs = {"loss": loss}
-        if self.metrics:
+        if self.metrics and self.train_metrics:
             logs.update(strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
             logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
         if self.validation is not None:
@@ -516,3 +550,11 @@ class TrainingLoop:
 
         self.interrupt_requested = False
         return signal.signal(signal.SIGINT, handler)
+
+
+def _checked_order(order: Any, n: int) -> np.ndarray:
+    """``order`` from a ``shuffle_order`` callable, if a permutation of ``range(n)``; else the library's error."""
+    array = np.asarray(order)
+    if array.shape != (n,) or array.dtype.kind not in "iu" or not np.array_equal(np.sort(array), np.arange(n)):
+        raise fail("shuffle_order", f"a callable returning a permutation of range({n})", Described(excerpt(order)))
+    return array.astype(np.intp, copy=False)
