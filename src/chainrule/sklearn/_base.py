@@ -280,7 +280,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 del self.table_encoder_  # refitted on plain arrays
             X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, reset=first)
         Y = self._encode_targets(y, incremental=not first, classes=classes).astype(dtype, copy=False)
-        weights = self._weights(sample_weight, y, Y, X.shape[0], dtype)
+        weights, alpha = self._weights(sample_weight, y, Y, X.shape[0], dtype)
         # scikit-learn draws from random_state afresh in every fit: initial weights, then the
         # validation split, then one shuffle per epoch, in that order.
         rs = _random_state(self.random_state)
@@ -289,7 +289,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if self.solver == "lbfgs":
             from ._lbfgs import fit_lbfgs
 
-            fit_lbfgs(self, X, Y, weights, params)
+            fit_lbfgs(self, X, Y, weights, alpha)
             return self
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(params)
@@ -313,7 +313,7 @@ class BaseNetworkEstimator(BaseEstimator):
         callbacks = []
         loss_of = None
         if self._reports_output_mean:
-            tracker = OutputMeanLoss(Y.shape[1], float(self.alpha))
+            tracker = OutputMeanLoss(Y.shape[1], alpha)
             callbacks.append(tracker)
             loss_of = tracker.loss
         rule.training_loss = loss_of
@@ -327,7 +327,7 @@ class BaseNetworkEstimator(BaseEstimator):
             X, Y, optimizer=self._optimizer, epochs=1 if incremental else self.max_iter, batch_size=batch,
             shuffle=self.shuffle, shuffle_order=order, seed=0, sample_weight=weights, validation_data=validation,
             metrics=[score] if validation is not None and score is not None else (), train_metrics=False,
-            callbacks=callbacks, progress=False, comm=self.comm, l2=float(self.alpha),
+            callbacks=callbacks, progress=False, comm=self.comm, l2=alpha,
         )
         rule.training_loss = None  # the callback is kept (its state carries over): no reference to this fit
         self.history_ = history
@@ -353,11 +353,18 @@ class BaseNetworkEstimator(BaseEstimator):
                           "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self
 
-    def _weights(self, sample_weight: Any, y: Any, Y: np.ndarray, n: int, dtype: Any) -> np.ndarray | None:
-        """Sample weights times ``class_weight``'s, scaled to mean 1 (a weight of 2 is a sample repeated)."""
+    def _weights(self, sample_weight: Any, y: Any, Y: np.ndarray, n: int, dtype: Any) -> tuple:
+        """``(weights or None, L2 strength)``: sample weights times ``class_weight``'s, scaled to mean 1.
+
+        scikit-learn divides a batch's loss and penalty by the batch's weight
+        total; the network divides by its rows. Weights of mean 1 make the
+        loss agree, and ``alpha * n / total`` the penalty (exactly for full
+        batches, on average for mini-batches): a weight of 2 is then a sample repeated.
+        """
         factors = self._sample_weight_factors(y, Y)
+        alpha = float(self.alpha)
         if sample_weight is None and factors is None:
-            return None
+            return None, alpha
         weights = np.ones(n) if sample_weight is None else np.asarray(sample_weight)
         if weights.ndim == 0:  # one number for every sample, as scikit-learn allows
             weights = np.full(n, weights)
@@ -368,7 +375,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if not total > 0:
             raise fail("sample_weight", "at least one non-zero weight", Described("all weights are zero"))
         # As if each sample were repeated w times: the loss is sum w_i E_i / sum w_i.
-        return weights * (n / total)
+        return weights * (n / total), alpha * (n / float(total))
 
     def _initialize(self, n_inputs: int, n_outputs: int, params: dict, dtype: Any, rs: np.random.RandomState) -> None:
         """A new network (scikit-learn's initial weights and biases by default) and fresh fitted state."""

@@ -25,12 +25,14 @@ __all__ = ["fit_lbfgs"]
 
 
 def fit_lbfgs(estimator: "BaseNetworkEstimator", X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None,
-              params: dict) -> None:
-    """Minimise the penalised loss over every trainable value of ``estimator.network_`` in place."""
+              alpha: float) -> None:
+    """Minimise the penalised loss over every trainable value of ``estimator.network_`` in place.
+
+    ``weights``: sample weights of mean 1, or None; ``alpha``: the penalty's strength for them.
+    """
     import scipy.optimize
 
     network = estimator.network_
-    alpha = float(estimator.alpha)
     values = network.buffer.trainable_values
     gradients = network.buffer.trainable_gradients
     n = X.shape[0]

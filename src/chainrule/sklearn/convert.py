@@ -57,7 +57,8 @@ def from_sklearn(mlp: Any) -> BaseNetworkEstimator:
     hidden = _ACTIVATIONS[mlp.activation]
     sizes = [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
     if classifier:
-        multilabel = mlp._label_binarizer.y_type_.startswith("multilabel")
+        # Logistic outputs: one for binary labels, one per label for a multi-label indicator matrix.
+        multilabel = out_activation == "logistic" and mlp.n_outputs_ > 1
         estimator.classes_ = np.asarray(mlp.classes_)
         estimator._multilabel = multilabel
     else:
@@ -83,19 +84,14 @@ def from_sklearn(mlp: Any) -> BaseNetworkEstimator:
     estimator.best_validation_score_ = getattr(mlp, "best_validation_score_", None)
     estimator.best_loss_ = getattr(mlp, "best_loss_", None)
     rule = estimator._make_rule(estimator._validated_hyperparameters())
-    rule.n_no_improvement = int(getattr(mlp, "_no_improvement_count", 0))
+    # scikit-learn's count of epochs without improvement is private: a continued fit starts it at 0.
     rule.samples_seen = int(estimator.t_)
     if estimator.best_loss_ is not None:
         rule.best_loss = float(estimator.best_loss_)
     if estimator.best_validation_score_ is not None:
         rule.best_score = float(estimator.best_validation_score_)
         rule.scores = list(scores or [])
-        best = getattr(mlp, "_best_coefs", None)
-        if best is not None:
-            kept = Network.from_sizes(sizes, [hidden] * (len(sizes) - 2) + [activation], loss=loss, init="zeros",
-                                      dtype=dtype)
-            for layer, W, b in zip(kept.layers, best, mlp._best_intercepts):
-                layer.set_weights(W=W, b=np.asarray(b))
-            rule.best_weights = kept.buffer.values.copy()
+        # A fit with early stopping ends on the best epoch's weights: those are the ones kept.
+        rule.best_weights = network.buffer.values.copy()
     estimator._convergence = rule
     return estimator
