@@ -280,6 +280,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 del self.table_encoder_  # refitted on plain arrays
             X, y = validate_data(self, X, y, dtype=dtype, multi_output=True, reset=first)
         Y = self._encode_targets(y, incremental=not first, classes=classes).astype(dtype, copy=False)
+        self.n_outputs_ = Y.shape[1]  # the network's outputs: scikit-learn's count (binary 1, K classes, L labels)
         weights, alpha = self._weights(sample_weight, y, Y, X.shape[0], dtype)
         # scikit-learn draws from random_state afresh in every fit: initial weights, then the
         # validation split, then one shuffle per epoch, in that order.

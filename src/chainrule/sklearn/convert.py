@@ -61,8 +61,7 @@ def from_sklearn(mlp: Any) -> BaseNetworkEstimator:
         multilabel = out_activation == "logistic" and mlp.n_outputs_ > 1
         estimator.classes_ = np.asarray(mlp.classes_)
         estimator._multilabel = multilabel
-    else:
-        estimator.n_outputs_ = mlp.n_outputs_
+    estimator.n_outputs_ = mlp.n_outputs_
     activation, loss, _ = estimator._output_spec()
     if activation != _ACTIVATIONS[out_activation]:
         raise fail("mlp.out_activation_", f"{activation!r} for these targets", out_activation)
