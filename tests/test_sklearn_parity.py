@@ -279,6 +279,18 @@ def test_sklearn_initialisation_is_sklearns():
     np.testing.assert_allclose(clf.intercepts_[0], start[0][1], rtol=0, atol=1e-290)
 
 
+def test_batch_order_is_sklearns_shuffle():
+    from sklearn.utils import shuffle
+
+    from chainrule.sklearn._base import _SklearnOrder
+
+    ours, theirs = _SklearnOrder(np.random.RandomState(4), 50), np.random.RandomState(4)
+    expected = np.arange(50)
+    for epoch in range(1, 6):
+        expected = shuffle(expected, random_state=theirs)
+        np.testing.assert_array_equal(ours(epoch, 50), expected)
+
+
 def test_convergence_rule_counts_as_sklearn():
     class Loop:
         n_train = 10
