@@ -529,8 +529,9 @@ class Network:
         ``schedule``, ``epochs``, ``batch_size`` (default 32), ``shuffle``,
         ``seed``, ``sample_weight``, ``validation_data``,
         ``validation_fraction``, ``metrics``, ``early_stopping``,
-        ``callbacks``, ``progress``, ``initial_epoch``, and ``strategy`` (or
-        ``comm``/``sharded`` for data-parallel training over MPI).
+        ``callbacks``, ``progress``, ``initial_epoch``, ``strategy`` (or
+        ``comm``/``sharded`` for data-parallel training over MPI), ``l2``
+        (scikit-learn's L2 penalty on the weights), ``train_metrics`` and ``shuffle_order``.
 
         Raises :class:`DivergenceError` (the weights are the last finite ones)
         and, on Ctrl-C, ``KeyboardInterrupt`` after the current update; both
