@@ -198,6 +198,25 @@ def test_an_in_place_optimizer_still_trains_and_is_checked_the_slow_way(rng):
     assert values(c).tobytes() == before.tobytes()
 
 
+def test_an_in_place_optimizer_counts_each_step_once(rng):
+    # Its rule may read its step count (Adam-style bias corrections do): the engine must not
+    # count a step when it looks for the step in advance and again when it takes it.
+    class CountingSGD(InPlaceSGD):
+        def update(self, index, param):
+            seen.append(self.steps)
+            super().update(index, param)
+
+    seen = []
+    X, Y = data_for("squared_error", 20, 3, 2, rng)
+    net = Network.from_sizes([3, 4, 2], "tanh", seed=0)
+    opt = CountingSGD(learning_rate=0.1)
+    assert not opt.shows_step and SGD().shows_step
+    net.fit(X, Y, optimizer=opt, epochs=2, batch_size=5, shuffle=False, progress=False)
+    assert opt.steps == 8 and seen == list(range(1, 9))
+    net.apply_update(opt)
+    assert opt.steps == 9 and seen[-1] == 9
+
+
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_prepare_then_apply_is_step(name, rng):
     # Several parameters (one per layer, not the flat one), one larger than a chunk of the scaled step.

@@ -41,6 +41,7 @@ from .layers import BIAS_MODES, Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
+from .penalty import add_l2_penalty
 from .spec import NetworkSpec
 from .validation import (
     Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
@@ -599,8 +600,10 @@ class Network:
         if not params or not self.owns(params):
             return False
         self._owned_optimizer, self._owned_parameters, self._owned_count = optimizer, params, len(params)
-        self._owned_preparable = all(hasattr(optimizer, name) for name in ("prepare_step", "prepared_factor",
-                                                                          "prepared_scale", "apply_step"))
+        # (An optimizer whose rule updates in place counts its step in prepare_step and takes it in
+        # step(): calling both would count it twice.)
+        self._owned_preparable = getattr(optimizer, "shows_step", False) is True and all(
+            hasattr(optimizer, name) for name in ("prepare_step", "prepared_factor", "prepared_scale", "apply_step"))
         return True
 
     def train_step(
@@ -615,6 +618,7 @@ class Network:
         epoch: int = 1,
         step: int = 1,
         weights_unchanged: bool = False,
+        l2: float = 0.0,
     ) -> float:
         """One update on a checked batch: :meth:`loss_and_gradients`, ``reduce``, :meth:`check_finite`, :meth:`apply_update`.
 
@@ -622,12 +626,15 @@ class Network:
         is bound to :meth:`flat_parameter`). ``reduce``, when given, turns this
         process's loss into the whole batch's (after summing the gradients
         across processes; it must not change the weights); ``batch_rows`` is
-        then the whole batch's size. ``weights_unchanged=True`` promises that
+        then the whole batch's size. ``l2`` > 0 adds scikit-learn's L2 penalty
+        on the weights (not the biases) to the whole batch's loss and
+        gradients, ``0.5 * l2 * sum ||W||^2 / batch_rows``
+        (:mod:`chainrule.core.penalty`). ``weights_unchanged=True`` promises that
         the trainable values are exactly as this network's previous
         ``train_step`` with this optimizer left them (nothing has written to
         them since): the overflow check then bounds them from that step instead
         of reading them all again. The training loop passes it between steps
-        that no callback sees. Returns the batch's loss. On
+        that no callback sees. Returns the batch's loss (penalty included). On
         :class:`DivergenceError` the weights are the last finite ones.
         """
         params = optimizer.parameters
@@ -645,16 +652,19 @@ class Network:
         else:
             values = self.buffer.trainable_values
             weight_bound = _max_abs_bound(values.dot(values))
-        self._bounding = reduce is None
+        self._bounding = reduce is None and not l2
         value = self.loss_and_gradients(X, Y, sample_weight, batch_rows=batch_rows)
         self._bounding = False
         if reduce is not None:
             value = reduce(value)
+        if l2:  # after the reduction: every process adds the same penalty to the same gradients
+            value += add_l2_penalty(self, l2, batch_rows if batch_rows is not None else X.shape[0])
         plan = self._last_pass
         # The gradients' bound: from the backward pass's inputs and deltas when it computed one
         # (see _TrainingPass.bound_squares), else from their sum of squares, which is also the
         # divergence check (check_finite).
-        squares = plan.bound_squares if reduce is None and plan is not None else math.inf
+        # (The penalty changes the gradients after the backward pass: then their sum of squares.)
+        squares = plan.bound_squares if reduce is None and plan is not None and not l2 else math.inf
         if squares < math.inf and value - value == 0.0:  # (a finite loss)
             gradient_bound = math.sqrt(squares) * plan.bound_slack
         else:
@@ -719,8 +729,9 @@ class Network:
         ``schedule``, ``epochs``, ``batch_size`` (default 32), ``shuffle``,
         ``seed``, ``sample_weight``, ``validation_data``,
         ``validation_fraction``, ``metrics``, ``early_stopping``,
-        ``callbacks``, ``progress``, ``initial_epoch``, and ``strategy`` (or
-        ``comm``/``sharded`` for data-parallel training over MPI).
+        ``callbacks``, ``progress``, ``initial_epoch``, ``strategy`` (or
+        ``comm``/``sharded`` for data-parallel training over MPI), ``l2``
+        (scikit-learn's L2 penalty on the weights), ``train_metrics`` and ``shuffle_order``.
 
         Raises :class:`DivergenceError` (the weights are the last finite ones)
         and, on Ctrl-C, ``KeyboardInterrupt`` after the current update; both

@@ -89,6 +89,15 @@ class Optimizer:
         return self
 
     @property
+    def shows_step(self) -> bool:
+        """Whether :meth:`prepare_step` returns the step before it is taken.
+
+        False for a rule of the earlier contract (an in-place ``update``): its
+        :meth:`prepare_step` only counts the step, and :meth:`step` is the way to take it.
+        """
+        return not self._in_place
+
+    @property
     def bound(self) -> bool:
         """Whether the optimizer has parameters to update."""
         return bool(self.parameters)

@@ -1,4 +1,8 @@
-"""scikit-learn estimators (the ``sklearn`` extra): NetworkClassifier, NetworkRegressor."""
+"""scikit-learn estimators (the ``sklearn`` extra): NetworkClassifier, NetworkRegressor.
+
+Drop-ins for ``MLPClassifier`` and ``MLPRegressor`` (docs/sklearn-parity.md);
+:func:`from_sklearn` converts a fitted scikit-learn MLP.
+"""
 
 from ..core.extras import install_hint
 
@@ -9,5 +13,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 from .classifier import NetworkClassifier
 from .regressor import NetworkRegressor
+from .convert import from_sklearn
 
-__all__ = ["NetworkClassifier", "NetworkRegressor"]
+__all__ = ["NetworkClassifier", "NetworkRegressor", "from_sklearn"]

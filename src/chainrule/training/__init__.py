@@ -2,7 +2,7 @@
 
 Modules: ``loop`` (:func:`fit`, TrainingLoop), ``strategy`` (where the work
 happens: one process here, many through :mod:`chainrule.distributed`),
-``callbacks``, ``early_stopping``, ``history``, ``progress``. The metrics
+``callbacks``, ``early_stopping``, ``convergence`` (scikit-learn's rule), ``history``, ``progress``. The metrics
 themselves live in :mod:`chainrule.core.metrics`.
 
 Each name loads with its module on first use: ``import chainrule`` imports
@@ -17,9 +17,11 @@ from ..core.lazy import lazy_exports
 __all__ = [
     "BatchPlan",
     "Callback",
+    "ConvergenceRule",
     "EarlyStopping",
     "History",
     "KeepEpochWeights",
+    "LEARNING_RATE_SCHEDULES",
     "LambdaCallback",
     "METRICS",
     "Metric",
@@ -39,6 +41,7 @@ __all__ = [
 if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
     from ..core.metrics import METRICS, Metric, get_metric
     from .callbacks import Callback, KeepEpochWeights, LambdaCallback
+    from .convergence import LEARNING_RATE_SCHEDULES, ConvergenceRule
     from .early_stopping import EarlyStopping
     from .history import History, display_order
     from .loop import TrainingLoop, check_validation_data, fit, resolve_seed
@@ -50,11 +53,12 @@ __getattr__, __dir__ = lazy_exports(
     {
         "..core.metrics": ["METRICS", "Metric", "get_metric"],
         ".callbacks": ["Callback", "KeepEpochWeights", "LambdaCallback"],
+        ".convergence": ["LEARNING_RATE_SCHEDULES", "ConvergenceRule"],
         ".early_stopping": ["EarlyStopping"],
         ".history": ["History", "display_order"],
         ".loop": ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"],
         ".progress": ["ProgressBar"],
         ".strategy": ["BatchPlan", "Strategy", "StrategyProvider", "register_strategy_provider", "resolve_strategy"],
     },
-    submodules=["callbacks", "early_stopping", "history", "loop", "progress", "strategy"],
+    submodules=["callbacks", "convergence", "early_stopping", "history", "loop", "progress", "strategy"],
 )

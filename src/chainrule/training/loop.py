@@ -32,15 +32,17 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..core import DivergenceError, Metric, Network, get_metric
 from ..core.errors import Described, excerpt
+from ..core.penalty import check_l2
 from ..core.validation import check_bool, check_positive_float, check_positive_int, fail
 from ..optim import Optimizer, Schedule, get_optimizer
 from .callbacks import Callback
+from .convergence import ConvergenceRule
 from .early_stopping import EarlyStopping
 from .history import History
 from .progress import ProgressBar, progress_callback
@@ -49,7 +51,7 @@ from .strategy import BatchPlan, Strategy, resolve_strategy
 __all__ = ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"]
 
 #: Callbacks whose hooks never write to the weights during a run (early stopping restores them at its end).
-_READ_ONLY_CALLBACKS = (ProgressBar, EarlyStopping)
+_READ_ONLY_CALLBACKS = (ProgressBar, EarlyStopping, ConvergenceRule)
 
 
 def _listed(values: Any, what: str, expected: str) -> list:
@@ -150,6 +152,9 @@ def fit(
     strategy: Strategy | None = None,
     comm: Any = None,
     sharded: bool = False,
+    l2: float = 0.0,
+    train_metrics: bool = True,
+    shuffle_order: Callable[[int, int], np.ndarray] | None = None,
 ) -> History:
     """Train ``network`` with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
 
@@ -218,6 +223,22 @@ def fit(
         With a communicator: True when ``X``, ``Y`` and ``sample_weight``
         hold only this process's contiguous part of the data (in rank
         order); False (default) when every process passed all of it.
+    l2 : float
+        scikit-learn's L2 penalty (its ``alpha``): each batch's loss gains
+        ``0.5 * l2 * sum ||W||^2 / batch rows`` over the weight matrices (not
+        the biases), and their gradients ``l2 * W / batch rows``; with many
+        processes the rows are the whole batch's (see
+        :mod:`chainrule.core.penalty`). ``history.loss`` includes it. Default 0.
+    train_metrics : bool
+        Whether ``metrics`` are also evaluated on the training data after
+        every epoch (a full pass over it). False: on the validation data only.
+    shuffle_order : callable ``(epoch, n) -> permutation``, optional
+        With ``shuffle``: the order of the ``n`` training rows in epoch
+        ``epoch`` (1-based), instead of the seed's. It is called every epoch
+        (also for full batches, where the order changes nothing), so a
+        stateful stream such as scikit-learn's ``RandomState`` stays in step;
+        it must give every process the same permutation. Resuming bitwise is
+        then up to it.
 
     Returns
     -------
@@ -239,7 +260,8 @@ def fit(
         network, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
         batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
         callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
-        strategy=resolve_strategy(strategy, comm, sharded),
+        strategy=resolve_strategy(strategy, comm, sharded), l2=l2, train_metrics=train_metrics,
+        shuffle_order=shuffle_order,
     )
     return loop.run(X, Y, sample_weight=sample_weight, validation_data=validation_data,
                     validation_fraction=validation_fraction)
@@ -274,6 +296,9 @@ class TrainingLoop:
         progress: bool | None = None,
         initial_epoch: int = 0,
         strategy: Strategy | None = None,
+        l2: float = 0.0,
+        train_metrics: bool = True,
+        shuffle_order: Callable[[int, int], np.ndarray] | None = None,
     ) -> None:
         self.network = network
         self.strategy = strategy if strategy is not None else Strategy()
@@ -292,6 +317,11 @@ class TrainingLoop:
                 raise fail("initial_epoch", f"less than epochs ({self.epochs})", initial_epoch)
             self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
             self.shuffle = check_bool(shuffle, "shuffle")
+            self.l2 = check_l2(l2, "l2")
+            self.train_metrics = check_bool(train_metrics, "train_metrics")
+            if shuffle_order is not None and not callable(shuffle_order):
+                raise fail("shuffle_order", "a callable (epoch, n) -> permutation of range(n), or None", shuffle_order)
+            self.shuffle_order = shuffle_order
             self.seed = resolve_seed(seed)
             if isinstance(metrics, (str, Metric)):
                 metrics = [metrics]
@@ -370,9 +400,10 @@ class TrainingLoop:
         self.n_train = n  # over every process; self.X holds rows [lo, lo + len(self.X)) of them
         batch = n if self.batch_size is None else min(self.batch_size, n)
         self.plan = BatchPlan(n, lo, X.shape[0], batch)
-        names = {"loss"} | {m.name for m in self.metrics}
+        metric_names = {m.name for m in self.metrics}
+        names = {"loss"} | (metric_names if self.train_metrics else set())
         if self.validation is not None:
-            names |= {"val_" + name for name in names}
+            names |= {"val_" + name for name in {"loss"} | metric_names}
         self.log_names = names
 
     # -- the run ---------------------------------------------------------------------------
@@ -457,10 +488,11 @@ class TrainingLoop:
             self.network, plan, self.optimizer, X, Y, w, starts, self._in_order,
             [starts[k + 1] - starts[k] for k in range(plan.steps)], self._shuffled, self._whole, self._gather,
             (self._hooks["on_epoch_begin"], self._hooks["on_batch_end"], self._hooks["on_epoch_end"]),
-            bool(self.metrics) or self.validation is not None, self._interrupted, self._untouched,
+            bool(self.metrics and self.train_metrics) or self.validation is not None, self._interrupted,
+            self._untouched,
         )
         simple = (plan.steps == 1 and self._whole and not any(self._hooks.values()) and not self._epoch_constants[13]
-                  and self._interrupted is None)
+                  and self._interrupted is None and (self.shuffle_order is None or not self.shuffle))
         self._one_step = (self.network, self.optimizer, X, Y, w, plan.n, self._untouched) if simple else None
         schedule = self.schedule
         if schedule is not None:  # see a rate that overflows coming, before the first epoch
@@ -478,7 +510,7 @@ class TrainingLoop:
         """
         net, optimizer, X, Y, w, n, untouched = self._one_step
         train_step, reduce, schedule, base = net.train_step, self.strategy.reduce, self.schedule, self.base_learning_rate
-        history, mean, first_step = self.history, self._mean, self._first_step
+        history, mean, first_step, l2 = self.history, self._mean, self._first_step, self.l2
         epochs, losses = history.epoch, history.series.setdefault("loss", [])
         self.samples_done, self.epoch_order = n, None
         for epoch in range(self.initial_epoch + 1, self.epochs + 1):
@@ -487,7 +519,7 @@ class TrainingLoop:
                 rate = schedule(epoch - 1, base)
                 optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, schedule, epoch - 1)
             value = train_step(X, Y, optimizer, w, batch_rows=n, reduce=reduce, epoch=epoch, step=epoch,
-                               weights_unchanged=untouched and epoch > first_step)
+                               weights_unchanged=untouched and epoch > first_step, l2=l2)
             if self.interrupt_requested:
                 raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {epoch}")
             epochs.append(epoch)
@@ -500,14 +532,20 @@ class TrainingLoop:
     def _run_epoch(self, epoch: int) -> None:
         (net, plan, optimizer, X, Y, w, starts, in_order, batch_rows, shuffled, whole, gather, hooks, evaluates,
          interrupted, untouched) = self._epoch_constants
-        train_step, reduce, mean = net.train_step, self.strategy.reduce, self._mean
+        train_step, reduce, mean, l2 = net.train_step, self.strategy.reduce, self._mean, self.l2
         self.epoch, self.samples_done = epoch, 0
-        if shuffled:
-            order = np.random.default_rng([self.seed, epoch]).permutation(plan.n)
+        if self.shuffle and self.shuffle_order is not None:
+            # The caller's order, drawn every epoch (even for a full batch, which needs none:
+            # the caller's random state advances as its own loop's would).
+            order = _checked_order(self.shuffle_order(epoch, plan.n), plan.n)
+            order = order if shuffled else None
+        else:
+            order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
+        if order is not None:
             rows, bounds = plan.epoch(order)
             local = bounds.tolist()
         else:
-            order = rows = None
+            rows = None
             local = in_order
         self.epoch_order = order
         step = self.step = (epoch - 1) * plan.steps
@@ -551,7 +589,7 @@ class TrainingLoop:
             step = self.step = step + 1
             n = batch_rows[k]
             value = train_step(Xb, Yb, optimizer, wb, batch_rows=n, reduce=reduce, epoch=epoch, step=step,
-                               weights_unchanged=unchanged)
+                               weights_unchanged=unchanged, l2=l2)
             unchanged = untouched
             total += value * n if mean else value
             self.samples_done = starts[k + 1]
@@ -564,7 +602,7 @@ class TrainingLoop:
         loss = total / self.samples_done if mean else total
         logs = {"loss": loss}
         if evaluates:
-            if self.metrics:
+            if self.metrics and self.train_metrics:
                 logs.update(self.strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
                 logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
             if self.validation is not None:
@@ -591,3 +629,11 @@ class TrainingLoop:
 
         self.interrupt_requested = False
         return signal.signal(signal.SIGINT, handler)
+
+
+def _checked_order(order: Any, n: int) -> np.ndarray:
+    """``order`` from a ``shuffle_order`` callable, if a permutation of ``range(n)``; else the library's error."""
+    array = np.asarray(order)
+    if array.shape != (n,) or array.dtype.kind not in "iu" or not np.array_equal(np.sort(array), np.arange(n)):
+        raise fail("shuffle_order", f"a callable returning a permutation of range({n})", Described(excerpt(order)))
+    return array.astype(np.intp, copy=False)
