@@ -59,6 +59,19 @@ def test_a_communicator_must_be_an_mpi4py_one(bad):
         resolve_comm(bad)
 
 
+def test_a_communicator_of_one_process_trains_as_an_ordinary_run():
+    # resolve_comm counts it as none; fit must accept it and give the single-process result.
+    MPI = needs.module("mpi4py.MPI")
+    from chainrule import Network
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((40, 3)), rng.random((40, 2))
+    a, b = (Network.from_sizes([3, 4, 2], "tanh", seed=0) for _ in range(2))
+    a.fit(X, Y, epochs=3, batch_size=8, seed=1, progress=False, comm=MPI.COMM_SELF)
+    b.fit(X, Y, epochs=3, batch_size=8, seed=1, progress=False)
+    assert a.buffer.values.tobytes() == b.buffer.values.tobytes()
+
+
 @pytest.mark.parametrize("n", [0, 1, 7, 10, 203])
 @pytest.mark.parametrize("size", [1, 2, 3, 8])
 def test_even_ranges_tile_the_rows(n, size):

@@ -56,14 +56,17 @@ def even_range(n: int, rank: int, size: int) -> tuple[int, int]:
     return lo, lo + base + (1 if rank < extra else 0)
 
 
-def data_parallel_for(comm: Any, sharded: bool) -> "DataParallel | None":
+def data_parallel_for(comm: Any, sharded: bool) -> "Strategy | None":
     """The strategy provider registered with :func:`chainrule.training.register_strategy_provider`.
 
-    ``comm``: a communicator, None (detect a launch by ``mpiexec``) or False;
-    returns None when the run is a single process.
+    ``comm``: a communicator, None (detect a launch by ``mpiexec``) or False.
+    Returns None when nothing asks for more than this process; a communicator
+    of one process is accepted and gives an ordinary single-process run.
     """
     found = resolve_comm(comm)
-    return None if found is None else DataParallel(found, sharded=sharded)
+    if found is None:
+        return None if comm is None or comm is False else Strategy()
+    return DataParallel(found, sharded=sharded)
 
 
 class DataParallel(Strategy):
