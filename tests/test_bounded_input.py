@@ -13,7 +13,6 @@ import re
 import pytest
 
 import needs
-
 from chainrule import Network
 from chainrule.cli import main
 from chainrule.core import limits

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import datasets
 from chainrule.datasets import one_hot
 

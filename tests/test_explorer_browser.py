@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 import needs
-
 from chainrule.explain import build_trace, tutorial_network
 from chainrule.visual import api
 from chainrule.visual.formulas import EXPLORER_STAGES

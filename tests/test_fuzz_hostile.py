@@ -37,11 +37,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import needs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import needs
 from chainrule import DivergenceError, Network, ValidationError, check_gradients
 from chainrule.cli import main as cli_main
 from chainrule.core.validation import as_2d, check_sample_weight

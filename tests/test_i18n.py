@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 import needs
-
 from chainrule import i18n
 from chainrule.cli import main
 from chainrule.explain import build_trace, tutorial_network
@@ -137,7 +136,7 @@ def test_explain_in_chinese_has_the_english_numbers_and_no_english_sentence(args
 SYMBOLS = {"net", "out", "target", "delta", "next", "dE", "total", "dw", "db", "dout", "dnet", "eta", "float64",
            "float", "sigmoid", "tanh", "softmax", "squared_error", "squared", "error", "categorical", "cross",
            "entropy", "exp", "log", "logsumexp", "hidden_deltas", "hidden", "deltas", "updated", "E_o", "E_total",
-           "dE_total", "net_o", "out_o", "dout_k", "dnet_j", "out_k", "out_j", "dE_total", "delta_next", "dnet_db"}
+           "dE_total", "net_o", "out_o", "dout_k", "dnet_j", "out_k", "out_j", "delta_next", "dnet_db"}
 
 
 def test_example_and_summary_in_chinese(capsys):

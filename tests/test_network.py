@@ -7,9 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule import DivergenceError, Network, SGD, check_gradients
+from chainrule import SGD, DivergenceError, Network, check_gradients
 from chainrule.core.layers import Dense
-
 from conftest import data_for
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]

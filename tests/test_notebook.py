@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import needs
-
 import chainrule
+import needs
 from chainrule.explain import build_trace, tutorial_network
 from chainrule.notebook import Report, display, set_language
 from chainrule.visual.curve import curve_svg, history_svg
@@ -92,7 +91,7 @@ def test_register_uses_the_formatters_of_a_shell():
             self.registered.append((module, name, function))
 
     class Shell:
-        class display_formatter:  # noqa: N801 - IPython's attribute name
+        class display_formatter:
             formatters = {"image/svg+xml": Formatter(), "text/html": Formatter()}
 
     assert display.register(Shell())

@@ -92,9 +92,9 @@ def test_mismatched_preprocessing_refused():
 
 
 # -- raw columns: mixed tables -------------------------------------------------------------------
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from chainrule.tabular import TableOptions, read_table  # noqa: E402
+from chainrule.tabular import TableOptions, read_table
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import SGD, Adam, AdamW, Network, RMSprop
 from chainrule.core.layers import Parameter
 from chainrule.optim import (

@@ -21,7 +21,6 @@ from chainrule.explain import (
 )
 from chainrule.explain.formula import from_json, symbols, to_json
 from chainrule.explain.trace import STAGES
-
 from conftest import data_for
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]

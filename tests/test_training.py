@@ -11,11 +11,9 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import SGD, Adam, DivergenceError, Network
 from chainrule.optim import CosineAnnealingLR, StepLR
 from chainrule.training import Callback, EarlyStopping, History, LambdaCallback, ProgressBar, Strategy, TrainingLoop
-
 from conftest import data_for
 
 

@@ -18,8 +18,6 @@ import needs
 
 needs.module("safetensors")
 
-from forgery import content_of, forge, tensors_of
-
 from chainrule import Network
 from chainrule.cli import main
 from chainrule.io import (
@@ -34,6 +32,7 @@ from chainrule.io import (
 from chainrule.optim import SGD, Adam, RMSprop
 from chainrule.tabular import Preprocessor, table_from_columns
 from chainrule.training import EarlyStopping
+from forgery import content_of, forge, tensors_of
 
 
 def _table(task: str):

@@ -9,7 +9,8 @@ and, given ``path``, writes it as a PNG.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -7,7 +7,16 @@ import argparse
 import numpy as np
 
 from ..core.json_numbers import dumps
-from ._common import Subcommands, add_data_options, check_output, friendly_import_errors, require_extra, load_for_use, read_data, require_preprocessing
+from ._common import (
+    Subcommands,
+    add_data_options,
+    check_output,
+    friendly_import_errors,
+    load_for_use,
+    read_data,
+    require_extra,
+    require_preprocessing,
+)
 
 
 def register(subparsers: Subcommands) -> None:

@@ -20,8 +20,8 @@ from ..explain.tutorial import (
     worked_example,
 )
 from ..i18n import DEFAULT_LANGUAGE, translator
-from .explain import add_lang_option, annotate_tutorial
 from ._common import Subcommands
+from .explain import add_lang_option, annotate_tutorial
 
 
 def register(subparsers: Subcommands) -> None:

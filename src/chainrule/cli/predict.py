@@ -14,7 +14,16 @@ import sys
 import numpy as np
 
 from ..io.atomic import atomic_write_bytes
-from ._common import Subcommands, add_data_options, check_output, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ._common import (
+    Subcommands,
+    add_data_options,
+    check_output,
+    csv_text,
+    friendly_import_errors,
+    load_for_use,
+    read_data,
+    require_preprocessing,
+)
 
 
 def register(subparsers: Subcommands) -> None:

@@ -23,20 +23,26 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import Described, check_positive_float, check_positive_int, fail
 from ..core.activations import ACTIVATIONS, default_initializer
-from ..core.errors import DivergenceError
-from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
+from ..core.errors import DivergenceError, excerpt
 from ..core.network import Network
 from ..core.spec import DTYPES
+from ..core.validation import Described, check_positive_float, check_positive_int, fail
+from ..distributed.cli import Launch, mpi_aware
+from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
 from ..optim import OPTIMIZERS
 from ..tabular import Preprocessor
 from ..tabular.preprocess import TASKS
 from ..training import EarlyStopping, KeepEpochWeights
 from ..training.history import display_order
-from ..distributed.cli import Launch, mpi_aware
-from ..core.errors import excerpt
-from ._common import Subcommands, add_data_options, check_model_file, check_output, friendly_import_errors, require_extra
+from ._common import (
+    Subcommands,
+    add_data_options,
+    check_model_file,
+    check_output,
+    friendly_import_errors,
+    require_extra,
+)
 from ._tables import TABLE_OPTION_NAMES, add_table_options, given_table_options, table_options
 
 #: Defaults of the options that shape a run (stored in the model file as "settings").

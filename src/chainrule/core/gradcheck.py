@@ -73,7 +73,7 @@ def check_gradcheck_size(n_samples: int, n_parameters: int, max_work: int = MAX_
 
 
 def check_gradients(
-    network: "Network", X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
+    network: Network, X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
     max_work: int = MAX_GRADCHECK_WORK,
 ) -> list[GradCheckRow]:
     """Compare backpropagated gradients with finite differences, parameter by parameter.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -120,7 +120,7 @@ def _checked_callable(init: Initializer, user_callable: bool = True) -> Initiali
     return checked
 
 
-def get_initializer(spec: "str | float | np.ndarray | Initializer") -> Initializer:
+def get_initializer(spec: str | float | np.ndarray | Initializer) -> Initializer:
     """A name from :data:`INITIALIZERS`, a constant (every weight set to it), hand-set values or a callable.
 
     Hand-set values are an array (or nested lists) of the weight's shape ``(n_in, n_out)``;

@@ -74,7 +74,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -248,8 +249,8 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
 
     containers = (dict, list, tuple)
     if not isinstance(data, containers):
-        if type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT or type(data) is _LongLiteral or \
-                finite and type(data) is float and not math.isfinite(data):
+        if (type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT) or type(data) is _LongLiteral or \
+                (finite and type(data) is float and not math.isfinite(data)):
             refuse_scalar(data, None)
         return data
     stack: list[tuple[Any, int, Any]] = [(data, 0, None)]
@@ -273,9 +274,7 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
                     refuse_scalar(child, (where, key))
             elif isinstance(child, containers):
                 stack.append((child, depth + 1, (where, key)))
-            elif kind is _LongLiteral:
-                refuse_scalar(child, (where, key))
-            elif isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT:
+            elif kind is _LongLiteral or (isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT):
                 refuse_scalar(child, (where, key))
     return data
 

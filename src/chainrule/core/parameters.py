@@ -18,7 +18,7 @@ the optimizer's included, pointing into it.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -49,7 +49,7 @@ class ParameterBuffer:
         self.trainable_gradients = gradients[: self.n_trainable]
 
     @classmethod
-    def gather(cls, parameters: Iterable["Parameter"]) -> "ParameterBuffer":
+    def gather(cls, parameters: Iterable[Parameter]) -> ParameterBuffer:
         """Move ``parameters`` into a new buffer (trainable ones first) and make them views of it.
 
         Their current values and gradients are copied in; the dtype is the
@@ -116,7 +116,7 @@ class Parameter:
 
     @classmethod
     def in_buffer(cls, buffer: ParameterBuffer, offset: int, shape: tuple[int, ...], name: str,
-                  trainable: bool = True) -> "Parameter":
+                  trainable: bool = True) -> Parameter:
         """A parameter whose arrays are views of ``buffer`` (how copies are rebuilt)."""
         param = cls.__new__(cls)
         param.name, param.trainable = name, trainable

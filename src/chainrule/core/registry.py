@@ -39,8 +39,8 @@ Rules for names, decided once for both registries:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, Generic, Iterator, TypeVar, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from .errors import Described
 from .validation import fail
@@ -75,7 +75,7 @@ class Component:
         return {"name": self.name}
 
     @classmethod
-    def from_config(cls, options: Mapping[str, Any]) -> "Component":
+    def from_config(cls, options: Mapping[str, Any]) -> Component:
         """A new instance from the options of :meth:`config` (without ``name``)."""
         return cls(**options)
 
@@ -174,7 +174,7 @@ class Registry(Mapping[str, type], Generic[C]):
     def unregister(self, name: str) -> None:
         """Forget a user registration (built-ins stay)."""
         if name in self._builtins:
-            raise fail(f"{self.kind} name", f"a name you registered (built-ins cannot be removed)", name)
+            raise fail(f"{self.kind} name", "a name you registered (built-ins cannot be removed)", name)
         if name not in self._classes:
             raise fail(f"{self.kind} name", f"a registered name, one of {self._user_names()}", name)
         del self._classes[name]

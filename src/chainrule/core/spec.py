@@ -54,8 +54,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -304,7 +305,7 @@ class LayerSpec:
         return json.loads(json.dumps(self._raw()))
 
     @classmethod
-    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> "LayerSpec":
+    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> LayerSpec:
         """Check ``data`` (errors name ``field_name(("n_in",))``...) and build the layer spec."""
         return cls(**_Checker(field_name).layer(data, ()))
 
@@ -361,7 +362,7 @@ class NetworkSpec:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> "NetworkSpec":
+    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> NetworkSpec:
         """Check a spec dict and build the spec.
 
         Raises :class:`ValidationError` whose ``field`` is ``field_name(path)``
@@ -378,7 +379,7 @@ class NetworkSpec:
         return json.dumps(self.to_dict(), **options)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "NetworkSpec":
+    def from_json(cls, text: str | bytes) -> NetworkSpec:
         """The spec a JSON text describes (see :meth:`from_dict`)."""
         return cls.from_dict(load_json(text, "spec"))
 

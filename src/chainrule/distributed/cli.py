@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-from typing import Any, Callable, ContextManager
+from collections.abc import Callable
+from typing import Any, ContextManager
 
 from .comm import launched_size, resolve_comm
 
@@ -30,7 +31,7 @@ class Launch:
         self.size = 1 if comm is None else comm.Get_size()
 
     @classmethod
-    def detect(cls) -> "Launch":
+    def detect(cls) -> Launch:
         return cls(resolve_comm(None))
 
     @property

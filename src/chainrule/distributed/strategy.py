@@ -32,7 +32,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import warnings
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def even_range(n: int, rank: int, size: int) -> tuple[int, int]:
     return lo, lo + base + (1 if rank < extra else 0)
 
 
-def data_parallel_for(comm: Any, sharded: bool) -> "DataParallel | None":
+def data_parallel_for(comm: Any, sharded: bool) -> DataParallel | None:
     """The strategy provider registered with :func:`chainrule.training.register_strategy_provider`.
 
     ``comm``: a communicator, None (detect a launch by ``mpiexec``) or False;
@@ -95,13 +96,13 @@ class DataParallel(Strategy):
         self.is_root = self.rank == 0
         self.agreed_interrupt = False
         self._threads = thread_limit(comm)
-        self._loop: "TrainingLoop | None" = None
+        self._loop: TrainingLoop | None = None
         # [this rank's share of the batch loss, Ctrl-C pressed here]: summed over ranks each step.
         self._scalars = np.zeros(2, dtype=np.float64)
 
     # -- the run -----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def running(self, loop: "TrainingLoop") -> Iterator[None]:
+    def running(self, loop: TrainingLoop) -> Iterator[None]:
         """One BLAS thread pool per core; a failure on one rank aborts every rank (see :mod:`.failure`)."""
         with limit_threads(self._threads), abort_on_error(self.comm):
             try:
@@ -116,7 +117,7 @@ class DataParallel(Strategy):
     def checking(self) -> Any:
         return agree(self.comm)
 
-    def start(self, loop: "TrainingLoop") -> None:
+    def start(self, loop: TrainingLoop) -> None:
         """One run: rank 0's seed, starting weights and optimizer state everywhere."""
         self._loop = loop
         self.agreed_interrupt = False
@@ -127,7 +128,7 @@ class DataParallel(Strategy):
         if self.rank != 0:
             loop.optimizer.load_state_dict(state)
 
-    def finish(self, loop: "TrainingLoop") -> None:
+    def finish(self, loop: TrainingLoop) -> None:
         """Every rank must end with the same weights; restore rank 0's if an MPI library broke that."""
         values = loop.network.buffer.values
         digest = hashlib.blake2b(memoryview(values).cast("B"), digest_size=16).digest()

@@ -28,15 +28,24 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..tabular.options import TableOptions
 from ..tabular.preprocess import Preprocessor
-from ..tabular.reader import Table, arrow_types, check_data_file, check_header, read_parquet, cells_by_column, read_table
+from ..tabular.reader import (
+    Table,
+    arrow_types,
+    cells_by_column,
+    check_data_file,
+    check_header,
+    read_parquet,
+    read_table,
+)
 from ..tabular.reduce import Reducer
 from .failure import agree
 from .strategy import even_range

@@ -18,12 +18,14 @@ from pathlib import Path
 from ..core.validation import check_choice, check_positive_int, fail
 from ..explain import facts, names
 from ..explain.prose import Math, Prose
-from ..explain.render.latex import align_rows, document_setup, escape as tex_escape, name_latex, prose_latex
+from ..explain.render.latex import align_rows, document_setup, name_latex, prose_latex
+from ..explain.render.latex import escape as tex_escape
 from ..explain.render.numbers import number
 from ..explain.render.text import describe_conventions, describe_network
 from ..i18n import DEFAULT_LANGUAGE, Translator, check_language, translator
 from ..visual.diagram import network_svg
-from ..visual.mathml import equation, math, number as mathml_number, op, symbol
+from ..visual.mathml import equation, math, op, symbol
+from ..visual.mathml import number as mathml_number
 from ..visual.prose import math_html, prose_html
 from .sheet import Exercise
 

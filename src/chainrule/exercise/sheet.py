@@ -12,8 +12,9 @@ sheet and the answer key (:mod:`chainrule.exercise.render`) separately.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

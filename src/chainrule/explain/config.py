@@ -64,9 +64,10 @@ import math
 import numbers
 import os
 import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,8 @@ from ..core.limits import (
     load_json,
 )
 from ..core.network import Network
-from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS, SPEC_VERSION, TOP_FIELDS, NetworkSpec, Path as SpecPath, spec_path
+from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS, SPEC_VERSION, TOP_FIELDS, NetworkSpec, spec_path
+from ..core.spec import Path as SpecPath
 from ..core.validation import check_choice, fail
 from .naming import Naming
 from .trace import HIDDEN_DELTAS

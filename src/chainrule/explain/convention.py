@@ -47,7 +47,7 @@ HIDDEN_DELTA_PHRASES = {
 }
 
 
-def _rows(network: "Network", x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _rows(network: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``x``, ``y`` as checked 2-D batches; a 1-D ``x`` is one sample (as in the trace)."""
     x_arr, y_arr = np.asarray(x), np.asarray(y)
     if x_arr.ndim == 1:
@@ -59,7 +59,7 @@ def _rows(network: "Network", x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_with_convention(
-    network: "Network",
+    network: Network,
     x: Any,
     y: Any,
     learning_rate: float,
@@ -153,7 +153,7 @@ def train_with_convention(
     return errors.tolist()
 
 
-def _diverged(network: "Network", before: np.ndarray, loss: float, update: int) -> None:
+def _diverged(network: Network, before: np.ndarray, loss: float, update: int) -> None:
     """Put back the weights from before update ``update`` and raise, naming the first non-finite array."""
     where = "the update"
     for layer in network.layers:

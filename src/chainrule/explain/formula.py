@@ -32,8 +32,9 @@ formula of a trace really gives the value printed after it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Union
+from typing import Any, Union
 
 from ..core.formulas import FUNCTIONS as CORE_FUNCTIONS
 from ..core.validation import fail
@@ -74,35 +75,35 @@ class Num:
 
 @dataclass(frozen=True)
 class Add:
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Sub:
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Mul:
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Div:
-    numerator: "Expr"
-    denominator: "Expr"
+    numerator: Expr
+    denominator: Expr
 
 
 @dataclass(frozen=True)
 class Pow:
-    base: "Expr"
-    exponent: "Expr"
+    base: Expr
+    exponent: Expr
 
 
 @dataclass(frozen=True)
 class Neg:
-    arg: "Expr"
+    arg: Expr
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Call:
     """A function of :data:`FUNCTIONS` applied to its arguments."""
 
     name: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
 Expr = Union[Sym, Num, Add, Sub, Mul, Div, Pow, Neg, Call]
@@ -148,7 +149,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., float], str]] = {
 }
 
 
-def _as_expr(value: Any) -> "Expr":
+def _as_expr(value: Any) -> Expr:
     if isinstance(value, (Sym, Num, Add, Sub, Mul, Div, Pow, Neg, Call)):
         return value
     if isinstance(value, str):

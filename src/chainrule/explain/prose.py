@@ -23,7 +23,8 @@ the same statement built from formulas, which LaTeX and HTML show instead.
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any, Iterable, Union
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Union
 
 from .formula import Expr, Num, Sym
 
@@ -53,7 +54,7 @@ class Math:
 
     __slots__ = ("sides",)
 
-    def __init__(self, *sides: Union[Expr, str, float]) -> None:
+    def __init__(self, *sides: Expr | str | float) -> None:
         if not sides:
             raise ValueError("Math: expected at least one side")
         self.sides: tuple[Expr, ...] = tuple(_side(s) for s in sides)
@@ -105,11 +106,11 @@ class Prose(str):
 
     message: str
     params: dict[str, Any]
-    typeset: "Prose | None"
+    typeset: Prose | None
     translate: bool
 
-    def __new__(cls, message: str, *, typeset: "Prose | None" = None, translate: bool = True,
-                **params: Any) -> "Prose":
+    def __new__(cls, message: str, *, typeset: Prose | None = None, translate: bool = True,
+                **params: Any) -> Prose:
         self = super().__new__(cls, _fill(message, params, str, lambda m: m.text))
         self.message, self.params, self.typeset, self.translate = message, params, typeset, translate
         return self
@@ -118,7 +119,7 @@ class Prose(str):
         return f"Prose({str(self)!r})"
 
     @classmethod
-    def join(cls, separator: str, items: Iterable[Any]) -> "Prose":
+    def join(cls, separator: str, items: Iterable[Any]) -> Prose:
         """``items`` (symbols, Math, Prose) joined by ``separator``, itself not translated: ``b1, b2``."""
         items = list(items)
         message = separator.replace("{", "{{").replace("}", "}}").join(f"{{p{k}}}" for k in range(len(items)))
@@ -139,21 +140,21 @@ def _fill(message: str, params: dict[str, Any], prose: Any, math: Any) -> str:
     return "".join(out)
 
 
-def _translate(text: Any, tr: "Translator") -> str:
+def _translate(text: Any, tr: Translator) -> str:
     """The message of ``text`` in ``tr``'s language (a plain ``str`` is looked up as written)."""
     if isinstance(text, Prose):
         return tr.gettext(text.message) if text.translate else text.message
     return tr.gettext(str(text))
 
 
-def localize(text: Any, tr: "Translator") -> str:
+def localize(text: Any, tr: Translator) -> str:
     """``text`` (a :class:`Prose` or any ``str``) as plain text in ``tr``'s language."""
     if not isinstance(text, Prose):
         return tr.gettext(str(text))
     return _fill(_translate(text, tr), text.params, lambda p: localize(p, tr), lambda m: m.text)
 
 
-def segments(text: Any, tr: "Translator") -> list[Segment]:
+def segments(text: Any, tr: Translator) -> list[Segment]:
     """``text`` in ``tr``'s language as runs of text and formulas, to typeset (adjacent text merged)."""
     if not isinstance(text, Prose):
         return [tr.gettext(str(text))]

@@ -75,7 +75,7 @@ class TraceTooLarge(ValueError):
 
 
 def build_trace(
-    network: "Network",
+    network: Network,
     x: Any,
     y: Any,
     learning_rate: float,
@@ -156,7 +156,7 @@ def build_trace(
     )
 
 
-def _conventions(network: "Network", hidden_deltas: str) -> dict[str, Any]:
+def _conventions(network: Network, hidden_deltas: str) -> dict[str, Any]:
     """The trace's ``conventions``: one value per convention, ``"mixed"`` where the layers differ."""
     bias_modes = {layer.bias_mode for layer in network.layers}
     trains = {layer.train_bias for layer in network.layers}
@@ -168,7 +168,7 @@ def _conventions(network: "Network", hidden_deltas: str) -> dict[str, Any]:
     }
 
 
-def _layers(network: "Network", naming: Naming) -> list[dict[str, Any]]:
+def _layers(network: Network, naming: Naming) -> list[dict[str, Any]]:
     """The trace's ``layers``: each layer's activation, bias convention and parameter names."""
     return [{
         "activation": layer.activation.config(),
@@ -180,7 +180,7 @@ def _layers(network: "Network", naming: Naming) -> list[dict[str, Any]]:
 
 
 def trace_steps(
-    network: "Network",
+    network: Network,
     x: Any,
     y: Any,
     learning_rate: float,

@@ -21,7 +21,8 @@ network is never changed.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ class StepWalk:
         Every quantity's value so far, by name.
     """
 
-    def __init__(self, network: "Network", x: np.ndarray, y: np.ndarray, eta: float, hidden_deltas: str) -> None:
+    def __init__(self, network: Network, x: np.ndarray, y: np.ndarray, eta: float, hidden_deltas: str) -> None:
         self.network = network
         self.naming = Naming.of(network)
         self.eta = eta

@@ -45,10 +45,10 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
-from ..core.validation import fail
 from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
 from ..core.network import Network
 from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path
+from ..core.validation import fail
 from ..tabular import Preprocessor
 from ..version import __version__
 from .atomic import atomic_write_bytes

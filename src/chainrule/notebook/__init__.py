@@ -25,6 +25,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_ipython_extension(ipython) -> None:  # noqa: ANN001 - IPython's hook
+def load_ipython_extension(ipython) -> None:
     """``%load_ext chainrule.notebook``: register the displays in this shell."""
     register(ipython)

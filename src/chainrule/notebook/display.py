@@ -21,7 +21,8 @@ back to its plain ``repr``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..i18n import DEFAULT_LANGUAGE, check_language
 
@@ -54,7 +55,8 @@ class Report:
 
 
 def network_svg(network: Any) -> str | None:
-    from ..visual.diagram import MAX_DIAGRAM_NEURONS, network_svg as draw
+    from ..visual.diagram import MAX_DIAGRAM_NEURONS
+    from ..visual.diagram import network_svg as draw
 
     if max(network.sizes) > MAX_DIAGRAM_NEURONS:
         return None  # IPython then shows the repr

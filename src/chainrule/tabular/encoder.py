@@ -30,15 +30,24 @@ operators. scikit-learn's ``SimpleImputer``, ``StandardScaler`` and
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
 from ..core.validation import check_dtype, fail
-from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, missing_message,
-                      numeric_values)
+from .columns import (
+    BOOLEAN,
+    CATEGORICAL,
+    KINDS,
+    NUMERIC,
+    boolean_values,
+    categorical_values,
+    missing_message,
+    numeric_values,
+)
 from .fields import check_keys, choice, finite_number, flag, refield, text
 from .options import MISSING_POLICIES, UNKNOWN_POLICIES, TableOptions
 from .reader import Table, missing_cells
@@ -185,7 +194,7 @@ class ColumnEncoder:
     CATEGORICAL_KEYS = ("name", "kind", "fill", "indicator", "categories", "unknown")
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "preprocessing column") -> "ColumnEncoder":
+    def from_config(cls, config: Any, field: str = "preprocessing column") -> ColumnEncoder:
         """Rebuild from :meth:`to_config`; every key checked, errors naming ``field.<key>``."""
         if not isinstance(config, dict):
             raise fail(field, "a column: an object with the keys 'name', 'kind', ...", config)
@@ -256,7 +265,7 @@ class TableEncoder:
         return all(c.kind != CATEGORICAL and not c.indicator for c in self.columns)
 
     @classmethod
-    def fit(cls, table: Table, options: TableOptions | None = None, reducer: Reducer | None = None) -> "TableEncoder":
+    def fit(cls, table: Table, options: TableOptions | None = None, reducer: Reducer | None = None) -> TableEncoder:
         """Learn the encoding of ``table``'s columns (``options.features``, default all, less ``options.drop``).
 
         Under ``missing="drop"`` the statistics come from the rows without a
@@ -318,7 +327,7 @@ class TableEncoder:
         return {"missing": self.missing, "columns": [c.to_config() for c in self.columns]}
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "preprocessing encoder") -> "TableEncoder":
+    def from_config(cls, config: Any, field: str = "preprocessing encoder") -> TableEncoder:
         """Rebuild from :meth:`to_config`; errors name the path (``field.columns[2].scale``)."""
         config = check_keys(config, field, ("missing", "columns"), "the encoder")
         missing = choice(config["missing"], f"{field}.missing", MISSING_POLICIES)

@@ -15,7 +15,8 @@ every MPI rank learns the same from its shard:
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -18,12 +18,13 @@ shards of every MPI rank.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..core.errors import Described, ValidationError, excerpt
 from ..core.activations import get_activation
+from ..core.errors import Described, ValidationError, excerpt
 from ..core.losses import get_loss
 from ..core.spec import NetworkSpec
 from ..core.validation import check_dtype, fail
@@ -158,7 +159,7 @@ class Preprocessor:
     # -- fitting ---------------------------------------------------------------------------
     @classmethod
     def fit(cls, table: Table, target: str, features: Sequence[str] | None = None, task: str = "auto",
-            options: TableOptions | None = None, reducer: Reducer | None = None) -> "Preprocessor":
+            options: TableOptions | None = None, reducer: Reducer | None = None) -> Preprocessor:
         """Learn the preprocessing from ``table``.
 
         ``features`` (a shorthand for ``options.features``) defaults to every
@@ -298,7 +299,7 @@ class Preprocessor:
         }
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "preprocessing") -> "Preprocessor":
+    def from_config(cls, config: Any, field: str = "preprocessing") -> Preprocessor:
         """Rebuild from :meth:`to_config` (or from a version-1 config: numeric columns only).
 
         Every key is checked (:mod:`chainrule.tabular.fields`): anything
@@ -325,7 +326,7 @@ class Preprocessor:
 
     @classmethod
     def _checked(cls, encoder: TableEncoder, config: dict, field: str,
-                 options: TableOptions | None = None) -> "Preprocessor":
+                 options: TableOptions | None = None) -> Preprocessor:
         """The target, task, classes and target scaling of a stored config, checked, with ``encoder``."""
         target = text(config["target"], f"{field}.target")
         if target in encoder.column_names:
@@ -354,7 +355,7 @@ class Preprocessor:
         return cls(encoder, target, task, classes, mean, scale, options)
 
     @classmethod
-    def _from_version_1(cls, config: dict, field: str = "preprocessing") -> "Preprocessor":
+    def _from_version_1(cls, config: dict, field: str = "preprocessing") -> Preprocessor:
         from .encoder import ColumnEncoder
 
         features = config["features"]

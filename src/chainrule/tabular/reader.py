@@ -27,9 +27,10 @@ import math
 import numbers
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class Table:
         """The type a typed source gave ``column``, or None (infer it from the cells)."""
         return None if self.types is None else self.types.get(column)
 
-    def take(self, rows: Sequence[int] | np.ndarray) -> "Table":
+    def take(self, rows: Sequence[int] | np.ndarray) -> Table:
         """A table of the rows ``rows`` (0-based indices, in the order given), still naming the file's rows."""
         rows = np.asarray(rows, dtype=np.intp).reshape(-1)
         index = rows.tolist()

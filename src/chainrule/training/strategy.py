@@ -24,7 +24,8 @@ data-parallel training over MPI; it announces itself with
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ContextManager
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def register_strategy_provider(provider: StrategyProvider) -> None:
         _PROVIDERS.append(provider)
 
 
-def resolve_strategy(strategy: "Strategy | None" = None, comm: Any = None, sharded: bool = False) -> "Strategy":
+def resolve_strategy(strategy: Strategy | None = None, comm: Any = None, sharded: bool = False) -> Strategy:
     """The strategy for one ``fit`` call: the one given, a provider's for ``comm``, or a single process.
 
     ``comm`` None lets providers detect a launch (``mpiexec``); False keeps the
@@ -118,7 +119,7 @@ class Strategy:
     #: Whether this process shows progress and is the one to print and write.
     is_root: bool = True
 
-    def running(self, loop: "TrainingLoop") -> ContextManager[Any]:
+    def running(self, loop: TrainingLoop) -> ContextManager[Any]:
         """Wraps the whole run (data checks, epochs, end)."""
         return contextlib.nullcontext()
 
@@ -126,7 +127,7 @@ class Strategy:
         """Wraps checks of arguments that could fail on some processes only."""
         return contextlib.nullcontext()
 
-    def start(self, loop: "TrainingLoop") -> None:
+    def start(self, loop: TrainingLoop) -> None:
         """Once the options are checked, before the data: make the run one run (seed, weights, optimizer)."""
 
     def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple:
@@ -170,7 +171,7 @@ class Strategy:
         """``{prefix + name: value}`` of every metric over every process's rows."""
         return {prefix + m.name: m(Y, outputs, weights) for m in metrics}
 
-    def finish(self, loop: "TrainingLoop") -> None:
+    def finish(self, loop: TrainingLoop) -> None:
         """After the last epoch, before ``on_train_end``."""
 
     def __repr__(self) -> str:

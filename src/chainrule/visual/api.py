@@ -20,27 +20,29 @@ language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
-from typing import Any, Callable
+from typing import Any
 
 from ..core.activations import ACTIVATIONS
 from ..core.errors import DivergenceError, ValidationError
-from ..core.losses import LOSSES
 from ..core.initializers import get_initializer, make_rng
+from ..core.losses import LOSSES
 from ..core.network import Network
 from ..core.validation import check_choice
 from ..explain import names as qn
 from ..explain.convention import HIDDEN_DELTA_PHRASES, train_with_convention
+from ..explain.formula import symbols
 from ..explain.naming import Naming
+from ..explain.prose import Prose, localize
 from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
 from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS, annotate_misprints
-from ..explain.formula import symbols
-from ..explain.prose import Prose, localize
 from ..i18n import DEFAULT_LANGUAGE, Translator, check_language, complete_languages, language_name, translator
 from ..i18n import messages as catalogue_messages
 from . import data as datasets
 from .diagram import OVERLAYS, network_svg, number_text
-from .formulas import EXPLORER_STAGES as _EXPLORER_STAGE_IDS, explorer_panels
+from .formulas import EXPLORER_STAGES as _EXPLORER_STAGE_IDS
+from .formulas import explorer_panels
 from .mathml import equation_chunks, math, symbol
 from .matrices import matrix_panels
 from .netfile import state_from_file, state_to_file

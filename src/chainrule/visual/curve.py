@@ -9,8 +9,8 @@ positive and they span more than two decades (a loss falling from 0.3 to
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from ..core.validation import fail
 from ..training.history import History

@@ -36,8 +36,9 @@ in ``hidden`` (the explorer's practice mode) is drawn as ``name = ?`` with no
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from html import escape
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from ..core.validation import check_positive_int, fail
 from ..explain import names as qn
@@ -180,7 +181,7 @@ class _Labels:
         self.lines[key] = list(names)
 
 
-def _shape_blocks(network: "Network", naming: Naming, focus: str | None, labels: _Labels) -> None:
+def _shape_blocks(network: Network, naming: Naming, focus: str | None, labels: _Labels) -> None:
     """Every block any overlay can show, with its longest lines (the layout is the same for every stage)."""
     sizes = network.sizes
     last = len(sizes) - 1
@@ -208,14 +209,14 @@ def _shape_blocks(network: "Network", naming: Naming, focus: str | None, labels:
         labels.add(f"edge:{w.name}", "edge", w.name, path + [w.name, second])
 
 
-def _path_name(network: "Network", naming: Naming, through: str, neuron: str) -> str:
+def _path_name(network: Network, naming: Naming, through: str, neuron: str) -> str:
     l = next(k for k, layer in enumerate(naming.neurons) if through in layer)
     return qn.path(through, neuron, output=l == len(naming.neurons) - 1,
                    elementwise=network.layers[l - 1].activation.elementwise)
 
 
 def network_svg(
-    network: "Network",
+    network: Network,
     values: Mapping[str, float] | None = None,
     *,
     overlay: str | None = None,
@@ -497,7 +498,7 @@ def _legend(values: Mapping[str, float], shows: dict[str, bool], paths_on: bool,
     return entries
 
 
-def trace_network(trace: "Trace") -> "Network":
+def trace_network(trace: Trace) -> Network:
     """The network a trace describes, with the weights and biases it started from."""
     from ..core.layers import Dense
     from ..core.network import Network
@@ -513,7 +514,7 @@ def trace_network(trace: "Trace") -> "Network":
     return network
 
 
-def trace_svg(trace: "Trace", overlay: str | None = None, **options: object) -> str:
+def trace_svg(trace: Trace, overlay: str | None = None, **options: object) -> str:
     """:func:`network_svg` of a trace's network, with the trace's numbers and targets."""
     values = trace.values()
     targets = [values[qn.target(o)] for o in trace.neurons[-1]]

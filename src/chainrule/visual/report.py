@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from ..core.validation import check_positive_int, fail
 from ..explain.formula import mul, sub

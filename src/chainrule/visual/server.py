@@ -152,11 +152,11 @@ def decode_request(body: bytes) -> Any:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "ExplorerServer"
+    server: ExplorerServer
     protocol_version = "HTTP/1.1"
     timeout = SOCKET_TIMEOUT
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -240,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     # -- methods --------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if self._refused(api=path.startswith("/api/")):
             return
@@ -261,10 +261,10 @@ class _Handler(BaseHTTPRequestHandler):
                                extra={"Allow": "POST"})
         self._error(HTTPStatus.NOT_FOUND, f"no such page: {excerpt(path)}")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self._refused(api=True):
             return
         handler = ENDPOINTS.get(self.path)
@@ -293,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.BAD_REQUEST, f"request: expected numbers within range, received: ({err})")
         except (ValueError, TypeError) as err:  # a check deeper in the engine
             return self._error(HTTPStatus.BAD_REQUEST, _bounded(str(err)))
-        except Exception as err:  # noqa: BLE001 -- a bug must still be answered, never a dropped connection
+        except Exception as err:
             self._log_failure(err)
             return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(err).__name__}")
         self._json(HTTPStatus.OK, response)
@@ -321,10 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {excerpt(self.command)} is not allowed; "
                                                    "this server answers GET and POST", extra={"Allow": "GET, POST"})
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 -- a CORS preflight: never granted
+    def do_OPTIONS(self) -> None:
         self._error(HTTPStatus.FORBIDDEN, "cross-origin requests are refused (no CORS preflight is granted)")
 
-    do_PUT = do_DELETE = do_PATCH = do_CONNECT = do_TRACE = _not_allowed  # noqa: N815
+    do_PUT = do_DELETE = do_PATCH = do_CONNECT = do_TRACE = _not_allowed
 
 
 class _Refusal(_Handler):
@@ -338,7 +338,7 @@ class _Refusal(_Handler):
         self._error(HTTPStatus.SERVICE_UNAVAILABLE, "the explorer is busy; try again in a moment",
                     extra={"Retry-After": "1"})
 
-    do_GET = do_HEAD = do_POST = _overloaded  # noqa: N815
+    do_GET = do_HEAD = do_POST = _overloaded
 
 
 class ExplorerServer(HTTPServer):
@@ -394,9 +394,9 @@ class ExplorerServer(HTTPServer):
             request, client_address = item
             try:
                 handler(request, client_address, self)
-            except (ConnectionError, socket.timeout, TimeoutError):
+            except (ConnectionError, TimeoutError):
                 pass  # the client went away or stalled: nothing to answer
-            except Exception:  # noqa: BLE001 -- keep the worker alive
+            except Exception:
                 self.handle_error(request, client_address)
             finally:
                 self.shutdown_request(request)

@@ -17,7 +17,7 @@ a deeper network's ``h2_3`` is :math:`h_{2,3}`.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
