@@ -26,6 +26,7 @@ the public API (``Network.train``) against the same updates in PyTorch eager.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -67,7 +68,7 @@ def warmup_rows(X: np.ndarray, batch: int) -> int:
 
 def run_matmul(X, y, batch):
     rng = np.random.default_rng(1)
-    Ws = [rng.standard_normal((a, b)).astype(np.float32) * 0.05 for a, b in zip(SIZES, SIZES[1:])]
+    Ws = [rng.standard_normal((a, b)).astype(np.float32) * 0.05 for a, b in itertools.pairwise(SIZES)]
     dWs = [np.empty_like(W) for W in Ws]
 
     def work(Xpart):

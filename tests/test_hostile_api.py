@@ -83,7 +83,7 @@ def test_a_per_step_schedule_is_checked_over_the_whole_run(xy):
 
 # -- sample weights ----------------------------------------------------------------------------------
 def test_all_zero_sample_weights_are_refused(xy):
-    with pytest.raises(ValidationError, match="sample_weight: expected weights with a positive total.*nothing to learn"):
+    with pytest.raises(ValidationError, match=r"sample_weight: expected weights with a positive total.*nothing to learn"):
         net().fit(*xy, sample_weight=np.zeros(40))
 
 

@@ -8,6 +8,7 @@ learns which argument was wrong, what it should have been, and what it was.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
@@ -112,7 +113,7 @@ def check_positive_float(value: Any, what: str, allow_zero: bool = False) -> flo
 
 def count_parameters(sizes: Any, per_neuron_bias: bool = True) -> int:
     """Weights and biases of a dense network with layer ``sizes`` (exact Python integers)."""
-    return sum(int(a) * int(b) + (int(b) if per_neuron_bias else 1) for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum(int(a) * int(b) + (int(b) if per_neuron_bias else 1) for a, b in itertools.pairwise(sizes))
 
 
 def check_layer_sizes(sizes: Any, what: str = "sizes", max_parameters: int = MAX_PARAMETERS,

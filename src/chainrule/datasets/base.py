@@ -70,7 +70,7 @@ class Dataset:
         test = []
         for rows in groups:
             rows = rng.permutation(rows)
-            test.append(rows[: int(round(fraction * rows.size))])
+            test.append(rows[: round(fraction * rows.size)])
         test_rows = np.sort(np.concatenate(test))
         if test_rows.size in (0, len(self)):
             raise fail("test_fraction", f"a fraction leaving samples on both sides of {len(self)}", test_fraction)

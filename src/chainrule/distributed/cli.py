@@ -15,7 +15,8 @@ import argparse
 import contextlib
 import functools
 from collections.abc import Callable
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 from .comm import launched_size, resolve_comm
 
@@ -67,7 +68,7 @@ class Launch:
         """The sum of ``count`` over every rank."""
         return count if self.comm is None else self.comm.allreduce(count)
 
-    def checking(self) -> ContextManager[Any]:
+    def checking(self) -> AbstractContextManager[Any]:
         """Wraps a check that may fail on some processes only (rank 0's output paths): then all fail alike.
 
         Under MPI the failing rank raises its error and the others a PeerError, every one marked

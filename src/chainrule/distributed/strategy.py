@@ -108,7 +108,7 @@ class DataParallel(Strategy):
             try:
                 yield
             except DivergenceError as err:  # same gradients, loss and update on every rank: all raise here
-                raise mark_agreed(err)
+                raise mark_agreed(err)  # noqa: B904 -- re-raises the caught exception itself
             except KeyboardInterrupt as err:
                 if self.agreed_interrupt:
                     mark_agreed(err)

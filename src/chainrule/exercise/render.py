@@ -153,8 +153,8 @@ def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
         items = [math(symbol(n, tr), op("="), mathml_number(trace[n].value, 15)) for n in group.names]
         body.append(f"<p><strong>{prose_html(group.title, tr)}</strong>: " + ", ".join(items) + "</p>")
     body.append(f"<h2>{escape(tr('Formulas'))}</h2><ul>")
-    for item in _formulas(exercise):
-        body.append("<li>" + (math_html(item) if isinstance(item, Math) else prose_html(item, tr)) + "</li>")
+    body.extend("<li>" + (math_html(item) if isinstance(item, Math) else prose_html(item, tr)) + "</li>"
+                for item in _formulas(exercise))
     body.append("</ul>")
     body.append(f"<h2>{escape(tr('Answers') if key else tr('Questions'))}</h2>")
     for stage_title, questions in _asked(exercise):

@@ -135,7 +135,7 @@ def make_exercise(
     rng = np.random.default_rng(seed)
     network = Network.from_sizes(list(sizes), activation, output_activation=output_activation, loss=loss, bias=bias,
                                  train_bias=True, init="zeros")
-    for attempt in range(100):
+    for _ in range(100):
         for layer in network.layers:
             layer.W[...] = _grid(rng, -1.0, 1.0, layer.W.shape)
             layer.b[...] = _grid(rng, -1.0, 1.0, layer.b.shape)

@@ -59,6 +59,7 @@ weights' and biases' counts checked against it, before the network is built.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import numbers
@@ -417,7 +418,7 @@ def _read_weights(spec: NetworkSpec, value: Any) -> Callable[[Network], None]:
     """
     sizes = spec.sizes
     if isinstance(value, Mapping):
-        n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        n_weights = sum(a * b for a, b in itertools.pairwise(sizes))
         found: set[int] = set()
         unknown = None
         for name in value:

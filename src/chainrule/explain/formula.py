@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ..core.formulas import FUNCTIONS as CORE_FUNCTIONS
 from ..core.validation import fail
@@ -114,7 +114,7 @@ class Call:
     args: tuple[Expr, ...]
 
 
-Expr = Union[Sym, Num, Add, Sub, Mul, Div, Pow, Neg, Call]
+Expr = Sym | Num | Add | Sub | Mul | Div | Pow | Neg | Call
 
 
 def _step(x: float, low: float = 0.0) -> float:

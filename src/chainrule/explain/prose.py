@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from .formula import Expr, Num, Sym
 
@@ -84,7 +84,7 @@ class Math:
 
 
 #: What :func:`segments` yields: text in the language asked for, or a formula.
-Segment = Union[str, Math]
+Segment = str | Math
 _FORMATTER = string.Formatter()
 
 
@@ -131,7 +131,7 @@ def _fill(message: str, params: dict[str, Any], prose: Any, math: Any) -> str:
     if not params:
         return message
     out = []
-    for literal, field, spec, conversion in _FORMATTER.parse(message):
+    for literal, field, spec, _conversion in _FORMATTER.parse(message):
         out.append(literal)
         if field is not None:
             value = params[field]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class Reducer:
     collective version; each is then called by every rank, in the same order.
     """
 
-    def checking(self) -> ContextManager[None]:
+    def checking(self) -> AbstractContextManager[None]:
         """A block that makes no collective call; a failure inside it is shared by every process."""
         return contextlib.nullcontext()
 

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -119,11 +120,11 @@ class Strategy:
     #: Whether this process shows progress and is the one to print and write.
     is_root: bool = True
 
-    def running(self, loop: TrainingLoop) -> ContextManager[Any]:
+    def running(self, loop: TrainingLoop) -> AbstractContextManager[Any]:
         """Wraps the whole run (data checks, epochs, end)."""
         return contextlib.nullcontext()
 
-    def checking(self) -> ContextManager[Any]:
+    def checking(self) -> AbstractContextManager[Any]:
         """Wraps checks of arguments that could fail on some processes only."""
         return contextlib.nullcontext()
 
