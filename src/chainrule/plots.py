@@ -31,7 +31,7 @@ def new_figure(width: float = 6.0, height: float = 4.5) -> Any:
     return fig
 
 
-def save_png(fig: Any, path: str | os.PathLike) -> None:
+def save_png(fig: Any, path: str | os.PathLike[str]) -> None:
     """Write ``fig`` to ``path`` as a PNG, atomically."""
     import io
 
@@ -42,7 +42,7 @@ def save_png(fig: Any, path: str | os.PathLike) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def plot_loss_curves(history: Any, path: str | os.PathLike | None = None, *, title: str = "Loss per epoch") -> Any:
+def plot_loss_curves(history: Any, path: str | os.PathLike[str] | None = None, *, title: str = "Loss per epoch") -> Any:
     """Training loss (and validation loss, when recorded) against the epoch.
 
     ``history`` is a :class:`~chainrule.training.History`, its ``to_dict()``, or a
@@ -75,10 +75,10 @@ def plot_loss_curves(history: Any, path: str | os.PathLike | None = None, *, tit
 
 
 def plot_decision_boundary(
-    predict: Callable[[np.ndarray], Sequence],
+    predict: Callable[[np.ndarray], Sequence[Any]],
     X: Any,
-    y: Sequence,
-    path: str | os.PathLike | None = None,
+    y: Sequence[Any],
+    path: str | os.PathLike[str] | None = None,
     *,
     resolution: int = 200,
     feature_names: Sequence[str] = ("x1", "x2"),
@@ -123,11 +123,11 @@ def plot_decision_boundary(
 
 
 def plot_confusion_matrix(
-    y_true: Sequence,
-    y_pred: Sequence,
-    path: str | os.PathLike | None = None,
+    y_true: Sequence[Any],
+    y_pred: Sequence[Any],
+    path: str | os.PathLike[str] | None = None,
     *,
-    labels: Sequence | None = None,
+    labels: Sequence[Any] | None = None,
     title: str = "Confusion matrix",
 ) -> Any:
     """Counts of (true class, predicted class), rows true, columns predicted, numbers in the cells."""

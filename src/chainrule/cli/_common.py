@@ -60,12 +60,12 @@ def require_extra(module: str) -> None:
         raise ImportError(EXTRAS[module]) from None
 
 
-def check_output(path: str | os.PathLike, option: str) -> Path:
+def check_output(path: str | os.PathLike[str], option: str) -> Path:
     """Refuse at once an output path that could not be written (see :func:`chainrule.io.atomic.check_writable`)."""
     return check_writable(path, option)
 
 
-def check_input_file(path: str | os.PathLike, what: str) -> Path:
+def check_input_file(path: str | os.PathLike[str], what: str) -> Path:
     """An existing, readable regular file; else the library's error naming ``what`` and the path.
 
     ``config file: expected a readable file, received: 'data' (a folder)``. A named
@@ -95,7 +95,7 @@ def check_input_file(path: str | os.PathLike, what: str) -> Path:
     return path
 
 
-def check_model_file(path: str | os.PathLike, what: str = "model file") -> Path:
+def check_model_file(path: str | os.PathLike[str], what: str = "model file") -> Path:
     """A file that starts like a model file (a safetensors header), with safetensors installed to read it.
 
     Catches a CSV, a network file or any other file given where a model is expected
@@ -126,7 +126,7 @@ def _looks_like(start: bytes, size: int) -> str:
     return ""
 
 
-def check_text_file(path: str | os.PathLike, what: str) -> Path:
+def check_text_file(path: str | os.PathLike[str], what: str) -> Path:
     """A readable regular file of UTF-8 text; a byte that is not UTF-8 is named with its line."""
     path = check_input_file(path, what)
     decoder = codecs.getincrementaldecoder("utf-8")()

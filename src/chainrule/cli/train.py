@@ -61,7 +61,7 @@ DEFAULTS = {
 
 
 #: The table options' defaults, to tell which ones a resumed run was given (filled by register()).
-_TABLE_DEFAULTS: dict = {}
+_TABLE_DEFAULTS: dict[str, Any] = {}
 
 
 def register(subparsers: Subcommands) -> None:
@@ -103,7 +103,7 @@ def register(subparsers: Subcommands) -> None:
     _TABLE_DEFAULTS.update({name: p.get_default(name) for name in TABLE_OPTION_NAMES})
 
 
-def _settings(args: argparse.Namespace, stored: Any | None) -> dict:
+def _settings(args: argparse.Namespace, stored: Any | None) -> dict[str, Any]:
     """The run's settings: the checkpoint's when resuming (only --epochs may change), else options or defaults."""
     given = {key: getattr(args, key) for key in DEFAULTS}
     if stored is not None:
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         early.load_state_dict(resumed.early_stopping_state)
     # Without early stopping, a run stopped mid-epoch writes its last complete epoch's weights.
     last_epoch = KeepEpochWeights() if early is None else None
-    callbacks: list = [] if last_epoch is None else [last_epoch]
+    callbacks: list[Any] = [] if last_epoch is None else [last_epoch]
     every = args.checkpoint_every
     checkpoint_path = Path(args.resume) if (args.resume and not args.checkpoint) else _checkpoint_path(args)
     if every is not None and launch.is_root:
@@ -276,12 +276,12 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _history_of(err: BaseException) -> dict:
+def _history_of(err: BaseException) -> dict[str, Any]:
     history = getattr(err, "history", None)
     return history.to_dict() if history is not None else {}
 
 
-def _build_network(pre: Preprocessor, settings: dict) -> Network:
+def _build_network(pre: Preprocessor, settings: dict[str, Any]) -> Network:
     layers = [check_positive_int(s, f"--layers[{k}]") for k, s in enumerate(settings["layers"])]
     activations = list(settings["activation"])
     if len(activations) == 1:
@@ -296,8 +296,8 @@ def _build_network(pre: Preprocessor, settings: dict) -> Network:
     )
 
 
-def written_weights(history: dict, early: EarlyStopping | None, last_epoch: KeepEpochWeights | None,
-                    stopped: bool) -> dict:
+def written_weights(history: dict[str, Any], early: EarlyStopping | None, last_epoch: KeepEpochWeights | None,
+                    stopped: bool) -> dict[str, Any]:
     """Which epoch's weights a run writes, why, and that epoch's loss and metrics (JSON-ready).
 
     ``{"epoch": e or None, "rule": ..., "metrics": {name: value}}``: the best
@@ -322,7 +322,7 @@ def written_weights(history: dict, early: EarlyStopping | None, last_epoch: Keep
     return {"epoch": epoch, "rule": rule, "metrics": metrics}
 
 
-def describe_weights(weights: dict) -> str:
+def describe_weights(weights: dict[str, Any]) -> str:
     """``epoch 12's weights (lowest val_loss: loss 0.1, val_loss 0.2)``."""
     if weights.get("epoch") is None:
         return "the latest weights (no epoch had ended, so no metrics describe them)"
@@ -331,7 +331,7 @@ def describe_weights(weights: dict) -> str:
     return f"epoch {weights['epoch']}'s weights ({weights['rule']}{': ' + metrics if metrics else ''})"
 
 
-def _summary(history: dict, pre: Preprocessor, out: Path, weights: dict, left_out: int) -> str:
+def _summary(history: dict[str, Any], pre: Preprocessor, out: Path, weights: dict[str, Any], left_out: int) -> str:
     epochs = history.get("epoch", [])
     inputs = f"{len(pre.columns)} column{'s' if len(pre.columns) != 1 else ''}"
     if pre.encoder.n_features != len(pre.columns):
@@ -354,7 +354,7 @@ def _boundary_path(plot: str) -> Path:
     return Path(plot).with_name(f"{Path(plot).stem}-boundary.png")
 
 
-def _plots(path: str, history: dict, network: Network, pre: Preprocessor, table: Any, quiet: bool) -> None:
+def _plots(path: str, history: dict[str, Any], network: Network, pre: Preprocessor, table: Any, quiet: bool) -> None:
     from ..plots import plot_decision_boundary, plot_loss_curves
 
     written = []

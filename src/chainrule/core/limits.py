@@ -121,7 +121,7 @@ _NUMBER_RUNS = bytes(b"0"[0] if c in b"-+0123456789.eE" else b" "[0] for c in ra
 _KEY_TEXT = 40
 
 #: A place in a document: keys and list indices from the top.
-DocumentPath = tuple
+DocumentPath = tuple[str | int, ...]
 #: Turns a :data:`DocumentPath` into the field name an error reports.
 FieldName = Callable[[DocumentPath], str]
 

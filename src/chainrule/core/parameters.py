@@ -19,6 +19,7 @@ the optimizer's included, pointing into it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class ParameterBuffer:
     def __len__(self) -> int:
         return self.values.size
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (ParameterBuffer, (self.values, self.gradients, self.n_trainable))
 
     def __repr__(self) -> str:
@@ -123,7 +124,7 @@ class Parameter:
         param.place(buffer, offset, tuple(shape))
         return param
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         if self.buffer is None:
             return (Parameter, (self.value, self.grad, self.name, self.trainable))
         return (Parameter.in_buffer, (self.buffer, self.offset, self.value.shape, self.name, self.trainable))

@@ -25,6 +25,7 @@ Each instance keeps its work arrays in a :class:`~chainrule.core.scratch.Scratch
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ class GELU(_SmoothActivation):
             raise fail("gelu approximate", f"one of {list(GELU_APPROXIMATIONS)}", approximate)
         self.approximate = approximate
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "approximate": self.approximate}
 
     def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -273,7 +274,7 @@ class Softplus(_SmoothActivation):
         self.beta = check_positive_float(beta, "softplus beta")
         self.threshold = check_positive_float(threshold, "softplus threshold")
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "beta": self.beta, "threshold": self.threshold}
 
     @property
@@ -343,7 +344,7 @@ class ELU(_SmoothActivation):
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = check_positive_float(alpha, "elu alpha")
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "alpha": self.alpha}
 
     def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -97,7 +97,7 @@ TOP_FIELDS = ("version", "layers", "loss", "dtype")
 LAYER_FIELDS = ("type", "n_in", "n_out", "activation", "bias", "train_bias")
 
 #: A place in a spec dict: keys and list indices from the top, e.g. ``("layers", 1, "activation")``.
-Path = tuple
+Path = tuple[str | int, ...]
 #: Turns a :data:`Path` into the field name an error reports.
 FieldName = Callable[[Path], str]
 
@@ -167,7 +167,7 @@ class _Checker:
             raise self.fail(path, " or ".join(DTYPES), value)
         return name
 
-    def named(self, value: Any, path: Path, resolve: Callable[[Any], Any], what: str) -> dict:
+    def named(self, value: Any, path: Path, resolve: Callable[[Any], Any], what: str) -> dict[str, Any]:
         """A registered activation or loss: ``value`` is a name or ``{"name": ..., options}``.
 
         The name is resolved alone first, then each option with it, so that a
@@ -226,7 +226,7 @@ class _Checker:
                                       f"{_count(n_in * n_out)} weights"))
         return n_in, n_out, n_bias
 
-    def layer(self, data: Any, path: Path) -> dict:
+    def layer(self, data: Any, path: Path) -> dict[str, Any]:
         if isinstance(data, LayerSpec):
             data = data.to_dict()
         self.layer_sizes(data, path)
@@ -239,7 +239,7 @@ class _Checker:
             "train_bias": self.boolean(data["train_bias"], path + ("train_bias",)),
         }
 
-    def network(self, data: Any) -> dict:
+    def network(self, data: Any) -> dict[str, Any]:
         self.fields(data, (), TOP_FIELDS, "a network spec")
         self.version(data["version"], ("version",))
         layers_in = data["layers"]
@@ -297,10 +297,10 @@ class LayerSpec:
         for key, value in checked.items():
             object.__setattr__(self, key, value)
 
-    def _raw(self) -> dict:
+    def _raw(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in LAYER_FIELDS}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The layer's JSON-ready dict (every field of :data:`LAYER_FIELDS`)."""
         return json.loads(json.dumps(self._raw()))
 
@@ -352,7 +352,7 @@ class NetworkSpec:
         object.__setattr__(self, "dtype", checked["dtype"])
 
     # -- the dict -------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict: ``version``, ``layers``, ``loss`` and ``dtype``, every option written."""
         return {
             "version": self.version,

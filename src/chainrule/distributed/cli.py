@@ -80,7 +80,7 @@ class Launch:
 
         return agree(self.comm)
 
-    def fit_options(self) -> dict:
+    def fit_options(self) -> dict[str, Any]:
         """Extra :meth:`chainrule.Network.fit` options: the communicator and sharded data."""
         return {"comm": False} if self.comm is None else {"comm": self.comm, "sharded": True}
 

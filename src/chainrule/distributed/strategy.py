@@ -138,7 +138,7 @@ class DataParallel(Strategy):
                           "reproducible across ranks); rank 0's weights were kept", RuntimeWarning, stacklevel=4)
 
     # -- data ----------------------------------------------------------------------------------
-    def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple:
+    def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple[Any, ...]:
         if self.sharded and _no_rows(X) and _no_rows(Y):  # a rank may hold none of the rows
             X = network.check_inputs(np.zeros((1, np.shape(X)[1])))[:0]
             Y = network.check_targets(np.zeros((1, np.shape(Y)[1])), 1)[:0]
@@ -146,7 +146,7 @@ class DataParallel(Strategy):
             return X, Y, w
         return super().check_rows(network, X, Y, sample_weight)
 
-    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple, int, int]:
+    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple[np.ndarray | None, ...], int, int]:
         """This rank's rows: its own part when sharded, else its even share of identical data."""
         comm = self.comm
         X = arrays[0]

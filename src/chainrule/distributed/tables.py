@@ -63,7 +63,7 @@ class ShardTable(Table):
     """
 
 
-def read_table_shard(path: str | os.PathLike, comm: Any, format: str | None = None, encoding: str = "utf-8",
+def read_table_shard(path: str | os.PathLike[str], comm: Any, format: str | None = None, encoding: str = "utf-8",
                      split_lines: bool = True) -> ShardTable:
     """This rank's contiguous share of the rows of a CSV or Parquet file (collective).
 
@@ -232,7 +232,7 @@ class CommReducer(Reducer):
     def sum(self, value: Any) -> Any:
         return self.comm.allreduce(value)
 
-    def gather(self, value: Any) -> list:
+    def gather(self, value: Any) -> list[Any]:
         return self.comm.allgather(value)
 
     def median(self, values: np.ndarray) -> float:

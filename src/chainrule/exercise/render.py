@@ -27,7 +27,7 @@ from ..visual.diagram import network_svg
 from ..visual.mathml import equation, math, op, symbol
 from ..visual.mathml import number as mathml_number
 from ..visual.prose import math_html, prose_html
-from .sheet import Exercise
+from .sheet import Exercise, Question
 
 __all__ = ["FORMATS", "render_exercise", "compile_pdf"]
 
@@ -66,9 +66,9 @@ def _formulas(exercise: Exercise) -> list[Prose | Math]:
     return out
 
 
-def _asked(exercise: Exercise) -> list[tuple[str, list]]:
+def _asked(exercise: Exercise) -> list[tuple[str, list[Question]]]:
     """``(stage title, questions)`` in the order of the step."""
-    groups: list[tuple[str, list]] = []
+    groups: list[tuple[str, list[Question]]] = []
     for q in exercise.questions:
         title = exercise.trace.stage(q.stage).title
         if not groups or groups[-1][0] != title:

@@ -78,6 +78,7 @@ from ..core.limits import (
     MAX_FILE_BYTES,
     MAX_FILE_PARAMETERS,
     MAX_NODES,
+    DocumentPath,
     check_document,
     check_file_size,
     document_path,
@@ -235,7 +236,7 @@ def read_text_file(path: str | Path, what: str = "config file", limit: int = MAX
                                           f"{err.start}") from None
 
 
-def _document_field(what: str) -> Callable[[tuple], str]:
+def _document_field(what: str) -> Callable[[DocumentPath], str]:
     """Field names for a bound checked on a parsed file: the field's path, or the file itself."""
     return lambda path: _field_text(document_path(path)) if path else what
 

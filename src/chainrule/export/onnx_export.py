@@ -79,7 +79,7 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
         return name
 
     n_in = network.n_inputs
-    described: list = []
+    described: list[Any] = []
     if preprocessing is not None:
         if len(preprocessing.features) != n_in:
             raise fail("preprocessing", f"{n_in} features (the network's inputs)", preprocessing.features)
@@ -134,7 +134,7 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
     return model
 
 
-def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, target: str) -> list:
+def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, target: str) -> list[Any]:
     """The activation's own ONNX operators (see :mod:`chainrule.core.onnx_graph`), named under ``prefix``."""
     activation = layer.activation
     spec = activation.onnx_nodes()
@@ -159,7 +159,7 @@ def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, targe
     return nodes
 
 
-def export_onnx(path: str | os.PathLike, network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
+def export_onnx(path: str | os.PathLike[str], network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
                 inputs: str = "columns") -> Path:
     """Write the ONNX model of :func:`to_onnx` to ``path`` atomically; return the path."""
     model = to_onnx(network, preprocessing, dtype=dtype, inputs=inputs)

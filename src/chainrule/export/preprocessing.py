@@ -70,12 +70,12 @@ def as_preprocessor(preprocessing: Any) -> Preprocessor | None:
 class PreprocessingGraph:
     """The preprocessing part of a graph: its inputs, nodes and constants, and the name of its result."""
 
-    inputs: list = field(default_factory=list)
-    nodes: list = field(default_factory=list)
-    initializers: list = field(default_factory=list)
+    inputs: list[Any] = field(default_factory=list[Any])
+    nodes: list[Any] = field(default_factory=list[Any])
+    initializers: list[Any] = field(default_factory=list[Any])
     output: str = ""
     #: One entry per graph input: {"name", "column", "kind", "type"}.
-    described: list = field(default_factory=list)
+    described: list[Any] = field(default_factory=list[Any])
 
 
 def input_name(column: str) -> str:
@@ -204,7 +204,7 @@ def _categorical(node, const, helper, column: ColumnEncoder, source: str, elem: 
     return pieces
 
 
-def preprocessing_metadata(pre: Preprocessor | None, described: list, dtype: Any) -> dict[str, str]:
+def preprocessing_metadata(pre: Preprocessor | None, described: list[Any], dtype: Any) -> dict[str, str]:
     """The model's ``metadata_props``: names, feature order, classes, the preprocessing and the version."""
     props = {"chainrule_version": __version__, "dtype": np.dtype(dtype).name}
     if pre is None:
@@ -222,7 +222,7 @@ def preprocessing_metadata(pre: Preprocessor | None, described: list, dtype: Any
     return props
 
 
-def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: str = "columns") -> dict:
+def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: str = "columns") -> dict[str, Any]:
     """The inputs of the exported graph for ``data``: ``{input name: array}``.
 
     Parameters

@@ -191,7 +191,7 @@ def _check_optimizer(settings: Any, tensors: Mapping[str, np.ndarray], network: 
         if array.dtype != network.dtype:
             raise fail(f"state.optimizer.{key}", f"dtype {network.dtype} (the network's)", Described(str(array.dtype)))
 
-    def field_name(path: tuple) -> str:
+    def field_name(path: tuple[Any, ...]) -> str:
         if path[:1] == ("buffers",) and len(path) > 1:
             return f"state.optimizer.{path[1]}"
         return "state.optimizer" + (f".{path[0]}" if path else "")

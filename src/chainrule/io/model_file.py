@@ -87,7 +87,7 @@ class ModelFileError(ValueError):
         super().__init__(message)
         self.field = field
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (str(self), self.field))
 
 
@@ -114,9 +114,9 @@ class SavedModel:
     """
 
     network: Any
-    preprocessing: dict | None = None
-    training: dict = field(default_factory=dict)
-    state: dict = field(default_factory=dict)
+    preprocessing: dict[str, Any] | None = None
+    training: dict[str, Any] = field(default_factory=dict[str, Any])
+    state: dict[str, Any] = field(default_factory=dict[str, Any])
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     preprocessor: Any = None
@@ -136,9 +136,9 @@ def _safetensors():
 def model_to_bytes(
     network: Any,
     *,
-    preprocessing: dict | Preprocessor | None = None,
-    training: dict | None = None,
-    state: dict | None = None,
+    preprocessing: dict[str, Any] | Preprocessor | None = None,
+    training: dict[str, Any] | None = None,
+    state: dict[str, Any] | None = None,
     state_tensors: dict[str, np.ndarray] | None = None,
 ) -> bytes:
     """Serialise ``network`` and its JSON companions to the bytes of a model file.
@@ -197,7 +197,7 @@ def model_to_bytes(
     return _safetensors().save(tensors, metadata=metadata)
 
 
-def save_model(path: str | os.PathLike, network: Any, **companions: Any) -> Path:
+def save_model(path: str | os.PathLike[str], network: Any, **companions: Any) -> Path:
     """Write a model file atomically (temporary file, fsync, rename); see :func:`model_to_bytes`."""
     return atomic_write_bytes(path, model_to_bytes(network, **companions))
 
@@ -212,7 +212,7 @@ def _checksum(payload: str, tensors: dict[str, np.ndarray]) -> str:
 
 
 # -- reading ------------------------------------------------------------------------------
-def load_model(path: str | os.PathLike) -> SavedModel:
+def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read and verify a model file; raises :class:`ModelFileError` if it cannot be trusted."""
     path = Path(path)
     try:
@@ -227,7 +227,7 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     return model_from_bytes(data, source=str(path))
 
 
-def read_model_metadata(path: str | os.PathLike) -> dict:
+def read_model_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The verified JSON part of a model file: the architecture (the spec's dict, whatever the
     file's format version), preprocessing, training, state and format version."""
     saved = load_model(path)
@@ -331,7 +331,7 @@ def _check_top(content: Any, refuse) -> None:
             raise refuse(f"its {name} metadata is {type(part).__name__}, expected an object", name)
 
 
-def _read_header_metadata(data: bytes, refuse) -> dict:
+def _read_header_metadata(data: bytes, refuse) -> dict[str, Any]:
     if len(data) < 8:
         raise refuse(f"it is {len(data)} bytes long, too short to be a model file (truncated or empty)")
     (header_len,) = struct.unpack("<Q", data[:8])

@@ -126,7 +126,7 @@ class ColumnEncoder:
         return len(self.feature_names)
 
     # -- applying ------------------------------------------------------------------------------
-    def values(self, table: Table) -> np.ndarray | list:
+    def values(self, table: Table) -> np.ndarray | list[Any]:
         """The column's cells as float64 values (NaN missing) or categories (None missing)."""
         return column_values(table, self.name, self.kind)
 
@@ -157,7 +157,7 @@ class ColumnEncoder:
         if self.indicator:
             out[:, 1] = missing
 
-    def _one_hot(self, table: Table, values: list, out: np.ndarray) -> None:
+    def _one_hot(self, table: Table, values: list[Any], out: np.ndarray) -> None:
         k = len(self.categories)
         out[...] = 0
         index = self._index
@@ -180,7 +180,7 @@ class ColumnEncoder:
             out[row, position] = 1
 
     # -- storage ---------------------------------------------------------------------------------
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "kind": self.kind, "fill": self.fill,
                                   "indicator": self.indicator}
         if self.kind == CATEGORICAL:
@@ -287,7 +287,7 @@ class TableEncoder:
                 raise fail("categorical", f"feature columns (among {names})", stray)
             if not names:
                 raise ValueError(f"{table.source}: no columns left to encode")
-        parsed: dict = {}
+        parsed: dict[str, Any] = {}
         kinds = fit_columns(table, names, options, reducer, parsed)
         with reducer.checking():
             rows, kept = table, None
@@ -323,7 +323,7 @@ class TableEncoder:
             start += column.width
         return out
 
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         return {"missing": self.missing, "columns": [c.to_config() for c in self.columns]}
 
     @classmethod
@@ -349,7 +349,7 @@ class TableEncoder:
                 f"-> {self.n_features} inputs, missing={self.missing!r})")
 
 
-def column_values(table: Table, name: str, kind: str) -> np.ndarray | list:
+def column_values(table: Table, name: str, kind: str) -> np.ndarray | list[Any]:
     """Column ``name`` as float64 values, NaN where missing (numeric, boolean), or categories, None where missing."""
     table.require([name], "column")
     if kind == NUMERIC:

@@ -127,7 +127,7 @@ class TableOptions:
             return self.impute_categorical
         return "constant" if self.impute == "constant" else "most_frequent"
 
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         """JSON-ready (lists for the column names)."""
         config = asdict(self)
         for key in ("drop", "categorical"):

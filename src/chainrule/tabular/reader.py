@@ -71,7 +71,7 @@ class Table:
     """
 
     columns: list[str]
-    cells: dict[str, list]
+    cells: dict[str, list[Any]]
     source: str
     csv_lines: list[int] | None = None
     types: dict[str, str] | None = None
@@ -151,7 +151,7 @@ class Table:
             return np.empty((self.n_rows, 0))
         return np.column_stack([self.numeric(c) for c in columns])
 
-    def raw(self, column: str) -> list:
+    def raw(self, column: str) -> list[Any]:
         """The column's cells as read; a missing cell raises ValueError naming its row."""
         self.require([column])
         cells = self.cells[column]
@@ -205,7 +205,7 @@ def _to_number(cell: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_table(path: str | os.PathLike, format: str | None = None, encoding: str = "utf-8") -> Table:
+def read_table(path: str | os.PathLike[str], format: str | None = None, encoding: str = "utf-8") -> Table:
     """Read a CSV or Parquet file.
 
     Parameters
@@ -364,7 +364,7 @@ def arrow_types(schema: Any) -> dict[str, str]:
     return types
 
 
-def table_from_columns(columns: dict[str, Sequence], source: str = "<data>") -> Table:
+def table_from_columns(columns: dict[str, Sequence[Any]], source: str = "<data>") -> Table:
     """A Table from in-memory columns (e.g. ``{"x": [...], "y": [...]}``)."""
     names = [str(c) for c in columns]
     check_header(names, source)

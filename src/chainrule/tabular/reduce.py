@@ -37,7 +37,7 @@ class Reducer:
         """The sum over every process of ``value`` (a number or an array)."""
         return value
 
-    def gather(self, value: Any) -> list:
+    def gather(self, value: Any) -> list[Any]:
         """Every process's ``value``, in rank order."""
         return [value]
 
@@ -49,9 +49,9 @@ class Reducer:
         return float(np.median(values))
 
 
-def merge_counts(counts: list[Counter | None]) -> Counter | None:
+def merge_counts(counts: list[Counter[Any] | None]) -> Counter[Any] | None:
     """The sum of the processes' value counts; None when any process had too many values to send."""
-    total: Counter = Counter()
+    total: Counter[Any] = Counter()
     for part in counts:
         if part is None:
             return None

@@ -131,14 +131,16 @@ class Strategy:
     def start(self, loop: TrainingLoop) -> None:
         """Once the options are checked, before the data: make the run one run (seed, weights, optimizer)."""
 
-    def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple:
+    def check_rows(
+        self, network: Network, X: Any, Y: Any, sample_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(X, Y, weights or None)`` checked against ``network`` (see :meth:`Network.check_inputs`)."""
         X = network.check_inputs(X)
         Y = network.check_targets(Y, X.shape[0])
         w = None if sample_weight is None else network.check_sample_weight(sample_weight, X.shape[0])
         return X, Y, w
 
-    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple, int, int]:
+    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple[np.ndarray | None, ...], int, int]:
         """``(this process's rows of arrays, global index of its first row, global row count)``."""
         return tuple(arrays), 0, arrays[0].shape[0]  # type: ignore[union-attr]
 

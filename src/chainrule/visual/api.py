@@ -66,7 +66,7 @@ def _state(request: Any) -> ExplorerState:
     return ExplorerState.from_json(request["state"])
 
 
-def _digits(request: dict) -> int:
+def _digits(request: dict[str, Any]) -> int:
     digits = request.get("digits", 9)
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValidationError("digits", "an integer from 1 to 17", digits)
@@ -197,7 +197,7 @@ def build(request: Any) -> dict[str, Any]:
     return {"state": state.to_json()}
 
 
-def _hidden(request: dict, trace: Trace) -> list[str]:
+def _hidden(request: dict[str, Any], trace: Trace) -> list[str]:
     hidden = request.get("hidden", [])
     if not isinstance(hidden, list) or any(not isinstance(n, str) or n not in trace.quantities for n in hidden):
         bad = hidden if not isinstance(hidden, list) else next(

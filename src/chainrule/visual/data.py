@@ -117,7 +117,7 @@ def _reader_error(err: ValueError) -> ValidationError:
     return ValidationError("csv", Prose("a CSV file with a header row, then one row per point"), Described(text))
 
 
-def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int], list[str]]:
+def _labels(raw: list[Any], column: str, table: Any, source: str) -> tuple[list[int], list[str]]:
     """Integer labels 0.. (kept as they are) or names (numbered in order of first appearance)."""
     texts = [str(v).strip() for v in raw]
     if all(t.lstrip("+").isdigit() for t in texts):

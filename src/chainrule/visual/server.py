@@ -80,6 +80,9 @@ REFUSAL_TIMEOUT = 2.0
 #: Seconds to wait for a client to close after its answer (see ExplorerServer.shutdown_request).
 LINGER_TIMEOUT = 1.0
 _REFUSAL_QUEUE = 1024
+#: A queued connection: the request socket and the client's address, as socketserver passes them.
+_Connection = tuple[Any, Any]
+
 
 _STATIC = {
     "/": ("explorer.html", "text/html; charset=utf-8"),
@@ -360,8 +363,9 @@ class ExplorerServer(HTTPServer):
         self.verbose = verbose
         self.loopback_only = host in _LOOPBACK
         super().__init__((host, port), _Handler)
-        self._pending: queue.Queue = queue.Queue(max_pending)
-        self._refusals: queue.Queue = queue.Queue(_REFUSAL_QUEUE)
+        # Connections (request socket, client address) for the workers; None tells a worker to stop.
+        self._pending: queue.Queue[_Connection | None] = queue.Queue(max_pending)
+        self._refusals: queue.Queue[_Connection | None] = queue.Queue(_REFUSAL_QUEUE)
         self._threads = [threading.Thread(target=self._work, args=(self._pending, _Handler), daemon=True,
                                           name=f"chainrule-explorer-{k}") for k in range(workers)]
         self._threads += [threading.Thread(target=self._work, args=(self._refusals, _Refusal), daemon=True,
@@ -386,7 +390,8 @@ class ExplorerServer(HTTPServer):
         except queue.Full:  # far past any page's traffic: nothing left but to close it
             self.close_request(request)
 
-    def _work(self, source: queue.Queue, handler: type) -> None:
+    def _work(self, source: queue.Queue[_Connection | None], handler: type[BaseHTTPRequestHandler]) -> None:
+
         while True:
             item = source.get()
             if item is None:

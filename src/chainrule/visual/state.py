@@ -115,7 +115,7 @@ def _page_field(path: Path) -> str:
     return "loss" if path[:1] == ("loss",) else "state"
 
 
-def _short(config: dict, resolve: Callable[[Any], Any], drop: tuple[str, ...] = ()) -> Any:
+def _short(config: dict[str, Any], resolve: Callable[[Any], Any], drop: tuple[str, ...] = ()) -> Any:
     """The page's form of an activation or loss config: its name when every option is the default."""
     kept = {key: value for key, value in config.items() if key not in drop}
     default = {key: value for key, value in resolve(config["name"]).config().items() if key not in drop}
