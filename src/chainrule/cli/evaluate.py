@@ -63,7 +63,6 @@ def metrics_for(network: Network, pre: Preprocessor, table: Table) -> tuple[dict
         values = np.asarray(truth)  # regression targets: float64 already
         error = np.asarray(predicted) - values
         total = float(((values - values.mean()) ** 2).sum())
-
         result["mse"] = float(np.mean(error**2))
         result["mae"] = float(np.mean(np.abs(error)))
         result["r2"] = 1.0 - float((error**2).sum()) / total if total > 0 else float(np.all(error == 0))
@@ -90,7 +89,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plot(path: str, pre: Preprocessor, truth: list[Any], predicted: list[Any]) -> None:
-
     from ..plots import new_figure, plot_confusion_matrix, save_png
 
     if pre.task == "classification":

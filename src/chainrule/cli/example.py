@@ -67,7 +67,6 @@ def render_example(result: dict[str, Any], digits: int, dtype: np.dtype = np.dty
     def f(value: float) -> str:
         return number(value, digits)
 
-
     add(tr("{number}. Repeating the update {updates} times (same sample, biases fixed)",
            number=len(trace.stages) + 1, updates=rep["updates"]))
     add("   " + tr("before any update: {error}", error=f"E_total = {f(result['E_total'])}"))

@@ -59,7 +59,6 @@ def weights_of(training: dict[str, Any]) -> dict[str, Any] | None:
     weights = training.get("weights")
     if isinstance(weights, dict):
         return weights
-
     history = training.get("history") or {}
     epochs = history.get("epoch") or []
     if not epochs:

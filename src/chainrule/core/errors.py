@@ -75,7 +75,7 @@ class ValidationError(ValueError):
         return (_rebuild_validation_error, (type(self), self.field, self.expected, self.received))
 
 
-def _rebuild_validation_error(cls: type, field: str, expected: str, received: str) -> ValidationError:
+def _rebuild_validation_error(cls: type[ValidationError], field: str, expected: str, received: str) -> ValidationError:
     return cls(field, expected, Described(received))
 
 

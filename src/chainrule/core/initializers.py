@@ -12,13 +12,15 @@ import numbers
 from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import Described, excerpt
 from .validation import fail
 
 __all__ = ["INITIALIZERS", "get_initializer", "make_rng"]
 
-Initializer = Callable[[tuple[int, int], np.random.Generator, np.dtype], np.ndarray]
+#: ``(shape (n_in, n_out), generator, dtype) -> a fresh array of that shape and dtype``.
+Initializer = Callable[[tuple[int, int], np.random.Generator, npt.DTypeLike], np.ndarray]
 
 
 def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -34,42 +36,42 @@ def _uniform(limit: float) -> Initializer:
     return lambda shape, rng, dtype: rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def glorot_uniform(shape, rng, dtype):
+def glorot_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     return _uniform(np.sqrt(6.0 / (shape[0] + shape[1])))(shape, rng, dtype)
 
 
-def glorot_normal(shape, rng, dtype):
+def glorot_normal(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """N(0, 2 / (fan_in + fan_out))."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / (shape[0] + shape[1]))).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / (shape[0] + shape[1]))).astype(dtype)
 
 
-def he_uniform(shape, rng, dtype):
+def he_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / fan_in) (He et al., 2015), for ReLU layers."""
     return _uniform(np.sqrt(6.0 / shape[0]))(shape, rng, dtype)
 
 
-def he_normal(shape, rng, dtype):
+def he_normal(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """N(0, 2 / fan_in)."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / shape[0])).astype(dtype)
 
 
-def lecun_uniform(shape, rng, dtype):
+def lecun_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """U(-l, l) with l = sqrt(3 / fan_in)."""
     return _uniform(np.sqrt(3.0 / shape[0]))(shape, rng, dtype)
 
 
-def lecun_normal(shape, rng, dtype):
+def lecun_normal(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """N(0, 1 / fan_in)."""
-    return (rng.standard_normal(shape) * np.sqrt(1.0 / shape[0])).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(1.0 / shape[0])).astype(dtype)
 
 
-def zeros(shape, rng, dtype):
+def zeros(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """All zeros (symmetric: every neuron of a layer then learns the same thing)."""
     return np.zeros(shape, dtype=dtype)
 
 
-def ones(shape, rng, dtype):
+def ones(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """All ones."""
     return np.ones(shape, dtype=dtype)
 
@@ -94,7 +96,7 @@ def _finite(number: numbers.Real) -> bool:
 def _checked_callable(init: Initializer, user_callable: bool = True) -> Initializer:
     """``init`` called as ``init(shape, rng, dtype)``, its result checked: finite numbers of that shape."""
 
-    def checked(shape: tuple[int, int], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    def checked(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
         expected = (f"a callable (shape, rng, dtype) returning finite numbers of shape {tuple(shape)}" if user_callable
                     else f"an array of shape {tuple(shape)}")
         try:

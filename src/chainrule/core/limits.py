@@ -189,9 +189,10 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
         raise fail(what, f"JSON nested at most {MAX_DEPTH} levels deep", Described(f"nesting {depth} levels deep"))
     # A number literal past the bound is kept as its text (never converted: CPython converts long digit
     # strings in quadratic time) and refused by check_document below, naming its field.
-    hooks = {}
+    parse_int: Callable[[str], Any] | None = None  # None: json's own conversion
+    parse_float: Callable[[str], Any] | None = None
     if _longest_number(outside) is not None:
-        hooks = {"parse_int": _bounded_literal(int), "parse_float": _bounded_literal(float)}
+        parse_int, parse_float = _bounded_literal(int), _bounded_literal(float)
     if isinstance(text, str):
         decoded = text
     else:
@@ -200,7 +201,8 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
         except UnicodeDecodeError as err:
             raise fail(what, "UTF-8 text", Described(f"byte {err.start} is not UTF-8 ({err.reason})")) from None
     try:
-        document = json.loads(decoded, parse_constant=_json_constant(what), **hooks)
+        document = json.loads(decoded, parse_constant=_json_constant(what), parse_int=parse_int,
+                              parse_float=parse_float)
     except json.JSONDecodeError as err:
         raise fail(what, "valid JSON", Described(f"{err.msg} at line {err.lineno}, column {err.colno}")) from None
     except ValidationError:

@@ -64,7 +64,6 @@ _Self = TypeVar("_Self", bound="Component")
 
 
 class Component:
-
     """Base of :class:`~chainrule.core.activations.Activation` and :class:`~chainrule.core.losses.Loss`.
 
     Subclasses set the class attribute ``name`` and, when they take options,
@@ -265,6 +264,5 @@ class Registry(Mapping[str, type[C]], Generic[C]):
     def _build(self, cls: type[C], name: str, options: dict[str, Any], hint: str = "") -> C:
         try:
             return cls.from_config(options)
-
         except TypeError as err:
             raise fail(f"{self.kind} {name!r} options", f"no unknown options{hint}", options) from err

@@ -163,7 +163,7 @@ class _Checker:
                 name = None
         else:
             name = None
-        if name not in DTYPES:
+        if name is None or name not in DTYPES:
             raise self.fail(path, " or ".join(DTYPES), value)
         return name
 
@@ -180,9 +180,10 @@ class _Checker:
             name, options = value, {}
         elif isinstance(value, Mapping):
             options = {k: v for k, v in value.items() if k != "name"}
-            name = value.get("name")
-            if not isinstance(name, str):
-                raise self.fail(path + ("name",), f"the name of a registered {what}", name)
+            given = value.get("name")
+            if not isinstance(given, str):
+                raise self.fail(path + ("name",), f"the name of a registered {what}", given)
+            name = given
         else:
             article = "an" if what[0] in "aeiou" else "a"
             raise self.fail(path, f'{article} {what} name or an object {{"name": ..., options}}', value)
@@ -207,7 +208,8 @@ class _Checker:
             expected = err.expected if isinstance(err, ValidationError) else f"options of {what} {name!r}"
             raise self.fail(path, expected, value) from None
         try:
-            return json.loads(json.dumps(config, allow_nan=False))  # a plain, JSON-ready copy
+            plain: dict[str, Any] = json.loads(json.dumps(config, allow_nan=False))  # a JSON-ready copy
+            return plain
         except (TypeError, ValueError):
             raise self.fail(path, f"a {what} whose config() is JSON (finite numbers, strings, lists)",
                             Described(repr(config))) from None
@@ -302,7 +304,8 @@ class LayerSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """The layer's JSON-ready dict (every field of :data:`LAYER_FIELDS`)."""
-        return json.loads(json.dumps(self._raw()))
+        plain: dict[str, Any] = json.loads(json.dumps(self._raw()))
+        return plain
 
     @classmethod
     def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> LayerSpec:
@@ -342,7 +345,7 @@ class NetworkSpec:
     version: int = field(default=SPEC_VERSION, init=False)
 
     def __post_init__(self) -> None:
-        layers = self.layers
+        layers: Any = self.layers  # as given: one layer, or a sequence of LayerSpecs or dicts
         if isinstance(layers, (LayerSpec, Mapping)):
             layers = [layers]
         checked = _Checker(spec_path).network({

@@ -77,7 +77,7 @@ def check_sample_weight(weights: Any, n_samples: int, dtype: Any, what: str = "s
 def check_dtype(dtype: Any, what: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy dtype; only float32 and float64 are accepted."""
     try:
-        resolved = np.dtype(dtype)
+        resolved: np.dtype = np.dtype(dtype)
     except (TypeError, ValueError, RecursionError):
         raise fail(what, "float32 or float64", dtype) from None
     if resolved not in FLOAT_DTYPES:
@@ -91,9 +91,9 @@ MAX_INT = 2**63 - 1
 
 def check_positive_int(value: Any, what: str, minimum: int = 1, maximum: int = MAX_INT) -> int:
     """Accept Python or NumPy integers from ``minimum`` to ``maximum`` (booleans are refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
         raise fail(what, f"an integer >= {minimum}", value)
-    if value > maximum:
+    if int(value) > maximum:
         raise fail(what, f"an integer from {minimum} to {maximum}", value)
     return int(value)
 

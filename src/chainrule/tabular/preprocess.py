@@ -65,7 +65,6 @@ def label_of(cell: Any) -> Any:
 
 
 def label_sort_key(label: Any) -> tuple[bool, Any, str]:
-
     """Sort key of class labels: numbers first (by value), then text."""
     return (isinstance(label, str), label if not isinstance(label, str) else 0, str(label))
 

@@ -83,7 +83,6 @@ _REFUSAL_QUEUE = 1024
 #: A queued connection: the request socket and the client's address, as socketserver passes them.
 _Connection = tuple[Any, Any]
 
-
 _STATIC = {
     "/": ("explorer.html", "text/html; charset=utf-8"),
     "/static/explorer.js": ("explorer.js", "text/javascript; charset=utf-8"),
@@ -391,7 +390,6 @@ class ExplorerServer(HTTPServer):
             self.close_request(request)
 
     def _work(self, source: queue.Queue[_Connection | None], handler: type[BaseHTTPRequestHandler]) -> None:
-
         while True:
             item = source.get()
             if item is None:
