@@ -363,9 +363,9 @@ def example_networks() -> dict[str, dict]:
     return out
 
 
-# %s, not str.format or an f-string: the JavaScript is full of braces.
+# A placeholder replaced, not str.format or an f-string: the JavaScript is full of braces.
 SWEEP = """async ({state, focus, digits, lang}) => {
-  const measure = %s;
+  const measure = MEASURE;
   const response = await fetch("/api/step", {method: "POST", headers: {"Content-Type": "application/json"},
                                              body: JSON.stringify({state, focus, digits, lang})});
   const step = await response.json();
@@ -376,7 +376,7 @@ SWEEP = """async ({state, focus, digits, lang}) => {
     out[stage] = measure(diagram);
   }
   return out;
-}""" % MEASURE  # noqa: UP031
+}""".replace("MEASURE;", MEASURE + ";")
 
 
 #: The networks swept in Chinese too (its labels are wider: "经由 o1" for "via o1", the legend).
