@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import Described, excerpt
+from ..core.limits import MAX_HEADER_BYTES
 from ..core.validation import fail
 from ..io import load_model
 from ..io.atomic import check_writable
-from ..io.model_file import MAX_HEADER_BYTES
 from ..tabular import Preprocessor, read_table
 
 #: The optional packages commands use, with the message naming the extra that installs each.

@@ -26,7 +26,7 @@ import secrets
 import stat
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..core.errors import Described
 from ..core.validation import fail
@@ -128,7 +128,7 @@ def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     directory = path.parent if str(path.parent) else Path(".")
     # Files of earlier versions have no pid: ".<name>.<random>.tmp".
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[0-9a-f]{{12}}\.tmp")
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(directory)
     except OSError:
@@ -206,7 +206,7 @@ def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
     raise FileExistsError(f"could not create a temporary file next to {name!r}")
 
 
-def _write_all(handle, data: bytes) -> None:
+def _write_all(handle: IO[bytes], data: bytes) -> None:
     """The one place bytes are written (tests inject faults here to crash a save midway)."""
     handle.write(data)
 

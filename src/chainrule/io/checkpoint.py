@@ -138,7 +138,7 @@ def merge_histories(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
         return after
     keys = list(dict.fromkeys([k for k in before if isinstance(before[k], list)]
                               + [k for k in after if isinstance(after[k], list)]))
-    merged = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
+    merged: dict[str, Any] = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
     for key in ("seed", "stopped_epoch"):
         merged[key] = after.get(key, before.get(key))
     merged["steps"] = (before.get("steps") or 0) + (after.get("steps") or 0)

@@ -40,7 +40,8 @@ import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -74,6 +75,12 @@ FORMAT_VERSION = 2
 #: :mod:`chainrule.core.limits`.
 MAX_HEADER_BYTES = MAX_HEADER_BYTES
 _TOP_KEYS = {"architecture", "preprocessing", "training", "state", "library_version"}
+
+
+class _Refuse(Protocol):
+    """Builds the error a refused file raises, naming the problem and the field at fault."""
+
+    def __call__(self, problem: str, field: str | None = None) -> ModelFileError: ...
 
 
 class ModelFileError(ValueError):
@@ -122,7 +129,7 @@ class SavedModel:
     preprocessor: Any = None
 
 
-def _safetensors():
+def _safetensors() -> ModuleType:
     try:
         import safetensors.numpy as st
     except ImportError:
@@ -194,7 +201,8 @@ def model_to_bytes(
         "chainrule": payload,
         "checksum": _checksum(payload, tensors),
     }
-    return _safetensors().save(tensors, metadata=metadata)
+    data: bytes = _safetensors().save(tensors, metadata=metadata)
+    return data
 
 
 def save_model(path: str | os.PathLike[str], network: Any, **companions: Any) -> Path:
@@ -298,7 +306,7 @@ def _state_tensors(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name[len("state."):]: array for name, array in tensors.items() if name.startswith("state.")}
 
 
-def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse,
+def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse,
                    network: Any = None) -> Preprocessor | None:
     """The metadata's parts and the tensors, consistent with each other (:mod:`chainrule.io.consistency`).
 
@@ -317,7 +325,7 @@ def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarra
     return preprocessor
 
 
-def _check_top(content: Any, refuse) -> None:
+def _check_top(content: Any, refuse: _Refuse) -> None:
     """The metadata's top level: exactly its keys, each part an object (preprocessing: or null)."""
     if not isinstance(content, dict):
         raise refuse(f"its metadata is {type(content).__name__}, expected an object with keys {sorted(_TOP_KEYS)}",
@@ -331,7 +339,7 @@ def _check_top(content: Any, refuse) -> None:
             raise refuse(f"its {name} metadata is {type(part).__name__}, expected an object", name)
 
 
-def _read_header_metadata(data: bytes, refuse) -> dict[str, Any]:
+def _read_header_metadata(data: bytes, refuse: _Refuse) -> dict[str, Any]:
     if len(data) < 8:
         raise refuse(f"it is {len(data)} bytes long, too short to be a model file (truncated or empty)")
     (header_len,) = struct.unpack("<Q", data[:8])
@@ -349,7 +357,7 @@ def _read_header_metadata(data: bytes, refuse) -> dict[str, Any]:
     return metadata
 
 
-def _spec(architecture: Any, format_version: int, refuse) -> NetworkSpec:
+def _spec(architecture: Any, format_version: int, refuse: _Refuse) -> NetworkSpec:
     """The spec a file's architecture describes, checked by the spec itself."""
     if format_version == 1:
         # Format 1 stored the version-1 spec's dict without its version.
@@ -370,10 +378,10 @@ def _spec(architecture: Any, format_version: int, refuse) -> NetworkSpec:
         raise refuse("its architecture is not valid", "architecture") from None
 
 
-def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> None:
+def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse) -> None:
     """Every layer's tensors present, of the spec's shapes and dtype, and no other but ``state.*``."""
     dtype = np.dtype(spec.dtype)
-    expected = {}
+    expected: dict[str, tuple[int, ...]] = {}
     for k, layer in enumerate(spec.layers):
         expected[f"layers.{k}.W"] = (layer.n_in, layer.n_out)
         expected[f"layers.{k}.b"] = (layer.n_bias,)
@@ -383,14 +391,14 @@ def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) ->
     for name, shape in expected.items():
         array = tensors.get(name)
         if array is None:
-            k, param = name.split(".")[1:]
-            raise refuse(f"tensor {name!r} (layer {int(k) + 1} {param}) is missing", name)
+            index, param = name.split(".")[1:]
+            raise refuse(f"tensor {name!r} (layer {int(index) + 1} {param}) is missing", name)
         if array.shape != shape or array.dtype != dtype:
             raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
                          f"expected {shape} and {dtype}", name)
 
 
-def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> Network:
+def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse) -> Network:
     """A network of ``spec`` holding the file's tensors (checked by :func:`_check_tensors` first)."""
     _check_tensors(spec, tensors, refuse)
     try:

@@ -22,13 +22,18 @@ back to its plain ``repr``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from ..i18n import DEFAULT_LANGUAGE, check_language
 
 __all__ = ["Report", "language", "register", "set_language"]
 
-_SETTINGS = {"lang": DEFAULT_LANGUAGE, "precision": 9}
+class _Settings(TypedDict):
+    lang: str
+    precision: int
+
+
+_SETTINGS: _Settings = {"lang": DEFAULT_LANGUAGE, "precision": 9}
 
 
 def set_language(lang: str) -> None:

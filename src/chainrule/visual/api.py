@@ -184,8 +184,8 @@ def build(request: Any) -> dict[str, Any]:
         names.assign(network, values)
     else:
         rng, init = make_rng(seed), get_initializer("glorot_uniform")
-        for layer in network.layers:
-            layer.W[...] = init(layer.W.shape, rng, layer.dtype)
+        for dense in network.layers:
+            dense.W[...] = init(dense.W.shape, rng, dense.dtype)
 
     def kept(key: str, n: int, default: list[float]) -> list[float]:
         value = raw.get(key)

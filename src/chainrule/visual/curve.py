@@ -25,8 +25,8 @@ _COLOURS = ("#1d5fa8", "#b3411b", "#217a3c", "#a3267a", "#6b5b00")
 def _ticks(low: float, high: float, log: bool) -> list[float]:
     if log:
         first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-        step = max(1, (last - first) // 6)
-        return [10.0 ** k for k in range(first, last + 1, step)]
+        stride = max(1, (last - first) // 6)
+        return [10.0 ** k for k in range(first, last + 1, stride)]
     if high == low:
         return [low]
     raw = (high - low) / 5

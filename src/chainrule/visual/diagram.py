@@ -171,7 +171,7 @@ class _Labels:
         self.number_width = _widest_number(digits)
         self.equals = text_width(" = ", LABEL_SIZE)
         self.blocks: list[Block] = []
-        self.lines: dict[str, list[str | None]] = {}
+        self.lines: dict[str, list[str]] = {}
 
     def width(self, name: str) -> float:
         return _runs_width(label_runs(name, self.tr)) + self.equals + self.number_width
@@ -205,7 +205,7 @@ def _shape_blocks(network: Network, naming: Naming, focus: str | None, labels: _
                 labels.add(f"bias:{p.name}", "bias", target, [p.name] + ([qn.updated(p.name)] if trained else []))
     for w in naming.weights:
         second = max([qn.gradient(w.name), qn.updated(w.name)], key=labels.width)
-        path = [_path_name(network, naming, w.targets[0], focus)] if w.source == focus else []
+        path = [_path_name(network, naming, w.targets[0], focus)] if focus is not None and w.source == focus else []
         labels.add(f"edge:{w.name}", "edge", w.name, path + [w.name, second])
 
 
@@ -290,7 +290,8 @@ def network_svg(
 
     labels = _Labels(digits, tr)
     _shape_blocks(network, naming, focus, labels)
-    edges = [(w.name, w.source, w.targets[0]) for w in naming.weights]
+    # Every weight leaves a neuron (only biases have no source).
+    edges = [(w.name, w.source, w.targets[0]) for w in naming.weights if w.source is not None]
     shared = [dense.bias_mode == "shared" for dense in network.layers]
     placed = layout(sizes, naming.neurons, edges, shared, focus, labels.blocks)
     drawing = _Drawing(placed, values, digits, set(highlight), set(hidden), tr)
@@ -304,7 +305,8 @@ def network_svg(
     paths_on = shows["backward"] and focus is not None
     if shows["backward"]:
         shown |= {qn.delta(n) for layer in naming.neurons[1:] for n in layer}
-        shown |= {_path_name(network, naming, w.targets[0], focus) for w in naming.weights if w.source == focus}
+        shown |= {_path_name(network, naming, w.targets[0], focus) for w in naming.weights
+                  if focus is not None and w.source == focus}
     if shows["update"]:
         shown |= {qn.updated(p.name) for p in naming.weights + naming.biases}
     elif shows["backward"]:
@@ -322,8 +324,9 @@ def network_svg(
     for layer, dense in enumerate(network.layers):
         if dense.bias_mode != "shared":
             continue
-        p = naming.bias_of(layer, 0)
-        assert p is not None
+        bias = naming.bias_of(layer, 0)
+        assert bias is not None
+        p = bias
         bx, by = placed.bias_nodes[layer]
         colour = POSITIVE if values[p.name] >= 0 else NEGATIVE
         for target in naming.neurons[layer + 1]:

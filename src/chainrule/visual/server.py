@@ -94,7 +94,7 @@ _OWN_SITES = ("same-origin", "none")
 
 
 def _static(name: str) -> bytes:
-    return resources.files("chainrule.visual").joinpath("static", name).read_bytes()
+    return (resources.files("chainrule.visual") / "static" / name).read_bytes()
 
 
 def _reject_constant(name: str) -> Any:
@@ -375,7 +375,8 @@ class ExplorerServer(HTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        name = host.decode() if isinstance(host, bytes) else host  # typeshed allows bytes; AF_INET gives str
+        return f"http://{name}:{port}/"
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Queue the connection for a worker; when the queue is full, for a 503 (never block accepting)."""

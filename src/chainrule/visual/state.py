@@ -155,7 +155,8 @@ class ExplorerState:
     @property
     def error(self) -> str:
         """The loss's form over outputs; for a loss without one, the tutorial's (what the page shows)."""
-        return self.spec.loss.get("output_reduction", _TUTORIAL.loss["output_reduction"])
+        reduction: str = self.spec.loss.get("output_reduction", _TUTORIAL.loss["output_reduction"])
+        return reduction
 
     @property
     def bias(self) -> str:
