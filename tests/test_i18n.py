@@ -303,3 +303,13 @@ def test_a_paths_share_says_via_in_its_language():
         english, chinese = render(trace, fmt), render(trace, fmt, lang="zh")
         assert r"\text{via }" in english and r"\text{via }" not in chinese and r"\text{经由 }" in chinese, fmt
         assert chinese.count(r"\text{经由 }") == english.count(r"\text{via }")
+
+
+def test_prose_is_still_a_str_with_its_methods():
+    # Prose's "translate this message?" flag was an attribute named translate, which hid
+    # str.translate on every Prose (found by mypy); the flag is translatable now.
+    kept, fixed = Prose("stay {name}", translate=False, name="b1"), Prose("each weight")
+    assert kept.translate(str.maketrans("ab", "AB")) == "stAy B1"
+    assert fixed.translate({ord("e"): "E"}) == "Each wEight"
+    assert not kept.translatable and fixed.translatable
+    assert localize(kept, i18n.translator("zh")) == "stay b1"

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     header = [f"{pre.target}_predicted"]
     columns = [list(predictions)]
     if args.probabilities:
-        header += [f"probability_{label}" for label in pre.classes]
+        header += [f"probability_{label}" for label in pre.classes or ()]  # a classifier's (checked above)
         columns += [outputs[:, k].tolist() for k in range(outputs.shape[1])]
     predicted = iter(zip(*columns))
     lines = [list(next(predicted)) if ok else [""] * len(header) for ok in usable.tolist()]

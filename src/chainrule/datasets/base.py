@@ -57,7 +57,7 @@ class Dataset:
         return self.y.astype(self.X.dtype).reshape(-1, 1)
 
     def __len__(self) -> int:
-        return self.X.shape[0]
+        return int(self.X.shape[0])
 
     def split(self, test_fraction: float = 0.25, seed: int | np.random.Generator | None = None,
               stratify: bool = True) -> tuple[Dataset, Dataset]:

@@ -131,7 +131,7 @@ class DataParallel(Strategy):
     def finish(self, loop: TrainingLoop) -> None:
         """Every rank must end with the same weights; restore rank 0's if an MPI library broke that."""
         values = loop.network.buffer.values
-        digest = hashlib.blake2b(memoryview(values).cast("B"), digest_size=16).digest()
+        digest = hashlib.blake2b(values.data.cast("B"), digest_size=16).digest()
         if len(set(self.comm.allgather(digest))) > 1:
             self.comm.Bcast(values, root=0)
             warnings.warn("the ranks ended with different weights (this MPI library's Allreduce is not "
@@ -170,7 +170,7 @@ class DataParallel(Strategy):
         return tuple(None if a is None else a[lo:hi] for a in arrays), lo, counts[0]
 
     # -- one step --------------------------------------------------------------------------------
-    def reduce(self, value: float) -> float:  # type: ignore[override]
+    def reduce(self, value: float) -> float:
         """Sum this rank's share of the batch's loss and gradients over every rank (collective).
 
         The gradients (every trainable one, in the network's flat buffer) go in
@@ -212,7 +212,8 @@ class DataParallel(Strategy):
             out_all = np.concatenate([p[1] for p in parts])
             w_all = None if weights is None else np.concatenate([p[2] for p in parts])
             values = super().score(Y_all, out_all, w_all, metrics, prefix)
-        return self.comm.bcast(values, root=0)
+        agreed: dict[str, float] = self.comm.bcast(values, root=0)
+        return agreed
 
     def __repr__(self) -> str:
         return f"DataParallel(rank {self.rank} of {self.size}, sharded={self.sharded})"

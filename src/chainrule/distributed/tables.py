@@ -166,7 +166,7 @@ def _line_start(f: Any, position: int, body: int, total: int) -> int:
         return min(max(position, body), total)
     f.seek(position - 1)
     while True:
-        block = f.read(_BLOCK)
+        block: bytes = f.read(_BLOCK)
         if not block:
             return total
         newline = block.find(b"\n")
@@ -233,7 +233,8 @@ class CommReducer(Reducer):
         return self.comm.allreduce(value)
 
     def gather(self, value: Any) -> list[Any]:
-        return self.comm.allgather(value)
+        gathered: list[Any] = self.comm.allgather(value)
+        return gathered
 
     def median(self, values: np.ndarray) -> float:
         """The exact median of every rank's values, as :func:`numpy.median` of all of them.
@@ -253,8 +254,8 @@ class CommReducer(Reducer):
 
     def _kth(self, keys: np.ndarray, k: int) -> int:
         """The key of the k-th smallest value (0-based) over every rank; ``keys`` sorted."""
-        lo = self.comm.allreduce(int(keys[0]) if keys.size else _KEY_MAX, op=_op("MIN"))
-        hi = self.comm.allreduce(int(keys[-1]) if keys.size else _KEY_MIN, op=_op("MAX"))
+        lo: int = self.comm.allreduce(int(keys[0]) if keys.size else _KEY_MAX, op=_op("MIN"))
+        hi: int = self.comm.allreduce(int(keys[-1]) if keys.size else _KEY_MIN, op=_op("MAX"))
         while lo < hi:  # the smallest key v with at least k + 1 values <= v
             mid = (lo + hi) // 2
             at_most = self.comm.allreduce(int(np.searchsorted(keys, mid, side="right")))

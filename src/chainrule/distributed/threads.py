@@ -44,7 +44,7 @@ def thread_limit(comm: Any) -> int | None:
     MPI = import_mpi()
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
     try:
-        on_host = local.Get_size()
+        on_host: int = local.Get_size()
     finally:
         local.Free()
     explicit = os.environ.get("CHAINRULE_NUM_THREADS")

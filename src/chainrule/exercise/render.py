@@ -47,9 +47,9 @@ def _task(exercise: Exercise, digits: int, tr: Translator) -> Prose:
                  eta=Math("eta", exercise.learning_rate), digits=digits)
 
 
-def _formulas(exercise: Exercise) -> list[Prose | Math]:
+def _formulas(exercise: Exercise) -> list[str | Math]:
     """What a learner needs besides the numbers: each activation and its derivative, the error, the rules."""
-    out: list[Prose | Math] = []
+    out: list[str | Math] = []  # Prose (a str), Math
     seen = set()
     for layer in exercise.network.layers:
         act = layer.activation

@@ -70,13 +70,15 @@ def _grid(rng: np.random.Generator, low: float, high: float, size: Any) -> np.nd
     """Whole hundredths in ``[low, high]``, never 0 (a zero weight hides its path)."""
     values = rng.integers(round(low * _GRID), round(high * _GRID) + 1, size=size)
     values[values == 0] = 1
-    return values / _GRID
+    grid: np.ndarray = values / _GRID
+    return grid
 
 
 def _targets(rng: np.random.Generator, network: Network) -> np.ndarray:
     n = network.sizes[-1]
     if not network.layers[-1].activation.elementwise:  # softmax: a one-hot class
-        return np.eye(n)[rng.integers(n)]
+        one_hot: np.ndarray = np.eye(n)[rng.integers(n)]
+        return one_hot
     return np.round(rng.uniform(0.01, 0.99, n), 2)
 
 

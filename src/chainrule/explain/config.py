@@ -65,6 +65,7 @@ import math
 import numbers
 import os
 import stat
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -250,11 +251,11 @@ def _text(text: Any, what: str) -> str:
 
 def parse_toml(text: str, what: str = "config file") -> Any:
     """The mapping a TOML text describes (tomllib, or tomli before Python 3.11), within the bounds."""
-    try:
-        import tomllib  # type: ignore[import-not-found]  # Python >= 3.11
-    except ModuleNotFoundError:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
         try:
-            import tomli as tomllib  # type: ignore[import-not-found,no-redef]
+            import tomli as tomllib
         except ModuleNotFoundError:
             raise ImportError("reading TOML on Python 3.10 needs tomli: pip install 'chainrule[toml]'") from None
     text = _text(text, what)
@@ -276,7 +277,7 @@ def parse_yaml(text: str, what: str = "config file") -> Any:
     document is composed, so an alias bomb is refused before anything is built.
     """
     try:
-        import yaml  # type: ignore[import-untyped]
+        import yaml
     except ModuleNotFoundError:
         raise ImportError("reading YAML needs PyYAML: pip install 'chainrule[yaml]'") from None
     text = _text(text, what)
@@ -305,7 +306,8 @@ def _bounded_loader(yaml: Any) -> type:
     if cls is not None:
         return cls
 
-    class BoundedLoader(yaml.SafeLoader):
+    # yaml is the optional module, imported by the caller and passed in: its classes are Any here.
+    class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]
         def __init__(self, stream: str, what: str) -> None:
             super().__init__(stream)
             self.what = what
@@ -370,7 +372,7 @@ def _legacy_field(path: SpecPath) -> str:
     """A spec path in a file written before the spec: the field of that file it came from."""
     head = path[0] if path else None
     if head == "layers":
-        key = path[2] if len(path) >= 3 else None
+        key = str(path[2]) if len(path) >= 3 else ""
         name = {"activation": f"activations[{path[1]}]" if len(path) >= 2 else "activations",
                 "bias": "biases", "train_bias": "train_biases"}.get(key, "sizes")
     elif head == "loss":

@@ -139,6 +139,7 @@ def train_with_convention(
                 if l == top:
                     layer.backward_delta(need_input_grad=False)
                 else:
+                    assert grad is not None  # sent back by the layer above
                     layer.backward(grad, need_input_grad=False)
                 if l > 0 and not update_first:  # the chain rule: send the deltas back through W
                     grad = np.dot(space.dz, transposed[l], out=space.dx)
@@ -150,7 +151,8 @@ def train_with_convention(
             errors[k] = value
             if not (math.isfinite(value) and math.isfinite(np.dot(values, ones))):
                 _diverged(network, before, value, k + 1)
-    return errors.tolist()
+    history: list[float] = errors.tolist()
+    return history
 
 
 def _diverged(network: Network, before: np.ndarray, loss: float, update: int) -> None:

@@ -257,7 +257,8 @@ def evaluate(expr: Expr, values: Mapping[str, float] | None = None) -> float:
     if isinstance(expr, Div):
         return args[0] / args[1]
     if isinstance(expr, Pow):
-        return args[0] ** args[1]
+        power: float = args[0] ** args[1]  # float ** float is typed Any (it may be complex)
+        return power
     if isinstance(expr, Neg):
         return -args[0]
     if isinstance(expr, Call):
@@ -298,5 +299,6 @@ def from_json(data: Mapping[str, Any]) -> Expr:
         node = _NODES[op]
         if node in (Add, Mul):
             return node(tuple(args))
-        return node(*args)
+        built: Expr = node(*args)
+        return built
     raise fail("formula JSON op", f"one of {['sym', 'num', 'call', *_NODES]}", op)

@@ -42,7 +42,8 @@ def _side(value: Any) -> Expr:
         return Sym(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Num(float(value))
-    return value
+    expr: Expr = value  # an expression already
+    return expr
 
 
 class Math:
@@ -107,19 +108,23 @@ class Prose(str):
     message: str
     params: dict[str, Any]
     typeset: Prose | None
-    translate: bool
+    #: Whether renderers look ``message`` up in the catalogue (``translate=`` of the constructor). Not
+    #: named ``translate``: that would hide :meth:`str.translate` on every Prose.
+    translatable: bool
 
     def __new__(cls, message: str, *, typeset: Prose | None = None, translate: bool = True,
                 **params: Any) -> Prose:
         self = super().__new__(cls, _fill(message, params, str, lambda m: m.text))
-        self.message, self.params, self.typeset, self.translate = message, params, typeset, translate
+        self.message, self.params, self.typeset, self.translatable = message, params, typeset, translate
         return self
 
     def __repr__(self) -> str:
         return f"Prose({str(self)!r})"
 
+    # A constructor on the class, Prose.join(separator, items), where str.join is a method of the
+    # separator; mypy rightly sees a different signature (a rename is an API change: see the report).
     @classmethod
-    def join(cls, separator: str, items: Iterable[Any]) -> Prose:
+    def join(cls, separator: str, items: Iterable[Any]) -> Prose:  # type: ignore[override]
         """``items`` (symbols, Math, Prose) joined by ``separator``, itself not translated: ``b1, b2``."""
         items = list(items)
         message = separator.replace("{", "{{").replace("}", "}}").join(f"{{p{k}}}" for k in range(len(items)))
@@ -143,7 +148,7 @@ def _fill(message: str, params: dict[str, Any], prose: Any, math: Any) -> str:
 def _translate(text: Any, tr: Translator) -> str:
     """The message of ``text`` in ``tr``'s language (a plain ``str`` is looked up as written)."""
     if isinstance(text, Prose):
-        return tr.gettext(text.message) if text.translate else text.message
+        return tr.gettext(text.message) if text.translatable else text.message
     return tr.gettext(str(text))
 
 

@@ -136,7 +136,7 @@ def build_trace(
 
     updated = network.copy()
     walk.naming.assign(updated, walk.updated_parameters)
-    notes = []
+    notes: list[str] = []  # Prose (a str) here; plain text once localised
     if network.dtype != np.float64:
         notes.append(Prose("The network computes in {dtype}; the trace shows its values as float64 numbers.",
                            dtype=network.dtype.name))

@@ -45,6 +45,11 @@ def _layer_title(l: int, n_layers: int) -> Prose:
     return Prose("hidden layer") if n_layers == 2 else Prose("hidden layer {number}", number=l + 1)
 
 
+def edge(source: str | None, target: str) -> dict[str, Any]:
+    """A weight's ``from``/``to`` references for :meth:`StepWalk.add` (keywords Python reserves)."""
+    return {"from": source, "to": target}
+
+
 class StepWalk:
     """The state the stage builders share while they walk one step of ``network`` on one sample.
 

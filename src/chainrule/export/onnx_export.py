@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,14 @@ import numpy as np
 from ..core.onnx_graph import INPUT
 from ..core.validation import Described, check_dtype, fail
 from ..io.atomic import atomic_write_bytes
-from .preprocessing import ML_DOMAIN, ML_OPSET, as_preprocessor, preprocessing_graph, preprocessing_metadata
+from .preprocessing import (
+    ML_DOMAIN,
+    ML_OPSET,
+    ConstBuilder,
+    as_preprocessor,
+    preprocessing_graph,
+    preprocessing_metadata,
+)
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]
 
@@ -44,7 +52,7 @@ __all__ = ["OPSET", "export_onnx", "to_onnx"]
 OPSET = 17
 
 
-def _onnx():
+def _onnx() -> tuple[ModuleType, ModuleType, ModuleType]:
     try:
         import onnx
         from onnx import helper, numpy_helper
@@ -134,7 +142,7 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
     return model
 
 
-def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, target: str) -> list[Any]:
+def _activation_nodes(helper: ModuleType, const: ConstBuilder, layer: Any, prefix: str, source: str, target: str) -> list[Any]:
     """The activation's own ONNX operators (see :mod:`chainrule.core.onnx_graph`), named under ``prefix``."""
     activation = layer.activation
     spec = activation.onnx_nodes()

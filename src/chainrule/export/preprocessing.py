@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -145,7 +146,19 @@ def preprocessing_graph(pre: Preprocessor, dtype: Any, inputs: str = "columns") 
     return graph
 
 
-def _standardise(node, const, source: str, mean: Any, scale: Any) -> str:
+class NodeBuilder(Protocol):
+    """Adds an ONNX node ``op(sources) -> a new output named after base`` to the graph; returns that name."""
+
+    def __call__(self, op: str, sources: list[str], base: str, **attributes: Any) -> str: ...
+
+
+class ConstBuilder(Protocol):
+    """Adds a constant tensor named after its first argument (in the graph's dtype unless a dtype is given)."""
+
+    def __call__(self, base: str, value: Any, as_dtype: Any = ..., /) -> str: ...
+
+
+def _standardise(node: NodeBuilder, const: ConstBuilder, source: str, mean: Any, scale: Any) -> str:
     mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
     if not (mean == 0).all() or not (scale == 1).all():
         source = node("Sub", [source, const("mean", mean)], "centred")
@@ -153,7 +166,7 @@ def _standardise(node, const, source: str, mean: Any, scale: Any) -> str:
     return source
 
 
-def _numeric(node, const, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
+def _numeric(node: NodeBuilder, const: ConstBuilder, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
     pieces = []
     value = source
     if column.fill is not None:
@@ -174,7 +187,7 @@ def _numeric(node, const, column: ColumnEncoder, source: str, elem: int, dtype: 
     return pieces
 
 
-def _categorical(node, const, helper, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
+def _categorical(node: NodeBuilder, const: ConstBuilder, helper: ModuleType, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
     from onnx import TensorProto
 
     k = len(column.categories)
@@ -258,7 +271,7 @@ def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: 
         if column.kind == "categorical":
             arrays[column.name] = np.array(["" if v is None else v for v in values], dtype=object).reshape(-1, 1)
         else:
-            arrays[column.name] = values.astype(dtype).reshape(-1, 1)
+            arrays[column.name] = np.asarray(values).astype(dtype).reshape(-1, 1)  # float64 already
     if inputs == "matrix":
         return {"input": np.hstack([arrays[c] for c in pre.columns]) if arrays else None}
     if inputs != "columns":

@@ -310,7 +310,7 @@ def decide_kind(parts: list[ColumnEvidence], forced_categorical: bool, max_categ
 
 def _categorical(parts: list[ColumnEvidence], max_categories: int) -> tuple[str | None, str]:
     if all(p.distinct is not None for p in parts):
-        union = frozenset().union(*(p.distinct for p in parts))
+        union = frozenset().union(*(p.distinct for p in parts if p.distinct is not None))  # all are (above)
         if len(union) <= max_categories:
             return CATEGORICAL, ""
         count = f"{len(union)}"

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -132,10 +132,11 @@ class ColumnEncoder:
 
     def transform(self, table: Table, out: np.ndarray) -> None:
         """Write this column's inputs for every row of ``table`` into ``out`` ``(n_rows, width)``."""
-        values = self.values(table)
+        cells = self.values(table)
         if self.kind == CATEGORICAL:
-            self._one_hot(table, values, out)
+            self._one_hot(table, cast("list[Any]", cells), out)  # categories: a list, None where missing
             return
+        values = np.asarray(cells)  # numbers: float64 already, not copied
         missing = np.isnan(values)
         dtype = out.dtype.type
         if missing.any() and self.fill is None:
@@ -211,7 +212,7 @@ class ColumnEncoder:
                 raise fail(f"{field}.categories", "a non-empty list of distinct texts", categories)
             if fill is not None:
                 text(fill, f"{field}.fill", "a category (text) or null")
-            options = dict(categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown",
+            options: dict[str, Any] = dict(categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown",
                                                                        UNKNOWN_POLICIES))
         else:
             options = dict(mean=finite_number(config["mean"], f"{field}.mean"),

@@ -126,7 +126,7 @@ def _fit_numeric(table: Table, name: str, kind: str, values: np.ndarray, options
             fill = float(_most_frequent(observed.tolist(), reducer, f"{table.source}: column {name!r}"))
         else:
             fill = options.fill_value
-    x = np.where(missing, fill, values) if (impute and n_missing) else values
+    x = np.where(missing, fill, values) if (impute and n_missing and fill is not None) else values  # fill: set
     mean, scale = 0.0, 1.0
     if options.standardize:
         mean, scale = mean_and_std(x, n_rows, reducer, f"{table.source}: column {name!r}")

@@ -27,7 +27,7 @@ import math
 import numbers
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -364,7 +364,7 @@ def arrow_types(schema: Any) -> dict[str, str]:
     return types
 
 
-def table_from_columns(columns: dict[str, Sequence[Any]], source: str = "<data>") -> Table:
+def table_from_columns(columns: Mapping[str, Sequence[Any] | np.ndarray], source: str = "<data>") -> Table:
     """A Table from in-memory columns (e.g. ``{"x": [...], "y": [...]}``)."""
     names = [str(c) for c in columns]
     check_header(names, source)

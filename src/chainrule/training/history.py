@@ -50,7 +50,7 @@ class History:
             self.series.setdefault(name, []).append(float(value))
 
     def __getattr__(self, name: str) -> list[float]:
-        series = self.__dict__.get("series", {})
+        series: dict[str, list[float]] = self.__dict__.get("series", {})
         if name in series:
             return series[name]
         raise AttributeError(f"History has no series {name!r}; it has {sorted(series)}")

@@ -295,10 +295,10 @@ def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None 
                 out.append(" \\\\\n".join(rows))
                 out.append(r"\end{align*}")
                 for name in group.names:
-                    note = trace[name].note
-                    if note:
+                    remark = trace[name].note
+                    if remark:
                         label = escape(tr("Note on {name}:", name="\x00")).replace("\x00", f"${name_latex(name, tr)}$")
-                        out.append(rf"\emph{{{label}}} " + prose_latex(note, tr))
+                        out.append(rf"\emph{{{label}}} " + prose_latex(remark, tr))
                         out.append("")
         out.append(r"\paragraph{" + escape(tr("After the update")) + "}")
         out.append(tr("{after} (before: {before}).",
