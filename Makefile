@@ -1,10 +1,11 @@
-# The two quick-start commands: `make example` and `make test`.
+# The two quick-start commands: `make example` and `make test`; `make docs` builds the documentation
+# site into site/, `make dist` the sdist and the wheel into dist/.
 # Each creates the local virtual environment .venv on first use.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: example test lint mutation screenshots clean
+.PHONY: example test lint docs docs-serve dist mutation screenshots clean
 
 example: $(VENV)/.core
 	$(BIN)/chainrule example
@@ -18,6 +19,18 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# The documentation site (mkdocs.yml, docs/): warnings are errors, as in tests/test_docs.py.
+docs: $(VENV)/.docs
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.docs
+	$(BIN)/mkdocs serve
+
+# The sdist and the wheel, built in isolation (setuptools comes from the package index).
+dist: $(VENV)/.core
+	$(BIN)/python -m pip install --quiet 'build>=1.2'
+	$(BIN)/python -m build --outdir dist .
+
 # The README's pictures of the explorer, taken by its browser tests (docs/explorer-*.png).
 screenshots: $(VENV)/.test
 	CHAINRULE_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/test_explorer_browser.py \
@@ -27,6 +40,10 @@ $(VENV)/.core: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.docs: $(VENV)/.core pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 # Tests also compare with PyTorch when torch==2.13.0 (CPU) can be installed; without it
@@ -55,4 +72,4 @@ mutation: $(VENV)/.test
 	$(BIN)/python tools/mutation_summary.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache mutants mutation-run.log
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache mutants mutation-run.log

@@ -74,9 +74,15 @@ def case_sklearn(comm=None):
     """The scikit-learn classifier, which detects mpiexec itself (comm=None)."""
     from chainrule.sklearn import NetworkClassifier
 
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     X, Y, w = _data()
     clf = NetworkClassifier((16,), "relu", batch_size=20, max_iter=5, random_state=0, early_stopping=True)
-    clf.fit(X, Y.argmax(axis=1), sample_weight=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # five epochs on purpose
+        clf.fit(X, Y.argmax(axis=1), sample_weight=w)
     return clf.network_, clf.history_
 
 

@@ -20,28 +20,34 @@ from typing import NoReturn
 
 import pytest
 
+from chainrule.core.extras import install_hint
+
 #: True when missing tools must fail the run (``CI=true``, any case; ``1`` and ``yes`` too).
 IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
-#: What to install for each optional package the suite uses (the test extra has them all).
+#: The test extra, which has every package below; tests run from a clone (or an sdist), at its root.
+TEST_EXTRA = "pip install -e '.[test]' at the repository's root (`make test` does)"
+
+#: What to install for each optional package the suite uses: its extra's packages, as the library's
+#: own errors say it (chainrule.core.extras), or the test extra for the test-only tools.
 INSTALL = {
     "torch": "pip install torch==2.13.0 (CPU build; `make test` installs it)",
-    "playwright": "pip install 'chainrule[test]' (playwright drives the system's Chromium)",
-    "mpi4py": "pip install 'chainrule[mpi]'",
-    "yaml": "pip install 'chainrule[yaml]'",
-    "tqdm": "pip install 'chainrule[progress]'",
-    "sklearn": "pip install 'chainrule[sklearn]'",
-    "safetensors": "pip install 'chainrule[safetensors]'",
-    "pandas": "pip install 'chainrule[data]'",
-    "pyarrow": "pip install 'chainrule[data]'",
-    "onnx": "pip install 'chainrule[onnx]'",
-    "onnxruntime": "pip install 'chainrule[onnx]'",
-    "matplotlib": "pip install 'chainrule[plot]'",
-    "babel": "pip install 'chainrule[i18n]'",
-    "anywidget": "pip install 'chainrule[notebook]'",
-    "nbclient": "pip install 'chainrule[test]'",
-    "nbformat": "pip install 'chainrule[test]'",
-    "hypothesis": "pip install 'chainrule[test]'",
+    "playwright": TEST_EXTRA + " (playwright drives the system's Chromium)",
+    "mpi4py": install_hint("mpi"),
+    "yaml": install_hint("yaml"),
+    "tqdm": install_hint("progress"),
+    "sklearn": install_hint("sklearn"),
+    "safetensors": install_hint("safetensors"),
+    "pandas": install_hint("data"),
+    "pyarrow": install_hint("data"),
+    "onnx": install_hint("onnx"),
+    "onnxruntime": install_hint("onnx"),
+    "matplotlib": install_hint("plot"),
+    "babel": install_hint("i18n"),
+    "anywidget": install_hint("notebook"),
+    "nbclient": TEST_EXTRA,
+    "nbformat": TEST_EXTRA,
+    "hypothesis": TEST_EXTRA,
 }
 
 

@@ -134,11 +134,11 @@ def test_an_operating_system_error_is_one_line_naming_the_path(data, tmp_path, m
 def test_a_missing_extra_is_named_before_training(data, tmp_path, monkeypatch, no_training, capsys):
     monkeypatch.setitem(sys.modules, "safetensors", None)
     assert train(data, "-o", str(tmp_path / "m.safetensors")) == 2
-    assert "pip install 'chainrule[safetensors]'" in error_line(capsys)
+    assert "pip install 'safetensors>=0.4' (chainrule's 'safetensors' extra)" in error_line(capsys)
     monkeypatch.delitem(sys.modules, "safetensors")
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert train(data, "-o", str(tmp_path / "m.safetensors"), "--plot", str(tmp_path / "p.png")) == 2
-    assert "pip install 'chainrule[plot]'" in error_line(capsys)
+    assert "pip install 'matplotlib>=3.6' (chainrule's 'plot' extra)" in error_line(capsys)
 
 
 def test_without_safetensors_a_valid_model_is_not_called_corrupted(data, tmp_path, monkeypatch, capsys):
@@ -148,7 +148,7 @@ def test_without_safetensors_a_valid_model_is_not_called_corrupted(data, tmp_pat
     for args in (["info", str(tmp_path / "m.safetensors")], ["predict", str(tmp_path / "m.safetensors"), str(data)]):
         assert main(args) == 2
         line = error_line(capsys)
-        assert "pip install 'chainrule[safetensors]'" in line and "corrupted" not in line
+        assert "pip install 'safetensors>=0.4' (chainrule's 'safetensors' extra)" in line and "corrupted" not in line
 
 
 # -- inputs that are not what they seem ---------------------------------------------------------------

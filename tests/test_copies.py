@@ -114,6 +114,7 @@ def test_an_optimizer_copied_with_its_network_stays_bound_to_the_copy(data):
 ESTIMATOR_COPIES = ["copy.copy", "copy.deepcopy", "pickle"]
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 3 to 5 epochs on purpose
 @pytest.mark.parametrize("how", ESTIMATOR_COPIES)
 def test_copied_estimators_continue_with_partial_fit_and_warm_start(how, data):
     needs.module("sklearn")

@@ -463,6 +463,7 @@ def test_built_in_facts():
     assert get_loss("cross_entropy").requires_activation == "softmax" and get_loss("mse").requires_activation is None
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # five epochs on purpose
 def test_sklearn_accepts_registered_activations(registered):
     needs.module("sklearn")
     from chainrule.sklearn import NetworkRegressor

@@ -142,7 +142,7 @@ def test_standardize_uses_training_statistics():
 
 def test_missing_scikit_learn_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn", None)
-    with pytest.raises(ImportError, match=r"pip install 'chainrule\[datasets\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'scikit-learn>=1.2' \(chainrule's 'datasets' extra\)"):
         datasets.load_iris()
 
 

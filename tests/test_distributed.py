@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import needs
+from chainrule.core.extras import install_hint
 from chainrule.distributed import even_range, launched_rank, launched_size, resolve_comm
 from chainrule.distributed.tables import ShardTable, _csv_bytes
 
@@ -114,7 +115,7 @@ def _mpi_environment() -> dict:
 def mpiexec():
     """A function running ``mpiexec -n 2 ARGS``; skips when MPI cannot run here."""
     path = Path(sys.executable).parent / "mpiexec"
-    exe = str(path) if path.exists() else needs.program("mpiexec", install="pip install 'chainrule[mpi]' "
+    exe = str(path) if path.exists() else needs.program("mpiexec", install=install_hint("mpi") + " "
                                                         "(the mpich wheel brings its own mpiexec)")
     needs.module("mpi4py")
     env = _mpi_environment()

@@ -507,7 +507,8 @@ def test_without_safetensors_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     with pytest.raises(ImportError) as err:
         model_to_bytes(_network())
-    assert str(err.value) == "model files need the safetensors package: pip install 'chainrule[safetensors]'"
+    assert str(err.value) == ("model files need the safetensors package: "
+                              "pip install 'safetensors>=0.4' (chainrule's 'safetensors' extra)")
 
 
 def test_a_file_written_by_format_version_1_still_loads():

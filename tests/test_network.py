@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule import SGD, DivergenceError, Network, check_gradients
+from chainrule import SGD, DivergenceError, Network, ValidationError, check_gradients
 from chainrule.core.layers import Dense
 from conftest import data_for
 
@@ -438,3 +438,20 @@ def test_teaching_backward_with_a_fused_cross_entropy(depth, rng):
     assert net.backward(Y) == pytest.approx(value, rel=1e-14)
     for layer, g in zip(net.layers, grads):
         np.testing.assert_array_equal(layer.dW, g["W"])
+
+
+def test_evaluate_without_metrics_and_a_clear_error_for_a_bad_metrics_value():
+    net = Network.from_sizes([2, 3, 1], "sigmoid", seed=0)
+    X, Y = np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([[0.0], [1.0]])
+    assert net.evaluate(X, Y, metrics=None) == net.evaluate(X, Y)
+    with pytest.raises(ValidationError) as err:
+        net.evaluate(X, Y, metrics=5)
+    assert err.value.field == "metrics"
+
+
+def test_a_layer_too_large_to_allocate_is_refused_before_allocation():
+    from chainrule.core.layers import Dense
+
+    with pytest.raises(ValidationError) as err:
+        Dense(10**12, 2, name="layer 1")
+    assert err.value.field == "layer 1 size" and "1000000000000 x 2" in str(err.value)

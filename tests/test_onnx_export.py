@@ -327,4 +327,5 @@ def test_without_onnx_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` raise ImportError
     with pytest.raises(ImportError) as err:
         to_onnx(Network.from_sizes([2, 3], "tanh", seed=0))
-    assert str(err.value) == "ONNX export needs the onnx package: pip install 'chainrule[onnx]'"
+    assert str(err.value) == ("ONNX export needs the onnx package: "
+                              "pip install 'onnx>=1.14' 'onnxruntime>=1.16' (chainrule's 'onnx' extra)")

@@ -17,6 +17,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from chainrule.sklearn import NetworkClassifier, NetworkRegressor
 
+# Small max_iter on purpose: scikit-learn's ConvergenceWarning (tested in test_sklearn_parity.py) is expected.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 # Tiny networks keep the ~125 checks to a few seconds. No check is expected to fail;
 # sklearn itself skips two (array-API input without SCIPY_ARRAY_API, and the
 # multi-label decision_function format: these estimators have no decision_function).
@@ -99,7 +102,8 @@ def test_partial_fit_continues_the_optimizer(iris):
         clf.partial_fit(X, y)
     for _ in range(5):
         clf.partial_fit(X, y, classes=np.unique(y))
-    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 5
+    # As scikit-learn counts: n_iter_ is the last call's epochs (1), the curve has every epoch.
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 5 and clf.t_ == 5 * len(X)
     # Five single-epoch partial fits with Adam's state carried over equal one fit of 5 epochs.
     full = clf.get_params()
     reference = NetworkClassifier(**full).fit(X, y)

@@ -366,6 +366,78 @@ def test_training_steps_do_not_grow_memory(rng, optimizer):
     assert sizes[1] - sizes[0] < 1024 and sizes[2] - sizes[1] < 1024
 
 
+STEP_CASES = {
+    # name: (sizes, hidden activation, output activation, loss, dtype, optimizer, batch size)
+    "relu-softmax float32 sgd": ([30, 128, 64, 5], "relu", "softmax", "cross_entropy", np.float32, "sgd", 64),
+    "relu-softmax float64 momentum": ([30, 128, 64, 5], "relu", "softmax", "cross_entropy", np.float64,
+                                      SGD(learning_rate=0.01, momentum=0.9), 64),
+    "tanh-sigmoid float64 adam": ([30, 128, 3], "tanh", "sigmoid", "binary_cross_entropy", np.float64, "adam", 64),
+    "sigmoid squared error float32 rmsprop": ([30, 128, 3], "sigmoid", "sigmoid", "squared_error", np.float32,
+                                              "rmsprop", 64),
+    # a wide first layer and small batches: the gradients are bounded from the backward pass's inputs
+    "wide relu-softmax float64 sgd": ([512, 128, 5], "relu", "softmax", "cross_entropy", np.float64, "sgd", 16),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STEP_CASES))
+def test_a_training_step_allocates_nothing_after_warm_up(rng, case):
+    # Not even temporaries: between two points of one epoch, the peak of traced memory stays
+    # within NumPy's own bounded scratch (an iterator, a cast buffer of at most 8192 values:
+    # ReLU's derivative casts its booleans) and Python's small objects, well below any array
+    # of a layer's activations (32 kB and more here).
+    sizes, hidden, output, loss, dtype, optimizer, batch = STEP_CASES[case]
+    X, Y = data_for({"cross_entropy": "categorical_cross_entropy"}.get(loss, loss), 1600, sizes[0], sizes[-1], rng)
+    net = Network.from_sizes(sizes, hidden, output_activation=output, loss=loss, seed=0, dtype=dtype)
+    seen = {}
+
+    class Probe(Callback):
+        def on_batch_end(self, loop, step, loss_value):
+            if loop.epoch == 2 and loop.samples_done == 5 * batch:
+                tracemalloc.reset_peak()
+                seen["start"] = tracemalloc.get_traced_memory()[0]
+            elif loop.epoch == 2 and loop.samples_done == 20 * batch:
+                seen["end"], seen["peak"] = tracemalloc.get_traced_memory()
+
+    tracemalloc.start()
+    try:
+        net.fit(X, Y, optimizer=optimizer, epochs=2, batch_size=batch, seed=0, callbacks=[Probe()], progress=False)
+    finally:
+        tracemalloc.stop()
+    assert seen["end"] - seen["start"] < 512
+    assert seen["peak"] - seen["start"] < 12 * 1024
+
+
+def test_the_tutorial_networks_updates_allocate_nothing():
+    # train(epochs=N) is N one-step epochs: each adds one float to the history (and to the list
+    # train returns) and nothing else; and one step, through the same engine, leaves no temporaries.
+    from chainrule.explain.tutorial import TUTORIAL_INPUT, TUTORIAL_TARGET, tutorial_network
+
+    net = tutorial_network()
+    x, t = np.array([TUTORIAL_INPUT]), np.array([TUTORIAL_TARGET])
+    net.train(x, t, learning_rate=0.5, epochs=10)
+    tracemalloc.start()
+    try:
+        grown = []
+        for epochs in (100, 1100):
+            start = tracemalloc.get_traced_memory()[0]
+            losses = net.train(x, t, learning_rate=0.5, epochs=epochs)
+            grown.append(tracemalloc.get_traced_memory()[0] - start)
+            del losses
+        opt = SGD(learning_rate=0.5)
+        with np.errstate(over="ignore"):
+            for _ in range(10):
+                net.train_step(x, t, opt)
+            tracemalloc.reset_peak()
+            start = tracemalloc.get_traced_memory()[0]
+            for _ in range(100):
+                net.train_step(x, t, opt, weights_unchanged=True)
+            end, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (grown[1] - grown[0]) / 1000 < 48  # a float (24 bytes) and two list slots per update
+    assert end - start < 256 and peak - start < 2048
+
+
 def test_progress_bar_shows_loss_and_throughput(data):
     needs.module("tqdm")
     X, Y = data

@@ -14,7 +14,15 @@ Data flows through the package in this order (each layer uses only those above i
                           CSV/Parquet tables and preprocessing, ONNX, PNG plots, scikit-learn estimators
     visual                SVG diagrams, the HTML report, the interactive explorer (``chainrule serve``)
     cli                   the ``chainrule`` command
+
+``import chainrule`` loads the engine (:mod:`chainrule.core`, and the training strategy
+registry) and nothing else:
+every other name here, and every subpackage, is imported when a program first
+uses it (``chainrule.render_html`` loads :mod:`chainrule.visual` then), so that
+a script that only trains pays for what it uses.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .core import (
     ACTIVATIONS,
@@ -45,17 +53,45 @@ from .core import (
     unregister_activation,
     unregister_loss,
 )
-from .distributed.strategy import data_parallel_for as _data_parallel_for
-from .explain import Trace, build_trace, layer_summary, trace_steps
-from .io import ModelFileError, load_model, save_model
-from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
-from .training import Callback, EarlyStopping, History, register_strategy_provider
+from .core.lazy import lazy_exports
+from .training.strategy import register_strategy_provider
 from .version import __version__
-from .visual import network_svg, render_html, trace_svg
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
+    from .explain import Trace, build_trace, layer_summary, trace_steps
+    from .io import ModelFileError, load_model, save_model
+    from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
+    from .training import Callback, EarlyStopping, History
+    from .visual import network_svg, render_html, trace_svg
+
+# Everything above the engine loads when first used (``chainrule.render_html`` imports
+# chainrule.visual then), so that ``import chainrule`` costs the engine alone.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".explain": ["Trace", "build_trace", "layer_summary", "trace_steps"],
+        ".io": ["ModelFileError", "load_model", "save_model"],
+        ".optim": ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop"],
+        ".training": ["Callback", "EarlyStopping", "History"],
+        ".visual": ["network_svg", "render_html", "trace_svg"],
+    },
+    # Subpackages reachable as attributes after ``import chainrule`` (each needs NumPy only;
+    # chainrule.sklearn needs scikit-learn, so it is imported by name).
+    submodules=["cli", "core", "datasets", "distributed", "exercise", "explain", "export", "i18n", "io",
+                "notebook", "optim", "plots", "tabular", "training", "version", "visual"],
+)
+
+
+def _data_parallel_for(comm: Any, sharded: bool) -> Any:
+    """The data-parallel strategy provider, imported when ``fit`` first asks for one."""
+    from .distributed.strategy import data_parallel_for
+
+    return data_parallel_for(comm, sharded)
+
 
 # The composition root: data-parallel training plugs into the training loop here, so that
 # neither the engine nor the loop imports MPI code (chainrule.distributed imports mpi4py
-# only when a communicator is really needed).
+# only when a communicator is really needed, and is itself imported at the first fit).
 register_strategy_provider(_data_parallel_for)
 
 

@@ -1,6 +1,6 @@
 """Plots as PNG files: loss curves, a decision boundary for 2-D data, a confusion matrix.
 
-Needs matplotlib (``pip install 'chainrule[plot]'``). Figures are drawn on the
+Needs matplotlib (the ``plot`` extra). Figures are drawn on the
 Agg canvas directly (no pyplot), so nothing here changes matplotlib's global
 backend or opens a window. Each function returns the ``matplotlib.figure.Figure``
 and, given ``path``, writes it as a PNG.
@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .core.extras import install_hint
 from .core.validation import Described, fail
 
 __all__ = ["new_figure", "plot_confusion_matrix", "plot_decision_boundary", "plot_loss_curves", "save_png"]
@@ -26,7 +27,7 @@ def new_figure(width: float = 6.0, height: float = 4.5) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("plots need matplotlib: pip install 'chainrule[plot]'") from None
+        raise ImportError(f"plots need matplotlib: {install_hint('plot')}") from None
     fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig

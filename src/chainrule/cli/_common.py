@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import Described, excerpt
+from ..core.extras import install_hint
 from ..core.limits import MAX_HEADER_BYTES
 from ..core.validation import fail
 from ..io import load_model
@@ -34,9 +35,9 @@ from ..tabular import Preprocessor, read_table
 
 #: The optional packages commands use, with the message naming the extra that installs each.
 EXTRAS = {
-    "safetensors": "model files need the safetensors package: pip install 'chainrule[safetensors]'",
-    "matplotlib": "plots need matplotlib: pip install 'chainrule[plot]'",
-    "onnx": "ONNX export needs the onnx package: pip install 'chainrule[onnx]'",
+    "safetensors": f"model files need the safetensors package: {install_hint('safetensors')}",
+    "matplotlib": f"plots need matplotlib: {install_hint('plot')}",
+    "onnx": f"ONNX export needs the onnx package: {install_hint('onnx')}",
 }
 
 #: What ``ArgumentParser.add_subparsers()`` returns (argparse names its class privately).

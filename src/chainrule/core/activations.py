@@ -163,21 +163,34 @@ class Sigmoid(Activation):
     """
 
     name = "sigmoid"
+    _one: np.ndarray | None = None  # scratch: 1 as a 0-d array of the data's dtype
+
+    def _one_like(self, array: np.ndarray) -> np.ndarray:
+        # A 0-d array of the dtype gives the same bits as the literal 1.0, and saves the
+        # conversion of a Python float on every call (which dominates on tiny layers).
+        one = self._one = np.ones((), dtype=array.dtype)
+        return one
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             return self.forward_unchecked(z, out)
 
     def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.negative(z, out=out)
-        np.exp(out, out=out)
-        out += 1.0
-        np.reciprocal(out, out=out)
+        one = self._one
+        if one is None or one.dtype is not out.dtype:
+            one = self._one_like(out)
+        np.negative(z, out)
+        np.exp(out, out)
+        np.add(out, one, out)
+        np.reciprocal(out, out)
         return out
 
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.subtract(1.0, a, out=out)
-        np.multiply(out, a, out=out)
+        one = self._one
+        if one is None or one.dtype is not a.dtype:
+            one = self._one_like(a)
+        np.subtract(one, a, out)
+        np.multiply(out, a, out)
         return out
 
     # facts
@@ -221,14 +234,25 @@ class ReLU(Activation):
     name = "relu"
     kinks = (0.0,)
     default_init = "he_uniform"
+    _zero: np.ndarray | None = None  # scratch: 0 as a 0-d array of the data's dtype (as Sigmoid's one)
+
+    def _zero_like(self, array: np.ndarray) -> np.ndarray:
+        zero = self._zero = np.zeros((), dtype=array.dtype)
+        return zero
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0.0, out=out)
+        zero = self._zero
+        if zero is None or zero.dtype is not z.dtype:
+            zero = self._zero_like(z)
+        return np.maximum(z, zero, out=out)
 
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         # np.greater casts its booleans through a small fixed ufunc buffer (8192
         # elements at most); the SIMD alternatives without it (sign, heaviside) are slower.
-        return np.greater(a, 0.0, out=out)
+        zero = self._zero
+        if zero is None or zero.dtype is not a.dtype:
+            zero = self._zero_like(a)
+        return np.greater(a, zero, out=out)
 
     # facts
     def formula(self, net, ops, layer_nets):

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from .errors import Described, excerpt
 from .validation import fail
 
-__all__ = ["INITIALIZERS", "get_initializer", "make_rng"]
+__all__ = ["INITIALIZERS", "get_initializer", "make_rng", "sklearn_initial_parameters", "sklearn_init_bound"]
 
 #: ``(shape (n_in, n_out), generator, dtype) -> a fresh array of that shape and dtype``.
 Initializer = Callable[[tuple[int, int], np.random.Generator, npt.DTypeLike], np.ndarray]
@@ -76,9 +76,49 @@ def ones(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike)
     return np.ones(shape, dtype=dtype)
 
 
+def sklearn_init_bound(fan_in: int, fan_out: int, activation: str = "relu") -> float:
+    """scikit-learn MLP's bound ``sqrt(factor / (fan_in + fan_out))``: factor 2 for the logistic
+    sigmoid, 6 otherwise (``BaseMultilayerPerceptron._init_coef``)."""
+    factor = 2.0 if activation in ("sigmoid", "logistic") else 6.0
+    return float(np.sqrt(factor / (fan_in + fan_out)))
+
+
+def sklearn_uniform(shape, rng, dtype):
+    """scikit-learn MLP's weights: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Glorot's bound)."""
+    return rng.uniform(-sklearn_init_bound(*shape), sklearn_init_bound(*shape), shape).astype(dtype, copy=False)
+
+
+def sklearn_uniform_logistic(shape, rng, dtype):
+    """scikit-learn MLP's weights for logistic hidden layers: U(-l, l), l = sqrt(2 / (fan_in + fan_out))."""
+    bound = sklearn_init_bound(shape[0], shape[1], "logistic")
+    return rng.uniform(-bound, bound, shape).astype(dtype, copy=False)
+
+
+def sklearn_initial_parameters(
+    sizes: list[int], hidden_activation: str, rng: "np.random.Generator | np.random.RandomState", dtype: np.dtype
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every layer's ``(W (n_in, n_out), b (n_out,))`` as scikit-learn's MLP initialises them.
+
+    Weights *and* biases are U(-l, l) with l = :func:`sklearn_init_bound` of the
+    layer's fans and the hidden activation (every layer, the output layer
+    included, uses the hidden activation's factor, as scikit-learn does).
+    They are drawn layer by layer, weights then biases, from ``rng``: given a
+    ``numpy.random.RandomState(seed)`` the values are scikit-learn's for
+    ``random_state=seed``.
+    """
+    result = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = sklearn_init_bound(fan_in, fan_out, hidden_activation)
+        weights = rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype, copy=False)
+        biases = rng.uniform(-bound, bound, fan_out).astype(dtype, copy=False)
+        result.append((weights, biases))
+    return result
+
+
 INITIALIZERS: dict[str, Initializer] = {
     f.__name__: f
-    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros, ones)
+    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros, ones,
+              sklearn_uniform, sklearn_uniform_logistic)
 }
 INITIALIZERS["xavier_uniform"] = glorot_uniform
 INITIALIZERS["xavier_normal"] = glorot_normal

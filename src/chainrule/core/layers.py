@@ -35,7 +35,7 @@ import numpy as np
 from .activations import Activation, get_activation
 from .initializers import get_initializer, make_rng
 from .parameters import Parameter
-from .validation import Described, check_bool, check_dtype, check_positive_int, fail
+from .validation import MAX_PARAMETERS, Described, check_bool, check_dtype, check_positive_int, fail
 
 if TYPE_CHECKING:
     from .spec import LayerSpec
@@ -103,6 +103,9 @@ class Dense:
         self.name = name
         self.n_in = check_positive_int(n_in, f"{name} n_in")
         self.n_out = check_positive_int(n_out, f"{name} n_out")
+        if self.n_in * self.n_out + self.n_out > MAX_PARAMETERS:  # refused before anything is allocated
+            raise fail(f"{name} size", f"a layer of at most {MAX_PARAMETERS:,} weights and biases",
+                       Described(f"{self.n_in} x {self.n_out} weights and {self.n_out} biases"))
         self.activation = get_activation(activation)
         if bias not in BIAS_MODES:
             raise fail(f"{name} bias", f"one of {list(BIAS_MODES)}", bias)

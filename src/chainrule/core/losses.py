@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .validation import Described, fail
-from .activations import Activation, Identity
+from .activations import Activation, Identity, Softmax
 from .formulas import FormulaOps
 from .registry import Component, Registry
 
@@ -127,6 +127,20 @@ class Loss(Component):
         activation.backward_from(z=z, a=a, grad_a=grad, out=out)
         return value
 
+    def forward_value_and_delta(
+        self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
+        rows: int | None = None,
+    ) -> float:
+        """The output layer's activation and the loss in one call (the training pass uses it).
+
+        Writes ``a = activation(z)`` and dE/dz into ``out`` (all ``(n, m)``) and
+        returns E, as ``activation.forward`` then :meth:`value_and_delta` would;
+        a loss fused with its activation (cross-entropy with softmax) shares the
+        work. The caller silences floating-point overflow.
+        """
+        activation.forward_unchecked(z, a)
+        return self.value_and_delta(a, z, y, activation, out, rows)
+
     def check_activation(self, activation: Activation) -> None:
         """Refuse an output activation this loss cannot be paired with."""
         required = self.requires_activation
@@ -174,6 +188,8 @@ class SquaredError(Loss):
     name = "squared_error"
     OUTPUT_REDUCTIONS = ("half_sum", "mean")
     _row: np.ndarray | None = None  # scratch for dE/da
+    _flat: np.ndarray | None = None  # the same, flat
+    _row_for: np.ndarray | None = None
 
     def __init__(self, reduction: str = "mean", output_reduction: str = "half_sum") -> None:
         super().__init__(reduction)
@@ -198,17 +214,26 @@ class SquaredError(Loss):
         rows: int | None = None,
     ) -> float:
         n, m = a.shape
-        factor = self._output_factor(m) * self._scale(rows or n)
+        # _output_factor(m) * _scale(rows or n), written out: the calls cost more than a tiny step.
+        factor = (1.0 if self.output_reduction == "half_sum" else 2.0 / m) * (
+            1.0 / (rows or n) if self.reduction == "mean" else 1.0)
         if isinstance(activation, Identity):
-            grad_a = out  # dE/dz = dE/da: compute it in place
+            grad_a = flat = out  # dE/dz = dE/da: compute it in place
+        elif out is self._row_for:  # the activation's backward needs distinct buffers
+            grad_a, flat = self._row, self._flat
         else:
-            grad_a = self._scratch(out)  # the activation's backward needs distinct buffers
-        np.subtract(a, y, out=grad_a)
-        value = 0.5 * factor * float(np.vdot(grad_a, grad_a))
-        grad_a *= factor  # dE/da
+            grad_a = self._scratch(out)
+            flat = self._flat
+        np.subtract(a, y, grad_a)
+        value = 0.5 * factor * float(np.vdot(flat, flat) if flat is out else flat.dot(flat))
+        if factor != 1.0:  # (one sample, as in the tutorial: nothing to scale)
+            grad_a *= factor  # dE/da
         if grad_a is not out:
             if activation.needs_z:
                 activation.backward(a, grad_a, out, z=z)
+            elif type(activation).backward is Activation.backward:  # (its body, without its call)
+                activation.derivative(a, out)
+                np.multiply(out, grad_a, out)
             else:
                 activation.backward(a, grad_a, out)
         return value
@@ -217,6 +242,8 @@ class SquaredError(Loss):
         buf = self._row
         if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
             buf = self._row = np.empty_like(like)
+            self._flat = buf.reshape(-1)  # the same memory, for a 1-d dot (no dispatch, no copy)
+        self._row_for = like  # the array it was last made for: the same one again needs no checks
         return buf
 
     def config(self) -> dict:
@@ -254,6 +281,7 @@ class CategoricalCrossEntropy(Loss):
     name = "categorical_cross_entropy"
     requires_activation = "softmax"
     _row: np.ndarray | None = None  # scratch: two (n, 1) columns
+    _wide: np.ndarray | None = None  # scratch: (n, m)
 
     @staticmethod
     def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -268,16 +296,57 @@ class CategoricalCrossEntropy(Loss):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(y == 0, 0.0, -y / a).astype(a.dtype, copy=False) * self._scale(a.shape[0])
 
+    def _columns(self, n: int, dtype: np.dtype) -> np.ndarray:
+        columns = self._row
+        if columns is None or columns.shape[1] != n or columns.dtype != dtype:
+            columns = self._row = np.empty((2, n, 1), dtype=dtype)
+        return columns  # two contiguous (n, 1) scratch columns
+
+    def _spread(self, like: np.ndarray) -> np.ndarray:
+        # An (n, m) scratch to copy a column into before an elementwise operation: a ufunc
+        # broadcasting an (n, 1) column allocates a buffer of up to 8192 values on every call.
+        wide = self._wide
+        if wide is None or wide.shape != like.shape or wide.dtype != like.dtype:
+            wide = self._wide = np.empty_like(like)
+        return wide
+
+    def forward_value_and_delta(
+        self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
+        rows: int | None = None,
+    ) -> float:
+        if type(activation) is not Softmax:
+            return super().forward_value_and_delta(z, y, activation, a, out, rows)
+        n = z.shape[0]
+        scale = self._scale(rows or n)
+        row, lse = self._columns(n, z.dtype)
+        wide = self._spread(z)
+        # exp(z - max z) once, for the softmax (as Softmax.forward: the same operations, the same
+        # bits) and for E = sum_n [lse(z_n) * sum_k y_nk - sum_k y_nk z_nk].
+        np.maximum.reduce(z, 1, None, row, True)
+        np.copyto(wide, row)
+        np.subtract(z, wide, out)
+        np.exp(out, out)
+        np.add.reduce(out, 1, None, lse, True)
+        np.copyto(wide, lse)
+        np.divide(out, wide, a)
+        np.log(lse, lse)
+        np.add(lse, row, lse)
+        np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
+        total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
+        # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
+        np.copyto(wide, row)
+        np.multiply(a, wide, out)
+        np.subtract(out, y, out)
+        out *= scale
+        return total * scale
+
     def value_and_delta(
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         n = a.shape[0]
         scale = self._scale(rows or n)
-        rows = self._row
-        if rows is None or rows.shape[1] != n or rows.dtype != a.dtype:
-            rows = self._row = np.empty((2, n, 1), dtype=a.dtype)
-        row, lse = rows  # two contiguous (n, 1) scratch columns
+        row, lse = self._columns(n, a.dtype)
         # E = sum_n [ lse(z_n) * sum_k y_nk - sum_k y_nk z_nk ], with lse = max + log(sum exp(z - max)).
         np.maximum.reduce(z, 1, None, row, True)
         np.subtract(z, row, out=out)
@@ -322,6 +391,7 @@ class BinaryCrossEntropy(Loss):
 
     name = "binary_cross_entropy"
     requires_activation = "sigmoid"
+    _row: np.ndarray | None = None  # scratch: (n, m)
 
     def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
@@ -336,8 +406,21 @@ class BinaryCrossEntropy(Loss):
         rows: int | None = None,
     ) -> float:
         scale = self._scale(rows or a.shape[0])
-        value = float(self.per_output(a, z, y).sum() * scale)
-        np.subtract(a, y, out=out)
+        # per_output(a, z, y).sum(), the same operations in the same order, through out and a
+        # scratch array instead of temporaries.
+        part = self._row
+        if part is None or part.shape != out.shape or part.dtype != out.dtype:
+            part = self._row = np.empty_like(out)
+        np.maximum(z, 0, out=out)
+        np.abs(z, part)
+        np.negative(part, part)
+        np.exp(part, part)
+        np.log1p(part, part)
+        np.add(out, part, out)
+        np.multiply(y, z, part)
+        np.subtract(out, part, out)
+        value = float(np.add.reduce(out, None) * scale)
+        np.subtract(a, y, out)
         out *= scale
         return value
 

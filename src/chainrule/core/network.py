@@ -28,6 +28,7 @@ arrays already checked by the ``check_*`` methods; the others check their input.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence
 
@@ -40,6 +41,7 @@ from .layers import BIAS_MODES, Dense
 from .losses import Loss, get_loss
 from .metrics import get_metric
 from .parameters import Parameter, ParameterBuffer
+from .penalty import add_l2_penalty
 from .spec import NetworkSpec
 from .validation import (
     Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
@@ -53,6 +55,19 @@ __all__ = ["Inference", "LayerOutput", "Network", "Updater", "EVAL_CHUNK"]
 
 #: Rows per chunk when evaluating, to bound memory on large data sets.
 EVAL_CHUNK = 8192
+
+#: Slack for rounding in the bounds of apply_update: far more than float32's relative error per operation.
+_ROUNDING = 1.0 + 2.0**-20
+
+
+def _max_abs_bound(squares: float) -> float:
+    """A bound of every ``|x_i|`` from the computed ``x . x`` (inf when that is not finite).
+
+    Every partial sum of non-negative terms is at least each of its terms, and
+    rounding keeps that order, so ``fl(x . x) >= fl(x_i^2) >= x_i^2 (1 - eps)``:
+    ``|x_i| <= sqrt(fl(x . x)) (1 + eps)``, whatever the order of summation.
+    """
+    return math.sqrt(squares) * _ROUNDING if math.isfinite(squares) else math.inf
 
 
 class Updater(Protocol):
@@ -129,12 +144,21 @@ class Network:
         self.buffer = ParameterBuffer.gather(p for layer in layers for p in (layer.weight, layer.bias))
         self._reset_scratch()
 
+    #: Attributes that are scratch space, rebuilt (not copied) by copies and pickles.
+    _SCRATCH = ("_before_update", "_passes", "_last_pass", "_bounding", "_owned_optimizer", "_owned_parameters", "_owned_count",
+                "_owned_preparable", "_carried_bound", "_max_value")
+
     def _reset_scratch(self) -> None:
-        n = self.buffer.n_trainable
-        # The divergence check sums as a BLAS dot product with ones: over twice as fast
-        # as np.add.reduce on large networks.
-        self._ones = np.ones(n, dtype=self.dtype)
-        self._before_update: np.ndarray | None = None  # the last finite values, while an update is checked
+        self._before_update: np.ndarray | None = None  # the last finite values, while a step is checked slowly
+        self._passes: dict[int, _TrainingPass] = {}  # the arrays of a training step, per batch size
+        self._last_pass: _TrainingPass | None = None  # the last loss_and_gradients's
+        self._bounding = False  # whether loss_and_gradients bounds the gradients for train_step
+        self._owned_optimizer: Any = None  # an optimizer, and its parameter list, known to update this network
+        self._owned_parameters: list | None = None
+        self._owned_count = 0
+        self._owned_preparable = False  # whether that optimizer shows its step before taking it
+        self._carried_bound: tuple[Any, float] | None = None  # (optimizer, bound of |w_i| its last step left)
+        self._max_value = float(np.finfo(self.dtype).max)
 
     def flat_parameter(self) -> Parameter:
         """All trainable values and gradients as one Parameter of shape ``(n_trainable,)``.
@@ -331,7 +355,7 @@ class Network:
         return outputs, losses
 
     def evaluate(
-        self, X: Any, Y: Any, metrics: Sequence[Any] = (), sample_weight: Any = None, *, prefix: str = ""
+        self, X: Any, Y: Any, metrics: Sequence[Any] | None = (), sample_weight: Any = None, *, prefix: str = ""
     ) -> dict[str, float]:
         """``{"loss": E, "<metric>": ...}`` on ``X`` ``(n, n_inputs)``, ``Y`` ``(n, n_outputs)``; records nothing.
 
@@ -342,8 +366,12 @@ class Network:
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
         w = None if sample_weight is None else self.check_sample_weight(sample_weight, X.shape[0])
-        if isinstance(metrics, str):
+        if metrics is None:
+            metrics = ()
+        elif isinstance(metrics, str):
             metrics = [metrics]
+        elif not isinstance(metrics, (list, tuple)):
+            raise fail("metrics", "a metric name, a list of them, or None", metrics)
         scorers = [get_metric(m) for m in metrics]
         outputs, losses = self.outputs_and_losses(X, Y)
         total = float(losses.sum() if w is None else np.dot(losses, w))
@@ -355,8 +383,19 @@ class Network:
     # -- the training pass ----------------------------------------------------------------------
     def reserve(self, n_rows: int) -> None:
         """Make room in every layer for batches of up to ``n_rows`` rows: later steps allocate nothing."""
+        n_rows = check_positive_int(n_rows, "n_rows")
         for layer in self.layers:
-            layer.reserve(check_positive_int(n_rows, "n_rows"))
+            layer.reserve(n_rows)
+        if any(ws.z.base is not layer.workspace(n_rows).z.base
+               for plan in self._passes.values() for layer, ws in zip(self.layers, plan.workspaces)):
+            self._passes.clear()  # a layer moved to larger arrays
+
+    def _training_pass(self, n_rows: int) -> "_TrainingPass":
+        """The arrays and functions of one training step on ``n_rows`` rows, looked up once."""
+        plan = self._passes.get(n_rows)
+        if plan is None:
+            plan = self._passes[n_rows] = _TrainingPass(self.layers, self.loss_function, n_rows)
+        return plan
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         a = X
@@ -381,29 +420,98 @@ class Network:
             The size of the whole batch ``X`` is part of (data-parallel
             training); the mean reduction divides by it. Default: ``m``.
 
-        Returns the batch's reduced loss E. The caller silences floating-point
-        overflow (the training loop runs under ``np.errstate``); non-finite
-        values are found by :meth:`check_finite`.
+        Returns
+        -------
+        float
+            The batch's reduced loss E. The caller silences floating-point
+            overflow (the training loop runs under ``np.errstate``); non-finite
+            values are found by :meth:`check_finite`. Every layer's ``z``, ``a``
+            and ``dz`` are this batch's afterwards.
         """
-        if X.shape[0] == 0:
+        n = X.shape[0]
+        if n == 0:
+            self._last_pass = None
             self.buffer.gradients.fill(0.0)
             return 0.0
-        self._forward(X)
-        last = self.layers[-1]
+        plan = self._last_pass = self._passes.get(n) or self._training_pass(n)
+        add, multiply, copyto = np.add, np.multiply, np.copyto
+        # Products as the arrays' own .dot with out: the same BLAS call as np.dot without its
+        # dispatch layer, which costs more than the product itself on tiny layers.
+        # Forward: z = x W + b, a = f(z), layer by layer, into the layers' workspaces.
+        # The bias goes through dz (free until the backward pass) when the layer is large: a ufunc
+        # that broadcasts allocates a buffer on every call, a broadcasting copy does not, and the
+        # two calls together are faster.
+        x = X
+        for layer, ws, W, b, z, a, activate, product, spread in plan.forward:
+            layer._ws = ws
+            layer._input = x
+            product(x, W, z)
+            if spread is None:
+                add(z, b, z)
+            else:
+                copyto(spread, b)
+                add(z, spread, z)
+            activate(z, a)
+            x = a
+        # The output layer's activation comes with the loss (softmax and cross-entropy share one pass).
+        layer, ws, W, b, z, a, dz, activation, product, activate, spread = plan.output
+        layer._ws = ws
+        layer._input = x
+        product(x, W, z)
+        if spread is None:
+            add(z, b, z)
+        else:
+            copyto(spread, b)
+            add(z, spread, z)
         loss = self.loss_function
-        value = loss.value_and_delta(last.a, last.z, Y, last.activation, out=last.dz, rows=batch_rows)
+        if activate is None:  # the loss computes the activation too
+            value = loss.forward_value_and_delta(z, Y, activation, a, dz, batch_rows)
+        else:  # (what Loss.forward_value_and_delta does, without its call)
+            activate(z, a)
+            value = loss.value_and_delta(a, z, Y, activation, dz, batch_rows)
         if sample_weight is not None:
-            value = loss.weighted_value(last.a, last.z, Y, sample_weight, rows=batch_rows)
-            np.multiply(last.dz, sample_weight[:, np.newaxis], out=last.dz)
-        grad = last.backward_delta(need_input_grad=len(self.layers) > 1)
-        for k in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[k].backward(grad, need_input_grad=k > 0)
+            value = loss.weighted_value(a, z, Y, sample_weight, rows=batch_rows)
+            multiply(dz, sample_weight[:, np.newaxis], dz)
+        # Backward, last layer first: dW = x.T dz, db = dz summed, dx = dz W.T, and the layer
+        # below gets dz = dx * f'(z) from its cached a.
+        if X is not plan.batch:
+            plan.batch, plan.batch_t, plan.batch_flat = X, X.T, X.reshape(-1)
+        grad = None
+        bound = plan.bound_slack != math.inf and self._bounding  # (see _TrainingPass.gradient_bound)
+        worst = 0.0
+        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, product, x_flat, dz_flat, terms in plan.backward:
+            if derivative is not None:  # Activation.backward, without its call
+                derivative(a, dz)
+                multiply(dz, grad, dz)
+            elif backward is not None:
+                backward(a, grad, dz)
+            product(plan.batch_t if x_t is None else x_t, dz, dW)
+            if db is not None:
+                add.reduce(dz, bias_axis, None, db)
+            if bound:  # while x and dz are in cache
+                if x_flat is None:
+                    x_flat = plan.batch_flat
+                dz_squares = float(dz_flat.dot(dz_flat))
+                squares = float(x_flat.dot(x_flat)) * dz_squares
+                if terms * dz_squares > squares:
+                    squares = terms * dz_squares
+                if squares > worst or not squares <= worst:  # (NaN stays)
+                    worst = squares
+            if W_t is not None:
+                grad = product(dz, W_t, dx)
+        plan.bound_squares = worst if bound else math.inf
         return value
 
     def check_finite(self, loss: float, *, epoch: int = 1, step: int = 1) -> None:
         """Raise :class:`DivergenceError`, naming the first bad layer, if ``loss`` or a gradient is not finite."""
-        # A sum is finite only if every term is: one pass over the trainable gradients.
-        if math.isfinite(loss) and math.isfinite(np.dot(self.buffer.trainable_gradients, self._ones)):
+        g = self.buffer.trainable_gradients
+        # A sum of squares is finite only if every term is: one BLAS pass over the gradients.
+        if not (math.isfinite(loss) and math.isfinite(g.dot(g))):
+            self._diverged(loss, epoch, step)
+
+    def _diverged(self, loss: float, epoch: int, step: int) -> None:
+        """Raise for a non-finite loss or gradient (the sum of squares may only have overflowed: then return)."""
+        if math.isfinite(loss) and np.isfinite(self.buffer.trainable_gradients).all():
             return
         where = "the loss"
         for layer in self.layers:
@@ -418,17 +526,62 @@ class Network:
         """``optimizer.step()``, unless the update would leave a non-finite weight.
 
         A finite gradient times a large learning rate can still overflow: then
-        the values before the update are put back and :class:`DivergenceError`
+        the weights are left as they were (bitwise) and :class:`DivergenceError`
         names the first layer whose update overflowed (the optimizer's own
         state has taken the step).
+
+        How it stays cheap: the optimizer computes its step ``d`` before applying
+        it (:meth:`~chainrule.optim.Optimizer.prepare_step`). A finite sum of
+        squares ``x . x`` proves every ``|x_i| <= sqrt(max float)`` (every partial
+        sum of non-negative terms is at least each of its terms), so when the
+        weights' and the step's sums of squares are finite, ``w * f - d`` (``|f| <= 1``)
+        cannot overflow and the step is applied in place. Otherwise (or for an
+        optimizer that cannot show its step) the weights are copied, the step
+        taken, and put back if any value is not finite.
         """
+        self._update(optimizer, epoch, step, loss)
+
+    def _update(self, optimizer: Updater, epoch: int, step: int, loss: float) -> None:
+        values, gradients = self.buffer.trainable_values, self.buffer.trainable_gradients
+        weight_bound, gradient_bound = _max_abs_bound(values.dot(values)), _max_abs_bound(gradients.dot(gradients))
+        deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None
+        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, loss)
+
+    def _apply_prepared(self, optimizer: Updater, deltas: list[np.ndarray] | None, weight_bound: float,
+                        gradient_bound: float, epoch: int, step: int, loss: float) -> None:
+        """Apply a prepared step in place when it provably leaves every weight finite, else the slow way.
+
+        ``weight_bound`` and ``gradient_bound``: bounds of every ``|w_i|`` and
+        every trainable ``|g_i|`` (inf when unknown). Remembers the bound of the
+        weights the step leaves (see ``weights_unchanged`` in :meth:`train_step`).
+        """
+        self._carried_bound = None
+        if deltas is not None:
+            factor, scale = optimizer.prepared_factor, optimizer.prepared_scale
+            if scale is not None:  # the step is fl(scale * grad): bounded by the checked gradient
+                step_bound = scale * gradient_bound
+            else:
+                step_bound = max(_max_abs_bound(np.vdot(d, d)) for d in deltas)
+            # |w f - d| <= (|w| |f| + |d|) (1 + eps) <= max float: the step cannot overflow.
+            new_bound = (weight_bound * abs(factor) + step_bound) * _ROUNDING
+            if new_bound <= self._max_value and abs(factor) <= 1.0:
+                optimizer.apply_step(deltas)
+                self._carried_bound = (optimizer, new_bound)
+                return
+        self._checked_update(optimizer, deltas, epoch=epoch, step=step, loss=loss)
+
+    def _checked_update(self, optimizer: Updater, deltas: Any, *, epoch: int, step: int, loss: float) -> None:
+        """The exact slow path: copy the weights, step, and put them back if any value is not finite."""
         values = self.buffer.trainable_values
         kept = self._before_update
         if kept is None:
             kept = self._before_update = np.empty_like(values)
         np.copyto(kept, values)
-        optimizer.step()
-        if math.isfinite(np.dot(values, self._ones)):
+        if deltas is None:
+            optimizer.step()
+        else:
+            optimizer.apply_step(deltas)
+        if np.isfinite(values).all():
             return
         where = "the update"
         for layer in self.layers:
@@ -438,6 +591,20 @@ class Network:
                 break
         np.copyto(values, kept)
         raise DivergenceError(epoch=epoch, step=step, where=where, loss=loss)
+
+    def _owned(self, optimizer: Updater) -> bool:
+        """Whether ``optimizer`` updates only parameters of this network (remembered per parameter list)."""
+        params = optimizer.parameters
+        if optimizer is self._owned_optimizer and params is self._owned_parameters and len(params) == self._owned_count:
+            return True
+        if not params or not self.owns(params):
+            return False
+        self._owned_optimizer, self._owned_parameters, self._owned_count = optimizer, params, len(params)
+        # (An optimizer whose rule updates in place counts its step in prepare_step and takes it in
+        # step(): calling both would count it twice.)
+        self._owned_preparable = getattr(optimizer, "shows_step", False) is True and all(
+            hasattr(optimizer, name) for name in ("prepare_step", "prepared_factor", "prepared_scale", "apply_step"))
+        return True
 
     def train_step(
         self,
@@ -450,25 +617,65 @@ class Network:
         reduce: Any = None,
         epoch: int = 1,
         step: int = 1,
+        weights_unchanged: bool = False,
+        l2: float = 0.0,
     ) -> float:
         """One update on a checked batch: :meth:`loss_and_gradients`, ``reduce``, :meth:`check_finite`, :meth:`apply_update`.
 
         ``optimizer`` must be bound to this network's parameters (an unbound one
         is bound to :meth:`flat_parameter`). ``reduce``, when given, turns this
         process's loss into the whole batch's (after summing the gradients
-        across processes); ``batch_rows`` is then the whole batch's size.
-        Returns the batch's loss. On :class:`DivergenceError` the weights are
-        the last finite ones.
+        across processes; it must not change the weights); ``batch_rows`` is
+        then the whole batch's size. ``l2`` > 0 adds scikit-learn's L2 penalty
+        on the weights (not the biases) to the whole batch's loss and
+        gradients, ``0.5 * l2 * sum ||W||^2 / batch_rows``
+        (:mod:`chainrule.core.penalty`). ``weights_unchanged=True`` promises that
+        the trainable values are exactly as this network's previous
+        ``train_step`` with this optimizer left them (nothing has written to
+        them since): the overflow check then bounds them from that step instead
+        of reading them all again. The training loop passes it between steps
+        that no callback sees. Returns the batch's loss (penalty included). On
+        :class:`DivergenceError` the weights are the last finite ones.
         """
-        if not optimizer.bound:
-            optimizer.bind([self.flat_parameter()])
-        elif not self.owns(optimizer.parameters):
-            raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
+        params = optimizer.parameters
+        if optimizer is not self._owned_optimizer or params is not self._owned_parameters or len(params) != self._owned_count:
+            if not optimizer.bound:
+                optimizer.bind([self.flat_parameter()])
+            if not self._owned(optimizer):
+                raise fail("optimizer", "an optimizer bound to this network's parameters (or unbound)", optimizer)
+        # The bounds of the step (see apply_update). The weights' sum of squares is read while
+        # the last update has left them in cache, before the forward pass, unless the caller
+        # vouches that they are as this network's last step left them: then its bound serves.
+        carried = self._carried_bound
+        if weights_unchanged and carried is not None and carried[0] is optimizer:
+            weight_bound = carried[1]
+        else:
+            values = self.buffer.trainable_values
+            weight_bound = _max_abs_bound(values.dot(values))
+        self._bounding = reduce is None and not l2
         value = self.loss_and_gradients(X, Y, sample_weight, batch_rows=batch_rows)
+        self._bounding = False
         if reduce is not None:
             value = reduce(value)
-        self.check_finite(value, epoch=epoch, step=step)
-        self.apply_update(optimizer, epoch=epoch, step=step, loss=value)
+        if l2:  # after the reduction: every process adds the same penalty to the same gradients
+            value += add_l2_penalty(self, l2, batch_rows if batch_rows is not None else X.shape[0])
+        plan = self._last_pass
+        # The gradients' bound: from the backward pass's inputs and deltas when it computed one
+        # (see _TrainingPass.bound_squares), else from their sum of squares, which is also the
+        # divergence check (check_finite).
+        # (The penalty changes the gradients after the backward pass: then their sum of squares.)
+        squares = plan.bound_squares if reduce is None and plan is not None and not l2 else math.inf
+        if squares < math.inf and value - value == 0.0:  # (a finite loss)
+            gradient_bound = math.sqrt(squares) * plan.bound_slack
+        else:
+            gradients = self.buffer.trainable_gradients
+            squares = float(gradients.dot(gradients))
+            if not (math.isfinite(value) and math.isfinite(squares)):
+                self._carried_bound = None
+                self._diverged(value, epoch, step)  # raises, unless only the sum of squares overflowed
+            gradient_bound = math.sqrt(squares) * _ROUNDING if squares < math.inf else math.inf
+        deltas = optimizer.prepare_step() if self._owned_preparable else None
+        self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, value)
         return value
 
     # -- the teaching API: checked forward and backward ---------------------------------------
@@ -522,8 +729,9 @@ class Network:
         ``schedule``, ``epochs``, ``batch_size`` (default 32), ``shuffle``,
         ``seed``, ``sample_weight``, ``validation_data``,
         ``validation_fraction``, ``metrics``, ``early_stopping``,
-        ``callbacks``, ``progress``, ``initial_epoch``, and ``strategy`` (or
-        ``comm``/``sharded`` for data-parallel training over MPI).
+        ``callbacks``, ``progress``, ``initial_epoch``, ``strategy`` (or
+        ``comm``/``sharded`` for data-parallel training over MPI), ``l2``
+        (scikit-learn's L2 penalty on the weights), ``train_metrics`` and ``shuffle_order``.
 
         Raises :class:`DivergenceError` (the weights are the last finite ones)
         and, on Ctrl-C, ``KeyboardInterrupt`` after the current update; both
@@ -573,11 +781,97 @@ class Network:
         return copy.deepcopy(self)
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_ones", "_before_update")}
+        return {k: v for k, v in self.__dict__.items() if k not in self._SCRATCH}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._reset_scratch()
+
+
+class _TrainingPass:
+    """Everything one training step on ``n_rows`` rows touches, looked up once per batch size.
+
+    ``forward``: per hidden layer ``(layer, workspace, W, b, z, a,
+    activation.forward_unchecked, product, spread)``; ``output``: ``(layer,
+    workspace, W, b, z, a, dz, activation, product, activation.forward_unchecked
+    or None when the loss computes the activation too, spread)`` of the last
+    layer; ``spread``: the array the bias is copied into before it is added
+    (the layer's dz), or None for small layers (where adding it directly is cheaper);
+    ``backward``: per layer, last first, ``(a, dz, input.T or None for
+    the first layer's batch, W.T or None where dE/dX is not needed, dW, db or
+    None for a frozen bias, the axis db sums dz over (0, or None for a shared
+    bias), activation.derivative, activation.backward, dx, product)``: the
+    derivative when the activation's backward is the generic ``derivative *
+    grad``, else its backward; neither for the output layer, whose dz comes from
+    the loss. ``product(a, b, out)`` is the layer's matrix product.
+    The arrays are views of the layers' workspaces and of the network's
+    parameter buffer, so a step allocates nothing. Each backward entry ends
+    with the flat views gradient_bound needs: ``(input or None for the batch,
+    dz, the number of terms in each bias gradient or 0 for a frozen bias)``.
+    ``batch``, ``batch_t``,
+    ``batch_flat``: the last first-layer input, its transpose and its flat view
+    (made once while it stays the same array).
+    """
+
+    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t", "batch_flat", "bound_slack",
+                 "bound_squares")
+
+    def __init__(self, layers: Sequence[Dense], loss: Loss, n_rows: int) -> None:
+        spaces = [layer.workspace(n_rows) for layer in layers]
+        self.workspaces = tuple(spaces)
+        # Products through np.matmul for large layers and batches: np.dot zeroes its out array
+        # before the BLAS call, and its call for a transposed left factor is up to 15% slower
+        # (the same bits either way). Small ones through ndarray.dot: cheaper to call, and far
+        # faster than np.matmul for a single row.
+        products = [np.matmul if n_rows >= 8 and layer.n_in * layer.n_out >= 16384 else np.ndarray.dot
+                    for layer in layers]
+        spreads = [ws.dz if ws.dz.size >= 1024 else None for ws in spaces]
+        self.forward = tuple(
+            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked, product,
+             spread)
+            for layer, ws, product, spread in zip(layers[:-1], spaces, products, spreads)
+        )
+        last, ws = layers[-1], spaces[-1]
+        fused = type(loss).forward_value_and_delta is not Loss.forward_value_and_delta
+        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation, products[-1],
+                       None if fused else last.activation.forward_unchecked, spreads[-1])
+        backward = []
+        for k in range(len(layers) - 1, -1, -1):
+            layer, act, ws = layers[k], layers[k].activation, spaces[k]
+            shared = layer.bias_mode != "per_neuron"
+            db = None if not layer.bias.trainable else layer.bias.grad.reshape(()) if shared else layer.bias.grad
+            generic = type(act).backward is Activation.backward
+            hidden = k < len(layers) - 1
+            # An activation whose derivative reads z (GELU, SiLU...) gets this layer's z bound in.
+            act_backward = functools.partial(act.backward, z=ws.z) if act.needs_z else act.backward
+            terms = 0 if db is None else n_rows if not shared else n_rows * layer.n_out  # in each db_j
+            backward.append((
+                ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
+                layer.weight.grad, db, None if shared else 0, act.derivative if hidden and generic else None,
+                act_backward if hidden and not generic else None, ws.dx, products[k],
+                spaces[k - 1].a.reshape(-1) if k else None, ws.dz.reshape(-1), terms,
+            ))
+        self.backward = tuple(backward)
+        self.batch: np.ndarray | None = None
+        self.batch_t: np.ndarray | None = None
+        self.batch_flat: np.ndarray | None = None
+        # Bounding the gradients from the inputs and deltas (see bound_squares) is worth it for
+        # small batches of large layers (each dot product costs about as much as 4096 values more).
+        read = sum(n_rows * (layer.n_in + layer.n_out) + 2 * 4096 for layer in layers)
+        terms = max(n_rows * (layer.n_in + layer.n_out) for layer in layers)
+        eps = float(np.finfo(layers[0].dtype).eps)
+        if read < sum(p.value.size for layer in layers for p in layer.parameters()) and 4 * terms * eps < 0.25:
+            # Rounding: each sum of squares and each product sum is within (1 + n eps) of its exact value.
+            self.bound_slack = (1.0 + 4 * terms * eps) * _ROUNDING
+        else:
+            self.bound_slack = math.inf
+        # From the last pass (when bounded): the largest ||x||^2 ||dz||^2 (or n ||dz||^2 for a
+        # bias) of a layer, its input x and deltas dz. By Cauchy-Schwarz, |dE/dW_ij| =
+        # |sum_n x_ni dz_nj| <= ||x|| ||dz|| and |dE/db_j| <= sqrt(n) ||dz||; a computed sum is
+        # within (1 + n eps) of the exact one (bound_slack). A finite bound proves every
+        # gradient finite, and reads n (n_in + n_out) values per layer instead of all of them.
+        self.bound_squares = math.inf
+
 
 
 def _first_non_finite(layer: Dense, labels: Sequence[str]) -> str | None:

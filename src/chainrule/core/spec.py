@@ -334,6 +334,8 @@ class NetworkSpec:
         output layer's activation (the cross-entropies fuse with softmax and sigmoid).
     dtype : ``"float32"`` or ``"float64"`` (or a NumPy float dtype)
 
+    Notes
+    -----
     A spec is immutable and checked when it is made: an invalid one raises
     :class:`ValidationError` with the path of the bad field.
     """

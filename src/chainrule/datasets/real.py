@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.extras import install_hint
 from ..core.validation import check_dtype
 from .base import Dataset
 
@@ -21,7 +22,7 @@ def _sklearn_datasets() -> Any:
         from sklearn import datasets
     except ImportError:
         raise ImportError(
-            "the real datasets come with scikit-learn: pip install 'chainrule[datasets]'"
+            f"the real datasets come with scikit-learn: {install_hint('datasets')}"
         ) from None
     return datasets
 

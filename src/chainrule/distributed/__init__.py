@@ -1,4 +1,4 @@
-"""Data-parallel training over MPI (``pip install 'chainrule[mpi]'``).
+"""Data-parallel training over MPI (the ``mpi`` extra).
 
 ``mpiexec -n 4 chainrule train data.csv --target y`` or, in Python, a script
 started with ``mpiexec -n 4 python script.py`` that calls
@@ -13,29 +13,30 @@ stops every rank), ``tables`` (each rank reads its shard of a CSV/Parquet
 file; preprocessing learned over all shards).
 """
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-#: Public name -> the module that defines it; loaded on first use, so that importing
-#: this package (chainrule does, to register the strategy) costs almost nothing.
-_EXPORTS = {
-    "launched_rank": "comm", "launched_size": "comm", "resolve_comm": "comm",
-    "PeerError": "failure", "abort_on_error": "failure", "agree": "failure",
-    "DataParallel": "strategy", "data_parallel_for": "strategy", "even_range": "strategy",
-    "ShardTable": "tables", "fit_preprocessor": "tables", "read_table_shard": "tables",
-}
+from ..core.lazy import lazy_exports
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:  # what type checkers and editors see; at run time each name loads on first use
+    from .comm import launched_rank, launched_size, resolve_comm
+    from .failure import PeerError, abort_on_error, agree
+    from .strategy import DataParallel, data_parallel_for, even_range
+    from .tables import ShardTable, fit_preprocessor, read_table_shard
 
+__all__ = [
+    "DataParallel", "PeerError", "ShardTable", "abort_on_error", "agree", "data_parallel_for", "even_range",
+    "fit_preprocessor", "launched_rank", "launched_size", "read_table_shard", "resolve_comm",
+]
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+# Public name -> the module that defines it; loaded on first use, so that importing this
+# package costs almost nothing (mpi4py itself is imported only for a real communicator).
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        ".comm": ["launched_rank", "launched_size", "resolve_comm"],
+        ".failure": ["PeerError", "abort_on_error", "agree"],
+        ".strategy": ["DataParallel", "data_parallel_for", "even_range"],
+        ".tables": ["ShardTable", "fit_preprocessor", "read_table_shard"],
+    },
+    submodules=["cli", "comm", "failure", "strategy", "tables", "threads"],
+)

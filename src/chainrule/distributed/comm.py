@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from ..core.extras import install_hint
 from ..core.validation import fail
 
 __all__ = ["launched_size", "launched_rank", "resolve_comm", "import_mpi"]
@@ -54,7 +55,7 @@ def import_mpi() -> Any:
         from mpi4py import MPI
     except ImportError:
         raise ImportError(
-            "data-parallel training needs mpi4py and an MPI library: pip install 'chainrule[mpi]'"
+            f"data-parallel training needs mpi4py and an MPI library: {install_hint('mpi')}"
         ) from None
     return MPI
 

@@ -83,6 +83,8 @@ class DataParallel(Strategy):
         contiguous part. True: each passed only its own contiguous part, in
         rank order (e.g. from :func:`chainrule.distributed.read_table_shard`).
 
+    Notes
+    -----
     Callbacks run on every process and see the same ``logs`` there; ``rank``
     and ``size`` tell a callback where it runs. Only rank 0 shows a progress bar.
     """

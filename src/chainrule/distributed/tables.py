@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.extras import install_hint
 from ..tabular.options import TableOptions
 from ..tabular.preprocess import Preprocessor
 from ..tabular.reader import (
@@ -120,7 +121,7 @@ def _parquet_shard(path: Path, source: str, rank: int, size: int) -> ShardTable:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise ImportError("reading Parquet files needs pyarrow: pip install 'chainrule[data]'") from None
+        raise ImportError(f"reading Parquet files needs pyarrow: {install_hint('data')}") from None
     try:
         pf = pq.ParquetFile(path)
         counts = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]

@@ -18,6 +18,8 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from ..core.extras import install_hint
+
 __all__ = ["thread_limit", "limit_threads", "USER_THREAD_VARIABLES"]
 
 #: Variables through which a user chooses the thread count themselves.
@@ -70,6 +72,6 @@ def limit_threads(limit: int | None) -> Iterator[None]:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        raise ImportError("limiting BLAS threads per process needs threadpoolctl: pip install 'chainrule[mpi]'") from None
+        raise ImportError(f"limiting BLAS threads per process needs threadpoolctl: {install_hint('mpi')}") from None
     with threadpool_limits(limits=limit):
         yield

@@ -74,6 +74,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import Described, ValidationError
+from ..core.extras import install_hint
 from ..core.limits import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
@@ -257,7 +258,7 @@ def parse_toml(text: str, what: str = "config file") -> Any:
         try:
             import tomli as tomllib
         except ModuleNotFoundError:
-            raise ImportError("reading TOML on Python 3.10 needs tomli: pip install 'chainrule[toml]'") from None
+            raise ImportError(f"reading TOML on Python 3.10 needs tomli: {install_hint('toml')}") from None
     text = _text(text, what)
     try:
         data = tomllib.loads(text)
@@ -279,7 +280,7 @@ def parse_yaml(text: str, what: str = "config file") -> Any:
     try:
         import yaml
     except ModuleNotFoundError:
-        raise ImportError("reading YAML needs PyYAML: pip install 'chainrule[yaml]'") from None
+        raise ImportError(f"reading YAML needs PyYAML: {install_hint('yaml')}") from None
     text = _text(text, what)
     loader = None
     try:

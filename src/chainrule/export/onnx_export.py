@@ -22,7 +22,7 @@ default (as deployed runtimes expect) or float64.
 The model's ``metadata_props`` hold the chainrule version, the task, target,
 classes, the columns and their graph inputs, the feature names in order and
 the whole preprocessing config (JSON).
-Needs the ``onnx`` package (``pip install 'chainrule[onnx]'``).
+Needs the ``onnx`` package (the ``onnx`` extra).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.extras import install_hint
 from ..core.onnx_graph import INPUT
 from ..core.validation import Described, check_dtype, fail
 from ..io.atomic import atomic_write_bytes
@@ -57,7 +58,7 @@ def _onnx() -> tuple[ModuleType, ModuleType, ModuleType]:
         import onnx
         from onnx import helper, numpy_helper
     except ImportError:
-        raise ImportError("ONNX export needs the onnx package: pip install 'chainrule[onnx]'") from None
+        raise ImportError(f"ONNX export needs the onnx package: {install_hint('onnx')}") from None
     return onnx, helper, numpy_helper
 
 

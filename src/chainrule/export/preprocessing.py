@@ -248,6 +248,8 @@ def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: 
     inputs : {"columns", "matrix"}
         As given to :func:`~chainrule.export.to_onnx`.
 
+    Notes
+    -----
     Numeric and boolean columns become float arrays ``(n, 1)`` (NaN where
     missing), categorical columns object arrays of ``str`` (``""`` where
     missing), with the categories written as :func:`chainrule.tabular.columns.category_of` does.

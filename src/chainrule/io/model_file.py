@@ -46,6 +46,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
+from ..core.extras import install_hint
+from ..core.validation import fail
 from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
 from ..core.network import Network
 from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path
@@ -134,7 +136,7 @@ def _safetensors() -> ModuleType:
         import safetensors.numpy as st
     except ImportError:
         raise ImportError(
-            "model files need the safetensors package: pip install 'chainrule[safetensors]'"
+            f"model files need the safetensors package: {install_hint('safetensors')}"
         ) from None
     return st
 

@@ -2,6 +2,7 @@
 
 from .adam import Adam, AdamW
 from .base import Optimizer
+from .mlp_rules import MLPAdam, MLPSGD
 from .rmsprop import RMSprop
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, Schedule, SequentialLR, StepLR, warmup
 from .sgd import SGD
@@ -12,6 +13,8 @@ __all__ = [
     "CosineAnnealingLR",
     "ExponentialLR",
     "LinearLR",
+    "MLPAdam",
+    "MLPSGD",
     "OPTIMIZERS",
     "Optimizer",
     "RMSprop",

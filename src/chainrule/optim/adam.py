@@ -63,12 +63,15 @@ class Adam(Optimizer):
     def state_buffers(self) -> tuple[str, ...]:
         return ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self.amsgrad else ())
 
-    def update(self, index: int, param: Parameter) -> None:
+    @property
+    def value_factor(self) -> float:
+        # AdamW shrinks the weights before the step (torch: param.mul_(1 - lr * weight_decay)).
+        return 1.0 - self.learning_rate * self.weight_decay if self.decoupled and self.weight_decay else 1.0
+
+    def delta(self, index: int, param: Parameter) -> np.ndarray:
         beta1, beta2 = self.betas
         if self.decoupled:
-            if self.weight_decay:
-                param.value *= 1.0 - self.learning_rate * self.weight_decay
-            g = param.grad
+            g = param.grad  # the decay is value_factor
         else:
             g = self.decayed_gradient(index, param)
         m = self.buffer(index, "exp_avg", param.value, fill=0.0)
@@ -93,7 +96,7 @@ class Adam(Optimizer):
         tmp += self.eps
         np.divide(m, tmp, out=tmp)
         tmp *= step_size
-        param.value -= tmp
+        return tmp
 
 
 class AdamW(Adam):

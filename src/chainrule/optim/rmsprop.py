@@ -60,7 +60,7 @@ class RMSprop(Optimizer):
     def state_buffers(self) -> tuple[str, ...]:
         return ("square_avg",) + (("grad_avg",) if self.centered else ()) + (("momentum",) if self.momentum else ())
 
-    def update(self, index: int, param: Parameter) -> None:
+    def delta(self, index: int, param: Parameter) -> np.ndarray:
         g = self.decayed_gradient(index, param)
         s = self.buffer(index, "square_avg", param.value, fill=0.0)
         r = self.buffer(index, "scratch", param.value)
@@ -88,4 +88,4 @@ class RMSprop(Optimizer):
             np.multiply(b, self.learning_rate, out=r)
         else:
             r *= self.learning_rate
-        param.value -= r
+        return r

@@ -58,9 +58,18 @@ class SGD(Optimizer):
     def state_buffers(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
 
-    def update(self, index: int, param: Parameter) -> None:
-        g = self.decayed_gradient(index, param)
-        step = self.buffer(index, "scratch", param.value)
+    @property
+    def delta_scale(self) -> float | None:
+        # Without momentum or decay the step is learning_rate * grad, element by element.
+        return self.learning_rate if not self.momentum and not self.weight_decay else None
+
+    def delta(self, index: int, param: Parameter) -> np.ndarray:
+        if not self.momentum and not self.weight_decay:
+            return param.grad  # apply_step multiplies by the learning rate (delta_scale)
+        g = self.decayed_gradient(index, param) if self.weight_decay else param.grad
+        step = self._buffers.get((index, "scratch"))  # (the common case without a call)
+        if step is None:
+            step = self.buffer(index, "scratch", param.value)
         if self.momentum:
             first = (index, "momentum") not in self._buffers
             b = self.buffer(index, "momentum", param.value)
@@ -77,4 +86,4 @@ class SGD(Optimizer):
             else:
                 g = b
         np.multiply(g, self.learning_rate, out=step)
-        np.subtract(param.value, step, out=param.value)
+        return step

@@ -1,4 +1,4 @@
-"""A scikit-learn classifier backed by a chainrule network."""
+"""A scikit-learn classifier backed by a chainrule network: a drop-in for ``MLPClassifier``."""
 
 from __future__ import annotations
 
@@ -6,88 +6,64 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from ..core.validation import fail
 from ._base import BaseNetworkEstimator
+from ._conventions import classifier_accuracy
+from ._docs import CLASSIFIER_DOC
 
 __all__ = ["NetworkClassifier"]
 
 
 class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
-    """Multi-layer perceptron classifier trained by chainrule.
+    __doc__ = CLASSIFIER_DOC
 
-    Binary targets get one sigmoid output and binary cross-entropy; several
-    classes a softmax output and categorical cross-entropy; a multi-label
-    indicator matrix ``(n, n_labels)`` one sigmoid output per label.
-
-    Parameters
-    ----------
-    hidden_layer_sizes : sequence of int, default (100,)
-        Neurons per hidden layer.
-    activation : str or list of str, default "relu"
-        An elementwise activation ("relu", "leaky_relu", "elu", "gelu", "silu",
-        "softplus", "tanh", "sigmoid", "identity", or one registered with
-        ``chainrule.register_activation``) for every hidden layer, or a list with
-        one per hidden layer.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default "adam"
-    learning_rate : float or None
-        None uses the optimizer's default (Adam: 0.001).
-    alpha : float, default 1e-4
-        L2 penalty (the optimizer's ``weight_decay``), on every trainable value.
-    batch_size : int, "auto" or None
-        "auto" is ``min(200, n_samples)``; None trains on the full batch.
-    max_iter : int, default 200
-        Epochs (passes over the data).
-    shuffle : bool
-        Shuffle the samples each epoch.
-    random_state : None, int, RandomState or Generator
-        Initial weights, shuffles and the validation split. None draws fresh
-        entropy (never the global random state).
-    tol, n_iter_no_change :
-        Stop once the monitored loss (validation loss with ``early_stopping``,
-        else training loss) has not improved by more than ``tol`` for
-        ``n_iter_no_change`` epochs.
-    early_stopping : bool
-        Hold out ``validation_fraction`` of the data, monitor its loss, and
-        restore the weights of the best epoch.
-    validation_fraction : float in (0, 1)
-    warm_start : bool
-        Let ``fit`` continue from the previous solution.
-    dtype : "float64" or "float32"
-        The network's dtype; inputs are converted to it.
-    verbose : bool
-        Show a progress bar (needs tqdm).
-    comm : mpi4py communicator, None or False
-        Data-parallel training over MPI, as :meth:`chainrule.Network.fit`'s
-        ``comm`` (every process passes the same data): None detects a launch by
-        ``mpiexec``; False never distributes.
-    table_options : chainrule.tabular.TableOptions or None
-        How a pandas DataFrame with text, categorical, boolean or nullable
-        columns is encoded (numbers standardised, categories one-hot, missing
-        values refused unless ``missing="impute"``); given, every DataFrame is
-        encoded. None: the defaults, and only for such DataFrames.
-
-    Attributes
-    ----------
-    classes_ : ndarray ``(n_classes,)``
-        Class labels (for multi-label targets, ``arange(n_labels)``).
-    network_ : chainrule.Network
-    loss_curve_ : list of float
-        Training loss per epoch.
-    validation_loss_curve_, validation_scores_ : list of float
-        Validation loss and accuracy per epoch (with ``early_stopping`` or ``validation_data``).
-    history_ : chainrule.training.History
-        Of the last call to ``fit`` or ``partial_fit``.
-    n_iter_ : int
-        Epochs trained.
-    coefs_, intercepts_ : lists of arrays ``(n_in, n_out)`` and ``(n_out,)``
-    n_features_in_, feature_names_in_ :
-        As every scikit-learn estimator (names when fitted on a DataFrame).
-    table_encoder_ : chainrule.tabular.TableEncoder
-        Only when fitted on an encoded DataFrame: its columns as the network's inputs.
-    """
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: Any = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: Any = 10,
+        max_fun: int = 15000,
+        class_weight: Any = None,
+        optimizer: str | None = None,
+        init: str = "sklearn",
+        dtype: Any = None,
+        comm: Any = None,
+        table_options: Any = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            momentum=momentum, nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change, max_fun=max_fun, optimizer=optimizer, init=init, dtype=dtype,
+            comm=comm, table_options=table_options,
+        )
+        self.class_weight = class_weight
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkClassifier":
         """Train on ``X`` ``(n_samples, n_features)`` and labels ``y`` ``(n_samples,)``
@@ -163,10 +139,29 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             return index.astype(np.float64)[:, None]
         return np.eye(len(self.classes_))[index]
 
-    def _output_spec(self) -> tuple[str, str, list[str]]:
+    def _output_spec(self) -> tuple[str, str, Any]:
         if self._multilabel or len(self.classes_) == 2:
-            return "sigmoid", "binary_cross_entropy", [] if self._multilabel else ["accuracy"]
-        return "softmax", "categorical_cross_entropy", ["accuracy"]
+            return "sigmoid", "binary_cross_entropy", classifier_accuracy(softmax=False)
+        return "softmax", "categorical_cross_entropy", classifier_accuracy(softmax=True)
+
+    def _stratify(self, Y: np.ndarray) -> np.ndarray | None:
+        # scikit-learn stratifies when its binarised target has one column: binary labels only.
+        return Y > 0.5 if Y.shape[1] == 1 else None
+
+    def _sample_weight_factors(self, y: Any, Y: np.ndarray) -> np.ndarray | None:
+        """``class_weight`` as per-sample factors, as scikit-learn's other classifiers compute them."""
+        if self.class_weight is None:
+            return None
+        if self._multilabel:
+            raise fail("class_weight", "None for multi-label targets", self.class_weight)
+        if not (self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
+            raise fail("class_weight", "None, 'balanced' or a dict {label: weight}", self.class_weight)
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
+            if unknown:
+                raise fail("class_weight", f"labels among classes_ {self.classes_.tolist()}", unknown[0])
+        labels = self.classes_[np.argmax(Y, axis=1)] if Y.shape[1] > 1 else self.classes_[(Y[:, 0] > 0.5).astype(int)]
+        return compute_sample_weight(self.class_weight, labels)
 
     # -- prediction ----------------------------------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -184,10 +179,11 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """Labels ``(n_samples,)``: the most probable class; for multi-label targets a 0/1 matrix."""
         out = self._forward_outputs(X)
+        # scikit-learn's LabelBinarizer: a probability above 0.5 (strictly) is the positive class.
         if self._multilabel:
-            return (out >= 0.5).astype(int)
+            return (out > 0.5).astype(int)
         if len(self.classes_) == 2:
-            return self.classes_[(out[:, 0] >= 0.5).astype(int)]
+            return self.classes_[(out[:, 0] > 0.5).astype(int)]
         return self.classes_[np.argmax(out, axis=1)]
 
     def __sklearn_tags__(self):

@@ -15,7 +15,7 @@ kind is inferred from its cells (:mod:`chainrule.tabular.columns`).
 
 CSV is read with the standard library (UTF-8, with or without a byte-order
 mark, or another encoding when asked); Parquet needs pyarrow
-(``pip install 'chainrule[data]'``).
+(the ``data`` extra).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import excerpt
+from ..core.extras import install_hint
 
 __all__ = [
     "MISSING_TEXT", "Table", "arrow_types", "cells_by_column", "check_data_file", "check_header", "is_missing",
@@ -327,7 +328,7 @@ def read_parquet(path: Path, source: str) -> Table:
     try:
         import pyarrow.parquet as pq
     except ImportError:
-        raise ImportError("reading Parquet files needs pyarrow: pip install 'chainrule[data]'") from None
+        raise ImportError(f"reading Parquet files needs pyarrow: {install_hint('data')}") from None
     try:
         table = pq.read_table(path)
     except Exception as err:  # pyarrow raises several types for a damaged file

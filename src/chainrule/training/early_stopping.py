@@ -51,6 +51,8 @@ class EarlyStopping(Callback):
         Whether lower or higher is better; ``"auto"`` knows losses, errors (lower)
         and accuracy, R^2 (higher).
 
+    Notes
+    -----
     After training, ``best_epoch``, ``best`` (the monitored value there) and
     ``stopped_epoch`` (None when training ran to the end) describe what happened.
     ``best_weights`` is a copy of every parameter value (the network's flat

@@ -32,21 +32,26 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..core import DivergenceError, Metric, Network, get_metric
 from ..core.errors import Described, excerpt
+from ..core.penalty import check_l2
 from ..core.validation import check_bool, check_positive_float, check_positive_int, fail
 from ..optim import Optimizer, Schedule, get_optimizer
 from .callbacks import Callback
+from .convergence import ConvergenceRule
 from .early_stopping import EarlyStopping
 from .history import History
 from .progress import ProgressBar, progress_callback
 from .strategy import BatchPlan, Strategy, resolve_strategy
 
 __all__ = ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"]
+
+#: Callbacks whose hooks never write to the weights during a run (early stopping restores them at its end).
+_READ_ONLY_CALLBACKS = (ProgressBar, EarlyStopping, ConvergenceRule)
 
 
 def _listed(values: Any, what: str, expected: str) -> list:
@@ -147,6 +152,9 @@ def fit(
     strategy: Strategy | None = None,
     comm: Any = None,
     sharded: bool = False,
+    l2: float = 0.0,
+    train_metrics: bool = True,
+    shuffle_order: Callable[[int, int], np.ndarray] | None = None,
 ) -> History:
     """Train ``network`` with mini-batches for ``epochs`` epochs; return the per-epoch :class:`History`.
 
@@ -215,6 +223,22 @@ def fit(
         With a communicator: True when ``X``, ``Y`` and ``sample_weight``
         hold only this process's contiguous part of the data (in rank
         order); False (default) when every process passed all of it.
+    l2 : float
+        scikit-learn's L2 penalty (its ``alpha``): each batch's loss gains
+        ``0.5 * l2 * sum ||W||^2 / batch rows`` over the weight matrices (not
+        the biases), and their gradients ``l2 * W / batch rows``; with many
+        processes the rows are the whole batch's (see
+        :mod:`chainrule.core.penalty`). ``history.loss`` includes it. Default 0.
+    train_metrics : bool
+        Whether ``metrics`` are also evaluated on the training data after
+        every epoch (a full pass over it). False: on the validation data only.
+    shuffle_order : callable ``(epoch, n) -> permutation``, optional
+        With ``shuffle``: the order of the ``n`` training rows in epoch
+        ``epoch`` (1-based), instead of the seed's. It is called every epoch
+        (also for full batches, where the order changes nothing), so a
+        stateful stream such as scikit-learn's ``RandomState`` stays in step;
+        it must give every process the same permutation. Resuming bitwise is
+        then up to it.
 
     Returns
     -------
@@ -236,7 +260,8 @@ def fit(
         network, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
         batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
         callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
-        strategy=resolve_strategy(strategy, comm, sharded),
+        strategy=resolve_strategy(strategy, comm, sharded), l2=l2, train_metrics=train_metrics,
+        shuffle_order=shuffle_order,
     )
     return loop.run(X, Y, sample_weight=sample_weight, validation_data=validation_data,
                     validation_fraction=validation_fraction)
@@ -271,6 +296,9 @@ class TrainingLoop:
         progress: bool | None = None,
         initial_epoch: int = 0,
         strategy: Strategy | None = None,
+        l2: float = 0.0,
+        train_metrics: bool = True,
+        shuffle_order: Callable[[int, int], np.ndarray] | None = None,
     ) -> None:
         self.network = network
         self.strategy = strategy if strategy is not None else Strategy()
@@ -289,6 +317,11 @@ class TrainingLoop:
                 raise fail("initial_epoch", f"less than epochs ({self.epochs})", initial_epoch)
             self.batch_size = None if batch_size is None else check_positive_int(batch_size, "batch_size")
             self.shuffle = check_bool(shuffle, "shuffle")
+            self.l2 = check_l2(l2, "l2")
+            self.train_metrics = check_bool(train_metrics, "train_metrics")
+            if shuffle_order is not None and not callable(shuffle_order):
+                raise fail("shuffle_order", "a callable (epoch, n) -> permutation of range(n), or None", shuffle_order)
+            self.shuffle_order = shuffle_order
             self.seed = resolve_seed(seed)
             if isinstance(metrics, (str, Metric)):
                 metrics = [metrics]
@@ -367,9 +400,10 @@ class TrainingLoop:
         self.n_train = n  # over every process; self.X holds rows [lo, lo + len(self.X)) of them
         batch = n if self.batch_size is None else min(self.batch_size, n)
         self.plan = BatchPlan(n, lo, X.shape[0], batch)
-        names = {"loss"} | {m.name for m in self.metrics}
+        metric_names = {m.name for m in self.metrics}
+        names = {"loss"} | (metric_names if self.train_metrics else set())
         if self.validation is not None:
-            names |= {"val_" + name for name in names}
+            names |= {"val_" + name for name in {"loss"} | metric_names}
         self.log_names = names
 
     # -- the run ---------------------------------------------------------------------------
@@ -392,7 +426,11 @@ class TrainingLoop:
             try:
                 # Overflow is detected and reported as a DivergenceError, not as warnings.
                 with np.errstate(over="ignore", invalid="ignore"):
+                    if self._one_step is not None:
+                        self._run_one_step_epochs()
                     for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+                        if self._one_step is not None:
+                            break  # (done above)
                         self._run_epoch(epoch)
                         if self.stop_training:
                             self.history.stopped_epoch = epoch
@@ -416,18 +454,46 @@ class TrainingLoop:
         X, Y, w, plan = self.X, self.Y, self.sample_weight, self.plan
         capacity = plan.largest_local_batch
         self.network.reserve(capacity)
+        # A full batch is the same set of samples in any order: no shuffle.
+        self._shuffled = self.shuffle and plan.batch < plan.n
         self._gather = None
-        if self.shuffle and plan.batch < plan.n:
+        if self._shuffled:
             self._gather = (
                 np.empty((capacity, X.shape[1]), X.dtype),
                 np.empty((capacity, Y.shape[1]), Y.dtype),
                 None if w is None else np.empty(capacity, w.dtype),
             )
+        # Batch k is rows starts[k]:starts[k + 1] of the epoch's order (global), and local rows
+        # in_order[k]:in_order[k + 1] of this process's part when they are visited in order.
+        self._starts = plan.starts.tolist()
+        self._in_order = plan.epoch(None)[1].tolist()
+        self._whole = X.shape[0] == plan.batch == plan.n  # one batch of every row, as they are
         self._hooks = {
             hook: [cb for cb in self.callbacks if cb.overrides(hook)]
             for hook in ("on_epoch_begin", "on_batch_end", "on_epoch_end")
         }
         self._mean = self.network.loss_function.reduction == "mean"
+        self._first_step = self.initial_epoch * self.plan.steps + 1
+        # The single-process strategy's answer is the flag itself: no call per step.
+        overridden = type(self.strategy).interrupted is not Strategy.interrupted
+        self._interrupted = self.strategy.interrupted if overridden else None
+        # Between two steps nothing but the loop itself touches the weights unless a callback
+        # runs (the built-in progress bar and early stopping only read them): then each step
+        # may tell the network that its weights are as its last step left them.
+        self._untouched = all(type(cb) in _READ_ONLY_CALLBACKS or not any(cb.overrides(hook) for hook in self._hooks)
+                              for cb in self.callbacks)
+        # What _run_epoch reads every epoch, in one tuple (the tutorial's train(epochs=N) is N one-step epochs).
+        starts = self._starts
+        self._epoch_constants = (
+            self.network, plan, self.optimizer, X, Y, w, starts, self._in_order,
+            [starts[k + 1] - starts[k] for k in range(plan.steps)], self._shuffled, self._whole, self._gather,
+            (self._hooks["on_epoch_begin"], self._hooks["on_batch_end"], self._hooks["on_epoch_end"]),
+            bool(self.metrics and self.train_metrics) or self.validation is not None, self._interrupted,
+            self._untouched,
+        )
+        simple = (plan.steps == 1 and self._whole and not any(self._hooks.values()) and not self._epoch_constants[13]
+                  and self._interrupted is None and (self.shuffle_order is None or not self.shuffle))
+        self._one_step = (self.network, self.optimizer, X, Y, w, plan.n, self._untouched) if simple else None
         schedule = self.schedule
         if schedule is not None:  # see a rate that overflows coming, before the first epoch
             per_epoch = plan.steps if schedule.per == "step" else 1
@@ -436,69 +502,116 @@ class TrainingLoop:
                 for t in (first, last):
                     check_rate(schedule(t, self.base_learning_rate), schedule, t)
 
+    def _run_one_step_epochs(self) -> None:
+        """Every epoch of a run whose epochs are one step on every row and nothing else: train(epochs=N)'s case.
+
+        What :meth:`_run_epoch` does for such an epoch, with the lookups made once
+        for the whole run (on the tutorial's network they cost as much as the step).
+        """
+        net, optimizer, X, Y, w, n, untouched = self._one_step
+        train_step, reduce, schedule, base = net.train_step, self.strategy.reduce, self.schedule, self.base_learning_rate
+        history, mean, first_step, l2 = self.history, self._mean, self._first_step, self.l2
+        epochs, losses = history.epoch, history.series.setdefault("loss", [])
+        self.samples_done, self.epoch_order = n, None
+        for epoch in range(self.initial_epoch + 1, self.epochs + 1):
+            self.epoch = self.step = epoch  # one step per epoch
+            if schedule is not None:  # per epoch or per step: the same t
+                rate = schedule(epoch - 1, base)
+                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, schedule, epoch - 1)
+            value = train_step(X, Y, optimizer, w, batch_rows=n, reduce=reduce, epoch=epoch, step=epoch,
+                               weights_unchanged=untouched and epoch > first_step, l2=l2)
+            if self.interrupt_requested:
+                raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {epoch}")
+            epochs.append(epoch)
+            losses.append(float(value * n / n if mean else value))  # (the mean over the epoch's rows, as below)
+            history.steps = epoch
+            if self.stop_training:
+                history.stopped_epoch = epoch
+                break
+
     def _run_epoch(self, epoch: int) -> None:
+        (net, plan, optimizer, X, Y, w, starts, in_order, batch_rows, shuffled, whole, gather, hooks, evaluates,
+         interrupted, untouched) = self._epoch_constants
+        train_step, reduce, mean, l2 = net.train_step, self.strategy.reduce, self._mean, self.l2
         self.epoch, self.samples_done = epoch, 0
-        net, plan, strategy, optimizer = self.network, self.plan, self.strategy, self.optimizer
-        X, Y, w = self.X, self.Y, self.sample_weight
-        # A full batch is the same set of samples in any order: skip the shuffle.
-        shuffled = self.shuffle and plan.batch < plan.n
-        order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
+        if self.shuffle and self.shuffle_order is not None:
+            # The caller's order, drawn every epoch (even for a full batch, which needs none:
+            # the caller's random state advances as its own loop's would).
+            order = _checked_order(self.shuffle_order(epoch, plan.n), plan.n)
+            order = order if shuffled else None
+        else:
+            order = np.random.default_rng([self.seed, epoch]).permutation(plan.n) if shuffled else None
+        if order is not None:
+            rows, bounds = plan.epoch(order)
+            local = bounds.tolist()
+        else:
+            rows = None
+            local = in_order
         self.epoch_order = order
-        rows, bounds = plan.epoch(order)
-        local, starts = bounds.tolist(), plan.starts.tolist()
-        self.step = (epoch - 1) * plan.steps
-        schedule = self.schedule
-        if schedule is not None and schedule.per == "epoch":
-            optimizer.learning_rate = check_rate(schedule(epoch - 1, self.base_learning_rate), schedule, epoch - 1)
-        per_step = schedule if schedule is not None and schedule.per == "step" else None
-        for cb in self._hooks["on_epoch_begin"]:
-            cb.on_epoch_begin(self, epoch)
-        batch_hooks = self._hooks["on_batch_end"]
-        reduce = strategy.reduce
-        mean, total, wb, whole = self._mean, 0.0, None, X.shape[0] == plan.batch == plan.n
-        for k in range(plan.steps):
-            a, b = local[k], local[k + 1]
-            if rows is None:
-                Xb, Yb = (X, Y) if whole else (X[a:b], Y[a:b])
-                if w is not None:
-                    wb = w if whole else w[a:b]
+        step = self.step = (epoch - 1) * plan.steps
+        schedule, per_step = self.schedule, None
+        if schedule is not None:
+            if schedule.per == "epoch":
+                optimizer.learning_rate = check_rate(schedule(epoch - 1, self.base_learning_rate), schedule, epoch - 1)
             else:
-                Xb_full, Yb_full, wb_full = self._gather  # type: ignore[misc]
-                Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
+                per_step = schedule
+        epoch_begin, batch_end, epoch_end = hooks
+        for cb in epoch_begin:
+            cb.on_epoch_begin(self, epoch)
+        total, wb = 0.0, None
+        if whole:
+            Xb, Yb, wb = X, Y, w
+        elif gather is not None:  # the batch buffers' views, remade when the batch size changes
+            Xb_full, Yb_full, wb_full = gather
+            Xb, Yb = Xb_full[:0], Yb_full[:0]
+        unchanged = untouched and step >= self._first_step  # (not the run's first step: the caller's weights)
+        for k in range(plan.steps):
+            if rows is not None:
+                a, b = local[k], local[k + 1]
+                if b - a != Xb.shape[0]:  # the same view objects while the size stays (the network caches by them)
+                    Xb, Yb = Xb_full[: b - a], Yb_full[: b - a]
                 picked = rows[a:b]
                 # mode="clip" skips the bounds check's temporary copy (the rows are a
                 # permutation, always in range): over twice as fast for small batches.
-                np.take(X, picked, axis=0, out=Xb, mode="clip")
-                np.take(Y, picked, axis=0, out=Yb, mode="clip")
+                X.take(picked, 0, Xb, "clip")
+                Y.take(picked, 0, Yb, "clip")
                 if wb_full is not None:
                     wb = wb_full[: b - a]
-                    np.take(w, picked, out=wb, mode="clip")
+                    w.take(picked, 0, wb, "clip")
+            elif not whole:
+                a, b = local[k], local[k + 1]
+                Xb, Yb = X[a:b], Y[a:b]
+                if w is not None:
+                    wb = w[a:b]
             if per_step is not None:
-                rate = per_step(self.step, self.base_learning_rate)
-                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, per_step, self.step)
-            self.step += 1
-            rows_in_batch = starts[k + 1] - starts[k]
-            value = net.train_step(Xb, Yb, optimizer, wb, batch_rows=rows_in_batch, reduce=reduce,
-                                   epoch=epoch, step=self.step)
-            total += value * rows_in_batch if mean else value
+                rate = per_step(step, self.base_learning_rate)
+                optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, per_step, step)
+            step = self.step = step + 1
+            n = batch_rows[k]
+            value = train_step(Xb, Yb, optimizer, wb, batch_rows=n, reduce=reduce, epoch=epoch, step=step,
+                               weights_unchanged=unchanged, l2=l2)
+            unchanged = untouched
+            total += value * n if mean else value
             self.samples_done = starts[k + 1]
-            for cb in batch_hooks:
-                cb.on_batch_end(self, self.step, value)
-            if strategy.interrupted(self.interrupt_requested):
-                raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {self.step}")
+            for cb in batch_end:
+                cb.on_batch_end(self, step, value)
+            if self.interrupt_requested if interrupted is None else interrupted(self.interrupt_requested):
+                raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {step}")
             if self.stop_training:
                 break
         loss = total / self.samples_done if mean else total
         logs = {"loss": loss}
-        if self.metrics:
-            logs.update(strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
-            logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
-        if self.validation is not None:
-            Xv, Yv, wv = self.validation
-            logs.update(strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
-        self.history.append(epoch, logs)
-        self.history.steps = self.step
-        for cb in self._hooks["on_epoch_end"]:
+        if evaluates:
+            if self.metrics and self.train_metrics:
+                logs.update(self.strategy.evaluate(net, X, Y, w, plan.n, self.metrics))
+                logs["loss"] = loss  # the running mean over the epoch's batches, as without metrics
+            if self.validation is not None:
+                Xv, Yv, wv = self.validation
+                logs.update(self.strategy.evaluate(net, Xv, Yv, wv, self.n_validation, self.metrics, prefix="val_"))
+        history = self.history
+        history.append(epoch, logs)
+        history.steps = step
+        for cb in epoch_end:
             cb.on_epoch_end(self, epoch, logs)
 
     # -- Ctrl-C ----------------------------------------------------------------------------
@@ -516,3 +629,11 @@ class TrainingLoop:
 
         self.interrupt_requested = False
         return signal.signal(signal.SIGINT, handler)
+
+
+def _checked_order(order: Any, n: int) -> np.ndarray:
+    """``order`` from a ``shuffle_order`` callable, if a permutation of ``range(n)``; else the library's error."""
+    array = np.asarray(order)
+    if array.shape != (n,) or array.dtype.kind not in "iu" or not np.array_equal(np.sort(array), np.arange(n)):
+        raise fail("shuffle_order", f"a callable returning a permutation of range({n})", Described(excerpt(order)))
+    return array.astype(np.intp, copy=False)

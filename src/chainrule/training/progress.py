@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ..core.extras import install_hint
 from .callbacks import Callback
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class ProgressBar(Callback):
     def __init__(self, delay: float = 0.0, file: Any = None, ncols: int | None = None) -> None:
         tqdm = _tqdm()
         if tqdm is None:
-            raise ImportError("the progress bar needs tqdm: pip install 'chainrule[progress]'")
+            raise ImportError(f"the progress bar needs tqdm: {install_hint('progress')}")
         self._tqdm, self.delay, self.file, self.ncols = tqdm, delay, file, ncols
         self.bar: Any = None
         self.logs: dict[str, float] = {}

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core import Metric, Network
+from ..core.extras import install_hint
 from ..core.validation import fail
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def resolve_strategy(strategy: Strategy | None = None, comm: Any = None, sharded
             if found is not None:
                 return found
         if comm is not None:
-            raise fail("comm", "a communicator that an installed strategy accepts (pip install 'chainrule[mpi]'), "
+            raise fail("comm", f"a communicator that an installed strategy accepts ({install_hint('mpi')}), "
                        "None or False", comm)
     return Strategy()
 
