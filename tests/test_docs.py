@@ -99,8 +99,8 @@ def test_the_docs_examples_run_as_written(tmp_path):
             assert done.returncode == 0, f"{where}: Python block failed:\n{body}\n{done.stderr}"
             continue
         for command in shell_commands(body):
-            if command[0] == "mpiexec":
-                if not (Path(sys.executable).parent / "mpiexec").exists() and shutil.which("mpiexec") is None:
-                    needs.missing("mpiexec (the mpi extra) for the MPI guide's example")
+            if (command[0] == "mpiexec" and not (Path(sys.executable).parent / "mpiexec").exists()
+                    and shutil.which("mpiexec") is None):
+                needs.missing("mpiexec (the mpi extra) for the MPI guide's example")
             done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, f"{where}: {shlex.join(command)} failed ({done.returncode}):\n{done.stderr}"

@@ -7,6 +7,7 @@ comes only from the generator passed in: there is no global random state.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Callable
@@ -95,7 +96,7 @@ def sklearn_uniform_logistic(shape, rng, dtype):
 
 
 def sklearn_initial_parameters(
-    sizes: list[int], hidden_activation: str, rng: "np.random.Generator | np.random.RandomState", dtype: np.dtype
+    sizes: list[int], hidden_activation: str, rng: np.random.Generator | np.random.RandomState, dtype: np.dtype
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every layer's ``(W (n_in, n_out), b (n_out,))`` as scikit-learn's MLP initialises them.
 
@@ -107,7 +108,7 @@ def sklearn_initial_parameters(
     ``random_state=seed``.
     """
     result = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         bound = sklearn_init_bound(fan_in, fan_out, hidden_activation)
         weights = rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype, copy=False)
         biases = rng.uniform(-bound, bound, fan_out).astype(dtype, copy=False)

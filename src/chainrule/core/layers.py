@@ -58,7 +58,7 @@ class Workspace:
     def __init__(self, z: np.ndarray, a: np.ndarray, dz: np.ndarray, dx: np.ndarray) -> None:
         self.z, self.a, self.dz, self.dx = z, a, dz, dx
 
-    def rows(self, n: int) -> "Workspace":
+    def rows(self, n: int) -> Workspace:
         """The workspace of a batch of ``n`` rows: views of the first ``n`` rows (C-contiguous)."""
         return Workspace(self.z[:n], self.a[:n], self.dz[:n], self.dx[:n])
 
@@ -294,7 +294,7 @@ class Dense:
         return np.dot(ws.dz, self.weight.value.T, out=ws.dx)
 
     # -- conversions ---------------------------------------------------------------------
-    def spec(self) -> "LayerSpec":
+    def spec(self) -> LayerSpec:
         """The layer's architecture (no values) as a :class:`~chainrule.core.spec.LayerSpec`."""
         from .spec import LayerSpec
 
@@ -304,7 +304,7 @@ class Dense:
         """JSON-ready architecture (no values): :meth:`spec` as a dict."""
         return self.spec().to_dict()
 
-    def astype(self, dtype: Any) -> "Dense":
+    def astype(self, dtype: Any) -> Dense:
         """A copy of the layer (values included) in another dtype."""
         layer = Dense(self.n_in, self.n_out, self.activation, bias=self.bias_mode, train_bias=self.train_bias,
                       init="zeros", dtype=dtype, name=self.name)
@@ -320,7 +320,7 @@ class Dense:
         self.__dict__.update(state)
         self._reset_workspace()
 
-    def __copy__(self) -> "Dense":
+    def __copy__(self) -> Dense:
         # A shallow copy would share the parameters' arrays with the original: never what is meant.
         return copy.deepcopy(self)
 

@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from .validation import Described, fail
 from .activations import Activation, Identity, Softmax
 from .formulas import FormulaOps
 from .registry import Component, Registry
+from .validation import Described, fail
 
 __all__ = [
     "Loss",

@@ -30,7 +30,8 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -44,8 +45,15 @@ from .parameters import Parameter, ParameterBuffer
 from .penalty import add_l2_penalty
 from .spec import NetworkSpec
 from .validation import (
-    Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
-    count_parameters, fail,
+    Described,
+    as_2d,
+    check_choice,
+    check_dtype,
+    check_layer_sizes,
+    check_positive_int,
+    check_sample_weight,
+    count_parameters,
+    fail,
 )
 
 if TYPE_CHECKING:
@@ -184,7 +192,7 @@ class Network:
         init: Any = "glorot_uniform",
         seed: int | np.random.Generator | None = None,
         dtype: Any = np.float64,
-    ) -> "Network":
+    ) -> Network:
         """Build a network from layer sizes, e.g. ``[2, 2, 2]`` for the tutorial's 2-2-2.
 
         ``activation`` is one activation for every layer or one per layer;
@@ -265,7 +273,7 @@ class Network:
         *,
         init: Any = None,
         seed: int | np.random.Generator | None = None,
-    ) -> "Network":
+    ) -> Network:
         """A network with the architecture of ``spec`` (a :class:`NetworkSpec` or its dict).
 
         A dict is checked first (:meth:`NetworkSpec.from_dict`: errors name the
@@ -390,7 +398,7 @@ class Network:
                for plan in self._passes.values() for layer, ws in zip(self.layers, plan.workspaces)):
             self._passes.clear()  # a layer moved to larger arrays
 
-    def _training_pass(self, n_rows: int) -> "_TrainingPass":
+    def _training_pass(self, n_rows: int) -> _TrainingPass:
         """The arrays and functions of one training step on ``n_rows`` rows, looked up once."""
         plan = self._passes.get(n_rows)
         if plan is None:
@@ -721,7 +729,7 @@ class Network:
         return value, grads
 
     # -- training: the loop lives in chainrule.training -------------------------------------------
-    def fit(self, X: Any, Y: Any, **options: Any) -> "History":
+    def fit(self, X: Any, Y: Any, **options: Any) -> History:
         """Train with mini-batches; return the per-epoch :class:`~chainrule.training.History`.
 
         Shorthand for :func:`chainrule.training.fit` ``(self, X, Y, **options)``,
@@ -767,16 +775,16 @@ class Network:
         return list(history.loss)
 
     # -- copies ----------------------------------------------------------------------------
-    def astype(self, dtype: Any) -> "Network":
+    def astype(self, dtype: Any) -> Network:
         """A copy of the network, values included, in ``float32`` or ``float64``."""
         dtype = check_dtype(dtype)
         return Network([layer.astype(dtype) for layer in self.layers], loss=self.loss_function)
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent copy with the same values."""
         return copy.deepcopy(self)
 
-    def __copy__(self) -> "Network":
+    def __copy__(self) -> Network:
         # A shallow copy would share the parameter buffer with the original: never what is meant.
         return copy.deepcopy(self)
 

@@ -47,7 +47,6 @@ import numpy as np
 
 from ..core.errors import ValidationError, excerpt
 from ..core.extras import install_hint
-from ..core.validation import fail
 from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
 from ..core.network import Network
 from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path

@@ -2,7 +2,7 @@
 
 from .adam import Adam, AdamW
 from .base import Optimizer
-from .mlp_rules import MLPAdam, MLPSGD
+from .mlp_rules import MLPSGD, MLPAdam
 from .rmsprop import RMSprop
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, Schedule, SequentialLR, StepLR, warmup
 from .sgd import SGD

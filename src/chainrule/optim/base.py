@@ -21,13 +21,14 @@ for operation, so that a run can be checked step by step against PyTorch.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from ..core.errors import Described, ValidationError
-from ..core.validation import check_positive_float, fail
 from ..core.layers import Parameter
+from ..core.validation import check_positive_float, fail
 
 __all__ = ["Optimizer"]
 
@@ -76,7 +77,7 @@ class Optimizer:
         if parameters is not None:
             self.bind(parameters)
 
-    def bind(self, parameters: Iterable[Parameter] | Parameter) -> "Optimizer":
+    def bind(self, parameters: Iterable[Parameter] | Parameter) -> Optimizer:
         """Attach the optimizer to ``parameters`` (state starts afresh); returns self."""
         parameters = [parameters] if isinstance(parameters, Parameter) else list(parameters)
         self.parameters = [p for p in parameters if _is_parameter(p) and p.trainable]

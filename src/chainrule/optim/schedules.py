@@ -15,7 +15,8 @@ non-finite rate, before the first epoch when it can see it coming.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..core.validation import check_choice, check_positive_float, check_positive_int, fail
 

@@ -39,7 +39,7 @@ from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.initializers import INITIALIZERS, sklearn_initial_parameters
 from ..core.network import Network
 from ..core.validation import Described, check_dtype, check_sample_weight, fail
-from ..optim import OPTIMIZERS, MLPAdam, MLPSGD, get_optimizer
+from ..optim import MLPSGD, OPTIMIZERS, MLPAdam, get_optimizer
 from ..tabular import TableEncoder, TableOptions, is_frame, table_from_frame
 from ..training import LEARNING_RATE_SCHEDULES, ConvergenceRule
 from ._conventions import OutputMeanLoss, PrintProgress
@@ -260,7 +260,7 @@ class BaseNetworkEstimator(BaseEstimator):
 
     # -- training ----------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, validation_data: Any, incremental: bool,
-             classes: Any = None) -> "BaseNetworkEstimator":
+             classes: Any = None) -> BaseNetworkEstimator:
         params = self._validated_hyperparameters()
         if self.solver == "lbfgs" and incremental:
             raise fail("solver", "'sgd' or 'adam' for partial_fit (lbfgs is not stochastic)", self.solver)
@@ -439,7 +439,7 @@ class BaseNetworkEstimator(BaseEstimator):
         """Whether scikit-learn's reported loss is the network's over the outputs (multi-output regression)."""
         return False
 
-    def __copy__(self) -> "BaseNetworkEstimator":
+    def __copy__(self) -> BaseNetworkEstimator:
         # A shallow copy would share the fitted network and its optimizer with the original,
         # so that training one trains both: copies are always deep.
         return copy.deepcopy(self)

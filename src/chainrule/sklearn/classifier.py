@@ -65,7 +65,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         )
         self.class_weight = class_weight
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkClassifier":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> NetworkClassifier:
         """Train on ``X`` ``(n_samples, n_features)`` and labels ``y`` ``(n_samples,)``
         (or an indicator matrix ``(n_samples, n_labels)``).
 
@@ -74,7 +74,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         """
         return self._fit(X, y, sample_weight, validation_data, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "NetworkClassifier":
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> NetworkClassifier:
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
         ``classes`` (every label that will ever appear) is required on the first call.

@@ -63,7 +63,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         )
         self.loss = loss
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkRegressor":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> NetworkRegressor:
         """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or ``(n_samples, n_outputs)``.
 
         ``sample_weight`` ``(n_samples,)`` weighs each sample's loss as if it were
@@ -71,7 +71,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         """
         return self._fit(X, y, sample_weight, validation_data, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "NetworkRegressor":
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NetworkRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, None, incremental=True)
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -373,7 +374,8 @@ class TrainingLoop:
         if validation is not None:
             validation, _, n_validation = strategy.partition(validation, "validation_data X")
         if validation_fraction is not None:
-            n_val = int(round(validation_fraction * n))
+            # int(): round() of a numbers.Real returns an Integral, not necessarily int (e.g. a NumPy integer).
+            n_val = int(round(validation_fraction * n))  # noqa: RUF046
             with strategy.checking():
                 if validation_fraction >= 1.0 or not 1 <= n_val < n:
                     raise fail("validation_fraction",
