@@ -84,12 +84,12 @@ def sklearn_init_bound(fan_in: int, fan_out: int, activation: str = "relu") -> f
     return float(np.sqrt(factor / (fan_in + fan_out)))
 
 
-def sklearn_uniform(shape, rng, dtype):
+def sklearn_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """scikit-learn MLP's weights: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Glorot's bound)."""
     return rng.uniform(-sklearn_init_bound(*shape), sklearn_init_bound(*shape), shape).astype(dtype, copy=False)
 
 
-def sklearn_uniform_logistic(shape, rng, dtype):
+def sklearn_uniform_logistic(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """scikit-learn MLP's weights for logistic hidden layers: U(-l, l), l = sqrt(2 / (fan_in + fan_out))."""
     bound = sklearn_init_bound(shape[0], shape[1], "logistic")
     return rng.uniform(-bound, bound, shape).astype(dtype, copy=False)

@@ -91,7 +91,7 @@ class Dense:
         self,
         n_in: int,
         n_out: int,
-        activation: str | dict | Activation = "sigmoid",
+        activation: str | dict[str, Any] | Activation = "sigmoid",
         *,
         bias: str = "per_neuron",
         train_bias: bool = True,
@@ -272,7 +272,7 @@ class Dense:
             raise ValueError(f"{self.name}: grad_a must not be the layer's own dz buffer")
         activation = self.activation
         if activation.needs_z:  # GELU, SiLU...: the derivative reads z too (both are cached)
-            activation.backward(ws.a, grad_a, out=ws.dz, z=ws.z)
+            activation.backward(ws.a, grad_a, out=ws.dz, z=ws.z)  # type: ignore[call-arg]  # needs_z: takes z
         else:
             activation.backward(ws.a, grad_a, out=ws.dz)
         return self.backward_delta(need_input_grad)
@@ -286,7 +286,7 @@ class Dense:
             if self.bias_mode == "per_neuron":
                 # The ufunc's reduce directly: np.sum's Python wrapper costs more than
                 # the sum itself for small layers.
-                np.add.reduce(ws.dz, 0, None, self.bias.grad)
+                np.add.reduce(ws.dz, 0, None, self.bias.grad)  # type: ignore[call-overload]  # out by position
             else:
                 self.bias.grad[0] = ws.dz.sum()
         if not need_input_grad:
@@ -300,7 +300,7 @@ class Dense:
 
         return LayerSpec(self.n_in, self.n_out, self.activation, self.bias_mode, self.bias.trainable)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """JSON-ready architecture (no values): :meth:`spec` as a dict."""
         return self.spec().to_dict()
 
@@ -313,10 +313,10 @@ class Dense:
         return layer
 
     # -- copies: scratch space is not state --------------------------------------------------
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in ("_capacity", "_by_rows", "_ws", "_input")}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._reset_workspace()
 

@@ -139,7 +139,7 @@ class BaseNetworkEstimator(BaseEstimator):
         return None
 
     # -- validation -------------------------------------------------------------------------
-    def _validated_hyperparameters(self) -> dict:
+    def _validated_hyperparameters(self) -> dict[str, Any]:
         hidden = self.hidden_layer_sizes
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
             hidden = (hidden,)
@@ -377,7 +377,7 @@ class BaseNetworkEstimator(BaseEstimator):
         # As if each sample were repeated w times: the loss is sum w_i E_i / sum w_i.
         return weights * (n / total), alpha * (n / float(total))
 
-    def _initialize(self, n_inputs: int, n_outputs: int, params: dict, dtype: Any, rs: np.random.RandomState) -> None:
+    def _initialize(self, n_inputs: int, n_outputs: int, params: dict[str, Any], dtype: Any, rs: np.random.RandomState) -> None:
         """A new network (scikit-learn's initial weights and biases by default) and fresh fitted state."""
         activation, loss, _ = self._output_spec()
         sizes = [n_inputs, *params["hidden"], n_outputs]
@@ -402,7 +402,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if hasattr(self, "_optimizer"):
             del self._optimizer
 
-    def _make_rule(self, params: dict) -> ConvergenceRule:
+    def _make_rule(self, params: dict[str, Any]) -> ConvergenceRule:
         _, _, score = self._output_spec()
         monitor = "val_" + score.name if self.early_stopping else "loss"
         # scikit-learn's Adam has no schedule: learning_rate only shapes SGD.
@@ -410,7 +410,7 @@ class BaseNetworkEstimator(BaseEstimator):
         return ConvergenceRule(float(self.tol), self.n_iter_no_change, monitor=monitor, learning_rate=schedule,
                                power_t=float(self.power_t))
 
-    def _make_optimizer(self, params: dict) -> Any:
+    def _make_optimizer(self, params: dict[str, Any]) -> Any:
         rate = params["rate"]
         if self.optimizer is not None:
             return get_optimizer(self.optimizer, rate)

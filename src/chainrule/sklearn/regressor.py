@@ -75,7 +75,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, None, incremental=True)
 
-    def _validated_hyperparameters(self) -> dict:
+    def _validated_hyperparameters(self) -> dict[str, Any]:
         if self.loss != "squared_error":
             raise fail("loss", "'squared_error' (scikit-learn's 'poisson' is not available in chainrule)", self.loss)
         return super()._validated_hyperparameters()

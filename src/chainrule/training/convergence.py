@@ -102,7 +102,7 @@ class ConvergenceRule(Callback):
         learning_rate: str = "constant",
         power_t: float = 0.5,
         restore_best_weights: bool = True,
-        training_loss: Callable[[TrainingLoop, dict], float] | None = None,
+        training_loss: Callable[[TrainingLoop, dict[str, float]], float] | None = None,
     ) -> None:
         self.tol = check_positive_float(tol, "tol", allow_zero=True)
         if isinstance(n_iter_no_change, bool) or not (

@@ -135,7 +135,7 @@ class EarlyStopping(Callback):
         return True
 
     # -- state, for checkpoints ------------------------------------------------------
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """What a resumed run needs: best value and epoch, patience counter, best weights (a copy)."""
         return {
             "best": self.best,
@@ -147,7 +147,7 @@ class EarlyStopping(Callback):
     #: The keys of :meth:`state_dict`.
     STATE_KEYS = ("best", "best_epoch", "wait", "best_weights")
 
-    def load_state_dict(self, state: dict, *, field_name: Callable[[str], str] | None = None) -> None:
+    def load_state_dict(self, state: dict[str, Any], *, field_name: Callable[[str], str] | None = None) -> None:
         """Restore what :meth:`state_dict` saved, checked first (:class:`ValidationError` naming the key).
 
         ``best`` is a finite number and ``best_epoch`` an epoch (>= 1), or both
