@@ -86,7 +86,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
             raise fail("y", "an array (n_samples,) or (n_samples, n_outputs)", y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn: one column is one output, predicted 1-D
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        Y: np.ndarray = y.reshape(-1, 1) if y.ndim == 1 else y
         if incremental and hasattr(self, "n_outputs_"):
             if Y.shape[1] != self.n_outputs_:
                 raise fail("y", f"{self.n_outputs_} output columns (as in the first fit)", y)
@@ -106,7 +106,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         out = self._forward_outputs(X)
         return out[:, 0].copy() if out.shape[1] == 1 else out
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # sklearn.utils.Tags (scikit-learn ships no type hints)
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
