@@ -5,13 +5,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: example test docs docs-serve dist mutation screenshots clean
+.PHONY: example test lint docs docs-serve dist mutation screenshots clean
 
 example: $(VENV)/.core
 	$(BIN)/chainrule example
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q
+
+# Lint (ruff) and type check (mypy --strict over src/, configured in pyproject.toml); CI runs it.
+# `ruff format --check .` joins them once the code base has been formatted (see pyproject.toml).
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The documentation site (mkdocs.yml, docs/): warnings are errors, as in tests/test_docs.py.
 docs: $(VENV)/.docs
@@ -51,6 +57,11 @@ $(VENV)/.test: $(VENV)/.core pyproject.toml
 	     echo "note: torch==2.13.0 not installable here; the PyTorch comparison tests will be skipped"; }
 	touch $@
 
+# The dev extra: the test extra, ruff, mypy and its stubs, pre-commit (`$(BIN)/pre-commit install`).
+$(VENV)/.dev: $(VENV)/.test pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
 # Mutation testing of the core with mutmut (docs/mutation-testing.md); not part of `make test`.
 # A fresh run: tens of minutes on two cores. MUTATION_JOBS sets the parallel workers.
 MUTATION_JOBS ?= 2
@@ -61,4 +72,4 @@ mutation: $(VENV)/.test
 	$(BIN)/python tools/mutation_summary.py
 
 clean:
-	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache mutants mutation-run.log
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache mutants mutation-run.log

@@ -20,6 +20,7 @@ waiting for the slowest rank).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -90,7 +91,7 @@ def allreduce_worker() -> None:
     from mpi4py import MPI
 
     comm = MPI.COMM_WORLD
-    size = sum(a * b + b for a, b in zip(SIZES, SIZES[1:]))
+    size = sum(a * b + b for a, b in itertools.pairwise(SIZES))
     buffer = np.ones(size, np.float32)
     times = []
     for k in range(220):
@@ -148,7 +149,7 @@ def main() -> None:
     configs = [("1 process, all cores", 1, False, None), ("1 process, 1 thread", 1, False, 1)]
     configs += [(f"{p} processes, mpiexec", p, True, None) for p in args.processes if p > 1]
     times: dict = {}
-    for repeat in range(args.repeats):
+    for _ in range(args.repeats):
         for batch in args.batches:
             for label, p, mpi, threads in configs:
                 times.setdefault((batch, label), []).append(measure(p, args.samples, batch, mpi, threads))

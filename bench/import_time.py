@@ -82,7 +82,7 @@ def main() -> None:
           "| modules loaded | of them chainrule's |")
     print("|---|---:|---:|---:|---:|")
     for src, results in runs.items():
-        def median(key: str) -> float:
+        def median(key: str, results: list[dict[str, float]] = results) -> float:
             return statistics.median(r[key] for r in results)
         print(f"| {src or 'installed'} | {median('cumulative_us') / 1000:.1f} ms | {median('self_us') / 1000:.1f} ms "
               f"| {median('modules'):.0f} | {median('own'):.0f} |")

@@ -72,12 +72,11 @@ def load(name: str):
 
 def sklearn_pipeline(estimator, X):
     """scikit-learn's encoding of a raw DataFrame, as chainrule's table encoder does it."""
+    from pandas.api.types import is_numeric_dtype
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    from pandas.api.types import is_numeric_dtype
 
     # One transformer per column, in the table's order: the encoded features then come in the
     # order of chainrule's encoder, so both networks draw the same initial weights for the same inputs.

@@ -37,6 +37,7 @@ in PyTorch eager.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -80,7 +81,7 @@ def one_hot(y: np.ndarray, dtype: str) -> np.ndarray:
 
 def he_uniform(rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
     """Weights ``U(-sqrt(6 / n_in), sqrt(6 / n_in))``, as chainrule's ``init="he_uniform"``."""
-    return [rng.uniform(-np.sqrt(6.0 / a), np.sqrt(6.0 / a), (a, b)).astype(dtype) for a, b in zip(SIZES, SIZES[1:])]
+    return [rng.uniform(-np.sqrt(6.0 / a), np.sqrt(6.0 / a), (a, b)).astype(dtype) for a, b in itertools.pairwise(SIZES)]
 
 
 # -- one measurement per process ----------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import safetensors.numpy as st

@@ -72,11 +72,11 @@ def case_sum_full_batch(comm=None):
 
 def case_sklearn(comm=None):
     """The scikit-learn classifier, which detects mpiexec itself (comm=None)."""
-    from chainrule.sklearn import NetworkClassifier
-
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
+
+    from chainrule.sklearn import NetworkClassifier
 
     X, Y, w = _data()
     clf = NetworkClassifier((16,), "relu", batch_size=20, max_iter=5, random_state=0, early_stopping=True)

@@ -98,9 +98,8 @@ def violations() -> list[str]:
                 foreign = owner_package(module) != package
                 if foreign and any(is_private(part) for part in module.split(".")):
                     found.append(f"{where}:{node.lineno}: imports private module {module}")
-                for alias in node.names:
-                    if foreign and is_private(alias.name):
-                        found.append(f"{where}:{node.lineno}: imports {alias.name} from {module}")
+                found.extend(f"{where}:{node.lineno}: imports {alias.name} from {module}"
+                             for alias in node.names if foreign and is_private(alias.name))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     module = alias.name

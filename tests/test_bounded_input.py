@@ -13,7 +13,6 @@ import re
 import pytest
 
 import needs
-
 from chainrule import Network
 from chainrule.cli import main
 from chainrule.core import limits
@@ -121,7 +120,7 @@ def test_a_layer_spec_alone_is_bounded():
 def test_spec_from_json_is_bounded():
     with pytest.raises(ValidationError, match="spec: expected JSON nested at most 64"):
         NetworkSpec.from_json("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(ValidationError, match="spec.version: expected a number of at most 100 characters"):
+    with pytest.raises(ValidationError, match=r"spec.version: expected a number of at most 100 characters"):
         NetworkSpec.from_json('{"version": 1' + "0" * 400 + "}")
 
 

@@ -255,8 +255,8 @@ def test_json_outputs_are_valid_json(capsys):
 
 def test_explain_json_encodes_non_finite_values_as_strings():
     from chainrule.explain.render.json import render_json
-    from chainrule.explain.tutorial import TUTORIAL_INPUT, TUTORIAL_LEARNING_RATE, TUTORIAL_TARGET, tutorial_network
     from chainrule.explain.trace import build_trace
+    from chainrule.explain.tutorial import TUTORIAL_INPUT, TUTORIAL_LEARNING_RATE, TUTORIAL_TARGET, tutorial_network
 
     trace = build_trace(tutorial_network(), TUTORIAL_INPUT, TUTORIAL_TARGET, TUTORIAL_LEARNING_RATE)
     trace.error_after_update = math.inf
@@ -334,7 +334,7 @@ def test_atomic_write_refuses_a_path_that_is_not_one():
 
 
 # -- under mpiexec -n 2: rank 0's checks stop every rank, with one message ---------------------------
-from test_distributed import mpiexec  # noqa: E402,F401 -- the module's fixture (skips without MPI)
+from test_distributed import mpiexec  # noqa: F401 -- the module's fixture (skips without MPI)
 
 
 def test_under_mpi_a_bad_output_path_is_reported_once_and_stops_every_rank(mpiexec, data, tmp_path):  # noqa: F811

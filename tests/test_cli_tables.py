@@ -183,7 +183,7 @@ def _validation_metrics(model, data, seed=0, fraction=0.1):
     X, Y = pre.features_of(rows, saved.network.dtype), pre.encode_target(rows).astype(saved.network.dtype)
     n = X.shape[0]
     order = np.random.default_rng([seed, 0]).permutation(n)
-    val = np.sort(order[:int(round(fraction * n))])
+    val = np.sort(order[:round(fraction * n)])
     return saved.network.evaluate(X[val], Y[val], ["accuracy"]), saved
 
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule.explain.config import convert_config, load_setup, read_config_file
 from chainrule.visual import api
 

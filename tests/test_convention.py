@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 
 from chainrule import DivergenceError, Network
-from chainrule.explain import Naming, build_trace, train_with_convention, trace_steps, tutorial_network
-
+from chainrule.explain import Naming, build_trace, trace_steps, train_with_convention, tutorial_network
 from conftest import data_for
 
 X1, Y1 = [0.05, 0.10], [0.01, 0.99]  # the tutorial's sample

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import SGD, Adam, Dense, Network
 
 COPIES = {

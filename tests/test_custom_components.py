@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import (
     ACTIVATIONS,
     LOSSES,

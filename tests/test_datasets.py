@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import datasets
 from chainrule.datasets import one_hot
 
@@ -153,7 +152,7 @@ def test_digits_example_reaches_97_percent():
     spec = importlib.util.spec_from_file_location("digits_example", path)
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
-    net, history, accuracy = example.train_digits(seed=0, progress=False)
+    _net, history, accuracy = example.train_digits(seed=0, progress=False)
     assert accuracy >= 0.97
     # Training did the work: the first epoch's network was far from it.
     assert history.val_accuracy[0] < accuracy and history.loss[-1] < history.loss[0] / 10

@@ -20,7 +20,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule.core.extras import install_hint
 from chainrule.distributed import even_range, launched_rank, launched_size, resolve_comm
 from chainrule.distributed.tables import ShardTable, _csv_bytes
@@ -325,9 +324,8 @@ def test_ctrl_c_stops_every_rank_at_the_same_step_and_rank_0_keeps_the_model(mpi
 def test_mixed_table_preprocessing_over_two_shards_equals_one_process(mpiexec, tmp_path):
     """Kinds, categories, most frequent values and medians exactly; means and scales to 1e-15 relative."""
     sys.path.insert(0, str(HERE))
-    from mpi_tables import CASES, median_arrays
-
     from chainrule.tabular import Preprocessor, TableOptions, read_table
+    from mpi_tables import CASES, median_arrays
 
     data = HERE.parent / "examples" / "data" / "penguins.csv"
     mpiexec(sys.executable, str(HERE / "mpi_tables.py"), str(data), str(tmp_path))

@@ -61,7 +61,7 @@ def test_the_html_key_holds_the_trace_values_and_the_sheet_none(lang):
     parser = _Answers()
     parser.feed(key)
     assert parser.found == exercise.answers()
-    for name, value in exercise.answers().items():  # printed to digits + 2
+    for value in exercise.answers().values():  # printed to digits + 2
         assert f"<mn>{number(abs(value), 6).split('e')[0]}</mn>" in key
     sheet = render_exercise(exercise, "html", lang=lang)
     shown = [number(v, 6) for v in exercise.answers().values() if abs(v) > 1e-12]

@@ -157,7 +157,7 @@ def test_unreadable_files(tmp_path, monkeypatch, name, text, message):
 
 
 def test_missing_file_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match="config file: expected a readable file, received: '.*nope.json' \\(no such file\\)"):
+    with pytest.raises(ValueError, match=r"config file: expected a readable file, received: '.*nope.json' \(no such file\)"):
         read_config_file(tmp_path / "nope.json")
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 import pytest
 
 import needs
-
 from chainrule.explain import build_trace, tutorial_network
 from chainrule.visual import api
 from chainrule.visual.formulas import EXPLORER_STAGES
@@ -364,8 +363,9 @@ def example_networks() -> dict[str, dict]:
     return out
 
 
+# A placeholder replaced, not str.format or an f-string: the JavaScript is full of braces.
 SWEEP = """async ({state, focus, digits, lang}) => {
-  const measure = %s;
+  const measure = MEASURE;
   const response = await fetch("/api/step", {method: "POST", headers: {"Content-Type": "application/json"},
                                              body: JSON.stringify({state, focus, digits, lang})});
   const step = await response.json();
@@ -376,7 +376,7 @@ SWEEP = """async ({state, focus, digits, lang}) => {
     out[stage] = measure(diagram);
   }
   return out;
-}""" % MEASURE
+}""".replace("MEASURE;", MEASURE + ";")
 
 
 #: The networks swept in Chinese too (its labels are wider: "经由 o1" for "via o1", the legend).
@@ -472,7 +472,7 @@ def test_readable_at_1024_px_with_the_diagram_in_view(browser, server):
     wide = _built([3, 4, 6], ["tanh", "softmax"], "categorical_cross_entropy", bias="per_neuron", train_bias=True)
     big = example_networks()["4-5-3-6-2 relu/softmax, per-neuron trained"]
     for state in (wide, big):
-        settle(tab, lambda: tab.evaluate("(s) => start(s)", state))
+        settle(tab, lambda: tab.evaluate("(s) => start(s)", state))  # noqa: B023 -- called in this iteration
         for stage in STAGES:
             tab.click(f"#stages [data-stage={stage}]")
             for view in ("neurons", "matrices"):
@@ -751,7 +751,7 @@ def _walk_the_page(tab, size_check: bool = False) -> list[tuple[str, list]]:
     seen = []
     settle(tab, lambda: tab.select_option("#f-digits", "6"))
     for stage in STAGES:
-        settle(tab, lambda: tab.click(f"#stages [data-stage={stage}]"))
+        settle(tab, lambda: tab.click(f"#stages [data-stage={stage}]"))  # noqa: B023 -- called in this iteration
         for view in ("neurons", "matrices"):
             tab.click(f"#tab-{view}")
             seen.append((f"{stage}/{view}", tab.evaluate(NUMBERS)))

@@ -47,7 +47,6 @@ import needs
 needs.module("safetensors")
 yaml = needs.module("yaml")
 
-from forgery import content_of, forge, tensors_of
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -59,6 +58,7 @@ from chainrule.optim import Adam
 from chainrule.tabular import Preprocessor, table_from_columns
 from chainrule.training import EarlyStopping
 from chainrule.visual.netfile import state_from_file
+from forgery import content_of, forge, tensors_of
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 _MODE = os.environ.get("CHAINRULE_FUZZ", "quick")

@@ -37,11 +37,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import needs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import needs
 from chainrule import DivergenceError, Network, ValidationError, check_gradients
 from chainrule.cli import main as cli_main
 from chainrule.core.validation import as_2d, check_sample_weight
@@ -160,7 +159,7 @@ def api_calls(draw):
 @fuzz(examples=600)
 @given(api_calls())
 def test_bad_arguments_end_in_the_validation_error(case):
-    name, call, kwargs = case
+    _name, call, kwargs = case
     try:
         with np.errstate(all="ignore"):
             call(**kwargs)
@@ -220,8 +219,9 @@ def http_requests(draw) -> bytes:
     length = draw(st.sampled_from(["right", "right", "missing", "short", "text", "huge"]))
     headers.append({"right": f"Content-Length: {len(body)}", "missing": "", "short": f"Content-Length: {len(body) + 5}",
                     "text": "Content-Length: twelve", "huge": "Content-Length: 99999999999"}[length])
-    for name in draw(st.lists(st.sampled_from(["Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode"]), max_size=3, unique=True)):
-        headers.append(f"{name}: {draw(st.sampled_from(['http://127.0.0.1', 'null', 'cross-site', 'same-origin', 'navigate', 'none']))}")
+    values = st.sampled_from(["http://127.0.0.1", "null", "cross-site", "same-origin", "navigate", "none"])
+    names = draw(st.lists(st.sampled_from(["Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode"]), max_size=3, unique=True))
+    headers.extend(f"{name}: {draw(values)}" for name in names)
     head = f"{method} {path} HTTP/1.1\r\n" + "".join(h + "\r\n" for h in headers if h) + "\r\n"
     return head.encode("latin-1", errors="replace") + body
 

@@ -15,9 +15,8 @@ import time
 import numpy as np
 import pytest
 
-import needs
-
 import chainrule as cr
+import needs
 from chainrule import Network, ValidationError, check_gradients
 from chainrule.core.gradcheck import MAX_GRADCHECK_WORK
 from chainrule.core.json_numbers import dumps, json_ready
@@ -84,7 +83,7 @@ def test_a_per_step_schedule_is_checked_over_the_whole_run(xy):
 
 # -- sample weights ----------------------------------------------------------------------------------
 def test_all_zero_sample_weights_are_refused(xy):
-    with pytest.raises(ValidationError, match="sample_weight: expected weights with a positive total.*nothing to learn"):
+    with pytest.raises(ValidationError, match=r"sample_weight: expected weights with a positive total.*nothing to learn"):
         net().fit(*xy, sample_weight=np.zeros(40))
 
 
@@ -237,7 +236,7 @@ def test_json_ready_writes_non_finite_numbers_as_strings():
 
 
 # -- under mpiexec -n 2: the weights' total is the whole data's, not one rank's --------------------------
-from test_distributed import mpiexec  # noqa: E402,F401 -- the module's fixture (skips without MPI)
+from test_distributed import mpiexec  # noqa: F401 -- the module's fixture (skips without MPI)
 
 ZERO_ON_ONE_RANK = """
 import sys

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 
 import needs
-
 from chainrule import i18n
 from chainrule.cli import main
 from chainrule.explain import build_trace, tutorial_network
@@ -137,7 +136,7 @@ def test_explain_in_chinese_has_the_english_numbers_and_no_english_sentence(args
 SYMBOLS = {"net", "out", "target", "delta", "next", "dE", "total", "dw", "db", "dout", "dnet", "eta", "float64",
            "float", "sigmoid", "tanh", "softmax", "squared_error", "squared", "error", "categorical", "cross",
            "entropy", "exp", "log", "logsumexp", "hidden_deltas", "hidden", "deltas", "updated", "E_o", "E_total",
-           "dE_total", "net_o", "out_o", "dout_k", "dnet_j", "out_k", "out_j", "dE_total", "delta_next", "dnet_db"}
+           "dE_total", "net_o", "out_o", "dout_k", "dnet_j", "out_k", "out_j", "delta_next", "dnet_db"}
 
 
 def test_example_and_summary_in_chinese(capsys):
@@ -304,3 +303,13 @@ def test_a_paths_share_says_via_in_its_language():
         english, chinese = render(trace, fmt), render(trace, fmt, lang="zh")
         assert r"\text{via }" in english and r"\text{via }" not in chinese and r"\text{经由 }" in chinese, fmt
         assert chinese.count(r"\text{经由 }") == english.count(r"\text{via }")
+
+
+def test_prose_is_still_a_str_with_its_methods():
+    # Prose's "translate this message?" flag was an attribute named translate, which hid
+    # str.translate on every Prose (found by mypy); the flag is translatable now.
+    kept, fixed = Prose("stay {name}", translate=False, name="b1"), Prose("each weight")
+    assert kept.translate(str.maketrans("ab", "AB")) == "stAy B1"
+    assert fixed.translate({ord("e"): "E"}) == "Each wEight"
+    assert not kept.translatable and fixed.translatable
+    assert localize(kept, i18n.translator("zh")) == "stay b1"

@@ -129,7 +129,7 @@ def test_every_public_name_resolves_and_dir_lists_it(package):
         assert name in listed, name
         assert getattr(module, name) is not None or name.isupper(), name
     with pytest.raises(AttributeError, match="no_such_name"):
-        getattr(module, "no_such_name")
+        _ = module.no_such_name
 
 
 def test_star_import_gives_all_and_names_stay_where_they_were():
@@ -174,11 +174,11 @@ def test_type_checkers_see_exactly_the_lazy_names(package):
     module = importlib.import_module(package)
     lazy = set().union(*_lazy_mapping(tree).values())
     eager = {name for name in module.__all__ if name not in lazy}
-    assert eager <= {n for n in vars(module)}, "an eager name of __all__ is not in the module's namespace"
+    assert eager <= set(vars(module)), "an eager name of __all__ is not in the module's namespace"
 
 
 def test_lazy_exports_refuses_a_name_exported_twice():
     from chainrule.core.lazy import lazy_exports
 
-    with pytest.raises(ValueError, match="'fit' is exported from both '.a' and '.b'"):
+    with pytest.raises(ValueError, match=r"'fit' is exported from both '\.a' and '\.b'"):
         lazy_exports("chainrule", {".a": ["fit"], ".b": ["fit"]})

@@ -11,7 +11,13 @@ sk = needs.module("sklearn.metrics")
 
 from chainrule import Network
 from chainrule.core.metrics import (
-    METRICS, Metric, accuracy, get_metric, mean_absolute_error, mean_squared_error, r2_score,
+    METRICS,
+    Metric,
+    accuracy,
+    get_metric,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
 )
 
 REGRESSION = {"mse": (mean_squared_error, sk.mean_squared_error), "mae": (mean_absolute_error, sk.mean_absolute_error),

@@ -79,7 +79,7 @@ def test_state_tensors_round_trip():
     assert saved.state == json.loads(json.dumps(state))
     assert saved.tensors["optimizer.0.exp_avg"].tobytes() == moments.tobytes()
     # A state that is not a checkpoint's is refused before anything is written.
-    with pytest.raises(ModelFileError, match="state.seed: expected a value") as info:
+    with pytest.raises(ModelFileError, match=r"state.seed: expected a value") as info:
         model_to_bytes(net, state={"epoch": 4}, state_tensors={"optimizer.0.m": moments})
     assert info.value.field == "state.seed" and "refusing to write it" in str(info.value)
 
@@ -304,7 +304,7 @@ def _swap(header, first, second, key):
     lambda h: h["layers.0.W"].update(shape=[9, 1]),
 ], ids=["transposed", "flattened", "dtype", "renamed", "swapped-weights", "reshaped-weights"])
 def test_tampered_tensor_header_with_the_old_checksum_is_refused(tmp_path, tamper):
-    net, data = _with_state()
+    _net, data = _with_state()
     path = tmp_path / "tampered.safetensors"
     path.write_bytes(_rewrite_tensor_entries(data, tamper))
     with pytest.raises(ModelFileError, match="checksum does not match"):
@@ -410,7 +410,7 @@ def test_state_tensors_must_be_named_numeric_arrays(name, array, shown):
         model_to_bytes(_network(), state_tensors={name: array})
     assert str(err.value) == f"state tensor {name!r}: expected a named numeric array, received: {shown}"
     # A plain model keeps none (a checkpoint's optimizer moments are checked in test_trusted_files.py).
-    with pytest.raises(ModelFileError, match="state.t: expected no state tensors in a model without a checkpoint"):
+    with pytest.raises(ModelFileError, match=r"state.t: expected no state tensors in a model without a checkpoint"):
         model_to_bytes(_network(), state_tensors={"t": np.ones(3)})
 
 

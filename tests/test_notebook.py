@@ -15,13 +15,13 @@ import re
 import shutil
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
 
-import needs
-
 import chainrule
+import needs
 from chainrule.explain import build_trace, tutorial_network
 from chainrule.notebook import Report, display, set_language
 from chainrule.visual.curve import curve_svg, history_svg
@@ -92,8 +92,8 @@ def test_register_uses_the_formatters_of_a_shell():
             self.registered.append((module, name, function))
 
     class Shell:
-        class display_formatter:  # noqa: N801 - IPython's attribute name
-            formatters = {"image/svg+xml": Formatter(), "text/html": Formatter()}
+        class display_formatter:
+            formatters: ClassVar[dict[str, Formatter]] = {"image/svg+xml": Formatter(), "text/html": Formatter()}
 
     assert display.register(Shell())
     names = {(m, n) for f in Shell.display_formatter.formatters.values() for m, n, _ in f.registered}
@@ -171,7 +171,8 @@ def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
       const url = URL.createObjectURL(new Blob([data._esm], {type: "text/javascript"}));
       const module = await import(url);
       module.default.render({model, el: document.getElementById("cell")});
-    </script></body></html>""" % json.dumps({"_esm": widget._esm, "_page": widget._page, "height": widget.height}).replace("</", "<\\/")
+    </script></body></html>""" % json.dumps(  # noqa: UP031 -- %s, not format(): the JavaScript is full of braces
+        {"_esm": widget._esm, "_page": widget._page, "height": widget.height}).replace("</", "<\\/")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:

@@ -92,9 +92,9 @@ def test_mismatched_preprocessing_refused():
 
 
 # -- raw columns: mixed tables -------------------------------------------------------------------
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from chainrule.tabular import TableOptions, read_table  # noqa: E402
+from chainrule.tabular import TableOptions, read_table
 
 DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 
@@ -209,7 +209,7 @@ def test_a_column_named_like_an_output_gets_its_own_input_name():
     net = Network.from_sizes([1, 2], "softmax", loss="cross_entropy", seed=0, dtype=np.float32)
     session = _session(to_onnx(net, pre))
     assert [i.name for i in session.get_inputs()] == ["label_input"]
-    probabilities, labels = session.run(None, onnx_inputs(pre, table))
+    probabilities, _labels = session.run(None, onnx_inputs(pre, table))
     assert np.max(np.abs(probabilities - net.predict(pre.features_of(table, np.float32)))) <= TOLERANCE
 
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import SGD, Adam, AdamW, Network, RMSprop
 from chainrule.core.layers import Parameter
 from chainrule.optim import (
@@ -237,7 +236,7 @@ def test_load_state_dict_refuses_other_states():
     bad = opt.state_dict() | {"buffers": {"0.exp_avg": np.zeros(3)}}
     with pytest.raises(ValueError, match=r"^state buffer '0.exp_avg': expected shape \(2,\), received: shape \(3,\)$"):
         opt.load_state_dict(bad)
-    with pytest.raises(ValueError, match="state buffer '7.exp_avg': expected keys"):
+    with pytest.raises(ValueError, match=r"state buffer '7.exp_avg': expected keys"):
         opt.load_state_dict(opt.state_dict() | {"buffers": {"7.exp_avg": np.zeros(2)}})
     with pytest.raises(ValueError, match="state steps: expected an integer >= 0"):
         opt.load_state_dict(opt.state_dict() | {"steps": -1})

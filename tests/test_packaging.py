@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import needs
-from chainrule.core.extras import EXTRAS
+from chainrule.core.extras import DEVELOPER_EXTRAS, EXTRAS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "chainrule"
@@ -84,7 +84,7 @@ def test_the_wheel_metadata_names_the_licence_the_script_and_every_extra(built):
     assert metadata["License-Expression"] == "MIT"
     assert metadata.get_all("License-File") == ["LICENSE"]
     assert metadata.get_all("Requires-Dist")[0] == "numpy>=1.24"
-    assert set(metadata.get_all("Provides-Extra")) == set(EXTRAS) | {"test"}
+    assert set(metadata.get_all("Provides-Extra")) == set(EXTRAS) | set(DEVELOPER_EXTRAS)
     assert "chainrule = chainrule.cli:main" in entry_points
 
 
@@ -92,7 +92,7 @@ def test_the_extras_of_the_error_hints_are_pyprojects():
     tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else needs.module("tomli")
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     without_markers = {extra: tuple(r.split(";")[0].strip() for r in requirements)
-                       for extra, requirements in declared.items() if extra != "test"}
+                       for extra, requirements in declared.items() if extra not in DEVELOPER_EXTRAS}
     assert without_markers == EXTRAS
 
 

@@ -226,9 +226,9 @@ def test_a_mixed_dataframe_with_missing_values_needs_a_choice(penguins_frames):
         NetworkClassifier((4,), max_iter=2, random_state=0).fit(X, y)
     from chainrule.tabular import TableOptions
 
-    with pytest.raises(ValueError, match="table_options.missing: expected 'error' or 'impute'"):
+    with pytest.raises(ValueError, match=r"table_options.missing: expected 'error' or 'impute'"):
         NetworkClassifier((4,), max_iter=2, table_options=TableOptions(missing="drop")).fit(X, y)
-    with pytest.raises(ValueError, match="table_options: expected a chainrule.tabular.TableOptions"):
+    with pytest.raises(ValueError, match=r"table_options: expected a chainrule.tabular.TableOptions"):
         NetworkClassifier((4,), max_iter=2, table_options={"missing": "impute"}).fit(X, y)
     complete = X.dropna()
     clf = NetworkClassifier((4,), max_iter=2, random_state=0).fit(complete, y[complete.index])

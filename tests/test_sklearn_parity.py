@@ -8,6 +8,7 @@ differently: ``(X^T delta + alpha W) / n`` there, ``X^T (delta / n) + (alpha / n
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -26,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from chainrule import Network
 from chainrule.core.initializers import INITIALIZERS, sklearn_initial_parameters
 from chainrule.core.penalty import add_l2_penalty, l2_penalty_value
-from chainrule.optim import MLPAdam, MLPSGD
+from chainrule.optim import MLPSGD, MLPAdam
 from chainrule.sklearn import NetworkClassifier, NetworkRegressor, from_sklearn
 from chainrule.training import ConvergenceRule
 
@@ -265,7 +266,7 @@ def test_sklearn_initialisation_is_sklearns():
     for activation, factor in (("relu", 6.0), ("logistic", 2.0)):
         mine = sklearn_initial_parameters(sizes, activation, np.random.RandomState(11), np.float64)
         rs = np.random.RandomState(11)
-        for (W, b), (fan_in, fan_out) in zip(mine, zip(sizes[:-1], sizes[1:])):
+        for (W, b), (fan_in, fan_out) in zip(mine, itertools.pairwise(sizes)):
             bound = np.sqrt(factor / (fan_in + fan_out))
             np.testing.assert_array_equal(W, rs.uniform(-bound, bound, (fan_in, fan_out)))
             np.testing.assert_array_equal(b, rs.uniform(-bound, bound, fan_out))
@@ -355,7 +356,7 @@ def test_from_sklearn_keeps_feature_names_and_refuses_other_models():
     ours = from_sklearn(mlp)
     assert list(ours.feature_names_in_) == list("abcd")
     np.testing.assert_array_equal(ours.predict(frame), mlp.predict(frame))
-    with pytest.raises(ValueError, match="mlp: expected a fitted sklearn.neural_network.MLPClassifier"):
+    with pytest.raises(ValueError, match=r"mlp: expected a fitted sklearn\.neural_network\.MLPClassifier"):
         from_sklearn(object())
 
 

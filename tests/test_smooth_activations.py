@@ -12,12 +12,10 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import Network, check_gradients, get_activation
 from chainrule.core.smooth_activations import ELU, GELU, SiLU, Softplus
 from chainrule.explain import build_trace, evaluate
 from chainrule.explain.formula import symbols
-
 from conftest import data_for
 
 #: (config, the matching torch.nn.functional call as (name, kwargs))

@@ -21,7 +21,6 @@ import pytest
 from chainrule import SGD, Adam, AdamW, DivergenceError, Network, RMSprop
 from chainrule.optim import Optimizer, Schedule
 from chainrule.training import LambdaCallback
-
 from conftest import data_for
 
 

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule.tabular import Preprocessor, TableEncoder, TableOptions, read_table, table_from_columns
 from chainrule.tabular.columns import category_of
 

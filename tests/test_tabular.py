@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule.tabular import Preprocessor, infer_task, read_table, table_from_columns
 
 

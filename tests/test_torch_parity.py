@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import Network
-
 from conftest import data_for
 
 torch = needs.module("torch")

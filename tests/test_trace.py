@@ -21,7 +21,6 @@ from chainrule.explain import (
 )
 from chainrule.explain.formula import from_json, symbols, to_json
 from chainrule.explain.trace import STAGES
-
 from conftest import data_for
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"]
@@ -205,7 +204,7 @@ def test_bad_arguments(kwargs, message):
 
 def test_unknown_quantity_names_the_name():
     trace = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5)
-    with pytest.raises(ValueError, match="trace quantity: .* received: 'delta_o3'"):
+    with pytest.raises(ValueError, match=r"trace quantity: .* received: 'delta_o3'"):
         trace["delta_o3"]
 
 
@@ -277,8 +276,8 @@ def test_the_walk_refuses_a_formula_ahead_of_its_values_and_a_name_twice():
     walk = StepWalk(net, np.array([[0.05, 0.1]]), np.array([[0.01, 0.99]]), 0.5, "original")
     group = Group("g", [])
     walk.add(group, "i1", "input", 0.05)
-    with pytest.raises(ValueError, match="formula symbol: .* received: 'w1'"):
+    with pytest.raises(ValueError, match=r"formula symbol: .* received: 'w1'"):
         walk.add(group, "x1", "net", 1.0, [(mul("w1", "i1"), True)])
-    with pytest.raises(ValueError, match="trace quantity: expected a name not yet computed.* received: 'i1'"):
+    with pytest.raises(ValueError, match=r"trace quantity: expected a name not yet computed.* received: 'i1'"):
         walk.add(group, "i1", "input", 0.05)
     assert group.names == ["i1"]

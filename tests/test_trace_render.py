@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 
 import needs
-from test_worked_example import SPEC
-
 from chainrule.cli import main
 from chainrule.explain import build_trace, trace_steps, tutorial_network
 from chainrule.explain.config import load_setup
@@ -25,6 +23,7 @@ from chainrule.explain.formula import Add, Call, Div, Mul, Neg, Num, Pow, Sub, S
 from chainrule.explain.render import render
 from chainrule.explain.render.latex import expr_latex, name_latex
 from chainrule.explain.render.text import expr_text
+from test_worked_example import SPEC
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -160,8 +159,9 @@ def test_latex_compiles_with_pdflatex(source, extra, tmp_path, capsys):
 
 
 def test_latex_of_a_deep_network_with_every_activation_compiles(tmp_path):
-    from chainrule import Dense, Network
     import numpy as np
+
+    from chainrule import Dense, Network
 
     rng = np.random.default_rng(0)
     acts = [{"name": "leaky_relu", "alpha": 0.1}, "relu", "identity", "tanh", "softmax"]

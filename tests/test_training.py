@@ -11,11 +11,9 @@ import numpy as np
 import pytest
 
 import needs
-
 from chainrule import SGD, Adam, DivergenceError, Network
 from chainrule.optim import CosineAnnealingLR, StepLR
 from chainrule.training import Callback, EarlyStopping, History, LambdaCallback, ProgressBar, Strategy, TrainingLoop
-
 from conftest import data_for
 
 
@@ -85,7 +83,7 @@ def test_history_records_each_epoch(data):
                 assert h.val_loss[epoch - 1] == pytest.approx(-np.mean((Ys * np.log(P)).sum(axis=1)), rel=1e-12)
     assert len(set(h.val_loss)) == 4  # the weights changed every epoch, so did the number
     with pytest.raises(AttributeError, match="History has no series 'val_mse'"):
-        h.val_mse
+        h.val_mse  # noqa: B018 -- reading the attribute is what raises
 
 
 def test_validation_metrics_match_evaluate(data):
@@ -452,7 +450,6 @@ def test_progress_bar_shows_loss_and_throughput(data):
 
 
 def test_progress_is_off_when_not_a_terminal(data, capsys):
-    X, Y = data
     loop = TrainingLoop(classifier(), progress=None)
     assert not any(isinstance(cb, ProgressBar) for cb in loop.callbacks)
 

@@ -18,8 +18,6 @@ import needs
 
 needs.module("safetensors")
 
-from forgery import content_of, forge, tensors_of
-
 from chainrule import Network
 from chainrule.cli import main
 from chainrule.io import (
@@ -34,6 +32,7 @@ from chainrule.io import (
 from chainrule.optim import SGD, Adam, RMSprop
 from chainrule.tabular import Preprocessor, table_from_columns
 from chainrule.training import EarlyStopping
+from forgery import content_of, forge, tensors_of
 
 
 def _table(task: str):
@@ -136,7 +135,7 @@ def test_non_finite_weights_are_refused_by_info_and_export(classifier, tmp_path,
 def test_saving_non_finite_weights_is_refused_before_writing(tmp_path):
     net = Network.from_sizes([2, 2], "sigmoid", seed=0)
     net.layers[0].W[0, 0] = np.nan
-    with pytest.raises(ModelFileError, match="layers.0.W: expected finite values.*refusing to write it"):
+    with pytest.raises(ModelFileError, match=r"layers.0.W: expected finite values.*refusing to write it"):
         save_model(tmp_path / "m.safetensors", net)
     assert list(tmp_path.iterdir()) == []
 
@@ -228,9 +227,9 @@ def test_features_against_the_inputs(classifier):
 
 
 def test_preprocessing_that_does_not_fit_is_refused_before_writing(tmp_path):
-    net, pre = _trained("classification")
+    _net, pre = _trained("classification")
     wrong = Network.from_sizes([len(pre.features), 2], "softmax", loss="categorical_cross_entropy", seed=0)
-    with pytest.raises(ModelFileError, match="preprocessing.classes: expected 2 classes.*refusing to write it"):
+    with pytest.raises(ModelFileError, match=r"preprocessing.classes: expected 2 classes.*refusing to write it"):
         save_model(tmp_path / "m.safetensors", wrong, preprocessing=pre)
     assert list(tmp_path.iterdir()) == []
 

@@ -131,7 +131,7 @@ def test_bad_arguments(tutorial, kwargs, match):
 
 def test_too_many_neurons_is_refused_with_advice():
     network = Network.from_sizes([13, 2], "sigmoid", seed=0)
-    with pytest.raises(ValueError, match="at most 12 neurons per layer.*per-layer summary"):
+    with pytest.raises(ValueError, match=r"at most 12 neurons per layer.*per-layer summary"):
         network_svg(network)
 
 

@@ -12,11 +12,11 @@ import pytest
 
 from chainrule import Network
 from chainrule.cli import main
+from chainrule.core.errors import ValidationError
 from chainrule.explain import build_trace, trace_steps, tutorial_network
 from chainrule.explain.config import read_config_file, setup_from_config
 from chainrule.visual import api
 from chainrule.visual.netfile import state_from_file, state_from_path, state_to_config, state_to_file
-from chainrule.core.errors import ValidationError
 from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
 

@@ -92,7 +92,7 @@ def test_naming_of_deeper_networks():
 def test_assign_checks_names_and_values():
     net = tutorial_network()
     naming = Naming.of(net)
-    with pytest.raises(ValueError, match="parameter name: expected one of w1..w8, b1..b2, received: 'w9'"):
+    with pytest.raises(ValueError, match=r"parameter name: expected one of w1..w8, b1..b2, received: 'w9'"):
         naming.assign(net, {"w9": 1.0})
     with pytest.raises(ValueError, match="value of w1: expected a finite number"):
         naming.assign(net, {"w1": float("nan")})

@@ -29,12 +29,14 @@ import contextlib
 import io
 import re
 import sys
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract as babel_extract, extract_from_dir
+from babel.messages.extract import extract as babel_extract
+from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 

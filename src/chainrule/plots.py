@@ -9,9 +9,11 @@ and, given ``path``, writes it as a PNG.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .core.extras import install_hint
 from .core.validation import Described, fail
@@ -31,7 +33,7 @@ def new_figure(width: float = 6.0, height: float = 4.5) -> Any:
     return fig
 
 
-def save_png(fig: Any, path: str | os.PathLike) -> None:
+def save_png(fig: Any, path: str | os.PathLike[str]) -> None:
     """Write ``fig`` to ``path`` as a PNG, atomically."""
     import io
 
@@ -42,7 +44,7 @@ def save_png(fig: Any, path: str | os.PathLike) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def plot_loss_curves(history: Any, path: str | os.PathLike | None = None, *, title: str = "Loss per epoch") -> Any:
+def plot_loss_curves(history: Any, path: str | os.PathLike[str] | None = None, *, title: str = "Loss per epoch") -> Any:
     """Training loss (and validation loss, when recorded) against the epoch.
 
     ``history`` is a :class:`~chainrule.training.History`, its ``to_dict()``, or a
@@ -75,10 +77,10 @@ def plot_loss_curves(history: Any, path: str | os.PathLike | None = None, *, tit
 
 
 def plot_decision_boundary(
-    predict: Callable[[np.ndarray], Sequence],
-    X: Any,
-    y: Sequence,
-    path: str | os.PathLike | None = None,
+    predict: Callable[[np.ndarray], npt.ArrayLike],
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    path: str | os.PathLike[str] | None = None,
     *,
     resolution: int = 200,
     feature_names: Sequence[str] = ("x1", "x2"),
@@ -88,16 +90,16 @@ def plot_decision_boundary(
 
     ``predict`` maps ``(m, 2)`` points to ``m`` labels; ``X`` is ``(n, 2)``, ``y`` ``n`` labels.
     """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise fail("X", "2 features for a decision boundary", Described(f"shape {X.shape}"))
-    y = np.asarray(y)
-    lo, hi = X.min(axis=0), X.max(axis=0)
+    points = np.asarray(X, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise fail("X", "2 features for a decision boundary", Described(f"shape {points.shape}"))
+    labels = np.asarray(y)
+    lo, hi = points.min(axis=0), points.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-9)
     gx, gy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
                          np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution))
     grid_labels = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])))
-    classes = list(dict.fromkeys(np.concatenate([np.unique(y), np.unique(grid_labels)]).tolist()))
+    classes = list(dict.fromkeys(np.concatenate([np.unique(labels), np.unique(grid_labels)]).tolist()))
     index = {c: k for k, c in enumerate(classes)}
     regions = np.array([index[v] for v in grid_labels.tolist()]).reshape(gx.shape)
     fig = new_figure()
@@ -105,8 +107,8 @@ def plot_decision_boundary(
     cmap = "tab10" if len(classes) <= 10 else "tab20"
     ax.contourf(gx, gy, regions, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.3,
                 vmin=-0.5, vmax=(10 if len(classes) <= 10 else 20) - 0.5)
-    colours = [index[v] for v in y.tolist()]
-    scatter = ax.scatter(X[:, 0], X[:, 1], c=colours, cmap=cmap, vmin=-0.5,
+    colours = [index[v] for v in labels.tolist()]
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=colours, cmap=cmap, vmin=-0.5,
                          vmax=(10 if len(classes) <= 10 else 20) - 0.5, edgecolors="k", linewidths=0.4, s=18)
     from matplotlib.lines import Line2D
 
@@ -123,11 +125,11 @@ def plot_decision_boundary(
 
 
 def plot_confusion_matrix(
-    y_true: Sequence,
-    y_pred: Sequence,
-    path: str | os.PathLike | None = None,
+    y_true: Sequence[Any],
+    y_pred: Sequence[Any],
+    path: str | os.PathLike[str] | None = None,
     *,
-    labels: Sequence | None = None,
+    labels: Sequence[Any] | None = None,
     title: str = "Confusion matrix",
 ) -> Any:
     """Counts of (true class, predicted class), rows true, columns predicted, numbers in the cells."""

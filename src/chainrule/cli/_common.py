@@ -19,17 +19,18 @@ import os
 import stat
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from ..core.errors import Described, excerpt
 from ..core.extras import install_hint
+from ..core.limits import MAX_HEADER_BYTES
 from ..core.validation import fail
 from ..io import load_model
 from ..io.atomic import check_writable
-from ..io.model_file import MAX_HEADER_BYTES
 from ..tabular import Preprocessor, read_table
 
 #: The optional packages commands use, with the message naming the extra that installs each.
@@ -60,12 +61,12 @@ def require_extra(module: str) -> None:
         raise ImportError(EXTRAS[module]) from None
 
 
-def check_output(path: str | os.PathLike, option: str) -> Path:
+def check_output(path: str | os.PathLike[str], option: str) -> Path:
     """Refuse at once an output path that could not be written (see :func:`chainrule.io.atomic.check_writable`)."""
     return check_writable(path, option)
 
 
-def check_input_file(path: str | os.PathLike, what: str) -> Path:
+def check_input_file(path: str | os.PathLike[str], what: str) -> Path:
     """An existing, readable regular file; else the library's error naming ``what`` and the path.
 
     ``config file: expected a readable file, received: 'data' (a folder)``. A named
@@ -95,7 +96,7 @@ def check_input_file(path: str | os.PathLike, what: str) -> Path:
     return path
 
 
-def check_model_file(path: str | os.PathLike, what: str = "model file") -> Path:
+def check_model_file(path: str | os.PathLike[str], what: str = "model file") -> Path:
     """A file that starts like a model file (a safetensors header), with safetensors installed to read it.
 
     Catches a CSV, a network file or any other file given where a model is expected
@@ -126,7 +127,7 @@ def _looks_like(start: bytes, size: int) -> str:
     return ""
 
 
-def check_text_file(path: str | os.PathLike, what: str) -> Path:
+def check_text_file(path: str | os.PathLike[str], what: str) -> Path:
     """A readable regular file of UTF-8 text; a byte that is not UTF-8 is named with its line."""
     path = check_input_file(path, what)
     decoder = codecs.getincrementaldecoder("utf-8")()

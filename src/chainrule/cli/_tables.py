@@ -8,6 +8,7 @@ file, so ``predict``, ``evaluate`` and ``export`` need none of them again.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..core.validation import Described, ValidationError, fail
 from ..tabular.options import CATEGORICAL_IMPUTATIONS, NUMERIC_IMPUTATIONS, UNKNOWN_POLICIES, TableOptions
@@ -83,7 +84,7 @@ def table_options(args: argparse.Namespace) -> TableOptions:
         raise fail(flag, err.expected, Described(err.received)) from None
 
 
-def given_table_options(args: argparse.Namespace, parser_defaults: dict) -> list[str]:
+def given_table_options(args: argparse.Namespace, parser_defaults: dict[str, Any]) -> list[str]:
     """The table options given on the command line (those that differ from their defaults)."""
     return [f"--{name.replace('_', '-')}" for name in TABLE_OPTION_NAMES
             if getattr(args, name, None) != parser_defaults.get(name)]

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.json_numbers import dumps
-from ._common import Subcommands, add_data_options, check_output, friendly_import_errors, require_extra, load_for_use, read_data, require_preprocessing
+from ._common import (
+    Subcommands,
+    add_data_options,
+    check_output,
+    friendly_import_errors,
+    load_for_use,
+    read_data,
+    require_extra,
+    require_preprocessing,
+)
+
+if TYPE_CHECKING:
+    from ..core.network import Network
+    from ..tabular import Preprocessor, Table
 
 
 def register(subparsers: Subcommands) -> None:
@@ -27,7 +41,7 @@ def register(subparsers: Subcommands) -> None:
     p.set_defaults(handler=friendly_import_errors(run))
 
 
-def metrics_for(network, pre, table) -> tuple[dict, list, list]:
+def metrics_for(network: Network, pre: Preprocessor, table: Table) -> tuple[dict[str, float], list[Any], list[Any]]:
     """``(metrics, true values, predicted values)`` of ``network`` on the labelled rows of ``table``.
 
     Rows without a target value (and, for a model trained with ``--drop-missing``,
@@ -39,15 +53,16 @@ def metrics_for(network, pre, table) -> tuple[dict, list, list]:
     X = pre.features_of(table, network.dtype)
     Y = pre.encode_target(table).astype(network.dtype)
     names = ["accuracy"] if pre.task == "classification" else []
-    result = {"n_samples": table.n_rows}
+    result: dict[str, float] = {"n_samples": table.n_rows}
     if left_out:
         result["n_left_out"] = left_out
     result.update(network.evaluate(X, Y, names))
     truth = pre.target_values(table)
     predicted = pre.decode(network.predict(X))
     if pre.task == "regression":
-        error = np.asarray(predicted) - np.asarray(truth)
-        total = float(((truth - truth.mean()) ** 2).sum())
+        values = np.asarray(truth)  # regression targets: float64 already
+        error = np.asarray(predicted) - values
+        total = float(((values - values.mean()) ** 2).sum())
         result["mse"] = float(np.mean(error**2))
         result["mae"] = float(np.mean(np.abs(error)))
         result["r2"] = 1.0 - float((error**2).sum()) / total if total > 0 else float(np.all(error == 0))
@@ -73,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plot(path: str, pre, truth: list, predicted: list) -> None:
+def _plot(path: str, pre: Preprocessor, truth: list[Any], predicted: list[Any]) -> None:
     from ..plots import new_figure, plot_confusion_matrix, save_png
 
     if pre.task == "classification":

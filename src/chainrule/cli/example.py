@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 import numpy as np
 
@@ -20,8 +21,8 @@ from ..explain.tutorial import (
     worked_example,
 )
 from ..i18n import DEFAULT_LANGUAGE, translator
-from .explain import add_lang_option, annotate_tutorial
 from ._common import Subcommands
+from .explain import add_lang_option, annotate_tutorial
 
 
 def register(subparsers: Subcommands) -> None:
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_example(result: dict, digits: int, dtype: np.dtype = np.dtype(np.float64),
+def render_example(result: dict[str, Any], digits: int, dtype: np.dtype = np.dtype(np.float64),
                    lang: str = DEFAULT_LANGUAGE) -> str:
     """The tutorial's first step, rendered from its trace, then the repeated updates, in ``lang``."""
     tr = translator(lang)
@@ -62,7 +63,10 @@ def render_example(result: dict, digits: int, dtype: np.dtype = np.dtype(np.floa
     lines = [render_text([trace], digits, title=title, lang=tr.lang).rstrip("\n"), ""]
     add = lines.append
     rep = result["repeated"]
-    f = lambda v: number(v, digits)  # noqa: E731
+
+    def f(value: float) -> str:
+        return number(value, digits)
+
     add(tr("{number}. Repeating the update {updates} times (same sample, biases fixed)",
            number=len(trace.stages) + 1, updates=rep["updates"]))
     add("   " + tr("before any update: {error}", error=f"E_total = {f(result['E_total'])}"))

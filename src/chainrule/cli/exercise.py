@@ -9,8 +9,8 @@ from pathlib import Path
 from ..core.spec import BIAS_MODES
 from ..exercise import KINDS, MAX_LAYERS, MAX_NEURONS, compile_pdf, make_exercise, render_exercise
 from ..io.atomic import atomic_write_bytes
-from .explain import add_lang_option
 from ._common import Subcommands
+from .explain import add_lang_option
 
 
 def register(subparsers: Subcommands) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.errors import excerpt
 from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS
 from ..core.validation import check_positive_int
 from ..explain.config import Conventions, load_setup
@@ -11,7 +12,6 @@ from ..explain.render import FORMATS, render
 from ..explain.summary import layer_summary, render_summary
 from ..explain.trace import HIDDEN_DELTAS, MAX_TRACE_PARAMETERS, Trace, trace_steps
 from ..explain.tutorial import annotate_misprints
-from ..core.errors import excerpt
 from ..i18n import DEFAULT_LANGUAGE, languages
 from ._common import Subcommands, check_text_file
 

@@ -8,14 +8,14 @@ from dataclasses import asdict
 
 import numpy as np
 
-from ..core.json_numbers import dumps
-from ..core.validation import check_layer_sizes, check_positive_float, check_positive_int, count_parameters
 from ..core.activations import ACTIVATIONS
 from ..core.gradcheck import check_gradcheck_size, check_gradients, format_gradcheck
 from ..core.initializers import make_rng
+from ..core.json_numbers import dumps
 from ..core.losses import ALIASES, LOSSES
 from ..core.network import Network
 from ..core.spec import BIAS_MODES
+from ..core.validation import check_layer_sizes, check_positive_float, check_positive_int, count_parameters
 from ._common import Subcommands
 
 

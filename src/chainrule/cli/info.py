@@ -7,6 +7,7 @@ the file holds and that epoch's metrics, and the training history.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
 from ..core.json_numbers import dumps
 from ..io import load_model
@@ -29,7 +30,11 @@ def register(subparsers: Subcommands) -> None:
     p.set_defaults(handler=friendly_import_errors(run))
 
 
-def describe(saved) -> dict:
+if TYPE_CHECKING:
+    from ..io import SavedModel
+
+
+def describe(saved: SavedModel) -> dict[str, Any]:
     net = saved.network
     info = {
         "format_version": saved.format_version,
@@ -49,10 +54,11 @@ def describe(saved) -> dict:
     return info
 
 
-def weights_of(training: dict) -> dict | None:
+def weights_of(training: dict[str, Any]) -> dict[str, Any] | None:
     """Which epoch's weights a file holds, with that epoch's metrics (also for files older than the record)."""
-    if isinstance(training.get("weights"), dict):
-        return training["weights"]
+    weights = training.get("weights")
+    if isinstance(weights, dict):
+        return weights
     history = training.get("history") or {}
     epochs = history.get("epoch") or []
     if not epochs:
@@ -85,7 +91,7 @@ def _columns_lines(pre: Preprocessor) -> list[str]:
     return lines
 
 
-def _history_lines(history: dict, kept: int | None) -> list[str]:
+def _history_lines(history: dict[str, Any], kept: int | None) -> list[str]:
     epochs = history.get("epoch") or []
     names = display_order({k: v for k, v in history.items() if k != "epoch" and isinstance(v, list)
                       and len(v) == len(epochs)})

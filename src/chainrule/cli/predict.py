@@ -14,7 +14,16 @@ import sys
 import numpy as np
 
 from ..io.atomic import atomic_write_bytes
-from ._common import Subcommands, add_data_options, check_output, csv_text, friendly_import_errors, load_for_use, read_data, require_preprocessing
+from ._common import (
+    Subcommands,
+    add_data_options,
+    check_output,
+    csv_text,
+    friendly_import_errors,
+    load_for_use,
+    read_data,
+    require_preprocessing,
+)
 
 
 def register(subparsers: Subcommands) -> None:
@@ -47,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     header = [f"{pre.target}_predicted"]
     columns = [list(predictions)]
     if args.probabilities:
-        header += [f"probability_{label}" for label in pre.classes]
+        header += [f"probability_{label}" for label in pre.classes or ()]  # a classifier's (checked above)
         columns += [outputs[:, k].tolist() for k in range(outputs.shape[1])]
     predicted = iter(zip(*columns))
     lines = [list(next(predicted)) if ok else [""] * len(header) for ok in usable.tolist()]

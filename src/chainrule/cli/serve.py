@@ -6,6 +6,7 @@ import argparse
 import sys
 import webbrowser
 from pathlib import Path
+
 from ..i18n import DEFAULT_LANGUAGE, complete_languages
 from ._common import Subcommands, check_text_file
 

@@ -23,20 +23,26 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import Described, check_positive_float, check_positive_int, fail
 from ..core.activations import ACTIVATIONS, default_initializer
-from ..core.errors import DivergenceError
-from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
+from ..core.errors import DivergenceError, excerpt
 from ..core.network import Network
 from ..core.spec import DTYPES
+from ..core.validation import Described, check_positive_float, check_positive_int, fail
+from ..distributed.cli import Launch, mpi_aware
+from ..io import Checkpoint, merge_histories, restore_checkpoint, save_model
 from ..optim import OPTIMIZERS
 from ..tabular import Preprocessor
 from ..tabular.preprocess import TASKS
 from ..training import EarlyStopping, KeepEpochWeights
 from ..training.history import display_order
-from ..distributed.cli import Launch, mpi_aware
-from ..core.errors import excerpt
-from ._common import Subcommands, add_data_options, check_model_file, check_output, friendly_import_errors, require_extra
+from ._common import (
+    Subcommands,
+    add_data_options,
+    check_model_file,
+    check_output,
+    friendly_import_errors,
+    require_extra,
+)
 from ._tables import TABLE_OPTION_NAMES, add_table_options, given_table_options, table_options
 
 #: Defaults of the options that shape a run (stored in the model file as "settings").
@@ -55,7 +61,7 @@ DEFAULTS = {
 
 
 #: The table options' defaults, to tell which ones a resumed run was given (filled by register()).
-_TABLE_DEFAULTS: dict = {}
+_TABLE_DEFAULTS: dict[str, Any] = {}
 
 
 def register(subparsers: Subcommands) -> None:
@@ -97,7 +103,7 @@ def register(subparsers: Subcommands) -> None:
     _TABLE_DEFAULTS.update({name: p.get_default(name) for name in TABLE_OPTION_NAMES})
 
 
-def _settings(args: argparse.Namespace, stored: Any | None) -> dict:
+def _settings(args: argparse.Namespace, stored: Any | None) -> dict[str, Any]:
     """The run's settings: the checkpoint's when resuming (only --epochs may change), else options or defaults."""
     given = {key: getattr(args, key) for key in DEFAULTS}
     if stored is not None:
@@ -220,7 +226,7 @@ def run(args: argparse.Namespace) -> int:
         early.load_state_dict(resumed.early_stopping_state)
     # Without early stopping, a run stopped mid-epoch writes its last complete epoch's weights.
     last_epoch = KeepEpochWeights() if early is None else None
-    callbacks: list = [] if last_epoch is None else [last_epoch]
+    callbacks: list[Any] = [] if last_epoch is None else [last_epoch]
     every = args.checkpoint_every
     checkpoint_path = Path(args.resume) if (args.resume and not args.checkpoint) else _checkpoint_path(args)
     if every is not None and launch.is_root:
@@ -270,12 +276,12 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _history_of(err: BaseException) -> dict:
+def _history_of(err: BaseException) -> dict[str, Any]:
     history = getattr(err, "history", None)
     return history.to_dict() if history is not None else {}
 
 
-def _build_network(pre: Preprocessor, settings: dict) -> Network:
+def _build_network(pre: Preprocessor, settings: dict[str, Any]) -> Network:
     layers = [check_positive_int(s, f"--layers[{k}]") for k, s in enumerate(settings["layers"])]
     activations = list(settings["activation"])
     if len(activations) == 1:
@@ -290,8 +296,8 @@ def _build_network(pre: Preprocessor, settings: dict) -> Network:
     )
 
 
-def written_weights(history: dict, early: EarlyStopping | None, last_epoch: KeepEpochWeights | None,
-                    stopped: bool) -> dict:
+def written_weights(history: dict[str, Any], early: EarlyStopping | None, last_epoch: KeepEpochWeights | None,
+                    stopped: bool) -> dict[str, Any]:
     """Which epoch's weights a run writes, why, and that epoch's loss and metrics (JSON-ready).
 
     ``{"epoch": e or None, "rule": ..., "metrics": {name: value}}``: the best
@@ -316,7 +322,7 @@ def written_weights(history: dict, early: EarlyStopping | None, last_epoch: Keep
     return {"epoch": epoch, "rule": rule, "metrics": metrics}
 
 
-def describe_weights(weights: dict) -> str:
+def describe_weights(weights: dict[str, Any]) -> str:
     """``epoch 12's weights (lowest val_loss: loss 0.1, val_loss 0.2)``."""
     if weights.get("epoch") is None:
         return "the latest weights (no epoch had ended, so no metrics describe them)"
@@ -325,7 +331,7 @@ def describe_weights(weights: dict) -> str:
     return f"epoch {weights['epoch']}'s weights ({weights['rule']}{': ' + metrics if metrics else ''})"
 
 
-def _summary(history: dict, pre: Preprocessor, out: Path, weights: dict, left_out: int) -> str:
+def _summary(history: dict[str, Any], pre: Preprocessor, out: Path, weights: dict[str, Any], left_out: int) -> str:
     epochs = history.get("epoch", [])
     inputs = f"{len(pre.columns)} column{'s' if len(pre.columns) != 1 else ''}"
     if pre.encoder.n_features != len(pre.columns):
@@ -348,7 +354,7 @@ def _boundary_path(plot: str) -> Path:
     return Path(plot).with_name(f"{Path(plot).stem}-boundary.png")
 
 
-def _plots(path: str, history: dict, network: Network, pre: Preprocessor, table: Any, quiet: bool) -> None:
+def _plots(path: str, history: dict[str, Any], network: Network, pre: Preprocessor, table: Any, quiet: bool) -> None:
     from ..plots import plot_decision_boundary, plot_loss_curves
 
     written = []

@@ -35,10 +35,10 @@ from .activations import (
     unregister_activation,
 )
 from .errors import Described, DivergenceError, ValidationError
+from .formulas import FormulaOps
 from .gradcheck import GradCheckRow, check_gradients, format_gradcheck
 from .initializers import INITIALIZERS, get_initializer, make_rng
 from .layers import BIAS_MODES, Dense, Workspace
-from .formulas import FormulaOps
 from .losses import (
     LOSSES,
     BinaryCrossEntropy,
@@ -49,12 +49,12 @@ from .losses import (
     register_loss,
     unregister_loss,
 )
-from .onnx_graph import OnnxNode
-from .registry import Component, Registry
-from .smooth_activations import ELU, GELU, SiLU, Softplus
 from .metrics import METRICS, Metric, get_metric
 from .network import EVAL_CHUNK, Inference, LayerOutput, Network
+from .onnx_graph import OnnxNode
 from .parameters import Parameter, ParameterBuffer
+from .registry import Component, Registry
+from .smooth_activations import ELU, GELU, SiLU, Softplus
 from .spec import SPEC_VERSION, LayerSpec, NetworkSpec
 
 __all__ = [

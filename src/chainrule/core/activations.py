@@ -27,7 +27,8 @@ naming rules.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -133,10 +134,11 @@ class Activation(Component):
         # sigmoid, tanh and the ReLUs), so an activation that reads z and keeps the
         # default gets the variant that passes z on.
         if cls.needs_z and cls.backward is Activation.backward:
-            cls.backward = Activation._backward_with_z  # type: ignore[method-assign]
+            # (mypy cannot see that a needs_z activation's backward takes z: assigned here on purpose)
+            cls.backward = Activation._backward_with_z  # type: ignore[method-assign,assignment]
 
     # -- facts ------------------------------------------------------------------------------
-    def formula(self, net: Any, ops: FormulaOps, layer_nets: Sequence[Any]) -> Sequence[Any] | None:
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> Sequence[Any] | None:
         """``out`` as formulas of ``net``, built with ``ops`` (see :mod:`chainrule.core.formulas`).
 
         ``layer_nets`` are the nets of every neuron of the layer (softmax's sum needs
@@ -145,7 +147,7 @@ class Activation(Component):
         """
         return None
 
-    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps) -> Any | None:
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any | None:
         """dout/dnet as a formula of the cached ``out`` and/or ``net`` (None: ``name'(net)``)."""
         return None
 
@@ -194,13 +196,13 @@ class Sigmoid(Activation):
         return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (ops.call("sigmoid", net), ops.div(1.0, ops.add(1.0, ops.call("exp", ops.neg(net)))))
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.mul(out, ops.sub(1.0, out))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         return [OnnxNode("Sigmoid", ("z",), "a")]
 
 
@@ -210,7 +212,8 @@ class Tanh(Activation):
     name = "tanh"
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return np.tanh(z, out=out)
+        np.tanh(z, out=out)
+        return out
 
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         np.multiply(a, a, out=out)
@@ -218,13 +221,13 @@ class Tanh(Activation):
         return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (ops.call("tanh", net),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.sub(1.0, ops.pow(out, 2.0))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         return [OnnxNode("Tanh", ("z",), "a")]
 
 
@@ -244,7 +247,8 @@ class ReLU(Activation):
         zero = self._zero
         if zero is None or zero.dtype is not z.dtype:
             zero = self._zero_like(z)
-        return np.maximum(z, zero, out=out)
+        np.maximum(z, zero, out=out)
+        return out
 
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         # np.greater casts its booleans through a small fixed ufunc buffer (8192
@@ -252,16 +256,17 @@ class ReLU(Activation):
         zero = self._zero
         if zero is None or zero.dtype is not a.dtype:
             zero = self._zero_like(a)
-        return np.greater(a, zero, out=out)
+        np.greater(a, zero, out=out)
+        return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (ops.call("max", net, 0.0),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.call("step", net)
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         return [OnnxNode("Relu", ("z",), "a")]
 
 
@@ -284,7 +289,8 @@ class LeakyReLU(Activation):
 
     def forward(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
         np.multiply(z, self.alpha, out=out)
-        return np.maximum(z, out, out=out)
+        np.maximum(z, out, out=out)
+        return out
 
     def derivative(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         np.greater(a, 0.0, out=out)
@@ -292,17 +298,17 @@ class LeakyReLU(Activation):
         out += self.alpha
         return out
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "alpha": self.alpha}
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (ops.call("max", net, ops.mul(self.alpha, net)),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.call("step", net, self.alpha)
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         # The engine's own two operations, not ONNX's LeakyRelu: its alpha attribute is a float32,
         # while a constant input is stored in the graph's dtype, so float64 graphs stay exact.
         return [OnnxNode("Mul", ("z", float(self.alpha)), "alpha_z"), OnnxNode("Max", ("z", "alpha_z"), "a")]
@@ -327,13 +333,13 @@ class Identity(Activation):
         return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (net,)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.num(1.0)
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         return [OnnxNode("Identity", ("z",), "a")]
 
 
@@ -382,14 +388,14 @@ class Softmax(Activation):
         return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (ops.div(ops.call("exp", net), ops.add(*[ops.call("exp", n) for n in layer_nets])),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         """The Jacobian's diagonal, as :meth:`derivative`."""
         return ops.mul(out, ops.sub(1.0, out))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         return [OnnxNode("Softmax", ("z",), "a", {"axis": -1})]
 
 
@@ -420,7 +426,7 @@ def unregister_activation(name: str) -> None:
     ACTIVATIONS.unregister(name)
 
 
-def get_activation(spec: str | dict | Activation) -> Activation:
+def get_activation(spec: str | dict[str, Any] | Activation) -> Activation:
     """Resolve a name (``"tanh"``), a config dict or an instance to a fresh :class:`Activation`.
 
     Anything else is refused with a :class:`~chainrule.core.errors.ValidationError`.
@@ -431,7 +437,7 @@ def get_activation(spec: str | dict | Activation) -> Activation:
     return ACTIVATIONS.resolve(spec)
 
 
-def default_initializer(activations: Iterable[str | dict | Activation]) -> str:
+def default_initializer(activations: Iterable[str | dict[str, Any] | Activation]) -> str:
     """The weight initialiser to use for layers of these activations when none is chosen.
 
     Their common :attr:`Activation.default_init` (He for rectifiers), or

@@ -70,12 +70,12 @@ class ValidationError(ValueError):
         self.received = excerpt(received)
         super().__init__(f"{field}: expected {expected}, received: {self.received}")
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         # Rebuild from the three parts (the received text is already an excerpt).
         return (_rebuild_validation_error, (type(self), self.field, self.expected, self.received))
 
 
-def _rebuild_validation_error(cls: type, field: str, expected: str, received: str) -> ValidationError:
+def _rebuild_validation_error(cls: type[ValidationError], field: str, expected: str, received: str) -> ValidationError:
     return cls(field, expected, Described(received))
 
 
@@ -95,5 +95,5 @@ class DivergenceError(FloatingPointError):
             "Try a smaller learning rate."
         )
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.epoch, self.step, self.where, self.loss))

@@ -12,7 +12,7 @@ command works however chainrule was installed: from a wheel, where
 
 from __future__ import annotations
 
-__all__ = ["EXTRAS", "install_hint"]
+__all__ = ["EXTRAS", "DEVELOPER_EXTRAS", "install_hint"]
 
 #: Extra -> the requirements it installs (environment markers left out), as in pyproject.toml.
 EXTRAS: dict[str, tuple[str, ...]] = {
@@ -31,6 +31,10 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "docs": ("mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"),
     "cli": ("safetensors>=0.4", "pyarrow>=10", "onnx>=1.14", "onnxruntime>=1.16", "matplotlib>=3.6", "tqdm>=4.60"),
 }
+
+#: The extras for working on chainrule itself, which no "needs X" error names: ``test`` (the test
+#: suite's tools) and ``dev`` (the test extra, the linter, the type checker and pre-commit).
+DEVELOPER_EXTRAS: tuple[str, ...] = ("test", "dev")
 
 
 def install_hint(extra: str) -> str:

@@ -19,7 +19,7 @@ constants. Function names passed to :meth:`FormulaOps.call` are those of
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar, Union
+from typing import Protocol, TypeVar
 
 __all__ = ["FormulaOps", "FUNCTIONS"]
 
@@ -48,23 +48,23 @@ class FormulaOps(Protocol[E]):
     def num(self, value: float) -> E:
         """A number."""
 
-    def add(self, *terms: Union[E, float]) -> E:
+    def add(self, *terms: E | float) -> E:
         """``a + b + ...``"""
 
-    def sub(self, left: Union[E, float], right: Union[E, float]) -> E:
+    def sub(self, left: E | float, right: E | float) -> E:
         """``a - b``"""
 
-    def mul(self, *factors: Union[E, float]) -> E:
+    def mul(self, *factors: E | float) -> E:
         """``a * b * ...``"""
 
-    def div(self, numerator: Union[E, float], denominator: Union[E, float]) -> E:
+    def div(self, numerator: E | float, denominator: E | float) -> E:
         """``a / b``"""
 
-    def pow(self, base: Union[E, float], exponent: Union[E, float]) -> E:
+    def pow(self, base: E | float, exponent: E | float) -> E:
         """``a ^ b``"""
 
-    def neg(self, arg: Union[E, float]) -> E:
+    def neg(self, arg: E | float) -> E:
         """``-a``"""
 
-    def call(self, function: str, *args: Union[E, float]) -> E:
+    def call(self, function: str, *args: E | float) -> E:
         """``f(a, ...)`` for ``function`` in :data:`FUNCTIONS`."""

@@ -73,7 +73,7 @@ def check_gradcheck_size(n_samples: int, n_parameters: int, max_work: int = MAX_
 
 
 def check_gradients(
-    network: "Network", X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
+    network: Network, X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
     max_work: int = MAX_GRADCHECK_WORK,
 ) -> list[GradCheckRow]:
     """Compare backpropagated gradients with finite differences, parameter by parameter.
@@ -134,7 +134,8 @@ def check_gradients(
     return rows
 
 
-def _central_difference(net, X, Y, values, index, h, pattern) -> float:
+def _central_difference(net: Network, X: np.ndarray, Y: np.ndarray, values: np.ndarray, index: tuple[int, ...],
+                        h: float, pattern: bytes) -> float:
     """Fourth-order central difference of the loss in ``values[index]``; NaN if only kinks are met."""
     original = values[index]
     step = h
@@ -155,9 +156,10 @@ def _central_difference(net, X, Y, values, index, h, pattern) -> float:
         values[index] = original
 
 
-def _loss_and_pattern(net, X, Y) -> tuple[float, bytes]:
+def _loss_and_pattern(net: Network, X: np.ndarray, Y: np.ndarray) -> tuple[float, bytes]:
     """The loss, and on which side of each of its activation's kinks every pre-activation lies."""
     result = net.infer(X, return_logits=True, return_layers=True)
+    assert result.layers is not None and result.logits is not None  # both asked for
     sides = [np.packbits(seen.z > kink).tobytes() for layer, seen in zip(net.layers, result.layers)
              for kink in layer.activation.kinks]
     return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(sides)

@@ -7,18 +7,21 @@ comes only from the generator passed in: there is no global random state.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
+import numpy.typing as npt
 
 from .errors import Described, excerpt
 from .validation import fail
 
 __all__ = ["INITIALIZERS", "get_initializer", "make_rng", "sklearn_initial_parameters", "sklearn_init_bound"]
 
-Initializer = Callable[[tuple[int, int], np.random.Generator, np.dtype], np.ndarray]
+#: ``(shape (n_in, n_out), generator, dtype) -> a fresh array of that shape and dtype``.
+Initializer = Callable[[tuple[int, int], np.random.Generator, npt.DTypeLike], np.ndarray]
 
 
 def make_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
@@ -34,42 +37,42 @@ def _uniform(limit: float) -> Initializer:
     return lambda shape, rng, dtype: rng.uniform(-limit, limit, size=shape).astype(dtype)
 
 
-def glorot_uniform(shape, rng, dtype):
+def glorot_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     return _uniform(np.sqrt(6.0 / (shape[0] + shape[1])))(shape, rng, dtype)
 
 
-def glorot_normal(shape, rng, dtype):
+def glorot_normal(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """N(0, 2 / (fan_in + fan_out))."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / (shape[0] + shape[1]))).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / (shape[0] + shape[1]))).astype(dtype)
 
 
-def he_uniform(shape, rng, dtype):
+def he_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """U(-l, l) with l = sqrt(6 / fan_in) (He et al., 2015), for ReLU layers."""
     return _uniform(np.sqrt(6.0 / shape[0]))(shape, rng, dtype)
 
 
-def he_normal(shape, rng, dtype):
+def he_normal(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """N(0, 2 / fan_in)."""
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / shape[0])).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / shape[0])).astype(dtype)
 
 
-def lecun_uniform(shape, rng, dtype):
+def lecun_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """U(-l, l) with l = sqrt(3 / fan_in)."""
     return _uniform(np.sqrt(3.0 / shape[0]))(shape, rng, dtype)
 
 
-def lecun_normal(shape, rng, dtype):
+def lecun_normal(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """N(0, 1 / fan_in)."""
-    return (rng.standard_normal(shape) * np.sqrt(1.0 / shape[0])).astype(dtype)
+    return (rng.standard_normal(shape) * math.sqrt(1.0 / shape[0])).astype(dtype)
 
 
-def zeros(shape, rng, dtype):
+def zeros(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """All zeros (symmetric: every neuron of a layer then learns the same thing)."""
     return np.zeros(shape, dtype=dtype)
 
 
-def ones(shape, rng, dtype):
+def ones(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """All ones."""
     return np.ones(shape, dtype=dtype)
 
@@ -81,19 +84,19 @@ def sklearn_init_bound(fan_in: int, fan_out: int, activation: str = "relu") -> f
     return float(np.sqrt(factor / (fan_in + fan_out)))
 
 
-def sklearn_uniform(shape, rng, dtype):
+def sklearn_uniform(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """scikit-learn MLP's weights: U(-l, l), l = sqrt(6 / (fan_in + fan_out)) (Glorot's bound)."""
     return rng.uniform(-sklearn_init_bound(*shape), sklearn_init_bound(*shape), shape).astype(dtype, copy=False)
 
 
-def sklearn_uniform_logistic(shape, rng, dtype):
+def sklearn_uniform_logistic(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
     """scikit-learn MLP's weights for logistic hidden layers: U(-l, l), l = sqrt(2 / (fan_in + fan_out))."""
     bound = sklearn_init_bound(shape[0], shape[1], "logistic")
     return rng.uniform(-bound, bound, shape).astype(dtype, copy=False)
 
 
 def sklearn_initial_parameters(
-    sizes: list[int], hidden_activation: str, rng: "np.random.Generator | np.random.RandomState", dtype: np.dtype
+    sizes: list[int], hidden_activation: str, rng: np.random.Generator | np.random.RandomState, dtype: np.dtype
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Every layer's ``(W (n_in, n_out), b (n_out,))`` as scikit-learn's MLP initialises them.
 
@@ -105,7 +108,7 @@ def sklearn_initial_parameters(
     ``random_state=seed``.
     """
     result = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         bound = sklearn_init_bound(fan_in, fan_out, hidden_activation)
         weights = rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype, copy=False)
         biases = rng.uniform(-bound, bound, fan_out).astype(dtype, copy=False)
@@ -134,7 +137,7 @@ def _finite(number: numbers.Real) -> bool:
 def _checked_callable(init: Initializer, user_callable: bool = True) -> Initializer:
     """``init`` called as ``init(shape, rng, dtype)``, its result checked: finite numbers of that shape."""
 
-    def checked(shape: tuple[int, int], rng: np.random.Generator, dtype: np.dtype) -> np.ndarray:
+    def checked(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
         expected = (f"a callable (shape, rng, dtype) returning finite numbers of shape {tuple(shape)}" if user_callable
                     else f"an array of shape {tuple(shape)}")
         try:
@@ -160,7 +163,7 @@ def _checked_callable(init: Initializer, user_callable: bool = True) -> Initiali
     return checked
 
 
-def get_initializer(spec: "str | float | np.ndarray | Initializer") -> Initializer:
+def get_initializer(spec: str | float | np.ndarray | Initializer) -> Initializer:
     """A name from :data:`INITIALIZERS`, a constant (every weight set to it), hand-set values or a callable.
 
     Hand-set values are an array (or nested lists) of the weight's shape ``(n_in, n_out)``;

@@ -58,7 +58,7 @@ class Workspace:
     def __init__(self, z: np.ndarray, a: np.ndarray, dz: np.ndarray, dx: np.ndarray) -> None:
         self.z, self.a, self.dz, self.dx = z, a, dz, dx
 
-    def rows(self, n: int) -> "Workspace":
+    def rows(self, n: int) -> Workspace:
         """The workspace of a batch of ``n`` rows: views of the first ``n`` rows (C-contiguous)."""
         return Workspace(self.z[:n], self.a[:n], self.dz[:n], self.dx[:n])
 
@@ -91,7 +91,7 @@ class Dense:
         self,
         n_in: int,
         n_out: int,
-        activation: str | dict | Activation = "sigmoid",
+        activation: str | dict[str, Any] | Activation = "sigmoid",
         *,
         bias: str = "per_neuron",
         train_bias: bool = True,
@@ -272,7 +272,7 @@ class Dense:
             raise ValueError(f"{self.name}: grad_a must not be the layer's own dz buffer")
         activation = self.activation
         if activation.needs_z:  # GELU, SiLU...: the derivative reads z too (both are cached)
-            activation.backward(ws.a, grad_a, out=ws.dz, z=ws.z)
+            activation.backward(ws.a, grad_a, out=ws.dz, z=ws.z)  # type: ignore[call-arg]  # needs_z: takes z
         else:
             activation.backward(ws.a, grad_a, out=ws.dz)
         return self.backward_delta(need_input_grad)
@@ -286,7 +286,7 @@ class Dense:
             if self.bias_mode == "per_neuron":
                 # The ufunc's reduce directly: np.sum's Python wrapper costs more than
                 # the sum itself for small layers.
-                np.add.reduce(ws.dz, 0, None, self.bias.grad)
+                np.add.reduce(ws.dz, 0, None, self.bias.grad)  # type: ignore[call-overload]  # out by position
             else:
                 self.bias.grad[0] = ws.dz.sum()
         if not need_input_grad:
@@ -294,17 +294,17 @@ class Dense:
         return np.dot(ws.dz, self.weight.value.T, out=ws.dx)
 
     # -- conversions ---------------------------------------------------------------------
-    def spec(self) -> "LayerSpec":
+    def spec(self) -> LayerSpec:
         """The layer's architecture (no values) as a :class:`~chainrule.core.spec.LayerSpec`."""
         from .spec import LayerSpec
 
         return LayerSpec(self.n_in, self.n_out, self.activation, self.bias_mode, self.bias.trainable)
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """JSON-ready architecture (no values): :meth:`spec` as a dict."""
         return self.spec().to_dict()
 
-    def astype(self, dtype: Any) -> "Dense":
+    def astype(self, dtype: Any) -> Dense:
         """A copy of the layer (values included) in another dtype."""
         layer = Dense(self.n_in, self.n_out, self.activation, bias=self.bias_mode, train_bias=self.train_bias,
                       init="zeros", dtype=dtype, name=self.name)
@@ -313,14 +313,14 @@ class Dense:
         return layer
 
     # -- copies: scratch space is not state --------------------------------------------------
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in ("_capacity", "_by_rows", "_ws", "_input")}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._reset_workspace()
 
-    def __copy__(self) -> "Dense":
+    def __copy__(self) -> Dense:
         # A shallow copy would share the parameters' arrays with the original: never what is meant.
         return copy.deepcopy(self)
 

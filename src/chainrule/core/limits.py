@@ -74,7 +74,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ _NUMBER_RUNS = bytes(b"0"[0] if c in b"-+0123456789.eE" else b" "[0] for c in ra
 _KEY_TEXT = 40
 
 #: A place in a document: keys and list indices from the top.
-DocumentPath = tuple
+DocumentPath = tuple[str | int, ...]
 #: Turns a :data:`DocumentPath` into the field name an error reports.
 FieldName = Callable[[DocumentPath], str]
 
@@ -188,9 +189,10 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
         raise fail(what, f"JSON nested at most {MAX_DEPTH} levels deep", Described(f"nesting {depth} levels deep"))
     # A number literal past the bound is kept as its text (never converted: CPython converts long digit
     # strings in quadratic time) and refused by check_document below, naming its field.
-    hooks = {}
+    parse_int: Callable[[str], Any] | None = None  # None: json's own conversion
+    parse_float: Callable[[str], Any] | None = None
     if _longest_number(outside) is not None:
-        hooks = {"parse_int": _bounded_literal(int), "parse_float": _bounded_literal(float)}
+        parse_int, parse_float = _bounded_literal(int), _bounded_literal(float)
     if isinstance(text, str):
         decoded = text
     else:
@@ -199,7 +201,8 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
         except UnicodeDecodeError as err:
             raise fail(what, "UTF-8 text", Described(f"byte {err.start} is not UTF-8 ({err.reason})")) from None
     try:
-        document = json.loads(decoded, parse_constant=_json_constant(what), **hooks)
+        document = json.loads(decoded, parse_constant=_json_constant(what), parse_int=parse_int,
+                              parse_float=parse_float)
     except json.JSONDecodeError as err:
         raise fail(what, "valid JSON", Described(f"{err.msg} at line {err.lineno}, column {err.colno}")) from None
     except ValidationError:
@@ -248,8 +251,8 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
 
     containers = (dict, list, tuple)
     if not isinstance(data, containers):
-        if type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT or type(data) is _LongLiteral or \
-                finite and type(data) is float and not math.isfinite(data):
+        if (type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT) or type(data) is _LongLiteral or \
+                (finite and type(data) is float and not math.isfinite(data)):
             refuse_scalar(data, None)
         return data
     stack: list[tuple[Any, int, Any]] = [(data, 0, None)]
@@ -273,9 +276,7 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
                     refuse_scalar(child, (where, key))
             elif isinstance(child, containers):
                 stack.append((child, depth + 1, (where, key)))
-            elif kind is _LongLiteral:
-                refuse_scalar(child, (where, key))
-            elif isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT:
+            elif kind is _LongLiteral or (isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT):
                 refuse_scalar(child, (where, key))
     return data
 

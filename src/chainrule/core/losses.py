@@ -33,10 +33,10 @@ from typing import Any
 
 import numpy as np
 
-from .validation import Described, fail
 from .activations import Activation, Identity, Softmax
 from .formulas import FormulaOps
 from .registry import Component, Registry
+from .validation import Described, fail
 
 __all__ = [
     "Loss",
@@ -151,19 +151,19 @@ class Loss(Component):
                 Described(f"activation {activation.name!r}"),
             )
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction}
 
     # -- facts (for the trace) ------------------------------------------------------------------
-    def per_output_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps) -> Any | None:
+    def per_output_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any | None:
         """One output's share of one sample's error (the tutorial's ``E_o1``), built with ``ops``."""
         return None
 
-    def gradient_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps) -> Any | None:
+    def gradient_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any | None:
         """dE/dout of one output for one sample, the unfused form :meth:`gradient` computes."""
         return None
 
-    def fused_delta_formula(self, target: Any, out: Any, ops: FormulaOps) -> Any | None:
+    def fused_delta_formula(self, target: Any, out: Any, ops: FormulaOps[Any]) -> Any | None:
         """The delta dE/dnet the engine computes directly with :attr:`requires_activation`, or None."""
         return None
 
@@ -204,10 +204,12 @@ class SquaredError(Loss):
         return 1.0 if self.output_reduction == "half_sum" else 2.0 / m
 
     def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return 0.5 * self._output_factor(a.shape[1]) * (y - a) ** 2
+        per_output: np.ndarray = 0.5 * self._output_factor(a.shape[1]) * (y - a) ** 2
+        return per_output
 
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return (a - y) * (self._output_factor(a.shape[1]) * self._scale(a.shape[0]))
+        gradient: np.ndarray = (a - y) * (self._output_factor(a.shape[1]) * self._scale(a.shape[0]))
+        return gradient
 
     def value_and_delta(
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
@@ -220,17 +222,18 @@ class SquaredError(Loss):
         if isinstance(activation, Identity):
             grad_a = flat = out  # dE/dz = dE/da: compute it in place
         elif out is self._row_for:  # the activation's backward needs distinct buffers
-            grad_a, flat = self._row, self._flat
+            # (_scratch sets _row and _flat whenever it sets _row_for: neither is None here)
+            grad_a, flat = self._row, self._flat  # type: ignore[assignment]
         else:
             grad_a = self._scratch(out)
-            flat = self._flat
+            flat = self._flat  # type: ignore[assignment]  # set by _scratch
         np.subtract(a, y, grad_a)
         value = 0.5 * factor * float(np.vdot(flat, flat) if flat is out else flat.dot(flat))
         if factor != 1.0:  # (one sample, as in the tutorial: nothing to scale)
             grad_a *= factor  # dE/da
         if grad_a is not out:
             if activation.needs_z:
-                activation.backward(a, grad_a, out, z=z)
+                activation.backward(a, grad_a, out, z=z)  # type: ignore[call-arg]  # a needs_z activation's
             elif type(activation).backward is Activation.backward:  # (its body, without its call)
                 activation.derivative(a, out)
                 np.multiply(out, grad_a, out)
@@ -246,24 +249,28 @@ class SquaredError(Loss):
         self._row_for = like  # the array it was last made for: the same one again needs no checks
         return buf
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction, "output_reduction": self.output_reduction}
 
     # facts
-    def per_output_formula(self, target, out, n_outputs, ops):
+    def per_output_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any:
         if self.output_reduction == "half_sum":
             return ops.mul(ops.div(1.0, 2.0), ops.pow(ops.sub(target, out), 2.0))
         return ops.div(ops.pow(ops.sub(target, out), 2.0), float(n_outputs))
 
-    def gradient_formula(self, target, out, n_outputs, ops):
+    def gradient_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any:
         if self.output_reduction == "half_sum":
             return ops.sub(out, target)
         return ops.div(ops.mul(2.0, ops.sub(out, target)), float(n_outputs))
 
-    def description(self, n_outputs):
+    def description(self, n_outputs: int) -> str:
         if self.output_reduction == "half_sum":
             return "sum over outputs of 1/2 (target - out)^2"
         return f"mean over the {n_outputs} outputs of (target - out)^2"
+
+
+# (*) ufunc.reduce(array, axis, dtype, out, keepdims) by position, which NumPy accepts; its stubs take
+# out and keepdims by keyword only, hence the ignores (the tuned calls stay as they are).
 
 
 class CategoricalCrossEntropy(Loss):
@@ -286,10 +293,12 @@ class CategoricalCrossEntropy(Loss):
     @staticmethod
     def _log_softmax(z: np.ndarray) -> np.ndarray:
         shifted = z - z.max(axis=1, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_softmax: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return log_softmax
 
     def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return -y * self._log_softmax(z)
+        per_output: np.ndarray = -y * self._log_softmax(z)
+        return per_output
 
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         # Shown by the trace as a factor; the engine never divides by a.
@@ -322,16 +331,16 @@ class CategoricalCrossEntropy(Loss):
         wide = self._spread(z)
         # exp(z - max z) once, for the softmax (as Softmax.forward: the same operations, the same
         # bits) and for E = sum_n [lse(z_n) * sum_k y_nk - sum_k y_nk z_nk].
-        np.maximum.reduce(z, 1, None, row, True)
+        np.maximum.reduce(z, 1, None, row, True)  # type: ignore[call-overload]  # (*)
         np.copyto(wide, row)
         np.subtract(z, wide, out)
         np.exp(out, out)
-        np.add.reduce(out, 1, None, lse, True)
+        np.add.reduce(out, 1, None, lse, True)  # type: ignore[call-overload]  # (*)
         np.copyto(wide, lse)
         np.divide(out, wide, a)
         np.log(lse, lse)
         np.add(lse, row, lse)
-        np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
+        np.add.reduce(y, 1, None, row, True)  # type: ignore[call-overload]  # row = sum_k y_nk (*)
         total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
         # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
         np.copyto(wide, row)
@@ -348,13 +357,13 @@ class CategoricalCrossEntropy(Loss):
         scale = self._scale(rows or n)
         row, lse = self._columns(n, a.dtype)
         # E = sum_n [ lse(z_n) * sum_k y_nk - sum_k y_nk z_nk ], with lse = max + log(sum exp(z - max)).
-        np.maximum.reduce(z, 1, None, row, True)
+        np.maximum.reduce(z, 1, None, row, True)  # type: ignore[call-overload]  # (*)
         np.subtract(z, row, out=out)
         np.exp(out, out=out)
-        np.add.reduce(out, 1, None, lse, True)
+        np.add.reduce(out, 1, None, lse, True)  # type: ignore[call-overload]  # (*)
         np.log(lse, out=lse)
         lse += row
-        np.add.reduce(y, 1, None, row, True)  # row = sum_k y_nk
+        np.add.reduce(y, 1, None, row, True)  # type: ignore[call-overload]  # row = sum_k y_nk (*)
         total = float(np.vdot(lse, row)) - float(np.vdot(y, z))
         value = total * scale
         # Fused delta: dE/dz = a * sum(y) - y, times the sample reduction.
@@ -364,20 +373,20 @@ class CategoricalCrossEntropy(Loss):
         return value
 
     # facts
-    def per_output_formula(self, target, out, n_outputs, ops):
+    def per_output_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any:
         return ops.neg(ops.mul(target, ops.call("log", out)))
 
-    def gradient_formula(self, target, out, n_outputs, ops):
+    def gradient_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any:
         return ops.neg(ops.div(target, out))
 
-    def fused_delta_formula(self, target, out, ops):
+    def fused_delta_formula(self, target: Any, out: Any, ops: FormulaOps[Any]) -> Any:
         """``out - target``, for targets that sum to 1 (``out * sum(target) - target`` otherwise)."""
         return ops.sub(out, target)
 
-    def description(self, n_outputs):
+    def description(self, n_outputs: int) -> str:
         return "cross-entropy = - sum over outputs of target * log(out)"
 
-    def computation_note(self):
+    def computation_note(self) -> str:
         return ("E_o is computed from net as target * (logsumexp(net) - net_o), which equals "
                 "-target * log(out_o) without ever taking log(0).")
 
@@ -394,12 +403,14 @@ class BinaryCrossEntropy(Loss):
     _row: np.ndarray | None = None  # scratch: (n, m)
 
     def per_output(self, a: np.ndarray, z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+        per_output: np.ndarray = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z))) - y * z
+        return per_output
 
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         # Shown by the trace as a factor; the engine never divides by a (1 - a).
         with np.errstate(divide="ignore", invalid="ignore"):
-            return (a - y) / (a * (1 - a)) * self._scale(a.shape[0])
+            gradient: np.ndarray = (a - y) / (a * (1 - a)) * self._scale(a.shape[0])
+            return gradient
 
     def value_and_delta(
         self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
@@ -425,17 +436,19 @@ class BinaryCrossEntropy(Loss):
         return value
 
     # facts
-    def per_output_formula(self, target, out, n_outputs, ops):
-        log = lambda x: ops.call("log", x)  # noqa: E731
+    def per_output_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any:
+        def log(x: Any) -> Any:
+            return ops.call("log", x)
+
         return ops.neg(ops.add(ops.mul(target, log(out)), ops.mul(ops.sub(1.0, target), log(ops.sub(1.0, out)))))
 
-    def gradient_formula(self, target, out, n_outputs, ops):
+    def gradient_formula(self, target: Any, out: Any, n_outputs: int, ops: FormulaOps[Any]) -> Any:
         return ops.div(ops.sub(out, target), ops.mul(out, ops.sub(1.0, out)))
 
-    def fused_delta_formula(self, target, out, ops):
+    def fused_delta_formula(self, target: Any, out: Any, ops: FormulaOps[Any]) -> Any:
         return ops.sub(out, target)
 
-    def description(self, n_outputs):
+    def description(self, n_outputs: int) -> str:
         return "binary cross-entropy = - sum over outputs of [target log(out) + (1 - target) log(1 - out)]"
 
 
@@ -466,7 +479,7 @@ def unregister_loss(name: str) -> None:
     LOSSES.unregister(name)
 
 
-def get_loss(spec: str | dict | Loss) -> Loss:
+def get_loss(spec: str | dict[str, Any] | Loss) -> Loss:
     """Resolve a name (``"squared_error"``, ``"cross_entropy"``...), a config dict or an instance.
 
     Anything else is refused with a :class:`~chainrule.core.errors.ValidationError`.

@@ -8,7 +8,7 @@ is an improvement.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -44,8 +45,15 @@ from .parameters import Parameter, ParameterBuffer
 from .penalty import add_l2_penalty
 from .spec import NetworkSpec
 from .validation import (
-    Described, as_2d, check_choice, check_dtype, check_layer_sizes, check_positive_int, check_sample_weight,
-    count_parameters, fail,
+    Described,
+    as_2d,
+    check_choice,
+    check_dtype,
+    check_layer_sizes,
+    check_positive_int,
+    check_sample_weight,
+    count_parameters,
+    fail,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +63,8 @@ __all__ = ["Inference", "LayerOutput", "Network", "Updater", "EVAL_CHUNK"]
 
 #: Rows per chunk when evaluating, to bound memory on large data sets.
 EVAL_CHUNK = 8192
+#: An activation's ``forward_unchecked(z, out)``, as a training pass holds it.
+_Activate = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 #: Slack for rounding in the bounds of apply_update: far more than float32's relative error per operation.
 _ROUNDING = 1.0 + 2.0**-20
@@ -81,6 +91,11 @@ class Updater(Protocol):
     def bind(self, parameters: Sequence[Parameter]) -> Any: ...
 
     def step(self) -> None: ...
+
+    # (*) An optimizer that shows its step before taking it (chainrule's own) also has
+    # prepare_step(), prepared_factor, prepared_scale and apply_step(deltas). They are not part
+    # of this protocol: the engine uses them only after Network._owned has found them (hasattr),
+    # which mypy cannot follow, hence the ignores marked (*) there.
 
 
 class LayerOutput(NamedTuple):
@@ -118,7 +133,7 @@ class Network:
         registered loss.
     """
 
-    def __init__(self, layers: Sequence[Dense], loss: str | dict | Loss = "squared_error") -> None:
+    def __init__(self, layers: Sequence[Dense], loss: str | dict[str, Any] | Loss = "squared_error") -> None:
         layers = list(layers)
         if not layers:
             raise fail("layers", "at least one Dense layer", layers)
@@ -154,7 +169,7 @@ class Network:
         self._last_pass: _TrainingPass | None = None  # the last loss_and_gradients's
         self._bounding = False  # whether loss_and_gradients bounds the gradients for train_step
         self._owned_optimizer: Any = None  # an optimizer, and its parameter list, known to update this network
-        self._owned_parameters: list | None = None
+        self._owned_parameters: list[Parameter] | None = None
         self._owned_count = 0
         self._owned_preparable = False  # whether that optimizer shows its step before taking it
         self._carried_bound: tuple[Any, float] | None = None  # (optimizer, bound of |w_i| its last step left)
@@ -178,13 +193,13 @@ class Network:
         activation: str | Activation | Sequence[str | Activation] = "sigmoid",
         *,
         output_activation: str | Activation | None = None,
-        loss: str | dict | Loss = "squared_error",
+        loss: str | dict[str, Any] | Loss = "squared_error",
         bias: str = "per_neuron",
         train_bias: bool = True,
         init: Any = "glorot_uniform",
         seed: int | np.random.Generator | None = None,
         dtype: Any = np.float64,
-    ) -> "Network":
+    ) -> Network:
         """Build a network from layer sizes, e.g. ``[2, 2, 2]`` for the tutorial's 2-2-2.
 
         ``activation`` is one activation for every layer or one per layer;
@@ -196,7 +211,7 @@ class Network:
         n_layers = len(sizes) - 1
         if not isinstance(activation, (list, tuple)):
             # One activation for every layer; anything that is not one (None, 3) is refused by Dense.
-            activations = [activation] * n_layers
+            activations: list[Any] = [activation] * n_layers  # as given: Dense checks each
         else:
             activations = list(activation)
             if len(activations) != n_layers:
@@ -252,9 +267,9 @@ class Network:
         # Layer dicts, not LayerSpecs, so that a refusal names the layer ("layers[1].activation").
         layers = [{"type": "dense", "n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation,
                    "bias": layer.bias_mode, "train_bias": layer.train_bias} for layer in self.layers]
-        return NetworkSpec(layers, self.loss_function, self.dtype.name)
+        return NetworkSpec(layers, self.loss_function, self.dtype.name)  # type: ignore[arg-type]  # it checks dicts
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         """JSON-ready architecture: ``spec().to_dict()`` (version, layers, loss, dtype; no values)."""
         return self.spec().to_dict()
 
@@ -265,7 +280,7 @@ class Network:
         *,
         init: Any = None,
         seed: int | np.random.Generator | None = None,
-    ) -> "Network":
+    ) -> Network:
         """A network with the architecture of ``spec`` (a :class:`NetworkSpec` or its dict).
 
         A dict is checked first (:meth:`NetworkSpec.from_dict`: errors name the
@@ -298,11 +313,11 @@ class Network:
 
     def check_targets(self, Y: Any, n_samples: int, what: str = "Y") -> np.ndarray:
         """``Y`` as a finite ``(n_samples, n_outputs)`` array; values the loss accepts."""
-        Y = as_2d(Y, what, self.dtype, self.n_outputs)
-        if Y.shape[0] != n_samples:
-            raise fail(what, f"{n_samples} rows (one per sample of X)", Described(f"shape {Y.shape}"))
-        self.loss_function.check_targets(Y, what)
-        return Y
+        targets = as_2d(Y, what, self.dtype, self.n_outputs)
+        if targets.shape[0] != n_samples:
+            raise fail(what, f"{n_samples} rows (one per sample of X)", Described(f"shape {targets.shape}"))
+        self.loss_function.check_targets(targets, what)
+        return targets
 
     def check_sample_weight(self, weights: Any, n_samples: int, what: str = "sample_weight") -> np.ndarray:
         """Sample weights as a finite, non-negative ``(n_samples,)`` array of the network's dtype."""
@@ -336,6 +351,7 @@ class Network:
         X = self.check_inputs(X)
         Y = self.check_targets(Y, X.shape[0])
         result = self._infer(X, return_logits=True)
+        assert result.logits is not None  # (asked for)
         return self.loss_function.value(result.outputs, result.logits, Y)
 
     def outputs_and_losses(self, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -350,6 +366,7 @@ class Network:
         for start in range(0, n, EVAL_CHUNK):
             stop = min(start + EVAL_CHUNK, n)
             result = self._infer(X[start:stop], return_logits=True)
+            assert result.logits is not None  # (asked for)
             outputs[start:stop] = result.outputs
             losses[start:stop] = self.loss_function.per_output(result.outputs, result.logits, Y[start:stop]).sum(axis=1)
         return outputs, losses
@@ -390,7 +407,7 @@ class Network:
                for plan in self._passes.values() for layer, ws in zip(self.layers, plan.workspaces)):
             self._passes.clear()  # a layer moved to larger arrays
 
-    def _training_pass(self, n_rows: int) -> "_TrainingPass":
+    def _training_pass(self, n_rows: int) -> _TrainingPass:
         """The arrays and functions of one training step on ``n_rows`` rows, looked up once."""
         plan = self._passes.get(n_rows)
         if plan is None:
@@ -442,6 +459,7 @@ class Network:
         # that broadcasts allocates a buffer on every call, a broadcasting copy does not, and the
         # two calls together are faster.
         x = X
+        activate: _Activate | None  # (the output layer's is None when the loss computes it)
         for layer, ws, W, b, z, a, activate, product, spread in plan.forward:
             layer._ws = ws
             layer._input = x
@@ -476,7 +494,8 @@ class Network:
         # below gets dz = dx * f'(z) from its cached a.
         if X is not plan.batch:
             plan.batch, plan.batch_t, plan.batch_flat = X, X.T, X.reshape(-1)
-        grad = None
+        # (None only until the output layer, first, has set it: its dz comes from the loss)
+        grad: np.ndarray = None  # type: ignore[assignment]
         bound = plan.bound_slack != math.inf and self._bounding  # (see _TrainingPass.gradient_bound)
         worst = 0.0
         for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, product, x_flat, dz_flat, terms in plan.backward:
@@ -487,7 +506,7 @@ class Network:
                 backward(a, grad, dz)
             product(plan.batch_t if x_t is None else x_t, dz, dW)
             if db is not None:
-                add.reduce(dz, bias_axis, None, db)
+                add.reduce(dz, bias_axis, None, db)  # type: ignore[call-overload]  # out by position
             if bound:  # while x and dz are in cache
                 if x_flat is None:
                     x_flat = plan.batch_flat
@@ -544,7 +563,7 @@ class Network:
     def _update(self, optimizer: Updater, epoch: int, step: int, loss: float) -> None:
         values, gradients = self.buffer.trainable_values, self.buffer.trainable_gradients
         weight_bound, gradient_bound = _max_abs_bound(values.dot(values)), _max_abs_bound(gradients.dot(gradients))
-        deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None
+        deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None  # type: ignore[attr-defined]  # (*)
         self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, loss)
 
     def _apply_prepared(self, optimizer: Updater, deltas: list[np.ndarray] | None, weight_bound: float,
@@ -557,7 +576,7 @@ class Network:
         """
         self._carried_bound = None
         if deltas is not None:
-            factor, scale = optimizer.prepared_factor, optimizer.prepared_scale
+            factor, scale = optimizer.prepared_factor, optimizer.prepared_scale  # type: ignore[attr-defined]  # (*)
             if scale is not None:  # the step is fl(scale * grad): bounded by the checked gradient
                 step_bound = scale * gradient_bound
             else:
@@ -565,7 +584,7 @@ class Network:
             # |w f - d| <= (|w| |f| + |d|) (1 + eps) <= max float: the step cannot overflow.
             new_bound = (weight_bound * abs(factor) + step_bound) * _ROUNDING
             if new_bound <= self._max_value and abs(factor) <= 1.0:
-                optimizer.apply_step(deltas)
+                optimizer.apply_step(deltas)  # type: ignore[attr-defined]  # (*)
                 self._carried_bound = (optimizer, new_bound)
                 return
         self._checked_update(optimizer, deltas, epoch=epoch, step=step, loss=loss)
@@ -580,7 +599,7 @@ class Network:
         if deltas is None:
             optimizer.step()
         else:
-            optimizer.apply_step(deltas)
+            optimizer.apply_step(deltas)  # type: ignore[attr-defined]  # (*)
         if np.isfinite(values).all():
             return
         where = "the update"
@@ -666,7 +685,7 @@ class Network:
         # (The penalty changes the gradients after the backward pass: then their sum of squares.)
         squares = plan.bound_squares if reduce is None and plan is not None and not l2 else math.inf
         if squares < math.inf and value - value == 0.0:  # (a finite loss)
-            gradient_bound = math.sqrt(squares) * plan.bound_slack
+            gradient_bound = math.sqrt(squares) * plan.bound_slack  # type: ignore[union-attr]  # squares < inf: a plan
         else:
             gradients = self.buffer.trainable_gradients
             squares = float(gradients.dot(gradients))
@@ -674,7 +693,7 @@ class Network:
                 self._carried_bound = None
                 self._diverged(value, epoch, step)  # raises, unless only the sum of squares overflowed
             gradient_bound = math.sqrt(squares) * _ROUNDING if squares < math.inf else math.inf
-        deltas = optimizer.prepare_step() if self._owned_preparable else None
+        deltas = optimizer.prepare_step() if self._owned_preparable else None  # type: ignore[attr-defined]  # (*)
         self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, value)
         return value
 
@@ -687,7 +706,8 @@ class Network:
         """
         X = self.check_inputs(X)
         with np.errstate(over="ignore"):
-            return self._forward(X).copy()
+            outputs: np.ndarray = self._forward(X).copy()
+        return outputs
 
     def backward(self, Y: Any) -> float:
         """After :meth:`forward`, compute every layer's ``dW`` and ``db`` for targets ``Y``.
@@ -699,7 +719,7 @@ class Network:
         value = self.loss_function.value_and_delta(last.a, last.z, Y, last.activation, out=last.dz)
         grad = last.backward_delta(need_input_grad=len(self.layers) > 1)
         for k in range(len(self.layers) - 2, -1, -1):
-            grad = self.layers[k].backward(grad, need_input_grad=k > 0)
+            grad = self.layers[k].backward(grad, need_input_grad=k > 0)  # type: ignore[arg-type]  # None only after k = 0
         return value
 
     def gradients(self, X: Any, Y: Any) -> tuple[float, list[dict[str, np.ndarray]]]:
@@ -721,7 +741,7 @@ class Network:
         return value, grads
 
     # -- training: the loop lives in chainrule.training -------------------------------------------
-    def fit(self, X: Any, Y: Any, **options: Any) -> "History":
+    def fit(self, X: Any, Y: Any, **options: Any) -> History:
         """Train with mini-batches; return the per-epoch :class:`~chainrule.training.History`.
 
         Shorthand for :func:`chainrule.training.fit` ``(self, X, Y, **options)``,
@@ -767,23 +787,23 @@ class Network:
         return list(history.loss)
 
     # -- copies ----------------------------------------------------------------------------
-    def astype(self, dtype: Any) -> "Network":
+    def astype(self, dtype: Any) -> Network:
         """A copy of the network, values included, in ``float32`` or ``float64``."""
         dtype = check_dtype(dtype)
         return Network([layer.astype(dtype) for layer in self.layers], loss=self.loss_function)
 
-    def copy(self) -> "Network":
+    def copy(self) -> Network:
         """An independent copy with the same values."""
         return copy.deepcopy(self)
 
-    def __copy__(self) -> "Network":
+    def __copy__(self) -> Network:
         # A shallow copy would share the parameter buffer with the original: never what is meant.
         return copy.deepcopy(self)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in self._SCRATCH}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._reset_scratch()
 
@@ -843,7 +863,7 @@ class _TrainingPass:
             generic = type(act).backward is Activation.backward
             hidden = k < len(layers) - 1
             # An activation whose derivative reads z (GELU, SiLU...) gets this layer's z bound in.
-            act_backward = functools.partial(act.backward, z=ws.z) if act.needs_z else act.backward
+            act_backward = functools.partial(act.backward, z=ws.z) if act.needs_z else act.backward  # type: ignore[call-arg]
             terms = 0 if db is None else n_rows if not shared else n_rows * layer.n_out  # in each db_j
             backward.append((
                 ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
@@ -852,9 +872,10 @@ class _TrainingPass:
                 spaces[k - 1].a.reshape(-1) if k else None, ws.dz.reshape(-1), terms,
             ))
         self.backward = tuple(backward)
+        # batch_t and batch_flat: None until loss_and_gradients sets all three, before it reads them.
         self.batch: np.ndarray | None = None
-        self.batch_t: np.ndarray | None = None
-        self.batch_flat: np.ndarray | None = None
+        self.batch_t: np.ndarray = None  # type: ignore[assignment]
+        self.batch_flat: np.ndarray = None  # type: ignore[assignment]
         # Bounding the gradients from the inputs and deltas (see bound_squares) is worth it for
         # small batches of large layers (each dot product costs about as much as 4096 values more).
         read = sum(n_rows * (layer.n_in + layer.n_out) + 2 * 4096 for layer in layers)

@@ -12,8 +12,9 @@ graph's dtype. SiLU, for example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any
 
 __all__ = ["OnnxNode", "INPUT"]
 
@@ -26,6 +27,6 @@ class OnnxNode:
     """One ONNX operator: ``op_type`` applied to ``inputs`` (local names or scalar constants)."""
 
     op_type: str
-    inputs: tuple[Union[str, float], ...]
+    inputs: tuple[str | float, ...]
     output: str
     attributes: Mapping[str, Any] = field(default_factory=dict)

@@ -18,7 +18,8 @@ the optimizer's included, pointing into it.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -49,7 +50,7 @@ class ParameterBuffer:
         self.trainable_gradients = gradients[: self.n_trainable]
 
     @classmethod
-    def gather(cls, parameters: Iterable["Parameter"]) -> "ParameterBuffer":
+    def gather(cls, parameters: Iterable[Parameter]) -> ParameterBuffer:
         """Move ``parameters`` into a new buffer (trainable ones first) and make them views of it.
 
         Their current values and gradients are copied in; the dtype is the
@@ -77,7 +78,7 @@ class ParameterBuffer:
     def __len__(self) -> int:
         return self.values.size
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (ParameterBuffer, (self.values, self.gradients, self.n_trainable))
 
     def __repr__(self) -> str:
@@ -116,14 +117,14 @@ class Parameter:
 
     @classmethod
     def in_buffer(cls, buffer: ParameterBuffer, offset: int, shape: tuple[int, ...], name: str,
-                  trainable: bool = True) -> "Parameter":
+                  trainable: bool = True) -> Parameter:
         """A parameter whose arrays are views of ``buffer`` (how copies are rebuilt)."""
         param = cls.__new__(cls)
         param.name, param.trainable = name, trainable
         param.place(buffer, offset, tuple(shape))
         return param
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         if self.buffer is None:
             return (Parameter, (self.value, self.grad, self.name, self.trainable))
         return (Parameter.in_buffer, (self.buffer, self.offset, self.value.shape, self.name, self.trainable))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["add_l2_penalty", "check_l2", "l2_penalty_value"]
 
 # One scratch array per network (its largest weight matrix's size), so that a step allocates nothing.
-_SCRATCH: "weakref.WeakKeyDictionary[Network, np.ndarray]" = weakref.WeakKeyDictionary()
+_SCRATCH: weakref.WeakKeyDictionary[Network, np.ndarray] = weakref.WeakKeyDictionary()
 
 
 def check_l2(alpha: float, what: str = "l2") -> float:
@@ -41,7 +41,7 @@ def check_l2(alpha: float, what: str = "l2") -> float:
     return check_positive_float(alpha, what, allow_zero=True)
 
 
-def l2_penalty_value(network: "Network", alpha: float, n_batch: int) -> float:
+def l2_penalty_value(network: Network, alpha: float, n_batch: int) -> float:
     """``0.5 * alpha * sum_l ||W_l||^2 / n_batch``: the penalty's share of a batch's loss."""
     total = 0.0
     for layer in network.layers:
@@ -50,7 +50,7 @@ def l2_penalty_value(network: "Network", alpha: float, n_batch: int) -> float:
     return 0.5 * alpha * total / n_batch
 
 
-def add_l2_penalty(network: "Network", alpha: float, n_batch: int) -> float:
+def add_l2_penalty(network: Network, alpha: float, n_batch: int) -> float:
     """Add ``alpha * W_l / n_batch`` to every trainable weight gradient; return the loss term.
 
     ``n_batch``: the rows of the whole batch the gradients are of (> 0).

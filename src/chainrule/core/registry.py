@@ -39,8 +39,8 @@ Rules for names, decided once for both registries:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, Callable, ClassVar, Generic, Iterator, TypeVar, overload
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from .errors import Described
 from .validation import fail
@@ -60,6 +60,9 @@ def _frozen(value: Any) -> Any:
     return value
 
 
+_Self = TypeVar("_Self", bound="Component")
+
+
 class Component:
     """Base of :class:`~chainrule.core.activations.Activation` and :class:`~chainrule.core.losses.Loss`.
 
@@ -75,7 +78,7 @@ class Component:
         return {"name": self.name}
 
     @classmethod
-    def from_config(cls, options: Mapping[str, Any]) -> "Component":
+    def from_config(cls: type[_Self], options: Mapping[str, Any]) -> _Self:
         """A new instance from the options of :meth:`config` (without ``name``)."""
         return cls(**options)
 
@@ -84,12 +87,12 @@ class Component:
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.config() == other.config()  # type: ignore[attr-defined]
+        return isinstance(other, Component) and type(self) is type(other) and self.config() == other.config()
 
     def __hash__(self) -> int:
         return hash((type(self).__qualname__, _frozen(self.config())))
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         # Attributes starting with "_" are scratch space (class-level None until first use).
         return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
@@ -97,7 +100,7 @@ class Component:
 C = TypeVar("C", bound=Component)
 
 
-class Registry(Mapping[str, type], Generic[C]):
+class Registry(Mapping[str, type[C]], Generic[C]):
     """Names to component classes: the built-ins, then what users registered.
 
     Reads like a read-only ``dict`` (``"relu" in ACTIVATIONS``, ``ACTIVATIONS["relu"]``,
@@ -174,7 +177,7 @@ class Registry(Mapping[str, type], Generic[C]):
     def unregister(self, name: str) -> None:
         """Forget a user registration (built-ins stay)."""
         if name in self._builtins:
-            raise fail(f"{self.kind} name", f"a name you registered (built-ins cannot be removed)", name)
+            raise fail(f"{self.kind} name", "a name you registered (built-ins cannot be removed)", name)
         if name not in self._classes:
             raise fail(f"{self.kind} name", f"a registered name, one of {self._user_names()}", name)
         del self._classes[name]
@@ -249,17 +252,17 @@ class Registry(Mapping[str, type], Generic[C]):
             raise fail(kind, f"a name (one of {self._choices()}), a config dict with 'name', "
                        f"or an instance of {self.base.__name__}", spec)
         name = self.aliases.get(name, name)
-        cls = self._classes.get(name)
-        if cls is None:
+        registered = self._classes.get(name)
+        if registered is None:
             raise fail(kind, f"one of {self._choices()} (register your own {kind} class with "
                        f"{self.register_with}(YourClass) before using or loading it)", name)
-        return self._build(cls, name, options)
+        return self._build(registered, name, options)
 
     def _choices(self) -> list[str]:
         return sorted(self._classes) + sorted(self.aliases)
 
-    def _build(self, cls: type[C], name: str, options: dict, hint: str = "") -> C:
+    def _build(self, cls: type[C], name: str, options: dict[str, Any], hint: str = "") -> C:
         try:
-            return cls.from_config(options)  # type: ignore[return-value]
+            return cls.from_config(options)
         except TypeError as err:
             raise fail(f"{self.kind} {name!r} options", f"no unknown options{hint}", options) from err

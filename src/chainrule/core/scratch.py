@@ -10,6 +10,7 @@ the next call: they are never returned to the caller.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = ["Scratch"]
 
@@ -22,11 +23,11 @@ class Scratch:
     def __init__(self) -> None:
         self._buffers: dict[np.dtype, np.ndarray] = {}
 
-    def arrays(self, shape: tuple[int, ...], dtype: np.dtype, k: int) -> list[np.ndarray]:
+    def arrays(self, shape: tuple[int, ...], dtype: npt.DTypeLike, k: int) -> list[np.ndarray]:
         """``k`` views of ``shape`` into this scratch space's buffer of ``dtype`` (bool for masks)."""
-        dtype = np.dtype(dtype)
+        kind = np.dtype(dtype)
         size = int(np.prod(shape))
-        buffer = self._buffers.get(dtype)
+        buffer = self._buffers.get(kind)
         if buffer is None or buffer.size < k * size:
-            buffer = self._buffers[dtype] = np.empty(k * size, dtype=dtype)
+            buffer = self._buffers[kind] = np.empty(k * size, dtype=kind)
         return [buffer[i * size : (i + 1) * size].reshape(shape) for i in range(k)]

@@ -25,10 +25,13 @@ Each instance keeps its work arrays in a :class:`~chainrule.core.scratch.Scratch
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation
+from .formulas import FormulaOps
 from .onnx_graph import OnnxNode
 from .scratch import Scratch
 from .special import normal_cdf
@@ -73,7 +76,19 @@ class _SmoothActivation(Activation):
         with np.errstate(over="ignore"):
             return self.forward_unchecked(z, out)
 
-    def backward(self, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray, *, z: np.ndarray) -> np.ndarray:
+    # z is a keyword with a default so that these stay valid overrides of Activation's
+    # derivative(a, out) and backward(a, grad_a, out); it is required all the same
+    # (Activation.derivative_from and backward_from pass it, since needs_z is True).
+    def _given(self, z: np.ndarray | None) -> np.ndarray:
+        if z is None:
+            raise TypeError(f"{type(self).__name__}: the derivative reads the pre-activation: pass z=")
+        return z
+
+    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
+        """Write ``f'(z)`` into ``out`` (``a`` is the cached ``f(z)``)."""
+        raise NotImplementedError
+
+    def backward(self, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
         """``out = grad_a * f'(z)`` (``out`` may not alias ``grad_a``)."""
         self.derivative(a, out, z=z)
         np.multiply(out, grad_a, out=out)
@@ -102,7 +117,7 @@ class GELU(_SmoothActivation):
             raise fail("gelu approximate", f"one of {list(GELU_APPROXIMATIONS)}", approximate)
         self.approximate = approximate
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "approximate": self.approximate}
 
     def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -125,9 +140,11 @@ class GELU(_SmoothActivation):
         inner *= _KAPPA
         inner += work
         inner *= _SQRT_2_OVER_PI
-        return np.tanh(inner, out=inner)
+        np.tanh(inner, out=inner)
+        return inner
 
-    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray) -> np.ndarray:
+    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
+        z = self._given(z)
         if self.approximate == "tanh":
             t, c, w = self._floats(z, 3)
             self._tanh_inner(z, t, c)  # c: clipped z
@@ -175,16 +192,16 @@ class GELU(_SmoothActivation):
         return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         if self.approximate == "tanh":
             return (ops.mul(ops.div(net, 2.0), ops.add(1.0, ops.call("tanh", self._inner_formula(net, ops)))),)
         return (ops.mul(net, ops.call("Phi", net)),)
 
     @staticmethod
-    def _inner_formula(net, ops):
+    def _inner_formula(net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.mul(_SQRT_2_OVER_PI, ops.add(net, ops.mul(_KAPPA, ops.pow(net, 3.0))))
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         if self.approximate == "tanh":
             t = ops.call("tanh", self._inner_formula(net, ops))
             left = ops.div(ops.add(1.0, t), 2.0)
@@ -192,7 +209,7 @@ class GELU(_SmoothActivation):
             return ops.add(left, ops.mul(ops.div(net, 2.0), ops.sub(1.0, ops.pow(t, 2.0)), slope))
         return ops.add(ops.call("Phi", net), ops.mul(net, ops.call("phi", net)))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         if self.approximate == "tanh":
             return [
                 OnnxNode("Mul", ("z", "z"), "z2"),
@@ -230,7 +247,8 @@ class SiLU(_SmoothActivation):
         np.divide(z, out, out=out)
         return out
 
-    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray) -> np.ndarray:
+    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
+        z = self._given(z)
         (w,) = self._floats(z, 1)
         with np.errstate(over="ignore"):
             np.negative(z, out=out)
@@ -244,14 +262,14 @@ class SiLU(_SmoothActivation):
         return out
 
     # facts
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         return (ops.mul(net, ops.call("sigmoid", net)),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         s = ops.call("sigmoid", net)
         return ops.mul(s, ops.add(1.0, ops.mul(net, ops.sub(1.0, s))))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         return [OnnxNode("Sigmoid", ("z",), "s"), OnnxNode("Mul", ("z", "s"), "a")]
 
 
@@ -273,7 +291,7 @@ class Softplus(_SmoothActivation):
         self.beta = check_positive_float(beta, "softplus beta")
         self.threshold = check_positive_float(threshold, "softplus threshold")
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "beta": self.beta, "threshold": self.threshold}
 
     @property
@@ -296,7 +314,8 @@ class Softplus(_SmoothActivation):
         np.copyto(out, z, where=linear)
         return out
 
-    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray) -> np.ndarray:
+    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
+        z = self._given(z)
         bz, linear = self._beta_z(z)
         np.negative(bz, out=out)
         with np.errstate(over="ignore"):
@@ -307,17 +326,17 @@ class Softplus(_SmoothActivation):
         return out
 
     # facts
-    def _scaled(self, net, ops):
+    def _scaled(self, net: Any, ops: FormulaOps[Any]) -> Any:
         return net if self.beta == 1.0 else ops.mul(self.beta, net)
 
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         soft = ops.call("log", ops.add(1.0, ops.call("exp", self._scaled(net, ops))))
         return (soft if self.beta == 1.0 else ops.div(soft, self.beta),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.call("sigmoid", self._scaled(net, ops))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         if self.beta == 1.0:
             nodes, scaled, soft = [OnnxNode("Softplus", ("z",), "soft")], "z", "soft"
         else:
@@ -343,7 +362,7 @@ class ELU(_SmoothActivation):
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = check_positive_float(alpha, "elu alpha")
 
-    def config(self) -> dict:
+    def config(self) -> dict[str, Any]:
         return {"name": self.name, "alpha": self.alpha}
 
     def forward_unchecked(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -355,7 +374,8 @@ class ELU(_SmoothActivation):
         np.copyto(out, z, where=positive)
         return out
 
-    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray) -> np.ndarray:
+    def derivative(self, a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
+        z = self._given(z)
         positive = self._mask(z)
         np.greater(z, 0.0, out=positive)
         np.minimum(z, 0.0, out=out)
@@ -365,17 +385,17 @@ class ELU(_SmoothActivation):
         return out
 
     # facts
-    def _times_alpha(self, x, ops):
+    def _times_alpha(self, x: Any, ops: FormulaOps[Any]) -> Any:
         return x if self.alpha == 1.0 else ops.mul(self.alpha, x)
 
-    def formula(self, net, ops, layer_nets):
+    def formula(self, net: Any, ops: FormulaOps[Any], layer_nets: Sequence[Any]) -> tuple[Any, ...]:
         negative = self._times_alpha(ops.sub(ops.call("exp", ops.call("min", net, 0.0)), 1.0), ops)
         return (ops.add(ops.call("max", net, 0.0), negative),)
 
-    def derivative_formula(self, out, net, ops):
+    def derivative_formula(self, out: Any, net: Any, ops: FormulaOps[Any]) -> Any:
         return ops.call("step", net, self._times_alpha(ops.call("exp", net), ops))
 
-    def onnx_nodes(self):
+    def onnx_nodes(self) -> list[OnnxNode]:
         # Built from the engine's steps rather than ONNX's Elu, whose alpha attribute is a float32
         # (and which onnxruntime's CPU provider lacks in float64); exp(min(z, 0)) - 1 stands for expm1.
         return [

@@ -54,8 +54,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ TOP_FIELDS = ("version", "layers", "loss", "dtype")
 LAYER_FIELDS = ("type", "n_in", "n_out", "activation", "bias", "train_bias")
 
 #: A place in a spec dict: keys and list indices from the top, e.g. ``("layers", 1, "activation")``.
-Path = tuple
+Path = tuple[str | int, ...]
 #: Turns a :data:`Path` into the field name an error reports.
 FieldName = Callable[[Path], str]
 
@@ -162,11 +163,11 @@ class _Checker:
                 name = None
         else:
             name = None
-        if name not in DTYPES:
+        if name is None or name not in DTYPES:
             raise self.fail(path, " or ".join(DTYPES), value)
         return name
 
-    def named(self, value: Any, path: Path, resolve: Callable[[Any], Any], what: str) -> dict:
+    def named(self, value: Any, path: Path, resolve: Callable[[Any], Any], what: str) -> dict[str, Any]:
         """A registered activation or loss: ``value`` is a name or ``{"name": ..., options}``.
 
         The name is resolved alone first, then each option with it, so that a
@@ -179,9 +180,10 @@ class _Checker:
             name, options = value, {}
         elif isinstance(value, Mapping):
             options = {k: v for k, v in value.items() if k != "name"}
-            name = value.get("name")
-            if not isinstance(name, str):
-                raise self.fail(path + ("name",), f"the name of a registered {what}", name)
+            given = value.get("name")
+            if not isinstance(given, str):
+                raise self.fail(path + ("name",), f"the name of a registered {what}", given)
+            name = given
         else:
             article = "an" if what[0] in "aeiou" else "a"
             raise self.fail(path, f'{article} {what} name or an object {{"name": ..., options}}', value)
@@ -206,7 +208,8 @@ class _Checker:
             expected = err.expected if isinstance(err, ValidationError) else f"options of {what} {name!r}"
             raise self.fail(path, expected, value) from None
         try:
-            return json.loads(json.dumps(config, allow_nan=False))  # a plain, JSON-ready copy
+            plain: dict[str, Any] = json.loads(json.dumps(config, allow_nan=False))  # a JSON-ready copy
+            return plain
         except (TypeError, ValueError):
             raise self.fail(path, f"a {what} whose config() is JSON (finite numbers, strings, lists)",
                             Described(repr(config))) from None
@@ -225,7 +228,7 @@ class _Checker:
                                       f"{_count(n_in * n_out)} weights"))
         return n_in, n_out, n_bias
 
-    def layer(self, data: Any, path: Path) -> dict:
+    def layer(self, data: Any, path: Path) -> dict[str, Any]:
         if isinstance(data, LayerSpec):
             data = data.to_dict()
         self.layer_sizes(data, path)
@@ -238,7 +241,7 @@ class _Checker:
             "train_bias": self.boolean(data["train_bias"], path + ("train_bias",)),
         }
 
-    def network(self, data: Any) -> dict:
+    def network(self, data: Any) -> dict[str, Any]:
         self.fields(data, (), TOP_FIELDS, "a network spec")
         self.version(data["version"], ("version",))
         layers_in = data["layers"]
@@ -296,15 +299,16 @@ class LayerSpec:
         for key, value in checked.items():
             object.__setattr__(self, key, value)
 
-    def _raw(self) -> dict:
+    def _raw(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in LAYER_FIELDS}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The layer's JSON-ready dict (every field of :data:`LAYER_FIELDS`)."""
-        return json.loads(json.dumps(self._raw()))
+        plain: dict[str, Any] = json.loads(json.dumps(self._raw()))
+        return plain
 
     @classmethod
-    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> "LayerSpec":
+    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> LayerSpec:
         """Check ``data`` (errors name ``field_name(("n_in",))``...) and build the layer spec."""
         return cls(**_Checker(field_name).layer(data, ()))
 
@@ -343,7 +347,7 @@ class NetworkSpec:
     version: int = field(default=SPEC_VERSION, init=False)
 
     def __post_init__(self) -> None:
-        layers = self.layers
+        layers: Any = self.layers  # as given: one layer, or a sequence of LayerSpecs or dicts
         if isinstance(layers, (LayerSpec, Mapping)):
             layers = [layers]
         checked = _Checker(spec_path).network({
@@ -353,7 +357,7 @@ class NetworkSpec:
         object.__setattr__(self, "dtype", checked["dtype"])
 
     # -- the dict -------------------------------------------------------------------------
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The JSON-ready dict: ``version``, ``layers``, ``loss`` and ``dtype``, every option written."""
         return {
             "version": self.version,
@@ -363,7 +367,7 @@ class NetworkSpec:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> "NetworkSpec":
+    def from_dict(cls, data: Any, *, field_name: FieldName = spec_path) -> NetworkSpec:
         """Check a spec dict and build the spec.
 
         Raises :class:`ValidationError` whose ``field`` is ``field_name(path)``
@@ -380,7 +384,7 @@ class NetworkSpec:
         return json.dumps(self.to_dict(), **options)
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "NetworkSpec":
+    def from_json(cls, text: str | bytes) -> NetworkSpec:
         """The spec a JSON text describes (see :meth:`from_dict`)."""
         return cls.from_dict(load_json(text, "spec"))
 

@@ -8,6 +8,7 @@ learns which argument was wrong, what it should have been, and what it was.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
@@ -76,7 +77,7 @@ def check_sample_weight(weights: Any, n_samples: int, dtype: Any, what: str = "s
 def check_dtype(dtype: Any, what: str = "dtype") -> np.dtype:
     """Return ``dtype`` as a NumPy dtype; only float32 and float64 are accepted."""
     try:
-        resolved = np.dtype(dtype)
+        resolved: np.dtype = np.dtype(dtype)
     except (TypeError, ValueError, RecursionError):
         raise fail(what, "float32 or float64", dtype) from None
     if resolved not in FLOAT_DTYPES:
@@ -90,9 +91,9 @@ MAX_INT = 2**63 - 1
 
 def check_positive_int(value: Any, what: str, minimum: int = 1, maximum: int = MAX_INT) -> int:
     """Accept Python or NumPy integers from ``minimum`` to ``maximum`` (booleans are refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
         raise fail(what, f"an integer >= {minimum}", value)
-    if value > maximum:
+    if int(value) > maximum:
         raise fail(what, f"an integer from {minimum} to {maximum}", value)
     return int(value)
 
@@ -112,7 +113,7 @@ def check_positive_float(value: Any, what: str, allow_zero: bool = False) -> flo
 
 def count_parameters(sizes: Any, per_neuron_bias: bool = True) -> int:
     """Weights and biases of a dense network with layer ``sizes`` (exact Python integers)."""
-    return sum(int(a) * int(b) + (int(b) if per_neuron_bias else 1) for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum(int(a) * int(b) + (int(b) if per_neuron_bias else 1) for a, b in itertools.pairwise(sizes))
 
 
 def check_layer_sizes(sizes: Any, what: str = "sizes", max_parameters: int = MAX_PARAMETERS,

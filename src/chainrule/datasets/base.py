@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import check_dtype, check_positive_float, check_positive_int, fail
 from ..core.initializers import make_rng
+from ..core.validation import check_dtype, check_positive_float, check_positive_int, fail
 
 __all__ = ["Dataset", "one_hot"]
 
@@ -57,10 +57,10 @@ class Dataset:
         return self.y.astype(self.X.dtype).reshape(-1, 1)
 
     def __len__(self) -> int:
-        return self.X.shape[0]
+        return int(self.X.shape[0])
 
     def split(self, test_fraction: float = 0.25, seed: int | np.random.Generator | None = None,
-              stratify: bool = True) -> tuple["Dataset", "Dataset"]:
+              stratify: bool = True) -> tuple[Dataset, Dataset]:
         """A seeded ``(train, test)`` split; stratified keeps each class's share in both."""
         fraction = check_positive_float(test_fraction, "test_fraction")
         if fraction >= 1.0:
@@ -70,17 +70,17 @@ class Dataset:
         test = []
         for rows in groups:
             rows = rng.permutation(rows)
-            test.append(rows[: int(round(fraction * rows.size))])
+            test.append(rows[: round(fraction * rows.size)])
         test_rows = np.sort(np.concatenate(test))
         if test_rows.size in (0, len(self)):
             raise fail("test_fraction", f"a fraction leaving samples on both sides of {len(self)}", test_fraction)
         train_rows = np.setdiff1d(np.arange(len(self)), test_rows)
         return self._subset(train_rows), self._subset(test_rows)
 
-    def _subset(self, rows: np.ndarray) -> "Dataset":
+    def _subset(self, rows: np.ndarray) -> Dataset:
         return Dataset(self.X[rows], self.y[rows], self.name, list(self.target_names), list(self.feature_names))
 
-    def astype(self, dtype: Any) -> "Dataset":
+    def astype(self, dtype: Any) -> Dataset:
         """The same data with ``X`` in float32 or float64."""
         return Dataset(self.X.astype(check_dtype(dtype)), self.y, self.name, self.target_names, self.feature_names)
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.validation import check_dtype, check_positive_float, check_positive_int, fail
 from ..core.initializers import make_rng
+from ..core.validation import check_dtype, check_positive_float, check_positive_int, fail
 from .base import Dataset
 
 __all__ = ["xor", "moons", "circles", "spirals"]

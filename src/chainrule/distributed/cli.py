@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-from typing import Any, Callable, ContextManager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from .comm import launched_size, resolve_comm
 
@@ -30,7 +32,7 @@ class Launch:
         self.size = 1 if comm is None else comm.Get_size()
 
     @classmethod
-    def detect(cls) -> "Launch":
+    def detect(cls) -> Launch:
         return cls(resolve_comm(None))
 
     @property
@@ -66,7 +68,7 @@ class Launch:
         """The sum of ``count`` over every rank."""
         return count if self.comm is None else self.comm.allreduce(count)
 
-    def checking(self) -> ContextManager[Any]:
+    def checking(self) -> AbstractContextManager[Any]:
         """Wraps a check that may fail on some processes only (rank 0's output paths): then all fail alike.
 
         Under MPI the failing rank raises its error and the others a PeerError, every one marked
@@ -78,7 +80,7 @@ class Launch:
 
         return agree(self.comm)
 
-    def fit_options(self) -> dict:
+    def fit_options(self) -> dict[str, Any]:
         """Extra :meth:`chainrule.Network.fit` options: the communicator and sharded data."""
         return {"comm": False} if self.comm is None else {"comm": self.comm, "sharded": True}
 

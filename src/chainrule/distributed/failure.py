@@ -20,7 +20,8 @@ import contextlib
 import sys
 import time
 import traceback
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["PeerError", "agree", "abort_on_error", "mark_agreed"]
 
@@ -58,7 +59,7 @@ def agree(comm: Any) -> Iterator[None]:
     mine: BaseException | None = None
     try:
         yield
-    except Exception as err:  # noqa: BLE001 -- every failure must be shared, or the others hang
+    except Exception as err:
         mine = err
     reports = comm.allgather(None if mine is None else _describe(mine))
     failed = [(rank, message) for rank, message in enumerate(reports) if message is not None]

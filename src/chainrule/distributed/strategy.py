@@ -32,7 +32,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import warnings
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def even_range(n: int, rank: int, size: int) -> tuple[int, int]:
     return lo, lo + base + (1 if rank < extra else 0)
 
 
-def data_parallel_for(comm: Any, sharded: bool) -> "Strategy | None":
+def data_parallel_for(comm: Any, sharded: bool) -> Strategy | None:
     """The strategy provider registered with :func:`chainrule.training.register_strategy_provider`.
 
     ``comm``: a communicator, None (detect a launch by ``mpiexec``) or False.
@@ -100,19 +101,19 @@ class DataParallel(Strategy):
         self.is_root = self.rank == 0
         self.agreed_interrupt = False
         self._threads = thread_limit(comm)
-        self._loop: "TrainingLoop | None" = None
+        self._loop: TrainingLoop | None = None
         # [this rank's share of the batch loss, Ctrl-C pressed here]: summed over ranks each step.
         self._scalars = np.zeros(2, dtype=np.float64)
 
     # -- the run -----------------------------------------------------------------------------
     @contextlib.contextmanager
-    def running(self, loop: "TrainingLoop") -> Iterator[None]:
+    def running(self, loop: TrainingLoop) -> Iterator[None]:
         """One BLAS thread pool per core; a failure on one rank aborts every rank (see :mod:`.failure`)."""
         with limit_threads(self._threads), abort_on_error(self.comm):
             try:
                 yield
             except DivergenceError as err:  # same gradients, loss and update on every rank: all raise here
-                raise mark_agreed(err)
+                raise mark_agreed(err)  # noqa: B904 -- re-raises the caught exception itself
             except KeyboardInterrupt as err:
                 if self.agreed_interrupt:
                     mark_agreed(err)
@@ -121,7 +122,7 @@ class DataParallel(Strategy):
     def checking(self) -> Any:
         return agree(self.comm)
 
-    def start(self, loop: "TrainingLoop") -> None:
+    def start(self, loop: TrainingLoop) -> None:
         """One run: rank 0's seed, starting weights and optimizer state everywhere."""
         self._loop = loop
         self.agreed_interrupt = False
@@ -132,17 +133,17 @@ class DataParallel(Strategy):
         if self.rank != 0:
             loop.optimizer.load_state_dict(state)
 
-    def finish(self, loop: "TrainingLoop") -> None:
+    def finish(self, loop: TrainingLoop) -> None:
         """Every rank must end with the same weights; restore rank 0's if an MPI library broke that."""
         values = loop.network.buffer.values
-        digest = hashlib.blake2b(memoryview(values).cast("B"), digest_size=16).digest()
+        digest = hashlib.blake2b(values.data.cast("B"), digest_size=16).digest()
         if len(set(self.comm.allgather(digest))) > 1:
             self.comm.Bcast(values, root=0)
             warnings.warn("the ranks ended with different weights (this MPI library's Allreduce is not "
                           "reproducible across ranks); rank 0's weights were kept", RuntimeWarning, stacklevel=4)
 
     # -- data ----------------------------------------------------------------------------------
-    def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple:
+    def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple[Any, ...]:
         if self.sharded and _no_rows(X) and _no_rows(Y):  # a rank may hold none of the rows
             X = network.check_inputs(np.zeros((1, np.shape(X)[1])))[:0]
             Y = network.check_targets(np.zeros((1, np.shape(Y)[1])), 1)[:0]
@@ -150,7 +151,7 @@ class DataParallel(Strategy):
             return X, Y, w
         return super().check_rows(network, X, Y, sample_weight)
 
-    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple, int, int]:
+    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple[np.ndarray | None, ...], int, int]:
         """This rank's rows: its own part when sharded, else its even share of identical data."""
         comm = self.comm
         X = arrays[0]
@@ -174,7 +175,7 @@ class DataParallel(Strategy):
         return tuple(None if a is None else a[lo:hi] for a in arrays), lo, counts[0]
 
     # -- one step --------------------------------------------------------------------------------
-    def reduce(self, value: float) -> float:  # type: ignore[override]
+    def reduce(self, value: float) -> float:
         """Sum this rank's share of the batch's loss and gradients over every rank (collective).
 
         The gradients (every trainable one, in the network's flat buffer) go in
@@ -216,7 +217,8 @@ class DataParallel(Strategy):
             out_all = np.concatenate([p[1] for p in parts])
             w_all = None if weights is None else np.concatenate([p[2] for p in parts])
             values = super().score(Y_all, out_all, w_all, metrics, prefix)
-        return self.comm.bcast(values, root=0)
+        agreed: dict[str, float] = self.comm.bcast(values, root=0)
+        return agreed
 
     def __repr__(self) -> str:
         return f"DataParallel(rank {self.rank} of {self.size}, sharded={self.sharded})"

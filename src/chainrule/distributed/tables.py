@@ -28,16 +28,25 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..core.extras import install_hint
 from ..tabular.options import TableOptions
 from ..tabular.preprocess import Preprocessor
-from ..tabular.reader import Table, arrow_types, check_data_file, check_header, read_parquet, cells_by_column, read_table
+from ..tabular.reader import (
+    Table,
+    arrow_types,
+    cells_by_column,
+    check_data_file,
+    check_header,
+    read_parquet,
+    read_table,
+)
 from ..tabular.reduce import Reducer
 from .failure import agree
 from .strategy import even_range
@@ -55,7 +64,7 @@ class ShardTable(Table):
     """
 
 
-def read_table_shard(path: str | os.PathLike, comm: Any, format: str | None = None, encoding: str = "utf-8",
+def read_table_shard(path: str | os.PathLike[str], comm: Any, format: str | None = None, encoding: str = "utf-8",
                      split_lines: bool = True) -> ShardTable:
     """This rank's contiguous share of the rows of a CSV or Parquet file (collective).
 
@@ -158,7 +167,7 @@ def _line_start(f: Any, position: int, body: int, total: int) -> int:
         return min(max(position, body), total)
     f.seek(position - 1)
     while True:
-        block = f.read(_BLOCK)
+        block: bytes = f.read(_BLOCK)
         if not block:
             return total
         newline = block.find(b"\n")
@@ -224,8 +233,9 @@ class CommReducer(Reducer):
     def sum(self, value: Any) -> Any:
         return self.comm.allreduce(value)
 
-    def gather(self, value: Any) -> list:
-        return self.comm.allgather(value)
+    def gather(self, value: Any) -> list[Any]:
+        gathered: list[Any] = self.comm.allgather(value)
+        return gathered
 
     def median(self, values: np.ndarray) -> float:
         """The exact median of every rank's values, as :func:`numpy.median` of all of them.
@@ -245,8 +255,8 @@ class CommReducer(Reducer):
 
     def _kth(self, keys: np.ndarray, k: int) -> int:
         """The key of the k-th smallest value (0-based) over every rank; ``keys`` sorted."""
-        lo = self.comm.allreduce(int(keys[0]) if keys.size else _KEY_MAX, op=_op("MIN"))
-        hi = self.comm.allreduce(int(keys[-1]) if keys.size else _KEY_MIN, op=_op("MAX"))
+        lo: int = self.comm.allreduce(int(keys[0]) if keys.size else _KEY_MAX, op=_op("MIN"))
+        hi: int = self.comm.allreduce(int(keys[-1]) if keys.size else _KEY_MIN, op=_op("MAX"))
         while lo < hi:  # the smallest key v with at least k + 1 values <= v
             mid = (lo + hi) // 2
             at_most = self.comm.allreduce(int(np.searchsorted(keys, mid, side="right")))

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..core.extras import install_hint
 
@@ -45,7 +46,7 @@ def thread_limit(comm: Any) -> int | None:
     MPI = import_mpi()
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
     try:
-        on_host = local.Get_size()
+        on_host: int = local.Get_size()
     finally:
         local.Free()
     explicit = os.environ.get("CHAINRULE_NUM_THREADS")

@@ -18,14 +18,16 @@ from pathlib import Path
 from ..core.validation import check_choice, check_positive_int, fail
 from ..explain import facts, names
 from ..explain.prose import Math, Prose
-from ..explain.render.latex import align_rows, document_setup, escape as tex_escape, name_latex, prose_latex
+from ..explain.render.latex import align_rows, document_setup, name_latex, prose_latex
+from ..explain.render.latex import escape as tex_escape
 from ..explain.render.numbers import number
 from ..explain.render.text import describe_conventions, describe_network
 from ..i18n import DEFAULT_LANGUAGE, Translator, check_language, translator
 from ..visual.diagram import network_svg
-from ..visual.mathml import equation, math, number as mathml_number, op, symbol
+from ..visual.mathml import equation, math, op, symbol
+from ..visual.mathml import number as mathml_number
 from ..visual.prose import math_html, prose_html
-from .sheet import Exercise
+from .sheet import Exercise, Question
 
 __all__ = ["FORMATS", "render_exercise", "compile_pdf"]
 
@@ -45,9 +47,9 @@ def _task(exercise: Exercise, digits: int, tr: Translator) -> Prose:
                  eta=Math("eta", exercise.learning_rate), digits=digits)
 
 
-def _formulas(exercise: Exercise) -> list[Prose | Math]:
+def _formulas(exercise: Exercise) -> list[str | Math]:
     """What a learner needs besides the numbers: each activation and its derivative, the error, the rules."""
-    out: list[Prose | Math] = []
+    out: list[str | Math] = []  # Prose (a str), Math
     seen = set()
     for layer in exercise.network.layers:
         act = layer.activation
@@ -64,9 +66,9 @@ def _formulas(exercise: Exercise) -> list[Prose | Math]:
     return out
 
 
-def _asked(exercise: Exercise) -> list[tuple[str, list]]:
+def _asked(exercise: Exercise) -> list[tuple[str, list[Question]]]:
     """``(stage title, questions)`` in the order of the step."""
-    groups: list[tuple[str, list]] = []
+    groups: list[tuple[str, list[Question]]] = []
     for q in exercise.questions:
         title = exercise.trace.stage(q.stage).title
         if not groups or groups[-1][0] != title:
@@ -151,8 +153,8 @@ def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
         items = [math(symbol(n, tr), op("="), mathml_number(trace[n].value, 15)) for n in group.names]
         body.append(f"<p><strong>{prose_html(group.title, tr)}</strong>: " + ", ".join(items) + "</p>")
     body.append(f"<h2>{escape(tr('Formulas'))}</h2><ul>")
-    for item in _formulas(exercise):
-        body.append("<li>" + (math_html(item) if isinstance(item, Math) else prose_html(item, tr)) + "</li>")
+    body.extend("<li>" + (math_html(item) if isinstance(item, Math) else prose_html(item, tr)) + "</li>"
+                for item in _formulas(exercise))
     body.append("</ul>")
     body.append(f"<h2>{escape(tr('Answers') if key else tr('Questions'))}</h2>")
     for stage_title, questions in _asked(exercise):

@@ -12,8 +12,9 @@ sheet and the answer key (:mod:`chainrule.exercise.render`) separately.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,13 +70,15 @@ def _grid(rng: np.random.Generator, low: float, high: float, size: Any) -> np.nd
     """Whole hundredths in ``[low, high]``, never 0 (a zero weight hides its path)."""
     values = rng.integers(round(low * _GRID), round(high * _GRID) + 1, size=size)
     values[values == 0] = 1
-    return values / _GRID
+    grid: np.ndarray = values / _GRID
+    return grid
 
 
 def _targets(rng: np.random.Generator, network: Network) -> np.ndarray:
     n = network.sizes[-1]
     if not network.layers[-1].activation.elementwise:  # softmax: a one-hot class
-        return np.eye(n)[rng.integers(n)]
+        one_hot: np.ndarray = np.eye(n)[rng.integers(n)]
+        return one_hot
     return np.round(rng.uniform(0.01, 0.99, n), 2)
 
 
@@ -134,7 +137,7 @@ def make_exercise(
     rng = np.random.default_rng(seed)
     network = Network.from_sizes(list(sizes), activation, output_activation=output_activation, loss=loss, bias=bias,
                                  train_bias=True, init="zeros")
-    for attempt in range(100):
+    for _ in range(100):
         for layer in network.layers:
             layer.W[...] = _grid(rng, -1.0, 1.0, layer.W.shape)
             layer.b[...] = _grid(rng, -1.0, 1.0, layer.b.shape)

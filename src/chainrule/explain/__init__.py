@@ -19,16 +19,16 @@ module                what it holds
 ====================  =============================================================
 """
 
-from .formula import Expr, evaluate, substitute
-from .naming import Naming, ParameterName
-from .model import Form, Group, Quantity, Stage, Trace
-from .convention import HIDDEN_DELTAS, train_with_convention
-from .quantities import step_quantities
-from .trace import MAX_TRACE_PARAMETERS, TraceTooLarge, build_trace, trace_steps
-from .tutorial import tutorial_network, worked_example
 from .config import Conventions, ExplainSetup, config_from_network, convert_config, load_setup, setup_from_config
+from .convention import HIDDEN_DELTAS, train_with_convention
+from .formula import Expr, evaluate, substitute
+from .model import Form, Group, Quantity, Stage, Trace
+from .naming import Naming, ParameterName
+from .quantities import step_quantities
 from .render import FORMATS, render
 from .summary import LayerSummary, layer_summary, render_summary
+from .trace import MAX_TRACE_PARAMETERS, TraceTooLarge, build_trace, trace_steps
+from .tutorial import tutorial_network, worked_example
 
 __all__ = [
     "FORMATS",

@@ -59,14 +59,17 @@ weights' and biases' counts checked against it, before the network is built.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import numbers
 import os
 import stat
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -77,13 +80,15 @@ from ..core.limits import (
     MAX_FILE_BYTES,
     MAX_FILE_PARAMETERS,
     MAX_NODES,
+    DocumentPath,
     check_document,
     check_file_size,
     document_path,
     load_json,
 )
 from ..core.network import Network
-from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS, SPEC_VERSION, TOP_FIELDS, NetworkSpec, Path as SpecPath, spec_path
+from ..core.spec import BIAS_MODES, OUTPUT_REDUCTIONS, SPEC_VERSION, TOP_FIELDS, NetworkSpec, spec_path
+from ..core.spec import Path as SpecPath
 from ..core.validation import check_choice, fail
 from .naming import Naming
 from .trace import HIDDEN_DELTAS
@@ -233,7 +238,7 @@ def read_text_file(path: str | Path, what: str = "config file", limit: int = MAX
                                           f"{err.start}") from None
 
 
-def _document_field(what: str) -> Callable[[tuple], str]:
+def _document_field(what: str) -> Callable[[DocumentPath], str]:
     """Field names for a bound checked on a parsed file: the field's path, or the file itself."""
     return lambda path: _field_text(document_path(path)) if path else what
 
@@ -247,11 +252,11 @@ def _text(text: Any, what: str) -> str:
 
 def parse_toml(text: str, what: str = "config file") -> Any:
     """The mapping a TOML text describes (tomllib, or tomli before Python 3.11), within the bounds."""
-    try:
-        import tomllib  # type: ignore[import-not-found]  # Python >= 3.11
-    except ModuleNotFoundError:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
         try:
-            import tomli as tomllib  # type: ignore[import-not-found,no-redef]
+            import tomli as tomllib
         except ModuleNotFoundError:
             raise ImportError(f"reading TOML on Python 3.10 needs tomli: {install_hint('toml')}") from None
     text = _text(text, what)
@@ -273,7 +278,7 @@ def parse_yaml(text: str, what: str = "config file") -> Any:
     document is composed, so an alias bomb is refused before anything is built.
     """
     try:
-        import yaml  # type: ignore[import-untyped]
+        import yaml
     except ModuleNotFoundError:
         raise ImportError(f"reading YAML needs PyYAML: {install_hint('yaml')}") from None
     text = _text(text, what)
@@ -302,7 +307,8 @@ def _bounded_loader(yaml: Any) -> type:
     if cls is not None:
         return cls
 
-    class BoundedLoader(yaml.SafeLoader):
+    # yaml is the optional module, imported by the caller and passed in: its classes are Any here.
+    class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]
         def __init__(self, stream: str, what: str) -> None:
             super().__init__(stream)
             self.what = what
@@ -367,7 +373,7 @@ def _legacy_field(path: SpecPath) -> str:
     """A spec path in a file written before the spec: the field of that file it came from."""
     head = path[0] if path else None
     if head == "layers":
-        key = path[2] if len(path) >= 3 else None
+        key = str(path[2]) if len(path) >= 3 else ""
         name = {"activation": f"activations[{path[1]}]" if len(path) >= 2 else "activations",
                 "bias": "biases", "train_bias": "train_biases"}.get(key, "sizes")
     elif head == "loss":
@@ -416,7 +422,7 @@ def _read_weights(spec: NetworkSpec, value: Any) -> Callable[[Network], None]:
     """
     sizes = spec.sizes
     if isinstance(value, Mapping):
-        n_weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+        n_weights = sum(a * b for a, b in itertools.pairwise(sizes))
         found: set[int] = set()
         unknown = None
         for name in value:

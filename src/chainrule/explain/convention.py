@@ -47,7 +47,7 @@ HIDDEN_DELTA_PHRASES = {
 }
 
 
-def _rows(network: "Network", x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def _rows(network: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``x``, ``y`` as checked 2-D batches; a 1-D ``x`` is one sample (as in the trace)."""
     x_arr, y_arr = np.asarray(x), np.asarray(y)
     if x_arr.ndim == 1:
@@ -59,7 +59,7 @@ def _rows(network: "Network", x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def train_with_convention(
-    network: "Network",
+    network: Network,
     x: Any,
     y: Any,
     learning_rate: float,
@@ -139,6 +139,7 @@ def train_with_convention(
                 if l == top:
                     layer.backward_delta(need_input_grad=False)
                 else:
+                    assert grad is not None  # sent back by the layer above
                     layer.backward(grad, need_input_grad=False)
                 if l > 0 and not update_first:  # the chain rule: send the deltas back through W
                     grad = np.dot(space.dz, transposed[l], out=space.dx)
@@ -150,10 +151,11 @@ def train_with_convention(
             errors[k] = value
             if not (math.isfinite(value) and math.isfinite(np.dot(values, ones))):
                 _diverged(network, before, value, k + 1)
-    return errors.tolist()
+    history: list[float] = errors.tolist()
+    return history
 
 
-def _diverged(network: "Network", before: np.ndarray, loss: float, update: int) -> None:
+def _diverged(network: Network, before: np.ndarray, loss: float, update: int) -> None:
     """Put back the weights from before update ``update`` and raise, naming the first non-finite array."""
     where = "the update"
     for layer in network.layers:

@@ -16,7 +16,8 @@ writes a generic form named after it:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..core.validation import fail
 from .formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym, call

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import facts
 from .formula import Expr
+from .prose import Prose
 
 __all__: list[str] = []  # private to explain/: the stage builders' formula facts
 
@@ -35,6 +36,6 @@ def _loss_forms(loss: Any, o: str, m: int) -> tuple[Expr, Expr]:
     return facts.loss_forms(loss, o, m)
 
 
-def _error_description(loss: Any, m: int) -> "facts.Prose":
+def _error_description(loss: Any, m: int) -> Prose:
     """The line under the error stage's title: what E_total is (a sentence, with its full stop)."""
     return facts.error_description(loss, m)

@@ -32,8 +32,9 @@ formula of a trace really gives the value printed after it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 from ..core.formulas import FUNCTIONS as CORE_FUNCTIONS
 from ..core.validation import fail
@@ -74,35 +75,35 @@ class Num:
 
 @dataclass(frozen=True)
 class Add:
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Sub:
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Mul:
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
 @dataclass(frozen=True)
 class Div:
-    numerator: "Expr"
-    denominator: "Expr"
+    numerator: Expr
+    denominator: Expr
 
 
 @dataclass(frozen=True)
 class Pow:
-    base: "Expr"
-    exponent: "Expr"
+    base: Expr
+    exponent: Expr
 
 
 @dataclass(frozen=True)
 class Neg:
-    arg: "Expr"
+    arg: Expr
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,10 @@ class Call:
     """A function of :data:`FUNCTIONS` applied to its arguments."""
 
     name: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
 
 
-Expr = Union[Sym, Num, Add, Sub, Mul, Div, Pow, Neg, Call]
+Expr = Sym | Num | Add | Sub | Mul | Div | Pow | Neg | Call
 
 
 def _step(x: float, low: float = 0.0) -> float:
@@ -148,7 +149,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., float], str]] = {
 }
 
 
-def _as_expr(value: Any) -> "Expr":
+def _as_expr(value: Any) -> Expr:
     if isinstance(value, (Sym, Num, Add, Sub, Mul, Div, Pow, Neg, Call)):
         return value
     if isinstance(value, str):
@@ -256,7 +257,8 @@ def evaluate(expr: Expr, values: Mapping[str, float] | None = None) -> float:
     if isinstance(expr, Div):
         return args[0] / args[1]
     if isinstance(expr, Pow):
-        return args[0] ** args[1]
+        power: float = args[0] ** args[1]  # float ** float is typed Any (it may be complex)
+        return power
     if isinstance(expr, Neg):
         return -args[0]
     if isinstance(expr, Call):
@@ -297,5 +299,6 @@ def from_json(data: Mapping[str, Any]) -> Expr:
         node = _NODES[op]
         if node in (Add, Mul):
             return node(tuple(args))
-        return node(*args)
+        built: Expr = node(*args)
+        return built
     raise fail("formula JSON op", f"one of {['sym', 'num', 'call', *_NODES]}", op)

@@ -9,8 +9,9 @@ documented in ``docs/trace-schema.md``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from ..core.validation import fail
 from ..i18n import N_

@@ -27,8 +27,9 @@ Biases
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from ..core.validation import fail
 
@@ -84,7 +85,7 @@ class Naming:
         self._by_name = {p.name: p for p in self.weights + self.biases}
 
     @classmethod
-    def of(cls, network: "Network") -> "Naming":
+    def of(cls, network: Network) -> Naming:
         """The naming of ``network``'s architecture."""
         return cls(network.sizes, [layer.bias_mode == "shared" for layer in network.layers])
 
@@ -116,13 +117,13 @@ class Naming:
                 return p
         return None
 
-    def get(self, network: "Network", name: str) -> float:
+    def get(self, network: Network, name: str) -> float:
         """The current value of a named weight or bias."""
         p = self.parameter(name)
         layer = network.layers[p.layer]
         return float((layer.W if p.kind == "weight" else layer.b)[p.index])
 
-    def assign(self, network: "Network", values: Mapping[str, float]) -> None:
+    def assign(self, network: Network, values: Mapping[str, float]) -> None:
         """Set weights and biases by name, e.g. ``{"w1": 0.15, "b1": 0.35}``."""
         for name, value in values.items():
             p = self.parameter(name)

@@ -23,7 +23,8 @@ the same statement built from formulas, which LaTeX and HTML show instead.
 from __future__ import annotations
 
 import string
-from typing import TYPE_CHECKING, Any, Iterable, Union
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .formula import Expr, Num, Sym
 
@@ -41,7 +42,8 @@ def _side(value: Any) -> Expr:
         return Sym(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Num(float(value))
-    return value
+    expr: Expr = value  # an expression already
+    return expr
 
 
 class Math:
@@ -53,7 +55,7 @@ class Math:
 
     __slots__ = ("sides",)
 
-    def __init__(self, *sides: Union[Expr, str, float]) -> None:
+    def __init__(self, *sides: Expr | str | float) -> None:
         if not sides:
             raise ValueError("Math: expected at least one side")
         self.sides: tuple[Expr, ...] = tuple(_side(s) for s in sides)
@@ -83,7 +85,7 @@ class Math:
 
 
 #: What :func:`segments` yields: text in the language asked for, or a formula.
-Segment = Union[str, Math]
+Segment = str | Math
 _FORMATTER = string.Formatter()
 
 
@@ -105,20 +107,24 @@ class Prose(str):
 
     message: str
     params: dict[str, Any]
-    typeset: "Prose | None"
-    translate: bool
+    typeset: Prose | None
+    #: Whether renderers look ``message`` up in the catalogue (``translate=`` of the constructor). Not
+    #: named ``translate``: that would hide :meth:`str.translate` on every Prose.
+    translatable: bool
 
-    def __new__(cls, message: str, *, typeset: "Prose | None" = None, translate: bool = True,
-                **params: Any) -> "Prose":
+    def __new__(cls, message: str, *, typeset: Prose | None = None, translate: bool = True,
+                **params: Any) -> Prose:
         self = super().__new__(cls, _fill(message, params, str, lambda m: m.text))
-        self.message, self.params, self.typeset, self.translate = message, params, typeset, translate
+        self.message, self.params, self.typeset, self.translatable = message, params, typeset, translate
         return self
 
     def __repr__(self) -> str:
         return f"Prose({str(self)!r})"
 
+    # A constructor on the class, Prose.join(separator, items), where str.join is a method of the
+    # separator; mypy rightly sees a different signature (a rename is an API change: see the report).
     @classmethod
-    def join(cls, separator: str, items: Iterable[Any]) -> "Prose":
+    def join(cls, separator: str, items: Iterable[Any]) -> Prose:  # type: ignore[override]
         """``items`` (symbols, Math, Prose) joined by ``separator``, itself not translated: ``b1, b2``."""
         items = list(items)
         message = separator.replace("{", "{{").replace("}", "}}").join(f"{{p{k}}}" for k in range(len(items)))
@@ -130,7 +136,7 @@ def _fill(message: str, params: dict[str, Any], prose: Any, math: Any) -> str:
     if not params:
         return message
     out = []
-    for literal, field, spec, conversion in _FORMATTER.parse(message):
+    for literal, field, spec, _conversion in _FORMATTER.parse(message):
         out.append(literal)
         if field is not None:
             value = params[field]
@@ -139,21 +145,21 @@ def _fill(message: str, params: dict[str, Any], prose: Any, math: Any) -> str:
     return "".join(out)
 
 
-def _translate(text: Any, tr: "Translator") -> str:
+def _translate(text: Any, tr: Translator) -> str:
     """The message of ``text`` in ``tr``'s language (a plain ``str`` is looked up as written)."""
     if isinstance(text, Prose):
-        return tr.gettext(text.message) if text.translate else text.message
+        return tr.gettext(text.message) if text.translatable else text.message
     return tr.gettext(str(text))
 
 
-def localize(text: Any, tr: "Translator") -> str:
+def localize(text: Any, tr: Translator) -> str:
     """``text`` (a :class:`Prose` or any ``str``) as plain text in ``tr``'s language."""
     if not isinstance(text, Prose):
         return tr.gettext(str(text))
     return _fill(_translate(text, tr), text.params, lambda p: localize(p, tr), lambda m: m.text)
 
 
-def segments(text: Any, tr: "Translator") -> list[Segment]:
+def segments(text: Any, tr: Translator) -> list[Segment]:
     """``text`` in ``tr``'s language as runs of text and formulas, to typeset (adjacent text merged)."""
     if not isinstance(text, Prose):
         return [tr.gettext(str(text))]

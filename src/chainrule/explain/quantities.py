@@ -25,7 +25,7 @@ _GIVEN = ("target", "weight", "bias", "learning_rate")
 
 
 def step_quantities(
-    network: "Network", x: Any, y: Any, learning_rate: float, hidden_deltas: str = "original"
+    network: Network, x: Any, y: Any, learning_rate: float, hidden_deltas: str = "original"
 ) -> dict[str, float]:
     """Named values of one forward pass, error, backward pass and update.
 

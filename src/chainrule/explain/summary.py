@@ -46,7 +46,7 @@ class LayerSummary:
     relative_update: float
 
 
-def layer_summary(network: "Network", x: Any, y: Any, learning_rate: float) -> tuple[float, list[LayerSummary]]:
+def layer_summary(network: Network, x: Any, y: Any, learning_rate: float) -> tuple[float, list[LayerSummary]]:
     """``(E_total, rows)``: one row per layer for one sample ``x`` ``(n_inputs,)`` with targets ``y``."""
     eta = check_positive_float(learning_rate, "learning_rate")
     work = network.copy()
@@ -89,7 +89,7 @@ _COLUMNS = [
 ]
 
 
-def render_summary(network: "Network", error: float, rows: list[LayerSummary], learning_rate: float,
+def render_summary(network: Network, error: float, rows: list[LayerSummary], learning_rate: float,
                    fmt: str = "text", precision: int = 4, lang: str = DEFAULT_LANGUAGE) -> str:
     """The summary as ``text`` (an aligned table), ``markdown``, ``latex`` or ``json``; its words in ``lang``."""
     tr = translator(lang)

@@ -75,7 +75,7 @@ class TraceTooLarge(ValueError):
 
 
 def build_trace(
-    network: "Network",
+    network: Network,
     x: Any,
     y: Any,
     learning_rate: float,
@@ -136,7 +136,7 @@ def build_trace(
 
     updated = network.copy()
     walk.naming.assign(updated, walk.updated_parameters)
-    notes = []
+    notes: list[str] = []  # Prose (a str) here; plain text once localised
     if network.dtype != np.float64:
         notes.append(Prose("The network computes in {dtype}; the trace shows its values as float64 numbers.",
                            dtype=network.dtype.name))
@@ -156,7 +156,7 @@ def build_trace(
     )
 
 
-def _conventions(network: "Network", hidden_deltas: str) -> dict[str, Any]:
+def _conventions(network: Network, hidden_deltas: str) -> dict[str, Any]:
     """The trace's ``conventions``: one value per convention, ``"mixed"`` where the layers differ."""
     bias_modes = {layer.bias_mode for layer in network.layers}
     trains = {layer.train_bias for layer in network.layers}
@@ -168,7 +168,7 @@ def _conventions(network: "Network", hidden_deltas: str) -> dict[str, Any]:
     }
 
 
-def _layers(network: "Network", naming: Naming) -> list[dict[str, Any]]:
+def _layers(network: Network, naming: Naming) -> list[dict[str, Any]]:
     """The trace's ``layers``: each layer's activation, bias convention and parameter names."""
     return [{
         "activation": layer.activation.config(),
@@ -180,7 +180,7 @@ def _layers(network: "Network", naming: Naming) -> list[dict[str, Any]]:
 
 
 def trace_steps(
-    network: "Network",
+    network: Network,
     x: Any,
     y: Any,
     learning_rate: float,

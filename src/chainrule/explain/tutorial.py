@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.network import Network
 from ..core.layers import Dense
+from ..core.network import Network
 from .naming import Naming
 from .prose import Math, Prose
 from .quantities import step_quantities

@@ -21,7 +21,8 @@ network is never changed.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,6 +43,11 @@ def _layer_title(l: int, n_layers: int) -> Prose:
     if l == n_layers - 1:
         return Prose("output layer")
     return Prose("hidden layer") if n_layers == 2 else Prose("hidden layer {number}", number=l + 1)
+
+
+def edge(source: str | None, target: str) -> dict[str, Any]:
+    """A weight's ``from``/``to`` references for :meth:`StepWalk.add` (keywords Python reserves)."""
+    return {"from": source, "to": target}
 
 
 class StepWalk:
@@ -76,7 +82,7 @@ class StepWalk:
         Every quantity's value so far, by name.
     """
 
-    def __init__(self, network: "Network", x: np.ndarray, y: np.ndarray, eta: float, hidden_deltas: str) -> None:
+    def __init__(self, network: Network, x: np.ndarray, y: np.ndarray, eta: float, hidden_deltas: str) -> None:
         self.network = network
         self.naming = Naming.of(network)
         self.eta = eta

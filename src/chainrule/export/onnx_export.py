@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,14 @@ from ..core.extras import install_hint
 from ..core.onnx_graph import INPUT
 from ..core.validation import Described, check_dtype, fail
 from ..io.atomic import atomic_write_bytes
-from .preprocessing import ML_DOMAIN, ML_OPSET, as_preprocessor, preprocessing_graph, preprocessing_metadata
+from .preprocessing import (
+    ML_DOMAIN,
+    ML_OPSET,
+    ConstBuilder,
+    as_preprocessor,
+    preprocessing_graph,
+    preprocessing_metadata,
+)
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]
 
@@ -45,7 +53,7 @@ __all__ = ["OPSET", "export_onnx", "to_onnx"]
 OPSET = 17
 
 
-def _onnx():
+def _onnx() -> tuple[ModuleType, ModuleType, ModuleType]:
     try:
         import onnx
         from onnx import helper, numpy_helper
@@ -80,7 +88,7 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
         return name
 
     n_in = network.n_inputs
-    described: list = []
+    described: list[Any] = []
     if preprocessing is not None:
         if len(preprocessing.features) != n_in:
             raise fail("preprocessing", f"{n_in} features (the network's inputs)", preprocessing.features)
@@ -135,7 +143,7 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
     return model
 
 
-def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, target: str) -> list:
+def _activation_nodes(helper: ModuleType, const: ConstBuilder, layer: Any, prefix: str, source: str, target: str) -> list[Any]:
     """The activation's own ONNX operators (see :mod:`chainrule.core.onnx_graph`), named under ``prefix``."""
     activation = layer.activation
     spec = activation.onnx_nodes()
@@ -160,7 +168,7 @@ def _activation_nodes(helper, const, layer: Any, prefix: str, source: str, targe
     return nodes
 
 
-def export_onnx(path: str | os.PathLike, network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
+def export_onnx(path: str | os.PathLike[str], network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
                 inputs: str = "columns") -> Path:
     """Write the ONNX model of :func:`to_onnx` to ``path`` atomically; return the path."""
     model = to_onnx(network, preprocessing, dtype=dtype, inputs=inputs)

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -70,12 +71,12 @@ def as_preprocessor(preprocessing: Any) -> Preprocessor | None:
 class PreprocessingGraph:
     """The preprocessing part of a graph: its inputs, nodes and constants, and the name of its result."""
 
-    inputs: list = field(default_factory=list)
-    nodes: list = field(default_factory=list)
-    initializers: list = field(default_factory=list)
+    inputs: list[Any] = field(default_factory=list[Any])
+    nodes: list[Any] = field(default_factory=list[Any])
+    initializers: list[Any] = field(default_factory=list[Any])
     output: str = ""
     #: One entry per graph input: {"name", "column", "kind", "type"}.
-    described: list = field(default_factory=list)
+    described: list[Any] = field(default_factory=list[Any])
 
 
 def input_name(column: str) -> str:
@@ -145,7 +146,19 @@ def preprocessing_graph(pre: Preprocessor, dtype: Any, inputs: str = "columns") 
     return graph
 
 
-def _standardise(node, const, source: str, mean: Any, scale: Any) -> str:
+class NodeBuilder(Protocol):
+    """Adds an ONNX node ``op(sources) -> a new output named after base`` to the graph; returns that name."""
+
+    def __call__(self, op: str, sources: list[str], base: str, **attributes: Any) -> str: ...
+
+
+class ConstBuilder(Protocol):
+    """Adds a constant tensor named after its first argument (in the graph's dtype unless a dtype is given)."""
+
+    def __call__(self, base: str, value: Any, as_dtype: Any = ..., /) -> str: ...
+
+
+def _standardise(node: NodeBuilder, const: ConstBuilder, source: str, mean: Any, scale: Any) -> str:
     mean, scale = np.asarray(mean, np.float64), np.asarray(scale, np.float64)
     if not (mean == 0).all() or not (scale == 1).all():
         source = node("Sub", [source, const("mean", mean)], "centred")
@@ -153,7 +166,7 @@ def _standardise(node, const, source: str, mean: Any, scale: Any) -> str:
     return source
 
 
-def _numeric(node, const, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
+def _numeric(node: NodeBuilder, const: ConstBuilder, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
     pieces = []
     value = source
     if column.fill is not None:
@@ -174,7 +187,7 @@ def _numeric(node, const, column: ColumnEncoder, source: str, elem: int, dtype: 
     return pieces
 
 
-def _categorical(node, const, helper, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
+def _categorical(node: NodeBuilder, const: ConstBuilder, helper: ModuleType, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
     from onnx import TensorProto
 
     k = len(column.categories)
@@ -204,7 +217,7 @@ def _categorical(node, const, helper, column: ColumnEncoder, source: str, elem: 
     return pieces
 
 
-def preprocessing_metadata(pre: Preprocessor | None, described: list, dtype: Any) -> dict[str, str]:
+def preprocessing_metadata(pre: Preprocessor | None, described: list[Any], dtype: Any) -> dict[str, str]:
     """The model's ``metadata_props``: names, feature order, classes, the preprocessing and the version."""
     props = {"chainrule_version": __version__, "dtype": np.dtype(dtype).name}
     if pre is None:
@@ -222,7 +235,7 @@ def preprocessing_metadata(pre: Preprocessor | None, described: list, dtype: Any
     return props
 
 
-def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: str = "columns") -> dict:
+def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: str = "columns") -> dict[str, Any]:
     """The inputs of the exported graph for ``data``: ``{input name: array}``.
 
     Parameters
@@ -260,7 +273,7 @@ def onnx_inputs(preprocessing: Any, data: Any, dtype: Any = np.float32, inputs: 
         if column.kind == "categorical":
             arrays[column.name] = np.array(["" if v is None else v for v in values], dtype=object).reshape(-1, 1)
         else:
-            arrays[column.name] = values.astype(dtype).reshape(-1, 1)
+            arrays[column.name] = np.asarray(values).astype(dtype).reshape(-1, 1)  # float64 already
     if inputs == "matrix":
         return {"input": np.hstack([arrays[c] for c in pre.columns]) if arrays else None}
     if inputs != "columns":

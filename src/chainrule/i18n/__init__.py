@@ -142,7 +142,7 @@ class Translator:
         return f"Translator({self.lang!r})"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _translator(lang: str, domain: str) -> Translator:
     if lang == DEFAULT_LANGUAGE:
         return Translator(lang, gettext.NullTranslations())

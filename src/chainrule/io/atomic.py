@@ -26,7 +26,7 @@ import secrets
 import stat
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..core.errors import Described
 from ..core.validation import fail
@@ -48,7 +48,7 @@ def _as_path(path: Any, what: str) -> Path:
     return Path(path)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically; return the path.
 
     On any error (a full disk, an exception raised mid-write) the temporary
@@ -81,7 +81,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     return path
 
 
-def check_writable(path: str | os.PathLike, what: str = "path") -> Path:
+def check_writable(path: str | os.PathLike[str], what: str = "path") -> Path:
     """Refuse at once a ``path`` that :func:`atomic_write_bytes` could not write; return it.
 
     The folder must exist and take a new file (tried: a temporary file is
@@ -122,13 +122,13 @@ def check_writable(path: str | os.PathLike, what: str = "path") -> Path:
     return path
 
 
-def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     """Remove the temporary files that killed saves to ``path`` left behind; return those removed."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     # Files of earlier versions have no pid: ".<name>.<random>.tmp".
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:(\d+)\.)?[0-9a-f]{{12}}\.tmp")
-    removed = []
+    removed: list[Path] = []
     try:
         names = os.listdir(directory)
     except OSError:
@@ -206,7 +206,7 @@ def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
     raise FileExistsError(f"could not create a temporary file next to {name!r}")
 
 
-def _write_all(handle, data: bytes) -> None:
+def _write_all(handle: IO[bytes], data: bytes) -> None:
     """The one place bytes are written (tests inject faults here to crash a save midway)."""
     handle.write(data)
 

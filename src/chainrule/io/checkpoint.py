@@ -27,16 +27,16 @@ __all__ = ["Checkpoint", "Resumed", "restore_checkpoint", "save_checkpoint"]
 
 
 def save_checkpoint(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     network: Any,
     optimizer: Optimizer,
     *,
     epoch: int,
     seed: int,
-    history: dict | None = None,
+    history: dict[str, Any] | None = None,
     early_stopping: EarlyStopping | None = None,
-    preprocessing: dict | None = None,
-    training: dict | None = None,
+    preprocessing: dict[str, Any] | None = None,
+    training: dict[str, Any] | None = None,
 ) -> Path:
     """Atomically write a checkpoint after ``epoch`` epochs of the run seeded by ``seed``."""
     opt_state = optimizer.state_dict()
@@ -62,12 +62,12 @@ class Resumed:
     optimizer: Optimizer
     epoch: int
     seed: int
-    history: dict
-    early_stopping_state: dict | None
+    history: dict[str, Any]
+    early_stopping_state: dict[str, Any] | None
     saved: SavedModel
 
 
-def restore_checkpoint(source: str | os.PathLike | SavedModel) -> Resumed:
+def restore_checkpoint(source: str | os.PathLike[str] | SavedModel) -> Resumed:
     """Load a checkpoint and rebuild its optimizer, bound to the network's flat parameter.
 
     The state is checked as :func:`~chainrule.io.consistency.check_checkpoint_state`
@@ -105,8 +105,8 @@ class Checkpoint(Callback):
     ``training`` are stored as in a model file.
     """
 
-    def __init__(self, path: str | os.PathLike, every: int = 1, *, preprocessing: dict | None = None,
-                 training: dict | None = None, history_before: dict | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], every: int = 1, *, preprocessing: dict[str, Any] | None = None,
+                 training: dict[str, Any] | None = None, history_before: dict[str, Any] | None = None) -> None:
         from ..core.validation import check_positive_int
 
         self.path = Path(path)
@@ -132,13 +132,13 @@ class Checkpoint(Callback):
         self.saved_epochs.append(epoch)
 
 
-def merge_histories(before: dict, after: dict) -> dict:
+def merge_histories(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """The history of a resumed run: the epochs before the resume, then the new ones."""
     if not before:
         return after
     keys = list(dict.fromkeys([k for k in before if isinstance(before[k], list)]
                               + [k for k in after if isinstance(after[k], list)]))
-    merged = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
+    merged: dict[str, Any] = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
     for key in ("seed", "stopped_epoch"):
         merged[key] = after.get(key, before.get(key))
     merged["steps"] = (before.get("steps") or 0) + (after.get("steps") or 0)

@@ -33,7 +33,8 @@ a file it would refuse to read.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -190,7 +191,7 @@ def _check_optimizer(settings: Any, tensors: Mapping[str, np.ndarray], network: 
         if array.dtype != network.dtype:
             raise fail(f"state.optimizer.{key}", f"dtype {network.dtype} (the network's)", Described(str(array.dtype)))
 
-    def field_name(path: tuple) -> str:
+    def field_name(path: tuple[Any, ...]) -> str:
         if path[:1] == ("buffers",) and len(path) > 1:
             return f"state.optimizer.{path[1]}"
         return "state.optimizer" + (f".{path[0]}" if path else "")

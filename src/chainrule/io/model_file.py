@@ -40,16 +40,17 @@ import stat
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol
 
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
 from ..core.extras import install_hint
-from ..core.validation import fail
 from ..core.limits import MAX_HEADER_BYTES, document_path, load_json
 from ..core.network import Network
 from ..core.spec import SPEC_VERSION, NetworkSpec, spec_path
+from ..core.validation import fail
 from ..tabular import Preprocessor
 from ..version import __version__
 from .atomic import atomic_write_bytes
@@ -77,6 +78,12 @@ MAX_HEADER_BYTES = MAX_HEADER_BYTES
 _TOP_KEYS = {"architecture", "preprocessing", "training", "state", "library_version"}
 
 
+class _Refuse(Protocol):
+    """Builds the error a refused file raises, naming the problem and the field at fault."""
+
+    def __call__(self, problem: str, field: str | None = None) -> ModelFileError: ...
+
+
 class ModelFileError(ValueError):
     """A model file that cannot be trusted: damaged, tampered with, or from a newer version.
 
@@ -88,7 +95,7 @@ class ModelFileError(ValueError):
         super().__init__(message)
         self.field = field
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (str(self), self.field))
 
 
@@ -115,15 +122,15 @@ class SavedModel:
     """
 
     network: Any
-    preprocessing: dict | None = None
-    training: dict = field(default_factory=dict)
-    state: dict = field(default_factory=dict)
+    preprocessing: dict[str, Any] | None = None
+    training: dict[str, Any] = field(default_factory=dict[str, Any])
+    state: dict[str, Any] = field(default_factory=dict[str, Any])
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     preprocessor: Any = None
 
 
-def _safetensors():
+def _safetensors() -> ModuleType:
     try:
         import safetensors.numpy as st
     except ImportError:
@@ -137,9 +144,9 @@ def _safetensors():
 def model_to_bytes(
     network: Any,
     *,
-    preprocessing: dict | Preprocessor | None = None,
-    training: dict | None = None,
-    state: dict | None = None,
+    preprocessing: dict[str, Any] | Preprocessor | None = None,
+    training: dict[str, Any] | None = None,
+    state: dict[str, Any] | None = None,
     state_tensors: dict[str, np.ndarray] | None = None,
 ) -> bytes:
     """Serialise ``network`` and its JSON companions to the bytes of a model file.
@@ -195,10 +202,11 @@ def model_to_bytes(
         "chainrule": payload,
         "checksum": _checksum(payload, tensors),
     }
-    return _safetensors().save(tensors, metadata=metadata)
+    data: bytes = _safetensors().save(tensors, metadata=metadata)
+    return data
 
 
-def save_model(path: str | os.PathLike, network: Any, **companions: Any) -> Path:
+def save_model(path: str | os.PathLike[str], network: Any, **companions: Any) -> Path:
     """Write a model file atomically (temporary file, fsync, rename); see :func:`model_to_bytes`."""
     return atomic_write_bytes(path, model_to_bytes(network, **companions))
 
@@ -213,7 +221,7 @@ def _checksum(payload: str, tensors: dict[str, np.ndarray]) -> str:
 
 
 # -- reading ------------------------------------------------------------------------------
-def load_model(path: str | os.PathLike) -> SavedModel:
+def load_model(path: str | os.PathLike[str]) -> SavedModel:
     """Read and verify a model file; raises :class:`ModelFileError` if it cannot be trusted."""
     path = Path(path)
     try:
@@ -228,7 +236,7 @@ def load_model(path: str | os.PathLike) -> SavedModel:
     return model_from_bytes(data, source=str(path))
 
 
-def read_model_metadata(path: str | os.PathLike) -> dict:
+def read_model_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The verified JSON part of a model file: the architecture (the spec's dict, whatever the
     file's format version), preprocessing, training, state and format version."""
     saved = load_model(path)
@@ -299,7 +307,7 @@ def _state_tensors(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name[len("state."):]: array for name, array in tensors.items() if name.startswith("state.")}
 
 
-def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse,
+def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse,
                    network: Any = None) -> Preprocessor | None:
     """The metadata's parts and the tensors, consistent with each other (:mod:`chainrule.io.consistency`).
 
@@ -318,7 +326,7 @@ def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarra
     return preprocessor
 
 
-def _check_top(content: Any, refuse) -> None:
+def _check_top(content: Any, refuse: _Refuse) -> None:
     """The metadata's top level: exactly its keys, each part an object (preprocessing: or null)."""
     if not isinstance(content, dict):
         raise refuse(f"its metadata is {type(content).__name__}, expected an object with keys {sorted(_TOP_KEYS)}",
@@ -332,7 +340,7 @@ def _check_top(content: Any, refuse) -> None:
             raise refuse(f"its {name} metadata is {type(part).__name__}, expected an object", name)
 
 
-def _read_header_metadata(data: bytes, refuse) -> dict:
+def _read_header_metadata(data: bytes, refuse: _Refuse) -> dict[str, Any]:
     if len(data) < 8:
         raise refuse(f"it is {len(data)} bytes long, too short to be a model file (truncated or empty)")
     (header_len,) = struct.unpack("<Q", data[:8])
@@ -350,7 +358,7 @@ def _read_header_metadata(data: bytes, refuse) -> dict:
     return metadata
 
 
-def _spec(architecture: Any, format_version: int, refuse) -> NetworkSpec:
+def _spec(architecture: Any, format_version: int, refuse: _Refuse) -> NetworkSpec:
     """The spec a file's architecture describes, checked by the spec itself."""
     if format_version == 1:
         # Format 1 stored the version-1 spec's dict without its version.
@@ -371,10 +379,10 @@ def _spec(architecture: Any, format_version: int, refuse) -> NetworkSpec:
         raise refuse("its architecture is not valid", "architecture") from None
 
 
-def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> None:
+def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse) -> None:
     """Every layer's tensors present, of the spec's shapes and dtype, and no other but ``state.*``."""
     dtype = np.dtype(spec.dtype)
-    expected = {}
+    expected: dict[str, tuple[int, ...]] = {}
     for k, layer in enumerate(spec.layers):
         expected[f"layers.{k}.W"] = (layer.n_in, layer.n_out)
         expected[f"layers.{k}.b"] = (layer.n_bias,)
@@ -384,14 +392,14 @@ def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) ->
     for name, shape in expected.items():
         array = tensors.get(name)
         if array is None:
-            k, param = name.split(".")[1:]
-            raise refuse(f"tensor {name!r} (layer {int(k) + 1} {param}) is missing", name)
+            index, param = name.split(".")[1:]
+            raise refuse(f"tensor {name!r} (layer {int(index) + 1} {param}) is missing", name)
         if array.shape != shape or array.dtype != dtype:
             raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
                          f"expected {shape} and {dtype}", name)
 
 
-def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse) -> Network:
+def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse) -> Network:
     """A network of ``spec`` holding the file's tensors (checked by :func:`_check_tensors` first)."""
     _check_tensors(spec, tensors, refuse)
     try:

@@ -12,12 +12,14 @@ module         what it holds
 =============  ==================================================================
 """
 
+from typing import Any
+
 from .display import Report, language, register, set_language
 
 __all__ = ["ExplorerWidget", "Report", "language", "register", "set_language"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "ExplorerWidget":  # needs the optional extra; imported when asked for
         from .widget import ExplorerWidget
 
@@ -25,6 +27,6 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def load_ipython_extension(ipython) -> None:  # noqa: ANN001 - IPython's hook
+def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext chainrule.notebook``: register the displays in this shell."""
     register(ipython)

@@ -21,13 +21,19 @@ back to its plain ``repr``.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 from ..i18n import DEFAULT_LANGUAGE, check_language
 
 __all__ = ["Report", "language", "register", "set_language"]
 
-_SETTINGS = {"lang": DEFAULT_LANGUAGE, "precision": 9}
+class _Settings(TypedDict):
+    lang: str
+    precision: int
+
+
+_SETTINGS: _Settings = {"lang": DEFAULT_LANGUAGE, "precision": 9}
 
 
 def set_language(lang: str) -> None:
@@ -54,7 +60,8 @@ class Report:
 
 
 def network_svg(network: Any) -> str | None:
-    from ..visual.diagram import MAX_DIAGRAM_NEURONS, network_svg as draw
+    from ..visual.diagram import MAX_DIAGRAM_NEURONS
+    from ..visual.diagram import network_svg as draw
 
     if max(network.sizes) > MAX_DIAGRAM_NEURONS:
         return None  # IPython then shows the repr

@@ -101,7 +101,7 @@ export default { render };
 
 
 def _static(name: str) -> str:
-    return resources.files("chainrule.visual").joinpath("static", name).read_text(encoding="utf-8")
+    return (resources.files("chainrule.visual") / "static" / name).read_text(encoding="utf-8")
 
 
 def page_html() -> str:

@@ -1,8 +1,10 @@
 """Optimizers apply the gradients that backward computed; schedules vary their learning rate."""
 
+from typing import Any
+
 from .adam import Adam, AdamW
 from .base import Optimizer
-from .mlp_rules import MLPAdam, MLPSGD
+from .mlp_rules import MLPSGD, MLPAdam
 from .rmsprop import RMSprop
 from .schedules import CosineAnnealingLR, ExponentialLR, LinearLR, Schedule, SequentialLR, StepLR, warmup
 from .sgd import SGD
@@ -29,7 +31,7 @@ __all__ = [
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop}
 
 
-def get_optimizer(spec: "str | Optimizer", learning_rate: float | None = None, **options) -> Optimizer:
+def get_optimizer(spec: str | Optimizer, learning_rate: float | None = None, **options: Any) -> Optimizer:
     """An unbound optimizer from a name in :data:`OPTIMIZERS` (with its default rate unless given), or ``spec`` itself."""
     from ..core.validation import fail
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-from ..core.validation import check_positive_float, fail
 from ..core.layers import Parameter
+from ..core.validation import check_positive_float, fail
 from .base import Optimizer
 
 __all__ = ["Adam", "AdamW"]

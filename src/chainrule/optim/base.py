@@ -21,13 +21,14 @@ for operation, so that a run can be checked step by step against PyTorch.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
 from ..core.errors import Described, ValidationError
-from ..core.validation import check_positive_float, fail
 from ..core.layers import Parameter
+from ..core.validation import check_positive_float, fail
 
 __all__ = ["Optimizer"]
 
@@ -71,12 +72,13 @@ class Optimizer:
         self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
         self.steps = 0
         self._buffers: dict[tuple[int, str], np.ndarray] = {}
-        self._chunk_views: dict[int, tuple] = {}  # per parameter: (value, grad, both in cache-sized chunks)
+        # per parameter: (value, grad, [(grad chunk, value chunk, scratch chunk), ...]), the chunks cache-sized
+        self._chunk_views: dict[int, tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {}
         self.parameters: list[Parameter] = []
         if parameters is not None:
             self.bind(parameters)
 
-    def bind(self, parameters: Iterable[Parameter] | Parameter) -> "Optimizer":
+    def bind(self, parameters: Iterable[Parameter] | Parameter) -> Optimizer:
         """Attach the optimizer to ``parameters`` (state starts afresh); returns self."""
         parameters = [parameters] if isinstance(parameters, Parameter) else list(parameters)
         self.parameters = [p for p in parameters if _is_parameter(p) and p.trainable]
@@ -177,9 +179,9 @@ class Optimizer:
         # learning rate stays the same object.
         if scale is not self._scale_source or self._scale.dtype is not value.dtype:
             self._scale_source, self._scale = scale, np.asarray(scale, dtype=value.dtype)
-        scale = self._scale
+        scale_0d = self._scale
         for g_part, value_part, step_part in chunks[2]:
-            multiply(g_part, scale, step_part)
+            multiply(g_part, scale_0d, step_part)
             subtract(value_part, step_part, value_part)
 
     def delta(self, index: int, param: Parameter) -> np.ndarray:
@@ -249,11 +251,11 @@ class Optimizer:
         g += param.grad
         return g
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         # The reused step list and the chunk views are views of the parameters: rebuilt, not copied.
         return {k: v for k, v in self.__dict__.items() if k not in ("_deltas", "_chunk_views")}
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._deltas, self._chunk_views = None, {}
 
@@ -274,7 +276,7 @@ class Optimizer:
         """
         return None
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """Hyperparameters, the step count and every state array (copies).
 
         Restoring it with :meth:`load_state_dict` on an optimizer bound to the
@@ -290,7 +292,7 @@ class Optimizer:
             },
         }
 
-    def load_state_dict(self, state: dict, *, field_name: Callable[[tuple], str] | None = None) -> None:
+    def load_state_dict(self, state: dict[str, Any], *, field_name: Callable[[tuple[str, ...]], str] | None = None) -> None:
         """Restore what :meth:`state_dict` saved (the optimizer must already be bound).
 
         Everything is checked before anything changes: the hyperparameters by
@@ -368,7 +370,7 @@ class Optimizer:
         return f"{type(self).__name__}({args}, parameters={len(self.parameters)})"
 
 
-def _state_field(path: tuple) -> str:
+def _state_field(path: tuple[str, ...]) -> str:
     """The default field names of :meth:`Optimizer.load_state_dict`: ``state steps``, ``state buffer '0.m'``."""
     if not path:
         return "state"

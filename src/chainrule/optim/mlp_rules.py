@@ -24,7 +24,8 @@ engine proves it safe, then applies it) and allocate nothing after their first s
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

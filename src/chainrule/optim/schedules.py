@@ -15,7 +15,8 @@ non-finite rate, before the first epoch when it can see it coming.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..core.validation import check_choice, check_positive_float, check_positive_int, fail
 
@@ -42,11 +43,11 @@ class Schedule:
         """Learning rate after ``t`` (>= 0) epochs or steps, from base rate ``base``."""
         raise NotImplementedError
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """The schedule's arguments (it keeps no other state)."""
         return {"name": type(self).__name__, **self._args()}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Check that ``state`` describes this schedule; nothing else to restore."""
         if state != self.state_dict():
             raise fail("state", f"the state_dict of {self!r}", state)

@@ -12,7 +12,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     raise ImportError(f"chainrule.sklearn needs scikit-learn: {install_hint('sklearn')}") from None
 
 from .classifier import NetworkClassifier
-from .regressor import NetworkRegressor
 from .convert import from_sklearn
+from .regressor import NetworkRegressor
 
 __all__ = ["NetworkClassifier", "NetworkRegressor", "from_sklearn"]

@@ -39,9 +39,9 @@ from ..core.activations import ACTIVATIONS, default_initializer
 from ..core.initializers import INITIALIZERS, sklearn_initial_parameters
 from ..core.network import Network
 from ..core.validation import Described, check_dtype, check_sample_weight, fail
-from ..optim import OPTIMIZERS, MLPAdam, MLPSGD, get_optimizer
+from ..optim import MLPSGD, OPTIMIZERS, MLPAdam, get_optimizer
 from ..tabular import TableEncoder, TableOptions, is_frame, table_from_frame
-from ..training import LEARNING_RATE_SCHEDULES, ConvergenceRule
+from ..training import LEARNING_RATE_SCHEDULES, Callback, ConvergenceRule
 from ._conventions import OutputMeanLoss, PrintProgress
 
 __all__ = ["BaseNetworkEstimator", "SOLVERS"]
@@ -59,6 +59,17 @@ def _hidden_activations() -> list[str]:
 
 class BaseNetworkEstimator(BaseEstimator):
     """Base class of :class:`NetworkClassifier` and :class:`NetworkRegressor` (see their docstrings)."""
+
+    # The fitted attributes fit sets (declared for the type checker only: a class attribute would
+    # make an unfitted estimator look fitted to scikit-learn's check_is_fitted).
+    feature_names_in_: np.ndarray
+    n_outputs_: int
+    loss_curve_: list[float]
+    validation_loss_curve_: list[float]
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+    best_loss_: float | None
+    _convergence: ConvergenceRule
 
     def __init__(
         self,
@@ -139,7 +150,7 @@ class BaseNetworkEstimator(BaseEstimator):
         return None
 
     # -- validation -------------------------------------------------------------------------
-    def _validated_hyperparameters(self) -> dict:
+    def _validated_hyperparameters(self) -> dict[str, Any]:
         hidden = self.hidden_layer_sizes
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
             hidden = (hidden,)
@@ -187,7 +198,7 @@ class BaseNetworkEstimator(BaseEstimator):
             raise fail("momentum", "a number in [0, 1]", self.momentum)
         if not (self.batch_size == "auto" or self.batch_size is None or (
                 isinstance(self.batch_size, numbers.Integral) and not isinstance(self.batch_size, bool)
-                and self.batch_size >= 1)):
+                and self.batch_size >= 1)):  # type: ignore[operator]  # (*)
             raise fail("batch_size", "'auto', None (full batch) or a positive integer", self.batch_size)
         for name in ("max_iter", "max_fun"):
             value = getattr(self, name)
@@ -195,7 +206,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 raise fail(name, "a positive integer", value)
         patience = self.n_iter_no_change
         if isinstance(patience, bool) or not (
-                (isinstance(patience, numbers.Integral) and patience >= 1) or patience == math.inf):
+                (isinstance(patience, numbers.Integral) and patience >= 1) or patience == math.inf):  # type: ignore[operator]  # (*)
             raise fail("n_iter_no_change", "a positive integer or numpy.inf", patience)
         fraction = self.validation_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction < 1:
@@ -244,13 +255,15 @@ class BaseNetworkEstimator(BaseEstimator):
         absent = [c for c in encoder.column_names if c not in table.cells]
         if absent:
             raise fail("X", f"a DataFrame with the columns {encoder.column_names}", Described(f"one without {absent}"))
-        return check_array(encoder.transform(table, dtype), dtype=dtype)
+        encoded: np.ndarray = check_array(encoder.transform(table, dtype), dtype=dtype)
+        return encoded
 
     def _inputs(self, X: Any, dtype: Any) -> np.ndarray:
         """Checked inputs for the fitted network: encoded (a table) or validated as scikit-learn does."""
         if hasattr(self, "table_encoder_"):
             return self._encoded(X, dtype, fit=False)
-        return validate_data(self, X, dtype=dtype, reset=False)
+        inputs: np.ndarray = validate_data(self, X, dtype=dtype, reset=False)
+        return inputs
 
     def _input_dtype(self, X: Any, chosen: Any) -> Any:
         """The network's dtype: ``dtype`` when given, else scikit-learn's rule (float32 stays float32)."""
@@ -260,7 +273,7 @@ class BaseNetworkEstimator(BaseEstimator):
 
     # -- training ----------------------------------------------------------------------------
     def _fit(self, X: Any, y: Any, sample_weight: Any, validation_data: Any, incremental: bool,
-             classes: Any = None) -> "BaseNetworkEstimator":
+             classes: Any = None) -> BaseNetworkEstimator:
         params = self._validated_hyperparameters()
         if self.solver == "lbfgs" and incremental:
             raise fail("solver", "'sgd' or 'adam' for partial_fit (lbfgs is not stochastic)", self.solver)
@@ -293,7 +306,7 @@ class BaseNetworkEstimator(BaseEstimator):
             return self
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(params)
-        validation = None
+        validation: tuple[np.ndarray, ...] | None = None
         if validation_data is not None:
             Xv = self._inputs(validation_data[0], dtype)
             Yv = self._encode_targets(validation_data[1], incremental=True).astype(dtype, copy=False)
@@ -310,7 +323,7 @@ class BaseNetworkEstimator(BaseEstimator):
                               UserWarning, stacklevel=3)
             batch = int(np.clip(batch, 1, n_train))
         rule = self._convergence
-        callbacks = []
+        callbacks: list[Callback] = []
         loss_of = None
         if self._reports_output_mean:
             tracker = OutputMeanLoss(Y.shape[1], alpha)
@@ -353,7 +366,7 @@ class BaseNetworkEstimator(BaseEstimator):
                           "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         return self
 
-    def _weights(self, sample_weight: Any, y: Any, Y: np.ndarray, n: int, dtype: Any) -> tuple:
+    def _weights(self, sample_weight: Any, y: Any, Y: np.ndarray, n: int, dtype: Any) -> tuple[np.ndarray | None, float]:
         """``(weights or None, L2 strength)``: sample weights times ``class_weight``'s, scaled to mean 1.
 
         scikit-learn divides a batch's loss and penalty by the batch's weight
@@ -377,7 +390,7 @@ class BaseNetworkEstimator(BaseEstimator):
         # As if each sample were repeated w times: the loss is sum w_i E_i / sum w_i.
         return weights * (n / total), alpha * (n / float(total))
 
-    def _initialize(self, n_inputs: int, n_outputs: int, params: dict, dtype: Any, rs: np.random.RandomState) -> None:
+    def _initialize(self, n_inputs: int, n_outputs: int, params: dict[str, Any], dtype: Any, rs: np.random.RandomState) -> None:
         """A new network (scikit-learn's initial weights and biases by default) and fresh fitted state."""
         activation, loss, _ = self._output_spec()
         sizes = [n_inputs, *params["hidden"], n_outputs]
@@ -402,7 +415,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if hasattr(self, "_optimizer"):
             del self._optimizer
 
-    def _make_rule(self, params: dict) -> ConvergenceRule:
+    def _make_rule(self, params: dict[str, Any]) -> ConvergenceRule:
         _, _, score = self._output_spec()
         monitor = "val_" + score.name if self.early_stopping else "loss"
         # scikit-learn's Adam has no schedule: learning_rate only shapes SGD.
@@ -410,7 +423,7 @@ class BaseNetworkEstimator(BaseEstimator):
         return ConvergenceRule(float(self.tol), self.n_iter_no_change, monitor=monitor, learning_rate=schedule,
                                power_t=float(self.power_t))
 
-    def _make_optimizer(self, params: dict) -> Any:
+    def _make_optimizer(self, params: dict[str, Any]) -> Any:
         rate = params["rate"]
         if self.optimizer is not None:
             return get_optimizer(self.optimizer, rate)
@@ -419,7 +432,8 @@ class BaseNetworkEstimator(BaseEstimator):
                           and self.momentum > 0)
         return MLPAdam(None, rate, beta_1=float(self.beta_1), beta_2=float(self.beta_2), epsilon=float(self.epsilon))
 
-    def _split(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, rs: np.random.RandomState) -> tuple:
+    def _split(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, rs: np.random.RandomState
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, ...]]:
         """scikit-learn's validation split: ``train_test_split`` with the estimator's random state."""
         arrays = [X, Y] + ([weights] if weights is not None else [])
         if not self.validation_fraction > 0:
@@ -439,7 +453,7 @@ class BaseNetworkEstimator(BaseEstimator):
         """Whether scikit-learn's reported loss is the network's over the outputs (multi-output regression)."""
         return False
 
-    def __copy__(self) -> "BaseNetworkEstimator":
+    def __copy__(self) -> BaseNetworkEstimator:
         # A shallow copy would share the fitted network and its optimizer with the original,
         # so that training one trains both: copies are always deep.
         return copy.deepcopy(self)
@@ -518,13 +532,17 @@ def _random_state(random_state: Any) -> np.random.RandomState:
         return random_state
     if isinstance(random_state, np.random.Generator):
         return np.random.RandomState(int(random_state.integers(2**32)))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and 0 <= random_state < 2**32:
+    if (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+            and 0 <= random_state < 2**32):  # type: ignore[operator]  # (*)
         return np.random.RandomState(int(random_state))
     raise fail("random_state", "None, an integer in [0, 2**32), a RandomState or a Generator", random_state)
 
 
+# (*) typeshed's numbers.Integral and numbers.Real declare no comparisons and NumPy's stubs do not
+# take them: the checks accept any registered number (NumPy's scalars, Fraction), as scikit-learn does.
 def _positive_real(value: Any, name: str, allow_zero: bool = False) -> None:
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and np.isfinite(value)
-          and (value >= 0 if allow_zero else value > 0))
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
+          and np.isfinite(value)  # type: ignore[call-overload]  # (*)
+          and (value >= 0 if allow_zero else value > 0))  # type: ignore[operator]  # (*)
     if not ok:
         raise fail(name, "a finite number >= 0" if allow_zero else "a finite number > 0", value)

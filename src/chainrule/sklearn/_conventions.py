@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,15 +56,16 @@ def classifier_accuracy(softmax: bool) -> Metric:
 class PrintProgress(Callback):
     """Prints scikit-learn's lines: ``Iteration 3, loss = 0.12345678`` and ``Validation score: 0.9``."""
 
-    def __init__(self, loss_of=None, offset: int = 0) -> None:
+    def __init__(self, loss_of: Callable[[TrainingLoop, dict[str, float]], float] | None = None,
+                 offset: int = 0) -> None:
         self.loss_of, self.offset = loss_of, offset
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         loss = self.loss_of(loop, logs) if self.loss_of is not None else logs["loss"]
-        print("Iteration %d, loss = %.8f" % (epoch + self.offset, loss))
+        print(f"Iteration {epoch + self.offset:d}, loss = {loss:.8f}")
         for name in ("val_accuracy", "val_r2"):
             if name in logs:
-                print("Validation score: %f" % logs[name])
+                print(f"Validation score: {logs[name]:f}")
 
 
 class OutputMeanLoss(Callback):
@@ -84,25 +86,25 @@ class OutputMeanLoss(Callback):
         self._rows_done = 0
         self._pending = 0.0
 
-    def _penalty(self, loop: "TrainingLoop") -> float:
+    def _penalty(self, loop: TrainingLoop) -> float:
         return l2_penalty_value(loop.network, self.alpha, 1) if self.alpha else 0.0
 
-    def on_epoch_begin(self, loop: "TrainingLoop", epoch: int) -> None:
+    def on_epoch_begin(self, loop: TrainingLoop, epoch: int) -> None:
         # The penalty 0.5 alpha ||W||^2 / n_b of each batch, times its n_b rows, summed: sum of 0.5 alpha ||W||^2.
         self._penalty_total = 0.0
         self._pending = self._penalty(loop)
 
-    def on_batch_end(self, loop: "TrainingLoop", step: int, loss: float) -> None:
+    def on_batch_end(self, loop: TrainingLoop, step: int, loss: float) -> None:
         if self.alpha:
             self._penalty_total += self._pending
             self._pending = self._penalty(loop)
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         n = loop.n_train
         penalty = self._penalty_total / n  # sum_b P_b n_b / n, as the epoch's loss weighs each batch
         self.value = (logs["loss"] - penalty) / self.n_outputs + penalty
         self.values.append(self.value)
 
-    def loss(self, loop: "TrainingLoop", logs: dict[str, float]) -> float:
+    def loss(self, loop: TrainingLoop, logs: dict[str, float]) -> float:
         """For :class:`~chainrule.training.ConvergenceRule` and :class:`PrintProgress`: this epoch's value."""
         return self.value

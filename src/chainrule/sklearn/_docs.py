@@ -98,9 +98,9 @@ def _rst_table(rows: list[tuple[str, str, str]], widths: tuple[int, int] = (24, 
     out = [rule]
     for k, row in enumerate([heads, *rows]):
         wrapped = [textwrap.wrap(text, w) or [""] for text, w in zip(row, (*widths, third))]
-        for i in range(max(len(part) for part in wrapped)):
-            out.append("| " + " | ".join((part[i] if i < len(part) else "").ljust(w)
-                                        for part, w in zip(wrapped, (*widths, third))) + " |")
+        out.extend("| " + " | ".join((part[i] if i < len(part) else "").ljust(w)
+                                     for part, w in zip(wrapped, (*widths, third))) + " |"
+                   for i in range(max(len(part) for part in wrapped)))
         out.append(rule.replace("-", "=") if k == 0 else rule)
     return "\n".join(out) + "\n"
 

@@ -11,7 +11,7 @@ that of the sum, as scikit-learn's own objective is.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["fit_lbfgs"]
 
 
-def fit_lbfgs(estimator: "BaseNetworkEstimator", X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None,
+def fit_lbfgs(estimator: BaseNetworkEstimator, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None,
               alpha: float) -> None:
     """Minimise the penalised loss over every trainable value of ``estimator.network_`` in place.
 

@@ -21,6 +21,10 @@ __all__ = ["NetworkClassifier"]
 class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     __doc__ = CLASSIFIER_DOC
 
+    # Fitted attributes (declared for the type checker only, as in BaseNetworkEstimator).
+    classes_: np.ndarray
+    _multilabel: bool
+
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
@@ -65,7 +69,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         )
         self.class_weight = class_weight
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkClassifier":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> NetworkClassifier:
         """Train on ``X`` ``(n_samples, n_features)`` and labels ``y`` ``(n_samples,)``
         (or an indicator matrix ``(n_samples, n_labels)``).
 
@@ -74,7 +78,7 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         """
         return self._fit(X, y, sample_weight, validation_data, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> "NetworkClassifier":
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> NetworkClassifier:
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
         ``classes`` (every label that will ever appear) is required on the first call.
@@ -115,7 +119,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
                     raise fail("y", f"the {len(self.classes_)} labels seen in the first fit", y)
             else:
                 self.classes_, self._multilabel = np.arange(y.shape[1]), True
-            return y.astype(np.float64)
+            indicators: np.ndarray = y.astype(np.float64)
+            return indicators
         y = column_or_1d(y, warn=True)
         kind = type_of_target(y, input_name="y", raise_unknown=True)
         if kind not in ("binary", "multiclass"):
@@ -135,9 +140,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         unknown = self.classes_[index] != y
         if unknown.any():
             raise fail("y", f"labels among classes_ {self.classes_.tolist()}", y[np.argmax(unknown)])
-        if len(self.classes_) == 2:
-            return index.astype(np.float64)[:, None]
-        return np.eye(len(self.classes_))[index]
+        encoded: np.ndarray = index.astype(np.float64)[:, None] if len(self.classes_) == 2 else np.eye(len(self.classes_))[index]
+        return encoded
 
     def _output_spec(self) -> tuple[str, str, Any]:
         if self._multilabel or len(self.classes_) == 2:
@@ -161,7 +165,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
             if unknown:
                 raise fail("class_weight", f"labels among classes_ {self.classes_.tolist()}", unknown[0])
         labels = self.classes_[np.argmax(Y, axis=1)] if Y.shape[1] > 1 else self.classes_[(Y[:, 0] > 0.5).astype(int)]
-        return compute_sample_weight(self.class_weight, labels)
+        factors: np.ndarray = compute_sample_weight(self.class_weight, labels)
+        return factors
 
     # -- prediction ----------------------------------------------------------------------------
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -174,7 +179,8 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """``log(predict_proba(X))``."""
         with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+            log_proba: np.ndarray = np.log(self.predict_proba(X))
+        return log_proba
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels ``(n_samples,)``: the most probable class; for multi-label targets a 0/1 matrix."""
@@ -182,11 +188,14 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         # scikit-learn's LabelBinarizer: a probability above 0.5 (strictly) is the positive class.
         if self._multilabel:
             return (out > 0.5).astype(int)
+        labels: np.ndarray
         if len(self.classes_) == 2:
-            return self.classes_[(out[:, 0] > 0.5).astype(int)]
-        return self.classes_[np.argmax(out, axis=1)]
+            labels = self.classes_[(out[:, 0] > 0.5).astype(int)]
+        else:
+            labels = self.classes_[np.argmax(out, axis=1)]
+        return labels
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # sklearn.utils.Tags (scikit-learn ships no type hints)
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags

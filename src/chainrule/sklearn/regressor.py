@@ -63,7 +63,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         )
         self.loss = loss
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> "NetworkRegressor":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None) -> NetworkRegressor:
         """Train on ``X`` ``(n_samples, n_features)`` and ``y`` ``(n_samples,)`` or ``(n_samples, n_outputs)``.
 
         ``sample_weight`` ``(n_samples,)`` weighs each sample's loss as if it were
@@ -71,11 +71,11 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         """
         return self._fit(X, y, sample_weight, validation_data, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "NetworkRegressor":
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NetworkRegressor:
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
         return self._fit(X, y, sample_weight, None, incremental=True)
 
-    def _validated_hyperparameters(self) -> dict:
+    def _validated_hyperparameters(self) -> dict[str, Any]:
         if self.loss != "squared_error":
             raise fail("loss", "'squared_error' (scikit-learn's 'poisson' is not available in chainrule)", self.loss)
         return super()._validated_hyperparameters()
@@ -86,7 +86,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
             raise fail("y", "an array (n_samples,) or (n_samples, n_outputs)", y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # as scikit-learn: one column is one output, predicted 1-D
-        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        Y: np.ndarray = y.reshape(-1, 1) if y.ndim == 1 else y
         if incremental and hasattr(self, "n_outputs_"):
             if Y.shape[1] != self.n_outputs_:
                 raise fail("y", f"{self.n_outputs_} output columns (as in the first fit)", y)
@@ -106,7 +106,7 @@ class NetworkRegressor(RegressorMixin, BaseNetworkEstimator):
         out = self._forward_outputs(X)
         return out[:, 0].copy() if out.shape[1] == 1 else out
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:  # sklearn.utils.Tags (scikit-learn ships no type hints)
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags

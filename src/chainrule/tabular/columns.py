@@ -93,7 +93,7 @@ class ColumnEvidence:
     first_text: str | None = None       # where and what the first text cell is
     first_nonfinite: str | None = None
     other_type: str | None = None
-    distinct: frozenset | None = None   # the categories (None: more than the cap)
+    distinct: frozenset[Any] | None = None   # the categories (None: more than the cap)
     n_distinct: int = 0
 
     @property
@@ -101,7 +101,7 @@ class ColumnEvidence:
         return self.n_numbers + self.n_nonfinite + self.n_bools + self.n_text + self.n_other
 
 
-def column_evidence(table: Table, name: str, cap: int, parsed: dict | None = None) -> ColumnEvidence:
+def column_evidence(table: Table, name: str, cap: int, parsed: dict[str, Any] | None = None) -> ColumnEvidence:
     """The evidence of ``table``'s cells in column ``name``; ``cap`` bounds the categories kept.
 
     When the cells are all numbers or missing, their float64 values (NaN where
@@ -123,7 +123,7 @@ def column_evidence(table: Table, name: str, cap: int, parsed: dict | None = Non
     return _cell_evidence(evidence, table, cells, cap)
 
 
-def _as_numbers(cells: list, types: set) -> np.ndarray | None:
+def _as_numbers(cells: list[Any], types: set[Any]) -> np.ndarray | None:
     """The cells as float64 (NaN where missing) when every one is a number or missing, else None."""
     n = len(cells)
     try:
@@ -140,7 +140,7 @@ def _as_numbers(cells: list, types: set) -> np.ndarray | None:
     return values if values.shape == (n,) else None
 
 
-def _text_evidence(evidence: ColumnEvidence, table: Table, cells: list, cap: int) -> ColumnEvidence:
+def _text_evidence(evidence: ColumnEvidence, table: Table, cells: list[Any], cap: int) -> ColumnEvidence:
     """Evidence of text cells (None where missing), judged once per distinct value."""
     counts = Counter(cells)
     texts, nonfinite, distinct = set(), set(), set()
@@ -310,7 +310,7 @@ def decide_kind(parts: list[ColumnEvidence], forced_categorical: bool, max_categ
 
 def _categorical(parts: list[ColumnEvidence], max_categories: int) -> tuple[str | None, str]:
     if all(p.distinct is not None for p in parts):
-        union = frozenset().union(*(p.distinct for p in parts))
+        union = frozenset().union(*(p.distinct for p in parts if p.distinct is not None))  # all are (above)
         if len(union) <= max_categories:
             return CATEGORICAL, ""
         count = f"{len(union)}"

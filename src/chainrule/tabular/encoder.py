@@ -30,15 +30,24 @@ operators. scikit-learn's ``SimpleImputer``, ``StandardScaler`` and
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, cast
 
 import numpy as np
 
 from ..core.errors import ValidationError, excerpt
 from ..core.validation import check_dtype, fail
-from .columns import (BOOLEAN, CATEGORICAL, KINDS, NUMERIC, boolean_values, categorical_values, missing_message,
-                      numeric_values)
+from .columns import (
+    BOOLEAN,
+    CATEGORICAL,
+    KINDS,
+    NUMERIC,
+    boolean_values,
+    categorical_values,
+    missing_message,
+    numeric_values,
+)
 from .fields import check_keys, choice, finite_number, flag, refield, text
 from .options import MISSING_POLICIES, UNKNOWN_POLICIES, TableOptions
 from .reader import Table, missing_cells
@@ -117,16 +126,17 @@ class ColumnEncoder:
         return len(self.feature_names)
 
     # -- applying ------------------------------------------------------------------------------
-    def values(self, table: Table) -> np.ndarray | list:
+    def values(self, table: Table) -> np.ndarray | list[Any]:
         """The column's cells as float64 values (NaN missing) or categories (None missing)."""
         return column_values(table, self.name, self.kind)
 
     def transform(self, table: Table, out: np.ndarray) -> None:
         """Write this column's inputs for every row of ``table`` into ``out`` ``(n_rows, width)``."""
-        values = self.values(table)
+        cells = self.values(table)
         if self.kind == CATEGORICAL:
-            self._one_hot(table, values, out)
+            self._one_hot(table, cast("list[Any]", cells), out)  # categories: a list, None where missing
             return
+        values = np.asarray(cells)  # numbers: float64 already, not copied
         missing = np.isnan(values)
         dtype = out.dtype.type
         if missing.any() and self.fill is None:
@@ -148,7 +158,7 @@ class ColumnEncoder:
         if self.indicator:
             out[:, 1] = missing
 
-    def _one_hot(self, table: Table, values: list, out: np.ndarray) -> None:
+    def _one_hot(self, table: Table, values: list[Any], out: np.ndarray) -> None:
         k = len(self.categories)
         out[...] = 0
         index = self._index
@@ -171,7 +181,7 @@ class ColumnEncoder:
             out[row, position] = 1
 
     # -- storage ---------------------------------------------------------------------------------
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"name": self.name, "kind": self.kind, "fill": self.fill,
                                   "indicator": self.indicator}
         if self.kind == CATEGORICAL:
@@ -185,7 +195,7 @@ class ColumnEncoder:
     CATEGORICAL_KEYS = ("name", "kind", "fill", "indicator", "categories", "unknown")
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "preprocessing column") -> "ColumnEncoder":
+    def from_config(cls, config: Any, field: str = "preprocessing column") -> ColumnEncoder:
         """Rebuild from :meth:`to_config`; every key checked, errors naming ``field.<key>``."""
         if not isinstance(config, dict):
             raise fail(field, "a column: an object with the keys 'name', 'kind', ...", config)
@@ -202,7 +212,7 @@ class ColumnEncoder:
                 raise fail(f"{field}.categories", "a non-empty list of distinct texts", categories)
             if fill is not None:
                 text(fill, f"{field}.fill", "a category (text) or null")
-            options = dict(categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown",
+            options: dict[str, Any] = dict(categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown",
                                                                        UNKNOWN_POLICIES))
         else:
             options = dict(mean=finite_number(config["mean"], f"{field}.mean"),
@@ -256,7 +266,7 @@ class TableEncoder:
         return all(c.kind != CATEGORICAL and not c.indicator for c in self.columns)
 
     @classmethod
-    def fit(cls, table: Table, options: TableOptions | None = None, reducer: Reducer | None = None) -> "TableEncoder":
+    def fit(cls, table: Table, options: TableOptions | None = None, reducer: Reducer | None = None) -> TableEncoder:
         """Learn the encoding of ``table``'s columns (``options.features``, default all, less ``options.drop``).
 
         Under ``missing="drop"`` the statistics come from the rows without a
@@ -278,7 +288,7 @@ class TableEncoder:
                 raise fail("categorical", f"feature columns (among {names})", stray)
             if not names:
                 raise ValueError(f"{table.source}: no columns left to encode")
-        parsed: dict = {}
+        parsed: dict[str, Any] = {}
         kinds = fit_columns(table, names, options, reducer, parsed)
         with reducer.checking():
             rows, kept = table, None
@@ -314,11 +324,11 @@ class TableEncoder:
             start += column.width
         return out
 
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         return {"missing": self.missing, "columns": [c.to_config() for c in self.columns]}
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "preprocessing encoder") -> "TableEncoder":
+    def from_config(cls, config: Any, field: str = "preprocessing encoder") -> TableEncoder:
         """Rebuild from :meth:`to_config`; errors name the path (``field.columns[2].scale``)."""
         config = check_keys(config, field, ("missing", "columns"), "the encoder")
         missing = choice(config["missing"], f"{field}.missing", MISSING_POLICIES)
@@ -340,7 +350,7 @@ class TableEncoder:
                 f"-> {self.n_features} inputs, missing={self.missing!r})")
 
 
-def column_values(table: Table, name: str, kind: str) -> np.ndarray | list:
+def column_values(table: Table, name: str, kind: str) -> np.ndarray | list[Any]:
     """Column ``name`` as float64 values, NaN where missing (numeric, boolean), or categories, None where missing."""
     table.require([name], "column")
     if kind == NUMERIC:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..core.errors import Described, ValidationError, excerpt
 from ..core.validation import fail
@@ -21,7 +22,7 @@ from ..core.validation import fail
 __all__ = ["check_keys", "choice", "finite_number", "flag", "refield", "text"]
 
 
-def check_keys(config: Any, field: str, required: Iterable[str], what: str) -> dict:
+def check_keys(config: Any, field: str, required: Iterable[str], what: str) -> dict[str, Any]:
     """``config`` as a dict with exactly the keys ``required``; the first missing or unknown one is named."""
     required = list(required)
     if not isinstance(config, dict):

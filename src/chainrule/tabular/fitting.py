@@ -15,7 +15,8 @@ every MPI rank learns the same from its shard:
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def refusal_message(source: str, refused: list[tuple[str, str]], chosen: bool) -
 
 
 def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reducer: Reducer,
-                parsed: dict | None = None) -> list[tuple[str, str]]:
+                parsed: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     """The kind of each column in ``names`` over every process: ``[(name, kind)]``.
 
     Raises ValueError naming every column that cannot be used (with the
@@ -73,7 +74,7 @@ def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reduc
 
 
 def fit_encoder(table: Table, kinds: list[tuple[str, str]], options: TableOptions, reducer: Reducer,
-                n_rows: int, parsed: dict | None = None, kept: np.ndarray | None = None) -> TableEncoder:
+                n_rows: int, parsed: dict[str, Any] | None = None, kept: np.ndarray | None = None) -> TableEncoder:
     """Learn each column's imputation, standardisation and categories from ``table``'s rows.
 
     ``table`` holds this process's training rows (rows with missing values
@@ -125,7 +126,7 @@ def _fit_numeric(table: Table, name: str, kind: str, values: np.ndarray, options
             fill = float(_most_frequent(observed.tolist(), reducer, f"{table.source}: column {name!r}"))
         else:
             fill = options.fill_value
-    x = np.where(missing, fill, values) if (impute and n_missing) else values
+    x = np.where(missing, fill, values) if (impute and n_missing and fill is not None) else values  # fill: set
     mean, scale = 0.0, 1.0
     if options.standardize:
         mean, scale = mean_and_std(x, n_rows, reducer, f"{table.source}: column {name!r}")
@@ -160,7 +161,7 @@ def mean_and_std(x: np.ndarray, n: int, reducer: Reducer, what: str) -> tuple[fl
     return mean, std
 
 
-def _fit_categorical(table: Table, name: str, values: list, options: TableOptions, reducer: Reducer,
+def _fit_categorical(table: Table, name: str, values: list[Any], options: TableOptions, reducer: Reducer,
                      impute: bool) -> ColumnEncoder:
     local = Counter(v for v in values if v is not None)
     n_missing = int(reducer.sum(len(values) - sum(local.values())))
@@ -183,13 +184,13 @@ def _fit_categorical(table: Table, name: str, values: list, options: TableOption
                          unknown=options.unknown)
 
 
-def _mode(counts: Counter) -> Any:
+def _mode(counts: Counter[Any]) -> Any:
     """The most frequent value; among ties the smallest (scikit-learn's SimpleImputer rule)."""
     top = max(counts.values())
     return min(value for value, count in counts.items() if count == top)
 
 
-def _most_frequent(values: list, reducer: Reducer, what: str) -> Any:
+def _most_frequent(values: list[Any], reducer: Reducer, what: str) -> Any:
     local = Counter(values)
     counts = merge_counts(reducer.gather(local if len(local) <= _MAX_COUNTS else None))
     with reducer.checking():  # every process sees the same counts: all raise, or none

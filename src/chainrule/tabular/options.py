@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import numbers
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from ..core.errors import Described, ValidationError, excerpt
 from ..core.validation import fail
@@ -126,7 +127,7 @@ class TableOptions:
             return self.impute_categorical
         return "constant" if self.impute == "constant" else "most_frequent"
 
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         """JSON-ready (lists for the column names)."""
         config = asdict(self)
         for key in ("drop", "categorical"):
@@ -136,7 +137,7 @@ class TableOptions:
         return config
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "table options") -> "TableOptions":
+    def from_config(cls, config: Any, field: str = "table options") -> TableOptions:
         """Rebuild from :meth:`to_config` (keys may be left out: their defaults); errors name ``field.<key>``."""
         known = list(cls.__dataclass_fields__)
         if not isinstance(config, dict):

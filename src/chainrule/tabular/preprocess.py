@@ -18,12 +18,13 @@ shards of every MPI rank.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ..core.errors import Described, ValidationError, excerpt
 from ..core.activations import get_activation
+from ..core.errors import Described, ValidationError, excerpt
 from ..core.losses import get_loss
 from ..core.spec import NetworkSpec
 from ..core.validation import check_dtype, fail
@@ -63,7 +64,7 @@ def label_of(cell: Any) -> Any:
     return str(cell)
 
 
-def label_sort_key(label: Any) -> tuple:
+def label_sort_key(label: Any) -> tuple[bool, Any, str]:
     """Sort key of class labels: numbers first (by value), then text."""
     return (isinstance(label, str), label if not isinstance(label, str) else 0, str(label))
 
@@ -158,7 +159,7 @@ class Preprocessor:
     # -- fitting ---------------------------------------------------------------------------
     @classmethod
     def fit(cls, table: Table, target: str, features: Sequence[str] | None = None, task: str = "auto",
-            options: TableOptions | None = None, reducer: Reducer | None = None) -> "Preprocessor":
+            options: TableOptions | None = None, reducer: Reducer | None = None) -> Preprocessor:
         """Learn the preprocessing from ``table``.
 
         ``features`` (a shorthand for ``options.features``) defaults to every
@@ -173,7 +174,7 @@ class Preprocessor:
         reducer = Reducer() if reducer is None else reducer
         with reducer.checking():
             names = select_columns(table, target, options, task)
-        parsed: dict = {}
+        parsed: dict[str, Any] = {}
         kinds = fit_columns(table, names, options, reducer, parsed)
         with reducer.checking():
             keep = ~missing_mask(table, target)
@@ -226,10 +227,21 @@ class Preprocessor:
         table.require(self.columns, "column")
         return np.ones(table.n_rows, dtype=bool)
 
+    # -- what the task guarantees (checked in __init__) -------------------------------------------
+    def _class_labels(self) -> list[Any]:
+        """The classes of a classification preprocessor."""
+        assert self.classes is not None, "a classification Preprocessor has classes"
+        return self.classes
+
+    def _standardisation(self) -> tuple[float, float]:
+        """``(target_mean, target_scale)`` of a regression preprocessor."""
+        assert self.target_mean is not None and self.target_scale is not None, "a regression Preprocessor has them"
+        return self.target_mean, self.target_scale
+
     # -- applying --------------------------------------------------------------------------
     @property
     def n_outputs(self) -> int:
-        return len(self.classes) if self.task == "classification" else 1
+        return len(self._class_labels()) if self.task == "classification" else 1
 
     def output_spec(self) -> tuple[str, str]:
         """``(output_activation, loss)`` that suit the task."""
@@ -258,31 +270,35 @@ class Preprocessor:
     def encode_target(self, table: Table) -> np.ndarray:
         """The target as network outputs ``(n_rows, n_outputs)``: one-hot, or standardised values."""
         if self.task == "regression":
-            return ((table.numeric(self.target) - self.target_mean) / self.target_scale)[:, None]
-        index = {label: k for k, label in enumerate(self.classes)}
-        Y = np.zeros((table.n_rows, len(self.classes)))
+            mean, scale = self._standardisation()
+            return ((table.numeric(self.target) - mean) / scale)[:, None]
+        classes = self._class_labels()
+        index = {label: k for k, label in enumerate(classes)}
+        Y = np.zeros((table.n_rows, len(classes)))
         for row, cell in enumerate(table.raw(self.target)):
             k = index.get(label_of(cell))
             if k is None:
                 raise ValueError(f"{table.source}: column {self.target!r}, {table.where(row)}: label {excerpt(cell)} "
-                                 f"was not seen in training; known classes: {excerpt(self.classes)}")
+                                 f"was not seen in training; known classes: {excerpt(classes)}")
             Y[row, k] = 1.0
         return Y
 
-    def target_values(self, table: Table) -> list | np.ndarray:
+    def target_values(self, table: Table) -> list[Any] | np.ndarray:
         """The target column as labels (classification) or float64 values (regression)."""
         if self.task == "regression":
             return table.numeric(self.target)
         return [label_of(cell) for cell in table.raw(self.target)]
 
-    def decode(self, outputs: np.ndarray) -> list | np.ndarray:
+    def decode(self, outputs: np.ndarray) -> list[Any] | np.ndarray:
         """Network outputs ``(n, n_outputs)`` to labels (argmax) or regression values ``(n,)``."""
         if self.task == "regression":
-            return outputs[:, 0].astype(np.float64) * self.target_scale + self.target_mean
-        return [self.classes[k] for k in np.argmax(outputs, axis=1)]
+            mean, scale = self._standardisation()
+            return outputs[:, 0].astype(np.float64) * scale + mean
+        classes = self._class_labels()
+        return [classes[k] for k in np.argmax(outputs, axis=1)]
 
     # -- storage -------------------------------------------------------------------------------
-    def to_config(self) -> dict:
+    def to_config(self) -> dict[str, Any]:
         """JSON-ready; floats written as Python reprs round-trip exactly."""
         return {
             "version": CONFIG_VERSION,
@@ -298,7 +314,7 @@ class Preprocessor:
         }
 
     @classmethod
-    def from_config(cls, config: Any, field: str = "preprocessing") -> "Preprocessor":
+    def from_config(cls, config: Any, field: str = "preprocessing") -> Preprocessor:
         """Rebuild from :meth:`to_config` (or from a version-1 config: numeric columns only).
 
         Every key is checked (:mod:`chainrule.tabular.fields`): anything
@@ -324,8 +340,8 @@ class Preprocessor:
         return cls._checked(encoder, config, field, options)
 
     @classmethod
-    def _checked(cls, encoder: TableEncoder, config: dict, field: str,
-                 options: TableOptions | None = None) -> "Preprocessor":
+    def _checked(cls, encoder: TableEncoder, config: dict[str, Any], field: str,
+                 options: TableOptions | None = None) -> Preprocessor:
         """The target, task, classes and target scaling of a stored config, checked, with ``encoder``."""
         target = text(config["target"], f"{field}.target")
         if target in encoder.column_names:
@@ -354,7 +370,7 @@ class Preprocessor:
         return cls(encoder, target, task, classes, mean, scale, options)
 
     @classmethod
-    def _from_version_1(cls, config: dict, field: str = "preprocessing") -> "Preprocessor":
+    def _from_version_1(cls, config: dict[str, Any], field: str = "preprocessing") -> Preprocessor:
         from .encoder import ColumnEncoder
 
         features = config["features"]
@@ -391,9 +407,10 @@ class Preprocessor:
             raise fail(f"{field}.features", f"{n_inputs} features (one per input of the network)",
                        Described(f"{self.encoder.n_features} features {excerpt(self.features)}"))
         if self.task == "classification":
-            if len(self.classes) != n_outputs:
+            classes = self._class_labels()
+            if len(classes) != n_outputs:
                 raise fail(f"{field}.classes", f"{n_outputs} classes (one per output of the network)",
-                           Described(f"{len(self.classes)} classes {excerpt(self.classes)}"))
+                           Described(f"{len(classes)} classes {excerpt(classes)}"))
             return
         if n_outputs != 1:
             raise fail(f"{field}.task", f"classification (a regression predicts one number; the network has "
@@ -416,13 +433,13 @@ class Preprocessor:
                 f"task={self.task!r}, {extra})")
 
 
-def _infer_task_over(labels: list, reducer: Reducer) -> str:
+def _infer_task_over(labels: list[Any], reducer: Reducer) -> str:
     """:func:`infer_task` over every process's labels."""
     distinct = {label_of(v) for v in _distinct(labels)}
     text = any(isinstance(v, (str, bool)) for v in distinct)
     whole = all(isinstance(v, int) for v in distinct)
     reports = reducer.gather((text, whole, distinct if len(distinct) <= MAX_AUTO_CLASSES else None))
-    union: set = set()
+    union: set[Any] = set()
     for _, _, values in reports:
         union |= values if values is not None else set(range(MAX_AUTO_CLASSES + 1))
     if any(r[0] for r in reports) or (all(r[1] for r in reports) and len(union) <= MAX_AUTO_CLASSES):
@@ -430,7 +447,7 @@ def _infer_task_over(labels: list, reducer: Reducer) -> str:
     return "regression"
 
 
-def _distinct(cells: list) -> Any:
+def _distinct(cells: list[Any]) -> Any:
     """The distinct cells (so that label_of runs once per value), or all of them when some are unhashable."""
     try:
         return [cell for _, cell in {(type(c), c) for c in cells}]  # keyed by type too: True and 1 stay apart

@@ -27,9 +27,10 @@ import math
 import numbers
 import os
 import stat
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ class Table:
     """
 
     columns: list[str]
-    cells: dict[str, list]
+    cells: dict[str, list[Any]]
     source: str
     csv_lines: list[int] | None = None
     types: dict[str, str] | None = None
@@ -100,7 +101,7 @@ class Table:
         """The type a typed source gave ``column``, or None (infer it from the cells)."""
         return None if self.types is None else self.types.get(column)
 
-    def take(self, rows: Sequence[int] | np.ndarray) -> "Table":
+    def take(self, rows: Sequence[int] | np.ndarray) -> Table:
         """A table of the rows ``rows`` (0-based indices, in the order given), still naming the file's rows."""
         rows = np.asarray(rows, dtype=np.intp).reshape(-1)
         index = rows.tolist()
@@ -151,7 +152,7 @@ class Table:
             return np.empty((self.n_rows, 0))
         return np.column_stack([self.numeric(c) for c in columns])
 
-    def raw(self, column: str) -> list:
+    def raw(self, column: str) -> list[Any]:
         """The column's cells as read; a missing cell raises ValueError naming its row."""
         self.require([column])
         cells = self.cells[column]
@@ -205,7 +206,7 @@ def _to_number(cell: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_table(path: str | os.PathLike, format: str | None = None, encoding: str = "utf-8") -> Table:
+def read_table(path: str | os.PathLike[str], format: str | None = None, encoding: str = "utf-8") -> Table:
     """Read a CSV or Parquet file.
 
     Parameters
@@ -364,7 +365,7 @@ def arrow_types(schema: Any) -> dict[str, str]:
     return types
 
 
-def table_from_columns(columns: dict[str, Sequence], source: str = "<data>") -> Table:
+def table_from_columns(columns: Mapping[str, Sequence[Any] | np.ndarray], source: str = "<data>") -> Table:
     """A Table from in-memory columns (e.g. ``{"x": [...], "y": [...]}``)."""
     names = [str(c) for c in columns]
     check_header(names, source)

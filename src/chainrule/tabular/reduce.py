@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ class Reducer:
     collective version; each is then called by every rank, in the same order.
     """
 
-    def checking(self) -> ContextManager[None]:
+    def checking(self) -> AbstractContextManager[None]:
         """A block that makes no collective call; a failure inside it is shared by every process."""
         return contextlib.nullcontext()
 
@@ -36,7 +37,7 @@ class Reducer:
         """The sum over every process of ``value`` (a number or an array)."""
         return value
 
-    def gather(self, value: Any) -> list:
+    def gather(self, value: Any) -> list[Any]:
         """Every process's ``value``, in rank order."""
         return [value]
 
@@ -48,9 +49,9 @@ class Reducer:
         return float(np.median(values))
 
 
-def merge_counts(counts: list[Counter | None]) -> Counter | None:
+def merge_counts(counts: list[Counter[Any] | None]) -> Counter[Any] | None:
     """The sum of the processes' value counts; None when any process had too many values to send."""
-    total: Counter = Counter()
+    total: Counter[Any] = Counter()
     for part in counts:
         if part is None:
             return None

@@ -11,7 +11,8 @@ that override it, and should be cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,19 +25,19 @@ __all__ = ["Callback", "KeepEpochWeights", "LambdaCallback"]
 class Callback:
     """Base class: every hook does nothing."""
 
-    def on_train_begin(self, loop: "TrainingLoop") -> None:
+    def on_train_begin(self, loop: TrainingLoop) -> None:
         """Before the first epoch (after data, optimizer and validation split are ready)."""
 
-    def on_epoch_begin(self, loop: "TrainingLoop", epoch: int) -> None:
+    def on_epoch_begin(self, loop: TrainingLoop, epoch: int) -> None:
         """Before epoch ``epoch`` (1-based), after its learning rate is set."""
 
-    def on_batch_end(self, loop: "TrainingLoop", step: int, loss: float) -> None:
+    def on_batch_end(self, loop: TrainingLoop, step: int, loss: float) -> None:
         """After update ``step`` (1-based, counted over the whole run); ``loss`` is the batch's E."""
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         """After epoch ``epoch``; ``logs`` holds what the history records for it."""
 
-    def on_train_end(self, loop: "TrainingLoop") -> None:
+    def on_train_end(self, loop: TrainingLoop) -> None:
         """After the last epoch or a requested stop (not after an exception)."""
 
     def overrides(self, hook: str) -> bool:
@@ -72,7 +73,7 @@ class KeepEpochWeights(Callback):
         self.epoch: int | None = None
         self.weights: np.ndarray | None = None
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         values = loop.network.buffer.values
         if self.weights is None or self.weights.shape != values.shape:
             self.weights = np.empty_like(values)

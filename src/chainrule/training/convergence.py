@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class ConvergenceRule(Callback):
         learning_rate: str = "constant",
         power_t: float = 0.5,
         restore_best_weights: bool = True,
-        training_loss: Callable[["TrainingLoop", dict], float] | None = None,
+        training_loss: Callable[[TrainingLoop, dict[str, float]], float] | None = None,
     ) -> None:
         self.tol = check_positive_float(tol, "tol", allow_zero=True)
         if isinstance(n_iter_no_change, bool) or not (
@@ -144,12 +145,12 @@ class ConvergenceRule(Callback):
         self.scores: list[float] = []
 
     # -- hooks -----------------------------------------------------------------------
-    def on_train_begin(self, loop: "TrainingLoop") -> None:
+    def on_train_begin(self, loop: TrainingLoop) -> None:
         if self.monitor not in loop.log_names:
             raise fail("ConvergenceRule monitor", f"one of {sorted(loop.log_names)}", self.monitor)
         self.converged, self.message = False, ""
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         if self.uses_validation:
             score = float(logs[self.monitor])
             self.scores.append(score)
@@ -187,7 +188,7 @@ class ConvergenceRule(Callback):
                 self.converged = True
                 loop.stop_training = True
 
-    def on_train_end(self, loop: "TrainingLoop") -> None:
+    def on_train_end(self, loop: TrainingLoop) -> None:
         self.restore(loop.network)
 
     def restore(self, network: Any) -> bool:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..core.errors import Described, excerpt
+from ..core.metrics import METRICS
 from ..core.validation import check_positive_float, check_positive_int, fail
 from .callbacks import Callback
-from ..core.metrics import METRICS
 
 if TYPE_CHECKING:
     from .loop import TrainingLoop
@@ -94,7 +95,7 @@ class EarlyStopping(Callback):
         self.stopped_epoch: int | None = None
 
     # -- hooks -----------------------------------------------------------------------
-    def on_train_begin(self, loop: "TrainingLoop") -> None:
+    def on_train_begin(self, loop: TrainingLoop) -> None:
         if self.monitor not in loop.log_names:
             raise fail("EarlyStopping monitor", f"one of {sorted(loop.log_names)}", self.monitor)
         self.stopped_epoch = None
@@ -107,7 +108,7 @@ class EarlyStopping(Callback):
             return value > self.best + self.min_delta
         return value < self.best - self.min_delta
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         value = float(logs[self.monitor])
         if self.improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
@@ -122,7 +123,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             loop.stop_training = True
 
-    def on_train_end(self, loop: "TrainingLoop") -> None:
+    def on_train_end(self, loop: TrainingLoop) -> None:
         if self.restore_best_weights and self.best_epoch is not None and self.best_epoch != loop.epoch:
             self.restore(loop.network)
 
@@ -134,7 +135,7 @@ class EarlyStopping(Callback):
         return True
 
     # -- state, for checkpoints ------------------------------------------------------
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """What a resumed run needs: best value and epoch, patience counter, best weights (a copy)."""
         return {
             "best": self.best,
@@ -146,7 +147,7 @@ class EarlyStopping(Callback):
     #: The keys of :meth:`state_dict`.
     STATE_KEYS = ("best", "best_epoch", "wait", "best_weights")
 
-    def load_state_dict(self, state: dict, *, field_name: Callable[[str], str] | None = None) -> None:
+    def load_state_dict(self, state: dict[str, Any], *, field_name: Callable[[str], str] | None = None) -> None:
         """Restore what :meth:`state_dict` saved, checked first (:class:`ValidationError` naming the key).
 
         ``best`` is a finite number and ``best_epoch`` an epoch (>= 1), or both

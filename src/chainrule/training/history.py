@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..core.errors import excerpt
 
@@ -49,7 +50,7 @@ class History:
             self.series.setdefault(name, []).append(float(value))
 
     def __getattr__(self, name: str) -> list[float]:
-        series = self.__dict__.get("series", {})
+        series: dict[str, list[float]] = self.__dict__.get("series", {})
         if name in series:
             return series[name]
         raise AttributeError(f"History has no series {name!r}; it has {sorted(series)}")
@@ -74,7 +75,7 @@ class History:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, field_name: Callable[[str], str] | None = None) -> "History":
+    def from_dict(cls, data: dict[str, Any], *, field_name: Callable[[str], str] | None = None) -> History:
         """Rebuild a history from :meth:`to_dict` (e.g. read back from a checkpoint), checked first.
 
         ``epoch`` lists increasing epochs (>= 1); every other list is a series
@@ -127,7 +128,7 @@ class History:
         history.stopped_epoch = data.get("stopped_epoch")
         return history
 
-    def extend(self, later: "History") -> "History":
+    def extend(self, later: History) -> History:
         """Append a resumed run's epochs (``later``) to this one; returns self."""
         from ..core.validation import fail
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ __all__ = ["TrainingLoop", "check_validation_data", "fit", "resolve_seed"]
 _READ_ONLY_CALLBACKS = (ProgressBar, EarlyStopping, ConvergenceRule)
 
 
-def _listed(values: Any, what: str, expected: str) -> list:
+def _listed(values: Any, what: str, expected: str) -> list[Any]:
     """``list(values)`` for an iterable that is not a string or a mapping; else the library's error."""
     if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
         raise fail(what, expected, values)
@@ -102,7 +103,7 @@ def resolve_seed(seed: int | np.random.Generator | None) -> int:
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(2**63))
     if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
+        return int(np.random.SeedSequence().entropy % 2**63)  # type: ignore[operator]  # (fresh: an int)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return int(seed)
     raise fail("seed", "a non-negative integer, a numpy.random.Generator or None", seed)
@@ -371,9 +372,11 @@ class TrainingLoop:
         (X, Y, w), lo, n = strategy.partition((X, Y, w), "X")
         n_validation = 0
         if validation is not None:
-            validation, _, n_validation = strategy.partition(validation, "validation_data X")
+            # (partition keeps each array in its place: X_val and Y_val stay arrays)
+            validation, _, n_validation = strategy.partition(validation, "validation_data X")  # type: ignore[assignment]
         if validation_fraction is not None:
-            n_val = int(round(validation_fraction * n))
+            # int(): round() of a numbers.Real returns an Integral, not necessarily int (e.g. a NumPy integer).
+            n_val = int(round(validation_fraction * n))  # noqa: RUF046
             with strategy.checking():
                 if validation_fraction >= 1.0 or not 1 <= n_val < n:
                     raise fail("validation_fraction",
@@ -508,7 +511,7 @@ class TrainingLoop:
         What :meth:`_run_epoch` does for such an epoch, with the lookups made once
         for the whole run (on the tutorial's network they cost as much as the step).
         """
-        net, optimizer, X, Y, w, n, untouched = self._one_step
+        net, optimizer, X, Y, w, n, untouched = self._one_step  # type: ignore[misc]  # (run: only when set)
         train_step, reduce, schedule, base = net.train_step, self.strategy.reduce, self.schedule, self.base_learning_rate
         history, mean, first_step, l2 = self.history, self._mean, self._first_step, self.l2
         epochs, losses = history.epoch, history.series.setdefault("loss", [])
@@ -534,6 +537,7 @@ class TrainingLoop:
          interrupted, untouched) = self._epoch_constants
         train_step, reduce, mean, l2 = net.train_step, self.strategy.reduce, self._mean, self.l2
         self.epoch, self.samples_done = epoch, 0
+        order: np.ndarray | None
         if self.shuffle and self.shuffle_order is not None:
             # The caller's order, drawn every epoch (even for a full batch, which needs none:
             # the caller's random state advances as its own loop's would).
@@ -577,7 +581,7 @@ class TrainingLoop:
                 Y.take(picked, 0, Yb, "clip")
                 if wb_full is not None:
                     wb = wb_full[: b - a]
-                    w.take(picked, 0, wb, "clip")
+                    w.take(picked, 0, wb, "clip")  # type: ignore[union-attr]  # (wb_full: there are weights)
             elif not whole:
                 a, b = local[k], local[k + 1]
                 Xb, Yb = X[a:b], Y[a:b]

@@ -96,7 +96,7 @@ class ProgressBar(Callback):
         self.bar: Any = None
         self.logs: dict[str, float] = {}
 
-    def on_train_begin(self, loop: "TrainingLoop") -> None:
+    def on_train_begin(self, loop: TrainingLoop) -> None:
         total = loop.n_train * (loop.epochs - loop.initial_epoch)
         self.bar = self._tqdm(
             total=total, unit=" samples", unit_scale=True, delay=self.delay, file=self.file or sys.stderr,
@@ -108,21 +108,21 @@ class ProgressBar(Callback):
         columns = self.bar.format_dict.get("ncols") or DEFAULT_COLUMNS
         self.bar.bar_format = bar_format(columns, f"epoch {epoch}/{self._epochs}", self.logs)
 
-    def on_epoch_begin(self, loop: "TrainingLoop", epoch: int) -> None:
+    def on_epoch_begin(self, loop: TrainingLoop, epoch: int) -> None:
         self._last = 0  # loop.samples_done counts from 0 each epoch
         self._layout(epoch)
 
-    def on_batch_end(self, loop: "TrainingLoop", step: int, loss: float) -> None:
+    def on_batch_end(self, loop: TrainingLoop, step: int, loss: float) -> None:
         done = loop.samples_done
         self.bar.update(done - self._last)
         self._last = done
 
-    def on_epoch_end(self, loop: "TrainingLoop", epoch: int, logs: dict[str, float]) -> None:
+    def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:
         self.logs = dict(logs)
         self._layout(epoch)
         self.bar.refresh()
 
-    def on_train_end(self, loop: "TrainingLoop") -> None:
+    def on_train_end(self, loop: TrainingLoop) -> None:
         self.close()
 
     def close(self) -> None:

@@ -24,7 +24,9 @@ data-parallel training over MPI; it announces itself with
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,7 +50,7 @@ def register_strategy_provider(provider: StrategyProvider) -> None:
         _PROVIDERS.append(provider)
 
 
-def resolve_strategy(strategy: "Strategy | None" = None, comm: Any = None, sharded: bool = False) -> "Strategy":
+def resolve_strategy(strategy: Strategy | None = None, comm: Any = None, sharded: bool = False) -> Strategy:
     """The strategy for one ``fit`` call: the one given, a provider's for ``comm``, or a single process.
 
     ``comm`` None lets providers detect a launch (``mpiexec``); False keeps the
@@ -119,25 +121,27 @@ class Strategy:
     #: Whether this process shows progress and is the one to print and write.
     is_root: bool = True
 
-    def running(self, loop: "TrainingLoop") -> ContextManager[Any]:
+    def running(self, loop: TrainingLoop) -> AbstractContextManager[Any]:
         """Wraps the whole run (data checks, epochs, end)."""
         return contextlib.nullcontext()
 
-    def checking(self) -> ContextManager[Any]:
+    def checking(self) -> AbstractContextManager[Any]:
         """Wraps checks of arguments that could fail on some processes only."""
         return contextlib.nullcontext()
 
-    def start(self, loop: "TrainingLoop") -> None:
+    def start(self, loop: TrainingLoop) -> None:
         """Once the options are checked, before the data: make the run one run (seed, weights, optimizer)."""
 
-    def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple:
+    def check_rows(
+        self, network: Network, X: Any, Y: Any, sample_weight: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """``(X, Y, weights or None)`` checked against ``network`` (see :meth:`Network.check_inputs`)."""
         X = network.check_inputs(X)
         Y = network.check_targets(Y, X.shape[0])
         w = None if sample_weight is None else network.check_sample_weight(sample_weight, X.shape[0])
         return X, Y, w
 
-    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple, int, int]:
+    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple[np.ndarray | None, ...], int, int]:
         """``(this process's rows of arrays, global index of its first row, global row count)``."""
         return tuple(arrays), 0, arrays[0].shape[0]  # type: ignore[union-attr]
 
@@ -171,7 +175,7 @@ class Strategy:
         """``{prefix + name: value}`` of every metric over every process's rows."""
         return {prefix + m.name: m(Y, outputs, weights) for m in metrics}
 
-    def finish(self, loop: "TrainingLoop") -> None:
+    def finish(self, loop: TrainingLoop) -> None:
         """After the last epoch, before ``on_train_end``."""
 
     def __repr__(self) -> str:

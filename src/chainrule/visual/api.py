@@ -20,27 +20,29 @@ language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
-from typing import Any, Callable
+from typing import Any
 
 from ..core.activations import ACTIVATIONS
 from ..core.errors import DivergenceError, ValidationError
-from ..core.losses import LOSSES
 from ..core.initializers import get_initializer, make_rng
+from ..core.losses import LOSSES
 from ..core.network import Network
 from ..core.validation import check_choice
 from ..explain import names as qn
 from ..explain.convention import HIDDEN_DELTA_PHRASES, train_with_convention
+from ..explain.formula import symbols
 from ..explain.naming import Naming
+from ..explain.prose import Prose, localize
 from ..explain.trace import HIDDEN_DELTAS, Trace, build_trace
 from ..explain.tutorial import TUTORIAL_LEARNING_RATE, TUTORIAL_MISPRINTS, annotate_misprints
-from ..explain.formula import symbols
-from ..explain.prose import Prose, localize
 from ..i18n import DEFAULT_LANGUAGE, Translator, check_language, complete_languages, language_name, translator
 from ..i18n import messages as catalogue_messages
 from . import data as datasets
 from .diagram import OVERLAYS, network_svg, number_text
-from .formulas import EXPLORER_STAGES as _EXPLORER_STAGE_IDS, explorer_panels
+from .formulas import EXPLORER_STAGES as _EXPLORER_STAGE_IDS
+from .formulas import explorer_panels
 from .mathml import equation_chunks, math, symbol
 from .matrices import matrix_panels
 from .netfile import state_from_file, state_to_file
@@ -64,7 +66,7 @@ def _state(request: Any) -> ExplorerState:
     return ExplorerState.from_json(request["state"])
 
 
-def _digits(request: dict) -> int:
+def _digits(request: dict[str, Any]) -> int:
     digits = request.get("digits", 9)
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValidationError("digits", "an integer from 1 to 17", digits)
@@ -182,8 +184,8 @@ def build(request: Any) -> dict[str, Any]:
         names.assign(network, values)
     else:
         rng, init = make_rng(seed), get_initializer("glorot_uniform")
-        for layer in network.layers:
-            layer.W[...] = init(layer.W.shape, rng, layer.dtype)
+        for dense in network.layers:
+            dense.W[...] = init(dense.W.shape, rng, dense.dtype)
 
     def kept(key: str, n: int, default: list[float]) -> list[float]:
         value = raw.get(key)
@@ -195,7 +197,7 @@ def build(request: Any) -> dict[str, Any]:
     return {"state": state.to_json()}
 
 
-def _hidden(request: dict, trace: Trace) -> list[str]:
+def _hidden(request: dict[str, Any], trace: Trace) -> list[str]:
     hidden = request.get("hidden", [])
     if not isinstance(hidden, list) or any(not isinstance(n, str) or n not in trace.quantities for n in hidden):
         bad = hidden if not isinstance(hidden, list) else next(

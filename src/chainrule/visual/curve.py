@@ -9,8 +9,8 @@ positive and they span more than two decades (a loss falling from 0.3 to
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from ..core.validation import fail
 from ..training.history import History
@@ -25,8 +25,8 @@ _COLOURS = ("#1d5fa8", "#b3411b", "#217a3c", "#a3267a", "#6b5b00")
 def _ticks(low: float, high: float, log: bool) -> list[float]:
     if log:
         first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-        step = max(1, (last - first) // 6)
-        return [10.0 ** k for k in range(first, last + 1, step)]
+        stride = max(1, (last - first) // 6)
+        return [10.0 ** k for k in range(first, last + 1, stride)]
     if high == low:
         return [low]
     raw = (high - low) / 5
@@ -72,9 +72,8 @@ def curve_svg(series: dict[str, Sequence[float]], x: Sequence[float] | None = No
             y = py(min(max(tick, low), high))
             out.append(f'<line x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e8ee"/>')
             out.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:.3g}</text>')
-    for tick in _ticks(x0, x1, False):
-        if x0 <= tick <= x1:
-            out.append(f'<text x="{px(tick):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{tick:g}</text>')
+    out.extend(f'<text x="{px(tick):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{tick:g}</text>'
+               for tick in _ticks(x0, x1, False) if x0 <= tick <= x1)
     out.append(f'<text x="{_LEFT + plot_w / 2}" y="{_H - 6}" text-anchor="middle">{escape(x_label)}</text>')
     for k, (name, vs) in enumerate(series.items()):
         colour = _COLOURS[k % len(_COLOURS)]

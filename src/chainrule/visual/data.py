@@ -22,6 +22,7 @@ classes, 0 and 1); one output per class learns one-hot targets.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ import numpy as np
 from ..core.errors import Described, ValidationError
 from ..core.network import Network
 from ..core.validation import check_choice
-from ..datasets import circles, moons, spirals, xor
+from ..datasets import Dataset, circles, moons, spirals, xor
 from ..explain.prose import Prose
 from ..tabular import table_from_csv_text
 from .state import VALUE_LIMIT
@@ -38,7 +39,7 @@ __all__ = ["DATASETS", "MAX_CLASSES", "MAX_CSV_BYTES", "MAX_GRID", "MAX_POINTS",
            "check_points", "targets_for", "surface"]
 
 #: The synthetic data sets the page offers, by name.
-DATASETS = {"xor": xor, "moons": moons, "circles": circles, "spirals": spirals}
+DATASETS: dict[str, Callable[..., Dataset]] = {"xor": xor, "moons": moons, "circles": circles, "spirals": spirals}
 #: Limits on what the page may send: points, classes, CSV size, grid resolution.
 MAX_POINTS = 1000
 MAX_CLASSES = 6
@@ -117,7 +118,7 @@ def _reader_error(err: ValueError) -> ValidationError:
     return ValidationError("csv", Prose("a CSV file with a header row, then one row per point"), Described(text))
 
 
-def _labels(raw: list, column: str, table: Any, source: str) -> tuple[list[int], list[str]]:
+def _labels(raw: list[Any], column: str, table: Any, source: str) -> tuple[list[int], list[str]]:
     """Integer labels 0.. (kept as they are) or names (numbered in order of first appearance)."""
     texts = [str(v).strip() for v in raw]
     if all(t.lstrip("+").isdigit() for t in texts):

@@ -36,8 +36,9 @@ in ``hidden`` (the explorer's practice mode) is drawn as ``name = ?`` with no
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from html import escape
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from ..core.validation import check_positive_int, fail
 from ..explain import names as qn
@@ -170,7 +171,7 @@ class _Labels:
         self.number_width = _widest_number(digits)
         self.equals = text_width(" = ", LABEL_SIZE)
         self.blocks: list[Block] = []
-        self.lines: dict[str, list[str | None]] = {}
+        self.lines: dict[str, list[str]] = {}
 
     def width(self, name: str) -> float:
         return _runs_width(label_runs(name, self.tr)) + self.equals + self.number_width
@@ -180,7 +181,7 @@ class _Labels:
         self.lines[key] = list(names)
 
 
-def _shape_blocks(network: "Network", naming: Naming, focus: str | None, labels: _Labels) -> None:
+def _shape_blocks(network: Network, naming: Naming, focus: str | None, labels: _Labels) -> None:
     """Every block any overlay can show, with its longest lines (the layout is the same for every stage)."""
     sizes = network.sizes
     last = len(sizes) - 1
@@ -204,18 +205,18 @@ def _shape_blocks(network: "Network", naming: Naming, focus: str | None, labels:
                 labels.add(f"bias:{p.name}", "bias", target, [p.name] + ([qn.updated(p.name)] if trained else []))
     for w in naming.weights:
         second = max([qn.gradient(w.name), qn.updated(w.name)], key=labels.width)
-        path = [_path_name(network, naming, w.targets[0], focus)] if w.source == focus else []
+        path = [_path_name(network, naming, w.targets[0], focus)] if focus is not None and w.source == focus else []
         labels.add(f"edge:{w.name}", "edge", w.name, path + [w.name, second])
 
 
-def _path_name(network: "Network", naming: Naming, through: str, neuron: str) -> str:
+def _path_name(network: Network, naming: Naming, through: str, neuron: str) -> str:
     l = next(k for k, layer in enumerate(naming.neurons) if through in layer)
     return qn.path(through, neuron, output=l == len(naming.neurons) - 1,
                    elementwise=network.layers[l - 1].activation.elementwise)
 
 
 def network_svg(
-    network: "Network",
+    network: Network,
     values: Mapping[str, float] | None = None,
     *,
     overlay: str | None = None,
@@ -289,7 +290,8 @@ def network_svg(
 
     labels = _Labels(digits, tr)
     _shape_blocks(network, naming, focus, labels)
-    edges = [(w.name, w.source, w.targets[0]) for w in naming.weights]
+    # Every weight leaves a neuron (only biases have no source).
+    edges = [(w.name, w.source, w.targets[0]) for w in naming.weights if w.source is not None]
     shared = [dense.bias_mode == "shared" for dense in network.layers]
     placed = layout(sizes, naming.neurons, edges, shared, focus, labels.blocks)
     drawing = _Drawing(placed, values, digits, set(highlight), set(hidden), tr)
@@ -303,7 +305,8 @@ def network_svg(
     paths_on = shows["backward"] and focus is not None
     if shows["backward"]:
         shown |= {qn.delta(n) for layer in naming.neurons[1:] for n in layer}
-        shown |= {_path_name(network, naming, w.targets[0], focus) for w in naming.weights if w.source == focus}
+        shown |= {_path_name(network, naming, w.targets[0], focus) for w in naming.weights
+                  if focus is not None and w.source == focus}
     if shows["update"]:
         shown |= {qn.updated(p.name) for p in naming.weights + naming.biases}
     elif shows["backward"]:
@@ -321,8 +324,9 @@ def network_svg(
     for layer, dense in enumerate(network.layers):
         if dense.bias_mode != "shared":
             continue
-        p = naming.bias_of(layer, 0)
-        assert p is not None
+        bias = naming.bias_of(layer, 0)
+        assert bias is not None
+        p = bias
         bx, by = placed.bias_nodes[layer]
         colour = POSITIVE if values[p.name] >= 0 else NEGATIVE
         for target in naming.neurons[layer + 1]:
@@ -497,7 +501,7 @@ def _legend(values: Mapping[str, float], shows: dict[str, bool], paths_on: bool,
     return entries
 
 
-def trace_network(trace: "Trace") -> "Network":
+def trace_network(trace: Trace) -> Network:
     """The network a trace describes, with the weights and biases it started from."""
     from ..core.layers import Dense
     from ..core.network import Network
@@ -513,7 +517,7 @@ def trace_network(trace: "Trace") -> "Network":
     return network
 
 
-def trace_svg(trace: "Trace", overlay: str | None = None, **options: object) -> str:
+def trace_svg(trace: Trace, overlay: str | None = None, **options: object) -> str:
     """:func:`network_svg` of a trace's network, with the trace's numbers and targets."""
     values = trace.values()
     targets = [values[qn.target(o)] for o in trace.neurons[-1]]

@@ -16,8 +16,8 @@ keep a hidden name as its symbol.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
-from typing import Collection
 
 from ..explain.formula import symbols
 from ..explain.prose import localize

@@ -28,9 +28,9 @@ so that the labels stay in place while the numbers change.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Iterator
 
 __all__ = ["Block", "Layout", "LayoutError", "Line", "clear_cache", "layout", "LINE", "RADIUS", "BAND", "BIAS_RADIUS",
            "BASELINE"]

@@ -13,8 +13,9 @@ w with subscript 5 and superscript +, ``delta_o1`` a subscripted delta.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from html import escape
-from typing import TYPE_CHECKING, Collection, Mapping
+from typing import TYPE_CHECKING
 
 from ..explain.formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
 from ..explain.trace import Quantity
@@ -30,7 +31,7 @@ _INDEXED = re.compile(r"^([A-Za-z]+?)(\d+(?:_\d+)?)$")  # w5, i1, b2, h1_2 (deep
 _TERM = re.compile(r"^(.+)\[([^\]]+)\]$")  # dE_total/dout_h1[o1]: a path's term of a sum
 
 
-def _via(tr: "Translator | None") -> str:
+def _via(tr: Translator | None) -> str:
     # NOTE: a path's share of a derivative is written "via o1" (the neuron the path goes through).
     word = N_("via")
     return tr.gettext(word) if tr is not None else word
@@ -66,7 +67,7 @@ def _plain(name: str) -> str:
     return f"<msup>{_mi(base)}<mo>+</mo></msup>" if plus else _mi(base)
 
 
-def symbol(name: str, tr: "Translator | None" = None) -> str:
+def symbol(name: str, tr: Translator | None = None) -> str:
     """MathML (without the ``<math>`` wrapper) for one quantity name.
 
     A path's term ``dE_total/dout_h1[o1]`` is the derivative restricted to the
@@ -136,13 +137,13 @@ def _paren(body: str) -> str:
     return f"<mrow><mo>(</mo>{body}<mo>)</mo></mrow>"
 
 
-def _wrapped(expr: Expr, digits: int, above: int, tr: "Translator | None" = None) -> str:
+def _wrapped(expr: Expr, digits: int, above: int, tr: Translator | None = None) -> str:
     """``expr``, in parentheses when it binds less tightly than the context ``above``."""
     body = expr_mathml(expr, digits, tr)
     return _paren(body) if _PREC[_kind(expr)] <= above else body
 
 
-def expr_mathml(expr: Expr, digits: int = 9, tr: "Translator | None" = None) -> str:
+def expr_mathml(expr: Expr, digits: int = 9, tr: Translator | None = None) -> str:
     """MathML (no ``<math>`` wrapper) of a formula tree from :mod:`chainrule.explain.formula`."""
     if isinstance(expr, Sym):
         return symbol(expr.name, tr)
@@ -190,7 +191,7 @@ def _known(expr: Expr, values: Mapping[str, float], hidden: Collection[str]) -> 
     return expr
 
 
-def _pieces(expr: Expr, digits: int, tr: "Translator | None" = None) -> list[str]:
+def _pieces(expr: Expr, digits: int, tr: Translator | None = None) -> list[str]:
     """A right-hand side cut where a line may break: before each top-level term or factor.
 
     ``a + b + c`` gives ``a``, ``+ b``, ``+ c``; a product ``x ⋅ y`` gives ``x``,
@@ -215,7 +216,7 @@ def _pieces(expr: Expr, digits: int, tr: "Translator | None" = None) -> list[str
 
 
 def equation_chunks(quantity: Quantity, digits: int = 9, *, values: Mapping[str, float] | None = None,
-                    hidden: Collection[str] = (), tr: "Translator | None" = None) -> list[str]:
+                    hidden: Collection[str] = (), tr: Translator | None = None) -> list[str]:
     """The equation of :func:`equation` as separate ``<math>`` elements that a page may wrap between.
 
     Each right-hand side starts a chunk with its ``=``; long sums and products
@@ -250,7 +251,7 @@ def equation_chunks(quantity: Quantity, digits: int = 9, *, values: Mapping[str,
     return [math(*parts) for parts in merged]
 
 
-def equation(quantity: Quantity, digits: int = 9, tr: "Translator | None" = None) -> str:
+def equation(quantity: Quantity, digits: int = 9, tr: Translator | None = None) -> str:
     """``name = formula = numbers = ... = value`` as one ``<math>`` element.
 
     A numbers form that is a single number is left out: the value follows.

@@ -11,8 +11,8 @@ its number is the trace's. Hidden names (practice) show ``?``.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from html import escape
-from typing import Collection, Mapping
 
 from ..explain import names as qn
 from ..explain.matrices import LayerMatrices, layer_matrices

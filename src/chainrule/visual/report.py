@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
+from typing import Any
 
 from ..core.validation import check_positive_int, fail
 from ..explain.formula import mul, sub
@@ -79,7 +80,7 @@ document.querySelectorAll('.formula').forEach(function (row) {
 
 def _scoped(css: str, scope: str) -> str:
     """``css`` with every selector inside ``.scope`` (``body`` becomes the scope itself)."""
-    def rule(match: re.Match) -> str:
+    def rule(match: re.Match[str]) -> str:
         selectors = [s.strip() for s in match.group(1).split(",")]
         inside = [f".{scope}" if s == "body" else f".{scope} {s}" for s in selectors]
         return f"{', '.join(inside)} {{{match.group(2)}}}"
@@ -132,7 +133,7 @@ def _stage(trace: Trace, k: int, precision: int, heading: str, tr: Translator) -
     return stage_html(trace, trace.stages[k], precision, heading=heading, tr=tr)
 
 
-def _checked(traces: Trace | Sequence[Trace], precision: int, options: dict) -> tuple[list[Trace], int, str, str]:
+def _checked(traces: Trace | Sequence[Trace], precision: int, options: dict[str, Any]) -> tuple[list[Trace], int, str, str]:
     if isinstance(traces, Trace):
         traces = [traces]
     traces = list(traces)

@@ -80,6 +80,8 @@ REFUSAL_TIMEOUT = 2.0
 #: Seconds to wait for a client to close after its answer (see ExplorerServer.shutdown_request).
 LINGER_TIMEOUT = 1.0
 _REFUSAL_QUEUE = 1024
+#: A queued connection: the request socket and the client's address, as socketserver passes them.
+_Connection = tuple[Any, Any]
 
 _STATIC = {
     "/": ("explorer.html", "text/html; charset=utf-8"),
@@ -92,7 +94,7 @@ _OWN_SITES = ("same-origin", "none")
 
 
 def _static(name: str) -> bytes:
-    return resources.files("chainrule.visual").joinpath("static", name).read_bytes()
+    return (resources.files("chainrule.visual") / "static" / name).read_bytes()
 
 
 def _reject_constant(name: str) -> Any:
@@ -152,11 +154,11 @@ def decode_request(body: bytes) -> Any:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "ExplorerServer"
+    server: ExplorerServer
     protocol_version = "HTTP/1.1"
     timeout = SOCKET_TIMEOUT
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -240,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     # -- methods --------------------------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if self._refused(api=path.startswith("/api/")):
             return
@@ -261,10 +263,10 @@ class _Handler(BaseHTTPRequestHandler):
                                extra={"Allow": "POST"})
         self._error(HTTPStatus.NOT_FOUND, f"no such page: {excerpt(path)}")
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.do_GET()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self._refused(api=True):
             return
         handler = ENDPOINTS.get(self.path)
@@ -293,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.BAD_REQUEST, f"request: expected numbers within range, received: ({err})")
         except (ValueError, TypeError) as err:  # a check deeper in the engine
             return self._error(HTTPStatus.BAD_REQUEST, _bounded(str(err)))
-        except Exception as err:  # noqa: BLE001 -- a bug must still be answered, never a dropped connection
+        except Exception as err:
             self._log_failure(err)
             return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(err).__name__}")
         self._json(HTTPStatus.OK, response)
@@ -321,10 +323,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {excerpt(self.command)} is not allowed; "
                                                    "this server answers GET and POST", extra={"Allow": "GET, POST"})
 
-    def do_OPTIONS(self) -> None:  # noqa: N802 -- a CORS preflight: never granted
+    def do_OPTIONS(self) -> None:
         self._error(HTTPStatus.FORBIDDEN, "cross-origin requests are refused (no CORS preflight is granted)")
 
-    do_PUT = do_DELETE = do_PATCH = do_CONNECT = do_TRACE = _not_allowed  # noqa: N815
+    do_PUT = do_DELETE = do_PATCH = do_CONNECT = do_TRACE = _not_allowed
 
 
 class _Refusal(_Handler):
@@ -338,7 +340,7 @@ class _Refusal(_Handler):
         self._error(HTTPStatus.SERVICE_UNAVAILABLE, "the explorer is busy; try again in a moment",
                     extra={"Retry-After": "1"})
 
-    do_GET = do_HEAD = do_POST = _overloaded  # noqa: N815
+    do_GET = do_HEAD = do_POST = _overloaded
 
 
 class ExplorerServer(HTTPServer):
@@ -360,8 +362,9 @@ class ExplorerServer(HTTPServer):
         self.verbose = verbose
         self.loopback_only = host in _LOOPBACK
         super().__init__((host, port), _Handler)
-        self._pending: queue.Queue = queue.Queue(max_pending)
-        self._refusals: queue.Queue = queue.Queue(_REFUSAL_QUEUE)
+        # Connections (request socket, client address) for the workers; None tells a worker to stop.
+        self._pending: queue.Queue[_Connection | None] = queue.Queue(max_pending)
+        self._refusals: queue.Queue[_Connection | None] = queue.Queue(_REFUSAL_QUEUE)
         self._threads = [threading.Thread(target=self._work, args=(self._pending, _Handler), daemon=True,
                                           name=f"chainrule-explorer-{k}") for k in range(workers)]
         self._threads += [threading.Thread(target=self._work, args=(self._refusals, _Refusal), daemon=True,
@@ -372,7 +375,8 @@ class ExplorerServer(HTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        name = host.decode() if isinstance(host, bytes) else host  # typeshed allows bytes; AF_INET gives str
+        return f"http://{name}:{port}/"
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Queue the connection for a worker; when the queue is full, for a 503 (never block accepting)."""
@@ -386,7 +390,7 @@ class ExplorerServer(HTTPServer):
         except queue.Full:  # far past any page's traffic: nothing left but to close it
             self.close_request(request)
 
-    def _work(self, source: queue.Queue, handler: type) -> None:
+    def _work(self, source: queue.Queue[_Connection | None], handler: type[BaseHTTPRequestHandler]) -> None:
         while True:
             item = source.get()
             if item is None:
@@ -394,9 +398,9 @@ class ExplorerServer(HTTPServer):
             request, client_address = item
             try:
                 handler(request, client_address, self)
-            except (ConnectionError, socket.timeout, TimeoutError):
+            except (ConnectionError, TimeoutError):
                 pass  # the client went away or stalled: nothing to answer
-            except Exception:  # noqa: BLE001 -- keep the worker alive
+            except Exception:
                 self.handle_error(request, client_address)
             finally:
                 self.shutdown_request(request)

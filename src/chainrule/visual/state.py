@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -114,7 +115,7 @@ def _page_field(path: Path) -> str:
     return "loss" if path[:1] == ("loss",) else "state"
 
 
-def _short(config: dict, resolve: Callable[[Any], Any], drop: tuple[str, ...] = ()) -> Any:
+def _short(config: dict[str, Any], resolve: Callable[[Any], Any], drop: tuple[str, ...] = ()) -> Any:
     """The page's form of an activation or loss config: its name when every option is the default."""
     kept = {key: value for key, value in config.items() if key not in drop}
     default = {key: value for key, value in resolve(config["name"]).config().items() if key not in drop}
@@ -154,7 +155,8 @@ class ExplorerState:
     @property
     def error(self) -> str:
         """The loss's form over outputs; for a loss without one, the tutorial's (what the page shows)."""
-        return self.spec.loss.get("output_reduction", _TUTORIAL.loss["output_reduction"])
+        reduction: str = self.spec.loss.get("output_reduction", _TUTORIAL.loss["output_reduction"])
+        return reduction
 
     @property
     def bias(self) -> str:
@@ -166,13 +168,13 @@ class ExplorerState:
 
     # -- construction ---------------------------------------------------------------
     @classmethod
-    def tutorial(cls) -> "ExplorerState":
+    def tutorial(cls) -> ExplorerState:
         """The tutorial's 2-2-2 sigmoid network, sample and learning rate."""
         return cls.from_network(tutorial_network(), TUTORIAL_INPUT, TUTORIAL_TARGET, TUTORIAL_LEARNING_RATE)
 
     @classmethod
     def from_network(cls, network: Network, x: Any, y: Any, learning_rate: float, *,
-                     hidden_deltas: str = HIDDEN_DELTAS[0]) -> "ExplorerState":
+                     hidden_deltas: str = HIDDEN_DELTAS[0]) -> ExplorerState:
         """The state of an engine network (one bias mode and trainability for all layers)."""
         spec = network.spec()
         cls.check_spec(spec)
@@ -219,7 +221,7 @@ class ExplorerState:
         return spec
 
     @classmethod
-    def from_json(cls, obj: Any) -> "ExplorerState":
+    def from_json(cls, obj: Any) -> ExplorerState:
         """Validate the page's JSON; raises :class:`ValidationError` naming the first bad field."""
         if not isinstance(obj, dict):
             raise ValidationError("state", "a JSON object", obj)
@@ -278,7 +280,7 @@ class ExplorerState:
         """Its targets, shape ``(1, n_outputs)``."""
         return np.array([self.target])
 
-    def with_network(self, network: Network) -> "ExplorerState":
+    def with_network(self, network: Network) -> ExplorerState:
         """This state with the weights and biases of ``network`` (same architecture)."""
         naming = Naming.of(network)
         params = {name: naming.get(network, name) for name in self.params}

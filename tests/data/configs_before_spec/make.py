@@ -12,9 +12,8 @@ architecture, weights (``float.hex``), sample, learning rate and convention.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import json
+from pathlib import Path
 
 from chainrule.explain.config import load_setup
 from chainrule.visual import api

@@ -62,7 +62,7 @@ def main() -> None:
     save_model(HERE / "float32.safetensors", float32())
     rows = ["x1,x2,x3,label"]
     rng = np.random.default_rng(0)
-    for k in range(60):
+    for _ in range(60):
         x = rng.normal(size=3)
         rows.append(f"{x[0]:.4f},{x[1]:.4f},{x[2]:.4f},{'yes' if x[0] + 0.5 * x[1] > 0 else 'no'}")
     csv = HERE / "train.csv"

@@ -8,7 +8,7 @@ of :func:`chainrule.i18n.languages`), and returns a string.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from ..trace import Trace
 from .json import render_json, trace_to_dict, traces_to_dict

@@ -10,7 +10,8 @@ LaTeX at the requested precision. A non-finite number is written as a string
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ...core.json_numbers import dumps
 from ...i18n import DEFAULT_LANGUAGE, Translator, translator

@@ -17,7 +17,7 @@ a deeper network's ``h2_3`` is :math:`h_{2,3}`.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from ..formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym
@@ -295,10 +295,10 @@ def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None 
                 out.append(" \\\\\n".join(rows))
                 out.append(r"\end{align*}")
                 for name in group.names:
-                    note = trace[name].note
-                    if note:
+                    remark = trace[name].note
+                    if remark:
                         label = escape(tr("Note on {name}:", name="\x00")).replace("\x00", f"${name_latex(name, tr)}$")
-                        out.append(rf"\emph{{{label}}} " + prose_latex(note, tr))
+                        out.append(rf"\emph{{{label}}} " + prose_latex(remark, tr))
                         out.append("")
         out.append(r"\paragraph{" + escape(tr("After the update")) + "}")
         out.append(tr("{after} (before: {before}).",

@@ -7,7 +7,7 @@ formula (in names), with numbers, and value.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...i18n import DEFAULT_LANGUAGE, Translator, translator
 from ..prose import localize

@@ -7,7 +7,7 @@ factors spaced), negative numbers in parentheses where they follow an operator.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ...i18n import DEFAULT_LANGUAGE, N_, Translator, translator
 from ..convention import HIDDEN_DELTA_PHRASES

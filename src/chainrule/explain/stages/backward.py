@@ -21,6 +21,7 @@ checks the two against each other and against finite differences.
 from __future__ import annotations
 
 import functools
+from typing import Protocol, cast
 
 import numpy as np
 
@@ -29,13 +30,19 @@ from ..forms import _derivative_form, _loss_forms
 from ..formula import Expr, Neg, Sym, add, mul, sub
 from ..model import Group, Stage
 from ..prose import Math, Prose
-from ..walk import StepWalk
+from ..walk import StepWalk, edge
 
 __all__ = ["build_backward"]
 
 # The stages' sentences: built on first use (Math spells its formulas with the renderers, which
 # import this module), then shared by every trace (a Prose is never changed once built).
 @functools.cache
+class _FullJacobian(Protocol):
+    """An activation that is not elementwise (softmax): its Jacobian per row."""
+
+    def jacobian(self, a: np.ndarray) -> np.ndarray: ...
+
+
 def _output_description() -> Prose:
     chain = ["dE_total/dout", "dout/dnet"]
     return Prose("Chain rule: {gradient}; {delta}; {bias} ({dnet_db}).",
@@ -105,7 +112,7 @@ def build_backward(walk: StepWalk, l: int) -> None:
 def _output_dE_dout(walk: StepWalk, groups: list[Group]) -> np.ndarray:
     """dE_total/dout of each output: the loss's unfused derivative, on the engine's outputs."""
     loss, outputs = walk.network.loss_function, walk.naming.outputs
-    dE_dout = loss.gradient(walk.outs[-1][None, :], walk.y[None, :])[0]
+    dE_dout: np.ndarray = loss.gradient(walk.outs[-1][None, :], walk.y[None, :])[0]
     for o, group, value in zip(outputs, groups, dE_dout):
         walk.add(group, names.dE_dout(o), "dE_dout", value, [(_loss_forms(loss, o, len(outputs))[1], True)], neuron=o)
     return dE_dout
@@ -143,8 +150,8 @@ def _deltas(walk: StepWalk, l: int, groups: list[Group], dE_dout: np.ndarray) ->
     a = walk.outs[l + 1]
     # From the cached out, and net for the activations whose derivative needs it (GELU, SiLU...).
     derivative = act.derivative_from(z=walk.nets[l][None, :], a=a[None, :], out=np.empty((1, len(targets))))[0]
-    jacobian = None if act.elementwise else act.jacobian(a)
-    delta = dE_dout * derivative if jacobian is None else jacobian @ dE_dout  # softmax: its whole Jacobian
+    jacobian = None if act.elementwise else cast(_FullJacobian, act).jacobian(a)
+    delta: np.ndarray = dE_dout * derivative if jacobian is None else jacobian @ dE_dout  # softmax: all of it
     last = l == walk.n_layers - 1
     for j, (t, group) in enumerate(zip(targets, groups)):
         # The loss's fused delta, where it fuses with this output activation (cross-entropies).
@@ -211,7 +218,7 @@ def _gradients(walk: StepWalk, l: int, groups: list[Group], delta: np.ndarray) -
             chain = factors + [names.dnet_dw(t, w)]
             G[i, j] = walk.add(group, names.gradient(w), "gradient", delta[j] * walk.outs[l][i],
                                [(mul(*chain), True)], weight=w, factors=chain, delta=names.delta(t),
-                               **{"from": s, "to": t})
+                               **edge(s, t))
         bias = naming.bias_of(l, j)
         if gb is not None and bias is not None and layer.bias_mode == "per_neuron":
             gb[j] = walk.add(group, names.gradient(bias.name), "gradient", delta[j], [(Sym(names.delta(t)), True)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import names
 from ..model import Group
 from ..prose import Prose
-from ..walk import StepWalk
+from ..walk import StepWalk, edge
 
 __all__ = ["build_given"]
 
@@ -28,7 +28,7 @@ def build_given(walk: StepWalk) -> None:
         for p in naming.weights:
             if p.layer == l:
                 walk.add(group, p.name, "weight", walk.weights[l][p.index], layer=l, index=list(p.index),
-                         **{"from": p.source, "to": p.targets[0]})
+                         **edge(p.source, p.targets[0]))
         for p in naming.biases:
             if p.layer == l:
                 walk.add(group, p.name, "bias", layer.b[p.index], layer=l, index=list(p.index),
