@@ -13,10 +13,11 @@ example: $(VENV)/.core
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q
 
-# Lint (ruff) and type check (mypy --strict over src/, configured in pyproject.toml); CI runs it.
-# `ruff format --check .` joins them once the code base has been formatted (see pyproject.toml).
+# Lint and format check (ruff) and type check (mypy --strict over src/), configured in pyproject.toml;
+# CI runs it. `.venv/bin/ruff format .` formats the code as the check wants it.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # The documentation site (mkdocs.yml, docs/): warnings are errors, as in tests/test_docs.py.

@@ -52,8 +52,10 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="also time forward + backward")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"{'activation':32s} {'dtype':8s} {'fwd abs':>9s} {'fwd rel':>9s} {'bwd abs':>9s} {'bwd rel':>9s}"
-          + ("  ours ms  torch ms" if args.speed else ""))
+    print(
+        f"{'activation':32s} {'dtype':8s} {'fwd abs':>9s} {'fwd rel':>9s} {'bwd abs':>9s} {'bwd rel':>9s}"
+        + ("  ours ms  torch ms" if args.speed else "")
+    )
     for dtype in (np.float64, np.float32):
         z = arguments(dtype)
         g = np.random.default_rng(1).normal(size=z.shape).astype(dtype)

@@ -57,8 +57,15 @@ def worker(samples: int, batch: int) -> None:
 
         lo, hi = even_range(samples, rank, comm.Get_size())
         X, Y = X[lo:hi].copy(), Y[lo:hi].copy()
-    net = cr.Network.from_sizes(list(SIZES), "relu", output_activation="softmax",
-                                loss="categorical_cross_entropy", init="he_uniform", seed=0, dtype="float32")
+    net = cr.Network.from_sizes(
+        list(SIZES),
+        "relu",
+        output_activation="softmax",
+        loss="categorical_cross_entropy",
+        init="he_uniform",
+        seed=0,
+        dtype="float32",
+    )
     allreduce = [0.0]
     strategy = None
     if comm is not None:
@@ -77,8 +84,17 @@ def worker(samples: int, batch: int) -> None:
     threads = cr.training.LambdaCallback(on_epoch_end=lambda loop, epoch, logs: seen.append(blas_threads()))
     seen: list = []
     start = time.perf_counter()
-    net.fit(X, Y, optimizer=cr.optim.SGD(learning_rate=0.1), epochs=1, batch_size=batch, seed=1,
-            progress=False, strategy=strategy, callbacks=[threads])
+    net.fit(
+        X,
+        Y,
+        optimizer=cr.optim.SGD(learning_rate=0.1),
+        epochs=1,
+        batch_size=batch,
+        seed=1,
+        progress=False,
+        strategy=strategy,
+        callbacks=[threads],
+    )
     if comm is not None:
         comm.Barrier()
     seconds = time.perf_counter() - start
@@ -130,8 +146,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[128, 1024])
     parser.add_argument("--samples", type=int, default=60_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--oversubscribed", action="store_true",
-                        help="also time 2 ranks with 2 BLAS threads each (on a few batches: it is slow)")
+    parser.add_argument(
+        "--oversubscribed",
+        action="store_true",
+        help="also time 2 ranks with 2 BLAS threads each (on a few batches: it is slow)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--allreduce-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -142,8 +161,10 @@ def main() -> None:
         allreduce_worker()
         return
     cores = len(os.sched_getaffinity(0))
-    print(f"# {platform.processor() or platform.machine()}, {cores} cores available "
-          f"(os.cpu_count() {os.cpu_count()}), load average before: {os.getloadavg()[0]:.2f}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {cores} cores available "
+        f"(os.cpu_count() {os.cpu_count()}), load average before: {os.getloadavg()[0]:.2f}"
+    )
     print(f"# {args.samples} samples, 784-256-128-10 float32, SGD lr 0.1, median of {args.repeats}")
     # (label, processes, under mpiexec, forced BLAS threads per process)
     configs = [("1 process, all cores", 1, False, None), ("1 process, 1 thread", 1, False, 1)]
@@ -153,32 +174,47 @@ def main() -> None:
         for batch in args.batches:
             for label, p, mpi, threads in configs:
                 times.setdefault((batch, label), []).append(measure(p, args.samples, batch, mpi, threads))
-    print("\n| global batch | run | BLAS threads each | samples/s (median) | min-max | "
-          "speed-up over 1 process, all cores | efficiency per process | in Allreduce |")
+    print(
+        "\n| global batch | run | BLAS threads each | samples/s (median) | min-max | "
+        "speed-up over 1 process, all cores | efficiency per process | in Allreduce |"
+    )
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
     for batch in args.batches:
-        rate = {label: statistics.median(args.samples / r["seconds"] for r in times[(batch, label)])
-                for label, *_ in configs}
+        rate = {
+            label: statistics.median(args.samples / r["seconds"] for r in times[(batch, label)])
+            for label, *_ in configs
+        }
         for label, p, _, _ in configs:
             runs = times[(batch, label)]
             rates = [args.samples / r["seconds"] for r in runs]
             share = statistics.median(r["allreduce"] / r["seconds"] for r in runs)
-            print(f"| {batch} | {label} | {runs[0]['threads']} | {rate[label]:,.0f} | {min(rates):,.0f}-{max(rates):,.0f} "
-                  f"| {rate[label] / rate[configs[0][0]]:.2f}x | {rate[label] / (p * rate[configs[1][0]]):.0%} "
-                  f"| {share:.1%} |")
+            print(
+                f"| {batch} | {label} | {runs[0]['threads']} | {rate[label]:,.0f} "
+                f"| {min(rates):,.0f}-{max(rates):,.0f} "
+                f"| {rate[label] / rate[configs[0][0]]:.2f}x | {rate[label] / (p * rate[configs[1][0]]):.0%} "
+                f"| {share:.1%} |"
+            )
     if args.oversubscribed:
         few = 40 * 128
         pinned = statistics.median(few / measure(2, few, 128, True, None)["seconds"] for _ in range(3))
         over = statistics.median(few / measure(2, few, 128, True, 2)["seconds"] for _ in range(3))
-        print(f"\n2 ranks at batch 128 over {few} samples: {pinned:,.0f} samples/s with our thread limit, "
-              f"{over:,.0f} with 2 BLAS threads per rank ({pinned / over:.1f}x slower oversubscribed)")
+        print(
+            f"\n2 ranks at batch 128 over {few} samples: {pinned:,.0f} samples/s with our thread limit, "
+            f"{over:,.0f} with 2 BLAS threads per rank ({pinned / over:.1f}x slower oversubscribed)"
+        )
     for p in args.processes:
         if p > 1:
-            done = subprocess.run([str(BIN / "mpiexec"), "-n", str(p), sys.executable, __file__, "--allreduce-worker"],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [str(BIN / "mpiexec"), "-n", str(p), sys.executable, __file__, "--allreduce-worker"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             bare = json.loads(done.stdout.strip().splitlines()[-1])
-            print(f"\nThe bare Allreduce of the {bare['floats']:,} float32 gradients over {p} processes: "
-                  f"{bare['median_ms']:.2f} ms (median of 200)")
+            print(
+                f"\nThe bare Allreduce of the {bare['floats']:,} float32 gradients over {p} processes: "
+                f"{bare['median_ms']:.2f} ms (median of 200)"
+            )
     print(f"\n# load average after: {os.getloadavg()[0]:.2f}")
 
 

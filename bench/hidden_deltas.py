@@ -67,8 +67,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--trace-updates", type=int, default=500,
-                        help="updates for trace_steps, scaled to --updates (default 500)")
+    parser.add_argument(
+        "--trace-updates", type=int, default=500, help="updates for trace_steps, scaled to --updates (default 500)"
+    )
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     parser.add_argument("--child", nargs=2, metavar=("KIND", "UPDATES"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -79,20 +80,24 @@ def main() -> None:
     for _ in range(args.repeats):
         for kind in args.contenders:
             n = min(args.trace_updates, args.updates) if kind == "trace_steps" else args.updates
-            done = subprocess.run([sys.executable, __file__, "--child", kind, str(n)],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", kind, str(n)], capture_output=True, text=True, check=True
+            )
             runs[kind].append(json.loads(done.stdout))
     print(f"The tutorial's 2-2-2 network, {args.updates} updates, medians of {args.repeats} runs\n")
     print("| contender | seconds for all updates | microseconds per update | peak allocated | process peak RSS |")
     print("|---|---:|---:|---:|---:|")
     for kind, results in runs.items():
         per_update = statistics.median(r["seconds"] / r["updates"] for r in results)
-        peak = statistics.median(r["peak_bytes"] * args.updates / r["updates"] if kind == "trace_steps"
-                                 else r["peak_bytes"] for r in results)
+        peak = statistics.median(
+            r["peak_bytes"] * args.updates / r["updates"] if kind == "trace_steps" else r["peak_bytes"] for r in results
+        )
         scaled = " (scaled)" if kind == "trace_steps" and results[0]["updates"] != args.updates else ""
         rss = statistics.median(r["rss_bytes"] for r in results)
-        print(f"| {kind} | {per_update * args.updates:.3f}{scaled} | {per_update * 1e6:.1f} | "
-              f"{peak / 2**20:.2f} MiB{scaled} | {rss / 2**20:.0f} MiB |")
+        print(
+            f"| {kind} | {per_update * args.updates:.3f}{scaled} | {per_update * 1e6:.1f} | "
+            f"{peak / 2**20:.2f} MiB{scaled} | {rss / 2**20:.0f} MiB |"
+        )
 
 
 if __name__ == "__main__":

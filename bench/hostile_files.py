@@ -33,8 +33,14 @@ from chainrule.explain.config import parse_config_text, setup_from_config
 
 
 def laughs() -> str:
-    lines = ["sizes: [2, 2]", "activations: sigmoid", "input: [1, 2]", "target: [0.5, 0.5]", "learning_rate: 0.5",
-             "weights: [&a [lol, lol, lol, lol, lol, lol, lol, lol, lol],"]
+    lines = [
+        "sizes: [2, 2]",
+        "activations: sigmoid",
+        "input: [1, 2]",
+        "target: [0.5, 0.5]",
+        "learning_rate: 0.5",
+        "weights: [&a [lol, lol, lol, lol, lol, lol, lol, lol, lol],",
+    ]
     lines += [f"  &{b} [{', '.join([f'*{a}'] * 9)}]," for a, b in zip("abcdefgh", "bcdefghi")]
     return "\n".join(lines + ["  *i]"]) + "\n"
 
@@ -42,16 +48,33 @@ def laughs() -> str:
 LEGACY = {"activations": "sigmoid", "input": [1], "target": [1], "learning_rate": 0.5}
 CASES = [
     ("YAML billion laughs", laughs(), ".yaml"),
-    ("sizes [1000, 1000, 2], no weights", "sizes: [1000, 1000, 2]\nactivations: sigmoid\nweights: {}\n"
-                                          "input: [1]\ntarget: [1]\nlearning_rate: 0.5\n", ".yaml"),
+    (
+        "sizes [1000, 1000, 2], no weights",
+        "sizes: [1000, 1000, 2]\nactivations: sigmoid\nweights: {}\ninput: [1]\ntarget: [1]\nlearning_rate: 0.5\n",
+        ".yaml",
+    ),
     ("sizes [1000000, 1000000]", json.dumps({**LEGACY, "sizes": [1_000_000, 1_000_000], "weights": {}}), ".json"),
     ("JSON nested 100,000 deep", '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", ".json"),
-    ("400-digit number (JSON)", json.dumps({**LEGACY, "sizes": [1, 1], "weights": {}})[:-1]
-     + ', "learning_rate": 1' + "0" * 400 + "}", ".json"),
-    ("400-digit number (TOML)", 'sizes = [1, 1]\nlearning_rate = 1' + "0" * 400 + "\n", ".toml"),
-    ("activation given as a list", json.dumps({**LEGACY, "sizes": [2, 2], "activations": [["sigmoid"]],
-                                               "weights": [[[1, 2], [3, 4]]], "input": [1, 2],
-                                               "target": [0.5, 0.5]}), ".json"),
+    (
+        "400-digit number (JSON)",
+        json.dumps({**LEGACY, "sizes": [1, 1], "weights": {}})[:-1] + ', "learning_rate": 1' + "0" * 400 + "}",
+        ".json",
+    ),
+    ("400-digit number (TOML)", "sizes = [1, 1]\nlearning_rate = 1" + "0" * 400 + "\n", ".toml"),
+    (
+        "activation given as a list",
+        json.dumps(
+            {
+                **LEGACY,
+                "sizes": [2, 2],
+                "activations": [["sigmoid"]],
+                "weights": [[[1, 2], [3, 4]]],
+                "input": [1, 2],
+                "target": [0.5, 0.5],
+            }
+        ),
+        ".json",
+    ),
 ]
 
 
@@ -70,8 +93,9 @@ def model_files() -> tuple[bytes, bytes]:
 
     rng = np.random.default_rng(0)
     n = 256
-    table = table_from_columns({**{f"p{k}": rng.normal(size=n) for k in range(784)},
-                                "y": [str(v) for v in rng.integers(0, 10, size=n)]})
+    table = table_from_columns(
+        {**{f"p{k}": rng.normal(size=n) for k in range(784)}, "y": [str(v) for v in rng.integers(0, 10, size=n)]}
+    )
     pre = Preprocessor.fit(table, "y")
     net = Network.from_sizes([784, 256, 10], ["relu", "softmax"], loss="categorical_cross_entropy", seed=0)
     X, Y = pre.features_of(table), pre.encode_target(table)
@@ -90,8 +114,9 @@ def checks_only(data: bytes) -> None:
 
     saved = model_from_bytes(data)
     tensors = {f"state.{k}": v for k, v in saved.tensors.items()}
-    tensors.update({f"layers.{k}.{p}": getattr(layer, p) for k, layer in enumerate(saved.network.layers)
-                    for p in ("W", "b")})
+    tensors.update(
+        {f"layers.{k}.{p}": getattr(layer, p) for k, layer in enumerate(saved.network.layers) for p in ("W", "b")}
+    )
     start = time.perf_counter()
     consistency.check_finite(tensors)
     consistency.check_preprocessing(saved.preprocessing, saved.network.spec())
@@ -117,13 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     model, checkpoint = model_files()
     print(f"\n{'model file (784-256-10, preprocessing)':<40} {'bytes':>11} {'load':>10} {'checks':>10}")
     for name, data in (("model", model), ("Adam checkpoint", checkpoint)):
+
         def load() -> float:
             start = time.perf_counter()
             model_from_bytes(data)  # noqa: B023 -- timed in this iteration
             return time.perf_counter() - start
 
-        print(f"{name:<40} {len(data):>11,} {median(load, args.repeat) * 1e3:>7.1f} ms "
-              f"{median(lambda data=data: checks_only(data), args.repeat) * 1e3:>7.1f} ms")
+        print(
+            f"{name:<40} {len(data):>11,} {median(load, args.repeat) * 1e3:>7.1f} ms "
+            f"{median(lambda data=data: checks_only(data), args.repeat) * 1e3:>7.1f} ms"
+        )
     return 0
 
 

@@ -36,7 +36,7 @@ def parse(report: str) -> dict:
     for line in report.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
-        self_us, cumulative_us, name = line[len("import time:"):].split("|", 2)
+        self_us, cumulative_us, name = line[len("import time:") :].split("|", 2)
         depth = (len(name) - len(name.lstrip(" "))) // 2
         rows.append((int(self_us), int(cumulative_us), name.strip(), depth))
     top = max(i for i, row in enumerate(rows) if row[2] == "chainrule" and row[3] <= 1)
@@ -44,7 +44,7 @@ def parse(report: str) -> dict:
     start = top
     while start > 0 and rows[start - 1][3] > depth:
         start -= 1
-    subtree = rows[start:top + 1]
+    subtree = rows[start : top + 1]
     own = [row for row in subtree if row[2] == "chainrule" or row[2].startswith("chainrule.")]
     return {
         "cumulative_us": rows[top][1],
@@ -58,15 +58,23 @@ def measure(src: str | None) -> dict:
     env = dict(os.environ)
     if src:
         env["PYTHONPATH"] = str(Path(src).resolve())
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import chainrule"],
-                          capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import chainrule"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
     return parse(done.stderr)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--src", action="append", help="a checkout's src/ folder (repeat to compare); "
-                        "default: the chainrule this interpreter imports")
+    parser.add_argument(
+        "--src",
+        action="append",
+        help="a checkout's src/ folder (repeat to compare); default: the chainrule this interpreter imports",
+    )
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     sources = args.src or [None]
@@ -78,14 +86,20 @@ def main() -> None:
         for src in sources:
             runs[src].append(measure(src))
     print(f"Python {sys.version.split()[0]}; median of {args.repeats} fresh interpreters each, interleaved.\n")
-    print("| chainrule | `import chainrule`, cumulative | chainrule's own modules, self time "
-          "| modules loaded | of them chainrule's |")
+    print(
+        "| chainrule | `import chainrule`, cumulative | chainrule's own modules, self time "
+        "| modules loaded | of them chainrule's |"
+    )
     print("|---|---:|---:|---:|---:|")
     for src, results in runs.items():
+
         def median(key: str, results: list[dict[str, float]] = results) -> float:
             return statistics.median(r[key] for r in results)
-        print(f"| {src or 'installed'} | {median('cumulative_us') / 1000:.1f} ms | {median('self_us') / 1000:.1f} ms "
-              f"| {median('modules'):.0f} | {median('own'):.0f} |")
+
+        print(
+            f"| {src or 'installed'} | {median('cumulative_us') / 1000:.1f} ms | {median('self_us') / 1000:.1f} ms "
+            f"| {median('modules'):.0f} | {median('own'):.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -81,8 +81,9 @@ def sklearn_pipeline(estimator, X):
     # One transformer per column, in the table's order: the encoded features then come in the
     # order of chainrule's encoder, so both networks draw the same initial weights for the same inputs.
     numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    text = make_pipeline(SimpleImputer(strategy="most_frequent"),
-                         OneHotEncoder(handle_unknown="ignore", sparse_output=False))
+    text = make_pipeline(
+        SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+    )
     encode = ColumnTransformer([(c, numbers if is_numeric_dtype(X[c]) else text, [c]) for c in X.columns])
     return make_pipeline(encode, estimator)
 
@@ -119,16 +120,27 @@ def worker(name: str, contender: str, seed: int) -> dict:
 
 
 def run_one(name: str, contender: str, seed: int) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": THREADS, "OPENBLAS_NUM_THREADS": THREADS, "MKL_NUM_THREADS": THREADS,
-           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    out = subprocess.run([sys.executable, __file__, "--worker", name, contender, str(seed)], env=env,
-                         capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": THREADS,
+        "OPENBLAS_NUM_THREADS": THREADS,
+        "MKL_NUM_THREADS": THREADS,
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", name, contender, str(seed)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def table(results: dict, datasets: list[str], seeds: int) -> str:
     lines = [
-        f"# chainrule vs scikit-learn, same hyperparameters ({seeds} seeds; {platform.processor() or platform.machine()}, "
+        f"# chainrule vs scikit-learn, same hyperparameters "
+        f"({seeds} seeds; {platform.processor() or platform.machine()}, "
         f"{THREADS} BLAS thread(s))",
         "",
         "Command: `python bench/sklearn_parity.py` (scikit-learn's MLP defaults, `random_state` = seed 0..4).",
@@ -146,7 +158,8 @@ def table(results: dict, datasets: list[str], seeds: int) -> str:
         lines.append(
             f"| {name} | {task} | {'R^2' if name in REGRESSION else 'accuracy'} | {mean(s, 'score'):.4f} | "
             f"{mean(c, 'score'):.4f} | {median(s, 'fit_s'):.3f} | {median(c, 'fit_s'):.3f} | "
-            f"{median(c, 'fit_s') / median(s, 'fit_s'):.2f} | {same_iter}/{len(s)} |")
+            f"{median(c, 'fit_s') / median(s, 'fit_s'):.2f} | {same_iter}/{len(s)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -166,8 +179,11 @@ def main() -> None:
             order = ("sklearn", "chainrule") if (seed + k) % 2 == 0 else ("chainrule", "sklearn")
             for contender in order:
                 results[name][contender].append(run_one(name, contender, seed))
-            print(f"seed {seed} {name}: " + ", ".join(f"{c} {results[name][c][-1]}" for c in order),
-                  file=sys.stderr, flush=True)
+            print(
+                f"seed {seed} {name}: " + ", ".join(f"{c} {results[name][c][-1]}" for c in order),
+                file=sys.stderr,
+                flush=True,
+            )
     text = table(results, args.datasets, args.seeds)
     print(text)
     out = ROOT / "bench" / "results"

@@ -72,15 +72,24 @@ def main() -> None:
         write_table(path, args.rows, args.numeric, args.text, args.missing)
         runs = []
         for _ in range(args.repeats):
-            done = subprocess.run([sys.executable, "-c", CHILD, str(path), "1" if args.missing else "0"],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, "-c", CHILD, str(path), "1" if args.missing else "0"],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs.append(json.loads(done.stdout))
-    print(f"{args.rows} rows, {args.numeric} numeric + {args.text} text columns, {args.missing:.0%} missing; "
-          f"median of {args.repeats} processes; {runs[0]['inputs']} network inputs")
+    print(
+        f"{args.rows} rows, {args.numeric} numeric + {args.text} text columns, {args.missing:.0%} missing; "
+        f"median of {args.repeats} processes; {runs[0]['inputs']} network inputs"
+    )
     print("| read_table | Preprocessor.fit | features_of + encode_target |")
     print("|---:|---:|---:|")
-    print(" | ".join(f"{statistics.median(r[k] for r in runs):.2f} s" for k in ("read", "fit", "transform"))
-          .join(["| ", " |"]))
+    print(
+        " | ".join(f"{statistics.median(r[k] for r in runs):.2f} s" for k in ("read", "fit", "transform")).join(
+            ["| ", " |"]
+        )
+    )
 
 
 if __name__ == "__main__":

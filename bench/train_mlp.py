@@ -1,4 +1,4 @@
-"""Training speed on the CPU: chainrule against hand-written NumPy, PyTorch eager, scikit-learn and the matrix products alone.
+"""Training speed on the CPU: chainrule, hand-written NumPy, PyTorch eager, scikit-learn, the matrix products alone.
 
     python bench/train_mlp.py                                # float32 and float64, 2 threads (several minutes)
     python bench/train_mlp.py --threads 2 1 --repeats 5      # both thread counts, interleaved in one run
@@ -81,7 +81,9 @@ def one_hot(y: np.ndarray, dtype: str) -> np.ndarray:
 
 def he_uniform(rng: np.random.Generator, dtype: str) -> list[np.ndarray]:
     """Weights ``U(-sqrt(6 / n_in), sqrt(6 / n_in))``, as chainrule's ``init="he_uniform"``."""
-    return [rng.uniform(-np.sqrt(6.0 / a), np.sqrt(6.0 / a), (a, b)).astype(dtype) for a, b in itertools.pairwise(SIZES)]
+    return [
+        rng.uniform(-np.sqrt(6.0 / a), np.sqrt(6.0 / a), (a, b)).astype(dtype) for a, b in itertools.pairwise(SIZES)
+    ]
 
 
 # -- one measurement per process ----------------------------------------------------------
@@ -123,8 +125,9 @@ def run_chainrule(X, y, batch):
     from chainrule import SGD, Network
 
     Y = one_hot(y, X.dtype)
-    net = Network.from_sizes(list(SIZES), "relu", output_activation="softmax", loss="cross_entropy",
-                             init="he_uniform", seed=0, dtype=X.dtype)
+    net = Network.from_sizes(
+        list(SIZES), "relu", output_activation="softmax", loss="cross_entropy", init="he_uniform", seed=0, dtype=X.dtype
+    )
     opt = SGD(learning_rate=LEARNING_RATE)
     warm = warmup_rows(X, batch)
     net.fit(X[:warm], Y[:warm], optimizer=opt, epochs=1, batch_size=batch, seed=1, progress=False)
@@ -179,7 +182,10 @@ def run_torch(X, y, batch):
     torch.manual_seed(0)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     model = torch.nn.Sequential(
-        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(), torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[0], SIZES[1]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[1], SIZES[2]),
+        torch.nn.ReLU(),
         torch.nn.Linear(SIZES[2], SIZES[3]),
     ).to(Xt.dtype)
     opt = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
@@ -207,9 +213,19 @@ def run_sklearn(X, y, batch):
     from sklearn.neural_network import MLPClassifier
 
     def fit(Xpart, ypart):
-        clf = MLPClassifier(hidden_layer_sizes=SIZES[1:3], activation="relu", solver="sgd", alpha=0.0,
-                            learning_rate_init=LEARNING_RATE, momentum=0.0, nesterovs_momentum=False,
-                            batch_size=batch, max_iter=1, shuffle=True, random_state=0)
+        clf = MLPClassifier(
+            hidden_layer_sizes=SIZES[1:3],
+            activation="relu",
+            solver="sgd",
+            alpha=0.0,
+            learning_rate_init=LEARNING_RATE,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            batch_size=batch,
+            max_iter=1,
+            shuffle=True,
+            random_state=0,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(Xpart, ypart)
@@ -285,8 +301,13 @@ def run_tutorial_torch(updates):
     return time.perf_counter() - start
 
 
-RUNNERS = {"matmul": run_matmul, "chainrule": run_chainrule, "numpy": run_numpy, "torch": run_torch,
-           "sklearn": run_sklearn}
+RUNNERS = {
+    "matmul": run_matmul,
+    "chainrule": run_chainrule,
+    "numpy": run_numpy,
+    "torch": run_torch,
+    "sklearn": run_sklearn,
+}
 TUTORIAL = {"chainrule": run_tutorial_chainrule, "numpy": run_tutorial_numpy, "torch": run_tutorial_torch}
 
 
@@ -313,8 +334,13 @@ def child(kind: str, lib: str, size: int, samples: int, dtype: str) -> None:
 
 # -- the driver -----------------------------------------------------------------------------
 def measure(kind: str, lib: str, size: int, samples: int, dtype: str, threads: int) -> dict:
-    env = dict(os.environ, BENCH_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
-               OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env = dict(
+        os.environ,
+        BENCH_THREADS=str(threads),
+        OMP_NUM_THREADS=str(threads),
+        OPENBLAS_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
+    )
     cmd = [sys.executable, __file__, "--child", kind, lib, str(size), "--samples", str(samples), "--dtype", dtype]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -328,12 +354,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batches", type=int, nargs="+", default=[32, 128, 1024])
     parser.add_argument("--libs", nargs="+", default=list(RUNNERS), choices=list(RUNNERS))
-    parser.add_argument("--dtype", nargs="+", default=["float32", "float64"], choices=["float32", "float64"],
-                        help="dtypes of the MLP runs (default both)")
+    parser.add_argument(
+        "--dtype",
+        nargs="+",
+        default=["float32", "float64"],
+        choices=["float32", "float64"],
+        help="dtypes of the MLP runs (default both)",
+    )
     parser.add_argument("--samples", type=int, default=60_000, help="samples in the epoch (default 60,000)")
     parser.add_argument("--updates", type=int, default=10_000, help="tutorial network updates (0 to skip)")
-    parser.add_argument("--threads", type=int, nargs="+", default=[THREADS],
-                        help="BLAS / PyTorch threads per process; several values run interleaved (default 2)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[THREADS],
+        help="BLAS / PyTorch threads per process; several values run interleaved (default 2)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("KIND", "LIB", "SIZE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -353,8 +389,12 @@ def main() -> None:
             kind, lib, size, dt, th = key
             res = measure(kind, lib, size, args.samples, dt, th)
             results.setdefault(key, []).append(res)
-            print(f"repeat {r + 1}: {kind} {lib} {size} {dt} {th} threads: {res['seconds']:.4f} s "
-                  f"(BLAS threads {res['blas_threads']})", file=sys.stderr, flush=True)
+            print(
+                f"repeat {r + 1}: {kind} {lib} {size} {dt} {th} threads: {res['seconds']:.4f} s "
+                f"(BLAS threads {res['blas_threads']})",
+                file=sys.stderr,
+                flush=True,
+            )
     print(report(results, args, libs, tutorial_libs))
 
 
@@ -385,8 +425,13 @@ def report(results, args, libs, tutorial_libs) -> str:
     for th in args.threads:
         for dt in args.dtype:
             blas = sorted({str(s) for lib in libs for b in args.batches for s in seen.get(("mlp", lib, b, dt, th), [])})
-            lines += ["", f"**{dt}, {th} thread{'s' if th > 1 else ''}** (BLAS threads seen: {', '.join(blas)})", "",
-                      "| batch | " + " | ".join(libs) + " |", "|---:|" + "---|" * len(libs)]
+            lines += [
+                "",
+                f"**{dt}, {th} thread{'s' if th > 1 else ''}** (BLAS threads seen: {', '.join(blas)})",
+                "",
+                "| batch | " + " | ".join(libs) + " |",
+                "|---:|" + "---|" * len(libs),
+            ]
             for b in args.batches:
                 ref = med.get(("mlp", "matmul", b, dt, th))
                 ref_best = best.get(("mlp", "matmul", b, dt, th))
@@ -398,17 +443,29 @@ def report(results, args, libs, tutorial_libs) -> str:
                 lines.append(f"| {b} | " + " | ".join(cells) + " |")
                 mine = med.get(("mlp", "chainrule", b, dt, th))
                 if mine:
-                    others = [f"{med[('mlp', lib, b, dt, th)] / mine:.2f}x" if ("mlp", lib, b, dt, th) in med else "-"
-                              for lib in ("numpy", "torch")]
+                    others = [
+                        f"{med[('mlp', lib, b, dt, th)] / mine:.2f}x" if ("mlp", lib, b, dt, th) in med else "-"
+                        for lib in ("numpy", "torch")
+                    ]
                     verdicts.append(f"| {dt} | {th} | {b} | " + " | ".join(others) + " |")
     if verdicts:
-        lines += ["", "chainrule's speed relative to the hand-written loop and to PyTorch (t_other / t_chainrule "
-                  "of the medians; above 1.00x: chainrule is faster):", "",
-                  "| dtype | threads | batch | vs numpy | vs torch |", "|---|---:|---:|---:|---:|", *verdicts]
+        lines += [
+            "",
+            "chainrule's speed relative to the hand-written loop and to PyTorch (t_other / t_chainrule "
+            "of the medians; above 1.00x: chainrule is faster):",
+            "",
+            "| dtype | threads | batch | vs numpy | vs torch |",
+            "|---|---:|---:|---:|---:|",
+            *verdicts,
+        ]
     if tutorial_libs:
-        lines += ["", f"Tutorial 2-2-2 network (float64), {args.updates:,} updates on one sample:", "",
-                  "| library | threads | microseconds per update (median) | fastest run | spread |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"Tutorial 2-2-2 network (float64), {args.updates:,} updates on one sample:",
+            "",
+            "| library | threads | microseconds per update (median) | fastest run | spread |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for th in args.threads:
             for lib in tutorial_libs:
                 key = ("tutorial", lib, args.updates, "float64", th)

@@ -28,7 +28,11 @@ REFERENCE = [
     ("chainrule", "chainrule", "The names ``import chainrule`` gives (the engine's, and the most used of the others)."),
     ("core", "chainrule.core", "The engine: activations, losses, layers, the network, its spec, metrics, gradcheck."),
     ("optim", "chainrule.optim", "Optimizers (``torch.optim`` semantics) and learning-rate schedules."),
-    ("training", "chainrule.training", "The training loop behind ``Network.fit``, its strategy, callbacks and history."),
+    (
+        "training",
+        "chainrule.training",
+        "The training loop behind ``Network.fit``, its strategy, callbacks and history.",
+    ),
     ("datasets", "chainrule.datasets", "scikit-learn's small datasets and seeded synthetic ones."),
     ("explain", "chainrule.explain", "The tutorial's names, the trace of one step and its renderers."),
     ("tabular", "chainrule.tabular", "CSV, Parquet and pandas tables and their preprocessing."),
@@ -53,20 +57,22 @@ def _tutorial_page() -> str:
     body = render(trace, "markdown")
     _, _, rest = body.partition("\n")
     svg = trace_svg(trace, overlay="backward", focus="h1")
-    return "\n".join([
-        "# The tutorial, step by step",  # the renderer's own title ("Backpropagation step by step") dropped
-        "",
-        "This page is generated while the site builds: the engine traces one training step of the",
-        "tutorial's 2-2-2 sigmoid network (inputs 0.05 and 0.10, targets 0.01 and 0.99, learning",
-        "rate 0.5) and chainrule's Markdown renderer writes it, so every number is the engine's.",
-        "The same page comes from `chainrule explain --format markdown`; the diagram (the backward",
-        "pass, with the paths into h1 highlighted) from `chainrule.visual.trace_svg`.",
-        "",
-        '<div class="chainrule-diagram" markdown="0">',
-        svg,
-        "</div>",
-        rest,
-    ])
+    return "\n".join(
+        [
+            "# The tutorial, step by step",  # the renderer's own title ("Backpropagation step by step") dropped
+            "",
+            "This page is generated while the site builds: the engine traces one training step of the",
+            "tutorial's 2-2-2 sigmoid network (inputs 0.05 and 0.10, targets 0.01 and 0.99, learning",
+            "rate 0.5) and chainrule's Markdown renderer writes it, so every number is the engine's.",
+            "The same page comes from `chainrule explain --format markdown`; the diagram (the backward",
+            "pass, with the paths into h1 highlighted) from `chainrule.visual.trace_svg`.",
+            "",
+            '<div class="chainrule-diagram" markdown="0">',
+            svg,
+            "</div>",
+            rest,
+        ]
+    )
 
 
 def _reference_page(module: str, summary: str) -> str:
@@ -93,8 +99,9 @@ def _reference_page(module: str, summary: str) -> str:
         # Constants (registries such as ACTIVATIONS) have no entry of their own in the reference.
         shown = f"`{name}`" if name.isupper() else f"[`{name}`]({package}.md#chainrule.{package}.{name})"
         rows.append(f"| {shown} | [`chainrule.{package}`]({package}.md) |")
-    return "\n".join([f"# `{module}`", "", summary, "", "::: chainrule", "    options:", "      members: false",
-                      "", *rows, ""])
+    return "\n".join(
+        [f"# `{module}`", "", summary, "", "::: chainrule", "    options:", "      members: false", "", *rows, ""]
+    )
 
 
 def _benchmarks_page() -> str:
@@ -143,8 +150,11 @@ def on_page_markdown(markdown, page, config, files):
 
 
 def on_files(files, config):
-    pages = {"tutorial.md": _tutorial_page(), "benchmarks.md": _benchmarks_page(),
-             "changelog.md": (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")}
+    pages = {
+        "tutorial.md": _tutorial_page(),
+        "benchmarks.md": _benchmarks_page(),
+        "changelog.md": (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"),
+    }
     for page, module, summary in REFERENCE:
         pages[f"reference/{page}.md"] = _reference_page(module, summary)
     for path, content in pages.items():

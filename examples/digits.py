@@ -42,13 +42,25 @@ def train_digits(seed: int = 0, epochs: int = 15, progress: bool | None = None):
     train, test = load_digits(dtype=np.float32).split(test_fraction=0.25, seed=seed)
     X, y = shifted_copies(train.X, train.y)
     net = Network.from_sizes(
-        [64, 128, 10], "relu", output_activation="softmax", loss="cross_entropy", init="he_uniform",
-        seed=seed, dtype=np.float32,
+        [64, 128, 10],
+        "relu",
+        output_activation="softmax",
+        loss="cross_entropy",
+        init="he_uniform",
+        seed=seed,
+        dtype=np.float32,
     )
     history = net.fit(
-        X, one_hot(y, 10, np.float32), optimizer=SGD(learning_rate=0.1, momentum=0.9),
-        schedule=CosineAnnealingLR(epochs), epochs=epochs, batch_size=32, seed=seed,
-        validation_data=(test.X, test.Y), metrics=["accuracy"], progress=progress,
+        X,
+        one_hot(y, 10, np.float32),
+        optimizer=SGD(learning_rate=0.1, momentum=0.9),
+        schedule=CosineAnnealingLR(epochs),
+        epochs=epochs,
+        batch_size=32,
+        seed=seed,
+        validation_data=(test.X, test.Y),
+        metrics=["accuracy"],
+        progress=progress,
     )
     return net, history, history.val_accuracy[-1]
 

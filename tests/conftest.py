@@ -10,8 +10,9 @@ from needs import IN_CI
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "ci_may_skip(reason): skips inside this test are by design (not a missing tool) and "
-        "stay skips under CI=true")
+        "markers",
+        "ci_may_skip(reason): skips inside this test are by design (not a missing tool) and stay skips under CI=true",
+    )
     if IN_CI:
         # A module whose tool is missing fails at collection; the run goes on, so that one CI run
         # names every missing tool (it still fails: pytest exits 1 on any collection error).
@@ -26,9 +27,11 @@ def _skip_reason(report) -> str:
 
 def _fail_skip_in_ci(report, what: str) -> None:
     report.outcome = "failed"
-    report.longrepr = (f"CI=true and {what} was skipped: {_skip_reason(report)}\n"
-                       "A green CI run must mean every test family ran: install what the reason names "
-                       "(see tests/needs.py), or mark a skip that is by design with @pytest.mark.ci_may_skip.")
+    report.longrepr = (
+        f"CI=true and {what} was skipped: {_skip_reason(report)}\n"
+        "A green CI run must mean every test family ran: install what the reason names "
+        "(see tests/needs.py), or mark a skip that is by design with @pytest.mark.ci_may_skip."
+    )
 
 
 # Under CI=true a skip is a failure, whichever way it was raised (pytest.skip, importorskip, skipif),

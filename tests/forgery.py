@@ -31,8 +31,13 @@ def tensors_of(data: bytes) -> dict[str, np.ndarray]:
     return dict(st.load(data))
 
 
-def forge(data: bytes, edit_content: Callable[[dict], object] | None = None,
-          edit_tensors: Callable[[dict], object] | None = None, *, payload: str | None = None) -> bytes:
+def forge(
+    data: bytes,
+    edit_content: Callable[[dict], object] | None = None,
+    edit_tensors: Callable[[dict], object] | None = None,
+    *,
+    payload: str | None = None,
+) -> bytes:
     """``data`` with its content and/or tensors edited in place by the callbacks, re-checksummed.
 
     ``payload`` replaces the JSON text itself (to forge what ``json.dumps`` would not write).

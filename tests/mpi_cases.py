@@ -33,15 +33,27 @@ def _data(dtype: str = "float64", regression: bool = False):
 
 
 def _classifier(dtype: str = "float64") -> cr.Network:
-    return cr.Network.from_sizes([5, 16, 8, 3], "tanh", output_activation="softmax",
-                                 loss="categorical_cross_entropy", seed=11, dtype=dtype)
+    return cr.Network.from_sizes(
+        [5, 16, 8, 3], "tanh", output_activation="softmax", loss="categorical_cross_entropy", seed=11, dtype=dtype
+    )
 
 
 def case_optimizer(optimizer, dtype: str = "float64", comm=None):
     X, Y, w = _data(dtype)
     net = _classifier(dtype)
-    history = net.fit(X, Y, optimizer=optimizer, epochs=4, batch_size=16, seed=5, sample_weight=w,
-                      validation_fraction=0.2, metrics=["accuracy"], progress=False, comm=comm)
+    history = net.fit(
+        X,
+        Y,
+        optimizer=optimizer,
+        epochs=4,
+        batch_size=16,
+        seed=5,
+        sample_weight=w,
+        validation_fraction=0.2,
+        metrics=["accuracy"],
+        progress=False,
+        comm=comm,
+    )
     return net, history
 
 
@@ -55,9 +67,20 @@ def case_regression_sharded(comm=None):
         X, Y = (X[:cut], Y[:cut]) if r == 0 else (X[cut:], Y[cut:])
         Xv, Yv = (Xv[:cut_v], Yv[:cut_v]) if r == 0 else (Xv[cut_v:], Yv[cut_v:])
     net = cr.Network.from_sizes([5, 12, 2], "relu", output_activation="identity", seed=3)
-    history = net.fit(X, Y, optimizer=SGD(learning_rate=0.05, momentum=0.9), schedule=StepLR(2, 0.5),
-                      epochs=4, batch_size=32, shuffle=False, validation_data=(Xv, Yv), metrics=["r2", "mae"],
-                      progress=False, comm=comm, sharded=comm is not None)
+    history = net.fit(
+        X,
+        Y,
+        optimizer=SGD(learning_rate=0.05, momentum=0.9),
+        schedule=StepLR(2, 0.5),
+        epochs=4,
+        batch_size=32,
+        shuffle=False,
+        validation_data=(Xv, Yv),
+        metrics=["r2", "mae"],
+        progress=False,
+        comm=comm,
+        sharded=comm is not None,
+    )
     return net, history
 
 
@@ -65,8 +88,16 @@ def case_sum_full_batch(comm=None):
     """The sum reduction, full-batch gradient descent and early stopping that restores the best weights."""
     X, Y, _ = _data()
     net = cr.Network.from_sizes([5, 6, 3], "sigmoid", loss={"name": "squared_error", "reduction": "sum"}, seed=9)
-    history = net.fit(X, Y, optimizer=SGD(learning_rate=0.01), epochs=6, batch_size=None, progress=False,
-                      early_stopping=EarlyStopping(patience=2, restore_best_weights=True, monitor="loss"), comm=comm)
+    history = net.fit(
+        X,
+        Y,
+        optimizer=SGD(learning_rate=0.01),
+        epochs=6,
+        batch_size=None,
+        progress=False,
+        early_stopping=EarlyStopping(patience=2, restore_best_weights=True, monitor="loss"),
+        comm=comm,
+    )
     return net, history
 
 
@@ -90,8 +121,9 @@ def case_one_row_batches(comm=None):
     """Batches of one row: at every step one rank holds nothing of the batch."""
     X, Y, _ = _data()
     net = _classifier()
-    history = net.fit(X[:7], Y[:7], optimizer=Adam(learning_rate=0.01), epochs=3, batch_size=1, seed=2,
-                      progress=False, comm=comm)
+    history = net.fit(
+        X[:7], Y[:7], optimizer=Adam(learning_rate=0.01), epochs=3, batch_size=1, seed=2, progress=False, comm=comm
+    )
     return net, history
 
 
@@ -101,8 +133,19 @@ def case_empty_shard(comm=None):
     if comm is not None and comm.Get_rank() == 1:
         X, Y, w = X[:0], Y[:0], w[:0]
     net = _classifier()
-    history = net.fit(X, Y, optimizer=RMSprop(learning_rate=0.01), epochs=2, batch_size=32, seed=2,
-                      sample_weight=w, metrics=["accuracy"], progress=False, comm=comm, sharded=comm is not None)
+    history = net.fit(
+        X,
+        Y,
+        optimizer=RMSprop(learning_rate=0.01),
+        epochs=2,
+        batch_size=32,
+        seed=2,
+        sample_weight=w,
+        metrics=["accuracy"],
+        progress=False,
+        comm=comm,
+        sharded=comm is not None,
+    )
     return net, history
 
 

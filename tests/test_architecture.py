@@ -98,8 +98,11 @@ def violations() -> list[str]:
                 foreign = owner_package(module) != package
                 if foreign and any(is_private(part) for part in module.split(".")):
                     found.append(f"{where}:{node.lineno}: imports private module {module}")
-                found.extend(f"{where}:{node.lineno}: imports {alias.name} from {module}"
-                             for alias in node.names if foreign and is_private(alias.name))
+                found.extend(
+                    f"{where}:{node.lineno}: imports {alias.name} from {module}"
+                    for alias in node.names
+                    if foreign and is_private(alias.name)
+                )
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     module = alias.name
@@ -140,6 +143,5 @@ def test_the_import_contract_holds():
     lint = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
     if not Path(lint).exists():
         pytest.fail("import-linter is not installed (it is part of the 'test' extra)")
-    done = subprocess.run([lint, str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True,
-                          text=True)
+    done = subprocess.run([lint, str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -36,15 +36,23 @@ needs.module("yaml")
 
 #: A 1 KB "billion laughs": nine levels of nine aliases, 9^9 strings once expanded.
 LAUGHS = "\n".join(
-    ["sizes: [2, 2]", "activations: sigmoid", "input: [1, 2]", "target: [0.5, 0.5]", "learning_rate: 0.5",
-     "weights: [&a [lol, lol, lol, lol, lol, lol, lol, lol, lol],"]
+    [
+        "sizes: [2, 2]",
+        "activations: sigmoid",
+        "input: [1, 2]",
+        "target: [0.5, 0.5]",
+        "learning_rate: 0.5",
+        "weights: [&a [lol, lol, lol, lol, lol, lol, lol, lol, lol],",
+    ]
     + [f"  &{b} [{', '.join([f'*{a}'] * 9)}]," for a, b in zip("abcdefgh", "bcdefghi")]
-    + ["  *i]", ""])
+    + ["  *i]", ""]
+)
 
 
 @pytest.fixture
 def no_building(monkeypatch):
     """Building any network fails the test: a refusal must come before it."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("a network was built before the input was checked")
 
@@ -53,8 +61,14 @@ def no_building(monkeypatch):
 
 
 def _legacy(**fields) -> dict:
-    config = {"sizes": [2, 2], "activations": "sigmoid", "weights": [[[0.1, 0.2], [0.3, 0.4]]], "input": [1, 2],
-              "target": [0.5, 0.5], "learning_rate": 0.5}
+    config = {
+        "sizes": [2, 2],
+        "activations": "sigmoid",
+        "weights": [[[0.1, 0.2], [0.3, 0.4]]],
+        "input": [1, 2],
+        "target": [0.5, 0.5],
+        "learning_rate": 0.5,
+    }
     config.update(fields)
     return config
 
@@ -89,21 +103,37 @@ def test_every_bound_is_in_the_documented_table():
 
 # -- the spec --------------------------------------------------------------------------------------------
 def _layer(n_in, n_out, **options):
-    return {"type": "dense", "n_in": n_in, "n_out": n_out, "activation": "sigmoid", "bias": "per_neuron",
-            "train_bias": True, **options}
+    return {
+        "type": "dense",
+        "n_in": n_in,
+        "n_out": n_out,
+        "activation": "sigmoid",
+        "bias": "per_neuron",
+        "train_bias": True,
+        **options,
+    }
 
 
-@pytest.mark.parametrize("layers, field, match", [
-    ([_layer(10**6, 10**6)], "layers[0]", "a layer of at most 1,000,000,000 weights and biases, received: "
-                                          "1000000 inputs x 1000000 neurons"),
-    ([_layer(3, 10**12), _layer(10**12, 2)], "layers[0]", "3 inputs x 1000000000000 neurons"),
-    ([_layer(20_000, 40_000), _layer(40_000, 20_000)], "layers", "a network of at most 1,000,000,000"),
-    ([_layer(10**400, 2)], "layers[0].n_in", "an integer of about 400 digits"),
-    ([_layer(1, 1)] * (MAX_LAYERS + 1), "layers", "at most 1,000 layers"),
-    ([_layer(2, 2, activation=["sigmoid"])], "layers[0].activation", "an activation name or an object"),
-    ([_layer(2, 2, activation={"name": "leaky_relu", "alpha": 10**400})], "layers[0].activation.alpha",
-     "about 400 digits"),
-])
+@pytest.mark.parametrize(
+    "layers, field, match",
+    [
+        (
+            [_layer(10**6, 10**6)],
+            "layers[0]",
+            "a layer of at most 1,000,000,000 weights and biases, received: 1000000 inputs x 1000000 neurons",
+        ),
+        ([_layer(3, 10**12), _layer(10**12, 2)], "layers[0]", "3 inputs x 1000000000000 neurons"),
+        ([_layer(20_000, 40_000), _layer(40_000, 20_000)], "layers", "a network of at most 1,000,000,000"),
+        ([_layer(10**400, 2)], "layers[0].n_in", "an integer of about 400 digits"),
+        ([_layer(1, 1)] * (MAX_LAYERS + 1), "layers", "at most 1,000 layers"),
+        ([_layer(2, 2, activation=["sigmoid"])], "layers[0].activation", "an activation name or an object"),
+        (
+            [_layer(2, 2, activation={"name": "leaky_relu", "alpha": 10**400})],
+            "layers[0].activation.alpha",
+            "about 400 digits",
+        ),
+    ],
+)
 def test_the_spec_refuses_before_building(layers, field, match, no_building):
     with pytest.raises(ValidationError, match=match) as info:
         NetworkSpec.from_dict({"version": 1, "layers": layers, "loss": "squared_error", "dtype": "float64"})
@@ -125,18 +155,23 @@ def test_spec_from_json_is_bounded():
 
 
 # -- JSON and parsed documents ------------------------------------------------------------------------------
-@pytest.mark.parametrize("text, match", [
-    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested at most 64 levels deep, received: nesting 100001"),
-    ('{"a": ' + "{\"b\": " * 100_000 + "1" + "}" * 100_001, "nesting 100001 levels deep"),
-    ('{"a": 1' + "0" * 400 + "}", "x.a: expected a number of at most 100 characters, received: a number of 401 "
-                                  "characters"),
-    ('{"a": -0.' + "5" * 200 + "}", "a number of 203 characters"),
-    ('{"a": NaN}', "it has no NaN or Infinity"),
-    ('{"a": [Infinity]}', "it has no NaN or Infinity"),
-    ('{"a": [1, 2e400]}', "x.a\\[1\\]: expected a finite number .a JSON number past float64's range"),
-    ('{"a": 1,', "valid JSON, received: Expecting property name"),
-    (b'{"a": "\xff"}', "UTF-8 text, received: byte 7 is not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested at most 64 levels deep, received: nesting 100001"),
+        ('{"a": ' + '{"b": ' * 100_000 + "1" + "}" * 100_001, "nesting 100001 levels deep"),
+        (
+            '{"a": 1' + "0" * 400 + "}",
+            "x.a: expected a number of at most 100 characters, received: a number of 401 characters",
+        ),
+        ('{"a": -0.' + "5" * 200 + "}", "a number of 203 characters"),
+        ('{"a": NaN}', "it has no NaN or Infinity"),
+        ('{"a": [Infinity]}', "it has no NaN or Infinity"),
+        ('{"a": [1, 2e400]}', "x.a\\[1\\]: expected a finite number .a JSON number past float64's range"),
+        ('{"a": 1,', "valid JSON, received: Expecting property name"),
+        (b'{"a": "\xff"}', "UTF-8 text, received: byte 7 is not UTF-8"),
+    ],
+)
 def test_json_is_parsed_within_the_bounds(text, match):
     with pytest.raises(ValidationError, match=match):
         load_json(text, "x")
@@ -144,7 +179,9 @@ def test_json_is_parsed_within_the_bounds(text, match):
 
 def test_json_strings_do_not_count_as_nesting():
     assert load_json('{"a": "' + "[" * 10_000 + '\\" ["}', "x") == {"a": "[" * 10_000 + '" ['}
-    assert load_json('{"a": [[1.5e-05, -3, 12345678901234567890]]}', "x") == {"a": [[1.5e-05, -3, 12345678901234567890]]}
+    assert load_json('{"a": [[1.5e-05, -3, 12345678901234567890]]}', "x") == {
+        "a": [[1.5e-05, -3, 12345678901234567890]]
+    }
 
 
 def test_a_document_is_walked_within_the_bounds():
@@ -178,30 +215,38 @@ def test_a_billion_laughs_is_refused_while_composed(tmp_path, no_building):
 
 
 def test_yaml_aliases_within_the_bound_are_fine():
-    text = "sizes: [2, 2, 2]\nactivations: [&a {name: leaky_relu, alpha: 0.2}, *a]\n" \
-           "weights: [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]\ninput: [1, 2]\ntarget: [0.5, 0.5]\nlearning_rate: 0.5\n"
+    text = (
+        "sizes: [2, 2, 2]\nactivations: [&a {name: leaky_relu, alpha: 0.2}, *a]\n"
+        "weights: [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]\ninput: [1, 2]\ntarget: [0.5, 0.5]\nlearning_rate: 0.5\n"
+    )
     setup = setup_from_config(parse_config_text(text, ".yaml"))
     assert [layer.activation.config() for layer in setup.network.layers] == [{"name": "leaky_relu", "alpha": 0.2}] * 2
 
 
-@pytest.mark.parametrize("text, match", [
-    ("a: &a [*a]\n", "YAML without recursive aliases"),
-    ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "YAML nested at most 64 levels deep"),
-    ("".join(f"{' ' * 2 * i}k:\n" for i in range(200)) + " " * 400 + "1\n", "YAML nested at most 64 levels deep"),
-    ("a: !!python/object/apply:os.system [echo hi]\n", "valid YAML"),
-    ("a: 1" + "0" * 400 + "\n", "config field 'a': expected an integer of fewer than 100 digits"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("a: &a [*a]\n", "YAML without recursive aliases"),
+        ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "YAML nested at most 64 levels deep"),
+        ("".join(f"{' ' * 2 * i}k:\n" for i in range(200)) + " " * 400 + "1\n", "YAML nested at most 64 levels deep"),
+        ("a: !!python/object/apply:os.system [echo hi]\n", "valid YAML"),
+        ("a: 1" + "0" * 400 + "\n", "config field 'a': expected an integer of fewer than 100 digits"),
+    ],
+)
 def test_yaml_bounds(text, match):
     with pytest.raises(ValidationError, match=match):
         parse_config_text(text, ".yaml")
 
 
-@pytest.mark.parametrize("text, match", [
-    ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested at most 64 levels deep"),
-    ("a = 1" + "0" * 400 + "\n", "config field 'a': expected an integer of fewer than 100 digits"),
-    ("a = 1" + "0" * 5000 + "\n", "valid TOML|fewer than 100 digits"),
-    ("a = " + "{b = " * 70 + "1" + "}" * 70 + "\n", "nested at most 64 levels deep"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "TOML nested at most 64 levels deep"),
+        ("a = 1" + "0" * 400 + "\n", "config field 'a': expected an integer of fewer than 100 digits"),
+        ("a = 1" + "0" * 5000 + "\n", "valid TOML|fewer than 100 digits"),
+        ("a = " + "{b = " * 70 + "1" + "}" * 70 + "\n", "nested at most 64 levels deep"),
+    ],
+)
 def test_toml_bounds(text, match):
     with pytest.raises(ValidationError, match=match):
         parse_config_text(text, ".toml")
@@ -209,13 +254,20 @@ def test_toml_bounds(text, match):
 
 @pytest.mark.parametrize("suffix", [".json", ".toml", ".yaml"])
 def test_a_140_byte_file_claiming_a_million_weights_is_refused_naming_sizes(tmp_path, suffix, no_building):
-    config = {"sizes": [1000, 1000, 2], "activations": "sigmoid", "weights": {}, "input": [1], "target": [1],
-              "learning_rate": 0.5}
+    config = {
+        "sizes": [1000, 1000, 2],
+        "activations": "sigmoid",
+        "weights": {},
+        "input": [1],
+        "target": [1],
+        "learning_rate": 0.5,
+    }
     path = tmp_path / f"big{suffix}"
     path.write_text(_text(config, suffix))
     assert path.stat().st_size < 160
-    with pytest.raises(ValidationError, match=f"a network of at most {MAX_FILE_PARAMETERS:,} weights and biases "
-                                              "in a network file") as info:
+    with pytest.raises(
+        ValidationError, match=f"a network of at most {MAX_FILE_PARAMETERS:,} weights and biases in a network file"
+    ) as info:
         setup_from_config(read_config_file(path))
     assert info.value.field == "config field 'sizes'"
     for sizes, field in (([1_000_000, 1_000_000], "config field 'sizes'"),):
@@ -225,8 +277,16 @@ def test_a_140_byte_file_claiming_a_million_weights_is_refused_naming_sizes(tmp_
 
 
 def test_the_current_form_names_layers(no_building):
-    config = {"version": 1, "layers": [_layer(1000, 1000), _layer(1000, 2)], "loss": "squared_error",
-              "dtype": "float64", "weights": {}, "input": [1], "target": [1], "learning_rate": 0.5}
+    config = {
+        "version": 1,
+        "layers": [_layer(1000, 1000), _layer(1000, 2)],
+        "loss": "squared_error",
+        "dtype": "float64",
+        "weights": {},
+        "input": [1],
+        "target": [1],
+        "learning_rate": 0.5,
+    }
     with pytest.raises(ValidationError, match="in a network file") as info:
         setup_from_config(config)
     assert info.value.field == "config field 'layers'"
@@ -251,19 +311,32 @@ def test_the_explorer_checks_its_limits_on_the_spec_before_building(no_building)
 
 
 @pytest.mark.parametrize("suffix", [".json", ".toml", ".yaml"])
-@pytest.mark.parametrize("config, field, match", [
-    (_legacy(activations=[["sigmoid"]]), "config field 'activations[0]'", "an activation name or an object"),
-    (_legacy(activations=[{"name": ["sigmoid"]}]), "config field 'activations[0]'", "a registered activation"),
-    (_legacy(learning_rate=10**400), "config field 'learning_rate'", "fewer than 100 digits|at most 100 characters"),
-    (_legacy(input=[1, -(10**300)]), "config field 'input[1]'", "fewer than 100 digits|at most 100 characters"),
-    (_legacy(weights=[[[1, 2], [3, 10**120]]]), "config field 'weights[0][1][1]'",
-     "fewer than 100 digits|a number of at most 100 characters, received: a number of 121 characters"),
-])
+@pytest.mark.parametrize(
+    "config, field, match",
+    [
+        (_legacy(activations=[["sigmoid"]]), "config field 'activations[0]'", "an activation name or an object"),
+        (_legacy(activations=[{"name": ["sigmoid"]}]), "config field 'activations[0]'", "a registered activation"),
+        (
+            _legacy(learning_rate=10**400),
+            "config field 'learning_rate'",
+            "fewer than 100 digits|at most 100 characters",
+        ),
+        (_legacy(input=[1, -(10**300)]), "config field 'input[1]'", "fewer than 100 digits|at most 100 characters"),
+        (
+            _legacy(weights=[[[1, 2], [3, 10**120]]]),
+            "config field 'weights[0][1][1]'",
+            "fewer than 100 digits|a number of at most 100 characters, received: a number of 121 characters",
+        ),
+    ],
+)
 def test_bad_values_in_any_format_are_refused(tmp_path, suffix, config, field, match):
     path = tmp_path / f"n{suffix}"
     path.write_text(_text(config, suffix))
-    for read in (lambda: setup_from_config(read_config_file(path)), lambda: state_from_path(path),
-                 lambda: state_from_file(path.read_text(), path.name)):
+    for read in (
+        lambda: setup_from_config(read_config_file(path)),
+        lambda: state_from_path(path),
+        lambda: state_from_file(path.read_text(), path.name),
+    ):
         with pytest.raises(ValidationError, match=match) as info:
             read()
         assert info.value.field == field
@@ -293,8 +366,11 @@ def test_files_that_are_not_text_files(tmp_path):
         with pytest.raises(ValidationError, match="not a regular file"):
             read_config_file(tmp_path / "pipe.json")
     (tmp_path / "latin.yaml").write_bytes(b"sizes: [2, 2]\nname: caf\xe9\n")
-    with pytest.raises(ValidationError, match=r"a UTF-8 text file, received: '.*latin.yaml' \(line 2 is not "
-                                              r"UTF-8: byte 0xe9 at offset 23\)") as info:
+    with pytest.raises(
+        ValidationError,
+        match=r"a UTF-8 text file, received: '.*latin.yaml' \(line 2 is not "
+        r"UTF-8: byte 0xe9 at offset 23\)",
+    ) as info:
         read_config_file(tmp_path / "latin.yaml")
     assert info.value.field == "config file"
     big = tmp_path / "big.json"
@@ -311,16 +387,19 @@ def _state(**changes) -> dict:
     return {**ExplorerState.tutorial().to_json(), **changes}
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"learning_rate": 10**400}, "learning_rate"),
-    ({"input": [10**400, 1]}, "i1"),
-    ({"params": {**ExplorerState.tutorial().params, "w3": -(10**5000)}}, "w3"),
-    ({"params": {**ExplorerState.tutorial().params, "w" + "9" * 10_000: 1.0}}, None),
-    ({"sizes": [2, 10**400, 2]}, "sizes"),
-    ({"activations": [["sigmoid"], "sigmoid"]}, "activations.0"),
-    ({"activations": [{"name": "leaky_relu", "alpha": 10**400}, "sigmoid"]}, "activations.0"),
-    ({"hidden_deltas": ["original"]}, "hidden_deltas"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"learning_rate": 10**400}, "learning_rate"),
+        ({"input": [10**400, 1]}, "i1"),
+        ({"params": {**ExplorerState.tutorial().params, "w3": -(10**5000)}}, "w3"),
+        ({"params": {**ExplorerState.tutorial().params, "w" + "9" * 10_000: 1.0}}, None),
+        ({"sizes": [2, 10**400, 2]}, "sizes"),
+        ({"activations": [["sigmoid"], "sigmoid"]}, "activations.0"),
+        ({"activations": [{"name": "leaky_relu", "alpha": 10**400}, "sigmoid"]}, "activations.0"),
+        ({"hidden_deltas": ["original"]}, "hidden_deltas"),
+    ],
+)
 def test_explorer_state_checks(changes, field):
     with pytest.raises(ValidationError) as info:
         ExplorerState.from_json(_state(**changes))

@@ -16,7 +16,9 @@ def test_console_script_and_module_agree():
     exe = shutil.which("chainrule", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert exe is not None, "console script 'chainrule' is not installed next to the interpreter"
     a = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
-    b = subprocess.run([sys.executable, "-m", "chainrule", "--version"], capture_output=True, text=True, check=True).stdout
+    b = subprocess.run(
+        [sys.executable, "-m", "chainrule", "--version"], capture_output=True, text=True, check=True
+    ).stdout
     assert a == b and a.startswith("chainrule ")
 
 

@@ -35,15 +35,17 @@ def _classification_columns(n=240, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, 3))
     labels = np.array(["low", "mid", "high"])[np.digitize(x[:, 0] + 0.5 * x[:, 1], [-0.5, 0.5])]
-    return {"a": x[:, 0].tolist(), "b": x[:, 1].tolist(), "c": (x[:, 2] * 100 + 7).tolist(),
-            "kind": labels.tolist()}
+    return {"a": x[:, 0].tolist(), "b": x[:, 1].tolist(), "c": (x[:, 2] * 100 + 7).tolist(), "kind": labels.tolist()}
 
 
 def _regression_columns(n=200, seed=1):
     rng = np.random.default_rng(seed)
     x = rng.uniform(-2, 2, size=(n, 2))
-    return {"u": x[:, 0].tolist(), "v": x[:, 1].tolist(),
-            "price": (50 + 10 * x[:, 0] - 4 * x[:, 1] ** 2 + rng.normal(0, 0.1, n)).tolist()}
+    return {
+        "u": x[:, 0].tolist(),
+        "v": x[:, 1].tolist(),
+        "price": (50 + 10 * x[:, 0] - 4 * x[:, 1] ** 2 + rng.normal(0, 0.1, n)).tolist(),
+    }
 
 
 def _read_csv(path):
@@ -63,8 +65,26 @@ def test_csv_round_trip(tmp_path, capsys):
     data = tmp_path / "train.csv"
     _write_csv(data, cols)
     model = tmp_path / "m.safetensors"
-    assert main(["train", str(data), "--target", "kind", "--layers", "12", "--epochs", "15",
-                 "--learning-rate", "0.01", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "kind",
+                "--layers",
+                "12",
+                "--epochs",
+                "15",
+                "--learning-rate",
+                "0.01",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "pred.csv"
     assert main(["predict", str(model), str(data), "-o", str(out), "--probabilities"]) == 0
     rows = _read_csv(out)
@@ -72,8 +92,10 @@ def test_csv_round_trip(tmp_path, capsys):
     # The CLI's numbers are the library's numbers, read back exactly from the CSV.
     outputs, pre = _python_outputs(model, cols)
     assert [r["kind_predicted"] for r in rows] == pre.decode(outputs)
-    assert np.array([[float(r[f"probability_{c}"]) for c in pre.classes] for r in rows]).tobytes() == \
-        outputs.astype(np.float64).tobytes()
+    assert (
+        np.array([[float(r[f"probability_{c}"]) for c in pre.classes] for r in rows]).tobytes()
+        == outputs.astype(np.float64).tobytes()
+    )
     capsys.readouterr()
     assert main(["evaluate", str(model), str(data), "--json"]) == 0
     metrics = json.loads(capsys.readouterr().out)
@@ -92,8 +114,30 @@ def test_parquet_round_trip_regression(tmp_path, capsys):
     data = tmp_path / "train.parquet"
     pq.write_table(pa.table(cols), data)
     model = tmp_path / "r.safetensors"
-    assert main(["train", str(data), "--target", "price", "--layers", "16", "--activation", "tanh",
-                 "--epochs", "20", "--learning-rate", "0.01", "--dtype", "float64", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "price",
+                "--layers",
+                "16",
+                "--activation",
+                "tanh",
+                "--epochs",
+                "20",
+                "--learning-rate",
+                "0.01",
+                "--dtype",
+                "float64",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert load_model(model).preprocessing["task"] == "regression"
     capsys.readouterr()
     assert main(["predict", str(model), str(data)]) == 0
@@ -139,8 +183,12 @@ def test_damaged_model_file_is_refused_by_every_command(tmp_path, capsys):
     raw = bytearray(model.read_bytes())
     raw[-5] ^= 0xFF
     model.write_bytes(bytes(raw))
-    for command in (["info", str(model)], ["predict", str(model), str(data)],
-                    ["evaluate", str(model), str(data)], ["export", str(model), "--onnx", str(tmp_path / "x.onnx")]):
+    for command in (
+        ["info", str(model)],
+        ["predict", str(model), str(data)],
+        ["evaluate", str(model), str(data)],
+        ["export", str(model), "--onnx", str(tmp_path / "x.onnx")],
+    ):
         assert main(command) == 2
         assert "checksum does not match" in capsys.readouterr().err
 
@@ -178,8 +226,21 @@ def test_resume_after_interrupt_equals_uninterrupted(tmp_path, monkeypatch, caps
 
     data = tmp_path / "d.csv"
     _write_csv(data, _classification_columns(150))
-    common = ["train", str(data), "--target", "kind", "--layers", "8", "--epochs", "7", "--batch-size", "16",
-              "--checkpoint-every", "2", "-q"]
+    common = [
+        "train",
+        str(data),
+        "--target",
+        "kind",
+        "--layers",
+        "8",
+        "--epochs",
+        "7",
+        "--batch-size",
+        "16",
+        "--checkpoint-every",
+        "2",
+        "-q",
+    ]
     straight = tmp_path / "straight.safetensors"
     assert main([*common, "-o", str(straight)]) == 0
 
@@ -200,8 +261,24 @@ def test_resume_after_interrupt_equals_uninterrupted(tmp_path, monkeypatch, caps
     monkeypatch.setattr(checkpoint.Checkpoint, "on_epoch_end", original)
 
     resumed = tmp_path / "resumed.safetensors"
-    assert main(["train", str(data), "--target", "kind", "--resume", str(ckpt), "--checkpoint-every", "2",
-                 "-o", str(resumed), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "kind",
+                "--resume",
+                str(ckpt),
+                "--checkpoint-every",
+                "2",
+                "-o",
+                str(resumed),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert _weights(resumed) == _weights(straight)
     history = load_model(resumed).training["history"]
     assert history["epoch"] == list(range(1, 8))
@@ -213,8 +290,25 @@ def test_real_ctrl_c_keeps_a_model_and_resumes_bitwise(tmp_path):
     data = tmp_path / "d.csv"
     _write_csv(data, _classification_columns(600, seed=4))
     ckpt, stopped = tmp_path / "ck.safetensors", tmp_path / "stopped.safetensors"
-    args = [sys.executable, "-m", "chainrule", "train", str(data), "--target", "kind", "--layers", "32", "32",
-            "--batch-size", "4", "--checkpoint-every", "1", "--checkpoint", str(ckpt), "--no-progress"]
+    args = [
+        sys.executable,
+        "-m",
+        "chainrule",
+        "train",
+        str(data),
+        "--target",
+        "kind",
+        "--layers",
+        "32",
+        "32",
+        "--batch-size",
+        "4",
+        "--checkpoint-every",
+        "1",
+        "--checkpoint",
+        str(ckpt),
+        "--no-progress",
+    ]
     process = subprocess.Popen([*args, "--epochs", "1000", "-o", str(stopped)], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not ckpt.exists() and time.monotonic() < deadline and process.poll() is None:
@@ -226,10 +320,45 @@ def test_real_ctrl_c_keeps_a_model_and_resumes_bitwise(tmp_path):
     epoch = load_model(ckpt).state["epoch"]
     target = epoch + 2
     resumed, straight = tmp_path / "resumed.safetensors", tmp_path / "straight.safetensors"
-    assert main(["train", str(data), "--target", "kind", "--resume", str(ckpt), "--epochs", str(target),
-                 "-o", str(resumed), "-q"]) == 0
-    assert main(["train", str(data), "--target", "kind", "--layers", "32", "32", "--batch-size", "4",
-                 "--epochs", str(target), "-o", str(straight), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "kind",
+                "--resume",
+                str(ckpt),
+                "--epochs",
+                str(target),
+                "-o",
+                str(resumed),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "kind",
+                "--layers",
+                "32",
+                "32",
+                "--batch-size",
+                "4",
+                "--epochs",
+                str(target),
+                "-o",
+                str(straight),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert _weights(resumed) == _weights(straight)
 
 
@@ -238,12 +367,15 @@ def test_train_plot_writes_pngs(tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(80, 2))
     data = tmp_path / "d.csv"
-    _write_csv(data, {"x1": x[:, 0].tolist(), "x2": x[:, 1].tolist(),
-                      "y": np.where(x[:, 0] > x[:, 1], "above", "below").tolist()})
+    _write_csv(
+        data,
+        {"x1": x[:, 0].tolist(), "x2": x[:, 1].tolist(), "y": np.where(x[:, 0] > x[:, 1], "above", "below").tolist()},
+    )
     plot = tmp_path / "loss.png"
     model = tmp_path / "m.safetensors"
-    assert main(["train", str(data), "--target", "y", "--epochs", "3", "-o", str(model), "--plot", str(plot),
-                 "-q"]) == 0
+    assert (
+        main(["train", str(data), "--target", "y", "--epochs", "3", "-o", str(model), "--plot", str(plot), "-q"]) == 0
+    )
     cm = tmp_path / "cm.png"
     assert main(["evaluate", str(model), str(data), "--plot", str(cm)]) == 0
     for png in (plot, tmp_path / "loss-boundary.png", cm):
@@ -252,19 +384,43 @@ def test_train_plot_writes_pngs(tmp_path):
 
 def test_features_and_task_options(tmp_path):
     data = tmp_path / "d.csv"
-    cols = {"a": [float(k) for k in range(30)], "b": [float(k % 7) for k in range(30)],
-            "note": ["x"] * 30, "score": [k % 3 for k in range(30)]}
+    cols = {
+        "a": [float(k) for k in range(30)],
+        "b": [float(k % 7) for k in range(30)],
+        "note": ["x"] * 30,
+        "score": [k % 3 for k in range(30)],
+    }
     _write_csv(data, cols)
     model = tmp_path / "m.safetensors"
     # 'note' is text: it must be left out; 'score' (0, 1, 2) would be classes, forced to regression here.
-    assert main(["train", str(data), "--target", "score", "--features", "a", "b", "--task", "regression",
-                 "--epochs", "2", "-o", str(model), "-q"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--target",
+                "score",
+                "--features",
+                "a",
+                "b",
+                "--task",
+                "regression",
+                "--epochs",
+                "2",
+                "-o",
+                str(model),
+                "-q",
+            ]
+        )
+        == 0
+    )
     saved = load_model(model)
     assert saved.preprocessing["features"] == ["a", "b"] and saved.preprocessing["task"] == "regression"
     assert saved.network.sizes[0] == 2 and saved.network.layers[-1].activation.name == "identity"
     # Without --features, the text column 'note' is encoded as its one category; --drop leaves it out.
     assert main(["train", str(data), "--target", "score", "--epochs", "1", "-o", str(model), "-q"]) == 0
     assert load_model(model).preprocessing["features"] == ["a", "b", "note=x"]
-    assert main(["train", str(data), "--target", "score", "--drop", "note", "--epochs", "1", "-o", str(model),
-                 "-q"]) == 0
+    assert (
+        main(["train", str(data), "--target", "score", "--drop", "note", "--epochs", "1", "-o", str(model), "-q"]) == 0
+    )
     assert load_model(model).preprocessing["features"] == ["a", "b"]

@@ -111,9 +111,11 @@ def test_a_folder_that_refuses_new_files_is_named(data, tmp_path, monkeypatch, n
 
 def test_predict_evaluate_export_check_their_outputs_before_loading(tmp_path, capsys):
     model = tmp_path / "does-not-matter.safetensors"
-    for args, option in [(["predict", str(model), "x.csv", "-o", "no/p.csv"], "-o"),
-                         (["evaluate", str(model), "x.csv", "--plot", "no/p.png"], "--plot"),
-                         (["export", str(model), "--onnx", "no/m.onnx"], "--onnx")]:
+    for args, option in [
+        (["predict", str(model), "x.csv", "-o", "no/p.csv"], "-o"),
+        (["evaluate", str(model), "x.csv", "--plot", "no/p.png"], "--plot"),
+        (["export", str(model), "--onnx", "no/m.onnx"], "--onnx"),
+    ]:
         assert main(args) == 2
         assert f"{option}: expected a file path in an existing, writable folder" in error_line(capsys)
 
@@ -177,8 +179,12 @@ def test_a_folder_or_fifo_is_called_what_it_is(tmp_path, make, kind, capsys, no_
     # Data files (train, predict, evaluate), model files and network files: never opened, never "no such file".
     assert main(["train", str(path), "--target", "y"]) == 2
     assert f"{path}: is {kind}, expected a data file" in error_line(capsys)
-    for args, what in [(["info", str(path)], "model file"), (["predict", str(path), "x.csv"], "model file"),
-                       (["explain", str(path)], "config file"), (["serve", str(path)], "config file")]:
+    for args, what in [
+        (["info", str(path)], "model file"),
+        (["predict", str(path), "x.csv"], "model file"),
+        (["explain", str(path)], "config file"),
+        (["serve", str(path)], "config file"),
+    ]:
         assert main(args) == 2
         assert f"{what}: expected a readable file, received: '{path}' ({kind})" in error_line(capsys)
 
@@ -199,8 +205,26 @@ def test_a_target_near_1e300_trains_and_predicts_in_its_units(tmp_path, capsys):
     path = tmp_path / "big.csv"
     path.write_text("x,y\n" + "".join(f"{float(a)!r},{float(3 + a) * 1e300!r}\n" for a in x))
     model = tmp_path / "big.safetensors"
-    assert main(["train", str(path), "--target", "y", "--epochs", "30", "--layers", "8", "-q",
-                 "--learning-rate", "0.01", "-o", str(model)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                str(path),
+                "--target",
+                "y",
+                "--epochs",
+                "30",
+                "--layers",
+                "8",
+                "-q",
+                "--learning-rate",
+                "0.01",
+                "-o",
+                str(model),
+            ]
+        )
+        == 0
+    )
     assert main(["predict", str(model), str(path)]) == 0
     predicted = np.array([float(v) for v in capsys.readouterr().out.split()[1:]])
     assert np.isfinite(predicted).all() and np.all((predicted > 1e299) & (predicted < 1e301))
@@ -339,8 +363,9 @@ from test_distributed import mpiexec  # noqa: F401 -- the module's fixture (skip
 
 def test_under_mpi_a_bad_output_path_is_reported_once_and_stops_every_rank(mpiexec, data, tmp_path):  # noqa: F811
     chainrule = str(Path(sys.executable).parent / "chainrule")
-    done = mpiexec(chainrule, "train", str(data), "--target", "y", "-o", str(tmp_path / "no" / "m.safetensors"),
-                   check=False)
+    done = mpiexec(
+        chainrule, "train", str(data), "--target", "y", "-o", str(tmp_path / "no" / "m.safetensors"), check=False
+    )
     assert done.returncode == 2
     assert done.stderr.count("-o: expected a file path in an existing, writable folder") == 1, done.stderr
     assert "MPI_Abort" not in done.stderr

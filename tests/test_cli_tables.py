@@ -41,8 +41,21 @@ def _train(tmp_path, *args, data="penguins-train.csv", target="species", name="m
 @pytest.fixture(scope="module")
 def penguins_model(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("penguins")
-    status, model = _train(tmp, "--impute", "median", "--missing-indicator", "--unknown-categories", "ignore",
-                           "--layers", "16", "--epochs", "40", "--learning-rate", "0.01", "-q")
+    status, model = _train(
+        tmp,
+        "--impute",
+        "median",
+        "--missing-indicator",
+        "--unknown-categories",
+        "ignore",
+        "--layers",
+        "16",
+        "--epochs",
+        "40",
+        "--learning-rate",
+        "0.01",
+        "-q",
+    )
     assert status == 0
     return model
 
@@ -50,12 +63,20 @@ def penguins_model(tmp_path_factory):
 def test_penguins_train_predict_evaluate_with_no_hand_encoding(penguins_model, tmp_path, capsys):
     saved = load_model(penguins_model)
     pre = Preprocessor.from_config(saved.preprocessing)
-    assert pre.columns == ["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex",
-                           "year"]
+    assert pre.columns == [
+        "island",
+        "bill_length_mm",
+        "bill_depth_mm",
+        "flipper_length_mm",
+        "body_mass_g",
+        "sex",
+        "year",
+    ]
     assert "island=Dream" in pre.features and "missing(sex)" in pre.features
     out = tmp_path / "p.csv"
-    assert main(["predict", str(penguins_model), str(DATA / "penguins-new.csv"), "--probabilities",
-                 "-o", str(out)]) == 0
+    assert (
+        main(["predict", str(penguins_model), str(DATA / "penguins-new.csv"), "--probabilities", "-o", str(out)]) == 0
+    )
     rows = _rows(out)
     table = read_table(DATA / "penguins-new.csv")
     outputs = saved.network.predict(pre.features_of(table, saved.network.dtype))
@@ -89,14 +110,20 @@ def test_onnx_graph_takes_the_raw_columns_and_agrees_with_predict_on_every_row(p
     assert main(["export", str(penguins_model), "--onnx", str(onnx_path)]) == 0
     predictions = tmp_path / "p.csv"
     # Every row of the whole table: missing numbers and categories, rows training never saw.
-    assert main(["predict", str(penguins_model), str(DATA / "penguins.csv"), "--probabilities",
-                 "-o", str(predictions)]) == 0
+    assert (
+        main(["predict", str(penguins_model), str(DATA / "penguins.csv"), "--probabilities", "-o", str(predictions)])
+        == 0
+    )
     rows = _rows(predictions)
     pre = Preprocessor.from_config(load_model(penguins_model).preprocessing)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     assert [i.name for i in session.get_inputs()] == pre.columns
-    assert [i.type for i in session.get_inputs()] == ["tensor(string)", *["tensor(float)"] * 4, "tensor(string)",
-                                                      "tensor(float)"]
+    assert [i.type for i in session.get_inputs()] == [
+        "tensor(string)",
+        *["tensor(float)"] * 4,
+        "tensor(string)",
+        "tensor(float)",
+    ]
     probabilities, labels = session.run(None, onnx_inputs(pre, read_table(DATA / "penguins.csv")))
     expected = np.array([[float(r[f"probability_{c}"]) for c in pre.classes] for r in rows])
     assert len(rows) == 344 and np.max(np.abs(probabilities - expected)) <= 1e-6
@@ -112,8 +139,18 @@ def test_cars_refuses_free_text_and_dates_by_name_then_trains_without_them(tmp_p
     err = capsys.readouterr().err
     assert "cannot use columns 'Name': free text with 311 distinct values" in err
     assert "'Year': dates or times" in err and "leave them out with --drop Name Year" in err
-    status, model = _train(tmp_path, "--drop", "Name", "Year", "--impute", "median", "--epochs", "3",
-                           data="cars.csv", target="Miles_per_Gallon")
+    status, model = _train(
+        tmp_path,
+        "--drop",
+        "Name",
+        "Year",
+        "--impute",
+        "median",
+        "--epochs",
+        "3",
+        data="cars.csv",
+        target="Miles_per_Gallon",
+    )
     assert status == 0
     out = capsys.readouterr().out
     assert "(regression, 6 columns -> 8 inputs -> 1 output); left out 8 rows without a target value" in out
@@ -137,17 +174,35 @@ def test_drop_missing_leaves_rows_out_and_predict_writes_empty_cells(tmp_path, c
 def test_unseen_categories_are_refused_or_ignored_and_onnx_does_the_same(tmp_path, capsys):
     ort = needs.module("onnxruntime")
     new = tmp_path / "new.csv"
-    new.write_text("island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n"
-                   "Anvers,40.1,18.2,190,3900,male,2008\n")
+    new.write_text(
+        "island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n"
+        "Anvers,40.1,18.2,190,3900,male,2008\n"
+    )
     strict = _train(tmp_path, "--impute", "mean", "--epochs", "1", "-q", name="strict.safetensors")[1]
     assert main(["predict", str(strict), str(new)]) == 2
-    assert "new.csv: column 'island', row 1 (line 2): category 'Anvers' was not seen in training" in \
-        capsys.readouterr().err
+    assert (
+        "new.csv: column 'island', row 1 (line 2): category 'Anvers' was not seen in training"
+        in capsys.readouterr().err
+    )
     from chainrule.export import onnx_inputs
 
-    for model, policy in ((strict, "error"), (_train(tmp_path, "--impute", "mean", "--epochs", "1", "-q",
-                                                     "--unknown-categories", "ignore", name="lax.safetensors")[1],
-                                              "ignore")):
+    for model, policy in (
+        (strict, "error"),
+        (
+            _train(
+                tmp_path,
+                "--impute",
+                "mean",
+                "--epochs",
+                "1",
+                "-q",
+                "--unknown-categories",
+                "ignore",
+                name="lax.safetensors",
+            )[1],
+            "ignore",
+        ),
+    ):
         onnx_path = tmp_path / f"{policy}.onnx"
         assert main(["export", str(model), "--onnx", str(onnx_path)]) == 0
         session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
@@ -183,13 +238,25 @@ def _validation_metrics(model, data, seed=0, fraction=0.1):
     X, Y = pre.features_of(rows, saved.network.dtype), pre.encode_target(rows).astype(saved.network.dtype)
     n = X.shape[0]
     order = np.random.default_rng([seed, 0]).permutation(n)
-    val = np.sort(order[:round(fraction * n)])
+    val = np.sort(order[: round(fraction * n)])
     return saved.network.evaluate(X[val], Y[val], ["accuracy"]), saved
 
 
 def test_early_stopping_reports_and_writes_the_best_epoch(tmp_path, capsys):
-    status, model = _train(tmp_path, "--impute", "median", "--epochs", "60", "--patience", "3",
-                           "--learning-rate", "0.05", "--layers", "32", "32")
+    status, model = _train(
+        tmp_path,
+        "--impute",
+        "median",
+        "--epochs",
+        "60",
+        "--patience",
+        "3",
+        "--learning-rate",
+        "0.05",
+        "--layers",
+        "32",
+        "32",
+    )
     assert status == 0
     out = capsys.readouterr().out
     measured, saved = _validation_metrics(model, DATA / "penguins-train.csv")
@@ -199,8 +266,10 @@ def test_early_stopping_reports_and_writes_the_best_epoch(tmp_path, capsys):
     assert weights["metrics"]["val_loss"] == history["val_loss"][best - 1] == min(history["val_loss"])
     # The weights in the file are the best epoch's: their validation loss is the one recorded for it.
     assert measured["loss"] == pytest.approx(weights["metrics"]["val_loss"], rel=1e-5)
-    assert f"wrote epoch {best}'s weights (lowest val_loss: loss {history['loss'][best - 1]:.6g}, " \
-           f"val_loss {history['val_loss'][best - 1]:.6g}" in out
+    assert (
+        f"wrote epoch {best}'s weights (lowest val_loss: loss {history['loss'][best - 1]:.6g}, "
+        f"val_loss {history['val_loss'][best - 1]:.6g}" in out
+    )
 
 
 @pytest.mark.parametrize("fraction", ["0.1", "0"])
@@ -218,8 +287,18 @@ def test_ctrl_c_reports_the_epoch_and_metrics_of_the_weights_written(tmp_path, m
         return value
 
     monkeypatch.setattr(Network, "train_step", train_step)
-    status, model = _train(tmp_path, "--impute", "median", "--epochs", "50", "--learning-rate", "0.05",
-                           "--validation-fraction", fraction, "-q")
+    status, model = _train(
+        tmp_path,
+        "--impute",
+        "median",
+        "--epochs",
+        "50",
+        "--learning-rate",
+        "0.05",
+        "--validation-fraction",
+        fraction,
+        "-q",
+    )
     assert status == 130
     err = capsys.readouterr().err
     monkeypatch.undo()

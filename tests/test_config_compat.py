@@ -46,7 +46,11 @@ def test_example_config_means_what_it_meant(name, folder):
     assert net.dtype.name == old["dtype"] and net.loss_function.config() == old["loss"]
     for layer, spec in zip(net.layers, old["layers"], strict=True):
         assert (layer.n_in, layer.n_out, layer.bias_mode, layer.train_bias) == (
-            spec["n_in"], spec["n_out"], spec["bias"], spec["train_bias"])
+            spec["n_in"],
+            spec["n_out"],
+            spec["bias"],
+            spec["train_bias"],
+        )
         assert layer.activation.config() == spec["activation"]
     assert [_hexes(layer.W) for layer in net.layers] == expected["W"]
     assert [_hexes(layer.b) for layer in net.layers] == expected["b"]
@@ -71,4 +75,8 @@ def test_conversion_keeps_the_meaning(name):
     assert a.network.flat_parameter().value.tobytes() == b.network.flat_parameter().value.tobytes()
     assert [layer.b.tobytes() for layer in a.network.layers] == [layer.b.tobytes() for layer in b.network.layers]
     assert (a.x.tobytes(), a.y.tobytes(), a.learning_rate, a.hidden_deltas) == (
-        b.x.tobytes(), b.y.tobytes(), b.learning_rate, b.hidden_deltas)
+        b.x.tobytes(),
+        b.y.tobytes(),
+        b.learning_rate,
+        b.hidden_deltas,
+    )

@@ -30,8 +30,12 @@ def parameters(network: Network) -> np.ndarray:
 
 def traced_parameters(trace, naming: Naming) -> np.ndarray:
     """Every parameter after the traced update (frozen biases keep their values), in Naming's order."""
-    return np.array([trace[f"{p.name}+"].value if f"{p.name}+" in trace.quantities else trace[p.name].value
-                     for p in naming.weights + naming.biases])
+    return np.array(
+        [
+            trace[f"{p.name}+"].value if f"{p.name}+" in trace.quantities else trace[p.name].value
+            for p in naming.weights + naming.biases
+        ]
+    )
 
 
 def named(network: Network, naming: Naming) -> np.ndarray:
@@ -57,15 +61,26 @@ def test_updated_equals_trace_steps_for_the_first_hundred_tutorial_updates():
     assert not np.allclose(named(right, naming), named(fast, naming), rtol=1e-6)
 
 
-@pytest.mark.parametrize("hidden, loss, output, bias", [
-    ("tanh", "categorical_cross_entropy", "softmax", "per_neuron"),
-    ("relu", "squared_error", "identity", "shared"),
-    ("softmax", "binary_cross_entropy", "sigmoid", "per_neuron"),
-])
+@pytest.mark.parametrize(
+    "hidden, loss, output, bias",
+    [
+        ("tanh", "categorical_cross_entropy", "softmax", "per_neuron"),
+        ("relu", "squared_error", "identity", "shared"),
+        ("softmax", "binary_cross_entropy", "sigmoid", "per_neuron"),
+    ],
+)
 def test_updated_follows_the_trace_for_deeper_networks(hidden, loss, output, bias):
     rng = np.random.default_rng(4)
-    net = Network.from_sizes([3, 4, 3, 2], hidden, output_activation=output, loss=loss, bias=bias,
-                             train_bias=True, init="glorot_normal", seed=rng)
+    net = Network.from_sizes(
+        [3, 4, 3, 2],
+        hidden,
+        output_activation=output,
+        loss=loss,
+        bias=bias,
+        train_bias=True,
+        init="glorot_normal",
+        seed=rng,
+    )
     for layer in net.layers:
         layer.b[...] = rng.normal(scale=0.3, size=layer.b.shape)
     X, Y = data_for(loss, 1, 3, 2, rng)
@@ -95,8 +110,9 @@ def test_original_equals_network_train_bitwise(dtype):
 
 def test_original_equals_network_train_on_a_full_batch_with_trained_biases():
     rng = np.random.default_rng(2)
-    a = Network.from_sizes([3, 5, 4, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy",
-                           train_bias=True, seed=rng)
+    a = Network.from_sizes(
+        [3, 5, 4, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy", train_bias=True, seed=rng
+    )
     X, Y = data_for("categorical_cross_entropy", 8, 3, 2, rng)
     b = a.copy()
     expected = a.train(X, Y, learning_rate=0.3, epochs=50, shuffle=False)
@@ -150,21 +166,23 @@ def test_divergence_names_the_update_and_keeps_the_last_finite_weights(hidden_de
         np.testing.assert_array_equal(parameters(net), parameters(engine))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"learning_rate": 0}, "learning_rate: expected a finite number > 0"),
-    ({"updates": 0}, "updates: expected an integer >= 1"),
-    ({"updates": 2.5}, "updates: expected an integer >= 1"),
-    ({"hidden_deltas": "later"}, r"hidden_deltas: expected one of \['original', 'updated'\]"),
-    ({"x": [0.05]}, "x: expected 2 columns"),
-    ({"y": [0.01, 0.99, 0.5]}, "y: expected 2 columns"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"learning_rate": 0}, "learning_rate: expected a finite number > 0"),
+        ({"updates": 0}, "updates: expected an integer >= 1"),
+        ({"updates": 2.5}, "updates: expected an integer >= 1"),
+        ({"hidden_deltas": "later"}, r"hidden_deltas: expected one of \['original', 'updated'\]"),
+        ({"x": [0.05]}, "x: expected 2 columns"),
+        ({"y": [0.01, 0.99, 0.5]}, "y: expected 2 columns"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     args = {"x": X1, "y": Y1, "learning_rate": 0.5, "updates": 10, **kwargs}
     net = tutorial_network()
     before = parameters(net)
     with pytest.raises(ValueError, match=message):
-        train_with_convention(net, args.pop("x"), args.pop("y"), args.pop("learning_rate"), args.pop("updates"),
-                              **args)
+        train_with_convention(net, args.pop("x"), args.pop("y"), args.pop("learning_rate"), args.pop("updates"), **args)
     np.testing.assert_array_equal(parameters(net), before)
 
 

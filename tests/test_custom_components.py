@@ -142,7 +142,11 @@ def test_registered_names_work_like_built_ins(registered):
     assert "softsign" in ACTIVATIONS and ACTIVATIONS["softsign"] is SoftSign
     assert "softsign" not in ACTIVATIONS.builtins and "relu" in ACTIVATIONS.builtins
     assert isinstance(get_activation("softsign"), SoftSign)
-    assert get_activation({"name": "hard_tanh", "low": -2.0}).config() == {"name": "hard_tanh", "low": -2.0, "high": 1.0}
+    assert get_activation({"name": "hard_tanh", "low": -2.0}).config() == {
+        "name": "hard_tanh",
+        "low": -2.0,
+        "high": 1.0,
+    }
     assert isinstance(Dense(2, 2, "hard_tanh").activation, HardTanh)
     assert isinstance(get_loss({"name": "log_cosh", "reduction": "sum"}), LogCosh)
     net = Network.from_sizes([3, 4, 2], "softsign", loss="pseudo_huber", seed=0)
@@ -237,15 +241,20 @@ def test_an_instance_may_not_borrow_a_registered_name():
         Dense(2, 2, MySigmoid())
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: type("Inherited", (SoftSign,), {}), "a class attribute of its own"),
-    (lambda: type("Upper", (SoftSign,), {"name": "SoftSign2"}), "lower case"),
-    (lambda: type("Spaces", (SoftSign,), {"name": "soft sign"}), "lower case"),
-    (lambda: type("NoForward", (Activation,), {"name": "no_forward"}), "defines forward"),
-    (lambda: type("NoDerivative", (Activation,), {"name": "no_derivative", "forward": SoftSign.forward}),
-     "defines derivative or backward"),
-    (lambda: int, "a subclass of Activation"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: type("Inherited", (SoftSign,), {}), "a class attribute of its own"),
+        (lambda: type("Upper", (SoftSign,), {"name": "SoftSign2"}), "lower case"),
+        (lambda: type("Spaces", (SoftSign,), {"name": "soft sign"}), "lower case"),
+        (lambda: type("NoForward", (Activation,), {"name": "no_forward"}), "defines forward"),
+        (
+            lambda: type("NoDerivative", (Activation,), {"name": "no_derivative", "forward": SoftSign.forward}),
+            "defines derivative or backward",
+        ),
+        (lambda: int, "a subclass of Activation"),
+    ],
+)
 def test_bad_classes_are_refused(make, message):
     cls = make()
     with pytest.raises(ValidationError, match=message):
@@ -259,8 +268,25 @@ def test_unregistering():
         unregister_loss("never_registered")
 
 
-@pytest.mark.parametrize("bad", [None, 3, 2.5, True, ["relu"], ("relu",), object(), b"relu", {"alpha": 0.1},
-                                 {"name": 3}, {"name": ["relu"]}, "", "swish", "ReLU"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        3,
+        2.5,
+        True,
+        ["relu"],
+        ("relu",),
+        object(),
+        b"relu",
+        {"alpha": 0.1},
+        {"name": 3},
+        {"name": ["relu"]},
+        "",
+        "swish",
+        "ReLU",
+    ],
+)
 def test_get_activation_refuses_what_is_not_an_activation(bad):
     with pytest.raises(ValidationError, match="activation"):
         get_activation(bad)
@@ -451,7 +477,10 @@ def test_built_in_facts():
     assert ReLU.default_init == LeakyReLU.default_init == "he_uniform" and Tanh.default_init == "glorot_uniform"
     assert not Softmax.elementwise and all(ACTIVATIONS[n].elementwise for n in ACTIVATIONS.builtins if n != "softmax")
     # Leaky ReLU as the engine computes it, alpha a constant in the graph's dtype (not LeakyRelu's float32 attribute).
-    assert [(n.op_type, n.inputs) for n in LeakyReLU(0.2).onnx_nodes()] == [("Mul", ("z", 0.2)), ("Max", ("z", "alpha_z"))]
+    assert [(n.op_type, n.inputs) for n in LeakyReLU(0.2).onnx_nodes()] == [
+        ("Mul", ("z", 0.2)),
+        ("Max", ("z", "alpha_z")),
+    ]
     assert [(n.op_type, dict(n.attributes)) for n in Softmax().onnx_nodes()] == [("Softmax", {"axis": -1})]
     for name in ACTIVATIONS.builtins:
         act = get_activation(name)

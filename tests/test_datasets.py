@@ -68,8 +68,11 @@ def test_a_network_learns_the_synthetic_problems():
 def test_one_hot():
     np.testing.assert_array_equal(one_hot([2, 0, 1]), np.eye(3)[[2, 0, 1]])
     assert one_hot(np.array([0, 1]), 4, np.float32).shape == (2, 4)
-    for bad, message in [([0.5, 1], "labels: expected a 1-D array of non-negative integers"),
-                         ([[0, 1]], "labels: expected a 1-D array"), ([-1, 0], "labels: expected a 1-D array")]:
+    for bad, message in [
+        ([0.5, 1], "labels: expected a 1-D array of non-negative integers"),
+        ([[0, 1]], "labels: expected a 1-D array"),
+        ([-1, 0], "labels: expected a 1-D array"),
+    ]:
         with pytest.raises(ValueError, match=message):
             one_hot(bad)
     with pytest.raises(ValueError, match=r"labels: expected values below n_classes \(2\)"):
@@ -91,16 +94,19 @@ def test_split_is_seeded_stratified_and_disjoint():
             data.split(bad)
 
 
-@pytest.mark.parametrize("make, options, message", [
-    (datasets.moons, {"n_samples": 1}, "n_samples: expected an integer >= 2"),
-    (datasets.xor, {"n_samples": 3}, "n_samples: expected an integer >= 4"),
-    (datasets.circles, {"noise": -1}, "noise: expected a finite number >= 0"),
-    (datasets.circles, {"factor": 1.5}, r"factor: expected a number in \(0, 1\)"),
-    (datasets.spirals, {"n_classes": 1}, "n_classes: expected an integer >= 2"),
-    (datasets.spirals, {"n_samples": 3, "n_classes": 4}, r"n_samples: expected at least n_classes \(4\)"),
-    (datasets.moons, {"seed": -1}, "seed: expected a non-negative integer"),
-    (datasets.moons, {"dtype": np.int32}, "dtype: expected float32 or float64"),
-])
+@pytest.mark.parametrize(
+    "make, options, message",
+    [
+        (datasets.moons, {"n_samples": 1}, "n_samples: expected an integer >= 2"),
+        (datasets.xor, {"n_samples": 3}, "n_samples: expected an integer >= 4"),
+        (datasets.circles, {"noise": -1}, "noise: expected a finite number >= 0"),
+        (datasets.circles, {"factor": 1.5}, r"factor: expected a number in \(0, 1\)"),
+        (datasets.spirals, {"n_classes": 1}, "n_classes: expected an integer >= 2"),
+        (datasets.spirals, {"n_samples": 3, "n_classes": 4}, r"n_samples: expected at least n_classes \(4\)"),
+        (datasets.moons, {"seed": -1}, "seed: expected a non-negative integer"),
+        (datasets.moons, {"dtype": np.int32}, "dtype: expected float32 or float64"),
+    ],
+)
 def test_bad_synthetic_arguments(make, options, message):
     with pytest.raises(ValueError, match=message):
         make(**options)

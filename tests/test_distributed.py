@@ -29,12 +29,15 @@ TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
 
 # -- without MPI -----------------------------------------------------------------------------
-@pytest.mark.parametrize("env, size, rank", [
-    ({}, 1, 0),
-    ({"PMI_SIZE": "4", "PMI_RANK": "2"}, 4, 2),
-    ({"OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_RANK": "1"}, 3, 1),
-    ({"PMI_SIZE": "not a number"}, 1, 0),
-])
+@pytest.mark.parametrize(
+    "env, size, rank",
+    [
+        ({}, 1, 0),
+        ({"PMI_SIZE": "4", "PMI_RANK": "2"}, 4, 2),
+        ({"OMPI_COMM_WORLD_SIZE": "3", "OMPI_COMM_WORLD_RANK": "1"}, 3, 1),
+        ({"PMI_SIZE": "not a number"}, 1, 0),
+    ],
+)
 def test_launch_is_detected_from_the_environment(monkeypatch, env, size, rank):
     for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_SIZE"):
         monkeypatch.delenv(name, raising=False)
@@ -46,8 +49,10 @@ def test_launch_is_detected_from_the_environment(monkeypatch, env, size, rank):
 def test_without_a_launcher_there_is_no_communicator_and_mpi4py_stays_unloaded(monkeypatch):
     for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"):
         monkeypatch.delenv(name, raising=False)
-    code = ("import sys, numpy as np, chainrule as cr; net = cr.Network.from_sizes([2, 2, 2], seed=0); "
-            "net.fit(np.ones((4, 2)), np.zeros((4, 2)), progress=False); assert 'mpi4py' not in sys.modules")
+    code = (
+        "import sys, numpy as np, chainrule as cr; net = cr.Network.from_sizes([2, 2, 2], seed=0); "
+        "net.fit(np.ones((4, 2)), np.zeros((4, 2)), progress=False); assert 'mpi4py' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
     assert resolve_comm(None) is None and resolve_comm(False) is None
 
@@ -128,8 +133,11 @@ def _mpi_environment() -> dict:
 def mpiexec():
     """A function running ``mpiexec -n 2 ARGS``; skips when MPI cannot run here."""
     path = Path(sys.executable).parent / "mpiexec"
-    exe = str(path) if path.exists() else needs.program("mpiexec", install=install_hint("mpi") + " "
-                                                        "(the mpich wheel brings its own mpiexec)")
+    exe = (
+        str(path)
+        if path.exists()
+        else needs.program("mpiexec", install=install_hint("mpi") + " (the mpich wheel brings its own mpiexec)")
+    )
     needs.module("mpi4py")
     env = _mpi_environment()
 
@@ -168,8 +176,21 @@ def test_every_rank_ends_with_the_same_weights_bit_for_bit(parallel_cases):
         assert rank0[name].tobytes() == rank1[name].tobytes(), name
 
 
-@pytest.mark.parametrize("name", ["sgd_nesterov", "adam", "adamw", "rmsprop", "adam_float32",
-                                  "regression_sharded", "sum_full_batch", "sklearn", "one_row_batches", "empty_shard"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sgd_nesterov",
+        "adam",
+        "adamw",
+        "rmsprop",
+        "adam_float32",
+        "regression_sharded",
+        "sum_full_batch",
+        "sklearn",
+        "one_row_batches",
+        "empty_shard",
+    ],
+)
 def test_two_processes_train_the_single_process_network(parallel_cases, name):
     import mpi_cases
 
@@ -198,8 +219,12 @@ def _write_data(path: Path, n: int = 157, bad_row: int | None = None, bad_cell: 
     rng = np.random.default_rng(3)
     X = rng.normal(size=(n, 3))
     labels = np.array(["low", "mid", "high"])[(X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)]
-    columns = {"a": [repr(float(v)) for v in X[:, 0]], "b": [repr(float(v)) for v in X[:, 1]],
-               "c": [repr(float(v)) for v in X[:, 2]], "label": list(labels)}
+    columns = {
+        "a": [repr(float(v)) for v in X[:, 0]],
+        "b": [repr(float(v)) for v in X[:, 1]],
+        "c": [repr(float(v)) for v in X[:, 2]],
+        "label": list(labels),
+    }
     if bad_row is not None:
         columns["a"][bad_row - 1] = bad_cell
     if path.suffix == ".parquet":
@@ -214,8 +239,23 @@ def _write_data(path: Path, n: int = 157, bad_row: int | None = None, bad_cell: 
     return path
 
 
-TRAIN = ["train", "--target", "label", "--epochs", "3", "--seed", "4", "--dtype", "float64",
-         "--batch-size", "16", "--layers", "8", "--optimizer", "adam"]
+TRAIN = [
+    "train",
+    "--target",
+    "label",
+    "--epochs",
+    "3",
+    "--seed",
+    "4",
+    "--dtype",
+    "float64",
+    "--batch-size",
+    "16",
+    "--layers",
+    "8",
+    "--optimizer",
+    "adam",
+]
 
 
 def _chainrule() -> str:
@@ -244,8 +284,10 @@ def test_mpiexec_chainrule_train_writes_the_single_process_model(mpiexec, tmp_pa
         single = np.array([c[key] for c in one.preprocessing["encoder"]["columns"]])
         assert _relative_gap(mine, single) <= 1e-15
     assert two.training["n_samples"] == one.training["n_samples"] == 157
-    assert _relative_gap(np.array(two.training["history"]["val_loss"]),
-                         np.array(one.training["history"]["val_loss"])) <= TOLERANCE["float64"]
+    assert (
+        _relative_gap(np.array(two.training["history"]["val_loss"]), np.array(one.training["history"]["val_loss"]))
+        <= TOLERANCE["float64"]
+    )
 
 
 def test_a_resumed_two_process_run_ends_where_an_uninterrupted_one_does(mpiexec, tmp_path):
@@ -280,14 +322,22 @@ def test_a_crash_on_one_rank_ends_the_job_with_its_message(mpiexec, tmp_path):
     assert "process 1 of 2 failed" in done.stderr and "RuntimeError: disk full on rank 1" in done.stderr
 
 
-@pytest.mark.parametrize("cell, message, found_by_rank_1", [
-    ("n/a", "column 'a', row 140 (line 141): missing value; choose what to do with missing values", True),
-    # The column's kind is decided from every rank's cells together: each rank words the same message.
-    ("oops", "column 'a', row 140 (line 141): expected a finite number, received: 'oops' (156 of its 157 values "
-     "are numbers", False),
-])
-def test_a_bad_cell_in_one_ranks_shard_is_reported_once_with_the_files_row(mpiexec, tmp_path, cell, message,
-                                                                           found_by_rank_1):
+@pytest.mark.parametrize(
+    "cell, message, found_by_rank_1",
+    [
+        ("n/a", "column 'a', row 140 (line 141): missing value; choose what to do with missing values", True),
+        # The column's kind is decided from every rank's cells together: each rank words the same message.
+        (
+            "oops",
+            "column 'a', row 140 (line 141): expected a finite number, received: 'oops' (156 of its 157 values "
+            "are numbers",
+            False,
+        ),
+    ],
+)
+def test_a_bad_cell_in_one_ranks_shard_is_reported_once_with_the_files_row(
+    mpiexec, tmp_path, cell, message, found_by_rank_1
+):
     data = str(_write_data(tmp_path / "data.csv", bad_row=140, bad_cell=cell))  # in rank 1's half
     done = mpiexec(_chainrule(), TRAIN[0], data, *TRAIN[1:], "-o", "m.safetensors", cwd=tmp_path, check=False)
     assert done.returncode == 2
@@ -301,10 +351,25 @@ def test_ctrl_c_stops_every_rank_at_the_same_step_and_rank_0_keeps_the_model(mpi
     import time
 
     data = str(_write_data(tmp_path / "data.csv"))
-    command = [mpiexec.exe, "-n", "2", _chainrule(), TRAIN[0], data, *TRAIN[1:], "--epochs", "1000000",
-               "--checkpoint-every", "1", "-o", "m.safetensors", "-q"]
-    job = subprocess.Popen(command, cwd=tmp_path, env=_mpi_environment(), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+    command = [
+        mpiexec.exe,
+        "-n",
+        "2",
+        _chainrule(),
+        TRAIN[0],
+        data,
+        *TRAIN[1:],
+        "--epochs",
+        "1000000",
+        "--checkpoint-every",
+        "1",
+        "-o",
+        "m.safetensors",
+        "-q",
+    ]
+    job = subprocess.Popen(
+        command, cwd=tmp_path, env=_mpi_environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         for _ in range(600):  # training has begun once the first checkpoint exists
             if (tmp_path / "m.ckpt.safetensors").exists() or job.poll() is not None:
@@ -350,8 +415,25 @@ def test_mpiexec_chainrule_train_on_a_mixed_table_writes_the_single_process_mode
     from chainrule.cli import main
 
     data = str(HERE.parent / "examples" / "data" / "penguins-train.csv")
-    args = ["train", data, "--target", "species", "--impute", "median", "--missing-indicator", "--epochs", "3",
-            "--seed", "4", "--dtype", "float64", "--batch-size", "16", "--layers", "8"]
+    args = [
+        "train",
+        data,
+        "--target",
+        "species",
+        "--impute",
+        "median",
+        "--missing-indicator",
+        "--epochs",
+        "3",
+        "--seed",
+        "4",
+        "--dtype",
+        "float64",
+        "--batch-size",
+        "16",
+        "--layers",
+        "8",
+    ]
     assert main([*args, "-o", str(tmp_path / "one.safetensors"), "-q"]) == 0
     mpiexec(_chainrule(), *args, "-o", "two.safetensors", "-q", cwd=tmp_path)
     one, two = _model(tmp_path / "one.safetensors"), _model(tmp_path / "two.safetensors")

@@ -44,8 +44,14 @@ def test_the_site_builds_strictly(tmp_path):
     needs.module("material", needs.install_hint("docs"))
     site = tmp_path / "site"
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     assert "WARNING" not in done.stderr, done.stderr[-5000:]
     # The generated pages are there, with the engine's numbers and the docstrings' names.
@@ -80,8 +86,13 @@ RUN = [(page, language, body) for page, marker, language, body in BLOCKS if mark
 
 
 def test_every_table_command_of_the_docs_is_run_or_marked_a_template():
-    unrun = [f"{page.name}: {line}" for page, marker, _, body in BLOCKS if not marker
-             for line in body.splitlines() if TABLE_COMMAND.search(line)]
+    unrun = [
+        f"{page.name}: {line}"
+        for page, marker, _, body in BLOCKS
+        if not marker
+        for line in body.splitlines()
+        if TABLE_COMMAND.search(line)
+    ]
     assert not unrun, f"table commands in the docs that no test runs: {unrun}"
     assert len(RUN) >= 8
 
@@ -94,13 +105,17 @@ def test_the_docs_examples_run_as_written(tmp_path):
     for page, language, body in RUN:
         where = page.relative_to(DOCS)
         if language == "python":
-            done = subprocess.run([sys.executable, "-c", body], cwd=tmp_path, env=env, capture_output=True,
-                                  text=True, timeout=300)
+            done = subprocess.run(
+                [sys.executable, "-c", body], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+            )
             assert done.returncode == 0, f"{where}: Python block failed:\n{body}\n{done.stderr}"
             continue
         for command in shell_commands(body):
-            if (command[0] == "mpiexec" and not (Path(sys.executable).parent / "mpiexec").exists()
-                    and shutil.which("mpiexec") is None):
+            if (
+                command[0] == "mpiexec"
+                and not (Path(sys.executable).parent / "mpiexec").exists()
+                and shutil.which("mpiexec") is None
+            ):
                 needs.missing("mpiexec (the mpi extra) for the MPI guide's example")
             done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, f"{where}: {shlex.join(command)} failed ({done.returncode}):\n{done.stderr}"

@@ -31,8 +31,15 @@ def test_the_seed_fixes_the_network_the_sample_and_the_questions():
 
 
 def test_every_answer_is_the_engines_value():
-    exercise = make_exercise(11, (3, 2, 2), "tanh", output_activation="softmax", loss="categorical_cross_entropy",
-                             per_kind=None, learning_rate=0.1)
+    exercise = make_exercise(
+        11,
+        (3, 2, 2),
+        "tanh",
+        output_activation="softmax",
+        loss="categorical_cross_entropy",
+        per_kind=None,
+        learning_rate=0.1,
+    )
     again = build_trace(exercise.network, exercise.x, exercise.y, 0.1)
     assert exercise.answers() == {name: again[name].value for name in exercise.answers()}
     assert sum(exercise.y) == 1.0  # a softmax target is one class
@@ -87,9 +94,15 @@ def test_the_latex_key_prints_each_answer_at_its_digits():
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed (.ci/run installs it)")
-@pytest.mark.parametrize("lang, key", [("en", False), ("en", True),
-                                       pytest.param("zh", False, marks=pytest.mark.skipif(cjk_missing(), reason="no CJK package")),
-                                       pytest.param("zh", True, marks=pytest.mark.skipif(cjk_missing(), reason="no CJK package"))])
+@pytest.mark.parametrize(
+    "lang, key",
+    [
+        ("en", False),
+        ("en", True),
+        pytest.param("zh", False, marks=pytest.mark.skipif(cjk_missing(), reason="no CJK package")),
+        pytest.param("zh", True, marks=pytest.mark.skipif(cjk_missing(), reason="no CJK package")),
+    ],
+)
 def test_the_pdf_compiles(lang, key, tmp_path):
     out = tmp_path / "sheet.pdf"
     args = ["exercise", "--seed", "7", "--sizes", "2-3-2", "--format", "pdf", "-o", str(out), "--lang", lang]
@@ -100,8 +113,22 @@ def test_the_pdf_compiles(lang, key, tmp_path):
 def test_the_command_line_writes_and_refuses(capsys, tmp_path):
     assert main(["exercise", "--seed", "1", "--format", "latex"]) == 0
     assert capsys.readouterr().out.startswith(r"\documentclass")
-    assert main(["exercise", "--seed", "1", "--questions", "forward,update", "--per-kind", "1",
-                 "-o", str(tmp_path / "s.html")]) == 0
+    assert (
+        main(
+            [
+                "exercise",
+                "--seed",
+                "1",
+                "--questions",
+                "forward,update",
+                "--per-kind",
+                "1",
+                "-o",
+                str(tmp_path / "s.html"),
+            ]
+        )
+        == 0
+    )
     html = (tmp_path / "s.html").read_text(encoding="utf-8")
     assert html.count('class="question"') == 2
     for args, message in [
@@ -126,8 +153,11 @@ def test_bad_arguments_are_refused():
         render_exercise(make_exercise(), "html", digits=0)
     with pytest.raises(ValueError, match="seed"):
         make_exercise(-1)
-    with pytest.raises(ValueError, match="pdflatex: expected the sheet to compile") if shutil.which("pdflatex") \
-            else pytest.raises(ValueError, match="pdflatex"):
+    with (
+        pytest.raises(ValueError, match="pdflatex: expected the sheet to compile")
+        if shutil.which("pdflatex")
+        else pytest.raises(ValueError, match="pdflatex")
+    ):
         compile_pdf(r"\documentclass{article}\begin{document}\undefinedcommand\end{document}")
 
 
@@ -135,8 +165,15 @@ def test_bad_arguments_are_refused():
 @pytest.mark.parametrize("key", [False, True])
 def test_path_names_are_written_in_the_sheets_language(fmt, key):
     # Through a softmax output a path's name is the term of a sum "via o1": in Chinese, 经由.
-    exercise = make_exercise(3, (2, 3, 2), "tanh", output_activation="softmax", loss="categorical_cross_entropy",
-                             kinds=("path",), per_kind=None)
+    exercise = make_exercise(
+        3,
+        (2, 3, 2),
+        "tanh",
+        output_activation="softmax",
+        loss="categorical_cross_entropy",
+        kinds=("path",),
+        per_kind=None,
+    )
     assert exercise.questions and all(q.kind == "path" for q in exercise.questions)
     chinese = render_exercise(exercise, fmt, key=key, lang="zh")
     assert "经由" in chinese and "via" not in chinese

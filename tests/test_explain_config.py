@@ -60,8 +60,10 @@ def test_three_formats_describe_the_same_network(tmp_path):
     (tmp_path / "n.yaml").write_text(yaml.safe_dump(BASE))
     toml = "\n".join(f"{k} = {json.dumps(v)}" for k, v in BASE.items())
     (tmp_path / "n.toml").write_text(toml)
-    traces = [build_trace(s.network, s.x, s.y, s.learning_rate) for s in
-              (load_setup(tmp_path / f"n.{ext}") for ext in ("json", "yaml", "toml"))]
+    traces = [
+        build_trace(s.network, s.x, s.y, s.learning_rate)
+        for s in (load_setup(tmp_path / f"n.{ext}") for ext in ("json", "yaml", "toml"))
+    ]
     assert traces[0].values() == traces[1].values() == traces[2].values()
 
 
@@ -105,13 +107,19 @@ BAD = [
     (with_changes(sizes=[2, "3", 2]), "config field 'sizes\\[1\\]': expected an integer >= 1"),
     (with_changes(activations=["tanh", "swish"]), "config field 'activations\\[1\\]': expected one of"),
     (with_changes(activations=["tanh"]), "config field 'activations': expected one activation name or a list of 2"),
-    (with_changes(weights=[[[0.1, 0.2], [0.3, 0.4]], BASE["weights"][1]]),
-     "config field 'weights\\[0\\]': expected 3 rows \\(one per neuron of layer 1\\), received: 2 rows"),
-    (with_changes(weights=[BASE["weights"][0], [[0.7, 0.8], [0.1, 0.2]]]),
-     "config field 'weights\\[1\\]\\[0\\]': expected 3 numbers .*, received: 2 numbers"),
+    (
+        with_changes(weights=[[[0.1, 0.2], [0.3, 0.4]], BASE["weights"][1]]),
+        "config field 'weights\\[0\\]': expected 3 rows \\(one per neuron of layer 1\\), received: 2 rows",
+    ),
+    (
+        with_changes(weights=[BASE["weights"][0], [[0.7, 0.8], [0.1, 0.2]]]),
+        "config field 'weights\\[1\\]\\[0\\]': expected 3 numbers .*, received: 2 numbers",
+    ),
     (with_changes(weights=[BASE["weights"][0]]), "config field 'weights': expected a list of 2 matrices"),
-    (with_changes(weights=[[[0.1, "0.2"], [0.3, 0.4], [0.5, 0.6]], BASE["weights"][1]]),
-     "config field 'weights\\[0\\]\\[0\\]\\[1\\]': expected a number, received: '0.2'"),
+    (
+        with_changes(weights=[[[0.1, "0.2"], [0.3, 0.4], [0.5, 0.6]], BASE["weights"][1]]),
+        "config field 'weights\\[0\\]\\[0\\]\\[1\\]': expected a number, received: '0.2'",
+    ),
     (with_changes(weights={"w1": 0.1}), "config field 'weights.w2': expected a number"),
     (with_changes(input=[0.5, "a"]), "config field 'input\\[1\\]': expected a number, received: 'a'"),
     (with_changes(input=[0.5]), "config field 'input': expected 2 numbers"),
@@ -122,13 +130,18 @@ BAD = [
     (with_changes(biases=[0.1]), "config field 'biases': expected a list of 2 entries"),
     (with_changes(train_biases="yes"), "config field 'train_biases': expected true or false"),
     (with_changes(loss="hinge"), "config field 'loss': expected one of"),
-    (with_changes(loss="categorical_cross_entropy"), "config field 'loss': expected an output layer with activation 'softmax'"),
+    (
+        with_changes(loss="categorical_cross_entropy"),
+        "config field 'loss': expected an output layer with activation 'softmax'",
+    ),
     (with_changes(error="quarter"), "config field 'error': expected one of \\['half_sum', 'mean'\\]"),
     (with_changes(hidden_deltas="later"), "config field 'hidden_deltas': expected one of \\['original', 'updated'\\]"),
     (with_changes(dtype="float16"), "config field 'dtype': expected float32 or float64"),
     (with_changes(learnig_rate=0.5), "config field 'learnig_rate': expected one of the fields"),
-    (with_changes(activations=["tanh", "sigmoid"], loss="binary_cross_entropy", target=[0.2, 1.5]),
-     "config field 'target': expected values in \\[0, 1\\]"),
+    (
+        with_changes(activations=["tanh", "sigmoid"], loss="binary_cross_entropy", target=[0.2, 1.5]),
+        "config field 'target': expected values in \\[0, 1\\]",
+    ),
 ]
 
 
@@ -143,12 +156,15 @@ def test_shared_bias_switch_refuses_unequal_per_neuron_values():
         setup_from_config(BASE, Conventions(bias="shared"))
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("bad.json", "{\"sizes\": [2, 2", "config file 'bad.json': expected valid JSON"),
-    ("bad.toml", "sizes = [2, 2", "config file 'bad.toml': expected valid TOML"),
-    ("bad.txt", "{}", "config file: expected a name ending in .json, .toml, .yaml or .yml"),
-    ("list.json", "[1, 2]", "expected a table/object of fields"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("bad.json", '{"sizes": [2, 2', "config file 'bad.json': expected valid JSON"),
+        ("bad.toml", "sizes = [2, 2", "config file 'bad.toml': expected valid TOML"),
+        ("bad.txt", "{}", "config file: expected a name ending in .json, .toml, .yaml or .yml"),
+        ("list.json", "[1, 2]", "expected a table/object of fields"),
+    ],
+)
 def test_unreadable_files(tmp_path, monkeypatch, name, text, message):
     monkeypatch.chdir(tmp_path)
     Path(name).write_text(text)
@@ -157,11 +173,15 @@ def test_unreadable_files(tmp_path, monkeypatch, name, text, message):
 
 
 def test_missing_file_is_a_value_error(tmp_path):
-    with pytest.raises(ValueError, match=r"config file: expected a readable file, received: '.*nope.json' \(no such file\)"):
+    with pytest.raises(
+        ValueError, match=r"config file: expected a readable file, received: '.*nope.json' \(no such file\)"
+    ):
         read_config_file(tmp_path / "nope.json")
 
 
-@pytest.mark.parametrize("kwargs", [{"bias": "both"}, {"train_bias": "yes"}, {"error": "sum"}, {"hidden_deltas": "new"}])
+@pytest.mark.parametrize(
+    "kwargs", [{"bias": "both"}, {"train_bias": "yes"}, {"error": "sum"}, {"hidden_deltas": "new"}]
+)
 def test_bad_conventions(kwargs):
     with pytest.raises(ValueError, match="convention: expected"):
         Conventions(**kwargs)
@@ -206,14 +226,21 @@ def test_explain_json_and_steps(capsys):
     assert [s["step"] for s in data["steps"]] == [1, 2, 3]
     assert data["steps"][2]["values"]["E_total"] < data["steps"][0]["values"]["E_total"]
     assert data["steps"][0]["quantities"]["net_h1"]["text"] == (
-        "net_h1 = w1*i1 + w2*i2 + w3*i3 + b1 = 0.1*0.5 + (-0.2)*(-0.2) + 0.3*0.1 + 0.1 = 0.22")
+        "net_h1 = w1*i1 + w2*i2 + w3*i3 + b1 = 0.1*0.5 + (-0.2)*(-0.2) + 0.3*0.1 + 0.1 = 0.22"
+    )
 
 
 def test_explain_refuses_a_large_network_and_the_summary_works(tmp_path, capsys):
     rng = np.random.default_rng(0)
-    big = {"sizes": [10, 10, 3], "activations": "tanh", "input": [0.1] * 10, "target": [0.5] * 3,
-           "learning_rate": 0.1, "weights": [rng.normal(size=(10, 10)).tolist(), rng.normal(size=(3, 10)).tolist()],
-           "biases": [0.0, 0.0]}
+    big = {
+        "sizes": [10, 10, 3],
+        "activations": "tanh",
+        "input": [0.1] * 10,
+        "target": [0.5] * 3,
+        "learning_rate": 0.1,
+        "weights": [rng.normal(size=(10, 10)).tolist(), rng.normal(size=(3, 10)).tolist()],
+        "biases": [0.0, 0.0],
+    }
     path = tmp_path / "big.json"
     path.write_text(json.dumps(big))
     assert main(["explain", str(path)]) == 2
@@ -239,12 +266,15 @@ def test_explain_summary_gradients_match_the_trace(capsys):
     assert rows[1].delta_max_abs == pytest.approx(abs(trace["delta_o1"].value), rel=1e-12)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--steps", "0"], "--steps: expected an integer >= 1"),
-    (["--precision", "0"], "--precision: expected an integer >= 1"),
-    (["--max-parameters", "0"], "--max-parameters: expected an integer >= 1"),
-    (["nope.json"], "config file: expected a readable file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--steps", "0"], "--steps: expected an integer >= 1"),
+        (["--precision", "0"], "--precision: expected an integer >= 1"),
+        (["--max-parameters", "0"], "--max-parameters: expected an integer >= 1"),
+        (["nope.json"], "config file: expected a readable file"),
+    ],
+)
 def test_explain_bad_options(args, message, capsys):
     assert main(["explain", *args]) == 2
     assert message in capsys.readouterr().err
@@ -274,16 +304,24 @@ def test_current_form_is_the_spec_plus_values():
     written = config_from_network(setup.network, setup.x, setup.y, setup.learning_rate, "updated")
     again = setup_from_config(json.loads(json.dumps(written)))
     assert again.spec == setup.spec and again.hidden_deltas == "updated"
-    assert build_trace(again.network, again.x, again.y, 0.5).values() == build_trace(
-        setup.network, setup.x, setup.y, 0.5).values()
+    assert (
+        build_trace(again.network, again.x, again.y, 0.5).values()
+        == build_trace(setup.network, setup.x, setup.y, 0.5).values()
+    )
 
 
 def test_current_form_keeps_activation_options_loss_reductions_and_dtype(tmp_path):
     from chainrule.explain.config import config_from_network, config_to_json
 
-    net = Network.from_sizes([2, 3, 2], [{"name": "leaky_relu", "alpha": 0.2}, "identity"], seed=1,
-                             loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
-                             dtype=np.float32, bias="shared", train_bias=False)
+    net = Network.from_sizes(
+        [2, 3, 2],
+        [{"name": "leaky_relu", "alpha": 0.2}, "identity"],
+        seed=1,
+        loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
+        dtype=np.float32,
+        bias="shared",
+        train_bias=False,
+    )
     path = tmp_path / "net.json"
     path.write_text(config_to_json(config_from_network(net, [0.5, -0.5], [0.1, 0.2], 0.3)))
     setup = load_setup(path)
@@ -310,25 +348,34 @@ def test_bad_current_config_names_the_field(data, field, message):
         setup_from_config(data)
 
 
-@pytest.mark.parametrize("path, field", [
-    (("layers", 1, "activation"), "layers[1].activation"),
-    (("layers", 0, "n_out"), "layers[1].n_in"),
-    (("layers", 0, "bias"), "layers[0].bias"),
-    (("layers", 1, "train_bias"), "layers[1].train_bias"),
-    (("layers", 0, "type"), "layers[0].type"),
-])
+@pytest.mark.parametrize(
+    "path, field",
+    [
+        (("layers", 1, "activation"), "layers[1].activation"),
+        (("layers", 0, "n_out"), "layers[1].n_in"),
+        (("layers", 0, "bias"), "layers[0].bias"),
+        (("layers", 1, "train_bias"), "layers[1].train_bias"),
+        (("layers", 0, "type"), "layers[0].type"),
+    ],
+)
 def test_bad_layer_in_current_config_names_its_path(path, field):
     data = current()
-    data["layers"][path[1]][path[2]] = {"activation": "swish", "n_out": 4, "bias": "all", "train_bias": "no",
-                                        "type": "conv"}[path[2]]
+    data["layers"][path[1]][path[2]] = {
+        "activation": "swish",
+        "n_out": 4,
+        "bias": "all",
+        "train_bias": "no",
+        "type": "conv",
+    }[path[2]]
     with pytest.raises(ValueError) as info:
         setup_from_config(data)
     assert info.value.field == f"config field {field!r}"
 
 
 def test_conventions_apply_to_the_current_form():
-    setup = setup_from_config(current(biases=[[0.1, 0.1, 0.1], 0.2]),
-                              Conventions(bias="shared", train_bias=True, error="mean"))
+    setup = setup_from_config(
+        current(biases=[[0.1, 0.1, 0.1], 0.2]), Conventions(bias="shared", train_bias=True, error="mean")
+    )
     assert [(l.bias_mode, l.train_bias) for l in setup.network.layers] == [("shared", True), ("shared", True)]
     assert setup.network.loss_function.output_reduction == "mean"
     with pytest.raises(ValueError, match="error convention: expected no error convention for loss"):

@@ -33,11 +33,23 @@ from chainrule.visual.state import ExplorerState
 from test_worked_example import SPEC
 
 sync_api = needs.module("playwright.sync_api")
-CHROMIUM = needs.program("chromium", "chromium-browser", env="CHAINRULE_CHROMIUM",
-                         install="apt-get install chromium (Debian's; .ci/run installs it)")
+CHROMIUM = needs.program(
+    "chromium",
+    "chromium-browser",
+    env="CHAINRULE_CHROMIUM",
+    install="apt-get install chromium (Debian's; .ci/run installs it)",
+)
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts" / "explorer"
 DOCS = ROOT / "docs"
@@ -93,7 +105,8 @@ def shown(page) -> dict[str, set[float]]:
     """Every number on the page with its name: diagram labels and formula rows (full precision)."""
     pairs = page.eval_on_selector_all(
         "#diagram text[data-value], #formulas .formula[data-value]",
-        "els => els.map(e => [e.dataset.q, e.dataset.value])")
+        "els => els.map(e => [e.dataset.q, e.dataset.value])",
+    )
     found: dict[str, set[float]] = {}
     for name, value in pairs:
         found.setdefault(name, set()).add(float(value))
@@ -119,8 +132,15 @@ def edit(page, field: str, text: str) -> None:
 def test_load_shows_the_tutorials_network(page):
     assert page.input_value("#f-sizes") == "2 2 2"
     fields = {name: page.input_value(f"#f-{name}") for name in ["w1", "w5", "w8", "b1", "b2", "i1", "target_o2"]}
-    assert fields == {"w1": "0.15", "w5": "0.4", "w8": "0.55", "b1": "0.35", "b2": "0.6", "i1": "0.05",
-                      "target_o2": "0.99"}
+    assert fields == {
+        "w1": "0.15",
+        "w5": "0.4",
+        "w8": "0.55",
+        "b1": "0.35",
+        "b2": "0.6",
+        "i1": "0.05",
+        "target_o2": "0.99",
+    }
     assert page.locator("#diagram [data-weight]").count() == 8
     assert page.locator("#diagram [data-neuron]").count() == 6
     shot(page, "stage-0-setup")
@@ -140,8 +160,9 @@ def test_stepping_each_stage_shows_the_engines_numbers(page):
         assert drawn, stage
         for name, seen in drawn.items():
             assert seen == {values[name]}, (stage, name)  # every number is the trace's, exactly
-        stage_names = {n for sid in EXPLORER_STAGES[stage]
-                       if sid in {s.id for s in trace.stages} for n in trace.stage(sid).names}
+        stage_names = {
+            n for sid in EXPLORER_STAGES[stage] if sid in {s.id for s in trace.stages} for n in trace.stage(sid).names
+        }
         current = set(page.eval_on_selector_all(".stage-block.current .formula", "els => els.map(e => e.dataset.q)"))
         assert current == stage_names, stage  # the current stage's formulas are the highlighted block
         shot(page, f"stage-{k}-{stage}")
@@ -172,7 +193,9 @@ def test_the_readmes_pictures(browser, server):
     assert not tab.is_visible("#controls")
     settle(tab, lambda: tab.click("#stages [data-stage=backward]"))
     # The whole tutorial diagram fits beside the equations: nothing to scroll to.
-    assert tab.evaluate("() => { const d = document.getElementById('diagram'); return d.scrollWidth <= d.clientWidth; }")
+    assert tab.evaluate(
+        "() => { const d = document.getElementById('diagram'); return d.scrollWidth <= d.clientWidth; }"
+    )
     tab.hover("#formulas .formula[data-q='delta_h1']")
     shot(tab, "backward-settings-away", docs="explorer-backward.png")
     shot(tab, "diagram-backward", "#diagram svg", docs="explorer-diagram-backward.png")
@@ -200,8 +223,9 @@ def test_clicking_a_hidden_neuron_highlights_the_paths_summed_into_it(page):
 def test_editing_a_weight_recomputes_every_number(page):
     edit(page, "w5", "0.9")
     page.click("#stages [data-stage=backward]")
-    state = ExplorerState.from_json({**ExplorerState.tutorial().to_json(),
-                                     "params": {**ExplorerState.tutorial().params, "w5": 0.9}})
+    state = ExplorerState.from_json(
+        {**ExplorerState.tutorial().to_json(), "params": {**ExplorerState.tutorial().params, "w5": 0.9}}
+    )
     values = build_trace(state.network(), state.input, state.target, state.learning_rate).values()
     for name, seen in shown(page).items():
         assert seen == {values[name]}, name
@@ -241,8 +265,15 @@ def test_training_under_the_updated_convention_runs_it_and_says_so(page):
     assert float(page.get_attribute("#curve-status", "data-value")) == pytest.approx(expected["E_after"], rel=1e-12)
 
 
-BAD_VALUES = [("", "enter a number"), ("abc", "not a number"), ("NaN", "not a number"),
-              ("1e400", "too large"), ("2e6", "too large"), ("0.4.1", "not a number"), ("-", "not a number")]
+BAD_VALUES = [
+    ("", "enter a number"),
+    ("abc", "not a number"),
+    ("NaN", "not a number"),
+    ("1e400", "too large"),
+    ("2e6", "too large"),
+    ("0.4.1", "not a number"),
+    ("-", "not a number"),
+]
 
 
 def test_bad_values_get_a_message_and_the_page_keeps_working(page):
@@ -337,29 +368,48 @@ def test_an_activations_options_survive_the_page(page, tmp_path):
 # -- the diagrams never collide -------------------------------------------------------------------
 def _built(sizes, activations, loss="squared_error", **conventions) -> dict:
     """A state for ``sizes`` with the engine's Glorot weights (as the page's 'Draw new weights')."""
-    draft = {**ExplorerState.tutorial().to_json(), "sizes": sizes, "activations": activations, "loss": loss,
-             "params": {}, "input": [0.5] * sizes[0], "target": [1.0 / sizes[-1]] * sizes[-1], **conventions}
+    draft = {
+        **ExplorerState.tutorial().to_json(),
+        "sizes": sizes,
+        "activations": activations,
+        "loss": loss,
+        "params": {},
+        "input": [0.5] * sizes[0],
+        "target": [1.0 / sizes[-1]] * sizes[-1],
+        **conventions,
+    }
     return api.build({"state": draft, "seed": 3})["state"]
 
 
 def example_networks() -> dict[str, dict]:
     """Every example network, and the shapes that stress a layout: widest, deepest, fans in and out."""
-    files = {"tanh-softmax 3-4-2 (examples)": "tanh-softmax-3-4-2.toml", "tutorial file (examples)": "tutorial.json",
-             "sigmoid-bce 2-3-1 (examples)": "sigmoid-bce-2-3-1.yaml"}
+    files = {
+        "tanh-softmax 3-4-2 (examples)": "tanh-softmax-3-4-2.toml",
+        "tutorial file (examples)": "tutorial.json",
+        "sigmoid-bce 2-3-1 (examples)": "sigmoid-bce-2-3-1.yaml",
+    }
     out = {"tutorial 2-2-2": ExplorerState.tutorial().to_json()}
     for label, name in files.items():
         out[label] = state_from_file((ROOT / "examples" / name).read_text(), name).to_json()
-    out.update({
-        "6-6-6-6-6 sigmoid, shared biases": _built([6, 6, 6, 6, 6], ["sigmoid"] * 4),
-        "4-5-3-6-2 relu/softmax, per-neuron trained": _built(
-            [4, 5, 3, 6, 2], ["relu", "tanh", "sigmoid", "softmax"], "categorical_cross_entropy",
-            bias="per_neuron", train_bias=True),
-        "2-6-6-2 tanh, updated convention": _built([2, 6, 6, 2], ["tanh", "tanh", "sigmoid"], hidden_deltas="updated"),
-        "1-6-1 per-neuron trained": _built([1, 6, 1], ["tanh", "sigmoid"], bias="per_neuron", train_bias=True),
-        "6-1-6": _built([6, 1, 6], ["sigmoid", "sigmoid"]),
-        "3-2-2-2 softmax": _built([3, 2, 2, 2], ["tanh", "tanh", "softmax"], "categorical_cross_entropy"),
-        "6-6 no hidden layer, per-neuron": _built([6, 6], ["sigmoid"], bias="per_neuron", train_bias=True),
-    })
+    out.update(
+        {
+            "6-6-6-6-6 sigmoid, shared biases": _built([6, 6, 6, 6, 6], ["sigmoid"] * 4),
+            "4-5-3-6-2 relu/softmax, per-neuron trained": _built(
+                [4, 5, 3, 6, 2],
+                ["relu", "tanh", "sigmoid", "softmax"],
+                "categorical_cross_entropy",
+                bias="per_neuron",
+                train_bias=True,
+            ),
+            "2-6-6-2 tanh, updated convention": _built(
+                [2, 6, 6, 2], ["tanh", "tanh", "sigmoid"], hidden_deltas="updated"
+            ),
+            "1-6-1 per-neuron trained": _built([1, 6, 1], ["tanh", "sigmoid"], bias="per_neuron", train_bias=True),
+            "6-1-6": _built([6, 1, 6], ["sigmoid", "sigmoid"]),
+            "3-2-2-2 softmax": _built([3, 2, 2, 2], ["tanh", "tanh", "softmax"], "categorical_cross_entropy"),
+            "6-6 no hidden layer, per-neuron": _built([6, 6], ["sigmoid"], bias="per_neuron", train_bias=True),
+        }
+    )
     return out
 
 
@@ -380,8 +430,13 @@ SWEEP = """async ({state, focus, digits, lang}) => {
 
 
 #: The networks swept in Chinese too (its labels are wider: "经由 o1" for "via o1", the legend).
-CHINESE_SWEEP = ("tutorial 2-2-2", "tanh-softmax 3-4-2 (examples)", "tutorial file (examples)",
-                 "sigmoid-bce 2-3-1 (examples)", "4-5-3-6-2 relu/softmax, per-neuron trained")
+CHINESE_SWEEP = (
+    "tutorial 2-2-2",
+    "tanh-softmax 3-4-2 (examples)",
+    "tutorial file (examples)",
+    "sigmoid-bce 2-3-1 (examples)",
+    "4-5-3-6-2 relu/softmax, per-neuron trained",
+)
 
 
 def test_no_label_collides_anywhere(browser, server):
@@ -403,7 +458,7 @@ def test_no_label_collides_anywhere(browser, server):
             for focus in hidden or [None]:
                 # The focus's highlighted paths: one band to each neuron of the next layer.
                 paths = next((len(neurons[k + 1]) for k, layer in enumerate(neurons) if focus in layer), 0)
-                for digits in ((4, 9) if label == "tutorial 2-2-2" else (4,)):
+                for digits in (4, 9) if label == "tutorial 2-2-2" else (4,):
                     result = tab.evaluate(SWEEP, {"state": state, "focus": focus, "digits": digits, "lang": lang})
                     assert "refused" not in result, (label, result)
                     for stage, m in result.items():
@@ -507,10 +562,14 @@ def test_no_value_before_the_stage_that_computes_it(page):
     given = {n for n, s in step["stage_of"].items() if s == "setup"}
     for k, stage in enumerate(STAGES):
         page.click(f"#stages [data-stage={stage}]")
-        names = page.eval_on_selector_all("#diagram [data-value], #formulas [data-value], #matrices [data-value]",
-                                          "els => els.map(e => e.dataset.q)")
-        later = [n for n in names if n not in given and order[step["stage_of"].get(n, "setup")] > k
-                 and n not in ("target_o1", "target_o2")]
+        names = page.eval_on_selector_all(
+            "#diagram [data-value], #formulas [data-value], #matrices [data-value]", "els => els.map(e => e.dataset.q)"
+        )
+        later = [
+            n
+            for n in names
+            if n not in given and order[step["stage_of"].get(n, "setup")] > k and n not in ("target_o1", "target_o2")
+        ]
         assert later == [], (stage, later)
         status = page.inner_text("#status")
         assert ("E_total" in status) == (k >= 2), (stage, status)  # E_total only once the error stage computes it
@@ -629,8 +688,10 @@ def test_the_data_view_trains_on_a_data_set_and_draws_its_surface(page, tmp_path
     state = page.evaluate("() => page.state")
     settle(page, lambda: page.select_option("#f-dataset", "xor"))
     # Another request (the activation's step) may settle first: wait for the surface itself.
-    page.wait_for_function("!document.getElementById('surface-box').hidden "
-                           "&& document.getElementById('surface').dataset.accuracy !== undefined")
+    page.wait_for_function(
+        "!document.getElementById('surface-box').hidden "
+        "&& document.getElementById('surface').dataset.accuracy !== undefined"
+    )
     assert page.is_visible("#surface")
     assert "xor: 200 points" in page.inner_text("#surface-status")
     data = api.dataset({"name": "xor", "n": 200, "noise": 0.1, "seed": 0})
@@ -731,10 +792,43 @@ WORDS = """() => {
 #: The ASCII words the Chinese page keeps: parts of quantity names (net_h1, dE_total/dw5, target_o1), the
 #: activations and losses (the engine's names, which files and the code use), the page's own name, the
 #: formats and units, and "English": the language switch names each language in its own language.
-PAGE_SYMBOLS = {"net", "out", "target", "total", "dE", "dw", "db", "dout", "dnet", "delta", "next", "exp", "log",
-                "sigmoid", "tanh", "relu", "leaky", "softmax", "identity", "gelu", "silu", "softplus", "elu",
-                "squared", "error", "binary", "categorical", "cross", "entropy", "mean", "absolute",
-                "chainrule", "CSV", "KiB", "English"}
+PAGE_SYMBOLS = {
+    "net",
+    "out",
+    "target",
+    "total",
+    "dE",
+    "dw",
+    "db",
+    "dout",
+    "dnet",
+    "delta",
+    "next",
+    "exp",
+    "log",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky",
+    "softmax",
+    "identity",
+    "gelu",
+    "silu",
+    "softplus",
+    "elu",
+    "squared",
+    "error",
+    "binary",
+    "categorical",
+    "cross",
+    "entropy",
+    "mean",
+    "absolute",
+    "chainrule",
+    "CSV",
+    "KiB",
+    "English",
+}
 
 
 def _visible_words(tab) -> set[str]:
@@ -871,9 +965,18 @@ def test_the_layouts_text_widths_bound_what_chromium_draws(page):
     from chainrule.visual.textmetrics import text_width
 
     zh = messages("zh")
-    texts = ["net = 0.3775", "w > 0", "|w| ≥ 0.55", "paths summed into h1", "shared bias (times 1)", "via o1",
-             zh["paths summed into {neuron}"].format(neuron="h1"), zh["shared bias (times 1)"], zh["via"] + " o1",
-             "前向传播，反向传播：链式法则（误差、偏导数、学习率）。"]
+    texts = [
+        "net = 0.3775",
+        "w > 0",
+        "|w| ≥ 0.55",
+        "paths summed into h1",
+        "shared bias (times 1)",
+        "via o1",
+        zh["paths summed into {neuron}"].format(neuron="h1"),
+        zh["shared bias (times 1)"],
+        zh["via"] + " o1",
+        "前向传播，反向传播：链式法则（误差、偏导数、学习率）。",
+    ]
     drawn = page.evaluate(WIDTHS_DRAWN, texts)
     for text, width in zip(texts, drawn):
         estimate = text_width(text, LABEL_SIZE)

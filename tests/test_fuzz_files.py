@@ -81,30 +81,47 @@ def _table():
     rng = np.random.default_rng(0)
     n = 48
     a, b = rng.normal(size=n), rng.normal(size=n)
-    return table_from_columns({"a": a, "b": b, "colour": list(rng.choice(["red", "green", "blue"], size=n)),
-                               "y": ["low" if v < -0.5 else "mid" if v < 0.5 else "high" for v in a + b]})
+    return table_from_columns(
+        {
+            "a": a,
+            "b": b,
+            "colour": list(rng.choice(["red", "green", "blue"], size=n)),
+            "y": ["low" if v < -0.5 else "mid" if v < 0.5 else "high" for v in a + b],
+        }
+    )
 
 
 def _model_bytes() -> bytes:
     table = _table()
     pre = Preprocessor.fit(table, "y")
-    net = Network.from_sizes([len(pre.features), 4, 3], ["tanh", "softmax"], loss="categorical_cross_entropy",
-                             seed=0)
+    net = Network.from_sizes([len(pre.features), 4, 3], ["tanh", "softmax"], loss="categorical_cross_entropy", seed=0)
     history = net.fit(pre.features_of(table), pre.encode_target(table), epochs=2, seed=1).to_dict()
-    return model_to_bytes(net, preprocessing=pre, training={"settings": {"epochs": 2}, "history": history,
-                                                           "weights": {"epoch": 2, "rule": "the last epoch",
-                                                                       "metrics": {"loss": history["loss"][-1]}}})
+    return model_to_bytes(
+        net,
+        preprocessing=pre,
+        training={
+            "settings": {"epochs": 2},
+            "history": history,
+            "weights": {"epoch": 2, "rule": "the last epoch", "metrics": {"loss": history["loss"][-1]}},
+        },
+    )
 
 
 def _checkpoint_bytes(tmp: Path) -> bytes:
     table = _table()
     pre = Preprocessor.fit(table, "y")
-    net = Network.from_sizes([len(pre.features), 3, 3], ["relu", "softmax"], loss="categorical_cross_entropy",
-                             seed=2)
+    net = Network.from_sizes([len(pre.features), 3, 3], ["relu", "softmax"], loss="categorical_cross_entropy", seed=2)
     path = tmp / "fuzz.ckpt.safetensors"
-    net.fit(pre.features_of(table), pre.encode_target(table), epochs=2, batch_size=16, seed=3,
-            optimizer=Adam(None, 0.01, amsgrad=True), early_stopping=EarlyStopping(patience=5, monitor="loss"),
-            callbacks=[Checkpoint(path, preprocessing=pre.to_config())])
+    net.fit(
+        pre.features_of(table),
+        pre.encode_target(table),
+        epochs=2,
+        batch_size=16,
+        seed=3,
+        optimizer=Adam(None, 0.01, amsgrad=True),
+        early_stopping=EarlyStopping(patience=5, monitor="loss"),
+        callbacks=[Checkpoint(path, preprocessing=pre.to_config())],
+    )
     return path.read_bytes()
 
 
@@ -164,8 +181,14 @@ def check_model_outcome(data: bytes, tmp: Path, *, resume: bool = False) -> str:
         X = np.random.default_rng(1).normal(size=(8, net.n_inputs))
         Y = np.eye(net.n_outputs)[np.arange(8) % net.n_outputs]
         try:
-            resumed.network.fit(X, Y, epochs=resumed.epoch + 1, optimizer=resumed.optimizer, seed=resumed.seed,
-                                initial_epoch=resumed.epoch)
+            resumed.network.fit(
+                X,
+                Y,
+                epochs=resumed.epoch + 1,
+                optimizer=resumed.optimizer,
+                seed=resumed.seed,
+                initial_epoch=resumed.epoch,
+            )
         except DivergenceError:
             pass
     return "loaded"
@@ -173,19 +196,35 @@ def check_model_outcome(data: bytes, tmp: Path, *, resume: bool = False) -> str:
 
 # -- hostile values and mutations of JSON data ---------------------------------------------------------------
 leaves = st.one_of(
-    st.none(), st.booleans(),
-    st.integers(-3, 3), st.integers(-(2**70), 2**70),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.integers(-(2**70), 2**70),
     st.sampled_from([0, -1, 2**63, 10**99, -(10**99), 10**150, 10**400]),
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([0.0, -0.0, 1e-320, 1e308, -1e308, 0.5, 1.0, 1e6]),
     st.text(max_size=12),
-    st.sampled_from(["", "sigmoid", "softmax", "float32", "Adam", "regression", "classification", "numeric",
-                     "categorical", "shared"]),
+    st.sampled_from(
+        [
+            "",
+            "sigmoid",
+            "softmax",
+            "float32",
+            "Adam",
+            "regression",
+            "classification",
+            "numeric",
+            "categorical",
+            "shared",
+        ]
+    ),
     st.integers(1000, 6000).map(lambda n: "x" * n),
 )
-json_values = st.recursive(leaves, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                           st.dictionaries(st.text(max_size=8), inner, max_size=4)),
-                           max_leaves=12)
+json_values = st.recursive(
+    leaves,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def _places(data: Any, path: tuple = ()) -> list[tuple]:
@@ -257,7 +296,7 @@ def damaged_bytes(draw, data: bytes) -> bytes:
         elif kind == "insert":
             damaged[position:position] = draw(st.binary(min_size=1, max_size=16))
         elif kind == "delete":
-            del damaged[position:position + draw(st.integers(1, 16))]
+            del damaged[position : position + draw(st.integers(1, 16))]
         elif kind == "truncate":
             del damaged[position:]
         elif kind == "length" and len(damaged) >= 8:
@@ -310,21 +349,31 @@ def mutated_tensors(draw, tensors: dict[str, np.ndarray]) -> dict[str, np.ndarra
         if kind == "value" and array.size and array.dtype.kind == "f":
             with np.errstate(all="ignore"):  # 1e308 overflows a float16 to inf: also a value to try
                 array.flat[draw(st.integers(0, array.size - 1))] = draw(
-                    st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308, 0.0, 1e-300, -1.0]))
+                    st.sampled_from([np.nan, np.inf, -np.inf, 1e308, -1e308, 0.0, 1e-300, -1.0])
+                )
         elif kind == "scale":
             with np.errstate(all="ignore"):
                 tensors[name] = array * draw(st.sampled_from([-1.0, 0.0, 1e300, 1e-300]))
         elif kind == "shape":
-            tensors[name] = draw(st.sampled_from([array[:-1], np.concatenate([array.ravel(), array.ravel()[:1]]),
-                                                  array.reshape(-1), array.reshape(1, -1)]))
+            tensors[name] = draw(
+                st.sampled_from(
+                    [
+                        array[:-1],
+                        np.concatenate([array.ravel(), array.ravel()[:1]]),
+                        array.reshape(-1),
+                        array.reshape(1, -1),
+                    ]
+                )
+            )
         elif kind == "dtype":
             with np.errstate(all="ignore"):
                 tensors[name] = array.astype(draw(st.sampled_from([np.float32, np.float16, np.int64, np.uint8])))
         elif kind == "remove":
             del tensors[name]
         elif kind == "add":
-            tensors[draw(st.sampled_from(["state.optimizer.0.momentum", "layers.9.W", "state.x", "extra"]))] = \
-                np.zeros(draw(st.integers(0, 5)))
+            tensors[draw(st.sampled_from(["state.optimizer.0.momentum", "layers.9.W", "state.x", "extra"]))] = np.zeros(
+                draw(st.integers(0, 5))
+            )
     return tensors
 
 
@@ -413,14 +462,18 @@ def mutated_text(draw, text: str) -> str:
         if kind == "replace" and chars:
             chars[position] = draw(st.sampled_from(list("[]{}:,\"'=&*!-#\n 019.eE\\")) | st.characters())
         elif kind == "insert":
-            chars[position:position] = list(draw(st.sampled_from(["[" * 80, "{" * 80, "9" * 200, "&a ", "*a ",
-                                                                   "\udcff", "\x00", "NaN", "1e999"]) | st.text()))
+            chars[position:position] = list(
+                draw(
+                    st.sampled_from(["[" * 80, "{" * 80, "9" * 200, "&a ", "*a ", "\udcff", "\x00", "NaN", "1e999"])
+                    | st.text()
+                )
+            )
         elif kind == "delete":
-            del chars[position:position + draw(st.integers(1, 20))]
+            del chars[position : position + draw(st.integers(1, 20))]
         elif kind == "truncate":
             del chars[position:]
         elif kind == "repeat":
-            chars[position:position] = chars[position:position + draw(st.integers(1, 40))] * draw(st.integers(2, 50))
+            chars[position:position] = chars[position : position + draw(st.integers(1, 40))] * draw(st.integers(2, 50))
     return "".join(chars)
 
 
@@ -443,8 +496,14 @@ def test_network_file_data_mutated(suffix, data):
 
 
 def _laughs(levels: int, width: int) -> str:
-    lines = ["sizes: [2, 2]", "activations: sigmoid", "input: [1, 2]", "target: [0.5, 0.5]",
-             "learning_rate: 0.5", f"weights: [&l0 [{', '.join(['lol'] * width)}],"]
+    lines = [
+        "sizes: [2, 2]",
+        "activations: sigmoid",
+        "input: [1, 2]",
+        "target: [0.5, 0.5]",
+        "learning_rate: 0.5",
+        f"weights: [&l0 [{', '.join(['lol'] * width)}],",
+    ]
     lines += [f"  &l{k + 1} [{', '.join([f'*l{k}'] * width)}]," for k in range(levels)]
     return "\n".join(lines + [f"  *l{levels}]"]) + "\n"
 
@@ -473,8 +532,9 @@ def planted(draw) -> tuple[str, str]:
     elif kind == "layers":
         document["layers"] = [dict(document["layers"][0], n_in=2, n_out=2)] * draw(st.sampled_from([100, 1001, 5000]))
     else:
-        document["layers"][0]["activation"] = draw(st.sampled_from([["sigmoid"], [], {"name": ["tanh"]}, 5, None,
-                                                                     {"name": "leaky_relu", "alpha": 10**400}]))
+        document["layers"][0]["activation"] = draw(
+            st.sampled_from([["sigmoid"], [], {"name": ["tanh"]}, 5, None, {"name": "leaky_relu", "alpha": 10**400}])
+        )
     return write(document, suffix), suffix
 
 

@@ -74,7 +74,10 @@ numbers = st.one_of(
     st.sampled_from([0, -1, 0.0, -0.0, 1e-320, 1e308, -1e308, float("nan"), float("inf"), 2**63]),
 )
 scalars = st.one_of(
-    st.none(), numbers, st.text(max_size=12), st.binary(max_size=8),
+    st.none(),
+    numbers,
+    st.text(max_size=12),
+    st.binary(max_size=8),
     st.sampled_from([object(), ..., Exception("x"), print, type, slice(1, 2), 1j, np.float32("nan")]),
 )
 array_dtypes = st.sampled_from(["float64", "float32", "int64", "uint8", "bool", "complex128", "<U3", "object"])
@@ -97,9 +100,13 @@ def arrays(draw) -> np.ndarray:
         return np.array(values, dtype=np.float64).astype(dtype).reshape(shape)
 
 
-containers = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                          | st.dictionaries(st.text(max_size=4), inner, max_size=3)
-                          | st.tuples(inner, inner), max_leaves=8)
+containers = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3) | st.tuples(inner, inner)
+    ),
+    max_leaves=8,
+)
 bad_values = st.one_of(scalars, arrays(), containers)
 
 # -- the Python API ---------------------------------------------------------------------------------
@@ -114,37 +121,79 @@ def _net() -> Network:
 
 #: name -> (call taking keyword arguments, good keyword arguments)
 CALLS = {
-    "Network.from_sizes": (lambda **kw: Network.from_sizes(**kw), dict(
-        sizes=[2, 3, 1], activation="tanh", output_activation="sigmoid", loss="squared_error", bias="per_neuron",
-        train_bias=True, init="glorot_uniform", seed=0, dtype="float64")),
-    "Network.fit": (lambda **kw: _net().fit(**kw), dict(
-        X=X, Y=Y, optimizer="sgd", learning_rate=0.1, epochs=2, batch_size=8, shuffle=True, seed=0,
-        sample_weight=None, validation_data=None, validation_fraction=None, metrics=(), callbacks=(),
-        progress=False, initial_epoch=0, schedule=None, early_stopping=None)),
+    "Network.from_sizes": (
+        lambda **kw: Network.from_sizes(**kw),
+        dict(
+            sizes=[2, 3, 1],
+            activation="tanh",
+            output_activation="sigmoid",
+            loss="squared_error",
+            bias="per_neuron",
+            train_bias=True,
+            init="glorot_uniform",
+            seed=0,
+            dtype="float64",
+        ),
+    ),
+    "Network.fit": (
+        lambda **kw: _net().fit(**kw),
+        dict(
+            X=X,
+            Y=Y,
+            optimizer="sgd",
+            learning_rate=0.1,
+            epochs=2,
+            batch_size=8,
+            shuffle=True,
+            seed=0,
+            sample_weight=None,
+            validation_data=None,
+            validation_fraction=None,
+            metrics=(),
+            callbacks=(),
+            progress=False,
+            initial_epoch=0,
+            schedule=None,
+            early_stopping=None,
+        ),
+    ),
     "Network.predict": (lambda **kw: _net().predict(**kw), dict(X=X)),
     "Network.loss": (lambda **kw: _net().loss(**kw), dict(X=X, Y=Y)),
     # Not metrics=: Network.evaluate(metrics=None) still raises TypeError (core/network.py is another
     # developer's; reported in issue 11's notes).
     "Network.evaluate": (lambda **kw: _net().evaluate(**kw, metrics=()), dict(X=X, Y=Y, sample_weight=None)),
-    "check_gradients": (lambda **kw: check_gradients(**kw), dict(
-        network=Network.from_sizes([2, 2, 1], seed=0), X=X[:3], Y=Y[:3], h=1e-3, floor=1e-6, max_work=10**10)),
+    "check_gradients": (
+        lambda **kw: check_gradients(**kw),
+        dict(network=Network.from_sizes([2, 2, 1], seed=0), X=X[:3], Y=Y[:3], h=1e-3, floor=1e-6, max_work=10**10),
+    ),
     # The helpers' other arguments come from library code, not from users: only the data is fuzzed.
     "as_2d": (lambda **kw: as_2d(**kw, what="X", dtype=np.dtype(np.float64), n_columns=2), dict(data=X)),
-    "check_sample_weight": (lambda **kw: check_sample_weight(**kw, n_samples=24, dtype=np.float64), dict(
-        weights=np.ones(24))),
+    "check_sample_weight": (
+        lambda **kw: check_sample_weight(**kw, n_samples=24, dtype=np.float64),
+        dict(weights=np.ones(24)),
+    ),
     "StepLR": (lambda **kw: StepLR(**kw)(5, 0.1), dict(step_size=2, gamma=0.5, per="epoch")),
     "ExponentialLR": (lambda **kw: ExponentialLR(**kw)(5, 0.1), dict(gamma=0.9, per="epoch")),
     "CosineAnnealingLR": (lambda **kw: CosineAnnealingLR(**kw)(5, 0.1), dict(t_max=10, eta_min=0.0)),
     "LinearLR": (lambda **kw: LinearLR(**kw)(5, 0.1), dict(start_factor=0.5, end_factor=1.0, total_iters=4)),
-    "SGD": (lambda **kw: _net().fit(X, Y, optimizer=SGD(**kw), epochs=1, progress=False), dict(
-        learning_rate=0.1, momentum=0.5, dampening=0.0, weight_decay=0.0, nesterov=False)),
-    "Adam": (lambda **kw: _net().fit(X, Y, optimizer=Adam(**kw), epochs=1, progress=False), dict(
-        learning_rate=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)),
-    "RMSprop": (lambda **kw: _net().fit(X, Y, optimizer=RMSprop(**kw), epochs=1, progress=False), dict(
-        learning_rate=1e-3, alpha=0.99, eps=1e-8)),
-    "EarlyStopping": (lambda **kw: _net().fit(X, Y, early_stopping=EarlyStopping(**kw), epochs=2,
-                                              validation_fraction=0.25, progress=False),
-                      dict(patience=1, min_delta=0.0, restore_best_weights=True, monitor="val_loss")),
+    "SGD": (
+        lambda **kw: _net().fit(X, Y, optimizer=SGD(**kw), epochs=1, progress=False),
+        dict(learning_rate=0.1, momentum=0.5, dampening=0.0, weight_decay=0.0, nesterov=False),
+    ),
+    "Adam": (
+        lambda **kw: _net().fit(X, Y, optimizer=Adam(**kw), epochs=1, progress=False),
+        dict(learning_rate=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0),
+    ),
+    "RMSprop": (
+        lambda **kw: _net().fit(X, Y, optimizer=RMSprop(**kw), epochs=1, progress=False),
+        dict(learning_rate=1e-3, alpha=0.99, eps=1e-8),
+    ),
+    "EarlyStopping": (
+        lambda **kw: _net().fit(
+            X, Y, early_stopping=EarlyStopping(**kw), epochs=2, validation_fraction=0.25, progress=False
+        ),
+        dict(patience=1, min_delta=0.0, restore_best_weights=True, monitor="val_loss"),
+    ),
 }
 
 
@@ -182,8 +231,14 @@ def _state_with(path: list, value):
     return state
 
 
-_STATE_PATHS = [[k] for k in _TUTORIAL] + [["params", "w5"], ["params", "b1"], ["input", 0], ["target", 1],
-                                            ["sizes", 0], ["activations", 1]]
+_STATE_PATHS = [[k] for k in _TUTORIAL] + [
+    ["params", "w5"],
+    ["params", "b1"],
+    ["input", 0],
+    ["target", 1],
+    ["sizes", 0],
+    ["activations", 1],
+]
 
 
 def _json_bytes(value) -> bytes:
@@ -198,10 +253,14 @@ json_values = st.recursive(
 bodies = st.one_of(
     st.binary(max_size=200),
     json_values.map(_json_bytes),
-    st.builds(lambda path, value, extra: _json_bytes({"state": _state_with(path, value), **extra}),
-              st.sampled_from(_STATE_PATHS), json_values,
-              st.dictionaries(st.sampled_from(["seed", "digits", "focus", "updates", "previous", "text"]),
-                              json_values, max_size=2)),
+    st.builds(
+        lambda path, value, extra: _json_bytes({"state": _state_with(path, value), **extra}),
+        st.sampled_from(_STATE_PATHS),
+        json_values,
+        st.dictionaries(
+            st.sampled_from(["seed", "digits", "focus", "updates", "previous", "text"]), json_values, max_size=2
+        ),
+    ),
     st.builds(lambda depth: b"[" * depth + b"]" * depth, st.integers(10, 5000)),
     st.builds(lambda digits: b'{"updates": ' + b"9" * digits + b"}", st.integers(1, 6000)),
 )
@@ -210,15 +269,26 @@ bodies = st.one_of(
 @st.composite
 def http_requests(draw) -> bytes:
     method = draw(st.sampled_from(["GET", "POST", "POST", "POST", "PUT", "HEAD", "OPTIONS", "DELETE", "BREW", ""]))
-    path = draw(st.one_of(st.sampled_from(sorted(ENDPOINTS) + ["/", "/api/initial", "/static/explorer.js", "/x"]),
-                          st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=30)))
+    path = draw(
+        st.one_of(
+            st.sampled_from(sorted(ENDPOINTS) + ["/", "/api/initial", "/static/explorer.js", "/x"]),
+            st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=30),
+        )
+    )
     body = draw(bodies)
     headers = [f"Host: {draw(st.sampled_from(['127.0.0.1', 'localhost', 'attacker.example', '']))}"]
     if draw(st.booleans()):
         headers.append(f"Content-Type: {draw(st.sampled_from(_JSON_TYPES))}")
     length = draw(st.sampled_from(["right", "right", "missing", "short", "text", "huge"]))
-    headers.append({"right": f"Content-Length: {len(body)}", "missing": "", "short": f"Content-Length: {len(body) + 5}",
-                    "text": "Content-Length: twelve", "huge": "Content-Length: 99999999999"}[length])
+    headers.append(
+        {
+            "right": f"Content-Length: {len(body)}",
+            "missing": "",
+            "short": f"Content-Length: {len(body) + 5}",
+            "text": "Content-Length: twelve",
+            "huge": "Content-Length: 99999999999",
+        }[length]
+    )
     values = st.sampled_from(["http://127.0.0.1", "null", "cross-site", "same-origin", "navigate", "none"])
     names = draw(st.lists(st.sampled_from(["Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode"]), max_size=3, unique=True))
     headers.extend(f"{name}: {draw(values)}" for name in names)
@@ -278,8 +348,19 @@ def _chdir(path: Path):
 
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-PATHS = ["data.csv", "model.safetensors", "empty.csv", "binary.json", "folder", "fifo", "missing.csv",
-         "folder/missing/x.csv", "data.csv/inside", str(EXAMPLES / "tutorial.json"), ""]
+PATHS = [
+    "data.csv",
+    "model.safetensors",
+    "empty.csv",
+    "binary.json",
+    "folder",
+    "fifo",
+    "missing.csv",
+    "folder/missing/x.csv",
+    "data.csv/inside",
+    str(EXAMPLES / "tutorial.json"),
+    "",
+]
 # (Not data.csv or model.safetensors: predict -o or export --onnx would replace the inputs later runs use.)
 OUTPUTS = ["out.safetensors", "out.csv", "out.png", "out.onnx", "folder", "missing/out.bin", "data.csv/x", "fifo", ""]
 BAD_NUMBERS = ["0", "-1", "nan", "inf", "-inf", "1e999", "abc", "", "9" * 30, "1.5", "0x10", "  3"]
@@ -292,7 +373,8 @@ def _mostly(good: list[str], bad=BAD_TEXT):
 
 
 values = {
-    "path": st.sampled_from(PATHS), "out": st.sampled_from(OUTPUTS),
+    "path": st.sampled_from(PATHS),
+    "out": st.sampled_from(OUTPUTS),
     "data": _mostly(["data.csv"], st.sampled_from(PATHS)),
     "model": _mostly(["model.safetensors"], st.sampled_from(PATHS)),
     "int": _mostly(["1", "2", "3"], st.sampled_from(BAD_NUMBERS)),
@@ -311,21 +393,64 @@ values = {
 }
 #: command -> (positional kinds, {option: kind or None for a flag})
 GRAMMAR = {
-    "train": (["data"], {"--target": "column", "--features": "column", "--task": "task", "--layers": "int",
-                         "--activation": "activation", "--optimizer": "optimizer", "--learning-rate": "float",
-                         "--epochs": "int", "--batch-size": "int", "--validation-fraction": "float",
-                         "--patience": "int", "--seed": "int", "--dtype": "dtype", "--format": "format",
-                         "--encoding": "encoding", "-o": "out", "--checkpoint-every": "int", "--checkpoint": "out",
-                         "--resume": "model", "--plot": "out", "-q": None}),
-    "predict": (["model", "data"], {"-o": "out", "--probabilities": None, "--format": "format",
-                                    "--encoding": "encoding"}),
+    "train": (
+        ["data"],
+        {
+            "--target": "column",
+            "--features": "column",
+            "--task": "task",
+            "--layers": "int",
+            "--activation": "activation",
+            "--optimizer": "optimizer",
+            "--learning-rate": "float",
+            "--epochs": "int",
+            "--batch-size": "int",
+            "--validation-fraction": "float",
+            "--patience": "int",
+            "--seed": "int",
+            "--dtype": "dtype",
+            "--format": "format",
+            "--encoding": "encoding",
+            "-o": "out",
+            "--checkpoint-every": "int",
+            "--checkpoint": "out",
+            "--resume": "model",
+            "--plot": "out",
+            "-q": None,
+        },
+    ),
+    "predict": (
+        ["model", "data"],
+        {"-o": "out", "--probabilities": None, "--format": "format", "--encoding": "encoding"},
+    ),
     "evaluate": (["model", "data"], {"--json": None, "--plot": "out", "--format": "format"}),
     "info": (["model"], {"--json": None}),
     "export": (["model"], {"--onnx": "out", "--dtype": "dtype"}),
-    "gradcheck": ([], {"--sizes": "int", "--activation": "activation", "--loss": "loss", "--bias": "bias",
-                       "--samples": "int", "--seed": "int", "--tolerance": "float", "--json": None}),
-    "explain": (["path"], {"--format": "render", "--steps": "int", "--precision": "int", "--bias": "bias",
-                           "--summary": None, "--max-parameters": "int", "--error": "error"}),
+    "gradcheck": (
+        [],
+        {
+            "--sizes": "int",
+            "--activation": "activation",
+            "--loss": "loss",
+            "--bias": "bias",
+            "--samples": "int",
+            "--seed": "int",
+            "--tolerance": "float",
+            "--json": None,
+        },
+    ),
+    "explain": (
+        ["path"],
+        {
+            "--format": "render",
+            "--steps": "int",
+            "--precision": "int",
+            "--bias": "bias",
+            "--summary": None,
+            "--max-parameters": "int",
+            "--error": "error",
+        },
+    ),
     "example": ([], {"--updates": "int", "--precision": "int", "--json": None, "--dtype": "dtype"}),
     # serve only with inputs it must refuse before listening (a bad file or port)
     "serve": (["path"], {"--port": "int"}),
@@ -343,8 +468,12 @@ def command_lines(draw) -> list[str]:
     if command == "train" and "--target" not in argv and draw(st.integers(0, 9)):
         argv += ["--target", "y"]
     if command == "serve":
-        argv = ["serve", draw(st.sampled_from([p for p in PATHS if "tutorial" not in p and p != "model.safetensors"])),
-                "--port", draw(st.sampled_from(["-1", "70000", "abc", "0"]))]
+        argv = [
+            "serve",
+            draw(st.sampled_from([p for p in PATHS if "tutorial" not in p and p != "model.safetensors"])),
+            "--port",
+            draw(st.sampled_from(["-1", "70000", "abc", "0"])),
+        ]
     return argv
 
 

@@ -37,8 +37,16 @@ def net(dtype="float64"):
 
 
 # -- fit's arguments ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("callbacks, field", [(5, "callbacks"), ("abc", "callbacks"), ({"a": 1}, "callbacks"),
-                                              ([5], "callbacks[0]"), ([Callback(), None], "callbacks[1]")])
+@pytest.mark.parametrize(
+    "callbacks, field",
+    [
+        (5, "callbacks"),
+        ("abc", "callbacks"),
+        ({"a": 1}, "callbacks"),
+        ([5], "callbacks[0]"),
+        ([Callback(), None], "callbacks[1]"),
+    ],
+)
 def test_fit_callbacks_must_be_a_list_of_callbacks(xy, callbacks, field):
     with pytest.raises(ValidationError) as err:
         net().fit(*xy, callbacks=callbacks)
@@ -64,8 +72,11 @@ def test_fit_metrics_must_be_a_list(xy):
 def test_an_exponential_schedule_that_overflows_is_refused_before_training(xy):
     network = net()
     before = network.buffer.values.copy()
-    with pytest.raises(ValidationError, match=r"schedule: expected a schedule whose learning rate stays finite.*"
-                                              r"ExponentialLR\(gamma=10000000000.0.*gives inf after 39 epochs"):
+    with pytest.raises(
+        ValidationError,
+        match=r"schedule: expected a schedule whose learning rate stays finite.*"
+        r"ExponentialLR\(gamma=10000000000.0.*gives inf after 39 epochs",
+    ):
         network.fit(*xy, epochs=40, schedule=ExponentialLR(1e10), progress=False)
     assert np.array_equal(network.buffer.values, before)  # refused before the first update
 
@@ -83,7 +94,9 @@ def test_a_per_step_schedule_is_checked_over_the_whole_run(xy):
 
 # -- sample weights ----------------------------------------------------------------------------------
 def test_all_zero_sample_weights_are_refused(xy):
-    with pytest.raises(ValidationError, match=r"sample_weight: expected weights with a positive total.*nothing to learn"):
+    with pytest.raises(
+        ValidationError, match=r"sample_weight: expected weights with a positive total.*nothing to learn"
+    ):
         net().fit(*xy, sample_weight=np.zeros(40))
 
 
@@ -113,11 +126,17 @@ def test_large_but_safe_weights_train_like_their_scaled_down_copy(xy):
 
 
 # -- building networks -------------------------------------------------------------------------------
-@pytest.mark.parametrize("sizes, message", [
-    ([3, 10**12, 2], f"sizes: expected a network of at most {MAX_PARAMETERS:,} weights"),
-    ([100_000, 100_000], f"sizes: expected a network of at most {MAX_PARAMETERS:,} weights"),
-    ([10**5000, 2], r"sizes\[0\]: expected an integer from 1 to 9223372036854775807, received: <an integer of about"),
-])
+@pytest.mark.parametrize(
+    "sizes, message",
+    [
+        ([3, 10**12, 2], f"sizes: expected a network of at most {MAX_PARAMETERS:,} weights"),
+        ([100_000, 100_000], f"sizes: expected a network of at most {MAX_PARAMETERS:,} weights"),
+        (
+            [10**5000, 2],
+            r"sizes\[0\]: expected an integer from 1 to 9223372036854775807, received: <an integer of about",
+        ),
+    ],
+)
 def test_from_sizes_refuses_networks_past_the_bound_before_allocating(sizes, message):
     start = time.perf_counter()
     with pytest.raises(ValidationError, match=message):
@@ -130,14 +149,17 @@ def test_from_sizes_names_the_largest_layer():
         Network.from_sizes([2, 10, 10**10, 1])
 
 
-@pytest.mark.parametrize("init, received", [
-    (lambda shape, rng, dtype: np.full(shape, np.nan), "4 values that are not finite"),
-    (lambda shape, rng, dtype: np.full(shape, 1e39), "not finite in float32"),
-    (lambda shape, rng, dtype: np.zeros((3, 3)), "array of shape (3, 3)"),
-    (lambda shape, rng, dtype: "weights", "'weights'"),
-    (lambda shape, rng, dtype: [[1, 2], [3]], "[[1, 2], [3]]"),
-    (lambda shape: np.zeros(shape), "which raised TypeError"),
-])
+@pytest.mark.parametrize(
+    "init, received",
+    [
+        (lambda shape, rng, dtype: np.full(shape, np.nan), "4 values that are not finite"),
+        (lambda shape, rng, dtype: np.full(shape, 1e39), "not finite in float32"),
+        (lambda shape, rng, dtype: np.zeros((3, 3)), "array of shape (3, 3)"),
+        (lambda shape, rng, dtype: "weights", "'weights'"),
+        (lambda shape, rng, dtype: [[1, 2], [3]], "[[1, 2], [3]]"),
+        (lambda shape: np.zeros(shape), "which raised TypeError"),
+    ],
+)
 def test_an_init_callable_is_checked(init, received):
     with pytest.raises(ValidationError) as err:
         Network.from_sizes([2, 2, 1], init=init, dtype="float32")
@@ -159,10 +181,17 @@ def test_save_model_refuses_what_is_not_a_network(tmp_path):
         cr.save_model(None, net())
 
 
-@pytest.mark.parametrize("options, field", [
-    ({"h": math.nan}, "h"), ({"h": -1.0}, "h"), ({"h": math.inf}, "h"), ({"floor": 0.0}, "floor"),
-    ({"max_work": 0}, "max_work"), ({"max_work": "lots"}, "max_work"),
-])
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        ({"h": math.nan}, "h"),
+        ({"h": -1.0}, "h"),
+        ({"h": math.inf}, "h"),
+        ({"floor": 0.0}, "floor"),
+        ({"max_work": 0}, "max_work"),
+        ({"max_work": "lots"}, "max_work"),
+    ],
+)
 def test_check_gradients_validates_its_options(xy, options, field):
     with pytest.raises(ValidationError) as err:
         check_gradients(net(), *xy, **options)
@@ -184,8 +213,11 @@ def test_check_gradients_bounds_its_work_before_copying_the_network():
 # -- data given as sparse matrices, pandas frames and object arrays ----------------------------------
 def test_a_sparse_matrix_is_refused_with_the_conversion_to_use():
     sparse = needs.module("scipy.sparse")
-    with pytest.raises(ValidationError, match=r"X: expected a dense array \(convert a sparse matrix with "
-                                              r"X.toarray\(\)\), received: a sparse matrix of shape \(3, 2\)"):
+    with pytest.raises(
+        ValidationError,
+        match=r"X: expected a dense array \(convert a sparse matrix with "
+        r"X.toarray\(\)\), received: a sparse matrix of shape \(3, 2\)",
+    ):
         net().predict(sparse.csr_matrix(np.ones((3, 2))))
 
 
@@ -221,11 +253,19 @@ def test_object_arrays_of_numbers_are_accepted_and_others_named():
 
 # -- JSON output ----------------------------------------------------------------------------------------
 def test_json_ready_writes_non_finite_numbers_as_strings():
-    data = {"a": [1.0, math.inf, -math.inf, math.nan], "b": np.float32("inf"), "c": (np.int64(3), True),
-            "d": np.array([1.0, np.nan])}
+    data = {
+        "a": [1.0, math.inf, -math.inf, math.nan],
+        "b": np.float32("inf"),
+        "c": (np.int64(3), True),
+        "d": np.array([1.0, np.nan]),
+    }
     text = dumps(data)
-    assert json.loads(text) == {"a": [1.0, "Infinity", "-Infinity", "NaN"], "b": "Infinity", "c": [3, True],
-                                "d": [1.0, "NaN"]}
+    assert json.loads(text) == {
+        "a": [1.0, "Infinity", "-Infinity", "NaN"],
+        "b": "Infinity",
+        "c": [3, True],
+        "d": [1.0, "NaN"],
+    }
     deep: list = [1.5]
     for _ in range(10_000):
         deep = [deep]

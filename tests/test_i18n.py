@@ -79,7 +79,9 @@ def test_the_committed_mo_files_match_their_po_sources(tool, domain):
 def test_the_template_is_up_to_date(tool, domain):
     with (i18n.LOCALE_DIR / f"{domain}.pot").open("rb") as f:
         committed = {(m.id, m.context) for m in babel.messages.pofile.read_po(f) if m.id}
-    assert committed == {(m.id, m.context) for m in tool.code_messages(domain) if m.id}, "run python tools/i18n.py extract"
+    assert committed == {(m.id, m.context) for m in tool.code_messages(domain) if m.id}, (
+        "run python tools/i18n.py extract"
+    )
 
 
 def test_the_check_command_passes(tool, capsys):
@@ -91,10 +93,16 @@ def test_the_page_texts_are_what_the_page_looks_up(tool):
     script's tr() calls with their placeholders; nothing else (no numbers, no markup)."""
     template = tool.code_messages("explorer")
     ids = {m.id for m in template if m.id}
-    assert {"Layer sizes", "η (learning rate)", "1 Forward pass", "decision surface", "the network",
-            "Set a network and one sample, then step through one training step: forward pass, error, backward "
-            "pass, update. Every number comes from chainrule's engine on the server."} <= ids  # HTML, attributes
-    assert {"step {n}", "{done} of {n} updates: E_total = {e}", "not a number: \"{text}\""} <= ids  # the script
+    assert {
+        "Layer sizes",
+        "η (learning rate)",
+        "1 Forward pass",
+        "decision surface",
+        "the network",
+        "Set a network and one sample, then step through one training step: forward pass, error, backward "
+        "pass, update. Every number comes from chainrule's engine on the server.",
+    } <= ids  # HTML, attributes
+    assert {"step {n}", "{done} of {n} updates: E_total = {e}", 'not a number: "{text}"'} <= ids  # the script
     assert not any(re.fullmatch(r"[\d\s./]*", i) or "<" in i or "  " in i for i in ids)
     comments = {m.id: m.auto_comments for m in template}
     assert comments["input {name}"] and "{name} is an input" in comments["input {name}"][0]  # // NOTE: reaches it
@@ -113,11 +121,14 @@ def _out(capsys, *args: str) -> str:
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
-@pytest.mark.parametrize("args", [
-    [],
-    ["examples/tanh-softmax-3-4-2.toml", "--steps", "2"],
-    ["examples/tanh-softmax-3-4-2.toml", "--hidden-deltas", "updated", "--bias", "per_neuron", "--train-biases"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["examples/tanh-softmax-3-4-2.toml", "--steps", "2"],
+        ["examples/tanh-softmax-3-4-2.toml", "--hidden-deltas", "updated", "--bias", "per_neuron", "--train-biases"],
+    ],
+)
 def test_explain_in_chinese_has_the_english_numbers_and_no_english_sentence(args, capsys):
     args = [str(ROOT / a) if a.startswith("examples/") else a for a in args]
     english = _out(capsys, "explain", *args)
@@ -133,10 +144,49 @@ def test_explain_in_chinese_has_the_english_numbers_and_no_english_sentence(args
 
 
 #: The ASCII words a Chinese derivation keeps: parts of quantity names, functions, configuration values.
-SYMBOLS = {"net", "out", "target", "delta", "next", "dE", "total", "dw", "db", "dout", "dnet", "eta", "float64",
-           "float", "sigmoid", "tanh", "softmax", "squared_error", "squared", "error", "categorical", "cross",
-           "entropy", "exp", "log", "logsumexp", "hidden_deltas", "hidden", "deltas", "updated", "E_o", "E_total",
-           "dE_total", "net_o", "out_o", "dout_k", "dnet_j", "out_k", "out_j", "delta_next", "dnet_db"}
+SYMBOLS = {
+    "net",
+    "out",
+    "target",
+    "delta",
+    "next",
+    "dE",
+    "total",
+    "dw",
+    "db",
+    "dout",
+    "dnet",
+    "eta",
+    "float64",
+    "float",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "squared_error",
+    "squared",
+    "error",
+    "categorical",
+    "cross",
+    "entropy",
+    "exp",
+    "log",
+    "logsumexp",
+    "hidden_deltas",
+    "hidden",
+    "deltas",
+    "updated",
+    "E_o",
+    "E_total",
+    "dE_total",
+    "net_o",
+    "out_o",
+    "dout_k",
+    "dnet_j",
+    "out_k",
+    "out_j",
+    "delta_next",
+    "dnet_db",
+}
 
 
 def test_example_and_summary_in_chinese(capsys):
@@ -190,7 +240,9 @@ def test_prose_is_its_english_text_and_survives_copies():
     description = trace.stage("update").description
     assert isinstance(description, Prose) and description == "Gradient descent: w+ = w - eta * dE_total/dw."
     again = pickle.loads(pickle.dumps(trace))
-    assert localize(again.stage("update").description, i18n.translator("zh")) == "梯度下降：w+ = w - eta * dE_total/dw。"
+    assert (
+        localize(again.stage("update").description, i18n.translator("zh")) == "梯度下降：w+ = w - eta * dE_total/dw。"
+    )
     parts = segments(description, i18n.translator("zh"))
     assert parts[0] == "梯度下降：" and isinstance(parts[1], Math) and parts[2] == "。"
     view = localized(trace, "zh")
@@ -206,8 +258,10 @@ def test_a_language_is_one_catalogue_file(tmp_path, monkeypatch, tool, capsys):
 
     locale = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, locale)
-    translations = {"chainrule": {"Forward pass": "Propagation avant", "English": "Français"},
-                    "explorer": {"Layer sizes": "Tailles des couches", "step {n}": "étape {n}"}}
+    translations = {
+        "chainrule": {"Forward pass": "Propagation avant", "English": "Français"},
+        "explorer": {"Layer sizes": "Tailles des couches", "step {n}": "étape {n}"},
+    }
     (locale / "fr" / "LC_MESSAGES").mkdir(parents=True)
     for domain, table in translations.items():
         with (locale / f"{domain}.pot").open("rb") as f:
@@ -232,9 +286,15 @@ def test_a_language_is_one_catalogue_file(tmp_path, monkeypatch, tool, capsys):
 
 def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:
     (tmp_path / f"{name}.tex").write_text(tex, encoding="utf-8")
-    done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-                          cwd=tmp_path, capture_output=True, text=True, errors="replace", timeout=120,
-                          check=False)
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:]
 
 
@@ -245,10 +305,15 @@ def cjk_missing() -> bool:
     return not found.strip()
 
 
-@pytest.mark.skipif(cjk_missing(), reason="pdflatex with the CJK package not installed (Debian: apt-get install "
-                    "latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp; .ci/run does)")
-@pytest.mark.parametrize("args", [[], ["examples/tanh-softmax-3-4-2.toml", "--steps", "2"],
-                                  ["examples/tanh-softmax-3-4-2.toml", "--summary"]])
+@pytest.mark.skipif(
+    cjk_missing(),
+    reason="pdflatex with the CJK package not installed (Debian: apt-get install "
+    "latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp; .ci/run does)",
+)
+@pytest.mark.parametrize(
+    "args",
+    [[], ["examples/tanh-softmax-3-4-2.toml", "--steps", "2"], ["examples/tanh-softmax-3-4-2.toml", "--summary"]],
+)
 def test_chinese_latex_compiles(args, tmp_path, capsys):
     args = [str(ROOT / a) if a.startswith("examples/") else a for a in args]
     tex = _out(capsys, "explain", *args, "--format", "latex", "--lang", "zh")
@@ -258,11 +323,14 @@ def test_chinese_latex_compiles(args, tmp_path, capsys):
 
 def test_latex_typesets_the_formulas_in_sentences():
     tex = render(build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5), "latex", lang="zh")
-    assert (r"$E_{\mathit{total}}$ 是所有输出 $o$ 的 $E_{o} = \frac{1}{2} \cdot "
-            r"\left(\mathit{target}_{o} - \mathit{out}_{o}\right)^{2}$ 之和。") in tex
+    assert (
+        r"$E_{\mathit{total}}$ 是所有输出 $o$ 的 $E_{o} = \frac{1}{2} \cdot "
+        r"\left(\mathit{target}_{o} - \mathit{out}_{o}\right)^{2}$ 之和。"
+    ) in tex
     assert r"梯度下降：$w^{+} = w - \eta \cdot \frac{\partial E_{\mathit{total}}}{\partial w}$。" in tex
-    assert "sum over outputs of 1/2" not in render(build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5),
-                                                   "latex")
+    assert "sum over outputs of 1/2" not in render(
+        build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5), "latex"
+    )
 
 
 def test_every_sentence_looked_up_while_rendering_in_chinese_is_translated(monkeypatch, capsys, tmp_path):

@@ -29,11 +29,36 @@ LAZY = ["chainrule", "chainrule.training", "chainrule.distributed"]
 #: Modules that ``import chainrule`` must not load: everything above the engine, and every
 #: optional dependency (each costs from milliseconds to seconds).
 HEAVY = [
-    "chainrule.cli", "chainrule.datasets", "chainrule.distributed", "chainrule.exercise", "chainrule.explain",
-    "chainrule.export", "chainrule.i18n", "chainrule.io", "chainrule.notebook", "chainrule.optim",
-    "chainrule.plots", "chainrule.sklearn", "chainrule.tabular", "chainrule.training.loop", "chainrule.visual",
-    "IPython", "anywidget", "matplotlib", "mpi4py", "onnx", "onnxruntime", "pandas", "pyarrow", "safetensors",
-    "scipy", "sklearn", "threadpoolctl", "torch", "tqdm", "yaml",
+    "chainrule.cli",
+    "chainrule.datasets",
+    "chainrule.distributed",
+    "chainrule.exercise",
+    "chainrule.explain",
+    "chainrule.export",
+    "chainrule.i18n",
+    "chainrule.io",
+    "chainrule.notebook",
+    "chainrule.optim",
+    "chainrule.plots",
+    "chainrule.sklearn",
+    "chainrule.tabular",
+    "chainrule.training.loop",
+    "chainrule.visual",
+    "IPython",
+    "anywidget",
+    "matplotlib",
+    "mpi4py",
+    "onnx",
+    "onnxruntime",
+    "pandas",
+    "pyarrow",
+    "safetensors",
+    "scipy",
+    "sklearn",
+    "threadpoolctl",
+    "torch",
+    "tqdm",
+    "yaml",
 ]
 
 
@@ -67,12 +92,15 @@ def test_the_heavy_list_names_real_modules():
 
 
 def test_training_loads_the_loop_and_the_optimizers_not_the_rest():
-    code = """
+    code = (
+        """
 import numpy as np
 from chainrule import Network
 net = Network.from_sizes([2, 3, 1], "tanh", seed=0)
 net.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, batch_size=2, seed=0, progress=False)
-""" + LOADED
+"""
+        + LOADED
+    )
     loaded = set(fresh(code))
     assert {"chainrule.training.loop", "chainrule.optim", "chainrule.distributed.strategy"} <= loaded
     for name in ("chainrule.visual", "chainrule.explain", "chainrule.io", "chainrule.tabular", "mpi4py", "tqdm"):

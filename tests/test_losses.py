@@ -74,16 +74,23 @@ def finite_difference_delta(f, activation, z, y, h=1e-6):
 @pytest.mark.parametrize(
     "loss, activation",
     [
-        ("squared_error", "sigmoid"), ("squared_error", "tanh"), ("squared_error", "softmax"),
-        ("squared_error", "identity"), ("squared_error/mean", "sigmoid"), ("squared_error/mean", "identity"),
-        ("squared_error/mean", "softmax"), ("categorical_cross_entropy", "softmax"),
+        ("squared_error", "sigmoid"),
+        ("squared_error", "tanh"),
+        ("squared_error", "softmax"),
+        ("squared_error", "identity"),
+        ("squared_error/mean", "sigmoid"),
+        ("squared_error/mean", "identity"),
+        ("squared_error/mean", "softmax"),
+        ("categorical_cross_entropy", "softmax"),
         ("binary_cross_entropy", "sigmoid"),
     ],
 )
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_output_delta_matches_finite_differences(loss, activation, reduction, rng):
     name, _, output_reduction = loss.partition("/")
-    f = get_loss({"name": name, "reduction": reduction, **({"output_reduction": output_reduction} if output_reduction else {})})
+    f = get_loss(
+        {"name": name, "reduction": reduction, **({"output_reduction": output_reduction} if output_reduction else {})}
+    )
     z = rng.normal(size=(5, 3))
     y = np.eye(3)[rng.integers(0, 3, 5)] if loss.startswith("cat") else rng.uniform(0.1, 0.9, size=(5, 3))
     act = get_activation(activation)
@@ -155,10 +162,15 @@ def test_cross_entropy_with_targets_not_summing_to_one(reduction, rng):
     np.testing.assert_allclose(unfused, delta, rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", [
-    {"name": "squared_error"}, {"name": "squared_error", "output_reduction": "mean"},
-    {"name": "categorical_cross_entropy"}, {"name": "binary_cross_entropy"},
-])
+@pytest.mark.parametrize(
+    "loss",
+    [
+        {"name": "squared_error"},
+        {"name": "squared_error", "output_reduction": "mean"},
+        {"name": "categorical_cross_entropy"},
+        {"name": "binary_cross_entropy"},
+    ],
+)
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_rows_of_a_larger_batch_scale_value_and_delta(loss, reduction, rng):
     # Data-parallel training: each process holds n of the batch's N rows and divides by N.
@@ -175,8 +187,9 @@ def test_rows_of_a_larger_batch_scale_value_and_delta(loss, reduction, rng):
     np.testing.assert_allclose(part, whole * factor, rtol=1e-14)
     weighted = f.weighted_value(a, z, y, np.array([1.0, 0.0, 2.0, 0.5]), rows=12)
     per_sample = f.per_output(a, z, y).sum(axis=1)
-    assert weighted == pytest.approx((per_sample[0] + 2 * per_sample[2] + 0.5 * per_sample[3])
-                                     * (1 / 12 if reduction == "mean" else 1.0), rel=1e-14)
+    assert weighted == pytest.approx(
+        (per_sample[0] + 2 * per_sample[2] + 0.5 * per_sample[3]) * (1 / 12 if reduction == "mean" else 1.0), rel=1e-14
+    )
     assert f.weighted_value(a, z, y, np.ones(4)) == pytest.approx(value, rel=1e-14)
 
 
@@ -205,14 +218,18 @@ def test_a_loss_defining_only_its_gradient_gets_the_chain_rule_from_the_base_cla
     np.testing.assert_allclose(delta, finite_difference_delta(f, activation, z, y), rtol=1e-6, atol=1e-9)
     part = np.empty_like(z)
     assert f.value_and_delta(a, z, y, get_activation(activation), out=part, rows=10) == pytest.approx(
-        value * (5 / 10 if reduction == "mean" else 1.0), rel=1e-14)
+        value * (5 / 10 if reduction == "mean" else 1.0), rel=1e-14
+    )
     np.testing.assert_allclose(part, delta * (5 / 10 if reduction == "mean" else 1.0), rtol=1e-13)
-    assert repr(f) == f"HalfSquares(reduction={reduction!r})" and f.config() == {"name": "half_squares",
-                                                                                 "reduction": reduction}
+    assert repr(f) == f"HalfSquares(reduction={reduction!r})" and f.config() == {
+        "name": "half_squares",
+        "reduction": reduction,
+    }
 
 
-@pytest.mark.parametrize("loss, activation", [("categorical_cross_entropy", "softmax"),
-                                              ("binary_cross_entropy", "sigmoid")])
+@pytest.mark.parametrize(
+    "loss, activation", [("categorical_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]
+)
 @pytest.mark.parametrize("bad", [-0.1, 1.5])
 def test_cross_entropy_targets_outside_zero_one_are_refused(loss, activation, bad):
     y = np.array([[0.0, 1.0], [bad, 0.0]])
@@ -272,4 +289,6 @@ def test_unfused_gradients_at_saturated_outputs_are_finite_and_keep_the_dtype():
         c = CategoricalCrossEntropy().gradient(np.array([[0.0, 1.0]], dtype=dtype), np.array([[0.5, 0.5]], dtype=dtype))
         assert c[0, 0] == -np.inf and c[0, 1] == -0.5
         # A saturated output whose target agrees (a = y = 0): 0/0, undefined, shown as nan without a warning.
-        assert np.isnan(BinaryCrossEntropy().gradient(np.zeros((1, 1), dtype=dtype), np.zeros((1, 1), dtype=dtype))).all()
+        assert np.isnan(
+            BinaryCrossEntropy().gradient(np.zeros((1, 1), dtype=dtype), np.zeros((1, 1), dtype=dtype))
+        ).all()

@@ -20,8 +20,11 @@ from chainrule.core.metrics import (
     r2_score,
 )
 
-REGRESSION = {"mse": (mean_squared_error, sk.mean_squared_error), "mae": (mean_absolute_error, sk.mean_absolute_error),
-              "r2": (r2_score, sk.r2_score)}
+REGRESSION = {
+    "mse": (mean_squared_error, sk.mean_squared_error),
+    "mae": (mean_absolute_error, sk.mean_absolute_error),
+    "r2": (r2_score, sk.r2_score),
+}
 
 
 def regression_data(n, m, seed):
@@ -69,7 +72,8 @@ def test_r2_of_a_constant_target_follows_sklearn():
     for y_pred in (y_true.copy(), y_true + np.array([[0.5, 0.0]]), y_true + 0.25):
         for w in (None, weights(6, 1, zeros=False)):
             assert r2_score(y_true, y_pred, w) == pytest.approx(
-                sk.r2_score(y_true, y_pred, sample_weight=w), rel=1e-12, abs=1e-15)
+                sk.r2_score(y_true, y_pred, sample_weight=w), rel=1e-12, abs=1e-15
+            )
 
 
 def test_r2_is_the_mean_over_outputs_of_each_outputs_r2():
@@ -113,8 +117,10 @@ def test_accuracy_of_one_output_thresholds_at_one_half():
 def test_registry_names_and_directions():
     # higher_is_better tells early stopping which way is an improvement (sklearn's scorers: greater_is_better).
     assert {name: (m.function, m.higher_is_better) for name, m in METRICS.items()} == {
-        "accuracy": (accuracy, True), "mse": (mean_squared_error, False),
-        "mae": (mean_absolute_error, False), "r2": (r2_score, True),
+        "accuracy": (accuracy, True),
+        "mse": (mean_squared_error, False),
+        "mae": (mean_absolute_error, False),
+        "r2": (r2_score, True),
     }
     for name, metric in METRICS.items():
         assert get_metric(name) is metric and metric.name == name and repr(metric) == f"Metric({name!r})"
@@ -129,15 +135,18 @@ def test_registry_names_and_directions():
 def test_unknown_metric_is_refused(bad):
     with pytest.raises(ValueError) as err:
         get_metric(bad)
-    assert str(err.value) == f"metrics: expected names from ['accuracy', 'mae', 'mse', 'r2'] or Metric objects, " \
-                             f"received: {bad!r}"
+    assert (
+        str(err.value) == f"metrics: expected names from ['accuracy', 'mae', 'mse', 'r2'] or Metric objects, "
+        f"received: {bad!r}"
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_evaluate_with_sample_weights_matches_sklearn(reduction):
     rng = np.random.default_rng(3)
-    net = Network.from_sizes([3, 5, 2], "tanh", output_activation="identity",
-                             loss={"name": "squared_error", "reduction": reduction}, seed=0)
+    net = Network.from_sizes(
+        [3, 5, 2], "tanh", output_activation="identity", loss={"name": "squared_error", "reduction": reduction}, seed=0
+    )
     X, Y = rng.normal(size=(30, 3)), rng.normal(size=(30, 2))
     w = weights(30, 3)
     logs = net.evaluate(X, Y, metrics=["mse", "mae", "r2"], sample_weight=w)
@@ -148,8 +157,10 @@ def test_evaluate_with_sample_weights_matches_sklearn(reduction):
     assert logs["mae"] == pytest.approx(sk.mean_absolute_error(Y, P, sample_weight=w), rel=1e-12)
     assert logs["r2"] == pytest.approx(sk.r2_score(Y, P, sample_weight=w), rel=1e-12)
     unweighted = net.evaluate(X, Y, metrics="mae", prefix="val_")
-    assert unweighted == {"val_loss": pytest.approx(per_sample.sum() / (30 if reduction == "mean" else 1), rel=1e-12),
-                          "val_mae": pytest.approx(sk.mean_absolute_error(Y, P), rel=1e-12)}
+    assert unweighted == {
+        "val_loss": pytest.approx(per_sample.sum() / (30 if reduction == "mean" else 1), rel=1e-12),
+        "val_mae": pytest.approx(sk.mean_absolute_error(Y, P), rel=1e-12),
+    }
 
 
 def test_r2_of_targets_with_small_variance_matches_sklearn():

@@ -20,8 +20,9 @@ from chainrule.io import FORMAT_VERSION, ModelFileError, load_model, model_from_
 
 
 def _network(dtype=np.float64, seed=3) -> Network:
-    net = Network.from_sizes([4, 7, 5, 3], ["tanh", "leaky_relu", "softmax"], loss="cross_entropy",
-                             seed=seed, dtype=dtype)
+    net = Network.from_sizes(
+        [4, 7, 5, 3], ["tanh", "leaky_relu", "softmax"], loss="cross_entropy", seed=seed, dtype=dtype
+    )
     # Non-trivial biases too, so that a bias mix-up would show.
     rng = np.random.default_rng(seed)
     for layer in net.layers:
@@ -44,16 +45,16 @@ def _preprocessing() -> dict:
     from chainrule.tabular import Preprocessor, table_from_columns
 
     rng = np.random.default_rng(5)
-    table = table_from_columns({**{f"x{k}": rng.normal(size=30) for k in range(4)},
-                                "y": ["a", "b", "c"] * 10})
+    table = table_from_columns({**{f"x{k}": rng.normal(size=30) for k in range(4)}, "y": ["a", "b", "c"] * 10})
     return Preprocessor.fit(table, "y").to_config()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_round_trip_is_bitwise(tmp_path, dtype):
     net = _network(dtype)
-    path = save_model(tmp_path / "m.safetensors", net, preprocessing=_preprocessing(),
-                      training={"epochs": 3, "seed": 7})
+    path = save_model(
+        tmp_path / "m.safetensors", net, preprocessing=_preprocessing(), training={"epochs": 3, "seed": 7}
+    )
     saved = load_model(path)
     X = np.random.default_rng(0).normal(size=(50, 4)).astype(dtype)
     assert saved.network.dtype == np.dtype(dtype)
@@ -72,8 +73,12 @@ def test_state_tensors_round_trip():
 
     net = _network()
     moments = np.random.default_rng(1).normal(size=net.buffer.n_trainable)
-    state = {"epoch": 4, "seed": 0, "history": {},
-             "optimizer": {**Adam(None).hyperparameters(), "name": "Adam", "initial_learning_rate": 1e-3, "steps": 3}}
+    state = {
+        "epoch": 4,
+        "seed": 0,
+        "history": {},
+        "optimizer": {**Adam(None).hyperparameters(), "name": "Adam", "initial_learning_rate": 1e-3, "steps": 3},
+    }
     tensors = {"optimizer.0.exp_avg": moments, "optimizer.0.exp_avg_sq": moments**2}
     saved = model_from_bytes(model_to_bytes(net, state=state, state_tensors=tensors))
     assert saved.state == json.loads(json.dumps(state))
@@ -149,20 +154,42 @@ def _resize_first_layer(content):
 @pytest.mark.parametrize(
     "edit, field, message",
     [
-        (lambda c: c["architecture"]["layers"][0].update(type="lambda"), "architecture.layers[0].type",
-         r"architecture.layers\[0\].type: expected one of \['dense'\], received: 'lambda'"),
-        (lambda c: c["architecture"]["layers"][1].update(type="os.system"), "architecture.layers[1].type",
-         "received: 'os.system'"),
-        (lambda c: c["architecture"]["layers"][0].update(activation={"name": "eval"}),
-         "architecture.layers[0].activation", "expected one of .*received: 'eval'"),
-        (lambda c: c["architecture"]["layers"][2].update(activation={"name": "softmax", "axis": 0}),
-         "architecture.layers[2].activation.axis", "an unknown option"),
-        (lambda c: c["architecture"]["layers"][0].update(code="import os"), "architecture.layers[0].code",
-         "expected one of the fields"),
-        (lambda c: c["architecture"]["layers"][0].update(n_out=8), "architecture.layers[1].n_in",
-         r"expected 8 \(the n_out of layers\[0\]\), received: 7"),
+        (
+            lambda c: c["architecture"]["layers"][0].update(type="lambda"),
+            "architecture.layers[0].type",
+            r"architecture.layers\[0\].type: expected one of \['dense'\], received: 'lambda'",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][1].update(type="os.system"),
+            "architecture.layers[1].type",
+            "received: 'os.system'",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][0].update(activation={"name": "eval"}),
+            "architecture.layers[0].activation",
+            "expected one of .*received: 'eval'",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][2].update(activation={"name": "softmax", "axis": 0}),
+            "architecture.layers[2].activation.axis",
+            "an unknown option",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][0].update(code="import os"),
+            "architecture.layers[0].code",
+            "expected one of the fields",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][0].update(n_out=8),
+            "architecture.layers[1].n_in",
+            r"expected 8 \(the n_out of layers\[0\]\), received: 7",
+        ),
         (_resize_first_layer, "layers.0.W", r"tensor 'layers.0.W' has shape \(4, 7\) .* expected \(4, 8\)"),
-        (lambda c: c["architecture"].update(loss={"name": "__import__"}), "architecture.loss", "received: '__import__'"),
+        (
+            lambda c: c["architecture"].update(loss={"name": "__import__"}),
+            "architecture.loss",
+            "received: '__import__'",
+        ),
         (lambda c: c["architecture"].update(dtype="object"), "architecture.dtype", "expected float32 or float64"),
         (lambda c: c["architecture"].update(layers=[]), "architecture.layers", "expected at least one layer"),
         (lambda c: c["architecture"].update(version=0), "architecture.version", "expected a whole number from 1"),
@@ -197,20 +224,26 @@ def test_newer_format_version_is_refused():
         model_from_bytes(data)
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m.update(format="something.else"), "not a chainrule model"),
-    (lambda m: m.update(format_version="1.5"), "not a whole number"),
-    (lambda m: m.pop("checksum"), "checksum"),
-    (lambda m: m.clear(), "not a chainrule model"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda m: m.update(format="something.else"), "not a chainrule model"),
+        (lambda m: m.update(format_version="1.5"), "not a whole number"),
+        (lambda m: m.pop("checksum"), "checksum"),
+        (lambda m: m.clear(), "not a chainrule model"),
+    ],
+)
 def test_bad_metadata_is_refused(edit, message):
     with pytest.raises(ModelFileError, match=message):
         model_from_bytes(_rewrite_metadata(model_to_bytes(_network()), edit))
 
 
 def test_other_files_are_refused(tmp_path):
-    for name, content in [("empty", b""), ("text", b"hello world, not a model at all"),
-                          ("huge_header", struct.pack("<Q", 2**62) + b"{}")]:
+    for name, content in [
+        ("empty", b""),
+        ("text", b"hello world, not a model at all"),
+        ("huge_header", struct.pack("<Q", 2**62) + b"{}"),
+    ]:
         path = tmp_path / name
         path.write_bytes(content)
         with pytest.raises(ModelFileError, match=f"'{path}'"):
@@ -295,14 +328,18 @@ def _swap(header, first, second, key):
     header[first][key], header[second][key] = header[second][key], header[first][key]
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda h: h["layers.2.W"].update(shape=[2, 3]),              # same bytes, transposed shape
-    lambda h: h["layers.2.W"].update(shape=[6]),                 # same bytes, flattened
-    lambda h: h["layers.0.W"].update(dtype="I64"),               # same bytes, read as integers
-    lambda h: h.update({"layers.9.W": h.pop("layers.0.W")}),     # same bytes under another name
-    lambda h: _swap(h, "layers.0.W", "layers.1.W", "data_offsets"),  # two tensors' bytes exchanged
-    lambda h: h["layers.0.W"].update(shape=[9, 1]),
-], ids=["transposed", "flattened", "dtype", "renamed", "swapped-weights", "reshaped-weights"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda h: h["layers.2.W"].update(shape=[2, 3]),  # same bytes, transposed shape
+        lambda h: h["layers.2.W"].update(shape=[6]),  # same bytes, flattened
+        lambda h: h["layers.0.W"].update(dtype="I64"),  # same bytes, read as integers
+        lambda h: h.update({"layers.9.W": h.pop("layers.0.W")}),  # same bytes under another name
+        lambda h: _swap(h, "layers.0.W", "layers.1.W", "data_offsets"),  # two tensors' bytes exchanged
+        lambda h: h["layers.0.W"].update(shape=[9, 1]),
+    ],
+    ids=["transposed", "flattened", "dtype", "renamed", "swapped-weights", "reshaped-weights"],
+)
 def test_tampered_tensor_header_with_the_old_checksum_is_refused(tmp_path, tamper):
     _net, data = _with_state()
     path = tmp_path / "tampered.safetensors"
@@ -346,36 +383,65 @@ def _header_only(header: dict) -> bytes:
 VALID_META = {"format": "chainrule.model", "format_version": "1", "chainrule": "{}", "checksum": "sha256:0"}
 
 
-@pytest.mark.parametrize("data, problem", [
-    (b"", "it is 0 bytes long, too short to be a model file (truncated or empty)"),
-    (b"\x00" * 7, "it is 7 bytes long, too short to be a model file (truncated or empty)"),
-    (b"\x00" * 8, "its header is not valid JSON (corrupted or not a model file; expected valid JSON, received: "
-                  "Expecting value at line 1, column 1)"),
-    (struct.pack("<Q", 100) + b"{}", "its header claims 100 bytes but the file has 2 after the length field "
-                                     "(truncated or not a model file)"),
-    (struct.pack("<Q", 2**63 + 5) + b"{}", f"its header claims {2**63 + 5} bytes but the file has 2 after the length "
-                                           "field (truncated or not a model file)"),
-    (struct.pack("<Q", 16 * 1024 * 1024 + 1) + b" " * (16 * 1024 * 1024 + 1),
-     f"its header claims {16 * 1024 * 1024 + 1} bytes but the file has {16 * 1024 * 1024 + 1} after the length field "
-     "(truncated or not a model file)"),
-    (struct.pack("<Q", 16 * 1024 * 1024) + b" " * (16 * 1024 * 1024 + 8),
-     "its header is not valid JSON (corrupted or not a model file; expected valid JSON, received: "
-     "Expecting value at line 1, column 16777217)"),
-    (struct.pack("<Q", 3) + b"{\xff}", "its header is not valid JSON (corrupted or not a model file; expected UTF-8 "
-                                       "text, received: byte 1 is not UTF-8 (invalid start byte))"),
-    (_header_only([]), "its header has no chainrule metadata (not a chainrule model file)"),
-    (_header_only({}), "its header has no chainrule metadata (not a chainrule model file)"),
-    (_header_only({"__metadata__": {"format": 1}}), "its header has no chainrule metadata (not a chainrule model file)"),
-    (_header_only({"__metadata__": {**VALID_META, "format": "other"}}),
-     "not a chainrule model (format 'other', expected 'chainrule.model')"),
-    (_header_only({"__metadata__": {k: v for k, v in VALID_META.items() if k != "format"}}),
-     "not a chainrule model (format None, expected 'chainrule.model')"),
-    (_header_only({"__metadata__": {k: v for k, v in VALID_META.items() if k != "format_version"}}),
-     "format_version '' is not a whole number"),
-    (_header_only({"__metadata__": {**VALID_META, "format_version": "0"}}), "format version 0 does not exist"),
-    (_header_only({"__metadata__": {**VALID_META, "format_version": "3"}}),
-     "it was written in format version 3, newer than this chainrule reads (up to 2); upgrade chainrule to read it"),
-])
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        (b"", "it is 0 bytes long, too short to be a model file (truncated or empty)"),
+        (b"\x00" * 7, "it is 7 bytes long, too short to be a model file (truncated or empty)"),
+        (
+            b"\x00" * 8,
+            "its header is not valid JSON (corrupted or not a model file; expected valid JSON, received: "
+            "Expecting value at line 1, column 1)",
+        ),
+        (
+            struct.pack("<Q", 100) + b"{}",
+            "its header claims 100 bytes but the file has 2 after the length field (truncated or not a model file)",
+        ),
+        (
+            struct.pack("<Q", 2**63 + 5) + b"{}",
+            f"its header claims {2**63 + 5} bytes but the file has 2 after the length "
+            "field (truncated or not a model file)",
+        ),
+        (
+            struct.pack("<Q", 16 * 1024 * 1024 + 1) + b" " * (16 * 1024 * 1024 + 1),
+            f"its header claims {16 * 1024 * 1024 + 1} bytes but the file has {16 * 1024 * 1024 + 1} after the length field "
+            "(truncated or not a model file)",
+        ),
+        (
+            struct.pack("<Q", 16 * 1024 * 1024) + b" " * (16 * 1024 * 1024 + 8),
+            "its header is not valid JSON (corrupted or not a model file; expected valid JSON, received: "
+            "Expecting value at line 1, column 16777217)",
+        ),
+        (
+            struct.pack("<Q", 3) + b"{\xff}",
+            "its header is not valid JSON (corrupted or not a model file; expected UTF-8 "
+            "text, received: byte 1 is not UTF-8 (invalid start byte))",
+        ),
+        (_header_only([]), "its header has no chainrule metadata (not a chainrule model file)"),
+        (_header_only({}), "its header has no chainrule metadata (not a chainrule model file)"),
+        (
+            _header_only({"__metadata__": {"format": 1}}),
+            "its header has no chainrule metadata (not a chainrule model file)",
+        ),
+        (
+            _header_only({"__metadata__": {**VALID_META, "format": "other"}}),
+            "not a chainrule model (format 'other', expected 'chainrule.model')",
+        ),
+        (
+            _header_only({"__metadata__": {k: v for k, v in VALID_META.items() if k != "format"}}),
+            "not a chainrule model (format None, expected 'chainrule.model')",
+        ),
+        (
+            _header_only({"__metadata__": {k: v for k, v in VALID_META.items() if k != "format_version"}}),
+            "format_version '' is not a whole number",
+        ),
+        (_header_only({"__metadata__": {**VALID_META, "format_version": "0"}}), "format version 0 does not exist"),
+        (
+            _header_only({"__metadata__": {**VALID_META, "format_version": "3"}}),
+            "it was written in format version 3, newer than this chainrule reads (up to 2); upgrade chainrule to read it",
+        ),
+    ],
+)
 def test_each_refusal_says_what_is_wrong(tmp_path, data, problem):
     path = tmp_path / "bad.safetensors"
     path.write_bytes(data)
@@ -393,18 +459,25 @@ def test_a_checksum_mismatch_and_a_missing_or_directory_path_say_so(tmp_path):
     data[-1] ^= 1
     with pytest.raises(ModelFileError) as err:
         model_from_bytes(bytes(data), source="m.safetensors")
-    assert str(err.value) == ("model file 'm.safetensors': the checksum does not match its contents "
-                              "(the file is corrupted or was altered); refusing to load it")
+    assert str(err.value) == (
+        "model file 'm.safetensors': the checksum does not match its contents "
+        "(the file is corrupted or was altered); refusing to load it"
+    )
     for path, problem in ((tmp_path / "missing", "no such file"), (tmp_path, "a directory, expected a file")):
         with pytest.raises(ModelFileError) as err:
             load_model(path)
         assert str(err.value) == f"model file '{path}': {problem}"
 
 
-@pytest.mark.parametrize("name, array, shown", [
-    ("", np.zeros(2), "float64"), (3, np.zeros(2), "float64"), ("ok", np.array(["a"]), "<U1"),
-    ("ok", np.array([1 + 2j]), "complex128"),
-])
+@pytest.mark.parametrize(
+    "name, array, shown",
+    [
+        ("", np.zeros(2), "float64"),
+        (3, np.zeros(2), "float64"),
+        ("ok", np.array(["a"]), "<U1"),
+        ("ok", np.array([1 + 2j]), "complex128"),
+    ],
+)
 def test_state_tensors_must_be_named_numeric_arrays(name, array, shown):
     with pytest.raises(ModelFileError) as err:
         model_to_bytes(_network(), state_tensors={name: array})
@@ -416,6 +489,7 @@ def test_state_tensors_must_be_named_numeric_arrays(name, array, shown):
 
 def test_the_json_part_is_canonical_and_refuses_nan():
     net = _network()
+
     def payload(data):
         (n,) = struct.unpack("<Q", data[:8])
         return json.loads(data[8 : 8 + n])["__metadata__"]["chainrule"]
@@ -442,36 +516,66 @@ SPEC_FIELDS = "['version', 'layers', 'loss', 'dtype']"
 LAYER_FIELDS = "['type', 'n_in', 'n_out', 'activation', 'bias', 'train_bias']"
 
 
-@pytest.mark.parametrize("payload, problem", [
-    ("{not json", "its metadata is not valid (metadata: expected valid JSON, received: Expecting property name "
-                  "enclosed in double quotes at line 1, column 2)"),
-    ("[2, 1]", "its metadata is list, expected an object with keys ['architecture', 'library_version', "
-               "'preprocessing', 'state', 'training']"),
-    ('{"architecture": 1}', "its metadata has keys ['architecture'], expected ['architecture', 'library_version', "
-                            "'preprocessing', 'state', 'training']"),
-    (lambda c: c.update(architecture=[]), "its architecture is not valid (architecture: expected a network spec: "
-                                          f"an object with the fields {SPEC_FIELDS}, received: [])"),
-    (lambda c: c["architecture"].pop("loss"), "its architecture is not valid (architecture.loss: expected a value "
-                                              "(the field is required), received: nothing, the field is missing)"),
-    (lambda c: c["architecture"].update(layers=[]), "its architecture is not valid (architecture.layers: expected "
-                                                    "at least one layer, received: [])"),
-    (lambda c: c["architecture"]["layers"].__setitem__(1, "dense"),
-     f"its architecture is not valid (architecture.layers[1]: expected a layer: an object with the fields "
-     f"{LAYER_FIELDS}, received: 'dense')"),
-    (lambda c: c["architecture"]["layers"][2].update(type="conv"),
-     "its architecture is not valid (architecture.layers[2].type: expected one of ['dense'], received: 'conv')"),
-    (lambda c: c["architecture"]["layers"][0].pop("bias"),
-     "its architecture is not valid (architecture.layers[0].bias: expected a value (the field is required), "
-     "received: nothing, the field is missing)"),
-    (lambda c: c["architecture"]["layers"][0].update(n_out=8),
-     "its architecture is not valid (architecture.layers[1].n_in: expected 8 (the n_out of layers[0]), received: 7)"),
-    (lambda c: c["architecture"]["layers"].pop(),
-     "its architecture is not valid (architecture.loss: expected an output layer with activation 'softmax', "
-     "received: activation 'leaky_relu')"),
-    (lambda c: c.update(training=[1]), "its training metadata is list, expected an object"),
-    (lambda c: c.update(state="x"), "its state metadata is str, expected an object"),
-    (lambda c: c.update(preprocessing=2), "its preprocessing metadata is int, expected an object"),
-])
+@pytest.mark.parametrize(
+    "payload, problem",
+    [
+        (
+            "{not json",
+            "its metadata is not valid (metadata: expected valid JSON, received: Expecting property name "
+            "enclosed in double quotes at line 1, column 2)",
+        ),
+        (
+            "[2, 1]",
+            "its metadata is list, expected an object with keys ['architecture', 'library_version', "
+            "'preprocessing', 'state', 'training']",
+        ),
+        (
+            '{"architecture": 1}',
+            "its metadata has keys ['architecture'], expected ['architecture', 'library_version', "
+            "'preprocessing', 'state', 'training']",
+        ),
+        (
+            lambda c: c.update(architecture=[]),
+            "its architecture is not valid (architecture: expected a network spec: "
+            f"an object with the fields {SPEC_FIELDS}, received: [])",
+        ),
+        (
+            lambda c: c["architecture"].pop("loss"),
+            "its architecture is not valid (architecture.loss: expected a value "
+            "(the field is required), received: nothing, the field is missing)",
+        ),
+        (
+            lambda c: c["architecture"].update(layers=[]),
+            "its architecture is not valid (architecture.layers: expected at least one layer, received: [])",
+        ),
+        (
+            lambda c: c["architecture"]["layers"].__setitem__(1, "dense"),
+            f"its architecture is not valid (architecture.layers[1]: expected a layer: an object with the fields "
+            f"{LAYER_FIELDS}, received: 'dense')",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][2].update(type="conv"),
+            "its architecture is not valid (architecture.layers[2].type: expected one of ['dense'], received: 'conv')",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][0].pop("bias"),
+            "its architecture is not valid (architecture.layers[0].bias: expected a value (the field is required), "
+            "received: nothing, the field is missing)",
+        ),
+        (
+            lambda c: c["architecture"]["layers"][0].update(n_out=8),
+            "its architecture is not valid (architecture.layers[1].n_in: expected 8 (the n_out of layers[0]), received: 7)",
+        ),
+        (
+            lambda c: c["architecture"]["layers"].pop(),
+            "its architecture is not valid (architecture.loss: expected an output layer with activation 'softmax', "
+            "received: activation 'leaky_relu')",
+        ),
+        (lambda c: c.update(training=[1]), "its training metadata is list, expected an object"),
+        (lambda c: c.update(state="x"), "its state metadata is str, expected an object"),
+        (lambda c: c.update(preprocessing=2), "its preprocessing metadata is int, expected an object"),
+    ],
+)
 def test_forged_metadata_refusals_say_exactly_what_is_wrong(payload, problem):
     data = model_to_bytes(_network())
     if callable(payload):
@@ -507,8 +611,9 @@ def test_without_safetensors_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
     with pytest.raises(ImportError) as err:
         model_to_bytes(_network())
-    assert str(err.value) == ("model files need the safetensors package: "
-                              "pip install 'safetensors>=0.4' (chainrule's 'safetensors' extra)")
+    assert str(err.value) == (
+        "model files need the safetensors package: pip install 'safetensors>=0.4' (chainrule's 'safetensors' extra)"
+    )
 
 
 def test_a_file_written_by_format_version_1_still_loads():
@@ -534,6 +639,9 @@ def test_a_file_written_by_format_version_1_still_loads():
 def test_damaged_tensor_framing_is_refused_as_such():
     data = model_to_bytes(_network())
     (n,) = struct.unpack("<Q", data[:8])
-    with pytest.raises(ModelFileError, match=r"^model file '<bytes>': the tensor data is truncated or corrupted "
-                                             r"\(.+\); refusing to load it$"):
+    with pytest.raises(
+        ModelFileError,
+        match=r"^model file '<bytes>': the tensor data is truncated or corrupted "
+        r"\(.+\); refusing to load it$",
+    ):
         model_from_bytes(data[: 8 + n + 16])  # header intact, tensor bytes cut short

@@ -41,12 +41,12 @@ def test_format_1_file_loads_bitwise(name):
     net = saved.network
     for key, entry in expected["tensors"].items():
         if key.startswith("state."):
-            actual = saved.tensors[key[len("state."):]]
+            actual = saved.tensors[key[len("state.") :]]
         else:
             _, k, param = key.split(".")
             actual = getattr(net.layers[int(k)], param)
         assert _same_bits(actual, _array(entry)), key
-    assert sorted(saved.tensors) == sorted(k[len("state."):] for k in expected["tensors"] if k.startswith("state."))
+    assert sorted(saved.tensors) == sorted(k[len("state.") :] for k in expected["tensors"] if k.startswith("state."))
     assert _same_bits(net.predict(_array(expected["input"])), _array(expected["outputs"]))
     assert saved.preprocessing == expected["preprocessing"]
     assert saved.training == expected["training"]
@@ -58,7 +58,11 @@ def test_format_1_file_loads_bitwise(name):
     assert net.loss_function.config() == old["loss"]
     for layer, spec in zip(net.layers, old["layers"], strict=True):
         assert (layer.n_in, layer.n_out, layer.bias_mode, layer.train_bias) == (
-            spec["n_in"], spec["n_out"], spec["bias"], spec["train_bias"])
+            spec["n_in"],
+            spec["n_out"],
+            spec["bias"],
+            spec["train_bias"],
+        )
         assert layer.activation.config() == spec["activation"]
     assert read_model_metadata(V1 / name)["preprocessing"] == expected["preprocessing"]
 
@@ -77,12 +81,20 @@ def test_format_1_checkpoint_resumes():
     buffers = resumed.optimizer.state_dict()["buffers"]
     for key, entry in expected.items():
         if key.startswith("state.optimizer."):
-            assert _same_bits(buffers[key[len("state.optimizer."):]], _array(entry)), key
-    assert _same_bits(resumed.early_stopping_state["best_weights"],
-                      _array(expected["state.early_stopping.best_weights"]))
+            assert _same_bits(buffers[key[len("state.optimizer.") :]], _array(entry)), key
+    assert _same_bits(
+        resumed.early_stopping_state["best_weights"], _array(expected["state.early_stopping.best_weights"])
+    )
     X = np.random.default_rng(0).normal(size=(16, 3))
     Y = np.eye(2)[np.random.default_rng(1).integers(0, 2, 16)]
     before = resumed.network.flat_parameter().value.copy()
-    resumed.network.fit(X, Y, optimizer=resumed.optimizer, epochs=resumed.epoch + 1, initial_epoch=resumed.epoch,
-                        seed=resumed.seed, progress=False)
+    resumed.network.fit(
+        X,
+        Y,
+        optimizer=resumed.optimizer,
+        epochs=resumed.epoch + 1,
+        initial_epoch=resumed.epoch,
+        seed=resumed.seed,
+        progress=False,
+    )
     assert not np.array_equal(before, resumed.network.flat_parameter().value)

@@ -14,7 +14,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 
 INNER_TESTS = {
-    "test_inner.py": '''
+    "test_inner.py": """
 import pytest
 import needs
 
@@ -40,27 +40,34 @@ def test_skip_by_design():
 
 def test_passes():
     assert needs.module("json").dumps(1) == "1"
-'''.replace("import needs", "import shutil\nimport needs"),
-    "test_inner_module_level.py": '''
+""".replace("import needs", "import shutil\nimport needs"),
+    "test_inner_module_level.py": """
 import needs
 needs.module("chainrule_no_such_module", "pip install the-missing-extra")
 
 def test_never_collected():
     pass
-''',
-    "test_inner_importorskip.py": '''
+""",
+    "test_inner_importorskip.py": """
 import pytest
 pytest.importorskip("chainrule_no_such_module")
 
 def test_never_collected():
     pass
-''',
+""",
 }
 
 
 EVERY_TEST = [
-    "test_missing_module", "test_missing_program", "test_found_program_is_returned", "test_plain_skip",
-    "test_skipif", "test_skip_by_design", "test_passes", "test_inner_module_level", "test_inner_importorskip",
+    "test_missing_module",
+    "test_missing_program",
+    "test_found_program_is_returned",
+    "test_plain_skip",
+    "test_skipif",
+    "test_skip_by_design",
+    "test_passes",
+    "test_inner_module_level",
+    "test_inner_importorskip",
 ]
 
 
@@ -74,14 +81,31 @@ def run_inner(tmp_path: Path, ci: str | None) -> tuple[dict[str, str], str]:
     if ci is not None:
         env["CI"] = ci
     report = tmp_path / "report.xml"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-rA", "-p", "no:cacheprovider", "-o", "addopts=",
-                           f"--junitxml={report}", str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-rA",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            f"--junitxml={report}",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     outcomes = {}
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         verdicts = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
         outcomes[case.get("name")] = {"failure": "FAILED", "error": "ERROR", "skipped": "SKIPPED"}.get(
-            verdicts[0] if verdicts else "", "PASSED")
+            verdicts[0] if verdicts else "", "PASSED"
+        )
     return outcomes, done.stdout
 
 
@@ -98,10 +122,15 @@ def test_locally_a_missing_tool_is_a_skip_with_what_to_install(tmp_path):
 def test_under_ci_a_missing_tool_fails_the_run_naming_what_to_install(tmp_path, ci):
     outcomes, out = run_inner(tmp_path, ci=ci)
     assert outcomes == {
-        "test_missing_module": "FAILED", "test_missing_program": "FAILED", "test_plain_skip": "FAILED",
-        "test_skipif": "ERROR", "test_skip_by_design": "SKIPPED", "test_passes": "PASSED",
+        "test_missing_module": "FAILED",
+        "test_missing_program": "FAILED",
+        "test_plain_skip": "FAILED",
+        "test_skipif": "ERROR",
+        "test_skip_by_design": "SKIPPED",
+        "test_passes": "PASSED",
         "test_found_program_is_returned": "PASSED",
-        "test_inner_module_level": "ERROR", "test_inner_importorskip": "ERROR",
+        "test_inner_module_level": "ERROR",
+        "test_inner_importorskip": "ERROR",
     }, out
     assert "CI=true and a test family's tool is missing: chainrule_no_such_module cannot be imported" in out
     assert "install it: pip install the-missing-thing" in out and "pip install the-missing-extra" in out

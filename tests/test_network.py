@@ -16,8 +16,9 @@ PAIRS = [("squared_error", None), ("categorical_cross_entropy", "softmax"), ("bi
 
 
 def make(sizes, activation, loss, output, seed=0, dtype=np.float64, bias="per_neuron"):
-    return Network.from_sizes(sizes, activation, output_activation=output or activation, loss=loss,
-                              seed=seed, dtype=dtype, bias=bias)
+    return Network.from_sizes(
+        sizes, activation, output_activation=output or activation, loss=loss, seed=seed, dtype=dtype, bias=bias
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
@@ -93,13 +94,23 @@ def test_loss_and_gradients_agree_with_forward_backward(depth, rng):
 
 
 def test_size_and_description():
-    net = Network.from_sizes([3, 5, 2], ["tanh", {"name": "leaky_relu", "alpha": 0.2}], loss="squared_error",
-                             seed=0, bias="shared", dtype=np.float32)
+    net = Network.from_sizes(
+        [3, 5, 2],
+        ["tanh", {"name": "leaky_relu", "alpha": 0.2}],
+        loss="squared_error",
+        seed=0,
+        bias="shared",
+        dtype=np.float32,
+    )
     assert net.n_parameters() == 3 * 5 + 1 + 5 * 2 + 1
     frozen = Network([Dense(3, 5, "tanh", seed=0), Dense(5, 2, "identity", seed=0, train_bias=False)])
-    assert frozen.n_parameters() == 3 * 5 + 5 + 5 * 2 + 2 and frozen.n_parameters(trainable_only=True) == 3 * 5 + 5 + 5 * 2
-    assert repr(net) == ("Network(sizes=[3, 5, 2], activations=[tanh, leaky_relu], "
-                         "loss=SquaredError(reduction='mean', output_reduction='half_sum'), dtype=float32)")
+    assert (
+        frozen.n_parameters() == 3 * 5 + 5 + 5 * 2 + 2 and frozen.n_parameters(trainable_only=True) == 3 * 5 + 5 + 5 * 2
+    )
+    assert repr(net) == (
+        "Network(sizes=[3, 5, 2], activations=[tanh, leaky_relu], "
+        "loss=SquaredError(reduction='mean', output_reduction='half_sum'), dtype=float32)"
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -117,7 +128,7 @@ def test_training_is_sgd_on_the_gradients_reduces_the_loss_and_keeps_dtype(dtype
         order = np.random.default_rng([0, epoch]).permutation(64)
         batch_losses = []
         for start in range(0, 64, 16):
-            rows = order[start:start + 16]
+            rows = order[start : start + 16]
             value, grads = reference.gradients(X[rows], Y[rows])
             batch_losses.append(value)
             for layer, g in zip(reference.layers, grads):
@@ -207,7 +218,10 @@ class TestBadInput:
         "X, message",
         [
             (np.zeros((4, 2)), r"X: expected 3 columns, received: shape \(4, 2\)"),
-            (np.zeros(3), r"X: expected a 2-D array \(n_samples, n_features\) \(for one sample use X.reshape\(1, -1\)\), received: shape \(3,\)"),
+            (
+                np.zeros(3),
+                r"X: expected a 2-D array \(n_samples, n_features\) \(for one sample use X.reshape\(1, -1\)\), received: shape \(3,\)",
+            ),
             (np.zeros((0, 3)), r"X: expected at least one sample"),
             (np.array([[1.0, np.nan, 0.0]]), r"X: expected finite values, received: nan at row 0, column 1"),
             (np.array([[1.0, np.inf, 0.0]]), r"X: expected finite values, received: inf at row 0, column 1"),
@@ -251,7 +265,9 @@ class TestBadInput:
             Network([Dense(2, 4), Dense(4, 1, dtype=np.float32)])
 
     def test_loss_activation_pairing(self):
-        with pytest.raises(ValueError, match="loss 'categorical_cross_entropy': expected an output layer with activation 'softmax'"):
+        with pytest.raises(
+            ValueError, match="loss 'categorical_cross_entropy': expected an output layer with activation 'softmax'"
+        ):
             Network.from_sizes([2, 3], "sigmoid", loss="cross_entropy")
 
     @pytest.mark.parametrize("sizes", [[3], [], "32", [3, 0], [3, -1, 2]])
@@ -273,7 +289,9 @@ def test_parameters_live_in_one_flat_buffer_trainable_first(rng):
     assert not np.shares_memory(net.layers[0].b, flat.value)
     X, Y = data_for("squared_error", 4, 2, 2, rng)
     _, grads = net.gradients(X, Y)
-    np.testing.assert_array_equal(flat.grad, np.concatenate([grads[0]["W"].ravel(), grads[1]["W"].ravel(), grads[1]["b"]]))
+    np.testing.assert_array_equal(
+        flat.grad, np.concatenate([grads[0]["W"].ravel(), grads[1]["W"].ravel(), grads[1]["b"]])
+    )
     flat.value[:] = 0.0
     assert not layer.W.any()
 
@@ -288,14 +306,17 @@ def test_per_layer_and_flat_optimizers_agree(rng):
         np.testing.assert_array_equal(p.value, q.value)
 
 
-@pytest.mark.parametrize("X, Y, b, where", [
-    # z = 1e200 is finite, the loss 5e399 is not; dz = 1e200 is finite, dW = x dz = 1e400 is not.
-    ([[1e200]], [[0.0]], 0.0, "layer 1 gradient dE/dW"),
-    # dz = a - y = 1e308 - (-1e308) overflows while z and a are finite.
-    ([[1.0]], [[-1e308]], 1e308 - 1.0, "layer 1 deltas dE/dz"),
-    # Two rows of dz = 1e308 (reduction sum): db = 2e308 overflows, dW = 1e-200 * 2e308 does not.
-    ([[1e-200], [1e-200]], [[0.0], [0.0]], 1e308, "layer 1 gradient dE/db"),
-])
+@pytest.mark.parametrize(
+    "X, Y, b, where",
+    [
+        # z = 1e200 is finite, the loss 5e399 is not; dz = 1e200 is finite, dW = x dz = 1e400 is not.
+        ([[1e200]], [[0.0]], 0.0, "layer 1 gradient dE/dW"),
+        # dz = a - y = 1e308 - (-1e308) overflows while z and a are finite.
+        ([[1.0]], [[-1e308]], 1e308 - 1.0, "layer 1 deltas dE/dz"),
+        # Two rows of dz = 1e308 (reduction sum): db = 2e308 overflows, dW = 1e-200 * 2e308 does not.
+        ([[1e-200], [1e-200]], [[0.0], [0.0]], 1e308, "layer 1 gradient dE/db"),
+    ],
+)
 def test_divergence_names_the_first_non_finite_quantity(X, Y, b, where):
     net = Network([Dense(1, 1, "identity", seed=0)], loss={"name": "squared_error", "reduction": "sum"})
     net.layers[0].set_weights(W=[[1.0]], b=[b])
@@ -311,8 +332,9 @@ def test_divergence_in_a_later_layer_is_named_after_the_earlier_layers_are_searc
     second.set_weights(W=[[1e-150]], b=[0.0])
     net = Network([first, second], loss={"name": "squared_error", "reduction": "sum"})
     with pytest.raises(DivergenceError, match=r"first non-finite value in layer 2 gradient dE/dW"):
-        net.fit(np.array([[1e100]]), np.array([[-1e308]]), optimizer="sgd", learning_rate=1e-300, epochs=1,
-                progress=False)
+        net.fit(
+            np.array([[1e100]]), np.array([[-1e308]]), optimizer="sgd", learning_rate=1e-300, epochs=1, progress=False
+        )
 
 
 def test_pickles_hold_no_scratch_space():
@@ -335,8 +357,9 @@ def test_pickles_hold_no_scratch_space():
 
 
 def test_chunked_evaluation_keeps_the_dtype_and_every_row():
-    net = Network.from_sizes([3, 4, 2], "tanh", output_activation="softmax", loss="cross_entropy", seed=0,
-                             dtype=np.float32)
+    net = Network.from_sizes(
+        [3, 4, 2], "tanh", output_activation="softmax", loss="cross_entropy", seed=0, dtype=np.float32
+    )
     X = np.random.default_rng(1).normal(size=(8192 + 100, 3)).astype(np.float32)  # two chunks
     Y = np.eye(2, dtype=np.float32)[np.arange(len(X)) % 2]
     outputs, losses = net.outputs_and_losses(X, Y)
@@ -372,8 +395,9 @@ def test_train_is_fit_with_the_tutorials_defaults_and_no_bar(monkeypatch):
     for shuffle in (True, False):
         ours, theirs = net.copy(), net.copy()
         got = ours.train(X, Y, learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4)
-        want = theirs.fit(X, Y, optimizer="sgd", learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4,
-                          progress=False).loss
+        want = theirs.fit(
+            X, Y, optimizer="sgd", learning_rate=0.3, epochs=3, batch_size=5, shuffle=shuffle, seed=4, progress=False
+        ).loss
         assert got == want
         np.testing.assert_array_equal(ours.buffer.values, theirs.buffer.values)
     unshuffled, shuffled = net.copy(), net.copy()
@@ -389,8 +413,9 @@ def test_train_is_fit_with_the_tutorials_defaults_and_no_bar(monkeypatch):
 
 
 def test_astype_keeps_everything_but_the_dtype():
-    net = Network.from_sizes([3, 4, 2], ["relu", "softmax"], loss={"name": "cross_entropy", "reduction": "sum"},
-                             seed=0, bias="shared")
+    net = Network.from_sizes(
+        [3, 4, 2], ["relu", "softmax"], loss={"name": "cross_entropy", "reduction": "sum"}, seed=0, bias="shared"
+    )
     for dtype in (np.float32, np.float64):
         other = net.astype(dtype)
         assert other.dtype == dtype and all(layer.W.dtype == dtype for layer in other.layers)

@@ -37,7 +37,7 @@ def tutorial_trace():
 def test_the_report_of_a_notebook_is_scoped():
     html = Report(tutorial_trace())._repr_html_()
     assert html.startswith('<div class="chainrule-report" id="chainrule-report-')
-    style = html[html.index("<style>") + 7: html.index("</style>")]
+    style = html[html.index("<style>") + 7 : html.index("</style>")]
     rules = re.findall(r"([^{}]+)\{[^}]*\}", style)
     assert rules and all(s.strip().startswith(".chainrule-report") for rule in rules for s in rule.split(","))
     assert "body" not in style and "document.querySelectorAll" not in html
@@ -54,13 +54,16 @@ def test_the_report_of_a_notebook_is_scoped():
 
 def test_repr_of_a_trace_is_one_line():
     text = repr(tutorial_trace())
-    assert text == ("<Trace step 1: 2-2-2 network (sigmoid, sigmoid), loss squared_error, eta = 0.5; 66 quantities "
-                    "in 6 stages; E_total 0.298371109 -> 0.291027774>")
+    assert text == (
+        "<Trace step 1: 2-2-2 network (sigmoid, sigmoid), loss squared_error, eta = 0.5; 66 quantities "
+        "in 6 stages; E_total 0.298371109 -> 0.291027774>"
+    )
 
 
 def test_history_curve_draws_every_epoch():
-    net = chainrule.Network.from_sizes([2, 3, 1], "tanh", output_activation="sigmoid",
-                                       loss="binary_cross_entropy", seed=0)
+    net = chainrule.Network.from_sizes(
+        [2, 3, 1], "tanh", output_activation="sigmoid", loss="binary_cross_entropy", seed=0
+    )
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
     y = np.array([[0], [1], [1], [0]], dtype=float)
     history = net.fit(X, y, epochs=30, learning_rate=0.5, batch_size=4, validation_data=(X, y), seed=0)
@@ -78,7 +81,7 @@ def test_history_curve_draws_every_epoch():
 
 def test_networks_show_their_diagram():
     svg = display.network_svg(tutorial_network())
-    assert svg.startswith("<svg") and 'data-weight' in svg
+    assert svg.startswith("<svg") and "data-weight" in svg
     wide = chainrule.Network.from_sizes([20, 2], "sigmoid", seed=0)
     assert display.network_svg(wide) is None  # too wide: IPython falls back to the repr
 
@@ -97,8 +100,11 @@ def test_register_uses_the_formatters_of_a_shell():
 
     assert display.register(Shell())
     names = {(m, n) for f in Shell.display_formatter.formatters.values() for m, n, _ in f.registered}
-    assert names == {("chainrule.core.network", "Network"), ("chainrule.explain.model", "Trace"),
-                     ("chainrule.training.history", "History")}
+    assert names == {
+        ("chainrule.core.network", "Network"),
+        ("chainrule.explain.model", "Trace"),
+        ("chainrule.training.history", "History"),
+    }
     for module, name, *_ in display.DISPLAYS:  # the names still point at the classes
         assert getattr(__import__(module, fromlist=[name]), name).__name__ == name
 
@@ -113,7 +119,9 @@ def test_the_widget_answers_the_pages_requests_in_process():
 
     widget = ExplorerWidget()
     status, initial = widget.request("GET", "/api/initial")
-    assert status == 200 and initial["state"] == ExplorerState.tutorial().to_json() and "sigmoid" in initial["activations"]
+    assert (
+        status == 200 and initial["state"] == ExplorerState.tutorial().to_json() and "sigmoid" in initial["activations"]
+    )
     status, step = widget.request("POST", "/api/step", json.dumps({"state": initial["state"], "digits": 9}))
     assert status == 200 and step["values"] == tutorial_trace().values()
     assert widget.state == ExplorerState.tutorial()
@@ -172,7 +180,8 @@ def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
       const module = await import(url);
       module.default.render({model, el: document.getElementById("cell")});
     </script></body></html>""" % json.dumps(  # noqa: UP031 -- %s, not format(): the JavaScript is full of braces
-        {"_esm": widget._esm, "_page": widget._page, "height": widget.height}).replace("</", "<\\/")
+        {"_esm": widget._esm, "_page": widget._page, "height": widget.height}
+    ).replace("</", "<\\/")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
@@ -189,8 +198,12 @@ def test_the_widget_runs_the_explorer_in_chromium_without_a_server():
             deadline = time.monotonic() + 10
             while frame.locator("#formulas .formula[data-value]").count() == 0 and time.monotonic() < deadline:
                 time.sleep(0.1)
-            values = dict(frame.eval_on_selector_all("#formulas .formula[data-value], #diagram text[data-value]",
-                                                     "els => els.map(e => [e.dataset.q, Number(e.dataset.value)])"))
+            values = dict(
+                frame.eval_on_selector_all(
+                    "#formulas .formula[data-value], #diagram text[data-value]",
+                    "els => els.map(e => [e.dataset.q, Number(e.dataset.value)])",
+                )
+            )
             expected = tutorial_trace().values()
             assert values and all(values[k] == expected[k] for k in values if k in expected)
             # In Chinese, from the widget's lang: the page's own texts and the kernel's panels.
@@ -209,8 +222,9 @@ def test_the_example_notebook_runs_and_shows_what_it_says():
     needs.module("ipykernel")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     started = time.monotonic()
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "examples")}}).execute()
+    nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "examples")}}
+    ).execute()
     took = time.monotonic() - started
     outputs = {cell.metadata.get("tags", ["?"])[0]: cell.outputs for cell in notebook.cells if cell.cell_type == "code"}
 

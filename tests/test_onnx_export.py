@@ -30,8 +30,7 @@ def _inputs(n=257, d=5, seed=0, dtype=np.float32):
 @pytest.mark.parametrize("bias", ["per_neuron", "shared"])
 def test_every_activation_matches_onnxruntime(activation, bias):
     hidden = activation if activation != "softmax" else "tanh"
-    net = Network.from_sizes([5, 16, 12, 3], [hidden, activation, activation], bias=bias, seed=1,
-                             dtype=np.float32)
+    net = Network.from_sizes([5, 16, 12, 3], [hidden, activation, activation], bias=bias, seed=1, dtype=np.float32)
     rng = np.random.default_rng(2)
     for layer in net.layers:
         layer.set_weights(b=rng.normal(size=layer.b.shape))
@@ -63,8 +62,9 @@ def _table(task, n=120, seed=3):
 def test_classification_graph_includes_preprocessing_and_labels(tmp_path):
     table = _table("classification")
     pre = Preprocessor.fit(table, "y")
-    net = Network.from_sizes([2, 6, 2], "relu", output_activation="softmax", loss="cross_entropy", seed=0,
-                             dtype=np.float32)
+    net = Network.from_sizes(
+        [2, 6, 2], "relu", output_activation="softmax", loss="cross_entropy", seed=0, dtype=np.float32
+    )
     path = export_onnx(tmp_path / "m.onnx", net, pre)
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     probabilities, labels = session.run(None, onnx_inputs(pre, table))
@@ -102,17 +102,22 @@ DATA = Path(__file__).resolve().parents[1] / "examples" / "data"
 def _mixed_model(options, dtype=np.float32, seed=0):
     table = read_table(DATA / "penguins-train.csv")
     pre = Preprocessor.fit(table, "species", options=options)
-    net = Network.from_sizes([len(pre.features), 12, 3], "tanh", output_activation="softmax",
-                             loss="cross_entropy", seed=seed, dtype=dtype)
+    net = Network.from_sizes(
+        [len(pre.features), 12, 3], "tanh", output_activation="softmax", loss="cross_entropy", seed=seed, dtype=dtype
+    )
     return net, pre
 
 
 @pytest.mark.parametrize("dtype, tolerance", [(np.float32, TOLERANCE), (np.float64, 1e-13)])
-@pytest.mark.parametrize("options", [
-    TableOptions(missing="impute", impute="median", missing_indicator=True),
-    TableOptions(missing="impute", impute="constant", fill_value=-3.0, missing_indicator=True, unknown="ignore"),
-    TableOptions(missing="impute", impute="mean", impute_categorical="constant", standardize=False),
-], ids=["median-indicator", "constant-ignore", "mean-unscaled"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        TableOptions(missing="impute", impute="median", missing_indicator=True),
+        TableOptions(missing="impute", impute="constant", fill_value=-3.0, missing_indicator=True, unknown="ignore"),
+        TableOptions(missing="impute", impute="mean", impute_categorical="constant", standardize=False),
+    ],
+    ids=["median-indicator", "constant-ignore", "mean-unscaled"],
+)
 def test_the_graph_encodes_raw_columns_as_chainrule_on_every_row(dtype, tolerance, options):
     net, pre = _mixed_model(options, dtype)
     table = read_table(DATA / "penguins.csv")  # every row: missing values, rows not seen in training
@@ -179,19 +184,21 @@ def test_metadata_names_the_columns_features_classes_and_version():
     assert props["chainrule_version"] == __version__ and props["task"] == "classification"
     assert json.loads(props["classes"]) == ["Adelie", "Chinstrap", "Gentoo"]
     assert json.loads(props["columns"]) == pre.columns and json.loads(props["feature_names"]) == pre.features
-    assert json.loads(props["inputs"])[0] == {"name": "island", "column": "island", "kind": "categorical",
-                                              "type": "string"}
+    assert json.loads(props["inputs"])[0] == {
+        "name": "island",
+        "column": "island",
+        "kind": "categorical",
+        "type": "string",
+    }
     assert Preprocessor.from_config(json.loads(props["preprocessing"])).to_config() == pre.to_config()
     assert {o.domain for o in model.opset_import} == {"", "ai.onnx.ml"}
     assert {o.domain for o in to_onnx(net).opset_import} == {""}  # no preprocessing: standard operators only
 
 
 def test_matrix_inputs_for_numeric_tables_with_imputation():
-    table = table_from_columns({"a": [1.0, None, 3.0, 4.0], "b": [True, False, None, True],
-                                "y": [0.5, 1.5, 2.5, 3.5]})
+    table = table_from_columns({"a": [1.0, None, 3.0, 4.0], "b": [True, False, None, True], "y": [0.5, 1.5, 2.5, 3.5]})
     pre = Preprocessor.fit(table, "y", options=TableOptions(missing="impute", missing_indicator=True))
-    net = Network.from_sizes([len(pre.features), 3, 1], "tanh", output_activation="identity", seed=0,
-                             dtype=np.float32)
+    net = Network.from_sizes([len(pre.features), 3, 1], "tanh", output_activation="identity", seed=0, dtype=np.float32)
     expected = pre.decode(net.predict(pre.features_of(table, np.float32)))
     for inputs in ("matrix", "columns"):
         feeds = onnx_inputs(pre, table, inputs=inputs)
@@ -199,8 +206,7 @@ def test_matrix_inputs_for_numeric_tables_with_imputation():
         assert np.max(np.abs(prediction[:, 0] - expected) / np.maximum(1.0, np.abs(expected))) <= TOLERANCE
     _, mixed = _mixed_model(TableOptions(missing="impute"))
     with pytest.raises(ValueError, match="inputs: expected 'columns' for a table with categorical columns"):
-        to_onnx(Network.from_sizes([len(mixed.features), 3], "softmax", loss="cross_entropy"), mixed,
-                inputs="matrix")
+        to_onnx(Network.from_sizes([len(mixed.features), 3], "softmax", loss="cross_entropy"), mixed, inputs="matrix")
 
 
 def test_a_column_named_like_an_output_gets_its_own_input_name():
@@ -221,8 +227,9 @@ def test_leaky_relu_alpha_reaches_the_graph(alpha, dtype):
     X = _inputs(dtype=dtype)
     (got,) = _session(to_onnx(net, dtype=dtype)).run(None, {"input": X})
     # An independent forward pass in NumPy, alpha written out.
-    W1, b1, W2, b2 = (np.asarray(v, dtype=np.float64) for v in (net.layers[0].W, net.layers[0].b,
-                                                                net.layers[1].W, net.layers[1].b))
+    W1, b1, W2, b2 = (
+        np.asarray(v, dtype=np.float64) for v in (net.layers[0].W, net.layers[0].b, net.layers[1].W, net.layers[1].b)
+    )
     z = X.astype(np.float64) @ W1 + b1
     expected = np.where(z > 0, z, alpha * z) @ W2 + b2
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
@@ -240,8 +247,13 @@ def test_the_graphs_interface(task):
     from chainrule.tabular import Preprocessor
 
     n_out = {None: 3, "classification": 2, "regression": 1}[task]
-    net = Network.from_sizes([2, 4, n_out], "tanh", output_activation="softmax" if n_out > 1 else "identity",
-                             loss="cross_entropy" if n_out > 1 else "squared_error", seed=0)
+    net = Network.from_sizes(
+        [2, 4, n_out],
+        "tanh",
+        output_activation="softmax" if n_out > 1 else "identity",
+        loss="cross_entropy" if n_out > 1 else "squared_error",
+        seed=0,
+    )
     columns = {"u": [1.0, 3.0, 0.0, 2.0], "v": [2.0, -6.0, 10.0, 1.0]}
     if task is not None:
         columns["y"] = ["no", "yes", "no", "yes"] if task == "classification" else [8.0, 12.0, 9.0, 11.0]
@@ -249,13 +261,17 @@ def test_the_graphs_interface(task):
     pre = None if task is None else Preprocessor.fit(table, "y", task=task)
     model = to_onnx(net, pre)
     # The standard operators at opset 17 (numeric columns need nothing of the ai.onnx.ml domain).
-    assert model.ir_version == 8 and [(o.domain, o.version) for o in model.opset_import] == [("", OPSET)] \
-        and OPSET == 17
+    assert (
+        model.ir_version == 8 and [(o.domain, o.version) for o in model.opset_import] == [("", OPSET)] and OPSET == 17
+    )
     assert model.producer_name == "chainrule" and model.graph.name == "chainrule"
     inputs = [("input", ["n", 2])] if pre is None else [("u", ["n", 1]), ("v", ["n", 1])]
     assert [(i.name, _shape(i)) for i in model.graph.input] == inputs
-    expected = {None: [("output", ["n", 3])], "classification": [("probabilities", ["n", 2]), ("label", ["n"])],
-                "regression": [("prediction", ["n", 1])]}[task]
+    expected = {
+        None: [("output", ["n", 3])],
+        "classification": [("probabilities", ["n", 2]), ("label", ["n"])],
+        "regression": [("prediction", ["n", 1])],
+    }[task]
     assert [(o.name, _shape(o)) for o in model.graph.output] == expected
     session = _session(model)
     assert [(o.name, o.shape) for o in session.get_outputs()] == expected
@@ -273,8 +289,15 @@ def test_the_graphs_interface(task):
         assert results[1].shape == (4,) and results[1].tolist() == [["no", "yes"][k] for k in outputs.argmax(axis=1)]
 
 
-@pytest.mark.parametrize("labels_in, labels", [([3, 7, 3, 7], np.int64), ([True, False, True, False], np.int64),
-                                               ([1.5, 2.5, 1.5, 2.5], object), (["a", 2, "a", 2], object)])
+@pytest.mark.parametrize(
+    "labels_in, labels",
+    [
+        ([3, 7, 3, 7], np.int64),
+        ([True, False, True, False], np.int64),
+        ([1.5, 2.5, 1.5, 2.5], object),
+        (["a", 2, "a", 2], object),
+    ],
+)
 def test_class_labels_keep_their_type(labels_in, labels):
     from chainrule.tabular import Preprocessor
 
@@ -309,8 +332,10 @@ def test_an_activation_without_an_onnx_operator_is_refused():
     net.layers[0].activation = Custom()
     with pytest.raises(ValueError) as err:
         to_onnx(net)
-    assert str(err.value) == ("layer 1 activation: expected an activation with ONNX operators (define onnx_nodes() "
-                              "on its class to export it), received: 'custom_tanh' (Custom), which has none")
+    assert str(err.value) == (
+        "layer 1 activation: expected an activation with ONNX operators (define onnx_nodes() "
+        "on its class to export it), received: 'custom_tanh' (Custom), which has none"
+    )
 
 
 def test_mismatched_preprocessing_names_what_it_received():
@@ -327,5 +352,6 @@ def test_without_onnx_the_error_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # makes `import onnx` raise ImportError
     with pytest.raises(ImportError) as err:
         to_onnx(Network.from_sizes([2, 3], "tanh", seed=0))
-    assert str(err.value) == ("ONNX export needs the onnx package: "
-                              "pip install 'onnx>=1.14' 'onnxruntime>=1.16' (chainrule's 'onnx' extra)")
+    assert str(err.value) == (
+        "ONNX export needs the onnx package: pip install 'onnx>=1.14' 'onnxruntime>=1.16' (chainrule's 'onnx' extra)"
+    )

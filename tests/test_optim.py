@@ -117,24 +117,52 @@ def test_rmsprop_by_hand():
 # -- against torch ----------------------------------------------------------------------------
 CASES = [
     (SGD, {"learning_rate": 0.1}, "SGD", {"lr": 0.1}),
-    (SGD, {"learning_rate": 0.1, "momentum": 0.9, "weight_decay": 0.01}, "SGD",
-     {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
-    (SGD, {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True}, "SGD",
-     {"lr": 0.05, "momentum": 0.8, "nesterov": True}),
-    (SGD, {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.3}, "SGD",
-     {"lr": 0.05, "momentum": 0.8, "dampening": 0.3}),
+    (
+        SGD,
+        {"learning_rate": 0.1, "momentum": 0.9, "weight_decay": 0.01},
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01},
+    ),
+    (
+        SGD,
+        {"learning_rate": 0.05, "momentum": 0.8, "nesterov": True},
+        "SGD",
+        {"lr": 0.05, "momentum": 0.8, "nesterov": True},
+    ),
+    (
+        SGD,
+        {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.3},
+        "SGD",
+        {"lr": 0.05, "momentum": 0.8, "dampening": 0.3},
+    ),
     (Adam, {"learning_rate": 0.01}, "Adam", {"lr": 0.01}),
-    (Adam, {"learning_rate": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1}, "Adam",
-     {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1}),
+    (
+        Adam,
+        {"learning_rate": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1},
+        "Adam",
+        {"lr": 0.01, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1},
+    ),
     (AdamW, {"learning_rate": 0.01}, "AdamW", {"lr": 0.01}),
     (AdamW, {"learning_rate": 0.02, "weight_decay": 0.3}, "AdamW", {"lr": 0.02, "weight_decay": 0.3}),
-    (Adam, {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.05}, "Adam",
-     {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05}),
-    (AdamW, {"learning_rate": 0.02, "amsgrad": True, "betas": (0.8, 0.9)}, "AdamW",
-     {"lr": 0.02, "amsgrad": True, "betas": (0.8, 0.9)}),
+    (
+        Adam,
+        {"learning_rate": 0.01, "amsgrad": True, "weight_decay": 0.05},
+        "Adam",
+        {"lr": 0.01, "amsgrad": True, "weight_decay": 0.05},
+    ),
+    (
+        AdamW,
+        {"learning_rate": 0.02, "amsgrad": True, "betas": (0.8, 0.9)},
+        "AdamW",
+        {"lr": 0.02, "amsgrad": True, "betas": (0.8, 0.9)},
+    ),
     (RMSprop, {"learning_rate": 0.01}, "RMSprop", {"lr": 0.01}),
-    (RMSprop, {"learning_rate": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.05},
-     "RMSprop", {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.05}),
+    (
+        RMSprop,
+        {"learning_rate": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.05},
+        "RMSprop",
+        {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.05},
+    ),
 ]
 
 
@@ -194,7 +222,7 @@ def test_whole_network_training_matches_torch(ours, options, theirs, torch_optio
     for _ in range(3):
         for start in range(0, 40, 10):
             topt.zero_grad()
-            xb, yb = torch.tensor(X[start:start + 10]), torch.tensor(labels[start:start + 10])
+            xb, yb = torch.tensor(X[start : start + 10]), torch.tensor(labels[start : start + 10])
             torch.nn.functional.cross_entropy(model(xb), yb).backward()
             topt.step()
     net.fit(X, np.eye(3)[labels], optimizer=ours(**options), epochs=3, batch_size=10, shuffle=False, progress=False)
@@ -203,8 +231,10 @@ def test_whole_network_training_matches_torch(ours, options, theirs, torch_optio
 
 
 # -- state ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls, options", [(SGD, {"momentum": 0.9}), (Adam, {}), (Adam, {"amsgrad": True}),
-                                          (RMSprop, {"centered": True, "momentum": 0.3})])
+@pytest.mark.parametrize(
+    "cls, options",
+    [(SGD, {"momentum": 0.9}), (Adam, {}), (Adam, {"amsgrad": True}), (RMSprop, {"centered": True, "momentum": 0.3})],
+)
 def test_state_dict_round_trip_continues_bitwise(cls, options):
     rng = np.random.default_rng(0)
     grads = rng.normal(size=(6, 5))
@@ -231,7 +261,9 @@ def test_state_dict_round_trip_continues_bitwise(cls, options):
 def test_load_state_dict_refuses_other_states():
     opt = Adam([param([1.0, 2.0])])
     sgd_state = SGD([param([1.0])]).state_dict()
-    with pytest.raises(ValueError, match=r"^state: expected a state_dict of Adam, received: \{'buffers': \{\}, 'dampening'"):
+    with pytest.raises(
+        ValueError, match=r"^state: expected a state_dict of Adam, received: \{'buffers': \{\}, 'dampening'"
+    ):
         opt.load_state_dict(sgd_state)
     bad = opt.state_dict() | {"buffers": {"0.exp_avg": np.zeros(3)}}
     with pytest.raises(ValueError, match=r"^state buffer '0.exp_avg': expected shape \(2,\), received: shape \(3,\)$"):
@@ -257,8 +289,13 @@ def test_a_state_through_json_comes_back_with_its_types():
     b = param(np.zeros(2, dtype=np.float32), dtype=np.float32)
     restored = Adam([b])
     restored.load_state_dict(json.loads(text))
-    assert restored.hyperparameters() == {"learning_rate": 0.05, "weight_decay": 0.0, "betas": (0.8, 0.95),
-                                          "eps": 1e-8, "amsgrad": False}
+    assert restored.hyperparameters() == {
+        "learning_rate": 0.05,
+        "weight_decay": 0.0,
+        "betas": (0.8, 0.95),
+        "eps": 1e-8,
+        "amsgrad": False,
+    }
     assert isinstance(restored.betas, tuple) and restored.initial_learning_rate == 0.1 and restored.steps == 1
     for name, buffer in restored.state_dict()["buffers"].items():
         assert buffer.dtype == np.float32 and buffer.tobytes() == state["buffers"][name].tobytes(), name
@@ -371,14 +408,19 @@ def test_schedule_state_dict_describes_it():
         s.load_state_dict(StepLR(3).state_dict())
 
 
-@pytest.mark.parametrize("cls, options", [
-    (SGD, {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.25, "weight_decay": 0.01}),
-    (SGD, {"learning_rate": 0.05, "momentum": 0.5, "nesterov": True}),
-    (Adam, {"learning_rate": 0.02, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1}),
-    (AdamW, {"learning_rate": 0.02, "betas": (0.7, 0.9), "eps": 1e-7, "weight_decay": 0.3}),
-    (RMSprop, {"learning_rate": 0.03, "alpha": 0.9, "eps": 1e-5, "momentum": 0.4, "centered": True,
-               "weight_decay": 0.05}),
-])
+@pytest.mark.parametrize(
+    "cls, options",
+    [
+        (SGD, {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.25, "weight_decay": 0.01}),
+        (SGD, {"learning_rate": 0.05, "momentum": 0.5, "nesterov": True}),
+        (Adam, {"learning_rate": 0.02, "betas": (0.8, 0.95), "eps": 1e-6, "weight_decay": 0.1}),
+        (AdamW, {"learning_rate": 0.02, "betas": (0.7, 0.9), "eps": 1e-7, "weight_decay": 0.3}),
+        (
+            RMSprop,
+            {"learning_rate": 0.03, "alpha": 0.9, "eps": 1e-5, "momentum": 0.4, "centered": True, "weight_decay": 0.05},
+        ),
+    ],
+)
 def test_state_dict_carries_every_hyperparameter(cls, options):
     # Loaded into an optimizer built with the defaults, the state brings back every option
     # (a hyperparameter left out of it would silently revert to its default).
@@ -393,9 +435,13 @@ def test_state_dict_carries_every_hyperparameter(cls, options):
     opt_b = cls([b])
     opt_b.load_state_dict(opt_a.state_dict())
     assert opt_b.hyperparameters() == opt_a.hyperparameters() == {**cls().hyperparameters(), **options}
-    assert repr(opt_b) == repr(opt_a) == (f"{cls.__name__}("
-                                          + ", ".join(f"{k}={v!r}" for k, v in opt_a.hyperparameters().items())
-                                          + ", parameters=1)")
+    assert (
+        repr(opt_b)
+        == repr(opt_a)
+        == (
+            f"{cls.__name__}(" + ", ".join(f"{k}={v!r}" for k, v in opt_a.hyperparameters().items()) + ", parameters=1)"
+        )
+    )
     for g in grads[3:]:
         a.grad[...] = g
         b.grad[...] = g
@@ -406,15 +452,26 @@ def test_state_dict_carries_every_hyperparameter(cls, options):
 
 def test_schedule_state_dicts_and_reprs_name_every_argument():
     cases = [
-        (StepLR(3, 0.5, per="step"), {"name": "StepLR", "step_size": 3, "gamma": 0.5, "per": "step"},
-         "StepLR(step_size=3, gamma=0.5, per='step')"),
-        (ExponentialLR(0.9), {"name": "ExponentialLR", "gamma": 0.9, "per": "epoch"},
-         "ExponentialLR(gamma=0.9, per='epoch')"),
-        (CosineAnnealingLR(7, eta_min=0.01), {"name": "CosineAnnealingLR", "t_max": 7, "eta_min": 0.01, "per": "epoch"},
-         "CosineAnnealingLR(t_max=7, eta_min=0.01, per='epoch')"),
-        (LinearLR(0.2, 0.9, 4, per="step"),
-         {"name": "LinearLR", "start_factor": 0.2, "end_factor": 0.9, "total_iters": 4, "per": "step"},
-         "LinearLR(start_factor=0.2, end_factor=0.9, total_iters=4, per='step')"),
+        (
+            StepLR(3, 0.5, per="step"),
+            {"name": "StepLR", "step_size": 3, "gamma": 0.5, "per": "step"},
+            "StepLR(step_size=3, gamma=0.5, per='step')",
+        ),
+        (
+            ExponentialLR(0.9),
+            {"name": "ExponentialLR", "gamma": 0.9, "per": "epoch"},
+            "ExponentialLR(gamma=0.9, per='epoch')",
+        ),
+        (
+            CosineAnnealingLR(7, eta_min=0.01),
+            {"name": "CosineAnnealingLR", "t_max": 7, "eta_min": 0.01, "per": "epoch"},
+            "CosineAnnealingLR(t_max=7, eta_min=0.01, per='epoch')",
+        ),
+        (
+            LinearLR(0.2, 0.9, 4, per="step"),
+            {"name": "LinearLR", "start_factor": 0.2, "end_factor": 0.9, "total_iters": 4, "per": "step"},
+            "LinearLR(start_factor=0.2, end_factor=0.9, total_iters=4, per='step')",
+        ),
     ]
     for schedule, state, text in cases:
         assert schedule.state_dict() == state and repr(schedule) == text
@@ -424,11 +481,18 @@ def test_schedule_state_dicts_and_reprs_name_every_argument():
                 with pytest.raises(ValueError, match="state: expected the state_dict of"):
                     schedule.load_state_dict({**state, key: "other"})
     seq = SequentialLR([LinearLR(0.5, 1.0, 2), ExponentialLR(0.5)], [2])
-    assert seq.state_dict() == {"name": "SequentialLR", "milestones": [2], "schedules": [
-        {"name": "LinearLR", "start_factor": 0.5, "end_factor": 1.0, "total_iters": 2, "per": "epoch"},
-        {"name": "ExponentialLR", "gamma": 0.5, "per": "epoch"}]}
-    assert repr(seq) == ("SequentialLR([LinearLR(start_factor=0.5, end_factor=1.0, total_iters=2, per='epoch'), "
-                         "ExponentialLR(gamma=0.5, per='epoch')], milestones=[2])")
+    assert seq.state_dict() == {
+        "name": "SequentialLR",
+        "milestones": [2],
+        "schedules": [
+            {"name": "LinearLR", "start_factor": 0.5, "end_factor": 1.0, "total_iters": 2, "per": "epoch"},
+            {"name": "ExponentialLR", "gamma": 0.5, "per": "epoch"},
+        ],
+    }
+    assert repr(seq) == (
+        "SequentialLR([LinearLR(start_factor=0.5, end_factor=1.0, total_iters=2, per='epoch'), "
+        "ExponentialLR(gamma=0.5, per='epoch')], milestones=[2])"
+    )
     assert seq.per == "epoch" and SequentialLR([StepLR(2, per="step")], []).per == "step"
 
 
@@ -444,40 +508,58 @@ def test_sequential_and_warmup_by_hand():
     assert LinearLR()(0, 3.0) == 1.0 and LinearLR()(5, 3.0) == 3.0  # defaults: a third, up to 1 over 5
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: LinearLR(end_factor=1.5), r"start_factor, end_factor: expected numbers in \(0, 1\] and \[0, 1\]"),
-    (lambda: LinearLR(end_factor=-0.1), "end_factor: expected a finite number >= 0"),
-    (lambda: LinearLR(total_iters=0), "total_iters: expected an integer >= 1"),
-    (lambda: CosineAnnealingLR(3, eta_min=-1.0), "eta_min: expected a finite number >= 0"),
-    (lambda: ExponentialLR(0.0), "gamma: expected a finite number > 0"),
-    (lambda: SequentialLR([StepLR(2), "StepLR"], [3]), "schedules: expected a non-empty list of Schedule objects"),
-    (lambda: SequentialLR([StepLR(2), StepLR(3)], []), "milestones: expected 1 milestones"),
-    (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [3, 3]), "milestones: expected strictly increasing"),
-    (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [5, 3]), "milestones: expected strictly increasing"),
-    (lambda: SequentialLR([StepLR(2), StepLR(3)], [0]), "milestones: expected an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: LinearLR(end_factor=1.5), r"start_factor, end_factor: expected numbers in \(0, 1\] and \[0, 1\]"),
+        (lambda: LinearLR(end_factor=-0.1), "end_factor: expected a finite number >= 0"),
+        (lambda: LinearLR(total_iters=0), "total_iters: expected an integer >= 1"),
+        (lambda: CosineAnnealingLR(3, eta_min=-1.0), "eta_min: expected a finite number >= 0"),
+        (lambda: ExponentialLR(0.0), "gamma: expected a finite number > 0"),
+        (lambda: SequentialLR([StepLR(2), "StepLR"], [3]), "schedules: expected a non-empty list of Schedule objects"),
+        (lambda: SequentialLR([StepLR(2), StepLR(3)], []), "milestones: expected 1 milestones"),
+        (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [3, 3]), "milestones: expected strictly increasing"),
+        (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [5, 3]), "milestones: expected strictly increasing"),
+        (lambda: SequentialLR([StepLR(2), StepLR(3)], [0]), "milestones: expected an integer >= 1"),
+    ],
+)
 def test_bad_schedule_options_name_the_option(make, message):
     with pytest.raises(ValueError, match=message):
         make()
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda: SequentialLR([StepLR(2), "StepLR"], [3]),
-     "schedules: expected a non-empty list of Schedule objects, received: [StepLR(step_size=2, gamma=0.1, "
-     "per='epoch'), 'StepLR']"),
-    (lambda: SequentialLR([StepLR(2), StepLR(3)], []),
-     "milestones: expected 1 milestones (one fewer than schedules), received: []"),
-    (lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [5, 3]),
-     "milestones: expected strictly increasing integers, received: [5, 3]"),
-    (lambda: SequentialLR([StepLR(2), StepLR(2, per="step")], [3]),
-     "schedules: expected schedules that all count epochs or all count steps, received: [StepLR(step_size=2, "
-     "gamma=0.1, per='epoch'), StepLR(step_size=2, gamma=0.1, ..."),  # received values are cut short
-    (lambda: ExponentialLR(0.9, per="batch"), "per: expected one of ['epoch', 'step'], received: 'batch'"),
-    (lambda: LinearLR(start_factor=1.5), "start_factor, end_factor: expected numbers in (0, 1] and [0, 1], "
-                                         "received: (1.5, 1.0)"),
-    (lambda: StepLR(2).load_state_dict({"name": "StepLR"}),
-     "state: expected the state_dict of StepLR(step_size=2, gamma=0.1, per='epoch'), received: {'name': 'StepLR'}"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: SequentialLR([StepLR(2), "StepLR"], [3]),
+            "schedules: expected a non-empty list of Schedule objects, received: [StepLR(step_size=2, gamma=0.1, "
+            "per='epoch'), 'StepLR']",
+        ),
+        (
+            lambda: SequentialLR([StepLR(2), StepLR(3)], []),
+            "milestones: expected 1 milestones (one fewer than schedules), received: []",
+        ),
+        (
+            lambda: SequentialLR([StepLR(2), StepLR(3), StepLR(4)], [5, 3]),
+            "milestones: expected strictly increasing integers, received: [5, 3]",
+        ),
+        (
+            lambda: SequentialLR([StepLR(2), StepLR(2, per="step")], [3]),
+            "schedules: expected schedules that all count epochs or all count steps, received: [StepLR(step_size=2, "
+            "gamma=0.1, per='epoch'), StepLR(step_size=2, gamma=0.1, ...",
+        ),  # received values are cut short
+        (lambda: ExponentialLR(0.9, per="batch"), "per: expected one of ['epoch', 'step'], received: 'batch'"),
+        (
+            lambda: LinearLR(start_factor=1.5),
+            "start_factor, end_factor: expected numbers in (0, 1] and [0, 1], received: (1.5, 1.0)",
+        ),
+        (
+            lambda: StepLR(2).load_state_dict({"name": "StepLR"}),
+            "state: expected the state_dict of StepLR(step_size=2, gamma=0.1, per='epoch'), received: {'name': 'StepLR'}",
+        ),
+    ],
+)
 def test_bad_schedules_say_what_they_received(make, message):
     with pytest.raises(ValueError) as err:
         make()

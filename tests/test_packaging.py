@@ -31,8 +31,20 @@ from chainrule.core.extras import DEVELOPER_EXTRAS, EXTRAS
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "chainrule"
 #: Folders and files of a checkout that are never part of a build (outputs, environments, caches).
-NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "dist", "site", "artifacts", "mutants",
-                                    "__pycache__", "*.pyc", "*.egg-info", ".pytest_cache", ".hypothesis")
+NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "site",
+    "artifacts",
+    "mutants",
+    "__pycache__",
+    "*.pyc",
+    "*.egg-info",
+    ".pytest_cache",
+    ".hypothesis",
+)
 
 
 def package_files() -> set[str]:
@@ -51,8 +63,12 @@ def built(tmp_path_factory) -> dict[str, Path]:
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=NOT_SOURCE, symlinks=True)
     dist = work / "dist"
-    done = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (wheel,) = dist.glob("chainrule-*.whl")
     (sdist,) = dist.glob("chainrule-*.tar.gz")
@@ -66,10 +82,14 @@ def test_the_wheel_holds_exactly_the_package_and_its_data(built):
     # Exactly: a file of src/chainrule missing from the wheel (a forgotten package-data pattern)
     # fails here, and so does a stray file that the source tree does not have.
     assert in_package == package_files()
-    for needed in ("chainrule/py.typed", "chainrule/visual/static/explorer.html",
-                   "chainrule/visual/static/explorer.js", "chainrule/visual/static/explorer.css",
-                   "chainrule/i18n/locale/zh/LC_MESSAGES/chainrule.mo",
-                   "chainrule/i18n/locale/zh/LC_MESSAGES/explorer.mo"):
+    for needed in (
+        "chainrule/py.typed",
+        "chainrule/visual/static/explorer.html",
+        "chainrule/visual/static/explorer.js",
+        "chainrule/visual/static/explorer.css",
+        "chainrule/i18n/locale/zh/LC_MESSAGES/chainrule.mo",
+        "chainrule/i18n/locale/zh/LC_MESSAGES/explorer.mo",
+    ):
         assert needed in names, needed
     assert not {name for name in names if not name.startswith(("chainrule/", "chainrule-"))}
 
@@ -91,8 +111,11 @@ def test_the_wheel_metadata_names_the_licence_the_script_and_every_extra(built):
 def test_the_extras_of_the_error_hints_are_pyprojects():
     tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else needs.module("tomli")
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    without_markers = {extra: tuple(r.split(";")[0].strip() for r in requirements)
-                       for extra, requirements in declared.items() if extra not in DEVELOPER_EXTRAS}
+    without_markers = {
+        extra: tuple(r.split(";")[0].strip() for r in requirements)
+        for extra, requirements in declared.items()
+        if extra not in DEVELOPER_EXTRAS
+    }
     assert without_markers == EXTRAS
 
 
@@ -100,9 +123,19 @@ def test_the_sdist_holds_the_whole_source(built):
     with tarfile.open(built["sdist"]) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     expected = {"src/" + name for name in package_files()}
-    expected |= {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml", "mkdocs.yml", "Makefile",
-                 "tests/test_packaging.py", "tests/needs.py", "docs/hooks.py", "bench/import_time.py",
-                 "examples/data/penguins-train.csv"}
+    expected |= {
+        "LICENSE",
+        "CHANGELOG.md",
+        "README.md",
+        "pyproject.toml",
+        "mkdocs.yml",
+        "Makefile",
+        "tests/test_packaging.py",
+        "tests/needs.py",
+        "docs/hooks.py",
+        "bench/import_time.py",
+        "examples/data/penguins-train.csv",
+    }
     assert expected - names == set()
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
@@ -135,8 +168,9 @@ def test_the_unpacked_wheel_runs_from_outside_the_source_tree(built, tmp_path):
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_"))}
     env["PYTHONPATH"] = str(site)  # before the editable install's path: the wheel's copy is imported
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     import json
 

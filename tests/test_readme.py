@@ -47,8 +47,9 @@ RUN = [(language, body) for marker, language, body in BLOCKS if marker == "run"]
 
 
 def test_every_table_command_of_the_readme_is_run_or_marked_a_template():
-    unrun = [line for marker, _, body in BLOCKS if not marker for line in body.splitlines()
-             if TABLE_COMMAND.search(line)]
+    unrun = [
+        line for marker, _, body in BLOCKS if not marker for line in body.splitlines() if TABLE_COMMAND.search(line)
+    ]
     assert not unrun, f"README table commands that no test runs: {unrun}"
     assert sum(1 for language, _ in RUN if language == "") >= 2 and any(language == "python" for language, _ in RUN)
 
@@ -73,8 +74,9 @@ def test_the_readme_commands_run_as_written(tmp_path):
     ran = []
     for language, body in RUN:
         if language == "python":
-            done = subprocess.run([sys.executable, "-c", body], cwd=tmp_path, env=env, capture_output=True,
-                                  text=True, timeout=300)
+            done = subprocess.run(
+                [sys.executable, "-c", body], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+            )
             assert done.returncode == 0, f"README Python block failed:\n{body}\n{done.stderr}"
             ran.append("python")
             continue
@@ -86,7 +88,13 @@ def test_the_readme_commands_run_as_written(tmp_path):
             done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
             assert done.returncode == 0, f"{shlex.join(command)} failed ({done.returncode}):\n{done.stderr}"
             ran.append(shlex.join(command))
-    for written in ("model.safetensors", "predictions.csv", "loss.png", "confusion.png", "model.onnx",
-                    "cars.safetensors"):
+    for written in (
+        "model.safetensors",
+        "predictions.csv",
+        "loss.png",
+        "confusion.png",
+        "model.onnx",
+        "cars.safetensors",
+    ):
         assert (tmp_path / written).stat().st_size > 0, written
     assert any(c.startswith("chainrule train examples/data/penguins-train.csv") for c in ran)

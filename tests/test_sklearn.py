@@ -62,8 +62,9 @@ def test_pipeline_gridsearch_and_cross_val_score(iris):
     pipe = make_pipeline(StandardScaler(), _small(NetworkClassifier))
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,) and (scores > 0.8).all()
-    grid = GridSearchCV(_small(NetworkClassifier), {"hidden_layer_sizes": [(4,), (12,)],
-                                                    "activation": ["tanh", "relu"]}, cv=3)
+    grid = GridSearchCV(
+        _small(NetworkClassifier), {"hidden_layer_sizes": [(4,), (12,)], "activation": ["tanh", "relu"]}, cv=3
+    )
     grid.fit(X, y)
     assert set(grid.best_params_) == {"hidden_layer_sizes", "activation"}
     assert len(grid.cv_results_["mean_test_score"]) == 4
@@ -96,8 +97,9 @@ def test_sample_weight_equals_repetition():
 
 def test_partial_fit_continues_the_optimizer(iris):
     X, y = iris
-    clf = NetworkClassifier(hidden_layer_sizes=(8,), learning_rate=0.02, batch_size=None, shuffle=False,
-                            tol=0, max_iter=5, random_state=0)
+    clf = NetworkClassifier(
+        hidden_layer_sizes=(8,), learning_rate=0.02, batch_size=None, shuffle=False, tol=0, max_iter=5, random_state=0
+    )
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         clf.partial_fit(X, y)
     for _ in range(5):
@@ -141,8 +143,9 @@ def test_binary_uses_one_sigmoid_output():
 
 def test_per_layer_activations_and_inspection(iris):
     X, y = iris
-    clf = NetworkClassifier(hidden_layer_sizes=(6, 5), activation=["tanh", "relu"], max_iter=5,
-                            random_state=0).fit(X, y)
+    clf = NetworkClassifier(hidden_layer_sizes=(6, 5), activation=["tanh", "relu"], max_iter=5, random_state=0).fit(
+        X, y
+    )
     assert [layer.activation.name for layer in clf.network_.layers] == ["tanh", "relu", "softmax"]
     acts = clf.layer_activations(X[:7])
     assert [a.shape for a in acts] == [(7, 6), (7, 5), (7, 3)]
@@ -170,10 +173,23 @@ def test_float32_stays_float32():
 
 @pytest.mark.parametrize(
     "param, value",
-    [("hidden_layer_sizes", 0), ("hidden_layer_sizes", (4, -1)), ("hidden_layer_sizes", "64"),
-     ("activation", "softmax"), ("activation", ["relu", "tanh"]), ("optimizer", "lbfgs"),
-     ("learning_rate", 0), ("alpha", -1.0), ("batch_size", 0), ("batch_size", 2.5), ("max_iter", 0),
-     ("validation_fraction", 1.0), ("dtype", "int32"), ("random_state", -3), ("shuffle", "yes")],
+    [
+        ("hidden_layer_sizes", 0),
+        ("hidden_layer_sizes", (4, -1)),
+        ("hidden_layer_sizes", "64"),
+        ("activation", "softmax"),
+        ("activation", ["relu", "tanh"]),
+        ("optimizer", "lbfgs"),
+        ("learning_rate", 0),
+        ("alpha", -1.0),
+        ("batch_size", 0),
+        ("batch_size", 2.5),
+        ("max_iter", 0),
+        ("validation_fraction", 1.0),
+        ("dtype", "int32"),
+        ("random_state", -3),
+        ("shuffle", "yes"),
+    ],
 )
 def test_bad_hyperparameters_are_named(param, value):
     X, y = np.zeros((6, 2)), np.array([0, 1] * 3)
@@ -244,8 +260,13 @@ def test_numeric_dataframes_keep_the_plain_path_and_mixed_ones_work_in_cross_val
     from chainrule.tabular import TableOptions
 
     X, y, _, _ = penguins_frames
-    estimator = NetworkClassifier((8,), learning_rate=0.02, max_iter=30, random_state=0,
-                                  table_options=TableOptions(missing="impute", unknown="ignore"))
+    estimator = NetworkClassifier(
+        (8,),
+        learning_rate=0.02,
+        max_iter=30,
+        random_state=0,
+        table_options=TableOptions(missing="impute", unknown="ignore"),
+    )
     scores = cross_val_score(estimator, X, y, cv=3)  # clones, refits and predicts on other rows
     assert scores.shape == (3,) and (scores > 0.8).all()
 
@@ -256,8 +277,13 @@ def test_regressor_on_a_dataframe_with_text_and_missing_values():
 
     cars = pd.read_csv(DATA / "cars.csv").dropna(subset=["Miles_per_Gallon"])
     X, y = cars.drop(columns=["Miles_per_Gallon", "Name", "Year"]), cars["Miles_per_Gallon"]
-    reg = NetworkRegressor((16,), learning_rate=0.01, max_iter=150, random_state=0,
-                           table_options=TableOptions(missing="impute", impute="median"))
+    reg = NetworkRegressor(
+        (16,),
+        learning_rate=0.01,
+        max_iter=150,
+        random_state=0,
+        table_options=TableOptions(missing="impute", impute="median"),
+    )
     reg.fit(X, y)
     assert [c.kind for c in reg.table_encoder_.columns] == ["numeric"] * 5 + ["categorical"]
     assert reg.score(X, y) > 0.7

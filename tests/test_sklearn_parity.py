@@ -80,8 +80,20 @@ SGD_CASES = [
 @pytest.mark.parametrize("case", SGD_CASES, ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()))
 def test_sgd_weights_equal_sklearns_after_k_iterations(iris, case, shuffle):
     X, y = iris
-    a, b = _pair(NetworkClassifier, MLPClassifier, X, y, hidden_layer_sizes=(7, 5), solver="sgd", alpha=0.01,
-                 batch_size=16, max_iter=12, shuffle=shuffle, random_state=3, **{"learning_rate_init": 0.05, **case})
+    a, b = _pair(
+        NetworkClassifier,
+        MLPClassifier,
+        X,
+        y,
+        hidden_layer_sizes=(7, 5),
+        solver="sgd",
+        alpha=0.01,
+        batch_size=16,
+        max_iter=12,
+        shuffle=shuffle,
+        random_state=3,
+        **{"learning_rate_init": 0.05, **case},
+    )
     _assert_same_fit(a, b)
     if case.get("learning_rate") == "adaptive":
         # The adaptive rate was divided (tol is large): the same number of times in both.
@@ -93,9 +105,23 @@ def test_sgd_weights_equal_sklearns_after_k_iterations(iris, case, shuffle):
 @pytest.mark.parametrize("shuffle", [False, True])
 def test_adam_weights_equal_sklearns_after_k_iterations(iris, activation, shuffle):
     X, y = iris
-    a, b = _pair(NetworkClassifier, MLPClassifier, X, y, hidden_layer_sizes=(9,), activation=activation,
-                 alpha=0.3, batch_size=20, max_iter=15, shuffle=shuffle, random_state=0,
-                 beta_1=0.8, beta_2=0.99, epsilon=1e-5, learning_rate_init=0.01)
+    a, b = _pair(
+        NetworkClassifier,
+        MLPClassifier,
+        X,
+        y,
+        hidden_layer_sizes=(9,),
+        activation=activation,
+        alpha=0.3,
+        batch_size=20,
+        max_iter=15,
+        shuffle=shuffle,
+        random_state=0,
+        beta_1=0.8,
+        beta_2=0.99,
+        epsilon=1e-5,
+        learning_rate_init=0.01,
+    )
     _assert_same_fit(a, b)
 
 
@@ -130,9 +156,21 @@ def test_sgd_velocity_keeps_the_rate_it_was_made_with():
 @pytest.mark.parametrize("activation", ["relu", "logistic"])
 def test_binary_and_early_stopping_give_sklearns_n_iter_and_best_weights(cancer, activation):
     X, y = cancer
-    a, b = _pair(NetworkClassifier, MLPClassifier, X, y, hidden_layer_sizes=(15,), activation=activation,
-                 early_stopping=True, validation_fraction=0.2, n_iter_no_change=4, tol=1e-3, max_iter=300,
-                 learning_rate_init=0.01, random_state=5)
+    a, b = _pair(
+        NetworkClassifier,
+        MLPClassifier,
+        X,
+        y,
+        hidden_layer_sizes=(15,),
+        activation=activation,
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=4,
+        tol=1e-3,
+        max_iter=300,
+        learning_rate_init=0.01,
+        random_state=5,
+    )
     assert a.n_iter_ < 300  # early stopping triggered
     _assert_same_fit(a, b)
     np.testing.assert_allclose(b.validation_scores_, a.validation_scores_, rtol=0, atol=0)
@@ -143,8 +181,18 @@ def test_binary_and_early_stopping_give_sklearns_n_iter_and_best_weights(cancer,
 
 def test_training_loss_rule_gives_sklearns_n_iter(iris):
     X, y = iris
-    a, b = _pair(NetworkClassifier, MLPClassifier, X, y, hidden_layer_sizes=(6,), tol=1e-2, n_iter_no_change=3,
-                 max_iter=500, learning_rate_init=0.05, random_state=2)
+    a, b = _pair(
+        NetworkClassifier,
+        MLPClassifier,
+        X,
+        y,
+        hidden_layer_sizes=(6,),
+        tol=1e-2,
+        n_iter_no_change=3,
+        max_iter=500,
+        learning_rate_init=0.05,
+        random_state=2,
+    )
     assert a.n_iter_ < 500
     _assert_same_fit(a, b)
     assert b.best_loss_ == pytest.approx(a.best_loss_, rel=1e-13)
@@ -164,18 +212,45 @@ def test_multiclass_split_and_convergence_warning():
 
 def test_multilabel_and_multi_output_regression_follow_sklearns_loss():
     X, Y = make_multilabel_classification(n_samples=150, n_features=5, n_classes=3, random_state=0)
-    a, b = _pair(NetworkClassifier, MLPClassifier, X, Y, hidden_layer_sizes=(8,), max_iter=20, random_state=0,
-                 early_stopping=True, n_iter_no_change=3)
+    a, b = _pair(
+        NetworkClassifier,
+        MLPClassifier,
+        X,
+        Y,
+        hidden_layer_sizes=(8,),
+        max_iter=20,
+        random_state=0,
+        early_stopping=True,
+        n_iter_no_change=3,
+    )
     _assert_same_fit(a, b)
     assert b.validation_scores_ == a.validation_scores_  # subset accuracy, as sklearn's score
     Xr, Yr = make_regression(n_samples=120, n_features=4, n_targets=3, random_state=0)
     Yr = Yr / 100
     # scikit-learn reports the mean over the 3 outputs (plus the penalty): the network trains on the sum.
-    a, b = _pair(NetworkRegressor, MLPRegressor, Xr, Yr, hidden_layer_sizes=(8,), alpha=0.5, max_iter=40,
-                 random_state=0, batch_size=25)
+    a, b = _pair(
+        NetworkRegressor,
+        MLPRegressor,
+        Xr,
+        Yr,
+        hidden_layer_sizes=(8,),
+        alpha=0.5,
+        max_iter=40,
+        random_state=0,
+        batch_size=25,
+    )
     _assert_same_fit(a, b)
-    a, b = _pair(NetworkRegressor, MLPRegressor, Xr, Yr[:, 0], hidden_layer_sizes=(8,), max_iter=200,
-                 random_state=0, early_stopping=True, tol=1e-3)
+    a, b = _pair(
+        NetworkRegressor,
+        MLPRegressor,
+        Xr,
+        Yr[:, 0],
+        hidden_layer_sizes=(8,),
+        max_iter=200,
+        random_state=0,
+        early_stopping=True,
+        tol=1e-3,
+    )
     _assert_same_fit(a, b)
     assert b.predict(Xr).shape == a.predict(Xr).shape == (120,)
 
@@ -190,8 +265,17 @@ def test_float32_stays_float32_and_matches(iris):
 
 def test_lbfgs_matches_sklearn(cancer):
     X, y = cancer
-    a, b = _pair(NetworkClassifier, MLPClassifier, X, y, solver="lbfgs", hidden_layer_sizes=(5,), max_iter=25,
-                 alpha=0.1, random_state=0)
+    a, b = _pair(
+        NetworkClassifier,
+        MLPClassifier,
+        X,
+        y,
+        solver="lbfgs",
+        hidden_layer_sizes=(5,),
+        max_iter=25,
+        alpha=0.1,
+        random_state=0,
+    )
     assert b.n_iter_ == a.n_iter_
     assert b.loss_ == pytest.approx(a.loss_, rel=1e-8)
     assert _max_difference(a, b) < 1e-8
@@ -205,8 +289,10 @@ def test_warm_start_and_partial_fit_continue_as_sklearn(iris):
         a.fit(X, y)
         b.fit(X, y)
     _assert_same_fit(a, b)
-    a, b = MLPClassifier(hidden_layer_sizes=(5,), random_state=0), NetworkClassifier(hidden_layer_sizes=(5,),
-                                                                                      random_state=0)
+    a, b = (
+        MLPClassifier(hidden_layer_sizes=(5,), random_state=0),
+        NetworkClassifier(hidden_layer_sizes=(5,), random_state=0),
+    )
     for _ in range(3):
         a.partial_fit(X, y, classes=np.unique(y))
         b.partial_fit(X, y, classes=np.unique(y))
@@ -240,8 +326,7 @@ def test_l2_penalty_against_finite_differences():
     # Biases carry no penalty: their gradient is the loss's alone.
     np.copyto(net.buffer.values, base)
     net.loss_and_gradients(X, Y)
-    np.testing.assert_array_equal(analytic[net.layers[0].bias.offset:net.layers[0].bias.offset + 4],
-                                  net.layers[0].db)
+    np.testing.assert_array_equal(analytic[net.layers[0].bias.offset : net.layers[0].bias.offset + 4], net.layers[0].db)
 
 
 def test_fit_l2_divides_by_the_batch_rows():
@@ -253,7 +338,7 @@ def test_fit_l2_divides_by_the_batch_rows():
     net.fit(X, Y, optimizer=MLPSGD(None, 0.1, momentum=0.0), epochs=1, batch_size=4, shuffle=False, l2=2.0)
     opt = MLPSGD([twin.flat_parameter()], 0.1, momentum=0.0)
     for start in range(0, 10, 4):
-        Xb, Yb = X[start:start + 4], Y[start:start + 4]
+        Xb, Yb = X[start : start + 4], Y[start : start + 4]
         twin.loss_and_gradients(Xb, Yb)
         for layer in twin.layers:
             layer.weight.grad += 2.0 * layer.W / len(Xb)
@@ -380,11 +465,22 @@ def test_class_weight_is_sample_weight(iris):
         NetworkClassifier(class_weight="often", **params).fit(Xs, ys)
 
 
-@pytest.mark.parametrize("param, value", [
-    ("solver", "newton"), ("learning_rate", "cosine"), ("learning_rate_init", 0.0), ("momentum", 1.5),
-    ("beta_1", 1.0), ("epsilon", 0.0), ("n_iter_no_change", 0), ("power_t", -1.0), ("init", "nope"),
-    ("max_fun", 0), ("nesterovs_momentum", "yes"),
-])
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("solver", "newton"),
+        ("learning_rate", "cosine"),
+        ("learning_rate_init", 0.0),
+        ("momentum", 1.5),
+        ("beta_1", 1.0),
+        ("epsilon", 0.0),
+        ("n_iter_no_change", 0),
+        ("power_t", -1.0),
+        ("init", "nope"),
+        ("max_fun", 0),
+        ("nesterovs_momentum", "yes"),
+    ],
+)
 def test_bad_sklearn_hyperparameters_are_named(param, value):
     X, y = np.zeros((6, 2)), np.array([0, 1] * 3)
     with pytest.raises(ValueError, match=param):
@@ -404,5 +500,6 @@ def test_verbose_prints_sklearns_lines(iris, capsys):
     assert ours.startswith("Iteration 1, loss = ")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        NetworkClassifier(hidden_layer_sizes=(4,), max_iter=50, tol=10.0, n_iter_no_change=1,
-                          random_state=0).fit(X, y)  # converged: no ConvergenceWarning
+        NetworkClassifier(hidden_layer_sizes=(4,), max_iter=50, tol=10.0, n_iter_no_change=1, random_state=0).fit(
+            X, y
+        )  # converged: no ConvergenceWarning

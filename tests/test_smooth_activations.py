@@ -44,8 +44,14 @@ TANH_GRADIENT_ATOL = {np.float64: 3e-14, np.float32: 1e-5}
 def arguments(dtype) -> np.ndarray:
     """Both tails, the kinks and thresholds, and the region near 0, as one (n, m) batch."""
     rng = np.random.default_rng(0)
-    z = np.concatenate([rng.normal(scale=3, size=4000), np.linspace(-40, 40, 8001), [0.0, -0.0, 2.5, 10.0, 20.0, 40.0],
-                        rng.normal(scale=1e-4, size=200)])
+    z = np.concatenate(
+        [
+            rng.normal(scale=3, size=4000),
+            np.linspace(-40, 40, 8001),
+            [0.0, -0.0, 2.5, 10.0, 20.0, 40.0],
+            rng.normal(scale=1e-4, size=200),
+        ]
+    )
     return z[: z.size // 7 * 7].reshape(-1, 7).astype(dtype)
 
 
@@ -118,8 +124,10 @@ def test_derivative_matches_central_differences(config, rng):
 
 
 @pytest.mark.parametrize("config", [c for c, _ in CONFIGS], ids=IDS)
-@pytest.mark.parametrize("loss, output", [("squared_error", None), ("categorical_cross_entropy", "softmax"),
-                                          ("binary_cross_entropy", "sigmoid")])
+@pytest.mark.parametrize(
+    "loss, output",
+    [("squared_error", None), ("categorical_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")],
+)
 def test_network_gradients_match_torch_autograd(config, loss, output):
     torch = needs.module("torch")
     spec = next(s for c, s in CONFIGS if c == config)
@@ -173,8 +181,10 @@ def test_gradcheck_steps_around_the_kinks():
         name = "softplus_without_kinks"
         kinks = ()
 
-    for act, blind, at, bad in ((ELU(2.0), ELUWithoutKinks(2.0), 0.0, 1e-2),
-                                (Softplus(beta=2.0), SoftplusWithoutKinks(beta=2.0), 10.0, 1e-6)):
+    for act, blind, at, bad in (
+        (ELU(2.0), ELUWithoutKinks(2.0), 0.0, 1e-2),
+        (Softplus(beta=2.0), SoftplusWithoutKinks(beta=2.0), 10.0, 1e-6),
+    ):
         assert act.kinks == (at,)
         errors = []
         for activation in (act, blind):
@@ -203,8 +213,9 @@ def test_training_steps_allocate_nothing_after_warm_up():
 
     rng = np.random.default_rng(0)
     X, Y = data_for("categorical_cross_entropy", 400, 10, 3, rng)
-    net = Network.from_sizes([10, 16, 12, 3], ["gelu", "elu", "softmax"], loss="cross_entropy", seed=0,
-                             dtype=np.float32)
+    net = Network.from_sizes(
+        [10, 16, 12, 3], ["gelu", "elu", "softmax"], loss="cross_entropy", seed=0, dtype=np.float32
+    )
     sizes = []
 
     class Probe(Callback):
@@ -329,12 +340,19 @@ def test_facts():
     assert Softplus(beta=4.0, threshold=10.0).kinks == (2.5,)
 
 
-@pytest.mark.parametrize("make, field", [
-    (lambda: GELU("exact"), "gelu approximate"), (lambda: GELU(None), "gelu approximate"),
-    (lambda: Softplus(beta=0), "softplus beta"), (lambda: Softplus(beta=-1.0), "softplus beta"),
-    (lambda: Softplus(threshold="20"), "softplus threshold"), (lambda: ELU(alpha=0), "elu alpha"),
-    (lambda: ELU(alpha=float("nan")), "elu alpha"), (lambda: ELU(alpha=None), "elu alpha"),
-])
+@pytest.mark.parametrize(
+    "make, field",
+    [
+        (lambda: GELU("exact"), "gelu approximate"),
+        (lambda: GELU(None), "gelu approximate"),
+        (lambda: Softplus(beta=0), "softplus beta"),
+        (lambda: Softplus(beta=-1.0), "softplus beta"),
+        (lambda: Softplus(threshold="20"), "softplus threshold"),
+        (lambda: ELU(alpha=0), "elu alpha"),
+        (lambda: ELU(alpha=float("nan")), "elu alpha"),
+        (lambda: ELU(alpha=None), "elu alpha"),
+    ],
+)
 def test_options_are_checked(make, field):
     with pytest.raises(ValueError, match=field):
         make()

@@ -16,10 +16,22 @@ from chainrule.core.spec import BIAS_MODES, OUTPUT_REDUCTIONS, REDUCTIONS, SPEC_
 TUTORIAL = {
     "version": 1,
     "layers": [
-        {"type": "dense", "n_in": 2, "n_out": 2, "activation": {"name": "sigmoid"}, "bias": "shared",
-         "train_bias": False},
-        {"type": "dense", "n_in": 2, "n_out": 2, "activation": {"name": "sigmoid"}, "bias": "shared",
-         "train_bias": False},
+        {
+            "type": "dense",
+            "n_in": 2,
+            "n_out": 2,
+            "activation": {"name": "sigmoid"},
+            "bias": "shared",
+            "train_bias": False,
+        },
+        {
+            "type": "dense",
+            "n_in": 2,
+            "n_out": 2,
+            "activation": {"name": "sigmoid"},
+            "bias": "shared",
+            "train_bias": False,
+        },
     ],
     "loss": {"name": "squared_error", "reduction": "mean", "output_reduction": "half_sum"},
     "dtype": "float64",
@@ -60,16 +72,23 @@ def _spec_dict(hidden: dict, loss: dict, dtype: str = "float64", bias: str = "pe
         "version": SPEC_VERSION,
         "layers": [
             {"type": "dense", "n_in": 3, "n_out": 4, "activation": hidden, "bias": bias, "train_bias": train},
-            {"type": "dense", "n_in": 4, "n_out": 2, "activation": _output_activation(loss), "bias": "shared",
-             "train_bias": not train},
+            {
+                "type": "dense",
+                "n_in": 4,
+                "n_out": 2,
+                "activation": _output_activation(loss),
+                "bias": "shared",
+                "train_bias": not train,
+            },
         ],
         "loss": loss,
         "dtype": dtype,
     }
 
 
-CASES = [(a, l) for a in _activations_with_options() for l in _losses()[:1]] + \
-        [(_activations_with_options()[0], l) for l in _losses()]
+CASES = [(a, l) for a in _activations_with_options() for l in _losses()[:1]] + [
+    (_activations_with_options()[0], l) for l in _losses()
+]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -127,8 +146,14 @@ def test_from_spec_draws_the_weights_as_from_sizes_does():
 def test_python_construction_checks_and_canonicalises():
     layer = LayerSpec(2, 3, get_activation("tanh"), "shared", False)
     assert layer.activation == {"name": "tanh"} and layer.n_bias == 1
-    spec = NetworkSpec([layer, {"type": "dense", "n_in": 3, "n_out": 1, "activation": "sigmoid",
-                                "bias": "per_neuron", "train_bias": True}], get_loss("bce"), np.float32)
+    spec = NetworkSpec(
+        [
+            layer,
+            {"type": "dense", "n_in": 3, "n_out": 1, "activation": "sigmoid", "bias": "per_neuron", "train_bias": True},
+        ],
+        get_loss("bce"),
+        np.float32,
+    )
     assert spec.dtype == "float32" and spec.loss == {"name": "binary_cross_entropy", "reduction": "mean"}
     assert spec.version == SPEC_VERSION and spec.to_dict()["version"] == SPEC_VERSION
     with pytest.raises(ValidationError) as info:
@@ -179,18 +204,30 @@ BAD = [
     (lambda d: d["layers"][1].update(activation="swish"), "layers[1].activation", "received: 'swish'"),
     (lambda d: d["layers"][1].update(activation={"alpha": 0.1}), "layers[1].activation.name", "a registered"),
     (lambda d: d["layers"][1].update(activation=7), "layers[1].activation", "an activation name or an object"),
-    (lambda d: d["layers"][1].update(activation={"name": "leaky_relu", "alpha": 1.5}),
-     "layers[1].activation.alpha", "a number in \\(0, 1\\)"),
-    (lambda d: d["layers"][1].update(activation={"name": "tanh", "alpha": 0.1}),
-     "layers[1].activation.alpha", "it takes none"),
+    (
+        lambda d: d["layers"][1].update(activation={"name": "leaky_relu", "alpha": 1.5}),
+        "layers[1].activation.alpha",
+        "a number in \\(0, 1\\)",
+    ),
+    (
+        lambda d: d["layers"][1].update(activation={"name": "tanh", "alpha": 0.1}),
+        "layers[1].activation.alpha",
+        "it takes none",
+    ),
     (lambda d: d["layers"][0].update(bias="both"), "layers[0].bias", "one of \\['per_neuron', 'shared'\\]"),
     (lambda d: d["layers"][0].update(train_bias="no"), "layers[0].train_bias", "true or false"),
     (lambda d: d.update(loss="hinge"), "loss", "received: 'hinge'"),
     (lambda d: d.update(loss={"name": "squared_error", "reduction": "max"}), "loss.reduction", "one of"),
-    (lambda d: d.update(loss={"name": "squared_error", "output_reduction": "sum"}), "loss.output_reduction",
-     "one of \\['half_sum', 'mean'\\]"),
-    (lambda d: d.update(loss={"name": "binary_cross_entropy", "output_reduction": "mean"}),
-     "loss.output_reduction", "an unknown option"),
+    (
+        lambda d: d.update(loss={"name": "squared_error", "output_reduction": "sum"}),
+        "loss.output_reduction",
+        "one of \\['half_sum', 'mean'\\]",
+    ),
+    (
+        lambda d: d.update(loss={"name": "binary_cross_entropy", "output_reduction": "mean"}),
+        "loss.output_reduction",
+        "an unknown option",
+    ),
     (lambda d: d.update(loss="categorical_cross_entropy"), "loss", "an output layer with activation 'softmax'"),
     (lambda d: d.update(dtype="float16"), "dtype", "float32 or float64"),
     (lambda d: d.update(dtype=None), "dtype", "float32 or float64"),

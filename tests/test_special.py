@@ -11,11 +11,14 @@ from chainrule.core.scratch import Scratch
 from chainrule.core.special import erf, erfc, normal_cdf
 
 # Dense over every interval of Cody's approximation, their borders, and tiny arguments.
-ARGS = np.concatenate([
-    np.linspace(-27.5, 27.5, 220001),
-    [0.0, 0.46875, -0.46875, np.nextafter(0.46875, 1), 4.0, -4.0, np.nextafter(4.0, 5), 26.543, 27.0],
-    np.geomspace(1e-300, 1.0, 2000), -np.geomspace(1e-300, 1.0, 2000),
-])
+ARGS = np.concatenate(
+    [
+        np.linspace(-27.5, 27.5, 220001),
+        [0.0, 0.46875, -0.46875, np.nextafter(0.46875, 1), 4.0, -4.0, np.nextafter(4.0, 5), 26.543, 27.0],
+        np.geomspace(1e-300, 1.0, 2000),
+        -np.geomspace(1e-300, 1.0, 2000),
+    ]
+)
 
 
 def relative_error(ours: np.ndarray, exact: np.ndarray) -> np.ndarray:

@@ -31,10 +31,24 @@ def values(net):
 def wide(dtype, seed=0, regression=False):
     """A network whose first layer is wide enough (and batches small enough) for the Cauchy-Schwarz bound."""
     if regression:
-        return Network.from_sizes([300, 128, 1], "relu", output_activation="identity", loss="squared_error",
-                                  init="he_uniform", seed=seed, dtype=dtype)
-    return Network.from_sizes([300, 128, 4], "relu", output_activation="softmax", loss="cross_entropy",
-                              init="he_uniform", seed=seed, dtype=dtype)
+        return Network.from_sizes(
+            [300, 128, 1],
+            "relu",
+            output_activation="identity",
+            loss="squared_error",
+            init="he_uniform",
+            seed=seed,
+            dtype=dtype,
+        )
+    return Network.from_sizes(
+        [300, 128, 4],
+        "relu",
+        output_activation="softmax",
+        loss="cross_entropy",
+        init="he_uniform",
+        seed=seed,
+        dtype=dtype,
+    )
 
 
 def wide_data(dtype, n=64, seed=1, regression=False):
@@ -77,8 +91,17 @@ def test_an_update_that_overflows_at_a_later_step_is_refused_there(dtype, name, 
     schedule = Jump(3, float(np.finfo(dtype).max))
 
     def fit(net, callbacks=()):
-        net.fit(X, Y, optimizer=OPTIMIZERS[name](1e-4), schedule=schedule, epochs=6, batch_size=batch_size,
-                shuffle=False, callbacks=list(callbacks), progress=False)
+        net.fit(
+            X,
+            Y,
+            optimizer=OPTIMIZERS[name](1e-4),
+            schedule=schedule,
+            epochs=6,
+            batch_size=batch_size,
+            shuffle=False,
+            callbacks=list(callbacks),
+            progress=False,
+        )
 
     net = wide(dtype, regression=True)
     with pytest.raises(DivergenceError, match=r"step 4: first non-finite value in the update of layer") as err:
@@ -93,13 +116,11 @@ def test_an_update_that_overflows_at_a_later_step_is_refused_there(dtype, name, 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_a_first_update_that_overflows_leaves_the_initial_weights(dtype, name):
-    net = Network.from_sizes([2, 3, 1], "tanh", output_activation="identity", loss="squared_error", seed=0,
-                             dtype=dtype)
+    net = Network.from_sizes([2, 3, 1], "tanh", output_activation="identity", loss="squared_error", seed=0, dtype=dtype)
     X, Y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[100.0], [-100.0]])
     before = values(net)
     with pytest.raises(DivergenceError, match=r"epoch 1, step 1: first non-finite value in the update of layer"):
-        net.fit(X, Y, optimizer=OPTIMIZERS[name](float(np.finfo(dtype).max)), epochs=2, batch_size=None,
-                progress=False)
+        net.fit(X, Y, optimizer=OPTIMIZERS[name](float(np.finfo(dtype).max)), epochs=2, batch_size=None, progress=False)
     assert values(net).tobytes() == before.tobytes()
 
 
@@ -112,8 +133,17 @@ def test_a_non_finite_loss_is_caught_at_its_step_with_the_cauchy_schwarz_bound()
     kept = {}
     rec = LambdaCallback(on_batch_end=lambda loop, step, loss: kept.__setitem__(step, values(loop.network)))
     with pytest.raises(DivergenceError, match=r"epoch 1, step 3: first non-finite value in the loss") as err:
-        net.fit(X, Y, optimizer="sgd", learning_rate=1e-6, epochs=1, batch_size=8, shuffle=False, callbacks=[rec],
-                progress=False)
+        net.fit(
+            X,
+            Y,
+            optimizer="sgd",
+            learning_rate=1e-6,
+            epochs=1,
+            batch_size=8,
+            shuffle=False,
+            callbacks=[rec],
+            progress=False,
+        )
     assert err.value.step == 3 and values(net).tobytes() == kept[2].tobytes()
 
 
@@ -138,8 +168,9 @@ def test_weights_unchanged_only_skips_a_check():
     a, b = wide(np.float64), wide(np.float64)
     a.fit(X, Y, optimizer="sgd", learning_rate=0.05, epochs=2, batch_size=8, seed=3, progress=False)
     watcher = LambdaCallback(on_batch_end=lambda loop, step, loss: None)
-    b.fit(X, Y, optimizer="sgd", learning_rate=0.05, epochs=2, batch_size=8, seed=3, callbacks=[watcher],
-          progress=False)
+    b.fit(
+        X, Y, optimizer="sgd", learning_rate=0.05, epochs=2, batch_size=8, seed=3, callbacks=[watcher], progress=False
+    )
     assert values(a).tobytes() == values(b).tobytes()
 
 
@@ -156,8 +187,16 @@ def test_a_callback_that_sets_huge_weights_between_steps_is_not_trusted_away():
             loop.network.layers[0].set_weights(W=[[1.7e308]])
 
     with pytest.raises(DivergenceError, match="step 2: first non-finite value in the update of layer 1 weights W"):
-        net.fit(X, Y, optimizer=SGD(learning_rate=1e308), epochs=1, batch_size=1, shuffle=False,
-                callbacks=[LambdaCallback(on_batch_end=poke)], progress=False)
+        net.fit(
+            X,
+            Y,
+            optimizer=SGD(learning_rate=1e308),
+            epochs=1,
+            batch_size=1,
+            shuffle=False,
+            callbacks=[LambdaCallback(on_batch_end=poke)],
+            progress=False,
+        )
     assert net.layers[0].W[0, 0] == 1.7e308
 
 

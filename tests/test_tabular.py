@@ -86,8 +86,14 @@ def test_parquet_round_trip(tmp_path):
 
 @pytest.mark.parametrize(
     "labels, task",
-    [(["a", "b"], "classification"), (["1", "2", "3"], "classification"), ([0, 1, 1], "classification"),
-     (["0.5", "1", "2"], "regression"), ([str(k) for k in range(30)], "regression"), ([True, False], "classification")],
+    [
+        (["a", "b"], "classification"),
+        (["1", "2", "3"], "classification"),
+        ([0, 1, 1], "classification"),
+        (["0.5", "1", "2"], "regression"),
+        ([str(k) for k in range(30)], "regression"),
+        ([True, False], "classification"),
+    ],
 )
 def test_task_inference(labels, task):
     assert infer_task(labels) == task
@@ -128,25 +134,73 @@ def test_float32_transform_stays_float32():
     assert pre.features_of(table, np.float32).dtype == np.float32
 
 
-@pytest.mark.parametrize("config, message", [
-    ({}, r"preprocessing.version: expected a value \(the key is required\)"),
-    ("nope", "preprocessing: expected a preprocessing config: an object with the keys"),
-    ({"version": 3, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
-      "columns": ["x"], "features": ["x"], "options": None,
-      "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
-                                                   "indicator": False, "mean": 0.0, "scale": 1.0}]}},
-     "preprocessing.version: expected 2"),
-    ({"version": 2, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
-      "columns": ["x"], "features": ["x"], "options": None,
-      "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
-                                                   "indicator": False, "mean": 0.0, "scale": -1.0}]}},
-     r"preprocessing.encoder.columns\[0\].scale: expected a finite number > 0, received: -1.0"),
-    ({"version": 2, "target": "y", "task": "regression", "classes": None, "target_mean": 0.0, "target_scale": 1.0,
-      "columns": ["x"], "features": ["z"], "options": None,
-      "encoder": {"missing": "error", "columns": [{"name": "x", "kind": "numeric", "fill": None,
-                                                   "indicator": False, "mean": 0.0, "scale": 1.0}]}},
-     r"preprocessing.features: expected \['x'\]"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({}, r"preprocessing.version: expected a value \(the key is required\)"),
+        ("nope", "preprocessing: expected a preprocessing config: an object with the keys"),
+        (
+            {
+                "version": 3,
+                "target": "y",
+                "task": "regression",
+                "classes": None,
+                "target_mean": 0.0,
+                "target_scale": 1.0,
+                "columns": ["x"],
+                "features": ["x"],
+                "options": None,
+                "encoder": {
+                    "missing": "error",
+                    "columns": [
+                        {"name": "x", "kind": "numeric", "fill": None, "indicator": False, "mean": 0.0, "scale": 1.0}
+                    ],
+                },
+            },
+            "preprocessing.version: expected 2",
+        ),
+        (
+            {
+                "version": 2,
+                "target": "y",
+                "task": "regression",
+                "classes": None,
+                "target_mean": 0.0,
+                "target_scale": 1.0,
+                "columns": ["x"],
+                "features": ["x"],
+                "options": None,
+                "encoder": {
+                    "missing": "error",
+                    "columns": [
+                        {"name": "x", "kind": "numeric", "fill": None, "indicator": False, "mean": 0.0, "scale": -1.0}
+                    ],
+                },
+            },
+            r"preprocessing.encoder.columns\[0\].scale: expected a finite number > 0, received: -1.0",
+        ),
+        (
+            {
+                "version": 2,
+                "target": "y",
+                "task": "regression",
+                "classes": None,
+                "target_mean": 0.0,
+                "target_scale": 1.0,
+                "columns": ["x"],
+                "features": ["z"],
+                "options": None,
+                "encoder": {
+                    "missing": "error",
+                    "columns": [
+                        {"name": "x", "kind": "numeric", "fill": None, "indicator": False, "mean": 0.0, "scale": 1.0}
+                    ],
+                },
+            },
+            r"preprocessing.features: expected \['x'\]",
+        ),
+    ],
+)
 def test_bad_preprocessing_config(config, message):
     with pytest.raises(ValueError, match=message):
         Preprocessor.from_config(config)

@@ -12,8 +12,11 @@ from conftest import data_for
 torch = needs.module("torch")
 
 TORCH_ACT = {
-    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-    "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01), "identity": lambda z: z,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
+    "identity": lambda z: z,
     "softmax": lambda z: torch.softmax(z, dim=1),
 }
 
@@ -32,14 +35,16 @@ def torch_loss(name, z, a, y, reduction):
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("activation", sorted(TORCH_ACT))
 @pytest.mark.parametrize(
-    "loss, output", [("squared_error", "sigmoid"), ("categorical_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")]
+    "loss, output",
+    [("squared_error", "sigmoid"), ("categorical_cross_entropy", "softmax"), ("binary_cross_entropy", "sigmoid")],
 )
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_forward_and_gradients_match_torch(seed, activation, loss, output, reduction):
     rng = np.random.default_rng(seed)
     sizes = [4, 6, 5, 3]
-    net = Network.from_sizes(sizes, activation, output_activation=output,
-                             loss={"name": loss, "reduction": reduction}, seed=seed)
+    net = Network.from_sizes(
+        sizes, activation, output_activation=output, loss={"name": loss, "reduction": reduction}, seed=seed
+    )
     for layer in net.layers:
         layer.set_weights(b=rng.normal(scale=0.5, size=layer.b.shape))
     X, Y = data_for(loss, 7, 4, 3, rng)
@@ -64,7 +69,9 @@ def test_sgd_training_matches_torch_optim_sgd():
     rng = np.random.default_rng(0)
     net = Network.from_sizes([3, 5, 2], "tanh", output_activation="sigmoid", seed=0)
     X, Y = data_for("squared_error", 12, 3, 2, rng)
-    params = [p for l in net.layers for p in (torch.tensor(l.W, requires_grad=True), torch.tensor(l.b, requires_grad=True))]
+    params = [
+        p for l in net.layers for p in (torch.tensor(l.W, requires_grad=True), torch.tensor(l.b, requires_grad=True))
+    ]
     opt = torch.optim.SGD(params, lr=0.2)
     for _ in range(25):
         opt.zero_grad()
@@ -106,7 +113,9 @@ OPTIONS = [
 
 
 @pytest.mark.parametrize("alpha", [0.01, 0.25, 0.6])
-@pytest.mark.parametrize("loss, output", OPTIONS, ids=lambda v: "-".join(map(str, v.values())) if isinstance(v, dict) else v)
+@pytest.mark.parametrize(
+    "loss, output", OPTIONS, ids=lambda v: "-".join(map(str, v.values())) if isinstance(v, dict) else v
+)
 def test_every_option_value_matches_torch(alpha, loss, output):
     """Non-default option values: leaky ReLU's alpha, squared error's two reductions, the cross-entropies'."""
     rng = np.random.default_rng(int(alpha * 100))
@@ -117,8 +126,12 @@ def test_every_option_value_matches_torch(alpha, loss, output):
     X = rng.normal(size=(9, 4)) * 2  # both sides of zero in every hidden unit
     if loss["name"] == "categorical_cross_entropy":
         # Rows that sum to 1, to less (0 included) and to more: the delta is a * sum(y) - y.
-        Y = np.vstack([np.eye(3)[[0, 1, 2]], [[0.2, 0.3, 0.5], [0, 0, 0], [0.5, 0, 0], [1, 1, 0],
-                                              [0.3, 0.9, 0.6], [0.1, 0.1, 0.1]]])
+        Y = np.vstack(
+            [
+                np.eye(3)[[0, 1, 2]],
+                [[0.2, 0.3, 0.5], [0, 0, 0], [0.5, 0, 0], [1, 1, 0], [0.3, 0.9, 0.6], [0.1, 0.1, 0.1]],
+            ]
+        )
     else:
         Y = rng.uniform(0, 1, size=(9, 3))
     params = [(torch.tensor(l.W, requires_grad=True), torch.tensor(l.b, requires_grad=True)) for l in net.layers]

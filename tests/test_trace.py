@@ -38,8 +38,16 @@ LOSSES = [
 
 def random_case(hidden: str, loss: str, output: str, options: dict, seed: int, sizes=(3, 4, 3, 2), bias="per_neuron"):
     rng = np.random.default_rng(seed)
-    net = Network.from_sizes(list(sizes), hidden, output_activation=output, loss={"name": loss, **options},
-                             bias=bias, train_bias=True, init="glorot_normal", seed=rng)
+    net = Network.from_sizes(
+        list(sizes),
+        hidden,
+        output_activation=output,
+        loss={"name": loss, **options},
+        bias=bias,
+        train_bias=True,
+        init="glorot_normal",
+        seed=rng,
+    )
     for layer in net.layers:  # nonzero biases, so that their gradients are exercised too
         layer.b[...] = rng.normal(scale=0.3, size=layer.b.shape)
     X, Y = data_for(loss, 1, sizes[0], sizes[-1], rng)
@@ -101,11 +109,14 @@ def test_stages_cover_every_quantity_once_in_order():
     assert trace["dE_total/dout_h1_2[h2_1]"].refs == {"neuron": "h1_2", "through": "h2_1", "weight": "w8"}
 
 
-@pytest.mark.parametrize("output, sizes, derivative", [
-    ("sigmoid", (2, 2, 2), True),     # the tutorial: delta_o1 * w5 is dE_o1/dout_h1
-    ("softmax", (3, 4, 2), False),    # every E_o depends on every net: only a term of dE_total/dout_h1
-    ("sigmoid", (2, 3, 2, 2), None),  # through h2_*: no error of its own; through o*: the derivative
-])
+@pytest.mark.parametrize(
+    "output, sizes, derivative",
+    [
+        ("sigmoid", (2, 2, 2), True),  # the tutorial: delta_o1 * w5 is dE_o1/dout_h1
+        ("softmax", (3, 4, 2), False),  # every E_o depends on every net: only a term of dE_total/dout_h1
+        ("sigmoid", (2, 3, 2, 2), None),  # through h2_*: no error of its own; through o*: the derivative
+    ],
+)
 def test_paths_are_named_for_what_they_are(output, sizes, derivative):
     loss = "categorical_cross_entropy" if output == "softmax" else "squared_error"
     net, X, Y = random_case("tanh", loss, output, {}, seed=2, sizes=sizes)
@@ -188,14 +199,17 @@ def test_size_limit_refuses_with_a_pointer_to_the_summary():
     assert len(build_trace(net, np.zeros(10), np.full(3, 0.5), 0.1, max_parameters=None)) > 143
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"learning_rate": 0}, "learning_rate: expected a finite number > 0"),
-    ({"learning_rate": "0.5"}, "learning_rate: expected a finite number > 0"),
-    ({"hidden_deltas": "later"}, r"hidden_deltas: expected one of \['original', 'updated'\]"),
-    ({"x": [0.05]}, "x: expected 2 columns"),
-    ({"y": [0.01, 0.99, 0.5]}, "y: expected 2 columns"),
-    ({"step": 0}, "step: expected an integer >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"learning_rate": 0}, "learning_rate: expected a finite number > 0"),
+        ({"learning_rate": "0.5"}, "learning_rate: expected a finite number > 0"),
+        ({"hidden_deltas": "later"}, r"hidden_deltas: expected one of \['original', 'updated'\]"),
+        ({"x": [0.05]}, "x: expected 2 columns"),
+        ({"y": [0.01, 0.99, 0.5]}, "y: expected 2 columns"),
+        ({"step": 0}, "step: expected an integer >= 1"),
+    ],
+)
 def test_bad_arguments(kwargs, message):
     args = {"x": [0.05, 0.1], "y": [0.01, 0.99], "learning_rate": 0.5, **kwargs}
     with pytest.raises(ValueError, match=message):

@@ -69,7 +69,7 @@ def test_every_spec_number_in_latex(trace):
     for name, value in TRACED.items():
         [start] = [k for k, ln in enumerate(lines) if ln.startswith(f"{name_latex(name)} &= ")]
         block = [lines[start]]
-        for ln in lines[start + 1:]:
+        for ln in lines[start + 1 :]:
             if not ln.startswith("&= "):
                 break
             block.append(ln)
@@ -85,9 +85,20 @@ def test_every_spec_number_in_json(trace):
         assert data["quantities"][name]["text"].endswith(f" = {g9(value)}"), name
     assert data["E_total_after_update"] == pytest.approx(SPEC["E_total_after_first_update"], abs=6e-13)
     assert data["quantities"]["net_h1"]["text"] == "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775"
-    assert data["quantities"]["dE_total/dw5"]["refs"]["factors"] == ["dE_total/dout_o1", "dout_o1/dnet_o1", "dnet_o1/dw5"]
+    assert data["quantities"]["dE_total/dw5"]["refs"]["factors"] == [
+        "dE_total/dout_o1",
+        "dout_o1/dnet_o1",
+        "dnet_o1/dw5",
+    ]
     assert data["quantities"]["dE_total/dout_h1"]["refs"]["paths"] == ["dE_o1/dout_h1", "dE_o2/dout_h1"]
-    assert [s["id"] for s in data["stages"]] == ["given", "forward", "error", "backward_output", "backward_hidden", "update"]
+    assert [s["id"] for s in data["stages"]] == [
+        "given",
+        "forward",
+        "error",
+        "backward_output",
+        "backward_hidden",
+        "update",
+    ]
     assert data["network"]["neurons"] == [["i1", "i2"], ["h1", "h2"], ["o1", "o2"]]
 
 
@@ -98,19 +109,32 @@ def test_steps_json_schema():
     assert data["steps"][1]["values"]["w5"] == data["steps"][0]["values"]["w5+"]
 
 
-@pytest.mark.parametrize("expr, text, latex", [
-    (Add((Mul((Sym("w1"), Sym("i1"))), Sym("b1"))), "w1*i1 + b1", r"w_{1} \cdot i_{1} + b_{1}"),
-    (Sub(Sym("w5"), Mul((Sym("eta"), Num(-0.02)))), "w5 - eta * (-0.02)", r"w_{5} - \eta \cdot \left(-0.02\right)"),
-    (Add((Num(0.5), Num(-0.25))), "0.5 + (-0.25)", r"0.5 + \left(-0.25\right)"),
-    (Mul((Num(-0.5), Num(2.0))), "-0.5 * 2", r"-0.5 \cdot 2"),
-    (Div(Num(1.0), Add((Num(1.0), Call("exp", (Neg(Sym("net_h1")),))))), "1/(1 + exp(-net_h1))",
-     r"\frac{1}{1 + e^{-\mathit{net}_{h_{1}}}}"),
-    (Pow(Sub(Sym("target_o1"), Sym("out_o1")), Num(2.0)), "(target_o1 - out_o1)^2",
-     r"\left(\mathit{target}_{o_{1}} - \mathit{out}_{o_{1}}\right)^{2}"),
-    (Sym("dE_total/dout_h1_2"), "dE_total/dout_h1_2", r"\frac{\partial E_{\mathit{total}}}{\partial \mathit{out}_{h_{1,2}}}"),
-    (Sym("w12+"), "w12+", "w_{12}^{+}"),
-    (Num(4.2e-07), "4.2e-07", r"4.2 \times 10^{-7}"),
-])
+@pytest.mark.parametrize(
+    "expr, text, latex",
+    [
+        (Add((Mul((Sym("w1"), Sym("i1"))), Sym("b1"))), "w1*i1 + b1", r"w_{1} \cdot i_{1} + b_{1}"),
+        (Sub(Sym("w5"), Mul((Sym("eta"), Num(-0.02)))), "w5 - eta * (-0.02)", r"w_{5} - \eta \cdot \left(-0.02\right)"),
+        (Add((Num(0.5), Num(-0.25))), "0.5 + (-0.25)", r"0.5 + \left(-0.25\right)"),
+        (Mul((Num(-0.5), Num(2.0))), "-0.5 * 2", r"-0.5 \cdot 2"),
+        (
+            Div(Num(1.0), Add((Num(1.0), Call("exp", (Neg(Sym("net_h1")),))))),
+            "1/(1 + exp(-net_h1))",
+            r"\frac{1}{1 + e^{-\mathit{net}_{h_{1}}}}",
+        ),
+        (
+            Pow(Sub(Sym("target_o1"), Sym("out_o1")), Num(2.0)),
+            "(target_o1 - out_o1)^2",
+            r"\left(\mathit{target}_{o_{1}} - \mathit{out}_{o_{1}}\right)^{2}",
+        ),
+        (
+            Sym("dE_total/dout_h1_2"),
+            "dE_total/dout_h1_2",
+            r"\frac{\partial E_{\mathit{total}}}{\partial \mathit{out}_{h_{1,2}}}",
+        ),
+        (Sym("w12+"), "w12+", "w_{12}^{+}"),
+        (Num(4.2e-07), "4.2e-07", r"4.2 \times 10^{-7}"),
+    ],
+)
 def test_expression_typesetting(expr, text, latex):
     assert expr_text(expr) == text
     assert expr_latex(expr) == latex
@@ -139,18 +163,25 @@ def _pdflatex(tex: str, tmp_path: Path, name: str) -> None:
     source.write_text(tex, encoding="utf-8")
     result = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
 
 
-@pytest.mark.parametrize("source, extra", [
-    (None, []),
-    ("examples/tanh-softmax-3-4-2.toml", []),
-    ("examples/sigmoid-bce-2-3-1.yaml", ["--steps", "2"]),
-    ("examples/tanh-softmax-3-4-2.toml", ["--summary"]),
-])
+@pytest.mark.parametrize(
+    "source, extra",
+    [
+        (None, []),
+        ("examples/tanh-softmax-3-4-2.toml", []),
+        ("examples/sigmoid-bce-2-3-1.yaml", ["--steps", "2"]),
+        ("examples/tanh-softmax-3-4-2.toml", ["--summary"]),
+    ],
+)
 def test_latex_compiles_with_pdflatex(source, extra, tmp_path, capsys):
     needs.module("yaml") if source and source.endswith(".yaml") else None
     args = ["explain", *([str(ROOT / source)] if source else []), "--format", "latex", *extra]
@@ -166,8 +197,9 @@ def test_latex_of_a_deep_network_with_every_activation_compiles(tmp_path):
     rng = np.random.default_rng(0)
     acts = [{"name": "leaky_relu", "alpha": 0.1}, "relu", "identity", "tanh", "softmax"]
     sizes = [2, 3, 2, 2, 2, 2]
-    layers = [Dense(sizes[k], sizes[k + 1], acts[k], seed=rng, bias="shared" if k % 2 else "per_neuron")
-              for k in range(5)]
+    layers = [
+        Dense(sizes[k], sizes[k + 1], acts[k], seed=rng, bias="shared" if k % 2 else "per_neuron") for k in range(5)
+    ]
     net = Network(layers, loss="categorical_cross_entropy")
     traces = trace_steps(net, [0.3, -0.7], [0.0, 1.0], 0.1, steps=1)
     _pdflatex(render(traces, "latex", precision=6), tmp_path, "deep")

@@ -57,8 +57,17 @@ def test_history_records_each_epoch(data):
     X, Y = data
     net = classifier()
     rec = Recorder()
-    h = net.fit(X, Y, epochs=4, batch_size=16, seed=1, validation_fraction=0.25, metrics=["accuracy"],
-                callbacks=[rec], progress=False)
+    h = net.fit(
+        X,
+        Y,
+        epochs=4,
+        batch_size=16,
+        seed=1,
+        validation_fraction=0.25,
+        metrics=["accuracy"],
+        callbacks=[rec],
+        progress=False,
+    )
     assert isinstance(h, History) and len(h) == 4 and h.epoch == [1, 2, 3, 4]
     assert set(h.series) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert h.loss == h["loss"] == h.to_dict()["loss"] and len(h.val_accuracy) == 4
@@ -89,8 +98,9 @@ def test_history_records_each_epoch(data):
 def test_validation_metrics_match_evaluate(data):
     X, Y = data
     net = classifier()
-    h = net.fit(X[:40], Y[:40], epochs=2, seed=0, validation_data=(X[40:], Y[40:]), metrics=["accuracy", "mse"],
-                progress=False)
+    h = net.fit(
+        X[:40], Y[:40], epochs=2, seed=0, validation_data=(X[40:], Y[40:]), metrics=["accuracy", "mse"], progress=False
+    )
     expected = net.evaluate(X[40:], Y[40:], metrics=["accuracy", "mse"])
     assert h.val_loss[-1] == pytest.approx(expected["loss"], rel=1e-12)
     assert expected["loss"] == pytest.approx(net.loss(X[40:], Y[40:]), rel=1e-12)
@@ -150,8 +160,17 @@ def test_step_schedule_sets_the_rate_before_every_update(data):
     rates = []
     sched = CosineAnnealingLR(10, per="step")
     cb = LambdaCallback(on_batch_end=lambda loop, step, loss: rates.append((step, loop.optimizer.learning_rate)))
-    classifier().fit(X, Y, optimizer=SGD(learning_rate=0.2), schedule=sched, epochs=2, batch_size=20, seed=0,
-                     callbacks=[cb], progress=False)
+    classifier().fit(
+        X,
+        Y,
+        optimizer=SGD(learning_rate=0.2),
+        schedule=sched,
+        epochs=2,
+        batch_size=20,
+        seed=0,
+        callbacks=[cb],
+        progress=False,
+    )
     assert [s for s, _ in rates] == [1, 2, 3, 4, 5, 6]
     assert [r for _, r in rates] == [sched(s - 1, 0.2) for s, _ in rates]
 
@@ -159,8 +178,17 @@ def test_step_schedule_sets_the_rate_before_every_update(data):
 def test_epoch_schedule_and_callbacks_see_the_rate(data):
     X, Y = data
     rec = Recorder()
-    classifier().fit(X, Y, optimizer="sgd", learning_rate=0.4, schedule=StepLR(2, 0.1), epochs=5, seed=0,
-                     callbacks=[rec], progress=False)
+    classifier().fit(
+        X,
+        Y,
+        optimizer="sgd",
+        learning_rate=0.4,
+        schedule=StepLR(2, 0.1),
+        epochs=5,
+        seed=0,
+        callbacks=[rec],
+        progress=False,
+    )
     # StepLR's rate is base * gamma ** (epochs // step), to the last bit.
     assert rec.epochs_begun == [(1, 0.4), (2, 0.4), (3, 0.4 * 0.1), (4, 0.4 * 0.1), (5, 0.4 * 0.1**2)]
 
@@ -172,8 +200,19 @@ class TestEarlyStopping:
         rec = Recorder()
         net = classifier()
         stop = EarlyStopping(**options)
-        h = net.fit(X, Y, optimizer="sgd", learning_rate=0.5, epochs=30, batch_size=15, seed=0,
-                    validation_data=(X, Y[:, ::-1]), early_stopping=stop, callbacks=[rec], progress=False)
+        h = net.fit(
+            X,
+            Y,
+            optimizer="sgd",
+            learning_rate=0.5,
+            epochs=30,
+            batch_size=15,
+            seed=0,
+            validation_data=(X, Y[:, ::-1]),
+            early_stopping=stop,
+            callbacks=[rec],
+            progress=False,
+        )
         return net, stop, h, rec
 
     def test_stops_after_patience_and_restores_the_best_weights(self, data):
@@ -201,7 +240,9 @@ class TestEarlyStopping:
 
     def test_needs_a_recorded_monitor(self, data):
         X, Y = data
-        with pytest.raises(ValueError, match=r"EarlyStopping monitor: expected one of \['loss'\], received: 'val_loss'"):
+        with pytest.raises(
+            ValueError, match=r"EarlyStopping monitor: expected one of \['loss'\], received: 'val_loss'"
+        ):
             classifier().fit(X, Y, early_stopping=EarlyStopping(), progress=False)
 
     @pytest.mark.parametrize(
@@ -233,8 +274,17 @@ def test_divergence_names_epoch_step_layer_and_keeps_finite_weights():
     X, Y = np.array([[1e150], [1e150]]), np.array([[0.0], [0.0]])
     rec = Recorder()
     with pytest.raises(DivergenceError, match=r"epoch 1, step 2: first non-finite value in layer 1") as err:
-        net.fit(X, Y, optimizer="sgd", learning_rate=1.0, epochs=3, batch_size=1, shuffle=False, callbacks=[rec],
-                progress=False)
+        net.fit(
+            X,
+            Y,
+            optimizer="sgd",
+            learning_rate=1.0,
+            epochs=3,
+            batch_size=1,
+            shuffle=False,
+            callbacks=[rec],
+            progress=False,
+        )
     assert (err.value.epoch, err.value.step) == (1, 2) and len(err.value.history) == 0
     assert len(rec.batches) == 1 and np.isfinite(values(net)).all()
 
@@ -242,8 +292,7 @@ def test_divergence_names_epoch_step_layer_and_keeps_finite_weights():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_an_overflowing_update_is_refused_and_the_weights_are_the_last_finite_ones(dtype):
     # A finite gradient times a huge learning rate overflows in the update itself.
-    net = Network.from_sizes([2, 3, 1], "tanh", output_activation="identity", loss="squared_error", seed=0,
-                             dtype=dtype)
+    net = Network.from_sizes([2, 3, 1], "tanh", output_activation="identity", loss="squared_error", seed=0, dtype=dtype)
     X, Y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[100.0], [-100.0]])  # gradients > 1
     huge = float(np.finfo(dtype).max)
     before = values(net)
@@ -259,7 +308,9 @@ def test_an_update_that_overflows_weights_set_by_hand_is_refused():
     # z = W x = 1.7e158 and z - y = -1e149: loss 5e297 and dE/dW = (z - y) x = -0.1 are finite,
     # but W - 1e308 * (-0.1) = 1.8e308 is past the largest float64.
     X, Y = np.array([[1e-150]]), np.array([[1.7e158 + 1e149]])
-    with pytest.raises(DivergenceError, match="epoch 1, step 1: first non-finite value in the update of layer 1 weights W"):
+    with pytest.raises(
+        DivergenceError, match="epoch 1, step 1: first non-finite value in the update of layer 1 weights W"
+    ):
         net.fit(X, Y, optimizer=SGD(learning_rate=1e308), epochs=1, batch_size=None, progress=False)
     assert net.layers[0].W[0, 0] == 1.7e308
 
@@ -272,8 +323,9 @@ def test_ctrl_c_finishes_the_update_then_raises_with_history(data):
     stop = EarlyStopping(monitor="loss")
     kill = LambdaCallback(on_batch_end=lambda loop, step, loss: step == 8 and os.kill(os.getpid(), signal.SIGINT))
     with pytest.raises(KeyboardInterrupt, match="training interrupted at epoch 2, step 8") as err:
-        net.fit(X, Y, optimizer=opt, epochs=5, batch_size=10, seed=0, early_stopping=stop, callbacks=[kill],
-                progress=False)
+        net.fit(
+            X, Y, optimizer=opt, epochs=5, batch_size=10, seed=0, early_stopping=stop, callbacks=[kill], progress=False
+        )
     assert opt.steps == 8 and np.isfinite(values(net)).all()
     assert err.value.history.epoch == [1] and stop.best_epoch == 1
     assert stop.restore(net) and np.array_equal(values(net), stop.best_weights)
@@ -332,12 +384,25 @@ def test_float32_training_stays_float32(data, optimizer):
     X, Y = data
     net = classifier(dtype=np.float32)
     seen = []
-    cb = LambdaCallback(on_batch_end=lambda loop, step, loss: seen.append(
-        {a.dtype for layer in loop.network.layers for a in (layer.z, layer.a, layer.dz)}))
+    cb = LambdaCallback(
+        on_batch_end=lambda loop, step, loss: seen.append(
+            {a.dtype for layer in loop.network.layers for a in (layer.z, layer.a, layer.dz)}
+        )
+    )
     opt_holder = {}
     cb2 = LambdaCallback(on_train_begin=lambda loop: opt_holder.setdefault("opt", loop.optimizer))
-    net.fit(X, Y, optimizer=optimizer, epochs=2, batch_size=16, seed=0, sample_weight=np.ones(60),
-            validation_fraction=0.2, callbacks=[cb, cb2], progress=False)
+    net.fit(
+        X,
+        Y,
+        optimizer=optimizer,
+        epochs=2,
+        batch_size=16,
+        seed=0,
+        sample_weight=np.ones(60),
+        validation_fraction=0.2,
+        callbacks=[cb, cb2],
+        progress=False,
+    )
     assert net.buffer.values.dtype == net.buffer.gradients.dtype == np.float32
     assert seen and all(s == {np.dtype(np.float32)} for s in seen)
     buffers = opt_holder["opt"]._buffers
@@ -348,8 +413,9 @@ def test_float32_training_stays_float32(data, optimizer):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_training_steps_do_not_grow_memory(rng, optimizer):
     X, Y = data_for("categorical_cross_entropy", 2000, 20, 5, rng)
-    net = Network.from_sizes([20, 32, 16, 5], "relu", output_activation="softmax", loss="cross_entropy",
-                             seed=0, dtype=np.float32)
+    net = Network.from_sizes(
+        [20, 32, 16, 5], "relu", output_activation="softmax", loss="cross_entropy", seed=0, dtype=np.float32
+    )
     sizes = []
 
     class Probe(Callback):
@@ -369,11 +435,25 @@ def test_training_steps_do_not_grow_memory(rng, optimizer):
 STEP_CASES = {
     # name: (sizes, hidden activation, output activation, loss, dtype, optimizer, batch size)
     "relu-softmax float32 sgd": ([30, 128, 64, 5], "relu", "softmax", "cross_entropy", np.float32, "sgd", 64),
-    "relu-softmax float64 momentum": ([30, 128, 64, 5], "relu", "softmax", "cross_entropy", np.float64,
-                                      SGD(learning_rate=0.01, momentum=0.9), 64),
+    "relu-softmax float64 momentum": (
+        [30, 128, 64, 5],
+        "relu",
+        "softmax",
+        "cross_entropy",
+        np.float64,
+        SGD(learning_rate=0.01, momentum=0.9),
+        64,
+    ),
     "tanh-sigmoid float64 adam": ([30, 128, 3], "tanh", "sigmoid", "binary_cross_entropy", np.float64, "adam", 64),
-    "sigmoid squared error float32 rmsprop": ([30, 128, 3], "sigmoid", "sigmoid", "squared_error", np.float32,
-                                              "rmsprop", 64),
+    "sigmoid squared error float32 rmsprop": (
+        [30, 128, 3],
+        "sigmoid",
+        "sigmoid",
+        "squared_error",
+        np.float32,
+        "rmsprop",
+        64,
+    ),
     # a wide first layer and small batches: the gradients are bounded from the backward pass's inputs
     "wide relu-softmax float64 sgd": ([512, 128, 5], "relu", "softmax", "cross_entropy", np.float64, "sgd", 16),
 }
@@ -442,8 +522,7 @@ def test_progress_bar_shows_loss_and_throughput(data):
     needs.module("tqdm")
     X, Y = data
     out = io.StringIO()
-    history = classifier().fit(X, Y, epochs=2, seed=0, callbacks=[ProgressBar(file=out, ncols=100)],
-                               progress=False)
+    history = classifier().fit(X, Y, epochs=2, seed=0, callbacks=[ProgressBar(file=out, ncols=100)], progress=False)
     last = out.getvalue().replace("\r", "\n").splitlines()[-1]
     assert last.startswith("epoch 2/2 100%|") and "samples/s" in last
     assert f"loss {history.loss[-1]:.3g}" in last
@@ -521,8 +600,7 @@ def test_a_strategy_reduces_between_backward_and_the_update(data):
             return value
 
     a, b = classifier(), classifier()
-    a.fit(X, Y, optimizer=SGD(learning_rate=0.2), epochs=2, batch_size=20, seed=0, progress=False,
-          strategy=Halving())
+    a.fit(X, Y, optimizer=SGD(learning_rate=0.2), epochs=2, batch_size=20, seed=0, progress=False, strategy=Halving())
     b.fit(X, Y, optimizer=SGD(learning_rate=0.1), epochs=2, batch_size=20, seed=0, progress=False)
     assert calls == [1, 2, 3, 4, 5, 6]
     np.testing.assert_allclose(values(a), values(b), rtol=1e-13)
@@ -549,8 +627,9 @@ def _bar_lines(data, columns, **fit):
     needs.module("tqdm")
     X, Y = data
     out = io.StringIO()
-    history = classifier().fit(X, Y, epochs=3, seed=0, callbacks=[ProgressBar(file=out, ncols=columns)],
-                               progress=False, **fit)
+    history = classifier().fit(
+        X, Y, epochs=3, seed=0, callbacks=[ProgressBar(file=out, ncols=columns)], progress=False, **fit
+    )
     return out.getvalue().replace("\r", "\n").splitlines(), history
 
 
@@ -565,15 +644,16 @@ def test_progress_bar_keeps_its_bar_and_the_validation_metrics_at_80_columns(dat
     assert len(bar) >= MIN_BAR and set(bar) <= {"#"}  # the finished bar, drawn in full
     assert f", loss {history.loss[-1]:.3g}" in last
     if columns == 80:  # the validation loss and accuracy come next, before the training accuracy
-        assert f"loss {history.loss[-1]:.3g} val_loss {history.val_loss[-1]:.3g} " \
-               f"val_acc {history.val_accuracy[-1]:.3g}" in last
+        assert (
+            f"loss {history.loss[-1]:.3g} val_loss {history.val_loss[-1]:.3g} "
+            f"val_acc {history.val_accuracy[-1]:.3g}" in last
+        )
 
 
 def test_progress_bar_shows_every_metric_and_the_rate_when_there_is_room(data):
     lines, history = _bar_lines(data, 160, validation_fraction=0.25, metrics=["accuracy"])
     last = lines[-1]
-    for name, short in (("loss", "loss"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"),
-                        ("accuracy", "acc")):
+    for name, short in (("loss", "loss"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc"), ("accuracy", "acc")):
         assert f"{short} {history[name][-1]:.3g}" in last
     assert "samples/s" in last and len(last) <= 160
 
@@ -594,17 +674,24 @@ def test_keep_epoch_weights_holds_the_last_complete_epoch(data):
     X, Y = data
     net = classifier()
     kept, at_epoch_end = KeepEpochWeights(), {}
-    record = LambdaCallback(on_epoch_end=lambda loop, epoch, logs: at_epoch_end.update(
-        {epoch: loop.network.buffer.values.copy()}))
-
+    record = LambdaCallback(
+        on_epoch_end=lambda loop, epoch, logs: at_epoch_end.update({epoch: loop.network.buffer.values.copy()})
+    )
 
     def interrupt(loop, step, loss):
         if step == 14:  # 60 rows in batches of 16: the second update of epoch 4
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        net.fit(X, Y, epochs=5, batch_size=16, seed=0, progress=False,
-                callbacks=[kept, record, LambdaCallback(on_batch_end=interrupt)])
+        net.fit(
+            X,
+            Y,
+            epochs=5,
+            batch_size=16,
+            seed=0,
+            progress=False,
+            callbacks=[kept, record, LambdaCallback(on_batch_end=interrupt)],
+        )
     assert kept.epoch == 3 and kept.weights.tobytes() == at_epoch_end[3].tobytes()
     assert net.buffer.values.tobytes() != at_epoch_end[3].tobytes()  # two updates into epoch 4
     assert kept.restore(net) and net.buffer.values.tobytes() == at_epoch_end[3].tobytes()

@@ -43,10 +43,21 @@ def test_plain_diagram_labels_every_weight_and_bias_with_its_value(tutorial):
 def test_connections_join_the_tutorials_neurons(tutorial):
     network, _ = tutorial
     root = ET.fromstring(network_svg(network))
-    ends = {g.attrib["data-weight"]: (g.attrib["data-source"], g.attrib["data-target"])
-            for g in root.iter(f"{SVG}g") if "data-weight" in g.attrib}
-    assert ends == {"w1": ("i1", "h1"), "w2": ("i2", "h1"), "w3": ("i1", "h2"), "w4": ("i2", "h2"),
-                    "w5": ("h1", "o1"), "w6": ("h2", "o1"), "w7": ("h1", "o2"), "w8": ("h2", "o2")}
+    ends = {
+        g.attrib["data-weight"]: (g.attrib["data-source"], g.attrib["data-target"])
+        for g in root.iter(f"{SVG}g")
+        if "data-weight" in g.attrib
+    }
+    assert ends == {
+        "w1": ("i1", "h1"),
+        "w2": ("i2", "h1"),
+        "w3": ("i1", "h2"),
+        "w4": ("i2", "h2"),
+        "w5": ("h1", "o1"),
+        "w6": ("h2", "o1"),
+        "w7": ("h1", "o2"),
+        "w8": ("h2", "o2"),
+    }
     shared = [g.attrib["data-bias"] for g in root.iter(f"{SVG}g") if "data-bias" in g.attrib]
     assert shared == ["b1", "b1", "b2", "b2"]  # one line per neuron fed by each shared bias
 
@@ -66,8 +77,12 @@ def test_overlays_add_their_stage_cumulatively(tutorial, overlay):
         for name in expect[stage]:
             assert (name in drawn) == (k <= level), (overlay, name)
     naming = Naming.of(network)
-    reference = {**q, "target_o1": Y[0], "target_o2": Y[1],
-                 **{p.name: naming.get(network, p.name) for p in naming.weights + naming.biases}}
+    reference = {
+        **q,
+        "target_o1": Y[0],
+        "target_o2": Y[1],
+        **{p.name: naming.get(network, p.name) for p in naming.weights + naming.biases},
+    }
     for name, values in drawn.items():
         assert values == [reference[name]], name  # each number drawn once, and it is the engine's
     # Each connection shows its gradient in the backward overlay; the update replaces it with w+.
@@ -77,8 +92,9 @@ def test_overlays_add_their_stage_cumulatively(tutorial, overlay):
 def test_backward_highlights_the_paths_into_the_focus(tutorial):
     network, q = tutorial
     root = ET.fromstring(network_svg(network, q, overlay="backward", focus="h2"))
-    paths = sorted(g.attrib["data-weight"] for g in root.iter(f"{SVG}g")
-                   if "cr-path" in g.attrib.get("class", "").split())
+    paths = sorted(
+        g.attrib["data-weight"] for g in root.iter(f"{SVG}g") if "cr-path" in g.attrib.get("class", "").split()
+    )
     assert paths == ["w6", "w8"]  # h2 -> o1 and h2 -> o2
     drawn = shown(ET.tostring(root, encoding="unicode"))
     assert drawn["dE_o1/dout_h2"] == [q["dE_o1/dout_h2"]] and drawn["dE_o2/dout_h2"] == [q["dE_o2/dout_h2"]]
@@ -88,14 +104,18 @@ def test_backward_highlights_the_paths_into_the_focus(tutorial):
 def test_highlight_marks_the_named_elements(tutorial):
     network, q = tutorial
     root = ET.fromstring(network_svg(network, q, overlay="forward", highlight=["w5", "h2"]))
-    marked = [g.attrib.get("data-weight") or g.attrib.get("data-neuron")
-              for g in root.iter(f"{SVG}g") if "cr-hl" in g.attrib.get("class", "").split()]
+    marked = [
+        g.attrib.get("data-weight") or g.attrib.get("data-neuron")
+        for g in root.iter(f"{SVG}g")
+        if "cr-hl" in g.attrib.get("class", "").split()
+    ]
     assert sorted(marked) == ["h2", "w5"]
 
 
 def test_deep_network_per_neuron_biases_and_softmax():
-    network = Network.from_sizes([3, 4, 3, 2], "tanh", output_activation="softmax",
-                                 loss="categorical_cross_entropy", seed=3)
+    network = Network.from_sizes(
+        [3, 4, 3, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy", seed=3
+    )
     trace = build_trace(network, [0.5, -1.0, 2.0], [0.0, 1.0], 0.1)
     drawn = shown(trace_svg(trace, "update"))
     assert drawn["net_h2_3"] == [trace["net_h2_3"].value]
@@ -115,13 +135,16 @@ def test_trace_network_rebuilds_the_traced_values():
         np.testing.assert_array_equal(mine.b, theirs.b)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"overlay": "sideways"}, "overlay: expected None or one of"),
-    ({"overlay": "forward", "values": None}, "values: expected the step's named quantities"),
-    ({"overlay": "backward", "focus": "o1"}, r"focus: expected a hidden neuron, one of \['h1', 'h2'\]"),
-    ({"digits": 0}, "digits: expected an integer >= 1"),
-    ({"targets": [0.1]}, "targets: expected 2 values"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"overlay": "sideways"}, "overlay: expected None or one of"),
+        ({"overlay": "forward", "values": None}, "values: expected the step's named quantities"),
+        ({"overlay": "backward", "focus": "o1"}, r"focus: expected a hidden neuron, one of \['h1', 'h2'\]"),
+        ({"digits": 0}, "digits: expected an integer >= 1"),
+        ({"targets": [0.1]}, "targets: expected 2 values"),
+    ],
+)
 def test_bad_arguments(tutorial, kwargs, match):
     network, q = tutorial
     kwargs = {"values": q, **kwargs}
@@ -139,8 +162,11 @@ def test_too_many_neurons_is_refused_with_advice():
 def _texts(svg: str) -> dict[str, tuple[str, str, str]]:
     """name -> (x, y, transform) of each quantity's text."""
     root = ET.fromstring(svg)
-    return {el.attrib["data-q"]: (el.attrib["x"], el.attrib["y"], el.attrib.get("transform", ""))
-            for el in root.iter(f"{SVG}text") if "data-q" in el.attrib}
+    return {
+        el.attrib["data-q"]: (el.attrib["x"], el.attrib["y"], el.attrib.get("transform", ""))
+        for el in root.iter(f"{SVG}text")
+        if "data-q" in el.attrib
+    }
 
 
 def test_labels_stay_in_place_across_stages_and_values(tutorial):
@@ -160,11 +186,20 @@ def test_labels_stay_in_place_across_stages_and_values(tutorial):
 def test_edge_labels_run_along_their_edge(tutorial):
     network, q = tutorial
     root = ET.fromstring(network_svg(network, q, overlay="backward", targets=Y))
-    lines = {g.attrib["data-weight"]: g.find(f"{SVG}line[@class='cr-edge']") for g in root.iter(f"{SVG}g")
-             if "data-weight" in g.attrib}
+    lines = {
+        g.attrib["data-weight"]: g.find(f"{SVG}line[@class='cr-edge']")
+        for g in root.iter(f"{SVG}g")
+        if "data-weight" in g.attrib
+    }
     for el in root.iter(f"{SVG}text"):
         name = el.attrib.get("data-q", "")
-        weight = name if name in lines else name.removeprefix("dE_total/d") if name.removeprefix("dE_total/d") in lines else None
+        weight = (
+            name
+            if name in lines
+            else name.removeprefix("dE_total/d")
+            if name.removeprefix("dE_total/d") in lines
+            else None
+        )
         if weight is None:
             continue
         line = {k: float(lines[weight].attrib[k]) for k in ("x1", "y1", "x2", "y2")}
@@ -177,8 +212,11 @@ def test_weight_sign_and_size_are_the_edges_colour_and_thickness():
     network = tutorial_network()
     network.layers[1].W[0, 0] = -3.9  # w5: large and negative, beside w1 = 0.15
     root = ET.fromstring(network_svg(network))
-    edges = {g.attrib["data-weight"]: g.find(f"{SVG}line[@class='cr-edge']").attrib for g in root.iter(f"{SVG}g")
-             if "data-weight" in g.attrib}
+    edges = {
+        g.attrib["data-weight"]: g.find(f"{SVG}line[@class='cr-edge']").attrib
+        for g in root.iter(f"{SVG}g")
+        if "data-weight" in g.attrib
+    }
     from chainrule.visual.diagram import NEGATIVE, POSITIVE
 
     assert edges["w5"]["stroke"] == NEGATIVE and edges["w1"]["stroke"] == POSITIVE
@@ -200,15 +238,17 @@ def test_hidden_quantities_show_no_value(tutorial):
 
 
 def test_a_softmax_path_is_labelled_for_what_it_is():
-    network = Network.from_sizes([3, 4, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy",
-                                 seed=3)
+    network = Network.from_sizes(
+        [3, 4, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy", seed=3
+    )
     trace = build_trace(network, [0.5, -1.0, 2.0], [0.0, 1.0], 0.1)
     drawn = shown(trace_svg(trace, "backward"))
     assert drawn["dE_total/dout_h1[o1]"] == [trace["dE_total/dout_h1[o1]"].value]
     assert not [n for n in drawn if n.startswith("dE_o")]
     root = ET.fromstring(trace_svg(trace, "backward"))
-    text = next("".join(el.itertext()) for el in root.iter(f"{SVG}text")
-                if el.attrib.get("data-q") == "dE_total/dout_h1[o1]")
+    text = next(
+        "".join(el.itertext()) for el in root.iter(f"{SVG}text") if el.attrib.get("data-q") == "dE_total/dout_h1[o1]"
+    )
     assert text.startswith("via o1 = ")  # on its highlighted edge: the legend names the sum
 
 

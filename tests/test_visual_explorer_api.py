@@ -45,19 +45,30 @@ def test_tutorial_step_has_every_spec_number_and_every_stage():
 
 
 def test_an_update_past_the_range_is_shown_but_not_applied():
-    step = api.step({"state": with_(activations=["identity", "identity"], learning_rate=1.0,
-                                    params={**TUTORIAL["params"], "w5": 1e6})})
+    step = api.step(
+        {
+            "state": with_(
+                activations=["identity", "identity"], learning_rate=1.0, params={**TUTORIAL["params"], "w5": 1e6}
+            )
+        }
+    )
     assert step["next"] is None and "the update cannot be applied: w" in step["next_refused"]
     assert max(abs(v) for k, v in step["values"].items() if k.endswith("+")) > 1e6  # shown as computed
 
 
 def test_step_equals_the_trace_for_every_convention():
-    state = with_(bias="per_neuron", train_bias=True, error="mean", hidden_deltas="updated",
-                  params={**TUTORIAL["params"], "b1": 0.35, "b2": 0.35, "b3": 0.6, "b4": 0.6})
+    state = with_(
+        bias="per_neuron",
+        train_bias=True,
+        error="mean",
+        hidden_deltas="updated",
+        params={**TUTORIAL["params"], "b1": 0.35, "b2": 0.35, "b3": 0.6, "b4": 0.6},
+    )
     step = api.step({"state": state})
     explorer = ExplorerState.from_json(state)
-    trace = build_trace(explorer.network(), explorer.input, explorer.target, explorer.learning_rate,
-                        hidden_deltas="updated")
+    trace = build_trace(
+        explorer.network(), explorer.input, explorer.target, explorer.learning_rate, hidden_deltas="updated"
+    )
     assert step["values"] == trace.values()
     assert step["values"]["dE_o1/dout_h1"] == step["values"]["delta_o1"] * step["values"]["w5+"]
     assert "b4+" in step["next"]["params"] or step["next"]["params"]["b4"] == step["values"]["b4+"]
@@ -83,8 +94,9 @@ def test_training_honours_the_hidden_deltas_convention():
     assert updated["hidden_deltas"] == "updated" and "ALREADY UPDATED" in updated["note"]
     assert "=" not in updated["note"]  # the page writes "N of N updates, <note>: E_total = ..."
     # Each update is the step the explorer shows under that convention, traced ...
-    traces = trace_steps(tutorial_network(), TUTORIAL["input"], TUTORIAL["target"], 0.5, steps=100,
-                         hidden_deltas="updated")
+    traces = trace_steps(
+        tutorial_network(), TUTORIAL["input"], TUTORIAL["target"], 0.5, steps=100, hidden_deltas="updated"
+    )
     for name in ("w1", "w4", "w5", "w8"):
         assert updated["state"]["params"][name] == pytest.approx(traces[-1][f"{name}+"].value, rel=1e-15)
     assert updated["errors"] == pytest.approx([t["E_total"].value for t in traces], rel=1e-14)
@@ -93,8 +105,9 @@ def test_training_honours_the_hidden_deltas_convention():
     original = api.train({"state": TUTORIAL, "updates": 100})
     assert original["hidden_deltas"] == "original" and original["note"] is None
     network = tutorial_network()
-    assert original["errors"] == network.train(np.array([TUTORIAL["input"]]), np.array([TUTORIAL["target"]]),
-                                               learning_rate=0.5, epochs=100)
+    assert original["errors"] == network.train(
+        np.array([TUTORIAL["input"]]), np.array([TUTORIAL["target"]]), learning_rate=0.5, epochs=100
+    )
     assert original["state"]["params"]["w1"] == network.layers[0].W[0, 0]
     assert updated["state"]["params"]["w1"] != pytest.approx(original["state"]["params"]["w1"], rel=1e-6)
     # The step shown and the N updates agree: one update of each is the same.
@@ -103,10 +116,13 @@ def test_training_honours_the_hidden_deltas_convention():
     assert one["state"]["params"] == pytest.approx(step["next"]["params"], rel=1e-15)
 
 
-@pytest.mark.parametrize("updates, match", [
-    (20, "a rate at which training stays finite .*diverged"),
-    (5, r"within the explorer's range \(after 5 updates w\d would be"),
-])
+@pytest.mark.parametrize(
+    "updates, match",
+    [
+        (20, "a rate at which training stays finite .*diverged"),
+        (5, r"within the explorer's range \(after 5 updates w\d would be"),
+    ],
+)
 def test_runaway_training_is_reported_against_the_learning_rate(updates, match):
     state = with_(activations=["identity", "identity"], learning_rate=50.0)
     with pytest.raises(ValidationError, match=match) as info:
@@ -146,10 +162,15 @@ def test_bad_values_name_their_field(changes, field, match):
     assert info.value.field == field
 
 
-@pytest.mark.parametrize("request_, field", [
-    (None, "state"), ({}, "state"), ({"state": TUTORIAL, "digits": 0}, "digits"),
-    ({"state": TUTORIAL, "focus": "o1"}, "focus"),
-])
+@pytest.mark.parametrize(
+    "request_, field",
+    [
+        (None, "state"),
+        ({}, "state"),
+        ({"state": TUTORIAL, "digits": 0}, "digits"),
+        ({"state": TUTORIAL, "focus": "o1"}, "focus"),
+    ],
+)
 def test_bad_step_requests(request_, field):
     with pytest.raises(ValidationError) as info:
         api.step(request_)
@@ -172,8 +193,10 @@ def test_build_keeps_values_when_only_conventions_or_activations_change():
 
 
 def test_build_draws_new_weights_from_the_seed():
-    request = {"state": with_(sizes=[3, 4, 2], activations=["tanh", "softmax"],
-                              loss="categorical_cross_entropy"), "seed": 7}
+    request = {
+        "state": with_(sizes=[3, 4, 2], activations=["tanh", "softmax"], loss="categorical_cross_entropy"),
+        "seed": 7,
+    }
     a, b = api.build(request)["state"], api.build(request)["state"]
     assert a == b and len(a["params"]) == 3 * 4 + 4 * 2 + 2
     assert a["input"] == [0.5, 0.5, 0.5] and a["target"] == [0.01, 0.99]  # kept: still 2 outputs
@@ -183,8 +206,14 @@ def test_build_draws_new_weights_from_the_seed():
 
 
 def test_network_files_round_trip_through_explain(tmp_path):
-    state = ExplorerState.from_json(with_(bias="per_neuron", train_bias=True, error="mean",
-                                          params={**TUTORIAL["params"], "b1": 0.1, "b2": 0.2, "b3": 0.3, "b4": 0.4}))
+    state = ExplorerState.from_json(
+        with_(
+            bias="per_neuron",
+            train_bias=True,
+            error="mean",
+            params={**TUTORIAL["params"], "b1": 0.1, "b2": 0.2, "b3": 0.3, "b4": 0.4},
+        )
+    )
     path = tmp_path / "net.json"
     path.write_text(state_to_file(state))
     assert state_from_path(path) == state
@@ -202,12 +231,15 @@ def test_explain_examples_open_in_the_explorer():
     assert "error" not in state_to_config(softmax)  # explain refuses an error convention there
 
 
-@pytest.mark.parametrize("text, filename, match", [
-    ("{", "n.json", "file: expected valid JSON, received: Expecting"),
-    ("[1, 2]", "n.json", "file: expected a table/object"),
-    ('{"sizes": [2, 2, 2]}', "n.json", "config field 'activations'"),
-    ("sizes = [2, 2", "n.toml", "valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, filename, match",
+    [
+        ("{", "n.json", "file: expected valid JSON, received: Expecting"),
+        ("[1, 2]", "n.json", "file: expected a table/object"),
+        ('{"sizes": [2, 2, 2]}', "n.json", "config field 'activations'"),
+        ("sizes = [2, 2", "n.toml", "valid TOML"),
+    ],
+)
 def test_bad_network_files(text, filename, match):
     with pytest.raises(ValueError, match=match):
         state_from_file(text, filename)
@@ -234,9 +266,14 @@ def test_tutorial_state_matches_the_tutorial_network():
 def _leaky_file() -> str:
     from chainrule.explain.config import config_from_network, config_to_json
 
-    net = Network.from_sizes([2, 3, 2], [{"name": "leaky_relu", "alpha": 0.2}, "sigmoid"], seed=2,
-                             loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
-                             bias="shared", train_bias=False)
+    net = Network.from_sizes(
+        [2, 3, 2],
+        [{"name": "leaky_relu", "alpha": 0.2}, "sigmoid"],
+        seed=2,
+        loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
+        bias="shared",
+        train_bias=False,
+    )
     return config_to_json(config_from_network(net, [0.3, -0.4], [0.2, 0.7], 0.5, "updated"))
 
 
@@ -251,8 +288,9 @@ def test_state_holds_the_spec_and_keeps_options_through_the_page():
     # The step uses alpha = 0.2 (a negative net_h passes 0.2 of itself), and a saved file keeps it.
     step = api.step({"state": page})
     negative = [n for n in ("h1", "h2", "h3") if step["values"][f"net_{n}"] < 0]
-    assert negative and all(step["values"][f"out_{n}"] == pytest.approx(0.2 * step["values"][f"net_{n}"], rel=1e-15)
-                            for n in negative)
+    assert negative and all(
+        step["values"][f"out_{n}"] == pytest.approx(0.2 * step["values"][f"net_{n}"], rel=1e-15) for n in negative
+    )
     saved = json.loads(api.save({"state": page})["text"])
     assert saved["layers"][0]["activation"] == {"name": "leaky_relu", "alpha": 0.2}
     assert saved["loss"] == {"name": "squared_error", "reduction": "sum", "output_reduction": "mean"}
@@ -266,15 +304,20 @@ def test_saved_file_is_the_spec_plus_values():
     text = api.save({"state": TUTORIAL})["text"]
     assert text == (EXAMPLES / "tutorial.json").read_text()  # the example is what the page saves
     config = json.loads(text)
-    assert ExplorerState.tutorial().network().spec().to_dict() == {k: config[k] for k in ("version", "layers", "loss", "dtype")}
+    assert ExplorerState.tutorial().network().spec().to_dict() == {
+        k: config[k] for k in ("version", "layers", "loss", "dtype")
+    }
 
 
-@pytest.mark.parametrize("changes, field, match", [
-    ({"activations": [{"name": "leaky_relu", "alpha": 2.0}, "sigmoid"]}, "activations.0", "a number in \\(0, 1\\)"),
-    ({"activations": [{"name": "leaky_relu", "beta": 2.0}, "sigmoid"]}, "activations.0", "an unknown option"),
-    ({"loss": {"name": "squared_error", "reduction": "max"}}, "loss", "one of"),
-    ({"error": "sum"}, "error", "one of \\['half_sum', 'mean'\\]"),
-])
+@pytest.mark.parametrize(
+    "changes, field, match",
+    [
+        ({"activations": [{"name": "leaky_relu", "alpha": 2.0}, "sigmoid"]}, "activations.0", "a number in \\(0, 1\\)"),
+        ({"activations": [{"name": "leaky_relu", "beta": 2.0}, "sigmoid"]}, "activations.0", "an unknown option"),
+        ({"loss": {"name": "squared_error", "reduction": "max"}}, "loss", "one of"),
+        ({"error": "sum"}, "error", "one of \\['half_sum', 'mean'\\]"),
+    ],
+)
 def test_spec_errors_name_the_pages_fields(changes, field, match):
     with pytest.raises(ValidationError, match=match) as info:
         api.step({"state": with_(**changes)})
@@ -346,8 +389,11 @@ def test_synthetic_data_sets_come_from_chainrule_datasets():
     expected = moons(n_samples=50, noise=0.2, seed=4)
     assert got["points"] == expected.X.tolist() and got["labels"] == expected.y.tolist()
     assert got["classes"] == ["upper", "lower"]
-    for request, match in [({"name": "swirls"}, "dataset: expected one of"), ({"name": "xor", "n": 5000}, "n: expected"),
-                           ({"name": "xor", "noise": 2}, "noise: expected a number from 0 to 1")]:
+    for request, match in [
+        ({"name": "swirls"}, "dataset: expected one of"),
+        ({"name": "xor", "n": 5000}, "n: expected"),
+        ({"name": "xor", "noise": 2}, "noise: expected a number from 0 to 1"),
+    ]:
         with pytest.raises(ValidationError, match=match):
             api.dataset(request)
 
@@ -363,20 +409,35 @@ def test_a_small_csv_becomes_points_and_classes():
     assert got["labels"] == [0, 2] and got["classes"] == ["0", "1", "2"]
 
 
-@pytest.mark.parametrize("text, match", [
-    ("x1,x2\n1,2\n", r"csv: expected in mine.csv, three columns \(two inputs, then the class label\), "
-                     r"received: 2 columns \['x1', 'x2'\]"),
-    ("x1,x2,y\n1,2,0\n1,oops,1\n", r"csv: expected in mine.csv: column 'x2', row 2 \(line 3\), a finite number, "
-                                  r"received: 'oops'"),
-    ("x1,x2,y\n1,2,0\n1,2\n", r"mine.csv: row 2 \(line 3\) has 2 fields, expected 3"),
-    ("x1,x2,y\n1,2,0\n1,2,\n", r"mine.csv: column 'y', row 2 \(line 3\): missing value"),
-    ("x1,x2,y\n1,2,9\n", r"in mine.csv, column 'y', row 1 \(line 2\), a class from 0 to 5, received: 9"),
-    ("x1,x2,y\n" + "".join(f"1,2,c{k}\n" for k in range(7)), r"row 7 \(line 8\), at most 6 classes, received: 'c6'"),
-    ("x1,x2,y\n1,2e7,0\n", r"column 'x2', row 1 \(line 2\), a number between -1e\+06 and 1e\+06, received: 20000000.0"),
-    ("x1,x2,y\n" + "1,2,0\n" * 1001, r"in mine.csv, at most 1000 rows, received: 1001 rows"),
-    ("x1,x2,y\n" + "1.000000,2.000000,0\n" * 4000, r"in mine.csv, at most 64 KiB of CSV, received: 80\d+ bytes"),
-    ("", r"mine.csv: the file is empty"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (
+            "x1,x2\n1,2\n",
+            r"csv: expected in mine.csv, three columns \(two inputs, then the class label\), "
+            r"received: 2 columns \['x1', 'x2'\]",
+        ),
+        (
+            "x1,x2,y\n1,2,0\n1,oops,1\n",
+            r"csv: expected in mine.csv: column 'x2', row 2 \(line 3\), a finite number, "
+            r"received: 'oops'",
+        ),
+        ("x1,x2,y\n1,2,0\n1,2\n", r"mine.csv: row 2 \(line 3\) has 2 fields, expected 3"),
+        ("x1,x2,y\n1,2,0\n1,2,\n", r"mine.csv: column 'y', row 2 \(line 3\): missing value"),
+        ("x1,x2,y\n1,2,9\n", r"in mine.csv, column 'y', row 1 \(line 2\), a class from 0 to 5, received: 9"),
+        (
+            "x1,x2,y\n" + "".join(f"1,2,c{k}\n" for k in range(7)),
+            r"row 7 \(line 8\), at most 6 classes, received: 'c6'",
+        ),
+        (
+            "x1,x2,y\n1,2e7,0\n",
+            r"column 'x2', row 1 \(line 2\), a number between -1e\+06 and 1e\+06, received: 20000000.0",
+        ),
+        ("x1,x2,y\n" + "1,2,0\n" * 1001, r"in mine.csv, at most 1000 rows, received: 1001 rows"),
+        ("x1,x2,y\n" + "1.000000,2.000000,0\n" * 4000, r"in mine.csv, at most 64 KiB of CSV, received: 80\d+ bytes"),
+        ("", r"mine.csv: the file is empty"),
+    ],
+)
 def test_a_bad_csv_is_refused_naming_the_row_and_column(text, match):
     with pytest.raises(ValidationError, match=match) as err:
         api.dataset({"csv": text, "filename": "mine.csv"})
@@ -384,8 +445,14 @@ def test_a_bad_csv_is_refused_naming_the_row_and_column(text, match):
 
 
 def _xor_state(outputs: int, loss: str = "squared_error") -> dict:
-    draft = with_(sizes=[2, 4, outputs], activations=["tanh", "sigmoid"], loss=loss, params={},
-                  input=[0.0, 0.0], target=[0.5] * outputs)
+    draft = with_(
+        sizes=[2, 4, outputs],
+        activations=["tanh", "sigmoid"],
+        loss=loss,
+        params={},
+        input=[0.0, 0.0],
+        target=[0.5] * outputs,
+    )
     return api.build({"state": draft, "seed": 2})["state"]
 
 
@@ -441,7 +508,10 @@ def test_a_step_in_chinese_has_the_same_numbers_and_chinese_panels():
     assert "经由" in chinese["formulas"]["backward"] and "via" not in chinese["formulas"]["backward"]
     assert "第 2 层：输出层（softmax）" in chinese["matrices"]["backward"]
     assert "完整的雅可比矩阵" in chinese["matrices"]["backward"]
-    assert "<p>其中</p>" in chinese["practice"]["net_h1"]["hint"] and "<p>with</p>" in english["practice"]["net_h1"]["hint"]
+    assert (
+        "<p>其中</p>" in chinese["practice"]["net_h1"]["hint"]
+        and "<p>with</p>" in english["practice"]["net_h1"]["hint"]
+    )
     numbers = re.compile(r"data-value=\"([^\"]+)\"")
     for key in ("svg", "formulas", "matrices"):
         for stage in english[key]:
@@ -454,12 +524,20 @@ def test_server_sentences_in_chinese():
     trained = api.train({"state": with_(hidden_deltas="updated"), "updates": 2, "lang": "zh"})
     assert trained["note"] == "隐藏层的 δ 用已经更新过的权重计算（某些已发表版本的错误）：这不是对 E_total 的梯度下降"
     assert trained["errors"] == api.train({"state": with_(hidden_deltas="updated"), "updates": 2})["errors"]
-    refused = api.step({"state": with_(activations=["identity", "identity"], learning_rate=1.0,
-                                       params={**TUTORIAL["params"], "w5": 1e6}), "lang": "zh"})
+    refused = api.step(
+        {
+            "state": with_(
+                activations=["identity", "identity"], learning_rate=1.0, params={**TUTORIAL["params"], "w5": 1e6}
+            ),
+            "lang": "zh",
+        }
+    )
     assert refused["next_refused"].startswith("无法应用这次更新：")
     with pytest.raises(ValidationError) as err:
         api.dataset({"csv": "x1,x2\n0,0\n", "filename": "two.csv", "lang": "zh"})
-    assert api.error_text(err.value, "zh").startswith("csv：应为 在 two.csv 中，三列（两个输入，然后是类别标签），收到：")
+    assert api.error_text(err.value, "zh").startswith(
+        "csv：应为 在 two.csv 中，三列（两个输入，然后是类别标签），收到："
+    )
     assert api.error_text(err.value, "en") == str(err.value) and "in two.csv, three columns" in str(err.value)
     with pytest.raises(ValidationError) as err:
         api.dataset({"csv": "x1,x2,y\n0,0,9\n", "filename": "c.csv"})

@@ -15,11 +15,28 @@ from chainrule.visual.matrices import matrix_panels
 
 CASES = [
     ("tutorial", lambda: tutorial_network(), [0.05, 0.1], [0.01, 0.99], "original"),
-    ("softmax 3-4-3", lambda: Network.from_sizes([3, 4, 3], "tanh", output_activation="softmax",
-                                                 loss="categorical_cross_entropy", seed=2, bias="per_neuron",
-                                                 train_bias=True), [0.5, -1.0, 2.0], [0.0, 1.0, 0.0], "original"),
-    ("deep, updated", lambda: Network.from_sizes([2, 3, 2, 2], "sigmoid", seed=5, bias="shared", train_bias=True),
-     [0.3, 0.8], [0.2, 0.9], "updated"),
+    (
+        "softmax 3-4-3",
+        lambda: Network.from_sizes(
+            [3, 4, 3],
+            "tanh",
+            output_activation="softmax",
+            loss="categorical_cross_entropy",
+            seed=2,
+            bias="per_neuron",
+            train_bias=True,
+        ),
+        [0.5, -1.0, 2.0],
+        [0.0, 1.0, 0.0],
+        "original",
+    ),
+    (
+        "deep, updated",
+        lambda: Network.from_sizes([2, 3, 2, 2], "sigmoid", seed=5, bias="shared", train_bias=True),
+        [0.3, 0.8],
+        [0.2, 0.9],
+        "updated",
+    ),
 ]
 
 
@@ -28,9 +45,12 @@ def _engine(network, x, y):
     X, Y = network.check_inputs(np.array([x]), "x"), network.check_targets(np.array([y]), 1, "y")
     seen = network.infer(X, return_layers=True).layers
     network.loss_and_gradients(X, Y)
-    return ([layer.W.copy() for layer in network.layers], [s.a[0].copy() for s in seen],
-            [layer.weight.grad.copy() for layer in network.layers],
-            [layer.bias.grad.copy() if layer.train_bias else None for layer in network.layers])
+    return (
+        [layer.W.copy() for layer in network.layers],
+        [s.a[0].copy() for s in seen],
+        [layer.weight.grad.copy() for layer in network.layers],
+        [layer.bias.grad.copy() if layer.train_bias else None for layer in network.layers],
+    )
 
 
 @pytest.mark.parametrize("label, make, x, y, convention", CASES, ids=[c[0] for c in CASES])
@@ -49,20 +69,25 @@ def test_the_matrices_are_the_engines_arrays(label, make, x, y, convention):
             if m.bias_gradients is not None:
                 np.testing.assert_allclose([v[n] for n in m.bias_gradients], db[l], rtol=1e-13, atol=1e-16)
         # dE/dW = a^T delta, an outer product; W+ = W - eta dE/dW.
-        np.testing.assert_allclose(grid(m.gradients), np.outer([v[n] for n in m.inputs], [v[n] for n in m.delta]),
-                                   rtol=1e-15, atol=0)
+        np.testing.assert_allclose(
+            grid(m.gradients), np.outer([v[n] for n in m.inputs], [v[n] for n in m.delta]), rtol=1e-15, atol=0
+        )
         np.testing.assert_allclose(grid(m.updated), W[l] - 0.5 * grid(m.gradients), rtol=1e-15, atol=1e-17)
         if m.next_weights is not None:  # dE/dout = delta_next W_next^T, with W or W+ as the convention says
             assert all(n.endswith("+") == (convention == "updated") for row in m.next_weights for n in row)
-            np.testing.assert_allclose([v[n] for n in m.dE_dout],
-                                       grid(m.next_weights) @ [v[n] for n in m.next_delta], rtol=1e-13)
+            np.testing.assert_allclose(
+                [v[n] for n in m.dE_dout], grid(m.next_weights) @ [v[n] for n in m.next_delta], rtol=1e-13
+            )
         if m.elementwise:
-            np.testing.assert_allclose([v[n] for n in m.delta],
-                                       np.multiply([v[n] for n in m.dE_dout], [v[n] for n in m.derivative]),
-                                       rtol=1e-15)
+            np.testing.assert_allclose(
+                [v[n] for n in m.delta],
+                np.multiply([v[n] for n in m.dE_dout], [v[n] for n in m.derivative]),
+                rtol=1e-15,
+            )
         else:  # softmax: delta = dE/dout J, J[k][j] = dout_k/dnet_j
-            np.testing.assert_allclose([v[n] for n in m.delta], np.array([v[n] for n in m.dE_dout]) @ grid(m.derivative),
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                [v[n] for n in m.delta], np.array([v[n] for n in m.dE_dout]) @ grid(m.derivative), rtol=1e-12
+            )
 
 
 class _Cells(HTMLParser):

@@ -23,35 +23,54 @@ def text_of(mathml: str) -> str:
     return "".join(ET.fromstring(math(mathml)).itertext())
 
 
-@pytest.mark.parametrize("name, shape, seen", [
-    ("net_h1", "msub", "neth1"), ("w5+", "msubsup", "w5+"), ("delta_o1", "msub", "δo1"),
-    ("E_total", "msub", "Etotal"), ("eta", "mi", "η"), ("target_o2", "msub", "targeto2"),
-    ("net_h2_3", "msub", "neth2_3"), ("dE_total/dw5", "mfrac", "∂Etotal∂w5"),
-    ("dE_o1/dout_h1", "mfrac", "∂Eo1∂outh1"), ("dout_o2/dnet_o1", "mfrac", "∂outo2∂neto1"),
-])
+@pytest.mark.parametrize(
+    "name, shape, seen",
+    [
+        ("net_h1", "msub", "neth1"),
+        ("w5+", "msubsup", "w5+"),
+        ("delta_o1", "msub", "δo1"),
+        ("E_total", "msub", "Etotal"),
+        ("eta", "mi", "η"),
+        ("target_o2", "msub", "targeto2"),
+        ("net_h2_3", "msub", "neth2_3"),
+        ("dE_total/dw5", "mfrac", "∂Etotal∂w5"),
+        ("dE_o1/dout_h1", "mfrac", "∂Eo1∂outh1"),
+        ("dout_o2/dnet_o1", "mfrac", "∂outo2∂neto1"),
+    ],
+)
 def test_symbols(name, shape, seen):
     root = ET.fromstring(math(symbol(name)))
     assert root[0].tag == MATH + shape
     assert text_of(symbol(name)) == seen
 
 
-@pytest.mark.parametrize("value, seen", [
-    (0.3775, "0.3775"), (-0.0380982365, "−0.0380982365"), (0.0, "0"), (-0.0, "0"),
-    (4.38567734e-05, "4.38567734×10-5"), (-2e20, "−2×1020"),
-])
+@pytest.mark.parametrize(
+    "value, seen",
+    [
+        (0.3775, "0.3775"),
+        (-0.0380982365, "−0.0380982365"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (4.38567734e-05, "4.38567734×10-5"),
+        (-2e20, "−2×1020"),
+    ],
+)
 def test_numbers(value, seen):
     assert text_of(number(value, 9)) == seen
 
 
-@pytest.mark.parametrize("expr, seen", [
-    (Add((Sym("w1"), Num(-0.2))), "w1+(−0.2)"),
-    (Sub(Num(0.5), Add((Sym("a"), Sym("b")))), "0.5−(a+b)"),
-    (Mul((Add((Sym("a"), Num(1.0))), Sym("b"))), "(a+1)⋅b"),
-    (Mul((Num(-0.5), Num(-0.25))), "−0.5⋅(−0.25)"),
-    (Pow(Sub(Sym("a"), Sym("b")), Num(2.0)), "(a−b)2"),
-    (Neg(Add((Sym("a"), Sym("b")))), "−(a+b)"),
-    (div(1, Add((Num(1.0), Sym("a")))), "11+a"),
-])
+@pytest.mark.parametrize(
+    "expr, seen",
+    [
+        (Add((Sym("w1"), Num(-0.2))), "w1+(−0.2)"),
+        (Sub(Num(0.5), Add((Sym("a"), Sym("b")))), "0.5−(a+b)"),
+        (Mul((Add((Sym("a"), Num(1.0))), Sym("b"))), "(a+1)⋅b"),
+        (Mul((Num(-0.5), Num(-0.25))), "−0.5⋅(−0.25)"),
+        (Pow(Sub(Sym("a"), Sym("b")), Num(2.0)), "(a−b)2"),
+        (Neg(Add((Sym("a"), Sym("b")))), "−(a+b)"),
+        (div(1, Add((Num(1.0), Sym("a")))), "11+a"),
+    ],
+)
 def test_expressions_get_parentheses_exactly_where_needed(expr, seen):
     assert text_of(expr_mathml(expr, 9)) == seen
 
@@ -108,8 +127,9 @@ def test_report_is_self_contained(tutorial_report):
 
 
 def test_report_of_several_steps_and_a_deep_network():
-    network = Network.from_sizes([3, 4, 2], "tanh", output_activation="softmax",
-                                 loss="categorical_cross_entropy", seed=0)
+    network = Network.from_sizes(
+        [3, 4, 2], "tanh", output_activation="softmax", loss="categorical_cross_entropy", seed=0
+    )
     traces = trace_steps(network, [0.5, -1.0, 2.0], [0.0, 1.0], 0.1, steps=2)
     html = render_html(traces, precision=5, title="two steps")
     assert "<title>two steps</title>" in html
@@ -126,12 +146,15 @@ def test_report_without_a_diagram_for_a_wide_layer():
     assert "No diagram" in html and "<svg" not in html
 
 
-@pytest.mark.parametrize("args, kwargs, match", [
-    (([],), {}, "traces: expected one Trace or a non-empty sequence"),
-    (("trace",), {}, "traces: expected one Trace"),
-    ((None,), {"precision": 0}, "precision: expected an integer >= 1"),
-    ((None,), {"colour": "red"}, "render_html options: expected only 'title'"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (([],), {}, "traces: expected one Trace or a non-empty sequence"),
+        (("trace",), {}, "traces: expected one Trace"),
+        ((None,), {"precision": 0}, "precision: expected an integer >= 1"),
+        ((None,), {"colour": "red"}, "render_html options: expected only 'title'"),
+    ],
+)
 def test_report_bad_arguments(tutorial_report, args, kwargs, match):
     trace, _ = tutorial_report
     args = tuple(trace if a is None else a for a in args)
@@ -144,8 +167,9 @@ def test_report_prose_is_typeset(tutorial_report):
     _, html = tutorial_report
     assert "sum over outputs of 1/2 (target - out)^2" not in html
     assert "(target - out)^2" not in html and "w - eta * dE_total/dw" not in html
-    description = re.search(r'<section class="stage" data-stage="error">.*?<p class="description">(.*?)</p>', html,
-                            flags=re.S).group(1)
+    description = re.search(
+        r'<section class="stage" data-stage="error">.*?<p class="description">(.*?)</p>', html, flags=re.S
+    ).group(1)
     root = ET.fromstring(f"<p>{description}</p>")
     equations = list(root.iter(MATH + "math"))
     assert equations
@@ -163,8 +187,10 @@ def test_report_diagrams_scroll_rather_than_shrink(tutorial_report):
 def test_figure_captions_are_typeset_in_both_languages():
     """A diagram's caption names its symbols and its rule as the equations do (MathML), in English or Chinese."""
     trace = build_trace(tutorial_network(), [0.05, 0.1], [0.01, 0.99], 0.5)
-    for lang, words in (("en", ("Forward pass and error", "Update: each weight before and after")),
-                        ("zh", ("前向传播与误差", "更新权重：每个权重更新前后的值"))):
+    for lang, words in (
+        ("en", ("Forward pass and error", "Update: each weight before and after")),
+        ("zh", ("前向传播与误差", "更新权重：每个权重更新前后的值")),
+    ):
         captions = re.findall(r"<figcaption>(.*?)</figcaption>", render_html(trace, lang=lang), re.S)
         assert len(captions) == 3
         for caption in captions:

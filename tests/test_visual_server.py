@@ -35,11 +35,14 @@ def test_binds_to_loopback_by_default(server):
     assert server.server_address[0] == "127.0.0.1" and server.url.startswith("http://127.0.0.1:")
 
 
-@pytest.mark.parametrize("path, kind, needle", [
-    ("/", "text/html", "/static/explorer.js"),
-    ("/static/explorer.js", "text/javascript", "/api/step"),
-    ("/static/explorer.css", "text/css", "#diagram"),
-])
+@pytest.mark.parametrize(
+    "path, kind, needle",
+    [
+        ("/", "text/html", "/static/explorer.js"),
+        ("/static/explorer.js", "text/javascript", "/api/step"),
+        ("/static/explorer.css", "text/css", "#diagram"),
+    ],
+)
 def test_static_files(server, path, kind, needle):
     status, body, content_type = request(server, "GET", path)
     assert status == 200 and content_type.startswith(kind) and needle in body
@@ -55,12 +58,18 @@ def test_initial_state_and_step_over_http(server):
     assert step["values"]["w5+"] == pytest.approx(SPEC["w5+"], abs=6e-13)
 
 
-@pytest.mark.parametrize("raw, field, match", [
-    (b'{"state": ', "request", r"invalid JSON \(Expecting value"),
-    (b'{"state": {"learning_rate": NaN}}', "request", "no NaN or Infinity"),
-    (json.dumps({"state": {**ExplorerState.tutorial().to_json(), "learning_rate": "fast"}}).encode(),
-     "learning_rate", "learning_rate: expected a number > 0"),
-])
+@pytest.mark.parametrize(
+    "raw, field, match",
+    [
+        (b'{"state": ', "request", r"invalid JSON \(Expecting value"),
+        (b'{"state": {"learning_rate": NaN}}', "request", "no NaN or Infinity"),
+        (
+            json.dumps({"state": {**ExplorerState.tutorial().to_json(), "learning_rate": "fast"}}).encode(),
+            "learning_rate",
+            "learning_rate: expected a number > 0",
+        ),
+    ],
+)
 def test_bad_requests_get_a_json_error_naming_the_field(server, raw, field, match):
     status, body, kind = request(server, "POST", "/api/step", raw=raw)
     assert status == 400 and kind == "application/json"
@@ -100,10 +109,13 @@ def test_serve_command_starts_and_prints_its_url(tmp_path):
         process.communicate(timeout=30)
 
 
-@pytest.mark.parametrize("args, match", [
-    (["serve", "missing.json"], "config file: expected a readable file"),
-    (["serve", "--port", "70000"], "port: expected an integer from 0 to 65535"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (["serve", "missing.json"], "config file: expected a readable file"),
+        (["serve", "--port", "70000"], "port: expected an integer from 0 to 65535"),
+    ],
+)
 def test_serve_bad_arguments(args, match, capsys):
     assert main(args) == 2
     assert re.search(match, capsys.readouterr().err)
@@ -147,19 +159,29 @@ def post(path, body, headers=()):
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-@pytest.mark.parametrize("headers, status", [
-    # The campaign's attack: another site's page POSTs text/plain (no preflight needed) to /api/train.
-    (["Content-Type: text/plain", "Origin: http://attacker.example"], 403),
-    (["Content-Type: text/plain"], 415),
-    (["Content-Type: application/x-www-form-urlencoded"], 415),
-    (["Content-Type: application/json", "Origin: http://attacker.example"], 403),
-    (["Content-Type: application/json", "Origin: null"], 403),
-    (["Content-Type: application/json", "Sec-Fetch-Site: cross-site"], 403),
-    (["Content-Type: application/json", "Sec-Fetch-Site: same-site"], 403),  # another port of localhost
-    (["Content-Type: application/json", "Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate"], 403),
-    # The page's own request, as a browser sends it.
-    (["Content-Type: application/json; charset=utf-8", "Origin: http://127.0.0.1", "Sec-Fetch-Site: same-origin"], 200),
-])
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        # The campaign's attack: another site's page POSTs text/plain (no preflight needed) to /api/train.
+        (["Content-Type: text/plain", "Origin: http://attacker.example"], 403),
+        (["Content-Type: text/plain"], 415),
+        (["Content-Type: application/x-www-form-urlencoded"], 415),
+        (["Content-Type: application/json", "Origin: http://attacker.example"], 403),
+        (["Content-Type: application/json", "Origin: null"], 403),
+        (["Content-Type: application/json", "Sec-Fetch-Site: cross-site"], 403),
+        (["Content-Type: application/json", "Sec-Fetch-Site: same-site"], 403),  # another port of localhost
+        (["Content-Type: application/json", "Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate"], 403),
+        # The page's own request, as a browser sends it.
+        (
+            [
+                "Content-Type: application/json; charset=utf-8",
+                "Origin: http://127.0.0.1",
+                "Sec-Fetch-Site: same-origin",
+            ],
+            200,
+        ),
+    ],
+)
 def test_cross_origin_requests_are_refused(server, headers, status):
     body = json.dumps({"state": ExplorerState.tutorial().to_json(), "updates": 1}).encode()
     got, response_headers, answer = exchange(server, post("/api/train", body, headers))
@@ -187,28 +209,88 @@ def malformed_requests():
         ("bad version", b"GET / HTTP/9.x\r\nHost: 127.0.0.1\r\n\r\n", 400),
         ("header too long", b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", 431),
         ("too many headers", b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 150 + b"\r\n", 431),
-        ("bad content length", post("/api/step", b"{}", ["Content-Type: application/json"]).replace(
-            b"Content-Length: 2", b"Content-Length: two"), 400),
-        ("negative content length", post("/api/step", b"", ["Content-Type: application/json"]).replace(
-            b"Content-Length: 0", b"Content-Length: -5"), 400),
-        ("short body", post("/api/step", b"{}", ["Content-Type: application/json"]).replace(
-            b"Content-Length: 2", b"Content-Length: 90"), 400),
+        (
+            "bad content length",
+            post("/api/step", b"{}", ["Content-Type: application/json"]).replace(
+                b"Content-Length: 2", b"Content-Length: two"
+            ),
+            400,
+        ),
+        (
+            "negative content length",
+            post("/api/step", b"", ["Content-Type: application/json"]).replace(
+                b"Content-Length: 0", b"Content-Length: -5"
+            ),
+            400,
+        ),
+        (
+            "short body",
+            post("/api/step", b"{}", ["Content-Type: application/json"]).replace(
+                b"Content-Length: 2", b"Content-Length: 90"
+            ),
+            400,
+        ),
         ("GET on a POST endpoint", b"GET /api/step HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405),
         ("not UTF-8", post("/api/step", b'{"state": "\xff\xfe"}', ["Content-Type: application/json"]), 400),
         ("deep JSON", post("/api/step", deep, ["Content-Type: application/json"]), 400),
-        ("deep but parseable JSON", post("/api/step", b'{"state": ' + b"[" * (MAX_DEPTH + 5) + b"]" * (MAX_DEPTH + 5)
-                                         + b"}", ["Content-Type: application/json"]), 400),
-        ("5000-digit integer", post("/api/train", json.dumps({"state": tutorial}).encode()[:-1]
-                                    + b', "updates": ' + b"9" * 5000 + b"}", ["Content-Type: application/json"]), 400),
-        ("400-digit weight", post("/api/step", json.dumps({"state": {**tutorial, "params": {
-            **tutorial["params"], "w5": 0}}}).encode().replace(b'"w5": 0', b'"w5": ' + b"7" * 400),
-            ["Content-Type: application/json"]), 400),
-        ("1e400", post("/api/step", json.dumps({"state": {**tutorial, "learning_rate": 0.5}}).encode().replace(
-            b'"learning_rate": 0.5', b'"learning_rate": 1e400'), ["Content-Type: application/json"]), 400),
-        ("huge network", post("/api/build", json.dumps({"state": {**tutorial, "sizes": [1_000_000, 1_000_000]}}).encode(),
-                              ["Content-Type: application/json"]), 400),
-        ("huge network file", post("/api/load", json.dumps({"text": json.dumps({"sizes": [1_000_000, 1_000_000]})}).encode(),
-                                   ["Content-Type: application/json"]), 400),
+        (
+            "deep but parseable JSON",
+            post(
+                "/api/step",
+                b'{"state": ' + b"[" * (MAX_DEPTH + 5) + b"]" * (MAX_DEPTH + 5) + b"}",
+                ["Content-Type: application/json"],
+            ),
+            400,
+        ),
+        (
+            "5000-digit integer",
+            post(
+                "/api/train",
+                json.dumps({"state": tutorial}).encode()[:-1] + b', "updates": ' + b"9" * 5000 + b"}",
+                ["Content-Type: application/json"],
+            ),
+            400,
+        ),
+        (
+            "400-digit weight",
+            post(
+                "/api/step",
+                json.dumps({"state": {**tutorial, "params": {**tutorial["params"], "w5": 0}}})
+                .encode()
+                .replace(b'"w5": 0', b'"w5": ' + b"7" * 400),
+                ["Content-Type: application/json"],
+            ),
+            400,
+        ),
+        (
+            "1e400",
+            post(
+                "/api/step",
+                json.dumps({"state": {**tutorial, "learning_rate": 0.5}})
+                .encode()
+                .replace(b'"learning_rate": 0.5', b'"learning_rate": 1e400'),
+                ["Content-Type: application/json"],
+            ),
+            400,
+        ),
+        (
+            "huge network",
+            post(
+                "/api/build",
+                json.dumps({"state": {**tutorial, "sizes": [1_000_000, 1_000_000]}}).encode(),
+                ["Content-Type: application/json"],
+            ),
+            400,
+        ),
+        (
+            "huge network file",
+            post(
+                "/api/load",
+                json.dumps({"text": json.dumps({"sizes": [1_000_000, 1_000_000]})}).encode(),
+                ["Content-Type: application/json"],
+            ),
+            400,
+        ),
         ("state of the wrong type", post("/api/step", b'{"state": [1, 2]}', ["Content-Type: application/json"]), 400),
         ("request of the wrong type", post("/api/train", b'"hello"', ["Content-Type: application/json"]), 400),
     ]
@@ -235,8 +317,9 @@ def test_200_concurrent_requests_are_answered_or_refused_never_reset():
     def client():
         barrier.wait()
         try:
-            statuses.append(exchange(srv, post("/api/step", TUTORIAL_STEP, ["Content-Type: application/json"]),
-                                     timeout=60)[0])
+            statuses.append(
+                exchange(srv, post("/api/step", TUTORIAL_STEP, ["Content-Type: application/json"]), timeout=60)[0]
+            )
         except Exception as err:
             failures.append(repr(err))
 
@@ -262,8 +345,9 @@ def test_a_full_queue_answers_503_with_retry_after():
         for _ in range(2):
             held.append(socket.create_connection(srv.server_address[:2], timeout=30))
             time.sleep(0.3)  # let the worker take the first before the second arrives
-        answers = [exchange(srv, post("/api/step", TUTORIAL_STEP, ["Content-Type: application/json"]))
-                   for _ in range(3)]
+        answers = [
+            exchange(srv, post("/api/step", TUTORIAL_STEP, ["Content-Type: application/json"])) for _ in range(3)
+        ]
     finally:
         for sock in held:
             sock.close()

@@ -13,20 +13,45 @@ from chainrule.explain import Naming, step_quantities, tutorial_network, worked_
 
 # Every value of the spec, to the 12 decimals it gives.
 SPEC = {
-    "net_h1": 0.377500000000, "out_h1": 0.593269992107, "net_h2": 0.392500000000, "out_h2": 0.596884378260,
-    "net_o1": 1.105905967060, "out_o1": 0.751365069552, "net_o2": 1.224921404096, "out_o2": 0.772928465321,
-    "E_o1": 0.274811083176, "E_o2": 0.023560025584, "E_total": 0.298371108760,
-    "dE_total/dout_o1": 0.741365069552, "dout_o1/dnet_o1": 0.186815601809, "dnet_o1/dw5": 0.593269992107,
-    "delta_o1": 0.138498561629, "delta_o2": -0.038098236517,
-    "dE_total/dw5": 0.082167040564, "dE_total/dw6": 0.082667627848,
-    "dE_total/dw7": -0.022602540477, "dE_total/dw8": -0.022740242216,
-    "dE_o1/dout_h1": 0.055399424651, "dE_o2/dout_h1": -0.019049118258, "dE_total/dout_h1": 0.036350306393,
-    "dout_h1/dnet_h1": 0.241300708572, "dnet_h1/dw1": 0.05,
-    "delta_h1": 0.008771354689, "delta_h2": 0.009954254705,
-    "dE_total/dw1": 0.000438567734, "dE_total/dw2": 0.000877135469,
-    "dE_total/dw3": 0.000497712735, "dE_total/dw4": 0.000995425471,
-    "w1+": 0.149780716133, "w2+": 0.199561432266, "w3+": 0.249751143632, "w4+": 0.299502287265,
-    "w5+": 0.358916479718, "w6+": 0.408666186076, "w7+": 0.511301270239, "w8+": 0.561370121108,
+    "net_h1": 0.377500000000,
+    "out_h1": 0.593269992107,
+    "net_h2": 0.392500000000,
+    "out_h2": 0.596884378260,
+    "net_o1": 1.105905967060,
+    "out_o1": 0.751365069552,
+    "net_o2": 1.224921404096,
+    "out_o2": 0.772928465321,
+    "E_o1": 0.274811083176,
+    "E_o2": 0.023560025584,
+    "E_total": 0.298371108760,
+    "dE_total/dout_o1": 0.741365069552,
+    "dout_o1/dnet_o1": 0.186815601809,
+    "dnet_o1/dw5": 0.593269992107,
+    "delta_o1": 0.138498561629,
+    "delta_o2": -0.038098236517,
+    "dE_total/dw5": 0.082167040564,
+    "dE_total/dw6": 0.082667627848,
+    "dE_total/dw7": -0.022602540477,
+    "dE_total/dw8": -0.022740242216,
+    "dE_o1/dout_h1": 0.055399424651,
+    "dE_o2/dout_h1": -0.019049118258,
+    "dE_total/dout_h1": 0.036350306393,
+    "dout_h1/dnet_h1": 0.241300708572,
+    "dnet_h1/dw1": 0.05,
+    "delta_h1": 0.008771354689,
+    "delta_h2": 0.009954254705,
+    "dE_total/dw1": 0.000438567734,
+    "dE_total/dw2": 0.000877135469,
+    "dE_total/dw3": 0.000497712735,
+    "dE_total/dw4": 0.000995425471,
+    "w1+": 0.149780716133,
+    "w2+": 0.199561432266,
+    "w3+": 0.249751143632,
+    "w4+": 0.299502287265,
+    "w5+": 0.358916479718,
+    "w6+": 0.408666186076,
+    "w7+": 0.511301270239,
+    "w8+": 0.561370121108,
     "E_total_after_first_update": 0.291027773694,
 }
 
@@ -76,7 +101,7 @@ def test_naming_maps_tutorial_weights_to_arrays():
     # w1 = i1->h1 is W[0, 0]; w2 = i2->h1 is W[1, 0]; w3 = i1->h2 is W[0, 1]; w7 = h1->o2 is W[0, 1].
     assert hidden.W[0, 0] == 0.15 and hidden.W[1, 0] == 0.20 and hidden.W[0, 1] == 0.25
     assert output.W[0, 1] == 0.50 and output.W[1, 1] == 0.55
-    assert naming.parameter("w7") .source == "h1" and naming.parameter("w7").targets == ("o2",)
+    assert naming.parameter("w7").source == "h1" and naming.parameter("w7").targets == ("o2",)
     assert naming.parameter("b2").targets == ("o1", "o2")
     assert hidden.b[0] == 0.35 and output.b[0] == 0.60
 
@@ -130,8 +155,13 @@ def test_cli_text_tells_the_whole_story():
         assert needle in text, needle
 
 
-@pytest.mark.parametrize("args, message", [(["--updates", "-1"], "--updates: expected an integer >= 0"),
-                                           (["--precision", "0"], "--precision: expected an integer >= 1")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--updates", "-1"], "--updates: expected an integer >= 0"),
+        (["--precision", "0"], "--precision: expected an integer >= 1"),
+    ],
+)
 def test_cli_bad_options(args, message):
     result = run_cli("example", *args)
     assert result.returncode == 2

@@ -119,15 +119,23 @@ def _found(domain: str) -> Iterator[tuple[str, int, Any, list[str], str | None]]
     if domain == "chainrule":
         # Babel says so on stderr for every f-string passed as a placeholder's value: those are no messages.
         with contextlib.redirect_stderr(io.StringIO()):
-            found = list(extract_from_dir(str(SOURCE), method_map=[("**.py", "python")], keywords=KEYWORDS,
-                                          comment_tags=("NOTE:",), strip_comment_tags=True))
+            found = list(
+                extract_from_dir(
+                    str(SOURCE),
+                    method_map=[("**.py", "python")],
+                    keywords=KEYWORDS,
+                    comment_tags=("NOTE:",),
+                    strip_comment_tags=True,
+                )
+            )
         for filename, lineno, message, comments, context in found:
             yield f"src/chainrule/{filename}", lineno, message, comments, context
         return
     for name, method in (("explorer.js", "javascript"), ("explorer.html", extract_html)):
         with (STATIC / name).open("rb") as f:
-            for lineno, message, comments, context in babel_extract(method, f, keywords=JS_KEYWORDS,
-                                                                    comment_tags=("NOTE:",), strip_comment_tags=True):
+            for lineno, message, comments, context in babel_extract(
+                method, f, keywords=JS_KEYWORDS, comment_tags=("NOTE:",), strip_comment_tags=True
+            ):
                 yield f"src/chainrule/visual/static/{name}", lineno, message, comments, context
 
 
@@ -139,13 +147,16 @@ def code_messages(domain: str = "chainrule") -> Catalog:
             message = message[0]
         if message:
             flags = ["python-brace-format"] if domain == "explorer" and "{" in message else []
-            catalog.add(message, locations=[(filename, lineno)], auto_comments=comments, context=context,
-                        flags=flags)
+            catalog.add(message, locations=[(filename, lineno)], auto_comments=comments, context=context, flags=flags)
     if domain == "chainrule":
         for message, where in core_messages():
             if message not in catalog:
-                catalog.add(message, locations=[(where, None)], auto_comments=["a built-in loss's own sentence"],
-                            flags=["python-brace-format"] if "{" in message else [])
+                catalog.add(
+                    message,
+                    locations=[(where, None)],
+                    auto_comments=["a built-in loss's own sentence"],
+                    flags=["python-brace-format"] if "{" in message else [],
+                )
     return catalog
 
 

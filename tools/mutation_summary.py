@@ -14,8 +14,12 @@ from pathlib import Path
 
 STATUSES = ["killed", "timeout", "survived", "no tests", "suspicious", "segfault", "skipped", "not checked"]
 
-listing = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "results", "--all", "true"],
-                         capture_output=True, text=True, check=True).stdout
+listing = subprocess.run(
+    [str(Path(sys.executable).with_name("mutmut")), "results", "--all", "true"],
+    capture_output=True,
+    text=True,
+    check=True,
+).stdout
 per_module: dict[str, Counter] = {}
 unkilled: list[str] = []
 for line in listing.splitlines():

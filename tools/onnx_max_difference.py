@@ -15,5 +15,7 @@ for name in sorted(ACTIVATIONS):
     net = Network.from_sizes([5, 16, 12, 3], [hidden, name, name], seed=1, dtype=np.float32)
     session = ort.InferenceSession(to_onnx(net).SerializeToString(), providers=["CPUExecutionProvider"])
     got, expected = session.run(None, {"input": X})[0], net.predict(X)
-    print(f"{name:<11} max abs {np.max(np.abs(got - expected)):.3g}   "
-          f"max rel to max(1,|y|) {np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))):.3g}")
+    print(
+        f"{name:<11} max abs {np.max(np.abs(got - expected)):.3g}   "
+        f"max rel to max(1,|y|) {np.max(np.abs(got - expected) / np.maximum(1, np.abs(expected))):.3g}"
+    )

@@ -49,16 +49,18 @@ def penguins() -> None:
     def number(cell: str, kind: type):
         return None if cell == "NA" else kind(cell)
 
-    table = pa.table({
-        "species": pa.array(columns["species"]).dictionary_encode(),
-        "island": pa.array(columns["island"]).dictionary_encode(),
-        "bill_length_mm": pa.array([number(v, float) for v in columns["bill_length_mm"]], pa.float64()),
-        "bill_depth_mm": pa.array([number(v, float) for v in columns["bill_depth_mm"]], pa.float64()),
-        "flipper_length_mm": pa.array([number(v, int) for v in columns["flipper_length_mm"]], pa.int64()),
-        "body_mass_g": pa.array([number(v, int) for v in columns["body_mass_g"]], pa.int64()),
-        "sex": pa.array([None if v == "NA" else v for v in columns["sex"]]).dictionary_encode(),
-        "year": pa.array([int(v) for v in columns["year"]], pa.int64()),
-    })
+    table = pa.table(
+        {
+            "species": pa.array(columns["species"]).dictionary_encode(),
+            "island": pa.array(columns["island"]).dictionary_encode(),
+            "bill_length_mm": pa.array([number(v, float) for v in columns["bill_length_mm"]], pa.float64()),
+            "bill_depth_mm": pa.array([number(v, float) for v in columns["bill_depth_mm"]], pa.float64()),
+            "flipper_length_mm": pa.array([number(v, int) for v in columns["flipper_length_mm"]], pa.int64()),
+            "body_mass_g": pa.array([number(v, int) for v in columns["body_mass_g"]], pa.int64()),
+            "sex": pa.array([None if v == "NA" else v for v in columns["sex"]]).dictionary_encode(),
+            "year": pa.array([int(v) for v in columns["year"]], pa.int64()),
+        }
+    )
     pq.write_table(table, HERE / "penguins-test.parquet")
     keep = [k for k, name in enumerate(header) if name != "species"]
     unlabelled = [test[k] for k in (0, 1, 2, 20, 40, 60)]

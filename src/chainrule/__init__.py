@@ -77,8 +77,24 @@ __getattr__, __dir__ = lazy_exports(
     },
     # Subpackages reachable as attributes after ``import chainrule`` (each needs NumPy only;
     # chainrule.sklearn needs scikit-learn, so it is imported by name).
-    submodules=["cli", "core", "datasets", "distributed", "exercise", "explain", "export", "i18n", "io",
-                "notebook", "optim", "plots", "tabular", "training", "version", "visual"],
+    submodules=[
+        "cli",
+        "core",
+        "datasets",
+        "distributed",
+        "exercise",
+        "explain",
+        "export",
+        "i18n",
+        "io",
+        "notebook",
+        "optim",
+        "plots",
+        "tabular",
+        "training",
+        "version",
+        "visual",
+    ],
 )
 
 

@@ -96,8 +96,9 @@ def plot_decision_boundary(
     labels = np.asarray(y)
     lo, hi = points.min(axis=0), points.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-9)
-    gx, gy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
-                         np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution))
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution), np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    )
     grid_labels = np.asarray(predict(np.column_stack([gx.ravel(), gy.ravel()])))
     classes = list(dict.fromkeys(np.concatenate([np.unique(labels), np.unique(grid_labels)]).tolist()))
     index = {c: k for k, c in enumerate(classes)}
@@ -105,15 +106,34 @@ def plot_decision_boundary(
     fig = new_figure()
     ax = fig.add_subplot()
     cmap = "tab10" if len(classes) <= 10 else "tab20"
-    ax.contourf(gx, gy, regions, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, alpha=0.3,
-                vmin=-0.5, vmax=(10 if len(classes) <= 10 else 20) - 0.5)
+    ax.contourf(
+        gx,
+        gy,
+        regions,
+        levels=np.arange(len(classes) + 1) - 0.5,
+        cmap=cmap,
+        alpha=0.3,
+        vmin=-0.5,
+        vmax=(10 if len(classes) <= 10 else 20) - 0.5,
+    )
     colours = [index[v] for v in labels.tolist()]
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=colours, cmap=cmap, vmin=-0.5,
-                         vmax=(10 if len(classes) <= 10 else 20) - 0.5, edgecolors="k", linewidths=0.4, s=18)
+    scatter = ax.scatter(
+        points[:, 0],
+        points[:, 1],
+        c=colours,
+        cmap=cmap,
+        vmin=-0.5,
+        vmax=(10 if len(classes) <= 10 else 20) - 0.5,
+        edgecolors="k",
+        linewidths=0.4,
+        s=18,
+    )
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], marker="o", linestyle="", markeredgecolor="k",
-                      markerfacecolor=scatter.cmap(scatter.norm(k))) for k in range(len(classes))]
+    handles = [
+        Line2D([], [], marker="o", linestyle="", markeredgecolor="k", markerfacecolor=scatter.cmap(scatter.norm(k)))
+        for k in range(len(classes))
+    ]
     ax.legend(handles, [str(c) for c in classes], title="class", loc="best", fontsize="small")
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
@@ -152,8 +172,14 @@ def plot_confusion_matrix(
     threshold = counts.max() / 2 if counts.max() else 1
     for i in ticks:
         for j in ticks:
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center",
-                    color="white" if counts[i, j] > threshold else "black")
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                color="white" if counts[i, j] > threshold else "black",
+            )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)

@@ -31,9 +31,13 @@ def tutorial_values() -> dict:
     from chainrule.explain import tutorial_network
     from chainrule.explain.trace import HIDDEN_DELTAS, trace_steps
 
-    return {hd: [t.values() for t in trace_steps(tutorial_network(), [0.05, 0.10], [0.01, 0.99], 0.5, steps=2,
-                                                 hidden_deltas=hd)]
-            for hd in HIDDEN_DELTAS}
+    return {
+        hd: [
+            t.values()
+            for t in trace_steps(tutorial_network(), [0.05, 0.10], [0.01, 0.99], 0.5, steps=2, hidden_deltas=hd)
+        ]
+        for hd in HIDDEN_DELTAS
+    }
 
 
 if __name__ == "__main__":

@@ -111,8 +111,11 @@ def check_model_file(path: str | os.PathLike[str], what: str = "model file") -> 
         raise fail(what, "a readable file", Described(f"{excerpt(str(path))} ({err.strerror or err})")) from None
     header_len = struct.unpack("<Q", start[:8])[0] if len(start) >= 8 else None
     if header_len is None or header_len > MAX_HEADER_BYTES or 8 + header_len > size or start[8:9] != b"{":
-        raise fail(what, "a chainrule model file (written by `chainrule train` or save_model)",
-                   Described(f"{excerpt(str(path))} (it does not start with a safetensors header{_looks_like(start, size)})"))
+        raise fail(
+            what,
+            "a chainrule model file (written by `chainrule train` or save_model)",
+            Described(f"{excerpt(str(path))} (it does not start with a safetensors header{_looks_like(start, size)})"),
+        )
     require_extra("safetensors")
     return path
 
@@ -143,8 +146,9 @@ def check_text_file(path: str | os.PathLike[str], what: str) -> Path:
                     decoder.decode(chunk)
                 except UnicodeDecodeError as err:
                     line += chunk[: err.start].count(b"\n")
-                    raise refuse(f"line {line} is not UTF-8: byte {chunk[err.start]:#04x} at offset "
-                                 f"{offset + err.start}") from None
+                    raise refuse(
+                        f"line {line} is not UTF-8: byte {chunk[err.start]:#04x} at offset {offset + err.start}"
+                    ) from None
                 line += chunk.count(b"\n")
                 offset += len(chunk)
             decoder.decode(b"", final=True)
@@ -176,8 +180,10 @@ def load_for_use(path: str) -> tuple[Any, Preprocessor | None, Any]:
 
 def require_preprocessing(pre: Preprocessor | None, path: str) -> Preprocessor:
     if pre is None:
-        raise ValueError(f"model file {excerpt(path)}: it stores no preprocessing (not trained by `chainrule train`), "
-                         "so its columns are unknown")
+        raise ValueError(
+            f"model file {excerpt(path)}: it stores no preprocessing (not trained by `chainrule train`), "
+            "so its columns are unknown"
+        )
     return pre
 
 

@@ -36,8 +36,11 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("data", help="labelled data file (.csv, or .parquet/.pq)")
     add_data_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--plot", metavar="PNG", help="confusion matrix (classification) or predicted against true "
-                   "(regression) as a PNG")
+    p.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="confusion matrix (classification) or predicted against true (regression) as a PNG",
+    )
     p.set_defaults(handler=friendly_import_errors(run))
 
 

@@ -52,14 +52,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_example(result: dict[str, Any], digits: int, dtype: np.dtype = np.dtype(np.float64),
-                   lang: str = DEFAULT_LANGUAGE) -> str:
+def render_example(
+    result: dict[str, Any], digits: int, dtype: np.dtype = np.dtype(np.float64), lang: str = DEFAULT_LANGUAGE
+) -> str:
     """The tutorial's first step, rendered from its trace, then the repeated updates, in ``lang``."""
     tr = translator(lang)
     trace = build_trace(tutorial_network(dtype), TUTORIAL_INPUT, TUTORIAL_TARGET, TUTORIAL_LEARNING_RATE)
     annotate_tutorial(trace)
-    title = tr("The tutorial's worked example: a 2-2-2 sigmoid network, one sample, eta = {eta} ({dtype})",
-               eta=TUTORIAL_LEARNING_RATE, dtype=dtype.name)
+    title = tr(
+        "The tutorial's worked example: a 2-2-2 sigmoid network, one sample, eta = {eta} ({dtype})",
+        eta=TUTORIAL_LEARNING_RATE,
+        dtype=dtype.name,
+    )
     lines = [render_text([trace], digits, title=title, lang=tr.lang).rstrip("\n"), ""]
     add = lines.append
     rep = result["repeated"]
@@ -67,12 +71,29 @@ def render_example(result: dict[str, Any], digits: int, dtype: np.dtype = np.dty
     def f(value: float) -> str:
         return number(value, digits)
 
-    add(tr("{number}. Repeating the update {updates} times (same sample, biases fixed)",
-           number=len(trace.stages) + 1, updates=rep["updates"]))
+    add(
+        tr(
+            "{number}. Repeating the update {updates} times (same sample, biases fixed)",
+            number=len(trace.stages) + 1,
+            updates=rep["updates"],
+        )
+    )
     add("   " + tr("before any update: {error}", error=f"E_total = {f(result['E_total'])}"))
     for h in rep["history"]:
-        add("   " + tr("after {updates} updates: {values}", updates=f"{h['updates']:>6}",
-                       values=f"E_total = {h['E_total']:.6e}, out_o1 = {h['out_o1']:.6f}, out_o2 = {h['out_o2']:.6f}"))
-    add("   " + tr("the outputs approach the targets {first} and {second}.",
-                   first=TUTORIAL_TARGET[0], second=TUTORIAL_TARGET[1]))
+        add(
+            "   "
+            + tr(
+                "after {updates} updates: {values}",
+                updates=f"{h['updates']:>6}",
+                values=f"E_total = {h['E_total']:.6e}, out_o1 = {h['out_o1']:.6f}, out_o2 = {h['out_o2']:.6f}",
+            )
+        )
+    add(
+        "   "
+        + tr(
+            "the outputs approach the targets {first} and {second}.",
+            first=TUTORIAL_TARGET[0],
+            second=TUTORIAL_TARGET[1],
+        )
+    )
     return "\n".join(lines) + "\n"

@@ -18,8 +18,12 @@ from ._common import Subcommands, check_text_file
 
 def add_lang_option(parser: argparse.ArgumentParser) -> None:
     """``--lang``: the language of every sentence printed (the numbers and quantity names do not change)."""
-    parser.add_argument("--lang", choices=languages(), default=DEFAULT_LANGUAGE,
-                        help="language of the text around the formulas (default en; zh: Chinese)")
+    parser.add_argument(
+        "--lang",
+        choices=languages(),
+        default=DEFAULT_LANGUAGE,
+        help="language of the text around the formulas (default en; zh: Chinese)",
+    )
 
 
 def register(subparsers: Subcommands) -> None:
@@ -31,25 +35,56 @@ def register(subparsers: Subcommands) -> None:
         "in FILE (JSON, TOML or YAML; see examples/), or by default the tutorial's 2-2-2 network. "
         "Conventions default to the file's, else the tutorial's choice.",
     )
-    p.add_argument("file", nargs="?", default=None, help="network description (.json, .toml, .yaml); "
-                   "default: the tutorial's worked example")
-    p.add_argument("--format", choices=[*FORMATS, "html"], default="text",
-                   help="output format (default text; html: a self-contained page with diagrams, see chainrule.visual)")
+    p.add_argument(
+        "file",
+        nargs="?",
+        default=None,
+        help="network description (.json, .toml, .yaml); default: the tutorial's worked example",
+    )
+    p.add_argument(
+        "--format",
+        choices=[*FORMATS, "html"],
+        default="text",
+        help="output format (default text; html: a self-contained page with diagrams, see chainrule.visual)",
+    )
     p.add_argument("--steps", type=int, default=1, help="successive updates to show (default 1)")
-    p.add_argument("--precision", type=int, default=9, help="significant digits (default 9; the --summary table prints at most 6)")
-    p.add_argument("--bias", choices=BIAS_MODES, default=None,
-                   help="one bias per neuron, or one shared by each layer (shared: the tutorial)")
-    p.add_argument("--train-biases", action=argparse.BooleanOptionalAction, default=None,
-                   help="update the biases (--train-biases) or keep them frozen (--no-train-biases, the tutorial)")
-    p.add_argument("--error", choices=OUTPUT_REDUCTIONS, default=None,
-                   help="squared error as sum 1/2 (t - out)^2 (half_sum, the tutorial) or mean (t - out)^2")
-    p.add_argument("--hidden-deltas", choices=HIDDEN_DELTAS, default=None,
-                   help="hidden deltas from the original output weights (the chain rule, the tutorial) or from "
-                   "the already updated ones (a published mistake, to reproduce such figures)")
-    p.add_argument("--summary", action="store_true",
-                   help="a per-layer summary instead of the full trace (any network size)")
-    p.add_argument("--max-parameters", type=int, default=MAX_TRACE_PARAMETERS,
-                   help=f"refuse a full trace past this many weights and biases (default {MAX_TRACE_PARAMETERS})")
+    p.add_argument(
+        "--precision", type=int, default=9, help="significant digits (default 9; the --summary table prints at most 6)"
+    )
+    p.add_argument(
+        "--bias",
+        choices=BIAS_MODES,
+        default=None,
+        help="one bias per neuron, or one shared by each layer (shared: the tutorial)",
+    )
+    p.add_argument(
+        "--train-biases",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="update the biases (--train-biases) or keep them frozen (--no-train-biases, the tutorial)",
+    )
+    p.add_argument(
+        "--error",
+        choices=OUTPUT_REDUCTIONS,
+        default=None,
+        help="squared error as sum 1/2 (t - out)^2 (half_sum, the tutorial) or mean (t - out)^2",
+    )
+    p.add_argument(
+        "--hidden-deltas",
+        choices=HIDDEN_DELTAS,
+        default=None,
+        help="hidden deltas from the original output weights (the chain rule, the tutorial) or from "
+        "the already updated ones (a published mistake, to reproduce such figures)",
+    )
+    p.add_argument(
+        "--summary", action="store_true", help="a per-layer summary instead of the full trace (any network size)"
+    )
+    p.add_argument(
+        "--max-parameters",
+        type=int,
+        default=MAX_TRACE_PARAMETERS,
+        help=f"refuse a full trace past this many weights and biases (default {MAX_TRACE_PARAMETERS})",
+    )
     add_lang_option(p)
     p.set_defaults(handler=run)
 
@@ -58,8 +93,9 @@ def run(args: argparse.Namespace) -> int:
     steps = check_positive_int(args.steps, "--steps")
     precision = check_positive_int(args.precision, "--precision")
     max_parameters = check_positive_int(args.max_parameters, "--max-parameters")
-    conventions = Conventions(bias=args.bias, train_bias=args.train_biases, error=args.error,
-                              hidden_deltas=args.hidden_deltas)
+    conventions = Conventions(
+        bias=args.bias, train_bias=args.train_biases, error=args.error, hidden_deltas=args.hidden_deltas
+    )
     if args.file is not None:
         check_text_file(args.file, "config file")  # a folder, a pipe, a binary file: named before parsing
     try:
@@ -70,11 +106,22 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "html":
             raise ValueError("--format: expected text, markdown, latex or json with --summary, received: 'html'")
         error, rows = layer_summary(setup.network, setup.x, setup.y, setup.learning_rate)
-        print(render_summary(setup.network, error, rows, setup.learning_rate, args.format, min(precision, 6),
-                             lang=args.lang), end="")
+        print(
+            render_summary(
+                setup.network, error, rows, setup.learning_rate, args.format, min(precision, 6), lang=args.lang
+            ),
+            end="",
+        )
         return 0
-    traces = trace_steps(setup.network, setup.x, setup.y, setup.learning_rate, steps,
-                         hidden_deltas=setup.hidden_deltas, max_parameters=max_parameters)
+    traces = trace_steps(
+        setup.network,
+        setup.x,
+        setup.y,
+        setup.learning_rate,
+        steps,
+        hidden_deltas=setup.hidden_deltas,
+        max_parameters=max_parameters,
+    )
     if setup.is_tutorial:
         annotate_tutorial(traces[0])
     if args.format == "html":  # the HTML report lives in chainrule.visual (issue 6)

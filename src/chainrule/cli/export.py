@@ -23,11 +23,14 @@ def register(subparsers: Subcommands) -> None:
     )
     p.add_argument("model", help="model file")
     p.add_argument("--onnx", required=True, metavar="OUT", help="ONNX file to write")
-    p.add_argument("--dtype", choices=DTYPES, default="float32",
-                   help="tensor type of the graph (default float32)")
-    p.add_argument("--inputs", choices=["columns", "matrix"], default="columns",
-                   help="one input per column (default), or one float matrix 'input' (n, n_columns) for a model "
-                   "whose columns are all numeric")
+    p.add_argument("--dtype", choices=DTYPES, default="float32", help="tensor type of the graph (default float32)")
+    p.add_argument(
+        "--inputs",
+        choices=["columns", "matrix"],
+        default="columns",
+        help="one input per column (default), or one float matrix 'input' (n, n_columns) for a model "
+        "whose columns are all numeric",
+    )
     p.set_defaults(handler=friendly_import_errors(run))
 
 
@@ -40,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
         inputs = f"input: {len(pre.columns) if pre else network.n_inputs} columns"
     else:
         inputs = f"inputs: {', '.join(pre.columns)}"
-    outputs = "outputs: probabilities, label" if pre and pre.task == "classification" else \
-        "output: " + ("prediction" if pre else "output")
+    outputs = (
+        "outputs: probabilities, label"
+        if pre and pre.task == "classification"
+        else "output: " + ("prediction" if pre else "output")
+    )
     print(f"wrote {out} ({inputs}; {outputs})")
     return 0

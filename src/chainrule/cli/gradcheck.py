@@ -26,11 +26,23 @@ def register(subparsers: Subcommands) -> None:
         description="Build a network from its description, draw random data, and compare every "
         "backpropagated gradient with a fourth-order central finite difference.",
     )
-    p.add_argument("--sizes", type=int, nargs="+", default=[3, 5, 4, 2], metavar="N",
-                   help="layer sizes, inputs first (default: 3 5 4 2, a 3-layer network)")
-    p.add_argument("--activation", default="tanh", help=f"hidden activation, one of {sorted(ACTIVATIONS)} (default tanh)")
-    p.add_argument("--output-activation", default=None, help="output activation (default: as --activation, "
-                   "softmax for categorical_cross_entropy, sigmoid for binary_cross_entropy)")
+    p.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[3, 5, 4, 2],
+        metavar="N",
+        help="layer sizes, inputs first (default: 3 5 4 2, a 3-layer network)",
+    )
+    p.add_argument(
+        "--activation", default="tanh", help=f"hidden activation, one of {sorted(ACTIVATIONS)} (default tanh)"
+    )
+    p.add_argument(
+        "--output-activation",
+        default=None,
+        help="output activation (default: as --activation, "
+        "softmax for categorical_cross_entropy, sigmoid for binary_cross_entropy)",
+    )
     p.add_argument("--loss", default="squared_error", help=f"one of {sorted(LOSSES) + sorted(ALIASES)}")
     p.add_argument("--bias", choices=BIAS_MODES, default="per_neuron")
     p.add_argument("--samples", type=int, default=8, help="random samples (default 8)")
@@ -47,12 +59,17 @@ def run(args: argparse.Namespace) -> int:
     samples = check_positive_int(args.samples, "--samples")
     sizes = check_layer_sizes(args.sizes, "--sizes")
     # The finite differences' cost, bounded before the network is even built.
-    check_gradcheck_size(samples, count_parameters(sizes, args.bias == "per_neuron"), what="--sizes and --samples",
-                         hint="use smaller --sizes or fewer --samples")
+    check_gradcheck_size(
+        samples,
+        count_parameters(sizes, args.bias == "per_neuron"),
+        what="--sizes and --samples",
+        hint="use smaller --sizes or fewer --samples",
+    )
     loss = get_loss(args.loss)
     output = args.output_activation or (loss.requires_activation or args.activation)
-    network = Network.from_sizes(sizes, args.activation, output_activation=output, loss=loss,
-                                 bias=args.bias, seed=args.seed)
+    network = Network.from_sizes(
+        sizes, args.activation, output_activation=output, loss=loss, bias=args.bias, seed=args.seed
+    )
     rng = make_rng(args.seed + 1)
     X = rng.normal(size=(samples, network.n_inputs))
     if loss.requires_activation == "softmax":
@@ -66,8 +83,18 @@ def run(args: argparse.Namespace) -> int:
     worst = math.nan if any(math.isnan(e) for e in errors) else max(errors)
     passed = bool(worst < tolerance)  # a NaN error (a non-finite loss) fails
     if args.json:
-        print(dumps({"network": repr(network), "rows": [asdict(r) for r in rows],
-                     "max_rel_error": worst, "tolerance": tolerance, "passed": passed}, indent=2))
+        print(
+            dumps(
+                {
+                    "network": repr(network),
+                    "rows": [asdict(r) for r in rows],
+                    "max_rel_error": worst,
+                    "tolerance": tolerance,
+                    "passed": passed,
+                },
+                indent=2,
+            )
+        )
     else:
         print(network)
         print(format_gradcheck(rows))

@@ -83,8 +83,9 @@ def _columns_lines(pre: Preprocessor) -> list[str]:
             if column.mean != 0.0 or column.scale != 1.0:
                 text += f", standardised (mean {column.mean:.6g}, scale {column.scale:.6g})"
         if column.fill is not None:
-            text += f"; missing -> {column.fill!r}" if isinstance(column.fill, str) else \
-                f"; missing -> {column.fill:.6g}"
+            text += (
+                f"; missing -> {column.fill!r}" if isinstance(column.fill, str) else f"; missing -> {column.fill:.6g}"
+            )
         if column.indicator:
             text += " (+ indicator)"
         lines.append(f"  {column.name:<{width}}  {text}")
@@ -93,13 +94,14 @@ def _columns_lines(pre: Preprocessor) -> list[str]:
 
 def _history_lines(history: dict[str, Any], kept: int | None) -> list[str]:
     epochs = history.get("epoch") or []
-    names = display_order({k: v for k, v in history.items() if k != "epoch" and isinstance(v, list)
-                      and len(v) == len(epochs)})
+    names = display_order(
+        {k: v for k, v in history.items() if k != "epoch" and isinstance(v, list) and len(v) == len(epochs)}
+    )
     if not epochs or not names:
         return []
     rows = list(range(len(epochs)))
     if len(rows) > HISTORY_ROWS:
-        head, tail = rows[:HISTORY_ROWS // 2 - 1], rows[-(HISTORY_ROWS // 2 - 1):]
+        head, tail = rows[: HISTORY_ROWS // 2 - 1], rows[-(HISTORY_ROWS // 2 - 1) :]
         rows = sorted(set(head) | set(tail) | ({epochs.index(kept)} if kept in epochs else set()))
     widths = [max(len(n), 10) for n in names]
     lines = ["  " + f"{'epoch':>7}  " + "  ".join(f"{n:>{w}}" for n, w in zip(names, widths))]
@@ -134,8 +136,10 @@ def run(args: argparse.Namespace) -> int:
         lines.append(f"task           {pre.task} of {pre.target!r}")
         if pre.classes is not None:
             lines.append(f"classes        {', '.join(map(str, pre.classes))}")
-        lines.append(f"columns        {len(pre.columns)} -> {pre.encoder.n_features} inputs; missing values: "
-                     f"{pre.encoder.missing}")
+        lines.append(
+            f"columns        {len(pre.columns)} -> {pre.encoder.n_features} inputs; missing values: "
+            f"{pre.encoder.missing}"
+        )
         lines.extend(_columns_lines(pre))
     training = saved.training or {}
     settings = training.get("settings")
@@ -144,9 +148,11 @@ def run(args: argparse.Namespace) -> int:
     history = training.get("history") or {}
     weights = info.get("weights")
     if history.get("epoch"):
-        lines.append(f"epochs         {len(history['epoch'])} trained"
-                     + (f" on {training['n_samples']} rows" if training.get("n_samples") else "")
-                     + (f" ({training['n_left_out']} left out)" if training.get("n_left_out") else ""))
+        lines.append(
+            f"epochs         {len(history['epoch'])} trained"
+            + (f" on {training['n_samples']} rows" if training.get("n_samples") else "")
+            + (f" ({training['n_left_out']} left out)" if training.get("n_left_out") else "")
+        )
     if weights is not None:
         values = weights.get("metrics", {})
         metrics = ", ".join(f"{k} {values[k]:.6g}" for k in display_order(values))

@@ -19,16 +19,25 @@ def register(subparsers: Subcommands) -> None:
         "rate and conventions; step through one training step stage by stage; train N updates. "
         "Every number comes from chainrule's engine. Listens on 127.0.0.1 only, unless --host says otherwise.",
     )
-    p.add_argument("network", nargs="?", type=Path, default=None,
-                   help="a network file to open: the format chainrule explain reads (JSON, TOML or YAML; "
-                   "default: the tutorial's network)")
+    p.add_argument(
+        "network",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="a network file to open: the format chainrule explain reads (JSON, TOML or YAML; "
+        "default: the tutorial's network)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--open", action="store_true", help="open the page in the default web browser")
     p.add_argument("--verbose", action="store_true", help="log every request")
-    p.add_argument("--lang", choices=complete_languages(), default=DEFAULT_LANGUAGE,
-                   help="the page's first language (default en; zh: Chinese); the page's own switch changes it "
-                   "and remembers the choice")
+    p.add_argument(
+        "--lang",
+        choices=complete_languages(),
+        default=DEFAULT_LANGUAGE,
+        help="the page's first language (default en; zh: Chinese); the page's own switch changes it "
+        "and remembers the choice",
+    )
     p.set_defaults(handler=run)
 
 

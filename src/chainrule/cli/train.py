@@ -78,26 +78,40 @@ def register(subparsers: Subcommands) -> None:
     p.add_argument("--features", nargs="+", metavar="COLUMN", help="feature columns (default: all others)")
     p.add_argument("--task", choices=TASKS, default="auto", help="default: inferred from the target")
     p.add_argument("--layers", nargs="*", type=int, metavar="SIZE", help="hidden layer sizes (default: 32)")
-    p.add_argument("--activation", nargs="+", choices=sorted(a for a, cls in ACTIVATIONS.items() if cls.elementwise),
-                   metavar="NAME", help="hidden activation, one for all or one per layer (default: relu)")
+    p.add_argument(
+        "--activation",
+        nargs="+",
+        choices=sorted(a for a, cls in ACTIVATIONS.items() if cls.elementwise),
+        metavar="NAME",
+        help="hidden activation, one for all or one per layer (default: relu)",
+    )
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), help="default: adam")
     p.add_argument("--learning-rate", type=float, help="default: the optimizer's (adam: 0.001)")
     p.add_argument("--epochs", type=int, help="epochs to train, counted from the start of the run (default: 50)")
     p.add_argument("--batch-size", type=int, help="samples per update (default: 32)")
-    p.add_argument("--validation-fraction", type=float,
-                   help="fraction held out to validate each epoch; 0 for none (default: 0.1)")
+    p.add_argument(
+        "--validation-fraction", type=float, help="fraction held out to validate each epoch; 0 for none (default: 0.1)"
+    )
     p.add_argument("--patience", type=int, help="stop after this many epochs without improvement (default: never)")
     p.add_argument("--seed", type=int, help="seed of the initial weights, shuffles and split (default: 0)")
     p.add_argument("--dtype", choices=DTYPES, help="default: float32")
     add_data_options(p)
     add_table_options(p)
-    p.add_argument("-o", "--output", default="model.safetensors", help="model file to write (default: model.safetensors)")
+    p.add_argument(
+        "-o", "--output", default="model.safetensors", help="model file to write (default: model.safetensors)"
+    )
     p.add_argument("--checkpoint-every", type=int, metavar="N", help="write a checkpoint every N epochs")
-    p.add_argument("--checkpoint", metavar="PATH", help="checkpoint file (default: OUTPUT with .ckpt before its suffix)")
+    p.add_argument(
+        "--checkpoint", metavar="PATH", help="checkpoint file (default: OUTPUT with .ckpt before its suffix)"
+    )
     p.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in CHECKPOINT")
     p.add_argument("--plot", metavar="PNG", help="write the loss curves (and, for 2 features, the decision boundary)")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar (default: on a terminal, for runs over 2 s)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on a terminal, for runs over 2 s)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(handler=friendly_import_errors(mpi_aware(run)))
     _TABLE_DEFAULTS.update({name: p.get_default(name) for name in TABLE_OPTION_NAMES})
@@ -112,19 +126,27 @@ def _settings(args: argparse.Namespace, stored: Any | None) -> dict[str, Any]:
             raise fail(where, "the settings `chainrule train` records (an object)", stored)
         missing = [key for key in DEFAULTS if key not in stored]
         if missing:
-            raise fail(f"{where}.{missing[0]}", "a value (`chainrule train` records every setting)",
-                       Described("nothing, the setting is missing"))
+            raise fail(
+                f"{where}.{missing[0]}",
+                "a value (`chainrule train` records every setting)",
+                Described("nothing, the setting is missing"),
+            )
         if stored["dtype"] not in ("float32", "float64"):
             raise fail(f"{where}.dtype", "float32 or float64", stored["dtype"])
         fraction = stored["validation_fraction"]
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)):
             raise fail(f"{where}.validation_fraction", "a number in [0, 1)", fraction)
         settings = dict(stored)
-        ignored = [f"--{k.replace('_', '-')}" for k, v in given.items()
-                   if v is not None and k != "epochs" and v != stored.get(k)]
+        ignored = [
+            f"--{k.replace('_', '-')}"
+            for k, v in given.items()
+            if v is not None and k != "epochs" and v != stored.get(k)
+        ]
         if ignored and not args.quiet:
-            print(f"chainrule train: note: resuming keeps the checkpoint's settings; ignored {' '.join(ignored)}",
-                  file=sys.stderr)
+            print(
+                f"chainrule train: note: resuming keeps the checkpoint's settings; ignored {' '.join(ignored)}",
+                file=sys.stderr,
+            )
         if given["epochs"] is not None:
             settings["epochs"] = given["epochs"]
     else:
@@ -160,8 +182,9 @@ def check_before_training(args: argparse.Namespace, writes: bool) -> None:
         return
     outputs = [("-o", args.output)]
     if args.checkpoint_every is not None:
-        outputs.append(("--checkpoint", str(_checkpoint_path(args)) if not args.resume or args.checkpoint
-                        else args.resume))
+        outputs.append(
+            ("--checkpoint", str(_checkpoint_path(args)) if not args.resume or args.checkpoint else args.resume)
+        )
     if args.plot:
         outputs.append(("--plot", args.plot))
     for option, path in outputs:
@@ -194,13 +217,16 @@ def run(args: argparse.Namespace) -> int:
             raise fail("--target", f"{pre.target!r} (the checkpoint's target)", args.target)
         ignored = given_table_options(args, _TABLE_DEFAULTS)
         if ignored and not args.quiet:
-            print("chainrule train: note: resuming keeps the checkpoint's preprocessing; ignored "
-                  + " ".join(ignored), file=sys.stderr)
+            print(
+                "chainrule train: note: resuming keeps the checkpoint's preprocessing; ignored " + " ".join(ignored),
+                file=sys.stderr,
+            )
         settings = _settings(args, saved.training["settings"])
         network, history_before = resumed.network, resumed.history
         if resumed.epoch >= settings["epochs"]:
-            raise fail("--epochs", f"more than the {resumed.epoch} epochs the checkpoint already trained",
-                       settings["epochs"])
+            raise fail(
+                "--epochs", f"more than the {resumed.epoch} epochs the checkpoint already trained", settings["epochs"]
+            )
     else:
         settings = _settings(args, None)
         pre = launch.fit_preprocessor(table, args.target, table_options(args), args.task)
@@ -230,14 +256,25 @@ def run(args: argparse.Namespace) -> int:
     every = args.checkpoint_every
     checkpoint_path = Path(args.resume) if (args.resume and not args.checkpoint) else _checkpoint_path(args)
     if every is not None and launch.is_root:
-        callbacks.append(Checkpoint(checkpoint_path, check_positive_int(every, "--checkpoint-every"),
-                                    preprocessing=pre.to_config(), training={"settings": settings},
-                                    history_before=history_before))
+        callbacks.append(
+            Checkpoint(
+                checkpoint_path,
+                check_positive_int(every, "--checkpoint-every"),
+                preprocessing=pre.to_config(),
+                training={"settings": settings},
+                history_before=history_before,
+            )
+        )
     metrics = ["accuracy"] if pre.task == "classification" else ["r2"]
     fit_options: dict[str, Any] = dict(
-        epochs=settings["epochs"], batch_size=settings["batch_size"], seed=settings["seed"],
-        validation_fraction=settings["validation_fraction"] if validation else None, metrics=metrics,
-        early_stopping=early, callbacks=callbacks, progress=False if args.quiet else args.progress,
+        epochs=settings["epochs"],
+        batch_size=settings["batch_size"],
+        seed=settings["seed"],
+        validation_fraction=settings["validation_fraction"] if validation else None,
+        metrics=metrics,
+        early_stopping=early,
+        callbacks=callbacks,
+        progress=False if args.quiet else args.progress,
         **launch.fit_options(),
     )
     if resumed is not None:
@@ -261,9 +298,16 @@ def run(args: argparse.Namespace) -> int:
         last_epoch.restore(network)
     history = merge_histories(history_before, history)
     weights = written_weights(history, early, last_epoch, stopped=bool(status))
-    training = {"settings": settings, "history": history, "stopped": stopped,
-                "best_epoch": None if early is None else early.best_epoch, "weights": weights,
-                "n_samples": launch.n_rows(rows), "n_left_out": left_out, "source": Path(args.data).name}
+    training = {
+        "settings": settings,
+        "history": history,
+        "stopped": stopped,
+        "best_epoch": None if early is None else early.best_epoch,
+        "weights": weights,
+        "n_samples": launch.n_rows(rows),
+        "n_left_out": left_out,
+        "source": Path(args.data).name,
+    }
     if not launch.is_root:
         return status
     out = save_model(args.output, network, preprocessing=pre.to_config(), training=training)
@@ -290,14 +334,18 @@ def _build_network(pre: Preprocessor, settings: dict[str, Any]) -> Network:
         raise fail("--activation", f"one name or {len(layers)} (one per hidden layer)", activations)
     output_activation, loss = pre.output_spec()
     return Network.from_sizes(
-        [len(pre.features), *layers, pre.n_outputs], [*activations, output_activation], loss=loss,
-        init=default_initializer(activations), seed=settings["seed"],
+        [len(pre.features), *layers, pre.n_outputs],
+        [*activations, output_activation],
+        loss=loss,
+        init=default_initializer(activations),
+        seed=settings["seed"],
         dtype=settings["dtype"],
     )
 
 
-def written_weights(history: dict[str, Any], early: EarlyStopping | None, last_epoch: KeepEpochWeights | None,
-                    stopped: bool) -> dict[str, Any]:
+def written_weights(
+    history: dict[str, Any], early: EarlyStopping | None, last_epoch: KeepEpochWeights | None, stopped: bool
+) -> dict[str, Any]:
     """Which epoch's weights a run writes, why, and that epoch's loss and metrics (JSON-ready).
 
     ``{"epoch": e or None, "rule": ..., "metrics": {name: value}}``: the best
@@ -317,8 +365,11 @@ def written_weights(history: dict[str, Any], early: EarlyStopping | None, last_e
     epochs = history.get("epoch", [])
     if epoch is not None and epoch in epochs:
         row = epochs.index(epoch)
-        metrics = {name: values[row] for name, values in history.items()
-                   if name != "epoch" and isinstance(values, list) and len(values) == len(epochs)}
+        metrics = {
+            name: values[row]
+            for name, values in history.items()
+            if name != "epoch" and isinstance(values, list) and len(values) == len(epochs)
+        }
     return {"epoch": epoch, "rule": rule, "metrics": metrics}
 
 
@@ -336,11 +387,14 @@ def _summary(history: dict[str, Any], pre: Preprocessor, out: Path, weights: dic
     inputs = f"{len(pre.columns)} column{'s' if len(pre.columns) != 1 else ''}"
     if pre.encoder.n_features != len(pre.columns):
         inputs += f" -> {pre.encoder.n_features} inputs"
-    text = (f"trained {len(epochs)} epoch{'s' if len(epochs) != 1 else ''} ({pre.task}, {inputs} -> "
-            f"{pre.n_outputs} output{'s' if pre.n_outputs != 1 else ''})")
+    text = (
+        f"trained {len(epochs)} epoch{'s' if len(epochs) != 1 else ''} ({pre.task}, {inputs} -> "
+        f"{pre.n_outputs} output{'s' if pre.n_outputs != 1 else ''})"
+    )
     if left_out:
         text += f"; left out {left_out} row{'s' if left_out != 1 else ''} without a target value" + (
-            " or with a missing value" if pre.encoder.missing == "drop" else "")
+            " or with a missing value" if pre.encoder.missing == "drop" else ""
+        )
     return text + f"; wrote {describe_weights(weights)} to {out}"
 
 
@@ -364,9 +418,13 @@ def _plots(path: str, history: dict[str, Any], network: Network, pre: Preprocess
     if draws_boundary(pre):
         boundary = _boundary_path(path)
         dtype = network.dtype
-        plot_decision_boundary(lambda P: pre.decode(network.predict(pre.transform(P, dtype))),
-                               table.matrix(pre.columns), pre.target_values(table), boundary,
-                               feature_names=pre.columns)
+        plot_decision_boundary(
+            lambda P: pre.decode(network.predict(pre.transform(P, dtype))),
+            table.matrix(pre.columns),
+            pre.target_values(table),
+            boundary,
+            feature_names=pre.columns,
+        )
         written.append(str(boundary))
     if not quiet and written:
         print("plots: " + ", ".join(written))

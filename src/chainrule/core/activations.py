@@ -401,7 +401,9 @@ class Softmax(Activation):
 
 #: Every activation by name: the built-ins, then those registered with :func:`register_activation`.
 ACTIVATIONS: Registry[Activation] = Registry(
-    "activation", Activation, "chainrule.register_activation",
+    "activation",
+    Activation,
+    "chainrule.register_activation",
     required=("forward", ("derivative", "backward")),
 )
 for _cls in (Sigmoid, Tanh, ReLU, LeakyReLU, Softmax, Identity):

@@ -36,8 +36,14 @@ from .validation import as_2d, check_positive_float, check_positive_int, fail
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["MAX_GRADCHECK_WORK", "GradCheckRow", "check_gradcheck_size", "check_gradients", "format_gradcheck",
-           "gradcheck_work"]
+__all__ = [
+    "MAX_GRADCHECK_WORK",
+    "GradCheckRow",
+    "check_gradcheck_size",
+    "check_gradients",
+    "format_gradcheck",
+    "gradcheck_work",
+]
 
 
 @dataclass(frozen=True)
@@ -62,18 +68,31 @@ def gradcheck_work(n_samples: int, n_parameters: int) -> int:
     return n_samples * n_parameters * n_parameters
 
 
-def check_gradcheck_size(n_samples: int, n_parameters: int, max_work: int = MAX_GRADCHECK_WORK,
-                         what: str = "network", hint: str = "pass max_work= to allow more") -> None:
+def check_gradcheck_size(
+    n_samples: int,
+    n_parameters: int,
+    max_work: int = MAX_GRADCHECK_WORK,
+    what: str = "network",
+    hint: str = "pass max_work= to allow more",
+) -> None:
     """Refuse a check whose cost (:func:`gradcheck_work`) exceeds ``max_work``, before any of it is done."""
     work = gradcheck_work(n_samples, n_parameters)
     if work > max_work:
-        raise fail(what, f"a gradient check of at most {max_work:.3g} samples x parameters^2 (finite differences "
-                         f"take 4 passes over the samples per parameter; {hint})",
-                   Described(f"{n_samples} samples x {n_parameters} parameters^2 = {work:.3g}"))
+        raise fail(
+            what,
+            f"a gradient check of at most {max_work:.3g} samples x parameters^2 (finite differences "
+            f"take 4 passes over the samples per parameter; {hint})",
+            Described(f"{n_samples} samples x {n_parameters} parameters^2 = {work:.3g}"),
+        )
 
 
 def check_gradients(
-    network: Network, X: Any, Y: Any, *, h: float = 1e-3, floor: float = 1e-6,
+    network: Network,
+    X: Any,
+    Y: Any,
+    *,
+    h: float = 1e-3,
+    floor: float = 1e-6,
     max_work: int = MAX_GRADCHECK_WORK,
 ) -> list[GradCheckRow]:
     """Compare backpropagated gradients with finite differences, parameter by parameter.
@@ -134,8 +153,9 @@ def check_gradients(
     return rows
 
 
-def _central_difference(net: Network, X: np.ndarray, Y: np.ndarray, values: np.ndarray, index: tuple[int, ...],
-                        h: float, pattern: bytes) -> float:
+def _central_difference(
+    net: Network, X: np.ndarray, Y: np.ndarray, values: np.ndarray, index: tuple[int, ...], h: float, pattern: bytes
+) -> float:
     """Fourth-order central difference of the loss in ``values[index]``; NaN if only kinks are met."""
     original = values[index]
     step = h
@@ -160,8 +180,11 @@ def _loss_and_pattern(net: Network, X: np.ndarray, Y: np.ndarray) -> tuple[float
     """The loss, and on which side of each of its activation's kinks every pre-activation lies."""
     result = net.infer(X, return_logits=True, return_layers=True)
     assert result.layers is not None and result.logits is not None  # both asked for
-    sides = [np.packbits(seen.z > kink).tobytes() for layer, seen in zip(net.layers, result.layers)
-             for kink in layer.activation.kinks]
+    sides = [
+        np.packbits(seen.z > kink).tobytes()
+        for layer, seen in zip(net.layers, result.layers)
+        for kink in layer.activation.kinks
+    ]
     return net.loss_function.value(result.outputs, result.logits, Y), b"|".join(sides)
 
 
@@ -169,12 +192,20 @@ def format_gradcheck(rows: list[GradCheckRow]) -> str:
     """An aligned text table of :func:`check_gradients`'s rows."""
     header = ("parameter", "shape", "max |grad|", "max abs error", "max rel error", "kinks")
     body = [
-        (r.parameter, "x".join(map(str, r.shape)), f"{r.max_abs_gradient:.3e}", f"{r.max_abs_error:.3e}",
-         f"{r.max_rel_error:.3e}", str(r.kinks))
+        (
+            r.parameter,
+            "x".join(map(str, r.shape)),
+            f"{r.max_abs_gradient:.3e}",
+            f"{r.max_abs_error:.3e}",
+            f"{r.max_rel_error:.3e}",
+            str(r.kinks),
+        )
         for r in rows
     ]
     widths = [max(len(str(line[c])) for line in [header, *body]) for c in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) if c == 0 else str(cell).rjust(w) for c, (cell, w) in enumerate(zip(line, widths)))
-             for line in [header, *body]]
+    lines = [
+        "  ".join(str(cell).ljust(w) if c == 0 else str(cell).rjust(w) for c, (cell, w) in enumerate(zip(line, widths)))
+        for line in [header, *body]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -118,8 +118,18 @@ def sklearn_initial_parameters(
 
 INITIALIZERS: dict[str, Initializer] = {
     f.__name__: f
-    for f in (glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros, ones,
-              sklearn_uniform, sklearn_uniform_logistic)
+    for f in (
+        glorot_uniform,
+        glorot_normal,
+        he_uniform,
+        he_normal,
+        lecun_uniform,
+        lecun_normal,
+        zeros,
+        ones,
+        sklearn_uniform,
+        sklearn_uniform_logistic,
+    )
 }
 INITIALIZERS["xavier_uniform"] = glorot_uniform
 INITIALIZERS["xavier_normal"] = glorot_normal
@@ -138,14 +148,20 @@ def _checked_callable(init: Initializer, user_callable: bool = True) -> Initiali
     """``init`` called as ``init(shape, rng, dtype)``, its result checked: finite numbers of that shape."""
 
     def checked(shape: tuple[int, int], rng: np.random.Generator, dtype: npt.DTypeLike) -> np.ndarray:
-        expected = (f"a callable (shape, rng, dtype) returning finite numbers of shape {tuple(shape)}" if user_callable
-                    else f"an array of shape {tuple(shape)}")
+        expected = (
+            f"a callable (shape, rng, dtype) returning finite numbers of shape {tuple(shape)}"
+            if user_callable
+            else f"an array of shape {tuple(shape)}"
+        )
         try:
             values = init(shape, rng, dtype)
         except (TypeError, ValueError, IndexError, KeyError, AttributeError, ArithmeticError) as err:
             # A callable of another signature, or one that cannot build this shape: name it, keep the cause.
-            raise fail("init", expected, Described(f"{excerpt(init)}, which raised {type(err).__name__}: "
-                                                   f"{excerpt(Described(str(err)[:200]))}")) from err
+            raise fail(
+                "init",
+                expected,
+                Described(f"{excerpt(init)}, which raised {type(err).__name__}: {excerpt(Described(str(err)[:200]))}"),
+            ) from err
         try:
             array = np.asarray(values, dtype=np.float64) if not isinstance(values, np.ndarray) else values
         except (TypeError, ValueError, OverflowError):
@@ -156,8 +172,14 @@ def _checked_callable(init: Initializer, user_callable: bool = True) -> Initiali
             array = array.astype(dtype, copy=False)
         bad = ~np.isfinite(array)
         if bad.any():
-            raise fail("init", expected, Described(f"{int(bad.sum())} values that are not finite in {np.dtype(dtype)} "
-                                                   f"(the first at {tuple(int(i) for i in np.argwhere(bad)[0])})"))
+            raise fail(
+                "init",
+                expected,
+                Described(
+                    f"{int(bad.sum())} values that are not finite in {np.dtype(dtype)} "
+                    f"(the first at {tuple(int(i) for i in np.argwhere(bad)[0])})"
+                ),
+            )
         return array
 
     return checked

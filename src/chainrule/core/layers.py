@@ -104,8 +104,11 @@ class Dense:
         self.n_in = check_positive_int(n_in, f"{name} n_in")
         self.n_out = check_positive_int(n_out, f"{name} n_out")
         if self.n_in * self.n_out + self.n_out > MAX_PARAMETERS:  # refused before anything is allocated
-            raise fail(f"{name} size", f"a layer of at most {MAX_PARAMETERS:,} weights and biases",
-                       Described(f"{self.n_in} x {self.n_out} weights and {self.n_out} biases"))
+            raise fail(
+                f"{name} size",
+                f"a layer of at most {MAX_PARAMETERS:,} weights and biases",
+                Described(f"{self.n_in} x {self.n_out} weights and {self.n_out} biases"),
+            )
         self.activation = get_activation(activation)
         if bias not in BIAS_MODES:
             raise fail(f"{name} bias", f"one of {list(BIAS_MODES)}", bias)
@@ -195,8 +198,9 @@ class Dense:
         if self._capacity is not None and self._capacity.z.shape[0] >= n_rows:
             return
         shape, dt = (n_rows, self.n_out), self.dtype
-        self._capacity = Workspace(np.empty(shape, dt), np.empty(shape, dt), np.empty(shape, dt),
-                                   np.empty((n_rows, self.n_in), dt))
+        self._capacity = Workspace(
+            np.empty(shape, dt), np.empty(shape, dt), np.empty(shape, dt), np.empty((n_rows, self.n_in), dt)
+        )
         self._by_rows = {n_rows: self._capacity}
         self._ws = None
 
@@ -306,8 +310,16 @@ class Dense:
 
     def astype(self, dtype: Any) -> Dense:
         """A copy of the layer (values included) in another dtype."""
-        layer = Dense(self.n_in, self.n_out, self.activation, bias=self.bias_mode, train_bias=self.train_bias,
-                      init="zeros", dtype=dtype, name=self.name)
+        layer = Dense(
+            self.n_in,
+            self.n_out,
+            self.activation,
+            bias=self.bias_mode,
+            train_bias=self.train_bias,
+            init="zeros",
+            dtype=dtype,
+            name=self.name,
+        )
         layer.W[...] = self.W
         layer.b[...] = self.b
         return layer

@@ -105,6 +105,7 @@ MAX_NODES = 4 * 10**6
 MAX_NUMBER_LENGTH = 100
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 
+
 def fail(field: str, expected: str, received: Any) -> ValidationError:
     """The library's error (as :func:`chainrule.core.validation.fail`, which builds on this module)."""
     return ValidationError(field, expected, received)
@@ -137,8 +138,7 @@ def document_path(path: DocumentPath, root: str = "") -> str:
 def check_file_size(n_bytes: int, what: str, limit: int = MAX_FILE_BYTES) -> None:
     """Refuse a file or text of more than ``limit`` bytes, before it is parsed."""
     if n_bytes > limit:
-        raise fail(what, f"at most {limit:,} bytes ({limit // (1024 * 1024)} MiB)",
-                   Described(f"{n_bytes:,} bytes"))
+        raise fail(what, f"at most {limit:,} bytes ({limit // (1024 * 1024)} MiB)", Described(f"{n_bytes:,} bytes"))
 
 
 def _outside_strings(text: bytes) -> bytes:
@@ -160,11 +160,12 @@ def _longest_number(outside: bytes) -> bytes | None:
     if start < 0:
         return None
     end = runs.find(b" ", start)
-    return outside[start: end if end >= 0 else len(outside)]
+    return outside[start : end if end >= 0 else len(outside)]
 
 
-def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
-              field_name: FieldName | None = None) -> Any:
+def load_json(
+    text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES, field_name: FieldName | None = None
+) -> Any:
     """Parse JSON text within the bounds: size, nesting depth, number lengths; no NaN or Infinity.
 
     Raises :class:`ValidationError` naming ``what`` (``"config file 'net.json'"``)
@@ -201,8 +202,9 @@ def load_json(text: str | bytes, what: str, *, max_bytes: int = MAX_FILE_BYTES,
         except UnicodeDecodeError as err:
             raise fail(what, "UTF-8 text", Described(f"byte {err.start} is not UTF-8 ({err.reason})")) from None
     try:
-        document = json.loads(decoded, parse_constant=_json_constant(what), parse_int=parse_int,
-                              parse_float=parse_float)
+        document = json.loads(
+            decoded, parse_constant=_json_constant(what), parse_int=parse_int, parse_float=parse_float
+        )
     except json.JSONDecodeError as err:
         raise fail(what, "valid JSON", Described(f"{err.msg} at line {err.lineno}, column {err.colno}")) from None
     except ValidationError:
@@ -238,21 +240,31 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
     infinity). Errors name ``field_name(path)`` of that value (``"config field
     'weights[0][1]'"``); the work is at most :data:`MAX_NODES` steps whatever the document.
     """
+
     # Each entry: (container, depth, where); ``where`` is (parent's where, key), so that a
     # path is only spelt out for the value an error names. Scalars are checked in place.
     def refuse_scalar(value: Any, where: Any) -> None:
         if isinstance(value, _LongLiteral):
-            raise fail(field_name(_path(where)), f"a number of at most {MAX_NUMBER_LENGTH} characters",
-                       Described(f"a number of {len(value)} characters ({value[:20]}...)"))
+            raise fail(
+                field_name(_path(where)),
+                f"a number of at most {MAX_NUMBER_LENGTH} characters",
+                Described(f"a number of {len(value)} characters ({value[:20]}...)"),
+            )
         if isinstance(value, float):
-            raise fail(field_name(_path(where)), "a finite number (a JSON number past float64's range, "
-                                                 "about 1.8e308, reads as infinity)", value)
+            raise fail(
+                field_name(_path(where)),
+                "a finite number (a JSON number past float64's range, about 1.8e308, reads as infinity)",
+                value,
+            )
         raise fail(field_name(_path(where)), f"an integer of fewer than {MAX_NUMBER_LENGTH} digits", value)
 
     containers = (dict, list, tuple)
     if not isinstance(data, containers):
-        if (type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT) or type(data) is _LongLiteral or \
-                (finite and type(data) is float and not math.isfinite(data)):
+        if (
+            (type(data) is int and not -_INT_LIMIT < data < _INT_LIMIT)
+            or type(data) is _LongLiteral
+            or (finite and type(data) is float and not math.isfinite(data))
+        ):
             refuse_scalar(data, None)
         return data
     stack: list[tuple[Any, int, Any]] = [(data, 0, None)]
@@ -260,13 +272,19 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
     while stack:
         value, depth, where = stack.pop()
         if depth >= MAX_DEPTH:
-            raise fail(field_name(_path(where)), f"lists and tables nested at most {MAX_DEPTH} levels deep",
-                       Described(f"nesting deeper than {MAX_DEPTH} levels"))
+            raise fail(
+                field_name(_path(where)),
+                f"lists and tables nested at most {MAX_DEPTH} levels deep",
+                Described(f"nesting deeper than {MAX_DEPTH} levels"),
+            )
         nodes += len(value)
         if nodes > MAX_NODES:
-            raise fail(field_name(()), f"a document of at most {MAX_NODES:,} values (aliases expanded)",
-                       Described(f"more than {MAX_NODES:,} values"))
-        for key, child in (value.items() if isinstance(value, dict) else enumerate(value)):
+            raise fail(
+                field_name(()),
+                f"a document of at most {MAX_NODES:,} values (aliases expanded)",
+                Described(f"more than {MAX_NODES:,} values"),
+            )
+        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
             kind = type(child)
             if kind is float:
                 if finite and not math.isfinite(child):
@@ -276,7 +294,9 @@ def check_document(data: Any, field_name: FieldName = document_path, *, finite: 
                     refuse_scalar(child, (where, key))
             elif isinstance(child, containers):
                 stack.append((child, depth + 1, (where, key)))
-            elif kind is _LongLiteral or (isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT):
+            elif kind is _LongLiteral or (
+                isinstance(child, int) and not isinstance(child, bool) and not -_INT_LIMIT < child < _INT_LIMIT
+            ):
                 refuse_scalar(child, (where, key))
     return data
 

@@ -110,7 +110,12 @@ class Loss(Component):
         return float(np.dot(per_sample, weight) * self._scale(rows or a.shape[0]))
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        self,
+        a: np.ndarray,
+        z: np.ndarray,
+        y: np.ndarray,
+        activation: Activation,
+        out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         """Return E and write the output layer's delta dE/dz into ``out`` (shape ``(n, m)``).
@@ -128,7 +133,12 @@ class Loss(Component):
         return value
 
     def forward_value_and_delta(
-        self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
+        self,
+        z: np.ndarray,
+        y: np.ndarray,
+        activation: Activation,
+        a: np.ndarray,
+        out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         """The output layer's activation and the loss in one call (the training pass uses it).
@@ -194,9 +204,7 @@ class SquaredError(Loss):
     def __init__(self, reduction: str = "mean", output_reduction: str = "half_sum") -> None:
         super().__init__(reduction)
         if output_reduction not in self.OUTPUT_REDUCTIONS:
-            raise fail(
-                "squared_error output_reduction", f"one of {list(self.OUTPUT_REDUCTIONS)}", output_reduction
-            )
+            raise fail("squared_error output_reduction", f"one of {list(self.OUTPUT_REDUCTIONS)}", output_reduction)
         self.output_reduction = output_reduction
 
     def _output_factor(self, m: int) -> float:
@@ -212,13 +220,19 @@ class SquaredError(Loss):
         return gradient
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        self,
+        a: np.ndarray,
+        z: np.ndarray,
+        y: np.ndarray,
+        activation: Activation,
+        out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         n, m = a.shape
         # _output_factor(m) * _scale(rows or n), written out: the calls cost more than a tiny step.
         factor = (1.0 if self.output_reduction == "half_sum" else 2.0 / m) * (
-            1.0 / (rows or n) if self.reduction == "mean" else 1.0)
+            1.0 / (rows or n) if self.reduction == "mean" else 1.0
+        )
         if isinstance(activation, Identity):
             grad_a = flat = out  # dE/dz = dE/da: compute it in place
         elif out is self._row_for:  # the activation's backward needs distinct buffers
@@ -320,7 +334,12 @@ class CategoricalCrossEntropy(Loss):
         return wide
 
     def forward_value_and_delta(
-        self, z: np.ndarray, y: np.ndarray, activation: Activation, a: np.ndarray, out: np.ndarray,
+        self,
+        z: np.ndarray,
+        y: np.ndarray,
+        activation: Activation,
+        a: np.ndarray,
+        out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         if type(activation) is not Softmax:
@@ -350,7 +369,12 @@ class CategoricalCrossEntropy(Loss):
         return total * scale
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        self,
+        a: np.ndarray,
+        z: np.ndarray,
+        y: np.ndarray,
+        activation: Activation,
+        out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         n = a.shape[0]
@@ -387,8 +411,10 @@ class CategoricalCrossEntropy(Loss):
         return "cross-entropy = - sum over outputs of target * log(out)"
 
     def computation_note(self) -> str:
-        return ("E_o is computed from net as target * (logsumexp(net) - net_o), which equals "
-                "-target * log(out_o) without ever taking log(0).")
+        return (
+            "E_o is computed from net as target * (logsumexp(net) - net_o), which equals "
+            "-target * log(out_o) without ever taking log(0)."
+        )
 
 
 class BinaryCrossEntropy(Loss):
@@ -413,7 +439,12 @@ class BinaryCrossEntropy(Loss):
             return gradient
 
     def value_and_delta(
-        self, a: np.ndarray, z: np.ndarray, y: np.ndarray, activation: Activation, out: np.ndarray,
+        self,
+        a: np.ndarray,
+        z: np.ndarray,
+        y: np.ndarray,
+        activation: Activation,
+        out: np.ndarray,
         rows: int | None = None,
     ) -> float:
         scale = self._scale(rows or a.shape[0])
@@ -454,7 +485,10 @@ class BinaryCrossEntropy(Loss):
 
 #: Every loss by name: the built-ins, then those registered with :func:`register_loss`.
 LOSSES: Registry[Loss] = Registry(
-    "loss", Loss, "chainrule.register_loss", required=("per_output", "gradient"),
+    "loss",
+    Loss,
+    "chainrule.register_loss",
+    required=("per_output", "gradient"),
     aliases={"mse": "squared_error", "cross_entropy": "categorical_cross_entropy", "bce": "binary_cross_entropy"},
 )
 for _cls in (SquaredError, CategoricalCrossEntropy, BinaryCrossEntropy):

@@ -160,8 +160,18 @@ class Network:
         self._reset_scratch()
 
     #: Attributes that are scratch space, rebuilt (not copied) by copies and pickles.
-    _SCRATCH = ("_before_update", "_passes", "_last_pass", "_bounding", "_owned_optimizer", "_owned_parameters", "_owned_count",
-                "_owned_preparable", "_carried_bound", "_max_value")
+    _SCRATCH = (
+        "_before_update",
+        "_passes",
+        "_last_pass",
+        "_bounding",
+        "_owned_optimizer",
+        "_owned_parameters",
+        "_owned_count",
+        "_owned_preparable",
+        "_carried_bound",
+        "_max_value",
+    )
 
     def _reset_scratch(self) -> None:
         self._before_update: np.ndarray | None = None  # the last finite values, while a step is checked slowly
@@ -222,15 +232,25 @@ class Network:
         try:
             layers = [
                 Dense(
-                    sizes[k], sizes[k + 1], activations[k], bias=bias, train_bias=train_bias,
-                    init=init, seed=rng, dtype=dtype, name=f"layer {k + 1}",
+                    sizes[k],
+                    sizes[k + 1],
+                    activations[k],
+                    bias=bias,
+                    train_bias=train_bias,
+                    init=init,
+                    seed=rng,
+                    dtype=dtype,
+                    name=f"layer {k + 1}",
                 )
                 for k in range(n_layers)
             ]
             return cls(layers, loss=loss)
         except MemoryError:
-            raise fail("sizes", "a network that fits in this machine's memory",
-                       Described(f"{sizes}: {count_parameters(sizes):,} parameters")) from None
+            raise fail(
+                "sizes",
+                "a network that fits in this machine's memory",
+                Described(f"{sizes}: {count_parameters(sizes):,} parameters"),
+            ) from None
 
     # -- description ------------------------------------------------------------------
     @property
@@ -265,8 +285,17 @@ class Network:
         conventions, loss and dtype (new values); a model file stores it.
         """
         # Layer dicts, not LayerSpecs, so that a refusal names the layer ("layers[1].activation").
-        layers = [{"type": "dense", "n_in": layer.n_in, "n_out": layer.n_out, "activation": layer.activation,
-                   "bias": layer.bias_mode, "train_bias": layer.train_bias} for layer in self.layers]
+        layers = [
+            {
+                "type": "dense",
+                "n_in": layer.n_in,
+                "n_out": layer.n_out,
+                "activation": layer.activation,
+                "bias": layer.bias_mode,
+                "train_bias": layer.train_bias,
+            }
+            for layer in self.layers
+        ]
         return NetworkSpec(layers, self.loss_function, self.dtype.name)  # type: ignore[arg-type]  # it checks dicts
 
     def config(self) -> dict[str, Any]:
@@ -293,8 +322,17 @@ class Network:
         options = {} if init is None else {"init": init}
         rng = make_rng(seed)
         layers = [
-            Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias, train_bias=layer.train_bias,
-                  seed=rng, dtype=spec.dtype, name=f"layer {k + 1}", **options)
+            Dense(
+                layer.n_in,
+                layer.n_out,
+                layer.activation,
+                bias=layer.bias,
+                train_bias=layer.train_bias,
+                seed=rng,
+                dtype=spec.dtype,
+                name=f"layer {k + 1}",
+                **options,
+            )
             for k, layer in enumerate(spec.layers)
         ]
         return cls(layers, loss=spec.loss)
@@ -302,8 +340,7 @@ class Network:
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.name for layer in self.layers)
         return (
-            f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss_function!r}, "
-            f"dtype={self.dtype.name})"
+            f"Network(sizes={self.sizes}, activations=[{acts}], loss={self.loss_function!r}, dtype={self.dtype.name})"
         )
 
     # -- checking input ----------------------------------------------------------------
@@ -403,8 +440,11 @@ class Network:
         n_rows = check_positive_int(n_rows, "n_rows")
         for layer in self.layers:
             layer.reserve(n_rows)
-        if any(ws.z.base is not layer.workspace(n_rows).z.base
-               for plan in self._passes.values() for layer, ws in zip(self.layers, plan.workspaces)):
+        if any(
+            ws.z.base is not layer.workspace(n_rows).z.base
+            for plan in self._passes.values()
+            for layer, ws in zip(self.layers, plan.workspaces)
+        ):
             self._passes.clear()  # a layer moved to larger arrays
 
     def _training_pass(self, n_rows: int) -> _TrainingPass:
@@ -498,7 +538,22 @@ class Network:
         grad: np.ndarray = None  # type: ignore[assignment]
         bound = plan.bound_slack != math.inf and self._bounding  # (see _TrainingPass.gradient_bound)
         worst = 0.0
-        for a, dz, x_t, W_t, dW, db, bias_axis, derivative, backward, dx, product, x_flat, dz_flat, terms in plan.backward:
+        for (
+            a,
+            dz,
+            x_t,
+            W_t,
+            dW,
+            db,
+            bias_axis,
+            derivative,
+            backward,
+            dx,
+            product,
+            x_flat,
+            dz_flat,
+            terms,
+        ) in plan.backward:
             if derivative is not None:  # Activation.backward, without its call
                 derivative(a, dz)
                 multiply(dz, grad, dz)
@@ -534,8 +589,18 @@ class Network:
             return
         where = "the loss"
         for layer in self.layers:
-            bad = _first_non_finite(layer, ("weights W", "biases b", "pre-activations z", "activations a",
-                                            "deltas dE/dz", "gradient dE/dW", "gradient dE/db"))
+            bad = _first_non_finite(
+                layer,
+                (
+                    "weights W",
+                    "biases b",
+                    "pre-activations z",
+                    "activations a",
+                    "deltas dE/dz",
+                    "gradient dE/dW",
+                    "gradient dE/db",
+                ),
+            )
             if bad is not None:
                 where = f"{layer.name} {bad}"
                 break
@@ -566,8 +631,16 @@ class Network:
         deltas = optimizer.prepare_step() if self._owned(optimizer) and self._owned_preparable else None  # type: ignore[attr-defined]  # (*)
         self._apply_prepared(optimizer, deltas, weight_bound, gradient_bound, epoch, step, loss)
 
-    def _apply_prepared(self, optimizer: Updater, deltas: list[np.ndarray] | None, weight_bound: float,
-                        gradient_bound: float, epoch: int, step: int, loss: float) -> None:
+    def _apply_prepared(
+        self,
+        optimizer: Updater,
+        deltas: list[np.ndarray] | None,
+        weight_bound: float,
+        gradient_bound: float,
+        epoch: int,
+        step: int,
+        loss: float,
+    ) -> None:
         """Apply a prepared step in place when it provably leaves every weight finite, else the slow way.
 
         ``weight_bound`` and ``gradient_bound``: bounds of every ``|w_i|`` and
@@ -622,7 +695,8 @@ class Network:
         # (An optimizer whose rule updates in place counts its step in prepare_step and takes it in
         # step(): calling both would count it twice.)
         self._owned_preparable = getattr(optimizer, "shows_step", False) is True and all(
-            hasattr(optimizer, name) for name in ("prepare_step", "prepared_factor", "prepared_scale", "apply_step"))
+            hasattr(optimizer, name) for name in ("prepare_step", "prepared_factor", "prepared_scale", "apply_step")
+        )
         return True
 
     def train_step(
@@ -639,7 +713,7 @@ class Network:
         weights_unchanged: bool = False,
         l2: float = 0.0,
     ) -> float:
-        """One update on a checked batch: :meth:`loss_and_gradients`, ``reduce``, :meth:`check_finite`, :meth:`apply_update`.
+        """One update on a checked batch: :meth:`loss_and_gradients`, ``reduce``, the checks, the step.
 
         ``optimizer`` must be bound to this network's parameters (an unbound one
         is bound to :meth:`flat_parameter`). ``reduce``, when given, turns this
@@ -657,7 +731,11 @@ class Network:
         :class:`DivergenceError` the weights are the last finite ones.
         """
         params = optimizer.parameters
-        if optimizer is not self._owned_optimizer or params is not self._owned_parameters or len(params) != self._owned_count:
+        if (
+            optimizer is not self._owned_optimizer
+            or params is not self._owned_parameters
+            or len(params) != self._owned_count
+        ):
             if not optimizer.bound:
                 optimizer.bind([self.flat_parameter()])
             if not self._owned(optimizer):
@@ -780,9 +858,15 @@ class Network:
         :meth:`fit` for the rest and for :class:`DivergenceError`.
         """
         history = self.fit(
-            X, Y, optimizer=optimizer if optimizer is not None else "sgd",
-            learning_rate=learning_rate if optimizer is None else None, epochs=epochs,
-            batch_size=batch_size, shuffle=shuffle, seed=seed, progress=False,
+            X,
+            Y,
+            optimizer=optimizer if optimizer is not None else "sgd",
+            learning_rate=learning_rate if optimizer is None else None,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            progress=False,
         )
         return list(history.loss)
 
@@ -833,8 +917,17 @@ class _TrainingPass:
     (made once while it stays the same array).
     """
 
-    __slots__ = ("workspaces", "forward", "output", "backward", "batch", "batch_t", "batch_flat", "bound_slack",
-                 "bound_squares")
+    __slots__ = (
+        "workspaces",
+        "forward",
+        "output",
+        "backward",
+        "batch",
+        "batch_t",
+        "batch_flat",
+        "bound_slack",
+        "bound_squares",
+    )
 
     def __init__(self, layers: Sequence[Dense], loss: Loss, n_rows: int) -> None:
         spaces = [layer.workspace(n_rows) for layer in layers]
@@ -843,18 +936,39 @@ class _TrainingPass:
         # before the BLAS call, and its call for a transposed left factor is up to 15% slower
         # (the same bits either way). Small ones through ndarray.dot: cheaper to call, and far
         # faster than np.matmul for a single row.
-        products = [np.matmul if n_rows >= 8 and layer.n_in * layer.n_out >= 16384 else np.ndarray.dot
-                    for layer in layers]
+        products = [
+            np.matmul if n_rows >= 8 and layer.n_in * layer.n_out >= 16384 else np.ndarray.dot for layer in layers
+        ]
         spreads = [ws.dz if ws.dz.size >= 1024 else None for ws in spaces]
         self.forward = tuple(
-            (layer, ws, layer.weight.value, layer.bias.value, ws.z, ws.a, layer.activation.forward_unchecked, product,
-             spread)
+            (
+                layer,
+                ws,
+                layer.weight.value,
+                layer.bias.value,
+                ws.z,
+                ws.a,
+                layer.activation.forward_unchecked,
+                product,
+                spread,
+            )
             for layer, ws, product, spread in zip(layers[:-1], spaces, products, spreads)
         )
         last, ws = layers[-1], spaces[-1]
         fused = type(loss).forward_value_and_delta is not Loss.forward_value_and_delta
-        self.output = (last, ws, last.weight.value, last.bias.value, ws.z, ws.a, ws.dz, last.activation, products[-1],
-                       None if fused else last.activation.forward_unchecked, spreads[-1])
+        self.output = (
+            last,
+            ws,
+            last.weight.value,
+            last.bias.value,
+            ws.z,
+            ws.a,
+            ws.dz,
+            last.activation,
+            products[-1],
+            None if fused else last.activation.forward_unchecked,
+            spreads[-1],
+        )
         backward = []
         for k in range(len(layers) - 1, -1, -1):
             layer, act, ws = layers[k], layers[k].activation, spaces[k]
@@ -865,12 +979,24 @@ class _TrainingPass:
             # An activation whose derivative reads z (GELU, SiLU...) gets this layer's z bound in.
             act_backward = functools.partial(act.backward, z=ws.z) if act.needs_z else act.backward  # type: ignore[call-arg]
             terms = 0 if db is None else n_rows if not shared else n_rows * layer.n_out  # in each db_j
-            backward.append((
-                ws.a, ws.dz, spaces[k - 1].a.T if k else None, layer.weight.value.T if k else None,
-                layer.weight.grad, db, None if shared else 0, act.derivative if hidden and generic else None,
-                act_backward if hidden and not generic else None, ws.dx, products[k],
-                spaces[k - 1].a.reshape(-1) if k else None, ws.dz.reshape(-1), terms,
-            ))
+            backward.append(
+                (
+                    ws.a,
+                    ws.dz,
+                    spaces[k - 1].a.T if k else None,
+                    layer.weight.value.T if k else None,
+                    layer.weight.grad,
+                    db,
+                    None if shared else 0,
+                    act.derivative if hidden and generic else None,
+                    act_backward if hidden and not generic else None,
+                    ws.dx,
+                    products[k],
+                    spaces[k - 1].a.reshape(-1) if k else None,
+                    ws.dz.reshape(-1),
+                    terms,
+                )
+            )
         self.backward = tuple(backward)
         # batch_t and batch_flat: None until loss_and_gradients sets all three, before it reads them.
         self.batch: np.ndarray | None = None
@@ -894,13 +1020,16 @@ class _TrainingPass:
         self.bound_squares = math.inf
 
 
-
 def _first_non_finite(layer: Dense, labels: Sequence[str]) -> str | None:
     """The first of ``labels`` (as named in :meth:`Network.check_finite`) whose array has a non-finite value."""
     arrays = {
-        "weights W": lambda: layer.W, "biases b": lambda: layer.b, "pre-activations z": lambda: layer.z,
-        "activations a": lambda: layer.a, "deltas dE/dz": lambda: layer.dz,
-        "gradient dE/dW": lambda: layer.dW, "gradient dE/db": lambda: layer.db,
+        "weights W": lambda: layer.W,
+        "biases b": lambda: layer.b,
+        "pre-activations z": lambda: layer.z,
+        "activations a": lambda: layer.a,
+        "deltas dE/dz": lambda: layer.dz,
+        "gradient dE/dW": lambda: layer.dW,
+        "gradient dE/db": lambda: layer.db,
     }
     for label in labels:
         try:

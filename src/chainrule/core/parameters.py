@@ -60,8 +60,9 @@ class ParameterBuffer:
         ordered = [p for p in params if p.trainable] + [p for p in params if not p.trainable]
         total = sum(p.value.size for p in ordered)
         dtype = ordered[0].value.dtype if ordered else np.dtype(np.float64)
-        buffer = cls(np.empty(total, dtype=dtype), np.zeros(total, dtype=dtype),
-                     sum(p.value.size for p in params if p.trainable))
+        buffer = cls(
+            np.empty(total, dtype=dtype), np.zeros(total, dtype=dtype), sum(p.value.size for p in params if p.trainable)
+        )
         offset = 0
         for p in ordered:
             shape = p.value.shape
@@ -116,8 +117,9 @@ class Parameter:
         self.buffer, self.offset = buffer, offset
 
     @classmethod
-    def in_buffer(cls, buffer: ParameterBuffer, offset: int, shape: tuple[int, ...], name: str,
-                  trainable: bool = True) -> Parameter:
+    def in_buffer(
+        cls, buffer: ParameterBuffer, offset: int, shape: tuple[int, ...], name: str, trainable: bool = True
+    ) -> Parameter:
         """A parameter whose arrays are views of ``buffer`` (how copies are rebuilt)."""
         param = cls.__new__(cls)
         param.name, param.trainable = name, trainable

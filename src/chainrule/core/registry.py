@@ -197,25 +197,37 @@ class Registry(Mapping[str, type[C]], Generic[C]):
             raise fail(f"register_{kind}", f"a subclass of {self.base.__name__}", cls)
         name = cls.__dict__.get("name", None)
         if not isinstance(name, str) or not NAME_PATTERN.match(name):
-            raise fail(f"{kind} {cls.__name__}.name",
-                       "a class attribute of its own: lower case, a letter then letters, digits or _ (e.g. 'cube')",
-                       name if isinstance(name, str) else Described("no name of its own"))
+            raise fail(
+                f"{kind} {cls.__name__}.name",
+                "a class attribute of its own: lower case, a letter then letters, digits or _ (e.g. 'cube')",
+                name if isinstance(name, str) else Described("no name of its own"),
+            )
         for required in self.required:
             options = required if isinstance(required, tuple) else (required,)
             if all(getattr(cls, m) is getattr(self.base, m) for m in options):
-                raise fail(f"{kind} {cls.__name__}", f"a class that defines {' or '.join(options)}",
-                           Described(f"{cls.__name__}, which inherits it from {self.base.__name__}"))
+                raise fail(
+                    f"{kind} {cls.__name__}",
+                    f"a class that defines {' or '.join(options)}",
+                    Described(f"{cls.__name__}, which inherits it from {self.base.__name__}"),
+                )
         if not isinstance(replace, bool):
             raise fail("replace", "True or False", replace)
         holder = self._classes.get(name)
         if holder is cls:
             return
         if name in self._builtins or name in self.aliases:
-            raise fail(f"{kind} name", "a name no built-in uses (built-ins cannot be replaced; "
-                       f"give {cls.__name__} another name)", name)
+            raise fail(
+                f"{kind} name",
+                f"a name no built-in uses (built-ins cannot be replaced; give {cls.__name__} another name)",
+                name,
+            )
         if holder is not None and not replace and not builtin:
-            raise fail(f"{kind} name", f"a name not yet registered (it belongs to {holder.__qualname__}; "
-                       "pass replace=True to replace that registration)", name)
+            raise fail(
+                f"{kind} name",
+                f"a name not yet registered (it belongs to {holder.__qualname__}; "
+                "pass replace=True to replace that registration)",
+                name,
+            )
         self._classes[name] = cls
 
     # -- finding ----------------------------------------------------------------------------
@@ -233,12 +245,19 @@ class Registry(Mapping[str, type[C]], Generic[C]):
             cls = type(spec)
             name = config.get("name") if isinstance(config, dict) else None
             if not isinstance(name, str) or not NAME_PATTERN.match(name):
-                raise fail(f"{kind} {cls.__name__}.name", "a lower-case name such as 'cube' (set the class "
-                           "attribute name)", name)
+                raise fail(
+                    f"{kind} {cls.__name__}.name",
+                    "a lower-case name such as 'cube' (set the class attribute name)",
+                    name,
+                )
             holder = self._classes.get(name)
             if holder is not None and holder is not cls:
-                raise fail(kind, f"an instance whose name is its own ({name!r} belongs to {holder.__qualname__}; "
-                           f"give {cls.__name__} another name)", Described(f"{cls.__qualname__}()"))
+                raise fail(
+                    kind,
+                    f"an instance whose name is its own ({name!r} belongs to {holder.__qualname__}; "
+                    f"give {cls.__name__} another name)",
+                    Described(f"{cls.__qualname__}()"),
+                )
             options = {k: v for k, v in config.items() if k != "name"}
             return self._build(cls, name, options, hint=" (config() must return the keyword arguments of __init__)")
         if isinstance(spec, dict):
@@ -249,13 +268,20 @@ class Registry(Mapping[str, type[C]], Generic[C]):
         elif isinstance(spec, str):
             name, options = spec, {}
         else:
-            raise fail(kind, f"a name (one of {self._choices()}), a config dict with 'name', "
-                       f"or an instance of {self.base.__name__}", spec)
+            raise fail(
+                kind,
+                f"a name (one of {self._choices()}), a config dict with 'name', or an instance of {self.base.__name__}",
+                spec,
+            )
         name = self.aliases.get(name, name)
         registered = self._classes.get(name)
         if registered is None:
-            raise fail(kind, f"one of {self._choices()} (register your own {kind} class with "
-                       f"{self.register_with}(YourClass) before using or loading it)", name)
+            raise fail(
+                kind,
+                f"one of {self._choices()} (register your own {kind} class with "
+                f"{self.register_with}(YourClass) before using or loading it)",
+                name,
+            )
         return self._build(registered, name, options)
 
     def _choices(self) -> list[str]:

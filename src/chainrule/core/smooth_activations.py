@@ -88,7 +88,9 @@ class _SmoothActivation(Activation):
         """Write ``f'(z)`` into ``out`` (``a`` is the cached ``f(z)``)."""
         raise NotImplementedError
 
-    def backward(self, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None) -> np.ndarray:
+    def backward(
+        self, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray, *, z: np.ndarray | None = None
+    ) -> np.ndarray:
         """``out = grad_a * f'(z)`` (``out`` may not alias ``grad_a``)."""
         self.derivative(a, out, z=z)
         np.multiply(out, grad_a, out=out)
@@ -340,11 +342,16 @@ class Softplus(_SmoothActivation):
         if self.beta == 1.0:
             nodes, scaled, soft = [OnnxNode("Softplus", ("z",), "soft")], "z", "soft"
         else:
-            nodes = [OnnxNode("Mul", ("z", self.beta), "bz"), OnnxNode("Softplus", ("bz",), "soft_bz"),
-                     OnnxNode("Div", ("soft_bz", self.beta), "soft")]
+            nodes = [
+                OnnxNode("Mul", ("z", self.beta), "bz"),
+                OnnxNode("Softplus", ("bz",), "soft_bz"),
+                OnnxNode("Div", ("soft_bz", self.beta), "soft"),
+            ]
             scaled, soft = "bz", "soft"
-        return nodes + [OnnxNode("Greater", (scaled, self.threshold), "linear"),
-                        OnnxNode("Where", ("linear", "z", soft), "a")]
+        return nodes + [
+            OnnxNode("Greater", (scaled, self.threshold), "linear"),
+            OnnxNode("Where", ("linear", "z", soft), "a"),
+        ]
 
 
 class ELU(_SmoothActivation):

@@ -124,8 +124,9 @@ class _Checker:
             raise self.fail(path, f"{what}: an object with the fields {list(names)}", data)
         for name in names:
             if name not in data:
-                raise self.fail(path + (name,), "a value (the field is required)",
-                                Described("nothing, the field is missing"))
+                raise self.fail(
+                    path + (name,), "a value (the field is required)", Described("nothing, the field is missing")
+                )
         for name in data:
             if name not in names:
                 raise self.fail(path + (str(name),), f"one of the fields {list(names)}", Described("an unknown field"))
@@ -135,8 +136,11 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise self.fail(path, f"a whole number from 1 to {SPEC_VERSION}", value)
         if value > SPEC_VERSION:
-            raise self.fail(path, f"a spec version this chainrule reads (up to {SPEC_VERSION}); "
-                                  "upgrade chainrule to read newer ones", value)
+            raise self.fail(
+                path,
+                f"a spec version this chainrule reads (up to {SPEC_VERSION}); upgrade chainrule to read newer ones",
+                value,
+            )
         return value
 
     def size(self, value: Any, path: Path) -> int:
@@ -194,9 +198,11 @@ class _Checker:
         for option, setting in options.items():
             if option not in known:
                 choices = [key for key in known if key != "name"]
-                raise self.fail(path + (str(option),), f"an option of {what} {name!r} "
-                                f"({'one of ' + str(choices) if choices else 'it takes none'})",
-                                Described("an unknown option"))
+                raise self.fail(
+                    path + (str(option),),
+                    f"an option of {what} {name!r} ({'one of ' + str(choices) if choices else 'it takes none'})",
+                    Described("an unknown option"),
+                )
             try:
                 resolve({"name": name, option: setting})
             except (ValidationError, TypeError, ValueError, OverflowError) as err:  # a component's own refusal
@@ -211,8 +217,9 @@ class _Checker:
             plain: dict[str, Any] = json.loads(json.dumps(config, allow_nan=False))  # a JSON-ready copy
             return plain
         except (TypeError, ValueError):
-            raise self.fail(path, f"a {what} whose config() is JSON (finite numbers, strings, lists)",
-                            Described(repr(config))) from None
+            raise self.fail(
+                path, f"a {what} whose config() is JSON (finite numbers, strings, lists)", Described(repr(config))
+            ) from None
 
     def layer_sizes(self, data: Any, path: Path) -> tuple[int, int, int]:
         """``(n_in, n_out, n_bias)`` of a layer dict, checked before the rest of it (see :meth:`layer`)."""
@@ -223,9 +230,11 @@ class _Checker:
         bias = self.choice(data["bias"], path + ("bias",), BIAS_MODES)
         n_bias = n_out if bias == "per_neuron" else 1
         if n_in * n_out + n_bias > MAX_PARAMETERS:
-            raise self.fail(path, f"a layer of at most {_count(MAX_PARAMETERS)} weights and biases",
-                            Described(f"{excerpt(n_in)} inputs x {excerpt(n_out)} neurons = "
-                                      f"{_count(n_in * n_out)} weights"))
+            raise self.fail(
+                path,
+                f"a layer of at most {_count(MAX_PARAMETERS)} weights and biases",
+                Described(f"{excerpt(n_in)} inputs x {excerpt(n_out)} neurons = {_count(n_in * n_out)} weights"),
+            )
         return n_in, n_out, n_bias
 
     def layer(self, data: Any, path: Path) -> dict[str, Any]:
@@ -256,13 +265,15 @@ class _Checker:
         sizes = [self.layer_sizes(entry, ("layers", k)) for k, entry in enumerate(layers_in)]
         for k in range(1, len(sizes)):
             if sizes[k][0] != sizes[k - 1][1]:
-                raise self.fail(("layers", k, "n_in"), f"{sizes[k - 1][1]} (the n_out of layers[{k - 1}])",
-                                sizes[k][0])
+                raise self.fail(("layers", k, "n_in"), f"{sizes[k - 1][1]} (the n_out of layers[{k - 1}])", sizes[k][0])
         total = sum(n_in * n_out + n_bias for n_in, n_out, n_bias in sizes)
         if total > MAX_PARAMETERS:
             shown = [sizes[0][0]] + [n_out for _, n_out, _ in sizes]
-            raise self.fail(("layers",), f"a network of at most {_count(MAX_PARAMETERS)} weights and biases",
-                            Described(f"sizes {excerpt(shown)}: {_count(total)} parameters"))
+            raise self.fail(
+                ("layers",),
+                f"a network of at most {_count(MAX_PARAMETERS)} weights and biases",
+                Described(f"sizes {excerpt(shown)}: {_count(total)} parameters"),
+            )
         layers = [self.layer(entry, ("layers", k)) for k, entry in enumerate(layers_in)]
         loss = self.named(data["loss"], ("loss",), get_loss, "loss")
         try:
@@ -350,8 +361,9 @@ class NetworkSpec:
         layers: Any = self.layers  # as given: one layer, or a sequence of LayerSpecs or dicts
         if isinstance(layers, (LayerSpec, Mapping)):
             layers = [layers]
-        checked = _Checker(spec_path).network({
-            "version": SPEC_VERSION, "layers": layers, "loss": self.loss, "dtype": self.dtype})
+        checked = _Checker(spec_path).network(
+            {"version": SPEC_VERSION, "layers": layers, "loss": self.loss, "dtype": self.dtype}
+        )
         object.__setattr__(self, "layers", tuple(LayerSpec(**layer) for layer in checked["layers"]))
         object.__setattr__(self, "loss", checked["loss"])
         object.__setattr__(self, "dtype", checked["dtype"])

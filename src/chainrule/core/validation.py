@@ -38,7 +38,6 @@ __all__ = [
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-
 def fail(field: str, expected: str, received: Any) -> ValidationError:
     """Build (not raise) the library's error for a bad value of ``field``."""
     return ValidationError(field, expected, received)
@@ -116,8 +115,9 @@ def count_parameters(sizes: Any, per_neuron_bias: bool = True) -> int:
     return sum(int(a) * int(b) + (int(b) if per_neuron_bias else 1) for a, b in itertools.pairwise(sizes))
 
 
-def check_layer_sizes(sizes: Any, what: str = "sizes", max_parameters: int = MAX_PARAMETERS,
-                      per_neuron_bias: bool = True) -> list[int]:
+def check_layer_sizes(
+    sizes: Any, what: str = "sizes", max_parameters: int = MAX_PARAMETERS, per_neuron_bias: bool = True
+) -> list[int]:
     """Layer sizes (inputs first, at least 2, each >= 1) of a network with at most ``max_parameters``.
 
     Checked before anything is allocated: the refusal names the largest layer.
@@ -128,9 +128,14 @@ def check_layer_sizes(sizes: Any, what: str = "sizes", max_parameters: int = MAX
     total = count_parameters(checked, per_neuron_bias)
     if total > max_parameters:
         k = max(range(len(checked) - 1), key=lambda i: checked[i] * checked[i + 1])
-        raise fail(what, f"a network of at most {_count(max_parameters)} weights and biases",
-                   Described(f"{excerpt(checked)}, {_count(total)} parameters (layer {k + 1}, {what}[{k}] -> "
-                             f"{what}[{k + 1}], alone has {_count(checked[k] * checked[k + 1])} weights)"))
+        raise fail(
+            what,
+            f"a network of at most {_count(max_parameters)} weights and biases",
+            Described(
+                f"{excerpt(checked)}, {_count(total)} parameters (layer {k + 1}, {what}[{k}] -> "
+                f"{what}[{k + 1}], alone has {_count(checked[k] * checked[k + 1])} weights)"
+            ),
+        )
     return checked
 
 
@@ -146,8 +151,11 @@ def _dense_input(data: Any, what: str, dtype: np.dtype) -> Any:
     only, and the dense copy of a large sparse matrix may not fit in memory).
     """
     if hasattr(data, "nnz") and hasattr(data, "toarray"):  # scipy.sparse (and pydata sparse)
-        raise fail(what, "a dense array (convert a sparse matrix with X.toarray())",
-                   Described(f"a sparse matrix of shape {excerpt(getattr(data, 'shape', None))}"))
+        raise fail(
+            what,
+            "a dense array (convert a sparse matrix with X.toarray())",
+            Described(f"a sparse matrix of shape {excerpt(getattr(data, 'shape', None))}"),
+        )
     to_numpy = getattr(data, "to_numpy", None)
     if callable(to_numpy) and (hasattr(data, "dtypes") or hasattr(data, "dtype")):  # pandas, incl. nullable dtypes
         dtypes = getattr(data, "dtypes", None)

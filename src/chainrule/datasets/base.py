@@ -59,8 +59,9 @@ class Dataset:
     def __len__(self) -> int:
         return int(self.X.shape[0])
 
-    def split(self, test_fraction: float = 0.25, seed: int | np.random.Generator | None = None,
-              stratify: bool = True) -> tuple[Dataset, Dataset]:
+    def split(
+        self, test_fraction: float = 0.25, seed: int | np.random.Generator | None = None, stratify: bool = True
+    ) -> tuple[Dataset, Dataset]:
         """A seeded ``(train, test)`` split; stratified keeps each class's share in both."""
         fraction = check_positive_float(test_fraction, "test_fraction")
         if fraction >= 1.0:

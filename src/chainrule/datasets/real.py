@@ -21,9 +21,7 @@ def _sklearn_datasets() -> Any:
     try:
         from sklearn import datasets
     except ImportError:
-        raise ImportError(
-            f"the real datasets come with scikit-learn: {install_hint('datasets')}"
-        ) from None
+        raise ImportError(f"the real datasets come with scikit-learn: {install_hint('datasets')}") from None
     return datasets
 
 

@@ -22,8 +22,9 @@ def _counts(n: int, k: int) -> list[int]:
     return [n // k + (1 if c < n % k else 0) for c in range(k)]
 
 
-def _finish(parts: list[np.ndarray], name: str, noise: float, rng: np.random.Generator, dtype: Any,
-            classes: list[str]) -> Dataset:
+def _finish(
+    parts: list[np.ndarray], name: str, noise: float, rng: np.random.Generator, dtype: Any, classes: list[str]
+) -> Dataset:
     X = np.concatenate(parts)
     y = np.concatenate([np.full(len(p), c, dtype=np.int64) for c, p in enumerate(parts)])
     if noise:
@@ -36,8 +37,9 @@ def _check(n_samples: int, noise: float, minimum: int = 2) -> tuple[int, float]:
     return check_positive_int(n_samples, "n_samples", minimum), check_positive_float(noise, "noise", allow_zero=True)
 
 
-def xor(n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = None,
-        dtype: Any = np.float64) -> Dataset:
+def xor(
+    n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = None, dtype: Any = np.float64
+) -> Dataset:
     """Points near the corners of the unit square; class 1 where exactly one coordinate is 1.
 
     With ``n_samples=4`` and ``noise=0`` it is the four XOR rows themselves.
@@ -51,8 +53,9 @@ def xor(n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Generato
     return _finish(parts, "xor", noise, rng, dtype, ["same", "different"])
 
 
-def moons(n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = None,
-          dtype: Any = np.float64) -> Dataset:
+def moons(
+    n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = None, dtype: Any = np.float64
+) -> Dataset:
     """Two interleaving half circles (as scikit-learn's ``make_moons``)."""
     n, noise = _check(n_samples, noise)
     rng = make_rng(seed)
@@ -63,8 +66,13 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Genera
     return _finish([upper, lower], "moons", noise, rng, dtype, ["upper", "lower"])
 
 
-def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
-            seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> Dataset:
+def circles(
+    n_samples: int = 200,
+    noise: float = 0.05,
+    factor: float = 0.5,
+    seed: int | np.random.Generator | None = None,
+    dtype: Any = np.float64,
+) -> Dataset:
     """A small circle (class 1, radius ``factor``) inside a unit circle (class 0)."""
     n, noise = _check(n_samples, noise)
     factor = check_positive_float(factor, "factor")
@@ -79,8 +87,14 @@ def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
     return _finish([outer, inner], "circles", noise, rng, dtype, ["outer", "inner"])
 
 
-def spirals(n_samples: int = 300, n_classes: int = 2, noise: float = 0.1, turns: float = 1.5,
-            seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> Dataset:
+def spirals(
+    n_samples: int = 300,
+    n_classes: int = 2,
+    noise: float = 0.1,
+    turns: float = 1.5,
+    seed: int | np.random.Generator | None = None,
+    dtype: Any = np.float64,
+) -> Dataset:
     """``n_classes`` interleaved arms of a spiral from the origin, each turning ``turns`` times."""
     n, noise = _check(n_samples, noise)
     k = check_positive_int(n_classes, "n_classes", 2)

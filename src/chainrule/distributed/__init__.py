@@ -24,8 +24,18 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time each name l
     from .tables import ShardTable, fit_preprocessor, read_table_shard
 
 __all__ = [
-    "DataParallel", "PeerError", "ShardTable", "abort_on_error", "agree", "data_parallel_for", "even_range",
-    "fit_preprocessor", "launched_rank", "launched_size", "read_table_shard", "resolve_comm",
+    "DataParallel",
+    "PeerError",
+    "ShardTable",
+    "abort_on_error",
+    "agree",
+    "data_parallel_for",
+    "even_range",
+    "fit_preprocessor",
+    "launched_rank",
+    "launched_size",
+    "read_table_shard",
+    "resolve_comm",
 ]
 
 # Public name -> the module that defines it; loaded on first use, so that importing this

@@ -54,9 +54,7 @@ def import_mpi() -> Any:
     try:
         from mpi4py import MPI
     except ImportError:
-        raise ImportError(
-            f"data-parallel training needs mpi4py and an MPI library: {install_hint('mpi')}"
-        ) from None
+        raise ImportError(f"data-parallel training needs mpi4py and an MPI library: {install_hint('mpi')}") from None
     return MPI
 
 

@@ -139,8 +139,12 @@ class DataParallel(Strategy):
         digest = hashlib.blake2b(values.data.cast("B"), digest_size=16).digest()
         if len(set(self.comm.allgather(digest))) > 1:
             self.comm.Bcast(values, root=0)
-            warnings.warn("the ranks ended with different weights (this MPI library's Allreduce is not "
-                          "reproducible across ranks); rank 0's weights were kept", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                "the ranks ended with different weights (this MPI library's Allreduce is not "
+                "reproducible across ranks); rank 0's weights were kept",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     # -- data ----------------------------------------------------------------------------------
     def check_rows(self, network: Network, X: Any, Y: Any, sample_weight: Any) -> tuple[Any, ...]:
@@ -151,7 +155,9 @@ class DataParallel(Strategy):
             return X, Y, w
         return super().check_rows(network, X, Y, sample_weight)
 
-    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple[np.ndarray | None, ...], int, int]:
+    def partition(
+        self, arrays: Sequence[np.ndarray | None], what: str
+    ) -> tuple[tuple[np.ndarray | None, ...], int, int]:
         """This rank's rows: its own part when sharded, else its even share of identical data."""
         comm = self.comm
         X = arrays[0]
@@ -166,11 +172,17 @@ class DataParallel(Strategy):
         sums = comm.allgather([float(np.sum(a, dtype=np.float64)) for a in arrays if a is not None])
         with agree(comm):
             if len(set(counts)) != 1:
-                raise fail(what, "the same rows on every process (or pass sharded=True with each process's part)",
-                           Described(f"row counts {counts} on processes 0..{self.size - 1}"))
+                raise fail(
+                    what,
+                    "the same rows on every process (or pass sharded=True with each process's part)",
+                    Described(f"row counts {counts} on processes 0..{self.size - 1}"),
+                )
             if not all(len(s) == len(sums[0]) and np.allclose(s, sums[0], rtol=1e-9, atol=0) for s in sums):
-                raise fail(what, "the same values on every process (or pass sharded=True with each process's part)",
-                           Described(f"different checksums {sums}"))
+                raise fail(
+                    what,
+                    "the same values on every process (or pass sharded=True with each process's part)",
+                    Described(f"different checksums {sums}"),
+                )
         lo, hi = even_range(counts[0], self.rank, self.size)
         return tuple(None if a is None else a[lo:hi] for a in arrays), lo, counts[0]
 

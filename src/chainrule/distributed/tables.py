@@ -64,8 +64,13 @@ class ShardTable(Table):
     """
 
 
-def read_table_shard(path: str | os.PathLike[str], comm: Any, format: str | None = None, encoding: str = "utf-8",
-                     split_lines: bool = True) -> ShardTable:
+def read_table_shard(
+    path: str | os.PathLike[str],
+    comm: Any,
+    format: str | None = None,
+    encoding: str = "utf-8",
+    split_lines: bool = True,
+) -> ShardTable:
     """This rank's contiguous share of the rows of a CSV or Parquet file (collective).
 
     Raises ValueError on every rank (:class:`~chainrule.distributed.PeerError`
@@ -113,8 +118,14 @@ def _newline_is_byte(encoding: str) -> bool:
 def _slice(table: Table, rank: int, size: int) -> ShardTable:
     lo, hi = even_range(table.n_rows, rank, size)
     lines = None if table.csv_lines is None else table.csv_lines[lo:hi]
-    return ShardTable(table.columns, {c: v[lo:hi] for c, v in table.cells.items()}, table.source, lines,
-                      types=table.types, row_offset=lo)
+    return ShardTable(
+        table.columns,
+        {c: v[lo:hi] for c, v in table.cells.items()},
+        table.source,
+        lines,
+        types=table.types,
+        row_offset=lo,
+    )
 
 
 def _parquet_shard(path: Path, source: str, rank: int, size: int) -> ShardTable:
@@ -176,8 +187,9 @@ def _line_start(f: Any, position: int, body: int, total: int) -> int:
         position += len(block)
 
 
-def _parse_csv(header: bytes, chunk: bytes, source: str, encoding: str,
-               lines_before: int) -> tuple[list[str], list[list[str]], list[int]]:
+def _parse_csv(
+    header: bytes, chunk: bytes, source: str, encoding: str, lines_before: int
+) -> tuple[list[str], list[list[str]], list[int]]:
     if encoding.lower().replace("-", "").replace("_", "") == "utf8":
         encoding = "utf-8-sig"
     texts = []
@@ -211,8 +223,9 @@ def _parse_csv(header: bytes, chunk: bytes, source: str, encoding: str,
     return columns, rows, lines
 
 
-def fit_preprocessor(table: Table, target: str, features: Sequence[str] | None, task: str, comm: Any,
-                     options: TableOptions | None = None) -> Preprocessor:
+def fit_preprocessor(
+    table: Table, target: str, features: Sequence[str] | None, task: str, comm: Any, options: TableOptions | None = None
+) -> Preprocessor:
     """:meth:`Preprocessor.fit <chainrule.tabular.Preprocessor.fit>` over every rank's shard (collective).
 
     ``table`` is this rank's shard; every rank passes the same ``target``,

@@ -14,5 +14,14 @@ From the command line: ``chainrule exercise --seed 7 --format pdf -o sheet.pdf``
 from .render import FORMATS, compile_pdf, render_exercise
 from .sheet import KINDS, MAX_LAYERS, MAX_NEURONS, Exercise, Question, make_exercise
 
-__all__ = ["FORMATS", "KINDS", "MAX_LAYERS", "MAX_NEURONS", "Exercise", "Question", "compile_pdf", "make_exercise",
-           "render_exercise"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "MAX_LAYERS",
+    "MAX_NEURONS",
+    "Exercise",
+    "Question",
+    "compile_pdf",
+    "make_exercise",
+    "render_exercise",
+]

@@ -42,9 +42,13 @@ def _title(exercise: Exercise, key: bool, tr: Translator) -> str:
 
 
 def _task(exercise: Exercise, digits: int, tr: Translator) -> Prose:
-    return Prose("One training step of {network} on one sample, learning rate {eta}. Compute each quantity below "
-                 "to {digits} significant digits, in the order given.", network=describe_network(exercise.trace, tr),
-                 eta=Math("eta", exercise.learning_rate), digits=digits)
+    return Prose(
+        "One training step of {network} on one sample, learning rate {eta}. Compute each quantity below "
+        "to {digits} significant digits, in the order given.",
+        network=describe_network(exercise.trace, tr),
+        eta=Math("eta", exercise.learning_rate),
+        digits=digits,
+    )
 
 
 def _formulas(exercise: Exercise) -> list[str | Math]:
@@ -81,12 +85,22 @@ def _asked(exercise: Exercise) -> list[tuple[str, list[Question]]]:
 def _latex(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
     trace, shown = exercise.trace, digits + 2
     preamble, begin, end = document_setup(tr.lang)
-    out = [r"\documentclass[11pt]{article}", r"\usepackage[margin=2cm]{geometry}", r"\usepackage{amsmath}",
-           preamble.rstrip(), r"\allowdisplaybreaks", r"\setlength{\parindent}{0pt}", r"\begin{document}", begin,
-           r"\section*{" + tex_escape(_title(exercise, key, tr)) + "}",
-           prose_latex(_task(exercise, digits, tr), tr), "",
-           tex_escape(tr("Conventions: {conventions}.", conventions=describe_conventions(trace, tr))), "",
-           r"\subsection*{" + tex_escape(tr("Given")) + "}"]
+    out = [
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[margin=2cm]{geometry}",
+        r"\usepackage{amsmath}",
+        preamble.rstrip(),
+        r"\allowdisplaybreaks",
+        r"\setlength{\parindent}{0pt}",
+        r"\begin{document}",
+        begin,
+        r"\section*{" + tex_escape(_title(exercise, key, tr)) + "}",
+        prose_latex(_task(exercise, digits, tr), tr),
+        "",
+        tex_escape(tr("Conventions: {conventions}.", conventions=describe_conventions(trace, tr))),
+        "",
+        r"\subsection*{" + tex_escape(tr("Given")) + "}",
+    ]
     for group in trace.stage("given").groups:
         items = [f"{name_latex(n, tr)} = {number(trace[n].value, 15)}" for n in group.names]
         out += [r"\textbf{" + prose_latex(group.title, tr) + r"}\quad $" + r",\quad ".join(items) + "$", ""]
@@ -104,8 +118,10 @@ def _latex(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
                 rows = align_rows(trace[q.name], shown, tr)
                 out += [rf"\textbf{{{q.number}.}} {meaning}", r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
             else:
-                out.append(rf"\textbf{{{q.number}.}} ${name_latex(q.name, tr)} = \underline{{\hspace{{4cm}}}}$"
-                           rf"\quad {{\small {meaning}}}" + r"\\[6pt]")
+                out.append(
+                    rf"\textbf{{{q.number}.}} ${name_latex(q.name, tr)} = \underline{{\hspace{{4cm}}}}$"
+                    rf"\quad {{\small {meaning}}}" + r"\\[6pt]"
+                )
         out.append("")
     out += [end, r"\end{document}", ""]
     return "\n".join(line for line in out if line is not None)
@@ -114,13 +130,24 @@ def _latex(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
 def compile_pdf(tex: str) -> bytes:
     """The PDF of a LaTeX document, compiled by pdflatex in a temporary folder (run twice for references)."""
     if shutil.which("pdflatex") is None:
-        raise fail("format", "latex or html (the pdf format needs pdflatex: Debian texlive-latex-base, and "
-                   "latex-cjk-chinese with latex-cjk-chinese-arphic-gbsn00lp for Chinese)", "pdf")
+        raise fail(
+            "format",
+            "latex or html (the pdf format needs pdflatex: Debian texlive-latex-base, and "
+            "latex-cjk-chinese with latex-cjk-chinese-arphic-gbsn00lp for Chinese)",
+            "pdf",
+        )
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "sheet.tex"
         source.write_text(tex, encoding="utf-8")
-        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name], cwd=folder,
-                              capture_output=True, text=True, errors="replace", timeout=300, check=False)
+        done = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=300,
+            check=False,
+        )
         if done.returncode != 0:
             lines = [line for line in done.stdout.splitlines() if line.startswith("!")] or done.stdout.splitlines()
             raise ValueError(f"pdflatex: expected the sheet to compile, received: {' '.join(lines[-3:])}")
@@ -145,16 +172,21 @@ _CSS = """
 def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
     trace, shown = exercise.trace, digits + 2
     title = _title(exercise, key, tr)
-    body = [f"<h1>{escape(title)}</h1>", f"<p>{prose_html(_task(exercise, digits, tr), tr)}</p>",
-            "<p>" + escape(tr("Conventions: {conventions}.", conventions=describe_conventions(trace, tr))) + "</p>",
-            f"<h2>{escape(tr('Given'))}</h2>",
-            f"<figure>{network_svg(exercise.network, digits=2)}</figure>"]
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{prose_html(_task(exercise, digits, tr), tr)}</p>",
+        "<p>" + escape(tr("Conventions: {conventions}.", conventions=describe_conventions(trace, tr))) + "</p>",
+        f"<h2>{escape(tr('Given'))}</h2>",
+        f"<figure>{network_svg(exercise.network, digits=2)}</figure>",
+    ]
     for group in trace.stage("given").groups:
         items = [math(symbol(n, tr), op("="), mathml_number(trace[n].value, 15)) for n in group.names]
         body.append(f"<p><strong>{prose_html(group.title, tr)}</strong>: " + ", ".join(items) + "</p>")
     body.append(f"<h2>{escape(tr('Formulas'))}</h2><ul>")
-    body.extend("<li>" + (math_html(item) if isinstance(item, Math) else prose_html(item, tr)) + "</li>"
-                for item in _formulas(exercise))
+    body.extend(
+        "<li>" + (math_html(item) if isinstance(item, Math) else prose_html(item, tr)) + "</li>"
+        for item in _formulas(exercise)
+    )
     body.append("</ul>")
     body.append(f"<h2>{escape(tr('Answers') if key else tr('Questions'))}</h2>")
     for stage_title, questions in _asked(exercise):
@@ -163,18 +195,25 @@ def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
             meaning = f'<span class="meaning">{escape(tr.gettext(names.KINDS[q.kind]))}</span>'
             if key:
                 value = trace[q.name].value
-                body.append(f'<div class="question answer" data-q="{escape(q.name)}" data-value="{value!r}">'
-                            f"<strong>{q.number}.</strong> {equation(trace[q.name], shown, tr)}{meaning}</div>")
+                body.append(
+                    f'<div class="question answer" data-q="{escape(q.name)}" data-value="{value!r}">'
+                    f"<strong>{q.number}.</strong> {equation(trace[q.name], shown, tr)}{meaning}</div>"
+                )
             else:
-                body.append(f'<div class="question" data-q="{escape(q.name)}"><strong>{q.number}.</strong> '
-                            f'{math(symbol(q.name, tr), op("="))} <span class="blank"></span>{meaning}</div>')
-    return (f'<!DOCTYPE html>\n<html lang="{escape(tr.lang)}">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-            f'<div class="chainrule-exercise">\n' + "\n".join(body) + "\n</div>\n</body>\n</html>\n")
+                body.append(
+                    f'<div class="question" data-q="{escape(q.name)}"><strong>{q.number}.</strong> '
+                    f'{math(symbol(q.name, tr), op("="))} <span class="blank"></span>{meaning}</div>'
+                )
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(tr.lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f'<div class="chainrule-exercise">\n' + "\n".join(body) + "\n</div>\n</body>\n</html>\n"
+    )
 
 
-def render_exercise(exercise: Exercise, fmt: str = "html", *, key: bool = False, lang: str = DEFAULT_LANGUAGE,
-                    digits: int = 4) -> str:
+def render_exercise(
+    exercise: Exercise, fmt: str = "html", *, key: bool = False, lang: str = DEFAULT_LANGUAGE, digits: int = 4
+) -> str:
     """The sheet (``key=False``) or its answer key as ``fmt`` (``"latex"`` or ``"html"``), in ``lang``.
 
     ``digits``: the significant digits the sheet asks for; the key prints two more.

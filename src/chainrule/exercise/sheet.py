@@ -86,8 +86,10 @@ def _clear_of_kinks(network: Network, x: np.ndarray) -> bool:
     """Every net at least 0.05 from its activation's kinks (ReLU at 0): one derivative, no ambiguity."""
     seen = network.infer(x[None, :], return_layers=True).layers
     assert seen is not None
-    return all(np.all(np.abs(layer.z[0][:, None] - np.asarray(dense.activation.kinks or [np.inf])) >= 0.05)
-               for layer, dense in zip(seen, network.layers))
+    return all(
+        np.all(np.abs(layer.z[0][:, None] - np.asarray(dense.activation.kinks or [np.inf])) >= 0.05)
+        for layer, dense in zip(seen, network.layers)
+    )
 
 
 def make_exercise(
@@ -135,8 +137,15 @@ def make_exercise(
     if per_kind is not None:
         per_kind = check_positive_int(per_kind, "per_kind")
     rng = np.random.default_rng(seed)
-    network = Network.from_sizes(list(sizes), activation, output_activation=output_activation, loss=loss, bias=bias,
-                                 train_bias=True, init="zeros")
+    network = Network.from_sizes(
+        list(sizes),
+        activation,
+        output_activation=output_activation,
+        loss=loss,
+        bias=bias,
+        train_bias=True,
+        init="zeros",
+    )
     for _ in range(100):
         for layer in network.layers:
             layer.W[...] = _grid(rng, -1.0, 1.0, layer.W.shape)

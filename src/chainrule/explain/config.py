@@ -234,8 +234,9 @@ def read_text_file(path: str | Path, what: str = "config file", limit: int = MAX
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise refuse("a UTF-8 text file", f"line {line} is not UTF-8: byte {data[err.start]:#04x} at offset "
-                                          f"{err.start}") from None
+        raise refuse(
+            "a UTF-8 text file", f"line {line} is not UTF-8: byte {data[err.start]:#04x} at offset {err.start}"
+        ) from None
 
 
 def _document_field(what: str) -> Callable[[DocumentPath], str]:
@@ -312,7 +313,7 @@ def _bounded_loader(yaml: Any) -> type:
         def __init__(self, stream: str, what: str) -> None:
             super().__init__(stream)
             self.what = what
-            self.counts: list[int] = [0]   # values composed so far under each open node, aliases expanded
+            self.counts: list[int] = [0]  # values composed so far under each open node, aliases expanded
             self.expanded: dict[int, int] = {}  # id(node) -> the values it expands to
             self.nodes: list[Any] = []  # keeps the counted nodes alive, so that their ids stay theirs
 
@@ -322,14 +323,20 @@ def _bounded_loader(yaml: Any) -> type:
                 node = self.anchors.get(anchor)
                 size = None if node is None else self.expanded.get(id(node))
                 if node is not None and size is None:
-                    raise fail(self.what, "YAML without recursive aliases",
-                               Described(f"alias *{_cut(anchor)} inside its own anchor"))
+                    raise fail(
+                        self.what,
+                        "YAML without recursive aliases",
+                        Described(f"alias *{_cut(anchor)} inside its own anchor"),
+                    )
                 self._add(size or 0)
                 return super().compose_node(parent, index)
             if len(self.counts) > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise fail(self.what, f"YAML nested at most {MAX_DEPTH} levels deep",
-                           Described(f"deeper at line {mark.line + 1}"))
+                raise fail(
+                    self.what,
+                    f"YAML nested at most {MAX_DEPTH} levels deep",
+                    Described(f"deeper at line {mark.line + 1}"),
+                )
             self.counts.append(0)
             try:
                 node = super().compose_node(parent, index)
@@ -343,8 +350,11 @@ def _bounded_loader(yaml: Any) -> type:
         def _add(self, size: int) -> None:
             self.counts[-1] += size
             if self.counts[-1] > MAX_NODES:
-                raise fail(self.what, f"a document of at most {MAX_NODES:,} values (YAML aliases expanded)",
-                           Described(f"more than {MAX_NODES:,} values"))
+                raise fail(
+                    self.what,
+                    f"a document of at most {MAX_NODES:,} values (YAML aliases expanded)",
+                    Described(f"more than {MAX_NODES:,} values"),
+                )
 
     _BOUNDED_LOADERS[id(yaml)] = BoundedLoader
     return BoundedLoader
@@ -374,8 +384,11 @@ def _legacy_field(path: SpecPath) -> str:
     head = path[0] if path else None
     if head == "layers":
         key = str(path[2]) if len(path) >= 3 else ""
-        name = {"activation": f"activations[{path[1]}]" if len(path) >= 2 else "activations",
-                "bias": "biases", "train_bias": "train_biases"}.get(key, "sizes")
+        name = {
+            "activation": f"activations[{path[1]}]" if len(path) >= 2 else "activations",
+            "bias": "biases",
+            "train_bias": "train_biases",
+        }.get(key, "sizes")
     elif head == "loss":
         name = "error" if path[1:2] == ("output_reduction",) else "loss"
     elif head == "dtype":
@@ -433,17 +446,24 @@ def _read_weights(spec: NetworkSpec, value: Any) -> Callable[[Network], None]:
                 found.add(k)
         if len(found) < n_weights:
             missing = next(k for k in range(1, n_weights + 1) if k not in found)
-            raise _field(f"weights.w{missing}", f"a number (every weight w1..w{n_weights} needs one)",
-                         Described("nothing, the weight is missing"))
+            raise _field(
+                f"weights.w{missing}",
+                f"a number (every weight w1..w{n_weights} needs one)",
+                Described("nothing, the weight is missing"),
+            )
         if unknown is not None:
-            raise _field(f"weights.{_cut(str(unknown))}", f"a weight name among w1..w{n_weights}",
-                         Described("an unknown name"))
+            raise _field(
+                f"weights.{_cut(str(unknown))}", f"a weight name among w1..w{n_weights}", Described("an unknown name")
+            )
         weights = {name: _number(number, f"weights.{name}") for name, number in value.items()}
         return lambda network: Naming.of(network).assign(network, weights)
     n_layers = len(sizes) - 1
     if not isinstance(value, list) or len(value) != n_layers:
-        raise _field("weights", f"a list of {n_layers} matrices (one per layer) or a table of names w1, w2, ...",
-                     value if not isinstance(value, list) else Described(f"{len(value)} matrices"))
+        raise _field(
+            "weights",
+            f"a list of {n_layers} matrices (one per layer) or a table of names w1, w2, ...",
+            value if not isinstance(value, list) else Described(f"{len(value)} matrices"),
+        )
     matrices = []
     for l, rows in enumerate(value):
         n_in, n_out = sizes[l], sizes[l + 1]
@@ -452,8 +472,10 @@ def _read_weights(spec: NetworkSpec, value: Any) -> Callable[[Network], None]:
             raise _field(f"weights[{l}]", f"{n_out} rows ({what})", rows)
         if len(rows) != n_out:
             raise _field(f"weights[{l}]", f"{n_out} rows ({what})", Described(f"{len(rows)} rows"))
-        matrix = [_numbers(row, f"weights[{l}][{j}]", n_in, "the neuron's incoming weights, in input order")
-                  for j, row in enumerate(rows)]
+        matrix = [
+            _numbers(row, f"weights[{l}][{j}]", n_in, "the neuron's incoming weights, in input order")
+            for j, row in enumerate(rows)
+        ]
         matrices.append(np.array(matrix).T)  # the engine's W is (n_in, n_out)
 
     def assign(network: Network) -> None:
@@ -469,16 +491,14 @@ def _read_biases(spec: NetworkSpec, value: Any) -> list[np.ndarray] | None:
     if value is None:
         return None  # the layers' biases start at zero
     if not isinstance(value, list) or len(value) != len(layers):
-        raise _field("biases", f"a list of {len(layers)} entries (one per layer: a number or a list per neuron)",
-                     value)
+        raise _field("biases", f"a list of {len(layers)} entries (one per layer: a number or a list per neuron)", value)
     arrays = []
     for l, (entry, layer) in enumerate(zip(value, layers)):
         if isinstance(entry, list):
             values = _numbers(entry, f"biases[{l}]", layer.n_out, f"one per neuron of layer {l + 1}")
             if layer.bias == "shared":
                 if any(v != values[0] for v in values):
-                    raise _field(f"biases[{l}]", "one number, or equal values, for a bias shared by the layer",
-                                 values)
+                    raise _field(f"biases[{l}]", "one number, or equal values, for a bias shared by the layer", values)
                 values = values[:1]
         else:
             values = [_number(entry, f"biases[{l}]")] * layer.n_bias
@@ -499,8 +519,12 @@ def _with_conventions(spec: NetworkSpec, conventions: Conventions, error: str | 
             layer["train_bias"] = conventions.train_bias
     if error is not None:
         if "output_reduction" not in data["loss"]:
-            raise fail(error_field, f"no error convention for loss {data['loss']['name']!r} (only a loss with an "
-                                    "output_reduction, the squared error, takes one)", error)
+            raise fail(
+                error_field,
+                f"no error convention for loss {data['loss']['name']!r} (only a loss with an "
+                "output_reduction, the squared error, takes one)",
+                error,
+            )
         data["loss"]["output_reduction"] = error
     return NetworkSpec.from_dict(data)
 
@@ -512,16 +536,20 @@ def _upgrade(data: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     ``error``); the rest is checked as in a current file, under this file's field names.
     """
     if "layers" in data:
-        raise _field("version", f"the spec's version, {SPEC_VERSION} (a file that lists 'layers' describes its "
-                                "network by the spec, which starts with its version)",
-                     Described("nothing, the field is missing"))
+        raise _field(
+            "version",
+            f"the spec's version, {SPEC_VERSION} (a file that lists 'layers' describes its "
+            "network by the spec, which starts with its version)",
+            Described("nothing, the field is missing"),
+        )
     for key in LEGACY_REQUIRED:
         if key not in data:
             raise _field(key, "a value (the field is required)", Described("nothing, the field is missing"))
     unknown = sorted(set(data) - set(LEGACY_REQUIRED) - set(LEGACY_OPTIONAL))
     if unknown:
-        raise _field(unknown[0], f"one of the fields {list(LEGACY_REQUIRED + LEGACY_OPTIONAL)}",
-                     Described("an unknown field"))
+        raise _field(
+            unknown[0], f"one of the fields {list(LEGACY_REQUIRED + LEGACY_OPTIONAL)}", Described("an unknown field")
+        )
     sizes = data["sizes"]
     if not isinstance(sizes, list) or len(sizes) < 2:
         raise _field("sizes", "a list of at least 2 layer sizes (inputs, ..., outputs)", sizes)
@@ -533,8 +561,7 @@ def _upgrade(data: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     if isinstance(activations, (str, Mapping)):
         activations = [activations] * n_layers
     if not isinstance(activations, list) or len(activations) != n_layers:
-        raise _field("activations", f"one activation name or a list of {n_layers} (one per layer)",
-                     data["activations"])
+        raise _field("activations", f"one activation name or a list of {n_layers} (one per layer)", data["activations"])
     biases = data.get("biases", [0.0] * n_layers)
     # The biases' shape chose the convention: a number for every layer is one shared bias each.
     shared = isinstance(biases, list) and not any(isinstance(entry, list) for entry in biases)
@@ -545,8 +572,17 @@ def _upgrade(data: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     train = data.get("train_biases", False)
     current: dict[str, Any] = {
         "version": SPEC_VERSION,
-        "layers": [{"type": "dense", "n_in": sizes[k], "n_out": sizes[k + 1], "activation": activations[k],
-                    "bias": bias, "train_bias": train} for k in range(n_layers)],
+        "layers": [
+            {
+                "type": "dense",
+                "n_in": sizes[k],
+                "n_out": sizes[k + 1],
+                "activation": activations[k],
+                "bias": bias,
+                "train_bias": train,
+            }
+            for k in range(n_layers)
+        ],
         "loss": data.get("loss", "squared_error"),
         "dtype": data.get("dtype", "float64"),
     }
@@ -569,9 +605,11 @@ def _read(data: Any) -> tuple[dict[str, Any], Callable[[SpecPath], str], str | N
         if key not in CONFIG_FIELDS:
             hint = ""
             if key in LEGACY_REQUIRED + LEGACY_OPTIONAL:
-                hint = (f" ({key!r} belongs to the form before the spec, which has no 'version': describe the "
-                        "network by its 'layers' and 'loss', or drop 'version' to read the file in the old form; "
-                        "chainrule.explain.convert_config converts such a file)")
+                hint = (
+                    f" ({key!r} belongs to the form before the spec, which has no 'version': describe the "
+                    "network by its 'layers' and 'loss', or drop 'version' to read the file in the old form; "
+                    "chainrule.explain.convert_config converts such a file)"
+                )
             raise _field(str(key), f"one of the fields {list(CONFIG_FIELDS)}{hint}", Described("an unknown field"))
     return dict(data), _current_field, None
 
@@ -590,9 +628,13 @@ def convert_config(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**spec.to_dict(), **{key: current[key] for key in VALUE_FIELDS if key in current}}
 
 
-def setup_from_config(data: Mapping[str, Any], conventions: Conventions = Conventions(),
-                      source: str = "config", *,
-                      check_spec: Callable[[NetworkSpec], None] | None = None) -> ExplainSetup:
+def setup_from_config(
+    data: Mapping[str, Any],
+    conventions: Conventions = Conventions(),
+    source: str = "config",
+    *,
+    check_spec: Callable[[NetworkSpec], None] | None = None,
+) -> ExplainSetup:
     """Build the network, sample and learning rate described by ``data`` (see the module docstring).
 
     Everything is checked before the network is built: the spec (with at most
@@ -603,15 +645,19 @@ def setup_from_config(data: Mapping[str, Any], conventions: Conventions = Conven
     current, name, error = _read(data)
     spec = NetworkSpec.from_dict({key: current[key] for key in TOP_FIELDS}, field_name=name)
     if spec.n_parameters() > MAX_FILE_PARAMETERS:
-        raise fail(name(("layers",)), f"a network of at most {MAX_FILE_PARAMETERS:,} weights and biases in a "
-                                      "network file (store larger networks in a model file)",
-                   Described(f"sizes {spec.sizes}: {spec.n_parameters():,} parameters"))
+        raise fail(
+            name(("layers",)),
+            f"a network of at most {MAX_FILE_PARAMETERS:,} weights and biases in a "
+            "network file (store larger networks in a model file)",
+            Described(f"sizes {spec.sizes}: {spec.n_parameters():,} parameters"),
+        )
     spec = _with_conventions(spec, Conventions(), error, _field_text("error"))
     spec = _with_conventions(spec, conventions, conventions.error, "error convention")
     if check_spec is not None:
         check_spec(spec)
     hidden_deltas = conventions.hidden_deltas or check_choice(
-        current.get("hidden_deltas", HIDDEN_DELTAS[0]), _field_text("hidden_deltas"), HIDDEN_DELTAS)
+        current.get("hidden_deltas", HIDDEN_DELTAS[0]), _field_text("hidden_deltas"), HIDDEN_DELTAS
+    )
 
     set_weights = _read_weights(spec, current["weights"])
     biases = _read_biases(spec, current.get("biases"))
@@ -632,16 +678,18 @@ def setup_from_config(data: Mapping[str, Any], conventions: Conventions = Conven
 
 
 # -- writing ---------------------------------------------------------------------------------------
-def config_from_network(network: Network, x: Any, y: Any, learning_rate: float,
-                        hidden_deltas: str = HIDDEN_DELTAS[0]) -> dict[str, Any]:
+def config_from_network(
+    network: Network, x: Any, y: Any, learning_rate: float, hidden_deltas: str = HIDDEN_DELTAS[0]
+) -> dict[str, Any]:
     """The config of ``network`` and one sample (current form; :func:`setup_from_config` reads it back).
 
     The weights are written as a table of names (``w1 ... wN``), each layer's
     biases as one number when shared, else one per neuron.
     """
     naming = Naming.of(network)
-    biases = [float(layer.b[0]) if layer.bias_mode == "shared" else [float(v) for v in layer.b]
-              for layer in network.layers]
+    biases = [
+        float(layer.b[0]) if layer.bias_mode == "shared" else [float(v) for v in layer.b] for layer in network.layers
+    ]
     return {
         **network.spec().to_dict(),
         "weights": {p.name: naming.get(network, p.name) for p in naming.weights},

@@ -116,9 +116,11 @@ def train_with_convention(
     spaces = [layer.workspace(n) for layer in layers]
     transposed = [layer.weight.value.T for layer in layers]  # views, made once
     # (W, dE/dW, scratch) and, for a trainable bias, (b, dE/db, scratch): the SGD update's arrays.
-    rules = [[(layer.weight.value, layer.weight.grad, np.empty_like(layer.weight.value))]
-             + ([(layer.bias.value, layer.bias.grad, np.empty_like(layer.bias.value))] if layer.train_bias else [])
-             for layer in layers]
+    rules = [
+        [(layer.weight.value, layer.weight.grad, np.empty_like(layer.weight.value))]
+        + ([(layer.bias.value, layer.bias.grad, np.empty_like(layer.bias.value))] if layer.train_bias else [])
+        for layer in layers
+    ]
     values = network.buffer.trainable_values
     before = np.empty_like(values)
     ones = np.ones_like(values)

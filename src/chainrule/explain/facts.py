@@ -23,8 +23,16 @@ from ..core.validation import fail
 from .formula import Add, Call, Div, Expr, Mul, Neg, Num, Pow, Sub, Sym, call
 from .prose import Math, Prose
 
-__all__ = ["ExprOps", "OPS", "activation_forms", "derivative_form", "described", "error_description", "fused_delta_form",
-           "loss_forms"]
+__all__ = [
+    "ExprOps",
+    "OPS",
+    "activation_forms",
+    "derivative_form",
+    "described",
+    "error_description",
+    "fused_delta_form",
+    "loss_forms",
+]
 
 
 def _expr(value: Any) -> Expr:
@@ -105,8 +113,11 @@ def loss_forms(loss: Any, o: str, m: int) -> tuple[Expr, Expr]:
     error = loss.per_output_formula(target, out, m, OPS)
     gradient = loss.gradient_formula(target, out, m, OPS)
     error = Call(loss.name, (target, out)) if error is None else _checked(error, f"loss {loss.name!r} formula")
-    gradient = (Call(f"{loss.name}'", (target, out)) if gradient is None
-                else _checked(gradient, f"loss {loss.name!r} gradient_formula"))
+    gradient = (
+        Call(f"{loss.name}'", (target, out))
+        if gradient is None
+        else _checked(gradient, f"loss {loss.name!r} gradient_formula")
+    )
     return error, gradient
 
 
@@ -141,8 +152,7 @@ def described(loss: Any, m: int) -> Prose | None:
         return None
     message = loss.description(_Count(m))
     if isinstance(message, str) and message != description and "{n_outputs}" in message:
-        said = Prose(message.replace("{", "{{").replace("}", "}}").replace("{{n_outputs}}", "{n_outputs}"),
-                     n_outputs=m)
+        said = Prose(message.replace("{", "{{").replace("}", "}}").replace("{{n_outputs}}", "{n_outputs}"), n_outputs=m)
         if str(said) == description:
             return said
     return Prose(description)  # the loss's own words, looked up in the catalogues as written
@@ -159,6 +169,10 @@ def error_description(loss: Any, m: int) -> Prose:
     if said is None:
         said = Prose("sum over outputs of {name}(target, out)", name=loss.name)
     per_output = loss_forms(loss, "o", m)[0]
-    typeset = Prose("{total} is the sum over the outputs {o} of {per_output}.", total=Math("E_total"), o=Math("o"),
-                    per_output=Math("E_o", per_output))
+    typeset = Prose(
+        "{total} is the sum over the outputs {o} of {per_output}.",
+        total=Math("E_total"),
+        o=Math("o"),
+        per_output=Math("E_o", per_output),
+    )
     return Prose("{total} = {description}.", total=Math("E_total"), description=said, typeset=typeset)

@@ -264,8 +264,9 @@ def evaluate(expr: Expr, values: Mapping[str, float] | None = None) -> float:
     if isinstance(expr, Call):
         if expr.name not in FUNCTIONS:
             # A generic form such as cube(net_h1), of an activation with no formula of its own.
-            raise fail("formula function", f"one of {sorted(FUNCTIONS)} (a generic form has no "
-                       "implementation here)", expr.name)
+            raise fail(
+                "formula function", f"one of {sorted(FUNCTIONS)} (a generic form has no implementation here)", expr.name
+            )
         return float(FUNCTIONS[expr.name][0](*args))
     raise fail("formula", "an expression node", expr)
 

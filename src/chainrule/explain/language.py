@@ -25,9 +25,17 @@ def localized(trace: Trace, lang: str | Translator = DEFAULT_LANGUAGE) -> Trace:
     not copied); for ``"en"`` the text is the English the trace already holds.
     """
     tr = lang if isinstance(lang, Translator) else translator(lang)
-    quantities = {name: q if q.note is None else replace(q, note=localize(q.note, tr))
-                  for name, q in trace.quantities.items()}
-    stages = [Stage(s.id, localize(s.title, tr), localize(s.description, tr),
-                    [Group(localize(g.title, tr), list(g.names)) for g in s.groups],
-                    [localize(n, tr) for n in s.notes]) for s in trace.stages]
+    quantities = {
+        name: q if q.note is None else replace(q, note=localize(q.note, tr)) for name, q in trace.quantities.items()
+    }
+    stages = [
+        Stage(
+            s.id,
+            localize(s.title, tr),
+            localize(s.description, tr),
+            [Group(localize(g.title, tr), list(g.names)) for g in s.groups],
+            [localize(n, tr) for n in s.notes],
+        )
+        for s in trace.stages
+    ]
     return replace(trace, quantities=quantities, stages=stages, notes=[localize(n, tr) for n in trace.notes])

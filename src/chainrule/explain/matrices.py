@@ -110,27 +110,30 @@ def layer_matrices(trace: Trace) -> list[LayerMatrices]:
         next_weights = next_delta = None
         if l < n_layers - 1:
             following = naming.neurons[l + 2]
-            w_next = [[naming.weight_between(l + 1, i, k).name for k in range(len(following))]
-                      for i in range(len(targets))]
+            w_next = [
+                [naming.weight_between(l + 1, i, k).name for k in range(len(following))] for i in range(len(targets))
+            ]
             next_weights = [[names.updated(w) for w in row] for row in w_next] if updated_convention else w_next
             next_delta = [names.delta(k) for k in following]
-        out.append(LayerMatrices(
-            layer=l,
-            inputs=inputs,
-            weights=weights,
-            biases=biases,
-            shared_bias=shared,
-            net=[names.net(t) for t in targets],
-            out=[names.out(t) for t in targets],
-            dE_dout=[names.dE_dout(t) for t in targets],
-            derivative=derivative,
-            elementwise=elementwise,
-            delta=[names.delta(t) for t in targets],
-            gradients=[[names.gradient(w) for w in row] for row in weights],
-            bias_gradients=[names.gradient(b) for b in params] if trained else None,
-            updated=[[names.updated(w) for w in row] for row in weights],
-            updated_biases=[names.updated(b) for b in params] if trained else None,
-            next_weights=next_weights,
-            next_delta=next_delta,
-        ))
+        out.append(
+            LayerMatrices(
+                layer=l,
+                inputs=inputs,
+                weights=weights,
+                biases=biases,
+                shared_bias=shared,
+                net=[names.net(t) for t in targets],
+                out=[names.out(t) for t in targets],
+                dE_dout=[names.dE_dout(t) for t in targets],
+                derivative=derivative,
+                elementwise=elementwise,
+                delta=[names.delta(t) for t in targets],
+                gradients=[[names.gradient(w) for w in row] for row in weights],
+                bias_gradients=[names.gradient(b) for b in params] if trained else None,
+                updated=[[names.updated(w) for w in row] for row in weights],
+                updated_biases=[names.updated(b) for b in params] if trained else None,
+                next_weights=next_weights,
+                next_delta=next_delta,
+            )
+        )
     return out

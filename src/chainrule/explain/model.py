@@ -137,10 +137,12 @@ class Trace:
 
     def __repr__(self) -> str:
         acts = ", ".join(layer["activation"]["name"] for layer in self.layers)
-        return (f"<Trace step {self.step}: {'-'.join(map(str, self.sizes))} network ({acts}), "
-                f"loss {self.loss['name']}, eta = {self.learning_rate:g}; {len(self.quantities)} quantities "
-                f"in {len(self.stages)} stages; E_total {self.quantities['E_total'].value:.9g} -> "
-                f"{self.error_after_update:.9g}>")
+        return (
+            f"<Trace step {self.step}: {'-'.join(map(str, self.sizes))} network ({acts}), "
+            f"loss {self.loss['name']}, eta = {self.learning_rate:g}; {len(self.quantities)} quantities "
+            f"in {len(self.stages)} stages; E_total {self.quantities['E_total'].value:.9g} -> "
+            f"{self.error_after_update:.9g}>"
+        )
 
     def __getitem__(self, name: str) -> Quantity:
         try:

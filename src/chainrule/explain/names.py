@@ -137,10 +137,12 @@ KINDS: dict[str, str] = {
     "dE_dout": N_("the error's derivative with respect to a neuron's out"),
     "dout_dnet": N_("the derivative of a neuron's out with respect to a net of its layer"),
     "delta": N_("the error's derivative with respect to a neuron's net"),
-    "path": N_("the share of dE_total/dout of a hidden neuron that flows through one neuron of the next "
-               "layer: that neuron's delta times the weight between them (named dE_o1/dout_h1 where it is that "
-               "derivative, through an output of an elementwise activation; dE_total/dout_h1[o1], the term o1 "
-               "of the sum, otherwise)"),
+    "path": N_(
+        "the share of dE_total/dout of a hidden neuron that flows through one neuron of the next "
+        "layer: that neuron's delta times the weight between them (named dE_o1/dout_h1 where it is that "
+        "derivative, through an output of an elementwise activation; dE_total/dout_h1[o1], the term o1 "
+        "of the sum, otherwise)"
+    ),
     "dnet_dw": N_("the derivative of a net with respect to a weight into it: the value the weight multiplies"),
     "gradient": N_("the error's derivative with respect to a weight or trainable bias"),
     "update": N_("a weight or bias after the gradient-descent update"),

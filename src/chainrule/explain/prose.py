@@ -112,8 +112,7 @@ class Prose(str):
     #: named ``translate``: that would hide :meth:`str.translate` on every Prose.
     translatable: bool
 
-    def __new__(cls, message: str, *, typeset: Prose | None = None, translate: bool = True,
-                **params: Any) -> Prose:
+    def __new__(cls, message: str, *, typeset: Prose | None = None, translate: bool = True, **params: Any) -> Prose:
         self = super().__new__(cls, _fill(message, params, str, lambda m: m.text))
         self.message, self.params, self.typeset, self.translatable = message, params, typeset, translate
         return self
@@ -140,8 +139,13 @@ def _fill(message: str, params: dict[str, Any], prose: Any, math: Any) -> str:
         out.append(literal)
         if field is not None:
             value = params[field]
-            out.append(math(value) if isinstance(value, Math) else prose(value) if isinstance(value, Prose)
-                       else format(value, spec or ""))
+            out.append(
+                math(value)
+                if isinstance(value, Math)
+                else prose(value)
+                if isinstance(value, Prose)
+                else format(value, spec or "")
+            )
     return "".join(out)
 
 

@@ -59,20 +59,24 @@ def layer_summary(network: Network, x: Any, y: Any, learning_rate: float) -> tup
         params = np.concatenate([layer.W.ravel(), layer.b.ravel() if layer.train_bias else np.zeros(0)])
         weight_norm = float(np.linalg.norm(params.astype(np.float64)))
         update = eta * float(np.linalg.norm(g))
-        rows.append(LayerSummary(
-            layer=f"layer {k + 1} ({'output' if k == len(work.layers) - 1 else 'hidden'})",
-            neurons=layer.n_out,
-            activation=layer.activation.name,
-            parameters=layer.W.size + layer.b.size,
-            net_min=float(layer.z.min()), net_max=float(layer.z.max()),
-            out_min=float(layer.a.min()), out_max=float(layer.a.max()),
-            delta_max_abs=float(np.abs(layer.dz).max()),
-            weight_norm=weight_norm,
-            gradient_norm=float(np.linalg.norm(g)),
-            gradient_max_abs=float(np.abs(g).max()) if g.size else 0.0,
-            update_norm=update,
-            relative_update=update / weight_norm if weight_norm > 0 else float("inf"),
-        ))
+        rows.append(
+            LayerSummary(
+                layer=f"layer {k + 1} ({'output' if k == len(work.layers) - 1 else 'hidden'})",
+                neurons=layer.n_out,
+                activation=layer.activation.name,
+                parameters=layer.W.size + layer.b.size,
+                net_min=float(layer.z.min()),
+                net_max=float(layer.z.max()),
+                out_min=float(layer.a.min()),
+                out_max=float(layer.a.max()),
+                delta_max_abs=float(np.abs(layer.dz).max()),
+                weight_norm=weight_norm,
+                gradient_norm=float(np.linalg.norm(g)),
+                gradient_max_abs=float(np.abs(g).max()) if g.size else 0.0,
+                update_norm=update,
+                relative_update=update / weight_norm if weight_norm > 0 else float("inf"),
+            )
+        )
     return float(error), rows
 
 
@@ -82,25 +86,54 @@ def _width(text: str) -> int:
 
 
 _COLUMNS = [
-    ("layer", N_("layer")), ("neurons", N_("neurons")), ("activation", N_("activation")), ("parameters", N_("params")),
-    ("net_min", N_("net min")), ("net_max", N_("net max")), ("out_min", N_("out min")), ("out_max", N_("out max")),
-    ("delta_max_abs", N_("max |delta|")), ("gradient_norm", N_("|dE/dW|")), ("gradient_max_abs", N_("max |dE/dW|")),
-    ("update_norm", N_("|update|")), ("relative_update", N_("|update|/|W|")),
+    ("layer", N_("layer")),
+    ("neurons", N_("neurons")),
+    ("activation", N_("activation")),
+    ("parameters", N_("params")),
+    ("net_min", N_("net min")),
+    ("net_max", N_("net max")),
+    ("out_min", N_("out min")),
+    ("out_max", N_("out max")),
+    ("delta_max_abs", N_("max |delta|")),
+    ("gradient_norm", N_("|dE/dW|")),
+    ("gradient_max_abs", N_("max |dE/dW|")),
+    ("update_norm", N_("|update|")),
+    ("relative_update", N_("|update|/|W|")),
 ]
 
 
-def render_summary(network: Network, error: float, rows: list[LayerSummary], learning_rate: float,
-                   fmt: str = "text", precision: int = 4, lang: str = DEFAULT_LANGUAGE) -> str:
+def render_summary(
+    network: Network,
+    error: float,
+    rows: list[LayerSummary],
+    learning_rate: float,
+    fmt: str = "text",
+    precision: int = 4,
+    lang: str = DEFAULT_LANGUAGE,
+) -> str:
     """The summary as ``text`` (an aligned table), ``markdown``, ``latex`` or ``json``; its words in ``lang``."""
     tr = translator(lang)
     title = tr("Per-layer summary")
-    facts = tr("network sizes {sizes}, loss {loss}, eta = {eta}, E_total = {error}", sizes=network.sizes,
-               loss=network.loss_function.name, eta=number(learning_rate, precision), error=number(error, precision))
+    facts = tr(
+        "network sizes {sizes}, loss {loss}, eta = {eta}, E_total = {error}",
+        sizes=network.sizes,
+        loss=network.loss_function.name,
+        eta=number(learning_rate, precision),
+        error=number(error, precision),
+    )
     head = tr("Per-layer summary of one step: {facts}", facts=facts)
     if fmt == "json":
-        return dumps({"schema": "chainrule.layer-summary/1", "sizes": network.sizes,
-                      "loss": network.loss_function.config(), "learning_rate": learning_rate,
-                      "E_total": error, "layers": [asdict(r) for r in rows]}, indent=2)
+        return dumps(
+            {
+                "schema": "chainrule.layer-summary/1",
+                "sizes": network.sizes,
+                "loss": network.loss_function.config(),
+                "learning_rate": learning_rate,
+                "E_total": error,
+                "layers": [asdict(r) for r in rows],
+            },
+            indent=2,
+        )
 
     def cell(k: int, row: LayerSummary, key: str) -> str:
         if key == "layer":  # "layer 1 (hidden)", in the language asked for
@@ -112,19 +145,25 @@ def render_summary(network: Network, error: float, rows: list[LayerSummary], lea
     headers = [tr.gettext(heading) for _, heading in _COLUMNS]
     table = [[cell(k, r, key) for key, _ in _COLUMNS] for k, r in enumerate(rows)]
     if fmt == "markdown":
-        lines = [f"# {title}", "", facts + ".", "",
-                 "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines = [f"# {title}", "", facts + ".", "", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
         lines += ["| " + " | ".join(r) + " |" for r in table]
         return "\n".join(lines) + "\n"
     if fmt == "latex":
         from .render.latex import document_setup, escape
 
         preamble, begin, end = document_setup(tr.lang)
-        lines = [r"\documentclass[10pt]{article}", r"\usepackage[landscape,margin=1.5cm]{geometry}",
-                 *([preamble.rstrip()] if preamble else []), r"\begin{document}", *([begin] if begin else []),
-                 r"\section*{" + escape(title) + "}", escape(facts) + ".", "",
-                 r"\begin{tabular}{" + "l" * 3 + "r" * (len(headers) - 3) + "}",
-                 " & ".join(escape(h) for h in headers) + r" \\ \hline"]
+        lines = [
+            r"\documentclass[10pt]{article}",
+            r"\usepackage[landscape,margin=1.5cm]{geometry}",
+            *([preamble.rstrip()] if preamble else []),
+            r"\begin{document}",
+            *([begin] if begin else []),
+            r"\section*{" + escape(title) + "}",
+            escape(facts) + ".",
+            "",
+            r"\begin{tabular}{" + "l" * 3 + "r" * (len(headers) - 3) + "}",
+            " & ".join(escape(h) for h in headers) + r" \\ \hline",
+        ]
         lines += [" & ".join(escape(c) for c in r) + r" \\" for r in table]
         lines += [r"\end{tabular}", *([end] if end else []), r"\end{document}"]
         return "\n".join(lines) + "\n"

@@ -138,8 +138,12 @@ def build_trace(
     walk.naming.assign(updated, walk.updated_parameters)
     notes: list[str] = []  # Prose (a str) here; plain text once localised
     if network.dtype != np.float64:
-        notes.append(Prose("The network computes in {dtype}; the trace shows its values as float64 numbers.",
-                           dtype=network.dtype.name))
+        notes.append(
+            Prose(
+                "The network computes in {dtype}; the trace shows its values as float64 numbers.",
+                dtype=network.dtype.name,
+            )
+        )
     return Trace(
         step=step,
         sizes=network.sizes,
@@ -170,13 +174,16 @@ def _conventions(network: Network, hidden_deltas: str) -> dict[str, Any]:
 
 def _layers(network: Network, naming: Naming) -> list[dict[str, Any]]:
     """The trace's ``layers``: each layer's activation, bias convention and parameter names."""
-    return [{
-        "activation": layer.activation.config(),
-        "bias": layer.bias_mode,
-        "train_bias": layer.train_bias,
-        "weights": [p.name for p in naming.weights if p.layer == l],
-        "biases": [p.name for p in naming.biases if p.layer == l],
-    } for l, layer in enumerate(network.layers)]
+    return [
+        {
+            "activation": layer.activation.config(),
+            "bias": layer.bias_mode,
+            "train_bias": layer.train_bias,
+            "weights": [p.name for p in naming.weights if p.layer == l],
+            "biases": [p.name for p in naming.biases if p.layer == l],
+        }
+        for l, layer in enumerate(network.layers)
+    ]
 
 
 def trace_steps(
@@ -201,8 +208,9 @@ def trace_steps(
     naming = Naming.of(current)
     traces = []
     for k in range(1, steps + 1):
-        trace = build_trace(current, x, y, learning_rate, hidden_deltas=hidden_deltas, step=k,
-                            max_parameters=max_parameters)
+        trace = build_trace(
+            current, x, y, learning_rate, hidden_deltas=hidden_deltas, step=k, max_parameters=max_parameters
+        )
         traces.append(trace)
         naming.assign(current, {q.refs["parameter"]: q.value for q in trace if q.kind == "update"})
     return traces

@@ -59,8 +59,14 @@ def annotate_misprints(trace: Any) -> None:
     The note is a translated sentence (``the tutorial prints out_o1 = 0.75136079, ...``).
     """
     for name, (printed, correct) in TUTORIAL_MISPRINTS.items():
-        trace.annotate(name, Prose("the tutorial prints {printed}, a transposition typo; the correct value is "
-                                   "{correct}.", printed=Math(name, float(printed)), correct=correct))
+        trace.annotate(
+            name,
+            Prose(
+                "the tutorial prints {printed}, a transposition typo; the correct value is {correct}.",
+                printed=Math(name, float(printed)),
+                correct=correct,
+            ),
+        )
 
 
 def _checkpoints(updates: int) -> list[int]:
@@ -95,7 +101,11 @@ def worked_example(updates: int = 10_000, dtype: Any = np.float64) -> dict[str, 
         )
     if history:
         result["E_total_after_first_update"] = history[0]["E_total"]
-    final = history[-1] if history else {"E_total": result["E_total"], "out_o1": result["out_o1"], "out_o2": result["out_o2"]}
+    final = (
+        history[-1]
+        if history
+        else {"E_total": result["E_total"], "out_o1": result["out_o1"], "out_o2": result["out_o2"]}
+    )
     result["repeated"] = {
         "updates": updates,
         "learning_rate": TUTORIAL_LEARNING_RATE,

@@ -62,8 +62,14 @@ def _onnx() -> tuple[ModuleType, ModuleType, ModuleType]:
     return onnx, helper, numpy_helper
 
 
-def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32, name: str = "chainrule",
-            inputs: str = "columns") -> Any:
+def to_onnx(
+    network: Any,
+    preprocessing: Any = None,
+    *,
+    dtype: Any = np.float32,
+    name: str = "chainrule",
+    inputs: str = "columns",
+) -> Any:
     """Build an ``onnx.ModelProto`` computing ``network`` (and ``preprocessing``, if given).
 
     Parameters
@@ -103,8 +109,7 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
         b = const(f"net/layer{k}.b", layer.b)
         nodes.append(helper.make_node("MatMul", [current, W], [f"net/layer{k}.xW"]))
         nodes.append(helper.make_node("Add", [f"net/layer{k}.xW", b], [f"net/layer{k}.z"]))
-        nodes.extend(_activation_nodes(helper, const, layer, f"net/layer{k}", f"net/layer{k}.z",
-                                       f"net/layer{k}.a"))
+        nodes.extend(_activation_nodes(helper, const, layer, f"net/layer{k}", f"net/layer{k}.z", f"net/layer{k}.a"))
         current = f"net/layer{k}.a"
     n_out = network.n_outputs
     outputs = []
@@ -126,10 +131,14 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
         outputs.append(helper.make_tensor_value_info("probabilities", elem, ["n", n_out]))
         outputs.append(helper.make_tensor_value_info("label", label_elem, ["n"]))
     else:
-        nodes.append(helper.make_node("Mul", [current, const("net/target_scale", [preprocessing.target_scale])],
-                                      ["net/scaled"]))
-        nodes.append(helper.make_node("Add", ["net/scaled", const("net/target_mean", [preprocessing.target_mean])],
-                                      ["prediction"]))
+        nodes.append(
+            helper.make_node("Mul", [current, const("net/target_scale", [preprocessing.target_scale])], ["net/scaled"])
+        )
+        nodes.append(
+            helper.make_node(
+                "Add", ["net/scaled", const("net/target_mean", [preprocessing.target_mean])], ["prediction"]
+            )
+        )
         outputs.append(helper.make_tensor_value_info("prediction", elem, ["n", 1]))
     graph = helper.make_graph(nodes, name, graph_inputs, outputs, initializers)
     opsets = [helper.make_opsetid("", OPSET)]
@@ -143,14 +152,18 @@ def to_onnx(network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
     return model
 
 
-def _activation_nodes(helper: ModuleType, const: ConstBuilder, layer: Any, prefix: str, source: str, target: str) -> list[Any]:
+def _activation_nodes(
+    helper: ModuleType, const: ConstBuilder, layer: Any, prefix: str, source: str, target: str
+) -> list[Any]:
     """The activation's own ONNX operators (see :mod:`chainrule.core.onnx_graph`), named under ``prefix``."""
     activation = layer.activation
     spec = activation.onnx_nodes()
     if not spec:
-        raise fail(f"{layer.name} activation", "an activation with ONNX operators (define onnx_nodes() on its "
-                   "class to export it)", Described(f"{activation.name!r} ({type(activation).__name__}), "
-                                                    "which has none"))
+        raise fail(
+            f"{layer.name} activation",
+            "an activation with ONNX operators (define onnx_nodes() on its class to export it)",
+            Described(f"{activation.name!r} ({type(activation).__name__}), which has none"),
+        )
     names = {INPUT: source}
     nodes = []
     for i, node in enumerate(spec):
@@ -168,8 +181,14 @@ def _activation_nodes(helper: ModuleType, const: ConstBuilder, layer: Any, prefi
     return nodes
 
 
-def export_onnx(path: str | os.PathLike[str], network: Any, preprocessing: Any = None, *, dtype: Any = np.float32,
-                inputs: str = "columns") -> Path:
+def export_onnx(
+    path: str | os.PathLike[str],
+    network: Any,
+    preprocessing: Any = None,
+    *,
+    dtype: Any = np.float32,
+    inputs: str = "columns",
+) -> Path:
     """Write the ONNX model of :func:`to_onnx` to ``path`` atomically; return the path."""
     model = to_onnx(network, preprocessing, dtype=dtype, inputs=inputs)
     return atomic_write_bytes(path, model.SerializeToString())

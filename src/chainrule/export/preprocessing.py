@@ -45,15 +45,22 @@ from ..tabular import Preprocessor, Table, is_frame, table_from_columns, table_f
 from ..tabular.encoder import ColumnEncoder, column_values
 from ..version import __version__
 
-__all__ = ["ML_DOMAIN", "ML_OPSET", "MISSING_TEXT", "PreprocessingGraph", "onnx_inputs", "preprocessing_graph",
-           "preprocessing_metadata", "as_preprocessor"]
+__all__ = [
+    "ML_DOMAIN",
+    "ML_OPSET",
+    "MISSING_TEXT",
+    "PreprocessingGraph",
+    "onnx_inputs",
+    "preprocessing_graph",
+    "preprocessing_metadata",
+    "as_preprocessor",
+]
 
 ML_DOMAIN = "ai.onnx.ml"
 #: The ai.onnx.ml operator set used (LabelEncoder string-to-float needs >= 2).
 ML_OPSET = 3
 #: The texts a categorical input reads as missing (the CSV reader's missing cells, in their usual spellings).
-MISSING_TEXT = ["", "na", "NA", "Na", "nan", "NaN", "NAN", "null", "NULL", "Null", "none", "None", "NONE",
-                "n/a", "N/A"]
+MISSING_TEXT = ["", "na", "NA", "Na", "nan", "NaN", "NAN", "null", "NULL", "Null", "none", "None", "NONE", "n/a", "N/A"]
 #: Names of the graph's outputs; a column of one of these names gets an input named ``<name>_input``.
 OUTPUT_NAMES = ("output", "probabilities", "label", "prediction")
 
@@ -133,8 +140,9 @@ def preprocessing_graph(pre: Preprocessor, dtype: Any, inputs: str = "columns") 
             source = input_name(column.name)
             text = column.kind == "categorical"
             graph.inputs.append(helper.make_tensor_value_info(source, TensorProto.STRING if text else elem, ["n", 1]))
-            graph.described.append({"name": source, "column": column.name, "kind": column.kind,
-                                    "type": "string" if text else "float"})
+            graph.described.append(
+                {"name": source, "column": column.name, "kind": column.kind, "type": "string" if text else "float"}
+            )
             sources.append(source)
     pieces = []
     for column, source in zip(columns, sources):
@@ -166,17 +174,25 @@ def _standardise(node: NodeBuilder, const: ConstBuilder, source: str, mean: Any,
     return source
 
 
-def _numeric(node: NodeBuilder, const: ConstBuilder, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
+def _numeric(
+    node: NodeBuilder, const: ConstBuilder, column: ColumnEncoder, source: str, elem: int, dtype: Any
+) -> list[str]:
     pieces = []
     value = source
     if column.fill is not None:
         if dtype == np.float32:
-            value = node("Imputer", [source], f"{column.name}/imputed", imputed_value_floats=[float(column.fill)],
-                         replaced_value_float=float("nan"))
+            value = node(
+                "Imputer",
+                [source],
+                f"{column.name}/imputed",
+                imputed_value_floats=[float(column.fill)],
+                replaced_value_float=float("nan"),
+            )
         else:  # onnxruntime's Imputer has no double kernel
             missing = node("IsNaN", [source], f"{column.name}/is_missing")
-            value = node("Where", [missing, const(f"{column.name}/fill", [[column.fill]]), source],
-                         f"{column.name}/imputed")
+            value = node(
+                "Where", [missing, const(f"{column.name}/fill", [[column.fill]]), source], f"{column.name}/imputed"
+            )
     if column.mean != 0.0 or column.scale != 1.0:
         value = node("Sub", [value, const(f"{column.name}/mean", [[column.mean]])], f"{column.name}/centred")
         value = node("Div", [value, const(f"{column.name}/scale", [[column.scale]])], f"{column.name}/standardised")
@@ -187,7 +203,15 @@ def _numeric(node: NodeBuilder, const: ConstBuilder, column: ColumnEncoder, sour
     return pieces
 
 
-def _categorical(node: NodeBuilder, const: ConstBuilder, helper: ModuleType, column: ColumnEncoder, source: str, elem: int, dtype: Any) -> list[str]:
+def _categorical(
+    node: NodeBuilder,
+    const: ConstBuilder,
+    helper: ModuleType,
+    column: ColumnEncoder,
+    source: str,
+    elem: int,
+    dtype: Any,
+) -> list[str]:
     from onnx import TensorProto
 
     k = len(column.categories)
@@ -200,17 +224,34 @@ def _categorical(node: NodeBuilder, const: ConstBuilder, helper: ModuleType, col
             unseen += "\0"
         keys = list(column.categories) + [t for t in MISSING_TEXT if t not in column.categories]
         values = list(column.categories) + [column.fill] * (len(keys) - k)
-        text = node("LabelEncoder", [source], f"{column.name}/imputed", keys_strings=keys, values_strings=values,
-                    default_string=unseen)
-    one_hot = node("OneHotEncoder", [text], f"{column.name}/one_hot", cats_strings=list(column.categories),
-                   zeros=1 if column.unknown == "ignore" else 0)
+        text = node(
+            "LabelEncoder",
+            [source],
+            f"{column.name}/imputed",
+            keys_strings=keys,
+            values_strings=values,
+            default_string=unseen,
+        )
+    one_hot = node(
+        "OneHotEncoder",
+        [text],
+        f"{column.name}/one_hot",
+        cats_strings=list(column.categories),
+        zeros=1 if column.unknown == "ignore" else 0,
+    )
     one_hot = node("Reshape", [one_hot, const(f"{column.name}/shape", [-1, k], np.int64)], f"{column.name}/inputs")
     if elem != TensorProto.FLOAT:
         one_hot = node("Cast", [one_hot], f"{column.name}/inputs_cast", to=elem)
     pieces = [one_hot]
     if column.indicator:
-        indicator = node("LabelEncoder", [source], f"{column.name}/indicator", keys_strings=MISSING_TEXT,
-                         values_floats=[1.0] * len(MISSING_TEXT), default_float=0.0)
+        indicator = node(
+            "LabelEncoder",
+            [source],
+            f"{column.name}/indicator",
+            keys_strings=MISSING_TEXT,
+            values_floats=[1.0] * len(MISSING_TEXT),
+            default_float=0.0,
+        )
         if elem != TensorProto.FLOAT:
             indicator = node("Cast", [indicator], f"{column.name}/indicator_cast", to=elem)
         pieces.append(indicator)
@@ -222,16 +263,18 @@ def preprocessing_metadata(pre: Preprocessor | None, described: list[Any], dtype
     props = {"chainrule_version": __version__, "dtype": np.dtype(dtype).name}
     if pre is None:
         return props
-    props.update({
-        "task": pre.task,
-        "target": pre.target,
-        "classes": json.dumps(pre.classes),
-        "columns": json.dumps(pre.columns),
-        "inputs": json.dumps(described),
-        "feature_names": json.dumps(pre.features),
-        "missing_values": "numbers: NaN; text: '' (or NA, NaN, null, None, n/a)",
-        "preprocessing": json.dumps(pre.to_config(), sort_keys=True),
-    })
+    props.update(
+        {
+            "task": pre.task,
+            "target": pre.target,
+            "classes": json.dumps(pre.classes),
+            "columns": json.dumps(pre.columns),
+            "inputs": json.dumps(described),
+            "feature_names": json.dumps(pre.features),
+            "missing_values": "numbers: NaN; text: '' (or NA, NaN, null, None, n/a)",
+            "preprocessing": json.dumps(pre.to_config(), sort_keys=True),
+        }
+    )
     return props
 
 

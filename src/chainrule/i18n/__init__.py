@@ -176,10 +176,10 @@ def read_mo(path: str | Path) -> dict[str, str]:
     _, count, ids_at, strs_at = struct.unpack(order + "4I", data[4:20])
     found: dict[str, str] = {}
     for k in range(count):
-        id_len, id_off = struct.unpack(order + "2I", data[ids_at + 8 * k: ids_at + 8 * k + 8])
-        str_len, str_off = struct.unpack(order + "2I", data[strs_at + 8 * k: strs_at + 8 * k + 8])
-        msgid = data[id_off: id_off + id_len].decode("utf-8").split("\x00")[0]
-        msgstr = data[str_off: str_off + str_len].decode("utf-8").split("\x00")[0]
+        id_len, id_off = struct.unpack(order + "2I", data[ids_at + 8 * k : ids_at + 8 * k + 8])
+        str_len, str_off = struct.unpack(order + "2I", data[strs_at + 8 * k : strs_at + 8 * k + 8])
+        msgid = data[id_off : id_off + id_len].decode("utf-8").split("\x00")[0]
+        msgstr = data[str_off : str_off + str_len].decode("utf-8").split("\x00")[0]
         if msgid:
             found[msgid.split("\x04")[-1]] = msgstr  # a context (msgctxt) precedes \x04
     return found

@@ -41,16 +41,14 @@ def save_checkpoint(
     """Atomically write a checkpoint after ``epoch`` epochs of the run seeded by ``seed``."""
     opt_state = optimizer.state_dict()
     tensors = {f"optimizer.{key}": array for key, array in opt_state.pop("buffers").items()}
-    state: dict[str, Any] = {"epoch": int(epoch), "seed": int(seed), "optimizer": opt_state,
-                             "history": history or {}}
+    state: dict[str, Any] = {"epoch": int(epoch), "seed": int(seed), "optimizer": opt_state, "history": history or {}}
     if early_stopping is not None:
         es = early_stopping.state_dict()
         weights = es.pop("best_weights")
         if weights is not None:
             tensors["early_stopping.best_weights"] = weights
         state["early_stopping"] = es
-    return save_model(path, network, preprocessing=preprocessing, training=training, state=state,
-                      state_tensors=tensors)
+    return save_model(path, network, preprocessing=preprocessing, training=training, state=state, state_tensors=tensors)
 
 
 @dataclass
@@ -88,8 +86,9 @@ def restore_checkpoint(source: str | os.PathLike[str] | SavedModel) -> Resumed:
     cls = OPTIMIZER_CLASSES[opt_state["name"]]
     hyper = {k: opt_state[k] for k in cls(None).hyperparameters() if k in opt_state}
     optimizer = cls(None, **hyper).bind([saved.network.flat_parameter()])
-    opt_state["buffers"] = {key[len("optimizer."):]: array for key, array in saved.tensors.items()
-                            if key.startswith("optimizer.")}
+    opt_state["buffers"] = {
+        key[len("optimizer.") :]: array for key, array in saved.tensors.items() if key.startswith("optimizer.")
+    }
     optimizer.load_state_dict(opt_state)
     es_state = state.get("early_stopping")
     if es_state is not None:
@@ -105,8 +104,15 @@ class Checkpoint(Callback):
     ``training`` are stored as in a model file.
     """
 
-    def __init__(self, path: str | os.PathLike[str], every: int = 1, *, preprocessing: dict[str, Any] | None = None,
-                 training: dict[str, Any] | None = None, history_before: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        every: int = 1,
+        *,
+        preprocessing: dict[str, Any] | None = None,
+        training: dict[str, Any] | None = None,
+        history_before: dict[str, Any] | None = None,
+    ) -> None:
         from ..core.validation import check_positive_int
 
         self.path = Path(path)
@@ -125,9 +131,15 @@ class Checkpoint(Callback):
 
     def save(self, loop: Any, epoch: int) -> None:
         save_checkpoint(
-            self.path, loop.network, loop.optimizer, epoch=epoch, seed=loop.seed,
+            self.path,
+            loop.network,
+            loop.optimizer,
+            epoch=epoch,
+            seed=loop.seed,
             history=merge_histories(self.history_before, loop.history.to_dict()),
-            early_stopping=loop.early_stopping, preprocessing=self.preprocessing, training=self.training,
+            early_stopping=loop.early_stopping,
+            preprocessing=self.preprocessing,
+            training=self.training,
         )
         self.saved_epochs.append(epoch)
 
@@ -136,8 +148,11 @@ def merge_histories(before: dict[str, Any], after: dict[str, Any]) -> dict[str, 
     """The history of a resumed run: the epochs before the resume, then the new ones."""
     if not before:
         return after
-    keys = list(dict.fromkeys([k for k in before if isinstance(before[k], list)]
-                              + [k for k in after if isinstance(after[k], list)]))
+    keys = list(
+        dict.fromkeys(
+            [k for k in before if isinstance(before[k], list)] + [k for k in after if isinstance(after[k], list)]
+        )
+    )
     merged: dict[str, Any] = {key: list(before.get(key, [])) + list(after.get(key, [])) for key in keys}
     for key in ("seed", "stopped_epoch"):
         merged[key] = after.get(key, before.get(key))

@@ -18,7 +18,8 @@ spec's own checks and each tensor's shape and dtype against it:
   settings, the written epoch's metrics) have the types ``chainrule info`` reads;
 * :func:`check_checkpoint_state` -- a non-empty ``state`` is a checkpoint's:
   epoch and seed, the optimizer (a known one, every hyperparameter valid -- one
-  added after the file was written takes its default --, its step count, exactly the moment arrays that many steps keep, each finite, of
+  added after the file was written takes its default --, its step count,
+  exactly the moment arrays that many steps keep, each finite, of
   the network's dtype and of the trainable parameters' shape), the history and
   the early-stopping bookkeeping (with its best weights); and no other tensor.
 
@@ -73,8 +74,11 @@ def check_finite(tensors: Mapping[str, np.ndarray], prefix: str = "") -> None:
         if array.dtype.kind == "f" and not np.isfinite(array).all():
             bad = ~np.isfinite(array)
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise fail(f"{prefix}{name}", "finite values",
-                       Described(f"{int(bad.sum())} non-finite values (the first, {array[first]}, at {list(first)})"))
+            raise fail(
+                f"{prefix}{name}",
+                "finite values",
+                Described(f"{int(bad.sum())} non-finite values (the first, {array[first]}, at {list(first)})"),
+            )
 
 
 def check_preprocessing(config: Any, network: Any) -> Preprocessor | None:
@@ -140,8 +144,9 @@ def check_checkpoint_state(state: Mapping[str, Any], tensors: Mapping[str, np.nd
     """
     if not state:
         for name in sorted(tensors):
-            raise fail(f"state.{name}", "no state tensors in a model without a checkpoint's state",
-                       Described("a state tensor"))
+            raise fail(
+                f"state.{name}", "no state tensors in a model without a checkpoint's state", Described("a state tensor")
+            )
         return
     if not any(key in state for key in CHECKPOINT_KEYS):
         # The writer's own state (save_model(state=..., state_tensors=...) is public): chainrule
@@ -149,22 +154,29 @@ def check_checkpoint_state(state: Mapping[str, Any], tensors: Mapping[str, np.nd
         return
     for key in CHECKPOINT_KEYS[:-1]:
         if key not in state:
-            raise fail(f"state.{key}", "a value (a checkpoint's state has epoch, seed, optimizer and history)",
-                       Described("nothing, the key is missing"))
+            raise fail(
+                f"state.{key}",
+                "a value (a checkpoint's state has epoch, seed, optimizer and history)",
+                Described("nothing, the key is missing"),
+            )
     for key in state:
         if key not in CHECKPOINT_KEYS:
-            raise fail(f"state.{_key(key)}",
-                       f"one of the keys {list(CHECKPOINT_KEYS)}", Described("an unknown key"))
+            raise fail(f"state.{_key(key)}", f"one of the keys {list(CHECKPOINT_KEYS)}", Described("an unknown key"))
     for name in sorted(tensors):
         if not name.startswith(_STATE_TENSORS):
-            raise fail(f"state.{name}", "optimizer.<parameter>.<moment> or early_stopping.best_weights",
-                       Described("a tensor no part of a checkpoint owns"))
+            raise fail(
+                f"state.{name}",
+                "optimizer.<parameter>.<moment> or early_stopping.best_weights",
+                Described("a tensor no part of a checkpoint owns"),
+            )
     epoch = check_positive_int(state["epoch"], "state.epoch", minimum=0)
     check_positive_int(state["seed"], "state.seed", minimum=0)
     check_history(state["history"], "state.history")
     epochs = state["history"].get("epoch") or []
     if epochs and epochs[-1] > epoch:
-        raise fail("state.history.epoch", f"epochs up to the checkpoint's epoch {epoch}", Described(f"epoch {epochs[-1]}"))
+        raise fail(
+            "state.history.epoch", f"epochs up to the checkpoint's epoch {epoch}", Described(f"epoch {epochs[-1]}")
+        )
     _check_optimizer(state["optimizer"], tensors, network)
     _check_early_stopping(state.get("early_stopping"), tensors, network, epoch)
 
@@ -180,13 +192,15 @@ def _check_optimizer(settings: Any, tensors: Mapping[str, np.ndarray], network: 
     # A hyperparameter added in a later version (amsgrad) may be missing from an older file: its default.
     for key in ("steps", "learning_rate"):
         if key not in settings:
-            raise fail(f"state.optimizer.{key}", f"a value ({name} stores {keys[1:]})",
-                       Described("nothing, the key is missing"))
+            raise fail(
+                f"state.optimizer.{key}",
+                f"a value ({name} stores {keys[1:]})",
+                Described("nothing, the key is missing"),
+            )
     for key in settings:
         if key not in keys:
-            raise fail(f"state.optimizer.{_key(key)}",
-                       f"one of the keys {keys}", Described("an unknown key"))
-    buffers = {key[len("optimizer."):]: array for key, array in tensors.items() if key.startswith("optimizer.")}
+            raise fail(f"state.optimizer.{_key(key)}", f"one of the keys {keys}", Described("an unknown key"))
+    buffers = {key[len("optimizer.") :]: array for key, array in tensors.items() if key.startswith("optimizer.")}
     for key, array in sorted(buffers.items()):
         if array.dtype != network.dtype:
             raise fail(f"state.optimizer.{key}", f"dtype {network.dtype} (the network's)", Described(str(array.dtype)))
@@ -207,18 +221,24 @@ def _check_early_stopping(settings: Any, tensors: Mapping[str, np.ndarray], netw
     weights = tensors.get("early_stopping.best_weights")
     if settings is None:
         if weights is not None:
-            raise fail("state.early_stopping.best_weights", "none without an early-stopping state",
-                       Described("a tensor"))
+            raise fail(
+                "state.early_stopping.best_weights", "none without an early-stopping state", Described("a tensor")
+            )
         return
     if not isinstance(settings, dict) or "best_weights" in settings:
         raise fail("state.early_stopping", "an object {best, best_epoch, wait} (the weights are a tensor)", settings)
     flat = network.buffer.values
     if weights is not None and (weights.shape != flat.shape or weights.dtype != flat.dtype):
-        raise fail("state.early_stopping.best_weights", f"shape {flat.shape} and dtype {flat.dtype} (every weight "
-                   "and bias of the network)", Described(f"shape {weights.shape} and dtype {weights.dtype}"))
+        raise fail(
+            "state.early_stopping.best_weights",
+            f"shape {flat.shape} and dtype {flat.dtype} (every weight and bias of the network)",
+            Described(f"shape {weights.shape} and dtype {weights.dtype}"),
+        )
     early = EarlyStopping()
-    early.load_state_dict({**settings, "best_weights": weights},
-                          field_name=lambda key: f"state.early_stopping.{key}" if key else "state.early_stopping")
+    early.load_state_dict(
+        {**settings, "best_weights": weights},
+        field_name=lambda key: f"state.early_stopping.{key}" if key else "state.early_stopping",
+    )
     for key in ("best_epoch", "wait"):
         value = getattr(early, key)
         if value is not None and value > epoch:

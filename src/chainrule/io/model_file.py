@@ -134,9 +134,7 @@ def _safetensors() -> ModuleType:
     try:
         import safetensors.numpy as st
     except ImportError:
-        raise ImportError(
-            f"model files need the safetensors package: {install_hint('safetensors')}"
-        ) from None
+        raise ImportError(f"model files need the safetensors package: {install_hint('safetensors')}") from None
     return st
 
 
@@ -184,15 +182,20 @@ def model_to_bytes(
             allow_nan=False,
         )
     except (TypeError, ValueError, RecursionError) as err:
-        raise ModelFileError(f"model file: its metadata cannot be written as JSON ({excerpt(str(err))}); "
-                             "refusing to write it") from None
+        raise ModelFileError(
+            f"model file: its metadata cannot be written as JSON ({excerpt(str(err))}); refusing to write it"
+        ) from None
 
     def refuse(problem: str, field: str | None = None) -> ModelFileError:
         return ModelFileError(f"model file: {problem}; refusing to write it", field)
 
     try:  # read back as a reader would, within the same bounds
-        content = load_json(payload, "metadata", max_bytes=MAX_HEADER_BYTES,
-                            field_name=lambda path: document_path(path) if path else "metadata")
+        content = load_json(
+            payload,
+            "metadata",
+            max_bytes=MAX_HEADER_BYTES,
+            field_name=lambda path: document_path(path) if path else "metadata",
+        )
     except ValidationError as err:
         raise refuse(f"its metadata is not valid ({err})", err.field) from None
     _check_content(content, network.spec(), tensors, refuse, network)
@@ -257,8 +260,7 @@ def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
 
     metadata = _read_header_metadata(data, refuse)
     if metadata.get("format") != FORMAT:
-        raise refuse(f"not a chainrule model (format {excerpt(metadata.get('format'))}, expected {FORMAT!r})",
-                     "format")
+        raise refuse(f"not a chainrule model (format {excerpt(metadata.get('format'))}, expected {FORMAT!r})", "format")
     version_text = metadata.get("format_version", "")
     if not (isinstance(version_text, str) and version_text.isdigit() and len(version_text) < 10):
         raise refuse(f"format_version {excerpt(version_text)} is not a whole number", "format_version")
@@ -278,8 +280,12 @@ def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
     if not isinstance(payload, str) or _checksum(payload, tensors) != metadata.get("checksum"):
         raise refuse("the checksum does not match its contents (the file is corrupted or was altered)", "checksum")
     try:
-        content = load_json(payload, "metadata", max_bytes=MAX_HEADER_BYTES,
-                            field_name=lambda path: document_path(path) if path else "metadata")
+        content = load_json(
+            payload,
+            "metadata",
+            max_bytes=MAX_HEADER_BYTES,
+            field_name=lambda path: document_path(path) if path else "metadata",
+        )
     except ValidationError as err:
         raise refuse(f"its metadata is not valid ({err})", err.field) from None
     _check_top(content, refuse)
@@ -304,11 +310,12 @@ def model_from_bytes(data: bytes, source: str = "<bytes>") -> SavedModel:
 
 def _state_tensors(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """The ``state.*`` tensors, named without the prefix."""
-    return {name[len("state."):]: array for name, array in tensors.items() if name.startswith("state.")}
+    return {name[len("state.") :]: array for name, array in tensors.items() if name.startswith("state.")}
 
 
-def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse,
-                   network: Any = None) -> Preprocessor | None:
+def _check_content(
+    content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse, network: Any = None
+) -> Preprocessor | None:
     """The metadata's parts and the tensors, consistent with each other (:mod:`chainrule.io.consistency`).
 
     The checkpoint state needs a network; when ``network`` is given (writing) it
@@ -329,11 +336,13 @@ def _check_content(content: Any, spec: NetworkSpec, tensors: dict[str, np.ndarra
 def _check_top(content: Any, refuse: _Refuse) -> None:
     """The metadata's top level: exactly its keys, each part an object (preprocessing: or null)."""
     if not isinstance(content, dict):
-        raise refuse(f"its metadata is {type(content).__name__}, expected an object with keys {sorted(_TOP_KEYS)}",
-                     "metadata")
+        raise refuse(
+            f"its metadata is {type(content).__name__}, expected an object with keys {sorted(_TOP_KEYS)}", "metadata"
+        )
     if set(content) != _TOP_KEYS:
-        raise refuse(f"its metadata has keys {excerpt(sorted(map(str, content)))}, expected {sorted(_TOP_KEYS)}",
-                     "metadata")
+        raise refuse(
+            f"its metadata has keys {excerpt(sorted(map(str, content)))}, expected {sorted(_TOP_KEYS)}", "metadata"
+        )
     for name in ("preprocessing", "training", "state"):
         part = content[name]
         if (part is not None or name != "preprocessing") and not isinstance(part, dict):
@@ -345,13 +354,19 @@ def _read_header_metadata(data: bytes, refuse: _Refuse) -> dict[str, Any]:
         raise refuse(f"it is {len(data)} bytes long, too short to be a model file (truncated or empty)")
     (header_len,) = struct.unpack("<Q", data[:8])
     if header_len > MAX_HEADER_BYTES or 8 + header_len > len(data):
-        raise refuse(f"its header claims {header_len} bytes but the file has {len(data) - 8} after the length "
-                     "field (truncated or not a model file)", "header")
+        raise refuse(
+            f"its header claims {header_len} bytes but the file has {len(data) - 8} after the length "
+            "field (truncated or not a model file)",
+            "header",
+        )
     try:
         header = load_json(data[8 : 8 + header_len], "header", max_bytes=MAX_HEADER_BYTES)
     except ValidationError as err:
-        raise refuse(f"its header is not valid JSON (corrupted or not a model file; expected {err.expected}, "
-                     f"received: {err.received})", "header") from None
+        raise refuse(
+            f"its header is not valid JSON (corrupted or not a model file; expected {err.expected}, "
+            f"received: {err.received})",
+            "header",
+        ) from None
     metadata = header.get("__metadata__") if isinstance(header, dict) else None
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise refuse("its header has no chainrule metadata (not a chainrule model file)", "header")
@@ -363,14 +378,21 @@ def _spec(architecture: Any, format_version: int, refuse: _Refuse) -> NetworkSpe
     if format_version == 1:
         # Format 1 stored the version-1 spec's dict without its version.
         if not isinstance(architecture, dict) or "version" in architecture:
-            raise refuse("its architecture must be an object with keys 'layers', 'loss' and 'dtype' "
-                         "(format 1)", "architecture")
+            raise refuse(
+                "its architecture must be an object with keys 'layers', 'loss' and 'dtype' (format 1)", "architecture"
+            )
         architecture = {"version": 1, **architecture}
-    elif isinstance(architecture, dict) and isinstance(architecture.get("version"), int) \
-            and not isinstance(architecture["version"], bool) and architecture["version"] > SPEC_VERSION:
-        raise refuse(f"its architecture is a network spec of version {architecture['version']}, newer than "
-                     f"this chainrule reads (up to {SPEC_VERSION}); upgrade chainrule to read it",
-                     "architecture.version")
+    elif (
+        isinstance(architecture, dict)
+        and isinstance(architecture.get("version"), int)
+        and not isinstance(architecture["version"], bool)
+        and architecture["version"] > SPEC_VERSION
+    ):
+        raise refuse(
+            f"its architecture is a network spec of version {architecture['version']}, newer than "
+            f"this chainrule reads (up to {SPEC_VERSION}); upgrade chainrule to read it",
+            "architecture.version",
+        )
     try:
         return NetworkSpec.from_dict(architecture, field_name=lambda path: spec_path(("architecture",) + path))
     except ValidationError as err:
@@ -395,8 +417,9 @@ def _check_tensors(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _R
             index, param = name.split(".")[1:]
             raise refuse(f"tensor {name!r} (layer {int(index) + 1} {param}) is missing", name)
         if array.shape != shape or array.dtype != dtype:
-            raise refuse(f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, "
-                         f"expected {shape} and {dtype}", name)
+            raise refuse(
+                f"tensor {name!r} has shape {array.shape} and dtype {array.dtype}, expected {shape} and {dtype}", name
+            )
 
 
 def _build_network(spec: NetworkSpec, tensors: dict[str, np.ndarray], refuse: _Refuse) -> Network:

@@ -28,6 +28,7 @@ from ..i18n import DEFAULT_LANGUAGE, check_language
 
 __all__ = ["Report", "language", "register", "set_language"]
 
+
 class _Settings(TypedDict):
     lang: str
     precision: int

@@ -107,11 +107,16 @@ def _static(name: str) -> str:
 def page_html() -> str:
     """The explorer page as one document: its CSS and JavaScript inlined, the request shim first."""
     html = _static("explorer.html")
-    html = re.sub(r'<link[^>]*href="/static/([^"]+\.css)"[^>]*>',
-                  lambda m: f"<style>{_static(m.group(1))}</style>", html)
-    html = re.sub(r'<script([^>]*?)\s+src="/static/([^"]+\.js)"([^>]*)>\s*</script>',
-                  lambda m: f"<script{m.group(1)}{m.group(3)}>"
-                            + _static(m.group(2)).replace("</script", "<\\/script") + "</script>", html)
+    html = re.sub(
+        r'<link[^>]*href="/static/([^"]+\.css)"[^>]*>', lambda m: f"<style>{_static(m.group(1))}</style>", html
+    )
+    html = re.sub(
+        r'<script([^>]*?)\s+src="/static/([^"]+\.js)"([^>]*)>\s*</script>',
+        lambda m: (
+            f"<script{m.group(1)}{m.group(3)}>" + _static(m.group(2)).replace("</script", "<\\/script") + "</script>"
+        ),
+        html,
+    )
     return re.sub(r"<head>", lambda m: "<head>\n" + _SHIM, html, count=1)
 
 
@@ -145,14 +150,26 @@ class ExplorerWidget(anywidget.AnyWidget):
     _page = traitlets.Unicode("").tag(sync=True)
     height = traitlets.Int(960).tag(sync=True)
 
-    def __init__(self, network: Any = None, x: Any = None, y: Any = None, learning_rate: float = 0.5, *,
-                 hidden_deltas: str = "original", state: ExplorerState | None = None, height: int = 960,
-                 lang: str = DEFAULT_LANGUAGE) -> None:
+    def __init__(
+        self,
+        network: Any = None,
+        x: Any = None,
+        y: Any = None,
+        learning_rate: float = 0.5,
+        *,
+        hidden_deltas: str = "original",
+        state: ExplorerState | None = None,
+        height: int = 960,
+        lang: str = DEFAULT_LANGUAGE,
+    ) -> None:
         if not isinstance(lang, str) or lang not in page_languages():
             raise ValidationError("lang", f"one of {page_languages()}", lang)
         if state is None:
-            state = (ExplorerState.tutorial() if network is None else
-                     ExplorerState.from_network(network, x, y, learning_rate, hidden_deltas=hidden_deltas))
+            state = (
+                ExplorerState.tutorial()
+                if network is None
+                else ExplorerState.from_network(network, x, y, learning_rate, hidden_deltas=hidden_deltas)
+            )
         super().__init__(_page=page_html(), height=height)
         self.initial = state
         self.state = state
@@ -186,6 +203,9 @@ class ExplorerWidget(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict) or "id" not in content:
             return
-        status, data = self.request(str(content.get("method")), str(content.get("path")), content.get("body"),
-                                    str(content.get("query") or ""))
-        self.send({"chainrule": "reply", "id": content["id"], "status": status, "body": json.dumps(data, allow_nan=False)})
+        status, data = self.request(
+            str(content.get("method")), str(content.get("path")), content.get("body"), str(content.get("query") or "")
+        )
+        self.send(
+            {"chainrule": "reply", "id": content["id"], "status": status, "body": json.dumps(data, allow_nan=False)}
+        )

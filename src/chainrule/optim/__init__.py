@@ -32,7 +32,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": Ada
 
 
 def get_optimizer(spec: str | Optimizer, learning_rate: float | None = None, **options: Any) -> Optimizer:
-    """An unbound optimizer from a name in :data:`OPTIMIZERS` (with its default rate unless given), or ``spec`` itself."""
+    """An unbound optimizer named in :data:`OPTIMIZERS` (its default rate unless given), or ``spec`` itself."""
     from ..core.validation import fail
 
     if isinstance(spec, Optimizer):

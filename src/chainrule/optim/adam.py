@@ -119,5 +119,4 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
     ) -> None:
-        super().__init__(parameters, learning_rate, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+        super().__init__(parameters, learning_rate, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)

@@ -64,7 +64,11 @@ class Optimizer:
     _deltas: list[np.ndarray] | None = None  # what prepare_step returns, one list reused for every step
 
     def __init__(
-        self, parameters: Iterable[Parameter] | Parameter | None = None, learning_rate: float = 0.01, *, weight_decay: float = 0.0
+        self,
+        parameters: Iterable[Parameter] | Parameter | None = None,
+        learning_rate: float = 0.01,
+        *,
+        weight_decay: float = 0.0,
     ) -> None:
         self.learning_rate = check_positive_float(learning_rate, "learning_rate")
         #: The rate a schedule starts from; ``learning_rate`` is the one in use now.
@@ -73,7 +77,9 @@ class Optimizer:
         self.steps = 0
         self._buffers: dict[tuple[int, str], np.ndarray] = {}
         # per parameter: (value, grad, [(grad chunk, value chunk, scratch chunk), ...]), the chunks cache-sized
-        self._chunk_views: dict[int, tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]] = {}
+        self._chunk_views: dict[
+            int, tuple[np.ndarray, np.ndarray, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
+        ] = {}
         self.parameters: list[Parameter] = []
         if parameters is not None:
             self.bind(parameters)
@@ -170,8 +176,10 @@ class Optimizer:
                 step = self.buffer(index, "scratch_step", flat_value[:size])
                 # Last chunk first: the next forward pass starts with the first layer's weights,
                 # at the start of the buffer, so those are the ones to leave in cache.
-                views = [(flat_g[k : k + size], flat_value[k : k + size], step[: min(size, value.size - k)])
-                         for k in reversed(range(0, value.size, size))]
+                views = [
+                    (flat_g[k : k + size], flat_value[k : k + size], step[: min(size, value.size - k)])
+                    for k in reversed(range(0, value.size, size))
+                ]
             chunks = self._chunk_views[index] = (value, g, views)
         multiply, subtract = np.multiply, np.subtract
         # The Python float as a 0-d array of the values' dtype (the same bits as converting it in
@@ -292,7 +300,9 @@ class Optimizer:
             },
         }
 
-    def load_state_dict(self, state: dict[str, Any], *, field_name: Callable[[tuple[str, ...]], str] | None = None) -> None:
+    def load_state_dict(
+        self, state: dict[str, Any], *, field_name: Callable[[tuple[str, ...]], str] | None = None
+    ) -> None:
         """Restore what :meth:`state_dict` saved (the optimizer must already be bound).
 
         Everything is checked before anything changes: the hyperparameters by
@@ -318,8 +328,9 @@ class Optimizer:
         except ValidationError as err:  # the constructor names its argument: betas, learning_rate, ...
             raise fail(name_of((err.field,)), err.expected, Described(err.received)) from None
         except TypeError:
-            raise fail(name_of(()), f"the hyperparameters of {type(self).__name__}",
-                       Described(str(sorted(hyper)))) from None
+            raise fail(
+                name_of(()), f"the hyperparameters of {type(self).__name__}", Described(str(sorted(hyper)))
+            ) from None
         initial = checked.learning_rate
         if "initial_learning_rate" in state:
             initial = check_positive_float(state["initial_learning_rate"], name_of(("initial_learning_rate",)))
@@ -330,8 +341,11 @@ class Optimizer:
         for key, value in stored.items():
             index, _, name = str(key).partition(".")
             if not index.isdigit() or int(index) >= len(self.parameters) or not name:
-                raise fail(name_of(("buffers", str(key)[:40])),
-                           f"keys '<parameter index>.<name>' below {len(self.parameters)}", key)
+                raise fail(
+                    name_of(("buffers", str(key)[:40])),
+                    f"keys '<parameter index>.<name>' below {len(self.parameters)}",
+                    key,
+                )
             where = name_of(("buffers", str(key)))
             like = self.parameters[int(index)].value
             try:
@@ -346,19 +360,27 @@ class Optimizer:
             if not np.isfinite(array).all():
                 raise fail(where, "finite values", Described(f"{int((~np.isfinite(array)).sum())} non-finite values"))
             if name in self.non_negative_buffers and (array < 0).any():
-                raise fail(where, "values >= 0 (a running average of squares)",
-                           Described(f"{int((array < 0).sum())} negative values"))
+                raise fail(
+                    where,
+                    "values >= 0 (a running average of squares)",
+                    Described(f"{int((array < 0).sum())} negative values"),
+                )
             buffers[(int(index), name)] = array
         declared = checked.state_buffers()
         if declared is not None:
             expected = {(i, name) for i in range(len(self.parameters)) for name in declared} if steps else set()
             for i, name in sorted(expected - set(buffers)):
-                raise fail(name_of(("buffers", f"{i}.{name}")), f"an array (every step of {type(self).__name__} "
-                           f"keeps {list(declared)} per parameter)", Described("nothing, it is missing"))
+                raise fail(
+                    name_of(("buffers", f"{i}.{name}")),
+                    f"an array (every step of {type(self).__name__} keeps {list(declared)} per parameter)",
+                    Described("nothing, it is missing"),
+                )
             for i, name in sorted(set(buffers) - expected):
-                raise fail(name_of(("buffers", f"{i}.{name}")),
-                           f"one of {list(declared)}" if steps else "no state arrays before the first step",
-                           Described("an array this optimizer does not keep"))
+                raise fail(
+                    name_of(("buffers", f"{i}.{name}")),
+                    f"one of {list(declared)}" if steps else "no state arrays before the first step",
+                    Described("an array this optimizer does not keep"),
+                )
         for name, value in checked.hyperparameters().items():
             setattr(self, name, value)
         self.initial_learning_rate = initial

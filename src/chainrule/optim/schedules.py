@@ -167,7 +167,9 @@ class SequentialLR(Schedule):
         return f"SequentialLR({self.schedules!r}, milestones={self.milestones!r})"
 
 
-def warmup(steps: int, then: Schedule | None = None, start_factor: float = 1.0 / 3.0, *, per: str = "epoch") -> Schedule:
+def warmup(
+    steps: int, then: Schedule | None = None, start_factor: float = 1.0 / 3.0, *, per: str = "epoch"
+) -> Schedule:
     """Linear warm-up over ``steps`` epochs (or steps) from ``start_factor * base``, then ``then``.
 
     The same as PyTorch's ``SequentialLR([LinearLR(start_factor, 1, steps), then], [steps])``;

@@ -169,15 +169,20 @@ class BaseNetworkEstimator(BaseEstimator):
         for k, name in enumerate(activations):
             name = ACTIVATION_ALIASES.get(name, name) if isinstance(name, str) else name
             if not isinstance(name, str) or name not in hidden_activations:
-                raise fail(f"activation[{k}]" if not isinstance(activation, str) else "activation",
-                           f"one of {sorted(hidden_activations + list(ACTIVATION_ALIASES))}", activations[k])
+                raise fail(
+                    f"activation[{k}]" if not isinstance(activation, str) else "activation",
+                    f"one of {sorted(hidden_activations + list(ACTIVATION_ALIASES))}",
+                    activations[k],
+                )
             named.append(name)
         if not isinstance(self.solver, str) or self.solver not in SOLVERS:
             raise fail("solver", f"one of {list(SOLVERS)}", self.solver)
-        if self.optimizer is not None and (not isinstance(self.optimizer, str)
-                                           or self.optimizer.lower() not in OPTIMIZERS):
-            raise fail("optimizer", f"None (the solver's rule) or one of {sorted(OPTIMIZERS)} (torch's rules)",
-                       self.optimizer)
+        if self.optimizer is not None and (
+            not isinstance(self.optimizer, str) or self.optimizer.lower() not in OPTIMIZERS
+        ):
+            raise fail(
+                "optimizer", f"None (the solver's rule) or one of {sorted(OPTIMIZERS)} (torch's rules)", self.optimizer
+            )
         schedule, rate = self.learning_rate, self.learning_rate_init
         if isinstance(schedule, numbers.Real) and not isinstance(schedule, bool):
             # chainrule's earlier meaning, kept: a number is the (constant) learning rate.
@@ -196,9 +201,15 @@ class BaseNetworkEstimator(BaseEstimator):
         _positive_real(self.momentum, "momentum", allow_zero=True)
         if not self.momentum <= 1:
             raise fail("momentum", "a number in [0, 1]", self.momentum)
-        if not (self.batch_size == "auto" or self.batch_size is None or (
-                isinstance(self.batch_size, numbers.Integral) and not isinstance(self.batch_size, bool)
-                and self.batch_size >= 1)):  # type: ignore[operator]  # (*)
+        if not (
+            self.batch_size == "auto"
+            or self.batch_size is None
+            or (
+                isinstance(self.batch_size, numbers.Integral)
+                and not isinstance(self.batch_size, bool)
+                and self.batch_size >= 1  # type: ignore[operator]  # (*)
+            )
+        ):
             raise fail("batch_size", "'auto', None (full batch) or a positive integer", self.batch_size)
         for name in ("max_iter", "max_fun"):
             value = getattr(self, name)
@@ -206,7 +217,9 @@ class BaseNetworkEstimator(BaseEstimator):
                 raise fail(name, "a positive integer", value)
         patience = self.n_iter_no_change
         if isinstance(patience, bool) or not (
-                (isinstance(patience, numbers.Integral) and patience >= 1) or patience == math.inf):  # type: ignore[operator]  # (*)
+            (isinstance(patience, numbers.Integral) and patience >= 1)  # type: ignore[operator]  # (*)
+            or patience == math.inf
+        ):
             raise fail("n_iter_no_change", "a positive integer or numpy.inf", patience)
         fraction = self.validation_fraction
         if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real) or not 0 <= fraction < 1:
@@ -223,11 +236,20 @@ class BaseNetworkEstimator(BaseEstimator):
             if not isinstance(self.table_options, TableOptions):
                 raise fail("table_options", "a chainrule.tabular.TableOptions or None", self.table_options)
             if self.table_options.missing == "drop":
-                raise fail("table_options.missing", "'error' or 'impute' (an estimator predicts every row: "
-                           "leave rows out before fit, e.g. with DataFrame.dropna())", "drop")
+                raise fail(
+                    "table_options.missing",
+                    "'error' or 'impute' (an estimator predicts every row: "
+                    "leave rows out before fit, e.g. with DataFrame.dropna())",
+                    "drop",
+                )
         dtype = None if self.dtype is None else check_dtype(self.dtype, "dtype")
-        return {"hidden": [int(h) for h in hidden], "activations": named, "dtype": dtype,
-                "schedule": schedule, "rate": rate}
+        return {
+            "hidden": [int(h) for h in hidden],
+            "activations": named,
+            "dtype": dtype,
+            "schedule": schedule,
+            "rate": rate,
+        }
 
     # -- mixed tables --------------------------------------------------------------------------
     def _wants_table_encoding(self, X: Any) -> bool:
@@ -238,14 +260,16 @@ class BaseNetworkEstimator(BaseEstimator):
             return True
         from pandas.api import types as t
 
-        return not all(t.is_numeric_dtype(d) and not t.is_bool_dtype(d) and isinstance(d, np.dtype)
-                       for d in X.dtypes)
+        return not all(t.is_numeric_dtype(d) and not t.is_bool_dtype(d) and isinstance(d, np.dtype) for d in X.dtypes)
 
     def _encoded(self, X: Any, dtype: Any, *, fit: bool) -> np.ndarray:
         """``X`` ``(n, n_columns)`` through the table encoder (learned here when ``fit``): ``(n, n_inputs)``."""
         if not is_frame(X):
-            raise fail("X", f"a pandas DataFrame with the columns {list(self.feature_names_in_)} (the estimator "
-                       "was fitted on one)", Described(type(X).__name__))
+            raise fail(
+                "X",
+                f"a pandas DataFrame with the columns {list(self.feature_names_in_)} (the estimator was fitted on one)",
+                Described(type(X).__name__),
+            )
         table = table_from_frame(X, "X")
         if fit:
             self.table_encoder_ = TableEncoder.fit(table, self.table_options or TableOptions())
@@ -272,8 +296,9 @@ class BaseNetworkEstimator(BaseEstimator):
         return np.float32 if getattr(X, "dtype", None) == np.float32 else np.float64
 
     # -- training ----------------------------------------------------------------------------
-    def _fit(self, X: Any, y: Any, sample_weight: Any, validation_data: Any, incremental: bool,
-             classes: Any = None) -> BaseNetworkEstimator:
+    def _fit(
+        self, X: Any, y: Any, sample_weight: Any, validation_data: Any, incremental: bool, classes: Any = None
+    ) -> BaseNetworkEstimator:
         params = self._validated_hyperparameters()
         if self.solver == "lbfgs" and incremental:
             raise fail("solver", "'sgd' or 'adam' for partial_fit (lbfgs is not stochastic)", self.solver)
@@ -319,8 +344,11 @@ class BaseNetworkEstimator(BaseEstimator):
             batch = min(200, n_train)
         elif batch is not None:
             if batch > n_train:
-                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
-                              UserWarning, stacklevel=3)
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                    UserWarning,
+                    stacklevel=3,
+                )
             batch = int(np.clip(batch, 1, n_train))
         rule = self._convergence
         callbacks: list[Callback] = []
@@ -337,10 +365,22 @@ class BaseNetworkEstimator(BaseEstimator):
         _, _, score = self._output_spec()
         self._last_stopped = False
         history = self.network_.fit(
-            X, Y, optimizer=self._optimizer, epochs=1 if incremental else self.max_iter, batch_size=batch,
-            shuffle=self.shuffle, shuffle_order=order, seed=0, sample_weight=weights, validation_data=validation,
-            metrics=[score] if validation is not None and score is not None else (), train_metrics=False,
-            callbacks=callbacks, progress=False, comm=self.comm, l2=alpha,
+            X,
+            Y,
+            optimizer=self._optimizer,
+            epochs=1 if incremental else self.max_iter,
+            batch_size=batch,
+            shuffle=self.shuffle,
+            shuffle_order=order,
+            seed=0,
+            sample_weight=weights,
+            validation_data=validation,
+            metrics=[score] if validation is not None and score is not None else (),
+            train_metrics=False,
+            callbacks=callbacks,
+            progress=False,
+            comm=self.comm,
+            l2=alpha,
         )
         rule.training_loss = None  # the callback is kept (its state carries over): no reference to this fit
         self.history_ = history
@@ -362,11 +402,17 @@ class BaseNetworkEstimator(BaseEstimator):
         if self.verbose and rule.converged:
             print(rule.message + " Stopping.")
         if not incremental and not rule.converged and self.n_iter_ == self.max_iter:
-            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
-    def _weights(self, sample_weight: Any, y: Any, Y: np.ndarray, n: int, dtype: Any) -> tuple[np.ndarray | None, float]:
+    def _weights(
+        self, sample_weight: Any, y: Any, Y: np.ndarray, n: int, dtype: Any
+    ) -> tuple[np.ndarray | None, float]:
         """``(weights or None, L2 strength)``: sample weights times ``class_weight``'s, scaled to mean 1.
 
         scikit-learn divides a batch's loss and penalty by the batch's weight
@@ -390,7 +436,9 @@ class BaseNetworkEstimator(BaseEstimator):
         # As if each sample were repeated w times: the loss is sum w_i E_i / sum w_i.
         return weights * (n / total), alpha * (n / float(total))
 
-    def _initialize(self, n_inputs: int, n_outputs: int, params: dict[str, Any], dtype: Any, rs: np.random.RandomState) -> None:
+    def _initialize(
+        self, n_inputs: int, n_outputs: int, params: dict[str, Any], dtype: Any, rs: np.random.RandomState
+    ) -> None:
         """A new network (scikit-learn's initial weights and biases by default) and fresh fitted state."""
         activation, loss, _ = self._output_spec()
         sizes = [n_inputs, *params["hidden"], n_outputs]
@@ -403,8 +451,14 @@ class BaseNetworkEstimator(BaseEstimator):
                 layer.set_weights(W=W, b=b)
         else:
             init = default_initializer(hidden) if self.init == "auto" else self.init
-            self.network_ = Network.from_sizes(sizes, [*hidden, activation], loss=loss, init=init,
-                                               seed=int(rs.randint(np.iinfo(np.int32).max)), dtype=dtype)
+            self.network_ = Network.from_sizes(
+                sizes,
+                [*hidden, activation],
+                loss=loss,
+                init=init,
+                seed=int(rs.randint(np.iinfo(np.int32).max)),
+                dtype=dtype,
+            )
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_, self.validation_loss_curve_ = [], []
@@ -420,31 +474,36 @@ class BaseNetworkEstimator(BaseEstimator):
         monitor = "val_" + score.name if self.early_stopping else "loss"
         # scikit-learn's Adam has no schedule: learning_rate only shapes SGD.
         schedule = params["schedule"] if self.solver == "sgd" and self.optimizer is None else "constant"
-        return ConvergenceRule(float(self.tol), self.n_iter_no_change, monitor=monitor, learning_rate=schedule,
-                               power_t=float(self.power_t))
+        return ConvergenceRule(
+            float(self.tol), self.n_iter_no_change, monitor=monitor, learning_rate=schedule, power_t=float(self.power_t)
+        )
 
     def _make_optimizer(self, params: dict[str, Any]) -> Any:
         rate = params["rate"]
         if self.optimizer is not None:
             return get_optimizer(self.optimizer, rate)
         if self.solver == "sgd":
-            return MLPSGD(None, rate, momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum)
-                          and self.momentum > 0)
+            return MLPSGD(
+                None, rate, momentum=float(self.momentum), nesterov=bool(self.nesterovs_momentum) and self.momentum > 0
+            )
         return MLPAdam(None, rate, beta_1=float(self.beta_1), beta_2=float(self.beta_2), epsilon=float(self.epsilon))
 
-    def _split(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, rs: np.random.RandomState
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, ...]]:
+    def _split(
+        self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, rs: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[np.ndarray, ...]]:
         """scikit-learn's validation split: ``train_test_split`` with the estimator's random state."""
         arrays = [X, Y] + ([weights] if weights is not None else [])
         if not self.validation_fraction > 0:
             raise fail("validation_fraction", "a number in (0, 1) with early_stopping=True", self.validation_fraction)
-        parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction,
-                                 stratify=self._stratify(Y))
+        parts = train_test_split(
+            *arrays, random_state=rs, test_size=self.validation_fraction, stratify=self._stratify(Y)
+        )
         X_train, X_val, Y_train, Y_val = parts[:4]
         w_train, w_val = (parts[4], parts[5]) if weights is not None else (None, None)
         if X_val.shape[0] < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of your "
-                             "dataset.")
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
+            )
         validation = (X_val, Y_val) if w_val is None else (X_val, Y_val, w_val)
         return X_train, Y_train, w_train, validation
 
@@ -532,8 +591,7 @@ def _random_state(random_state: Any) -> np.random.RandomState:
         return random_state
     if isinstance(random_state, np.random.Generator):
         return np.random.RandomState(int(random_state.integers(2**32)))
-    if (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
-            and 0 <= random_state < 2**32):  # type: ignore[operator]  # (*)
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool) and 0 <= random_state < 2**32:  # type: ignore[operator]  # (*)
         return np.random.RandomState(int(random_state))
     raise fail("random_state", "None, an integer in [0, 2**32), a RandomState or a Generator", random_state)
 
@@ -541,8 +599,11 @@ def _random_state(random_state: Any) -> np.random.RandomState:
 # (*) typeshed's numbers.Integral and numbers.Real declare no comparisons and NumPy's stubs do not
 # take them: the checks accept any registered number (NumPy's scalars, Fraction), as scikit-learn does.
 def _positive_real(value: Any, name: str, allow_zero: bool = False) -> None:
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
-          and np.isfinite(value)  # type: ignore[call-overload]  # (*)
-          and (value >= 0 if allow_zero else value > 0))  # type: ignore[operator]  # (*)
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and np.isfinite(value)  # type: ignore[call-overload]  # (*)
+        and (value >= 0 if allow_zero else value > 0)  # type: ignore[operator]  # (*)
+    )
     if not ok:
         raise fail(name, "a finite number >= 0" if allow_zero else "a finite number > 0", value)

@@ -56,8 +56,9 @@ def classifier_accuracy(softmax: bool) -> Metric:
 class PrintProgress(Callback):
     """Prints scikit-learn's lines: ``Iteration 3, loss = 0.12345678`` and ``Validation score: 0.9``."""
 
-    def __init__(self, loss_of: Callable[[TrainingLoop, dict[str, float]], float] | None = None,
-                 offset: int = 0) -> None:
+    def __init__(
+        self, loss_of: Callable[[TrainingLoop, dict[str, float]], float] | None = None, offset: int = 0
+    ) -> None:
         self.loss_of, self.offset = loss_of, offset
 
     def on_epoch_end(self, loop: TrainingLoop, epoch: int, logs: dict[str, float]) -> None:

@@ -7,84 +7,94 @@ __all__ = ["CLASSIFIER_DOC", "PARITY_ROWS", "PARITY_TABLE", "REGRESSOR_DOC", "ma
 #: (parameter, scikit-learn's MLPClassifier/MLPRegressor, chainrule: any difference and why).
 #: The one source of the table in both estimators' docstrings and in docs/sklearn-parity.md.
 PARITY_ROWS = [
-    ('hidden_layer_sizes',
-     'neurons per hidden layer',
-     'the same'),
-    ('activation',
-     'identity, logistic, tanh, relu',
-     'the same (``logistic`` = ``sigmoid``); also every registered elementwise activation, or one per layer'),
-    ('solver',
-     '``adam``, ``sgd``, ``lbfgs``',
-     "the same rules, operation for operation (:class:`~chainrule.optim.MLPAdam`, :class:`~chainrule.optim.MLPSGD`, scipy's L-BFGS-B)"),
-    ('alpha',
-     'L2 penalty ``0.5 alpha sum ||W||^2 / n_batch`` on the weights, not the biases',
-     'the same (:mod:`chainrule.core.penalty`, also ``Network.fit(l2=...)``)'),
-    ('batch_size',
-     "``'auto'`` = ``min(200, n_samples)``; int",
-     'the same (clipped, with its warning); also None: the full batch'),
-    ('learning_rate',
-     '``constant``, ``invscaling``, ``adaptive``',
-     'the same, SGD only (Adam ignores it, as there); a number is taken as ``learning_rate_init``'),
-    ('learning_rate_init',
-     'the initial step size',
-     'the same'),
-    ('power_t',
-     '``invscaling``: ``lr / (t + 1)^power_t``',
-     'the same (``t``: samples seen, ``t_``)'),
-    ('max_iter',
-     'epochs (stochastic), iterations (lbfgs)',
-     'the same; ConvergenceWarning when reached'),
-    ('shuffle',
-     'shuffle the rows every epoch',
-     "the same order: scikit-learn's compounding ``shuffle(sample_idx, random_state)``"),
-    ('random_state',
-     'initial weights, split, batch order',
-     'the same draws in the same order from a ``RandomState``; None: fresh entropy (never the global state); a Generator seeds one'),
-    ('tol, n_iter_no_change',
-     'stop after ``n_iter_no_change`` epochs without an improvement of ``tol``',
-     'the same rule (``_update_no_improvement_count``, :class:`~chainrule.training.ConvergenceRule`)'),
-    ('verbose',
-     'prints the loss of every iteration',
-     'the same lines'),
-    ('warm_start',
-     'continue from the previous solution',
-     'the same: weights kept, a new optimizer, counters and curves continued'),
-    ('momentum, nesterovs_momentum',
-     "SGD's velocity ``v = momentum v - lr g`` and Nesterov's look-ahead",
-     'the same'),
-    ('early_stopping',
-     'hold out ``validation_fraction``, watch the validation score, restore the best',
-     'the same split (``train_test_split``, stratified for binary labels as there) and rule'),
-    ('validation_fraction',
-     'the held-out share',
-     'the same'),
-    ('beta_1, beta_2, epsilon',
-     "Adam's, ``epsilon`` outside the bias correction",
-     "the same (torch's Adam puts ``eps`` inside: that is ``optimizer='adam'``)"),
-    ('max_fun',
-     'lbfgs: most loss evaluations',
-     'the same'),
-    ('loss (regressor)',
-     '``squared_error``, ``poisson``',
-     '``squared_error`` only (no exp output here)'),
-    ('class_weight (classifier)',
-     "(none: scikit-learn's MLP has no class_weight)",
-     "None, 'balanced' or {label: weight}, as its other classifiers: multiplies ``sample_weight``"),
-    ('sample_weight (fit)',
-     "each batch's loss over its weight sum",
-     'weights scaled to mean 1 over the data; each batch over its rows (the same for full batches)'),
-    ('optimizer',
-     '--',
-     'chainrule extra: a torch-style rule instead of ``solver`` (``adam``, ``adamw``, ``sgd``, ``rmsprop``)'),
-    ('init',
-     '--',
-     "extra: ``'sklearn'`` (default: its draws), ``'auto'`` (each activation's default, biases 0) or a name"),
-    ('dtype',
-     'float32 input stays float32',
-     'the same by default (None); or forced'),
-    ('comm, table_options',
-     '--',
-     'extras: MPI data parallelism (pass an integer ``random_state``); mixed DataFrames'),
+    ("hidden_layer_sizes", "neurons per hidden layer", "the same"),
+    (
+        "activation",
+        "identity, logistic, tanh, relu",
+        "the same (``logistic`` = ``sigmoid``); also every registered elementwise activation, or one per layer",
+    ),
+    (
+        "solver",
+        "``adam``, ``sgd``, ``lbfgs``",
+        "the same rules, operation for operation (:class:`~chainrule.optim.MLPAdam`, "
+        ":class:`~chainrule.optim.MLPSGD`, scipy's L-BFGS-B)",
+    ),
+    (
+        "alpha",
+        "L2 penalty ``0.5 alpha sum ||W||^2 / n_batch`` on the weights, not the biases",
+        "the same (:mod:`chainrule.core.penalty`, also ``Network.fit(l2=...)``)",
+    ),
+    (
+        "batch_size",
+        "``'auto'`` = ``min(200, n_samples)``; int",
+        "the same (clipped, with its warning); also None: the full batch",
+    ),
+    (
+        "learning_rate",
+        "``constant``, ``invscaling``, ``adaptive``",
+        "the same, SGD only (Adam ignores it, as there); a number is taken as ``learning_rate_init``",
+    ),
+    ("learning_rate_init", "the initial step size", "the same"),
+    ("power_t", "``invscaling``: ``lr / (t + 1)^power_t``", "the same (``t``: samples seen, ``t_``)"),
+    ("max_iter", "epochs (stochastic), iterations (lbfgs)", "the same; ConvergenceWarning when reached"),
+    (
+        "shuffle",
+        "shuffle the rows every epoch",
+        "the same order: scikit-learn's compounding ``shuffle(sample_idx, random_state)``",
+    ),
+    (
+        "random_state",
+        "initial weights, split, batch order",
+        "the same draws in the same order from a ``RandomState``; None: fresh entropy (never the global state); "
+        "a Generator seeds one",
+    ),
+    (
+        "tol, n_iter_no_change",
+        "stop after ``n_iter_no_change`` epochs without an improvement of ``tol``",
+        "the same rule (``_update_no_improvement_count``, :class:`~chainrule.training.ConvergenceRule`)",
+    ),
+    ("verbose", "prints the loss of every iteration", "the same lines"),
+    (
+        "warm_start",
+        "continue from the previous solution",
+        "the same: weights kept, a new optimizer, counters and curves continued",
+    ),
+    ("momentum, nesterovs_momentum", "SGD's velocity ``v = momentum v - lr g`` and Nesterov's look-ahead", "the same"),
+    (
+        "early_stopping",
+        "hold out ``validation_fraction``, watch the validation score, restore the best",
+        "the same split (``train_test_split``, stratified for binary labels as there) and rule",
+    ),
+    ("validation_fraction", "the held-out share", "the same"),
+    (
+        "beta_1, beta_2, epsilon",
+        "Adam's, ``epsilon`` outside the bias correction",
+        "the same (torch's Adam puts ``eps`` inside: that is ``optimizer='adam'``)",
+    ),
+    ("max_fun", "lbfgs: most loss evaluations", "the same"),
+    ("loss (regressor)", "``squared_error``, ``poisson``", "``squared_error`` only (no exp output here)"),
+    (
+        "class_weight (classifier)",
+        "(none: scikit-learn's MLP has no class_weight)",
+        "None, 'balanced' or {label: weight}, as its other classifiers: multiplies ``sample_weight``",
+    ),
+    (
+        "sample_weight (fit)",
+        "each batch's loss over its weight sum",
+        "weights scaled to mean 1 over the data; each batch over its rows (the same for full batches)",
+    ),
+    (
+        "optimizer",
+        "--",
+        "chainrule extra: a torch-style rule instead of ``solver`` (``adam``, ``adamw``, ``sgd``, ``rmsprop``)",
+    ),
+    (
+        "init",
+        "--",
+        "extra: ``'sklearn'`` (default: its draws), ``'auto'`` (each activation's default, biases 0) or a name",
+    ),
+    ("dtype", "float32 input stays float32", "the same by default (None); or forced"),
+    ("comm, table_options", "--", "extras: MPI data parallelism (pass an integer ``random_state``); mixed DataFrames"),
 ]
 
 
@@ -98,9 +108,12 @@ def _rst_table(rows: list[tuple[str, str, str]], widths: tuple[int, int] = (24, 
     out = [rule]
     for k, row in enumerate([heads, *rows]):
         wrapped = [textwrap.wrap(text, w) or [""] for text, w in zip(row, (*widths, third))]
-        out.extend("| " + " | ".join((part[i] if i < len(part) else "").ljust(w)
-                                     for part, w in zip(wrapped, (*widths, third))) + " |"
-                   for i in range(max(len(part) for part in wrapped)))
+        out.extend(
+            "| "
+            + " | ".join((part[i] if i < len(part) else "").ljust(w) for part, w in zip(wrapped, (*widths, third)))
+            + " |"
+            for i in range(max(len(part) for part in wrapped))
+        )
         out.append(rule.replace("-", "=") if k == 0 else rule)
     return "\n".join(out) + "\n"
 

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 __all__ = ["fit_lbfgs"]
 
 
-def fit_lbfgs(estimator: BaseNetworkEstimator, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None,
-              alpha: float) -> None:
+def fit_lbfgs(
+    estimator: BaseNetworkEstimator, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, alpha: float
+) -> None:
     """Minimise the penalised loss over every trainable value of ``estimator.network_`` in place.
 
     ``weights``: sample weights of mean 1, or None; ``alpha``: the penalty's strength for them.
@@ -47,17 +48,25 @@ def fit_lbfgs(estimator: BaseNetworkEstimator, X: np.ndarray, Y: np.ndarray, wei
         return data / outputs + penalty, gradients.astype(np.float64)
 
     result = scipy.optimize.minimize(
-        objective, values.astype(np.float64), method="L-BFGS-B", jac=True,
+        objective,
+        values.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
         options={"maxfun": estimator.max_fun, "maxiter": estimator.max_iter, "gtol": estimator.tol},
     )
     if result.status != 0:
-        warnings.warn(f"lbfgs failed to converge after {result.nit} iteration(s) (status={result.status}): "
-                      f"{result.message}. Increase the number of iterations (max_iter) or scale the data.",
-                      ConvergenceWarning, stacklevel=4)
+        warnings.warn(
+            f"lbfgs failed to converge after {result.nit} iteration(s) (status={result.status}): "
+            f"{result.message}. Increase the number of iterations (max_iter) or scale the data.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
     np.copyto(values, result.x, casting="same_kind")
     if not np.isfinite(values).all():
-        raise ValueError("Solver produced non-finite parameter weights. The input data may contain large values "
-                         "and need to be preprocessed.")
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may contain large values "
+            "and need to be preprocessed."
+        )
     estimator.n_iter_ = min(result.nit, estimator.max_iter)
     estimator.loss_ = float(result.fun)
     estimator.t_ = 0

@@ -59,13 +59,34 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         table_options: Any = None,
     ) -> None:
         super().__init__(
-            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
-            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
-            momentum=momentum, nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            n_iter_no_change=n_iter_no_change, max_fun=max_fun, optimizer=optimizer, init=init, dtype=dtype,
-            comm=comm, table_options=table_options,
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            optimizer=optimizer,
+            init=init,
+            dtype=dtype,
+            comm=comm,
+            table_options=table_options,
         )
         self.class_weight = class_weight
 
@@ -112,8 +133,11 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         if y.ndim == 2 and y.shape[1] > 1:
             kind = type_of_target(y)
             if kind != "multilabel-indicator":
-                raise fail("y", "labels (n_samples,) or a 0/1 indicator matrix (n_samples, n_labels)",
-                           f"a 2-D target of type {kind!r}")
+                raise fail(
+                    "y",
+                    "labels (n_samples,) or a 0/1 indicator matrix (n_samples, n_labels)",
+                    f"a 2-D target of type {kind!r}",
+                )
             if incremental and hasattr(self, "classes_"):
                 if not self._multilabel or y.shape[1] != len(self.classes_):
                     raise fail("y", f"the {len(self.classes_)} labels seen in the first fit", y)
@@ -140,7 +164,9 @@ class NetworkClassifier(ClassifierMixin, BaseNetworkEstimator):
         unknown = self.classes_[index] != y
         if unknown.any():
             raise fail("y", f"labels among classes_ {self.classes_.tolist()}", y[np.argmax(unknown)])
-        encoded: np.ndarray = index.astype(np.float64)[:, None] if len(self.classes_) == 2 else np.eye(len(self.classes_))[index]
+        encoded: np.ndarray = (
+            index.astype(np.float64)[:, None] if len(self.classes_) == 2 else np.eye(len(self.classes_))[index]
+        )
         return encoded
 
     def _output_spec(self) -> tuple[str, str, Any]:

@@ -20,10 +20,31 @@ __all__ = ["from_sklearn"]
 #: scikit-learn's activation names in chainrule's.
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu", "softmax": "softmax"}
 #: The hyperparameters the estimators share with scikit-learn's MLPs (everything but ``loss`` and the extras).
-SHARED = ("hidden_layer_sizes", "activation", "solver", "alpha", "batch_size", "learning_rate", "learning_rate_init",
-          "power_t", "max_iter", "shuffle", "random_state", "tol", "verbose", "warm_start", "momentum",
-          "nesterovs_momentum", "early_stopping", "validation_fraction", "beta_1", "beta_2", "epsilon",
-          "n_iter_no_change", "max_fun")
+SHARED = (
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "alpha",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "max_iter",
+    "shuffle",
+    "random_state",
+    "tol",
+    "verbose",
+    "warm_start",
+    "momentum",
+    "nesterovs_momentum",
+    "early_stopping",
+    "validation_fraction",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "n_iter_no_change",
+    "max_fun",
+)
 
 
 def from_sklearn(mlp: Any) -> BaseNetworkEstimator:
@@ -42,12 +63,17 @@ def from_sklearn(mlp: Any) -> BaseNetworkEstimator:
     makes one per ``fit``).
     """
     if not isinstance(mlp, (MLPClassifier, MLPRegressor)):
-        raise fail("mlp", "a fitted sklearn.neural_network.MLPClassifier or MLPRegressor", Described(type(mlp).__name__))
+        raise fail(
+            "mlp", "a fitted sklearn.neural_network.MLPClassifier or MLPRegressor", Described(type(mlp).__name__)
+        )
     check_is_fitted(mlp, "coefs_")
     out_activation = mlp.out_activation_
     if out_activation not in _ACTIVATIONS:
-        raise fail("mlp.out_activation_", f"one of {sorted(_ACTIVATIONS)} (the poisson loss's exp output has no "
-                   "chainrule counterpart)", out_activation)
+        raise fail(
+            "mlp.out_activation_",
+            f"one of {sorted(_ACTIVATIONS)} (the poisson loss's exp output has no chainrule counterpart)",
+            out_activation,
+        )
     params = {name: value for name, value in mlp.get_params().items() if name in SHARED}
     classifier = isinstance(mlp, MLPClassifier)
     estimator: BaseNetworkEstimator = NetworkClassifier(**params) if classifier else NetworkRegressor(**params)
@@ -65,8 +91,9 @@ def from_sklearn(mlp: Any) -> BaseNetworkEstimator:
     activation, loss, _ = estimator._output_spec()
     if activation != _ACTIVATIONS[out_activation]:
         raise fail("mlp.out_activation_", f"{activation!r} for these targets", out_activation)
-    network = Network.from_sizes(sizes, [hidden] * (len(sizes) - 2) + [activation], loss=loss, init="zeros",
-                                 dtype=dtype)
+    network = Network.from_sizes(
+        sizes, [hidden] * (len(sizes) - 2) + [activation], loss=loss, init="zeros", dtype=dtype
+    )
     for layer, W, b in zip(network.layers, coefs, mlp.intercepts_):
         layer.set_weights(W=W, b=np.asarray(b))
     estimator.network_ = network

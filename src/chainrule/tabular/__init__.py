@@ -14,6 +14,17 @@ from .reader import Table, read_table, table_from_columns, table_from_csv_text
 from .reduce import Reducer
 
 __all__ = [
-    "MAX_AUTO_CLASSES", "ColumnEncoder", "Preprocessor", "Reducer", "Table", "TableEncoder", "TableOptions",
-    "infer_task", "is_frame", "read_table", "table_from_columns", "table_from_csv_text", "table_from_frame",
+    "MAX_AUTO_CLASSES",
+    "ColumnEncoder",
+    "Preprocessor",
+    "Reducer",
+    "Table",
+    "TableEncoder",
+    "TableOptions",
+    "infer_task",
+    "is_frame",
+    "read_table",
+    "table_from_columns",
+    "table_from_csv_text",
+    "table_from_frame",
 ]

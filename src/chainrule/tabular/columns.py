@@ -35,8 +35,18 @@ from ..core.errors import excerpt
 from .reader import MISSING_TEXT, Table, is_missing
 
 __all__ = [
-    "BOOLEAN", "CATEGORICAL", "ColumnEvidence", "KINDS", "NUMERIC", "boolean_values", "categorical_values",
-    "category_of", "column_evidence", "decide_kind", "missing_message", "numeric_values",
+    "BOOLEAN",
+    "CATEGORICAL",
+    "ColumnEvidence",
+    "KINDS",
+    "NUMERIC",
+    "boolean_values",
+    "categorical_values",
+    "category_of",
+    "column_evidence",
+    "decide_kind",
+    "missing_message",
+    "numeric_values",
 ]
 
 NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
@@ -50,8 +60,10 @@ _DATE = re.compile(
 )
 _TIME_TYPES = (datetime.date, datetime.time, datetime.timedelta, np.datetime64, np.timedelta64)
 #: How to say, in a message, what to do about a missing value.
-_MISSING_HINT = ("choose what to do with missing values: impute them (--impute STRATEGY, or "
-                 "TableOptions(missing='impute')) or leave their rows out (--drop-missing, or missing='drop')")
+_MISSING_HINT = (
+    "choose what to do with missing values: impute them (--impute STRATEGY, or "
+    "TableOptions(missing='impute')) or leave their rows out (--drop-missing, or missing='drop')"
+)
 
 
 def missing_message(table: Table, column: str, row: int) -> str:
@@ -83,17 +95,17 @@ class ColumnEvidence:
     name: str
     declared: str | None
     n_missing: int = 0
-    n_numbers: int = 0        # finite numbers, typed or as text
-    n_nonfinite: int = 0      # inf, -inf (typed or as text)
-    n_bools: int = 0          # typed booleans
-    n_text: int = 0           # text that is no number
-    n_truefalse: int = 0      # ... of which "true"/"false"
-    n_dates: int = 0          # ... or cells that look like (or are) dates and times
-    n_other: int = 0          # cells of other types
-    first_text: str | None = None       # where and what the first text cell is
+    n_numbers: int = 0  # finite numbers, typed or as text
+    n_nonfinite: int = 0  # inf, -inf (typed or as text)
+    n_bools: int = 0  # typed booleans
+    n_text: int = 0  # text that is no number
+    n_truefalse: int = 0  # ... of which "true"/"false"
+    n_dates: int = 0  # ... or cells that look like (or are) dates and times
+    n_other: int = 0  # cells of other types
+    first_text: str | None = None  # where and what the first text cell is
     first_nonfinite: str | None = None
     other_type: str | None = None
-    distinct: frozenset[Any] | None = None   # the categories (None: more than the cap)
+    distinct: frozenset[Any] | None = None  # the categories (None: more than the cap)
     n_distinct: int = 0
 
     @property
@@ -199,7 +211,9 @@ def _cell_evidence(evidence: ColumnEvidence, table: Table, cells: Any, cap: int)
                     evidence.n_numbers += 1
                 else:
                     evidence.n_nonfinite += 1
-                    evidence.first_nonfinite = evidence.first_nonfinite or f"{table.where(row)}: received: {excerpt(cell)}"
+                    evidence.first_nonfinite = (
+                        evidence.first_nonfinite or f"{table.where(row)}: received: {excerpt(cell)}"
+                    )
             else:
                 evidence.n_text += 1
                 if evidence.first_text is None:
@@ -233,8 +247,9 @@ def _cell_evidence(evidence: ColumnEvidence, table: Table, cells: Any, cap: int)
     return evidence
 
 
-def _array_evidence(evidence: ColumnEvidence, table: Table, cells: np.ndarray, cap: int,
-                    original: Any = None) -> ColumnEvidence:
+def _array_evidence(
+    evidence: ColumnEvidence, table: Table, cells: np.ndarray, cap: int, original: Any = None
+) -> ColumnEvidence:
     if cells.dtype.kind == "b":
         evidence.n_bools = int(cells.size)
         values = cells.astype(np.float64)
@@ -273,12 +288,14 @@ def decide_kind(parts: list[ColumnEvidence], forced_categorical: bool, max_categ
     infinite value, naming the first such cell.
     """
     name, declared = parts[0].name, parts[0].declared
-    total = {key: sum(getattr(p, key) for p in parts)
-             for key in ("n_missing", "n_numbers", "n_nonfinite", "n_bools", "n_text", "n_truefalse", "n_dates",
-                         "n_other")}
+    total = {
+        key: sum(getattr(p, key) for p in parts)
+        for key in ("n_missing", "n_numbers", "n_nonfinite", "n_bools", "n_text", "n_truefalse", "n_dates", "n_other")
+    }
     n_values = sum(p.n_values for p in parts)
-    if declared == "datetime" or (total["n_dates"] and total["n_dates"] == total["n_text"]
-                                  and total["n_numbers"] == total["n_bools"] == 0):
+    if declared == "datetime" or (
+        total["n_dates"] and total["n_dates"] == total["n_text"] and total["n_numbers"] == total["n_bools"] == 0
+    ):
         return None, "dates or times, which are not encoded: derive numbers from them (the year, the month) first"
     if declared is not None and declared.startswith("unsupported"):
         return None, f"its type ({declared.partition(': ')[2]}) cannot be encoded"
@@ -315,10 +332,13 @@ def _categorical(parts: list[ColumnEvidence], max_categories: int) -> tuple[str 
             return CATEGORICAL, ""
         count = f"{len(union)}"
     else:
-        count = f"{max(p.n_distinct for p in parts)}" if len(parts) == 1 else \
-            f"at least {max(p.n_distinct for p in parts)}"
-    return None, (f"free text with {count} distinct values, more than max_categories={max_categories} "
-                  "(raise it with --max-categories if they really are categories)")
+        count = (
+            f"{max(p.n_distinct for p in parts)}" if len(parts) == 1 else f"at least {max(p.n_distinct for p in parts)}"
+        )
+    return None, (
+        f"free text with {count} distinct values, more than max_categories={max_categories} "
+        "(raise it with --max-categories if they really are categories)"
+    )
 
 
 # -- cells as values ---------------------------------------------------------------------------
@@ -340,14 +360,18 @@ def numeric_values(table: Table, name: str) -> np.ndarray:
                 continue
             number = None if isinstance(cell, (bool, np.bool_)) else _number(cell)
             if number is None:
-                raise ValueError(f"{table.source}: column {name!r}, {table.where(row)}: expected a finite number, "
-                                 f"received: {excerpt(cell)}")
+                raise ValueError(
+                    f"{table.source}: column {name!r}, {table.where(row)}: expected a finite number, "
+                    f"received: {excerpt(cell)}"
+                )
             values[row] = number
     bad = np.isinf(values)
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueError(f"{table.source}: column {name!r}, {table.where(row)}: expected a finite number, "
-                         f"received: {excerpt(cells[row])}")
+        raise ValueError(
+            f"{table.source}: column {name!r}, {table.where(row)}: expected a finite number, "
+            f"received: {excerpt(cells[row])}"
+        )
     return values
 
 
@@ -376,8 +400,10 @@ def boolean_values(table: Table, name: str) -> np.ndarray:
         elif isinstance(cell, (numbers.Real, np.number)) and float(cell) in (0.0, 1.0):
             values[row] = float(cell)
         else:
-            raise ValueError(f"{table.source}: column {name!r}, {table.where(row)}: expected true or false, "
-                             f"received: {excerpt(cell)}")
+            raise ValueError(
+                f"{table.source}: column {name!r}, {table.where(row)}: expected true or false, "
+                f"received: {excerpt(cell)}"
+            )
     return values
 
 

@@ -94,8 +94,12 @@ class ColumnEncoder:
             raise fail(f"column {self.name!r} indicator", "True or False", self.indicator)
         if self.kind == CATEGORICAL:
             cats = self.categories
-            if (not isinstance(cats, list) or not cats or not all(isinstance(c, str) for c in cats)
-                    or len(set(cats)) != len(cats)):
+            if (
+                not isinstance(cats, list)
+                or not cats
+                or not all(isinstance(c, str) for c in cats)
+                or len(set(cats)) != len(cats)
+            ):
                 raise fail(f"column {self.name!r} categories", "a list of distinct texts", cats)
             if self.fill is not None and not isinstance(self.fill, str):
                 raise fail(f"column {self.name!r} fill", "a category (text) or None", self.fill)
@@ -107,8 +111,9 @@ class ColumnEncoder:
                 raise fail(f"column {self.name!r} categories", "none for a numeric column", self.categories)
             self.mean, self.scale = float(self.mean), float(self.scale)
             if not (np.isfinite(self.mean) and np.isfinite(self.scale) and self.scale > 0):
-                raise fail(f"column {self.name!r}", "a finite mean and a positive finite scale",
-                           (self.mean, self.scale))
+                raise fail(
+                    f"column {self.name!r}", "a finite mean and a positive finite scale", (self.mean, self.scale)
+                )
             if self.fill is not None:
                 if isinstance(self.fill, (bool, str)) or not np.isfinite(self.fill):
                     raise fail(f"column {self.name!r} fill", "a finite number or None", self.fill)
@@ -153,7 +158,8 @@ class ColumnEncoder:
             raise ValueError(
                 f"{table.source}: column {self.name!r}, {table.where(row)}: the value {float(values[row])!r} is out "
                 f"of the range of {out.dtype.name} once standardised (mean {self.mean:.6g}, scale {self.scale:.6g}); "
-                "use float64 (--dtype float64) or rescale the column")
+                "use float64 (--dtype float64) or rescale the column"
+            )
         out[:, 0] = x
         if self.indicator:
             out[:, 1] = missing
@@ -182,8 +188,7 @@ class ColumnEncoder:
 
     # -- storage ---------------------------------------------------------------------------------
     def to_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {"name": self.name, "kind": self.kind, "fill": self.fill,
-                                  "indicator": self.indicator}
+        config: dict[str, Any] = {"name": self.name, "kind": self.kind, "fill": self.fill, "indicator": self.indicator}
         if self.kind == CATEGORICAL:
             config.update(categories=list(self.categories), unknown=self.unknown)
         else:
@@ -200,23 +205,31 @@ class ColumnEncoder:
         if not isinstance(config, dict):
             raise fail(field, "a column: an object with the keys 'name', 'kind', ...", config)
         kind = choice(config.get("kind"), f"{field}.kind", KINDS)
-        config = check_keys(config, field, cls.CATEGORICAL_KEYS if kind == CATEGORICAL else cls.NUMERIC_KEYS,
-                            f"a {kind} column")
+        config = check_keys(
+            config, field, cls.CATEGORICAL_KEYS if kind == CATEGORICAL else cls.NUMERIC_KEYS, f"a {kind} column"
+        )
         name = text(config["name"], f"{field}.name")
         indicator = flag(config["indicator"], f"{field}.indicator")
         fill = config["fill"]
         if kind == CATEGORICAL:
             categories = config["categories"]
-            if (not isinstance(categories, list) or not categories or not all(isinstance(c, str) for c in categories)
-                    or len(set(categories)) != len(categories)):
+            if (
+                not isinstance(categories, list)
+                or not categories
+                or not all(isinstance(c, str) for c in categories)
+                or len(set(categories)) != len(categories)
+            ):
                 raise fail(f"{field}.categories", "a non-empty list of distinct texts", categories)
             if fill is not None:
                 text(fill, f"{field}.fill", "a category (text) or null")
-            options: dict[str, Any] = dict(categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown",
-                                                                       UNKNOWN_POLICIES))
+            options: dict[str, Any] = dict(
+                categories=list(categories), unknown=choice(config["unknown"], f"{field}.unknown", UNKNOWN_POLICIES)
+            )
         else:
-            options = dict(mean=finite_number(config["mean"], f"{field}.mean"),
-                           scale=finite_number(config["scale"], f"{field}.scale", positive=True))
+            options = dict(
+                mean=finite_number(config["mean"], f"{field}.mean"),
+                scale=finite_number(config["scale"], f"{field}.scale", positive=True),
+            )
             if fill is not None:
                 fill = finite_number(fill, f"{field}.fill")
         try:
@@ -320,7 +333,7 @@ class TableEncoder:
         out = np.empty((table.n_rows, self.n_features), dtype=dtype)
         start = 0
         for column in self.columns:
-            column.transform(table, out[:, start:start + column.width])
+            column.transform(table, out[:, start : start + column.width])
             start += column.width
         return out
 
@@ -339,15 +352,16 @@ class TableEncoder:
         seen: set[str] = set()
         for k, column in enumerate(encoders):
             if column.name in seen:
-                raise fail(f"{field}.columns[{k}].name", "a column not encoded before (each column once)",
-                           column.name)
+                raise fail(f"{field}.columns[{k}].name", "a column not encoded before (each column once)", column.name)
             seen.add(column.name)
         return cls(encoders, missing)
 
     def __repr__(self) -> str:
         kinds = Counter(c.kind for c in self.columns)
-        return (f"TableEncoder({len(self.columns)} columns ({', '.join(f'{n} {k}' for k, n in kinds.items())}) "
-                f"-> {self.n_features} inputs, missing={self.missing!r})")
+        return (
+            f"TableEncoder({len(self.columns)} columns ({', '.join(f'{n} {k}' for k, n in kinds.items())}) "
+            f"-> {self.n_features} inputs, missing={self.missing!r})"
+        )
 
 
 def column_values(table: Table, name: str, kind: str) -> np.ndarray | list[Any]:

@@ -39,14 +39,18 @@ def refusal_message(source: str, refused: list[tuple[str, str]], chosen: bool) -
     names = [name for name, _ in refused]
     reasons = "; ".join(f"{name!r}: {reason}" for name, reason in refused)
     plural = len(refused) > 1
-    where = ("remove them from --features / TableOptions(features=...)" if chosen else
-             f"leave {'them' if plural else 'it'} out with --drop {' '.join(shlex.quote(n) for n in names)} "
-             f"(TableOptions(drop={names!r}))")
+    where = (
+        "remove them from --features / TableOptions(features=...)"
+        if chosen
+        else f"leave {'them' if plural else 'it'} out with --drop {' '.join(shlex.quote(n) for n in names)} "
+        f"(TableOptions(drop={names!r}))"
+    )
     return f"{source}: cannot use column{'s' if plural else ''} {reasons}; {where}"
 
 
-def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reducer: Reducer,
-                parsed: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+def fit_columns(
+    table: Table, names: Sequence[str], options: TableOptions, reducer: Reducer, parsed: dict[str, Any] | None = None
+) -> list[tuple[str, str]]:
     """The kind of each column in ``names`` over every process: ``[(name, kind)]``.
 
     Raises ValueError naming every column that cannot be used (with the
@@ -60,8 +64,9 @@ def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reduc
     with reducer.checking():  # every process decides the same from the same evidence
         for k, name in enumerate(names):
             try:
-                kind, reason = decide_kind([part[k] for part in everyone], name in options.categorical,
-                                           options.max_categories)
+                kind, reason = decide_kind(
+                    [part[k] for part in everyone], name in options.categorical, options.max_categories
+                )
             except ValueError as err:
                 raise ValueError(f"{table.source}: {err}") from None
             if kind is None:
@@ -73,8 +78,15 @@ def fit_columns(table: Table, names: Sequence[str], options: TableOptions, reduc
     return kinds
 
 
-def fit_encoder(table: Table, kinds: list[tuple[str, str]], options: TableOptions, reducer: Reducer,
-                n_rows: int, parsed: dict[str, Any] | None = None, kept: np.ndarray | None = None) -> TableEncoder:
+def fit_encoder(
+    table: Table,
+    kinds: list[tuple[str, str]],
+    options: TableOptions,
+    reducer: Reducer,
+    n_rows: int,
+    parsed: dict[str, Any] | None = None,
+    kept: np.ndarray | None = None,
+) -> TableEncoder:
     """Learn each column's imputation, standardisation and categories from ``table``'s rows.
 
     ``table`` holds this process's training rows (rows with missing values
@@ -106,8 +118,16 @@ def fit_encoder(table: Table, kinds: list[tuple[str, str]], options: TableOption
     return TableEncoder(columns, options.missing)
 
 
-def _fit_numeric(table: Table, name: str, kind: str, values: np.ndarray, options: TableOptions, reducer: Reducer,
-                 impute: bool, n_rows: int) -> ColumnEncoder:
+def _fit_numeric(
+    table: Table,
+    name: str,
+    kind: str,
+    values: np.ndarray,
+    options: TableOptions,
+    reducer: Reducer,
+    impute: bool,
+    n_rows: int,
+) -> ColumnEncoder:
     missing = np.isnan(values)
     observed = values[~missing]
     n_missing = int(reducer.sum(int(missing.sum())))
@@ -156,13 +176,16 @@ def mean_and_std(x: np.ndarray, n: int, reducer: Reducer, what: str) -> tuple[fl
         mean, std = float(np.ldexp(mean, exponent)), float(np.ldexp(std, exponent))
     with reducer.checking():  # every process decides alike, from the same sums
         if not (np.isfinite(mean) and np.isfinite(std) and abs(mean) + peak <= np.finfo(np.float64).max):
-            raise ValueError(f"{what}: its values (up to {peak:.6g} in magnitude) are too large to standardise in "
-                             "float64; rescale the column")
+            raise ValueError(
+                f"{what}: its values (up to {peak:.6g} in magnitude) are too large to standardise in "
+                "float64; rescale the column"
+            )
     return mean, std
 
 
-def _fit_categorical(table: Table, name: str, values: list[Any], options: TableOptions, reducer: Reducer,
-                     impute: bool) -> ColumnEncoder:
+def _fit_categorical(
+    table: Table, name: str, values: list[Any], options: TableOptions, reducer: Reducer, impute: bool
+) -> ColumnEncoder:
     local = Counter(v for v in values if v is not None)
     n_missing = int(reducer.sum(len(values) - sum(local.values())))
     counts = merge_counts(reducer.gather(local))
@@ -180,8 +203,9 @@ def _fit_categorical(table: Table, name: str, values: list[Any], options: TableO
     if impute and n_missing:
         categories.add(fill)  # the imputed category is a training category, as in an imputer -> encoder pipeline
     indicator = impute and options.missing_indicator and n_missing > 0
-    return ColumnEncoder(name, CATEGORICAL, fill=fill, indicator=indicator, categories=sorted(categories),
-                         unknown=options.unknown)
+    return ColumnEncoder(
+        name, CATEGORICAL, fill=fill, indicator=indicator, categories=sorted(categories), unknown=options.unknown
+    )
 
 
 def _mode(counts: Counter[Any]) -> Any:
@@ -195,6 +219,8 @@ def _most_frequent(values: list[Any], reducer: Reducer, what: str) -> Any:
     counts = merge_counts(reducer.gather(local if len(local) <= _MAX_COUNTS else None))
     with reducer.checking():  # every process sees the same counts: all raise, or none
         if counts is None:
-            raise ValueError(f"{what}: too many distinct values to find the most frequent one over several "
-                             "processes; impute the mean, the median or a constant instead")
+            raise ValueError(
+                f"{what}: too many distinct values to find the most frequent one over several "
+                "processes; impute the mean, the median or a constant instead"
+            )
     return _mode(counts)

@@ -18,7 +18,11 @@ from ..core.errors import Described, ValidationError, excerpt
 from ..core.validation import fail
 
 __all__ = [
-    "CATEGORICAL_IMPUTATIONS", "MISSING_POLICIES", "NUMERIC_IMPUTATIONS", "TableOptions", "UNKNOWN_POLICIES",
+    "CATEGORICAL_IMPUTATIONS",
+    "MISSING_POLICIES",
+    "NUMERIC_IMPUTATIONS",
+    "TableOptions",
+    "UNKNOWN_POLICIES",
 ]
 
 #: What to do with a missing value: refuse it (naming the cell), leave its row out, or impute it.
@@ -110,8 +114,11 @@ class TableOptions:
         if self.missing != "impute":
             # Both only concern imputed values: asking for them otherwise is a mistake, not a no-op.
             if self.missing_indicator:
-                raise fail("missing_indicator", "missing='impute' as well (it marks imputed values)",
-                           f"missing={self.missing!r}")
+                raise fail(
+                    "missing_indicator",
+                    "missing='impute' as well (it marks imputed values)",
+                    f"missing={self.missing!r}",
+                )
             if self.impute_categorical is not None:
                 raise fail("impute_categorical", "missing='impute' as well", f"missing={self.missing!r}")
         _choice(self.unknown, "unknown", UNKNOWN_POLICIES)

@@ -42,8 +42,18 @@ MAX_AUTO_CLASSES = 20
 TASKS = ("auto", "classification", "regression")
 #: Version of the config written by :meth:`Preprocessor.to_config` (version 1: numeric columns only).
 CONFIG_VERSION = 2
-_CONFIG_ORDER = ("version", "target", "task", "classes", "target_mean", "target_scale", "columns", "features",
-                 "encoder", "options")
+_CONFIG_ORDER = (
+    "version",
+    "target",
+    "task",
+    "classes",
+    "target_mean",
+    "target_scale",
+    "columns",
+    "features",
+    "encoder",
+    "options",
+)
 _CONFIG_ORDER_V1 = ("features", "target", "task", "mean", "scale", "classes", "target_mean", "target_scale")
 _CONFIG_KEYS, _CONFIG_KEYS_V1 = set(_CONFIG_ORDER), set(_CONFIG_ORDER_V1)
 
@@ -124,9 +134,16 @@ class Preprocessor:
         The options the preprocessing was fitted with (for the record).
     """
 
-    def __init__(self, encoder: TableEncoder, target: str, task: str, classes: Sequence[Any] | None = None,
-                 target_mean: float | None = None, target_scale: float | None = None,
-                 options: TableOptions | None = None) -> None:
+    def __init__(
+        self,
+        encoder: TableEncoder,
+        target: str,
+        task: str,
+        classes: Sequence[Any] | None = None,
+        target_mean: float | None = None,
+        target_scale: float | None = None,
+        options: TableOptions | None = None,
+    ) -> None:
         if not isinstance(encoder, TableEncoder):
             raise fail("encoder", "a TableEncoder", encoder)
         self.encoder = encoder
@@ -141,8 +158,12 @@ class Preprocessor:
             raise ValueError(f"target {self.target!r}: expected at least 2 classes, received: {excerpt(self.classes)}")
         self.target_mean = None if target_mean is None else float(target_mean)
         self.target_scale = None if target_scale is None else float(target_scale)
-        if task == "regression" and not (self.target_scale is not None and self.target_scale > 0
-                                         and self.target_mean is not None and np.isfinite(self.target_mean)):
+        if task == "regression" and not (
+            self.target_scale is not None
+            and self.target_scale > 0
+            and self.target_mean is not None
+            and np.isfinite(self.target_mean)
+        ):
             raise ValueError("preprocessing: a regression target needs a finite target_mean and target_scale > 0")
         self.options = options
 
@@ -158,8 +179,15 @@ class Preprocessor:
 
     # -- fitting ---------------------------------------------------------------------------
     @classmethod
-    def fit(cls, table: Table, target: str, features: Sequence[str] | None = None, task: str = "auto",
-            options: TableOptions | None = None, reducer: Reducer | None = None) -> Preprocessor:
+    def fit(
+        cls,
+        table: Table,
+        target: str,
+        features: Sequence[str] | None = None,
+        task: str = "auto",
+        options: TableOptions | None = None,
+        reducer: Reducer | None = None,
+    ) -> Preprocessor:
         """Learn the preprocessing from ``table``.
 
         ``features`` (a shorthand for ``options.features``) defaults to every
@@ -186,8 +214,11 @@ class Preprocessor:
         n_rows = int(reducer.sum(rows.n_rows))
         with reducer.checking():
             if n_rows == 0:
-                left_out = "with a target value" if options.missing != "drop" else \
-                    "with a target value and no missing value in the feature columns"
+                left_out = (
+                    "with a target value"
+                    if options.missing != "drop"
+                    else "with a target value and no missing value in the feature columns"
+                )
                 raise ValueError(f"{table.source}: no training rows left: none {left_out}")
         encoder = fit_encoder(rows, kinds, options, reducer, n_rows, parsed, kept)
         with reducer.checking():
@@ -199,14 +230,15 @@ class Preprocessor:
             classes = sorted(set().union(*reducer.gather(distinct)), key=label_sort_key)
             with reducer.checking():
                 if len(classes) < 2:
-                    raise ValueError(f"{table.source}: target column {target!r} has a single class {classes!r}; "
-                                     "classification needs at least 2")
+                    raise ValueError(
+                        f"{table.source}: target column {target!r} has a single class {classes!r}; "
+                        "classification needs at least 2"
+                    )
             return cls(encoder, target, task, classes=classes, options=options)
         with reducer.checking():
             y = rows.numeric(target)
         y_mean, y_std = mean_and_std(y, n_rows, reducer, f"{table.source}: column {target!r}")
-        return cls(encoder, target, task, target_mean=y_mean, target_scale=y_std if y_std > 0 else 1.0,
-                   options=options)
+        return cls(encoder, target, task, target_mean=y_mean, target_scale=y_std if y_std > 0 else 1.0, options=options)
 
     # -- rows ------------------------------------------------------------------------------
     def labelled_rows(self, table: Table) -> tuple[Table, int]:
@@ -256,13 +288,15 @@ class Preprocessor:
     def transform(self, X: np.ndarray, dtype: Any = np.float64) -> np.ndarray:
         """The inputs for raw numeric columns ``X`` ``(n, n_columns)`` (an encoder of numeric columns only)."""
         if not self.encoder.is_numeric:
-            raise fail("transform", "an encoder of numeric columns only (use features_of with a table)",
-                       self.encoder)
+            raise fail("transform", "an encoder of numeric columns only (use features_of with a table)", self.encoder)
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.columns):
             raise fail("X", f"an array (n, {len(self.columns)}) of the columns {self.columns}", X)
-        table = table_from_columns({name: X[:, k] for k, name in enumerate(self.columns)}, "<array>") \
-            if X.shape[0] else None
+        table = (
+            table_from_columns({name: X[:, k] for k, name in enumerate(self.columns)}, "<array>")
+            if X.shape[0]
+            else None
+        )
         if table is None:
             return np.empty((0, self.encoder.n_features), dtype=check_dtype(dtype))
         return self.features_of(table, dtype)
@@ -278,8 +312,10 @@ class Preprocessor:
         for row, cell in enumerate(table.raw(self.target)):
             k = index.get(label_of(cell))
             if k is None:
-                raise ValueError(f"{table.source}: column {self.target!r}, {table.where(row)}: label {excerpt(cell)} "
-                                 f"was not seen in training; known classes: {excerpt(classes)}")
+                raise ValueError(
+                    f"{table.source}: column {self.target!r}, {table.where(row)}: label {excerpt(cell)} "
+                    f"was not seen in training; known classes: {excerpt(classes)}"
+                )
             Y[row, k] = 1.0
         return Y
 
@@ -340,8 +376,9 @@ class Preprocessor:
         return cls._checked(encoder, config, field, options)
 
     @classmethod
-    def _checked(cls, encoder: TableEncoder, config: dict[str, Any], field: str,
-                 options: TableOptions | None = None) -> Preprocessor:
+    def _checked(
+        cls, encoder: TableEncoder, config: dict[str, Any], field: str, options: TableOptions | None = None
+    ) -> Preprocessor:
         """The target, task, classes and target scaling of a stored config, checked, with ``encoder``."""
         target = text(config["target"], f"{field}.target")
         if target in encoder.column_names:
@@ -354,10 +391,17 @@ class Preprocessor:
             seen = set()
             for k, label in enumerate(classes):
                 canonical = label_of(label) if isinstance(label, (str, int, float)) else None
-                if canonical is None or canonical != label or type(canonical) is not type(label) or \
-                        (type(label), label) in seen:
-                    raise fail(f"{field}.classes[{k}]", "a label not listed before (a text, a whole number or a "
-                                                        "finite number)", label)
+                if (
+                    canonical is None
+                    or canonical != label
+                    or type(canonical) is not type(label)
+                    or (type(label), label) in seen
+                ):
+                    raise fail(
+                        f"{field}.classes[{k}]",
+                        "a label not listed before (a text, a whole number or a finite number)",
+                        label,
+                    )
                 seen.add((type(label), label))
             for key, value in (("target_mean", mean), ("target_scale", scale)):
                 if value is not None:
@@ -374,8 +418,12 @@ class Preprocessor:
         from .encoder import ColumnEncoder
 
         features = config["features"]
-        if not isinstance(features, list) or not features or not all(isinstance(f, str) and f for f in features) \
-                or len(set(features)) != len(features):
+        if (
+            not isinstance(features, list)
+            or not features
+            or not all(isinstance(f, str) and f for f in features)
+            or len(set(features)) != len(features)
+        ):
             raise fail(f"{field}.features", "a non-empty list of distinct column names", features)
         columns = []
         for key in ("mean", "scale"):
@@ -404,33 +452,51 @@ class Preprocessor:
         spec = network if isinstance(network, NetworkSpec) else network.spec()
         n_inputs, n_outputs = spec.n_inputs, spec.n_outputs
         if self.encoder.n_features != n_inputs:
-            raise fail(f"{field}.features", f"{n_inputs} features (one per input of the network)",
-                       Described(f"{self.encoder.n_features} features {excerpt(self.features)}"))
+            raise fail(
+                f"{field}.features",
+                f"{n_inputs} features (one per input of the network)",
+                Described(f"{self.encoder.n_features} features {excerpt(self.features)}"),
+            )
         if self.task == "classification":
             classes = self._class_labels()
             if len(classes) != n_outputs:
-                raise fail(f"{field}.classes", f"{n_outputs} classes (one per output of the network)",
-                           Described(f"{len(classes)} classes {excerpt(classes)}"))
+                raise fail(
+                    f"{field}.classes",
+                    f"{n_outputs} classes (one per output of the network)",
+                    Described(f"{len(classes)} classes {excerpt(classes)}"),
+                )
             return
         if n_outputs != 1:
-            raise fail(f"{field}.task", f"classification (a regression predicts one number; the network has "
-                                        f"{n_outputs} outputs)", self.task)
+            raise fail(
+                f"{field}.task",
+                f"classification (a regression predicts one number; the network has {n_outputs} outputs)",
+                self.task,
+            )
         loss = get_loss(spec.loss)
         try:
             loss.check_targets(np.array([[-1.0]]))
         except ValidationError:
-            raise fail(f"{field}.task", f"a task that loss {loss.name!r} suits (its targets are in [0, 1]; a "
-                                        "regression's standardised targets are any number)", self.task) from None
+            raise fail(
+                f"{field}.task",
+                f"a task that loss {loss.name!r} suits (its targets are in [0, 1]; a "
+                "regression's standardised targets are any number)",
+                self.task,
+            ) from None
         activation = get_activation(spec.layers[-1].activation)
         if not activation.elementwise:
-            raise fail(f"{field}.task", f"classification, or an output activation computed per output (a "
-                                        f"regression's single output through {activation.name!r} is constant)",
-                       self.task)
+            raise fail(
+                f"{field}.task",
+                f"classification, or an output activation computed per output (a "
+                f"regression's single output through {activation.name!r} is constant)",
+                self.task,
+            )
 
     def __repr__(self) -> str:
         extra = f"classes={self.classes}" if self.task == "classification" else "standardised target"
-        return (f"Preprocessor(columns={self.columns}, {self.encoder.n_features} inputs, target={self.target!r}, "
-                f"task={self.task!r}, {extra})")
+        return (
+            f"Preprocessor(columns={self.columns}, {self.encoder.n_features} inputs, target={self.target!r}, "
+            f"task={self.task!r}, {extra})"
+        )
 
 
 def _infer_task_over(labels: list[Any], reducer: Reducer) -> str:

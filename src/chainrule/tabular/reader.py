@@ -38,8 +38,18 @@ from ..core.errors import excerpt
 from ..core.extras import install_hint
 
 __all__ = [
-    "MISSING_TEXT", "Table", "arrow_types", "cells_by_column", "check_data_file", "check_header", "is_missing",
-    "missing_cells", "read_parquet", "read_table", "table_from_columns", "table_from_csv_text",
+    "MISSING_TEXT",
+    "Table",
+    "arrow_types",
+    "cells_by_column",
+    "check_data_file",
+    "check_header",
+    "is_missing",
+    "missing_cells",
+    "read_parquet",
+    "read_table",
+    "table_from_columns",
+    "table_from_csv_text",
 ]
 
 _MISSING = ("", "na", "nan", "null", "none", "n/a")
@@ -356,8 +366,13 @@ def arrow_types(schema: Any) -> dict[str, str]:
             kind = "numeric"
         elif pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_null(t):
             kind = "text"
-        elif (pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t)
-              or pa.types.is_duration(t) or pa.types.is_interval(t)):
+        elif (
+            pa.types.is_timestamp(t)
+            or pa.types.is_date(t)
+            or pa.types.is_time(t)
+            or pa.types.is_duration(t)
+            or pa.types.is_interval(t)
+        ):
             kind = "datetime"
         else:
             kind = f"unsupported: {t}"

@@ -179,8 +179,9 @@ class ConvergenceRule(Callback):
             optimizer.learning_rate = optimizer.initial_learning_rate / (self.samples_seen + 1) ** self.power_t
         if self.n_no_improvement > self.n_iter_no_change:
             what = "Validation score" if self.uses_validation else "Training loss"
-            self.message = (f"{what} did not improve more than tol={self.tol:f} for "
-                            f"{self.n_iter_no_change} consecutive epochs.")
+            self.message = (
+                f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} consecutive epochs."
+            )
             if self.learning_rate == "adaptive" and optimizer.learning_rate > SMALLEST_ADAPTIVE_RATE:
                 optimizer.learning_rate /= 5.0
                 self.n_no_improvement = 0
@@ -199,5 +200,7 @@ class ConvergenceRule(Callback):
         return True
 
     def __repr__(self) -> str:
-        return (f"ConvergenceRule(tol={self.tol}, n_iter_no_change={self.n_iter_no_change}, "
-                f"monitor={self.monitor!r}, learning_rate={self.learning_rate!r})")
+        return (
+            f"ConvergenceRule(tol={self.tol}, n_iter_no_change={self.n_iter_no_change}, "
+            f"monitor={self.monitor!r}, learning_rate={self.learning_rate!r})"
+        )

@@ -30,6 +30,7 @@ def _finite(value: Any, what: str) -> float:
         raise fail(what, "a finite number", value)
     return number
 
+
 MODES = ("auto", "min", "max")
 
 

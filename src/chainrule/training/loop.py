@@ -68,8 +68,11 @@ def _listed(values: Any, what: str, expected: str) -> list[Any]:
 def check_rate(rate: float, schedule: Schedule, t: int) -> float:
     """The rate a schedule gave after ``t`` epochs or steps, if finite and >= 0; else the library's error."""
     if not 0.0 <= rate < math.inf:
-        raise fail("schedule", "a schedule whose learning rate stays finite and >= 0",
-                   Described(f"{excerpt(schedule)} gives {rate} after {t} {schedule.per}s"))
+        raise fail(
+            "schedule",
+            "a schedule whose learning rate stays finite and >= 0",
+            Described(f"{excerpt(schedule)} gives {rate} after {t} {schedule.per}s"),
+        )
     return rate
 
 
@@ -87,11 +90,17 @@ def check_weight_total(weights: np.ndarray | None, strategy: Strategy, what: str
     limit = math.sqrt(float(np.finfo(weights.dtype).max))
     with strategy.checking():
         if not total > 0:
-            raise fail(what, "weights with a positive total (every weight is 0: there is nothing to learn from)",
-                       Described(f"{weights.shape[0]} weights totalling {total}"))
+            raise fail(
+                what,
+                "weights with a positive total (every weight is 0: there is nothing to learn from)",
+                Described(f"{weights.shape[0]} weights totalling {total}"),
+            )
         if not total <= limit:
-            raise fail(what, f"weights totalling at most {limit:.3g} in {weights.dtype} "
-                             "(scale them down)", Described(f"weights totalling {total:.6g}"))
+            raise fail(
+                what,
+                f"weights totalling at most {limit:.3g} in {weights.dtype} (scale them down)",
+                Described(f"weights totalling {total:.6g}"),
+            )
 
 
 def resolve_seed(seed: int | np.random.Generator | None) -> int:
@@ -258,14 +267,27 @@ def fit(
         docstring); carries ``history``.
     """
     loop = TrainingLoop(
-        network, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule, epochs=epochs,
-        batch_size=batch_size, shuffle=shuffle, seed=seed, metrics=metrics, early_stopping=early_stopping,
-        callbacks=callbacks, progress=progress, initial_epoch=initial_epoch,
-        strategy=resolve_strategy(strategy, comm, sharded), l2=l2, train_metrics=train_metrics,
+        network,
+        optimizer=optimizer,
+        learning_rate=learning_rate,
+        schedule=schedule,
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        metrics=metrics,
+        early_stopping=early_stopping,
+        callbacks=callbacks,
+        progress=progress,
+        initial_epoch=initial_epoch,
+        strategy=resolve_strategy(strategy, comm, sharded),
+        l2=l2,
+        train_metrics=train_metrics,
         shuffle_order=shuffle_order,
     )
-    return loop.run(X, Y, sample_weight=sample_weight, validation_data=validation_data,
-                    validation_fraction=validation_fraction)
+    return loop.run(
+        X, Y, sample_weight=sample_weight, validation_data=validation_data, validation_fraction=validation_fraction
+    )
 
 
 class TrainingLoop:
@@ -326,7 +348,9 @@ class TrainingLoop:
             self.seed = resolve_seed(seed)
             if isinstance(metrics, (str, Metric)):
                 metrics = [metrics]
-            self.metrics = [get_metric(m) for m in _listed(metrics, "metrics", "a list of metric names or Metric objects")]
+            self.metrics = [
+                get_metric(m) for m in _listed(metrics, "metrics", "a list of metric names or Metric objects")
+            ]
             if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
                 raise fail("early_stopping", "an EarlyStopping or None", early_stopping)
             if isinstance(callbacks, Callback):
@@ -354,7 +378,11 @@ class TrainingLoop:
 
     # -- data ----------------------------------------------------------------------------
     def prepare(
-        self, X: Any, Y: Any, sample_weight: Any = None, validation_data: Any = None,
+        self,
+        X: Any,
+        Y: Any,
+        sample_weight: Any = None,
+        validation_data: Any = None,
         validation_fraction: float | None = None,
     ) -> None:
         """Check the data and split off validation rows (:meth:`run` calls it first).
@@ -379,24 +407,29 @@ class TrainingLoop:
             n_val = int(round(validation_fraction * n))  # noqa: RUF046
             with strategy.checking():
                 if validation_fraction >= 1.0 or not 1 <= n_val < n:
-                    raise fail("validation_fraction",
-                               f"a fraction in (0, 1) leaving at least one sample on each side of {n}",
-                               validation_fraction)
+                    raise fail(
+                        "validation_fraction",
+                        f"a fraction in (0, 1) leaving at least one sample on each side of {n}",
+                        validation_fraction,
+                    )
             # The split depends on the seed alone (stream 0; epochs use 1, 2, ...), and on the
             # global row numbers: every process keeps its own rows of each side.
             order = np.random.default_rng([self.seed, 0]).permutation(n)
             val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
             hi = lo + X.shape[0]
-            mine_val = val[np.searchsorted(val, lo):np.searchsorted(val, hi)] - lo
-            mine_train = train[np.searchsorted(train, lo):np.searchsorted(train, hi)] - lo
+            mine_val = val[np.searchsorted(val, lo) : np.searchsorted(val, hi)] - lo
+            mine_train = train[np.searchsorted(train, lo) : np.searchsorted(train, hi)] - lo
             validation = (X[mine_val], Y[mine_val], None if w is None else w[mine_val])
             X, Y, w = X[mine_train], Y[mine_train], None if w is None else w[mine_train]
             lo = int(np.searchsorted(train, lo))  # global index of this process's first training row
             n_validation, n = n_val, n - n_val
         check_weight_total(w, strategy, "sample_weight")
         if validation is not None:
-            check_weight_total(validation[2], strategy,
-                               "validation_data weights" if validation_data is not None else "sample_weight (validation rows)")
+            check_weight_total(
+                validation[2],
+                strategy,
+                "validation_data weights" if validation_data is not None else "sample_weight (validation rows)",
+            )
         self.validation = validation
         self.n_validation = n_validation
         self.X, self.Y, self.sample_weight = X, Y, w
@@ -483,19 +516,38 @@ class TrainingLoop:
         # Between two steps nothing but the loop itself touches the weights unless a callback
         # runs (the built-in progress bar and early stopping only read them): then each step
         # may tell the network that its weights are as its last step left them.
-        self._untouched = all(type(cb) in _READ_ONLY_CALLBACKS or not any(cb.overrides(hook) for hook in self._hooks)
-                              for cb in self.callbacks)
+        self._untouched = all(
+            type(cb) in _READ_ONLY_CALLBACKS or not any(cb.overrides(hook) for hook in self._hooks)
+            for cb in self.callbacks
+        )
         # What _run_epoch reads every epoch, in one tuple (the tutorial's train(epochs=N) is N one-step epochs).
         starts = self._starts
         self._epoch_constants = (
-            self.network, plan, self.optimizer, X, Y, w, starts, self._in_order,
-            [starts[k + 1] - starts[k] for k in range(plan.steps)], self._shuffled, self._whole, self._gather,
+            self.network,
+            plan,
+            self.optimizer,
+            X,
+            Y,
+            w,
+            starts,
+            self._in_order,
+            [starts[k + 1] - starts[k] for k in range(plan.steps)],
+            self._shuffled,
+            self._whole,
+            self._gather,
             (self._hooks["on_epoch_begin"], self._hooks["on_batch_end"], self._hooks["on_epoch_end"]),
-            bool(self.metrics and self.train_metrics) or self.validation is not None, self._interrupted,
+            bool(self.metrics and self.train_metrics) or self.validation is not None,
+            self._interrupted,
             self._untouched,
         )
-        simple = (plan.steps == 1 and self._whole and not any(self._hooks.values()) and not self._epoch_constants[13]
-                  and self._interrupted is None and (self.shuffle_order is None or not self.shuffle))
+        simple = (
+            plan.steps == 1
+            and self._whole
+            and not any(self._hooks.values())
+            and not self._epoch_constants[13]
+            and self._interrupted is None
+            and (self.shuffle_order is None or not self.shuffle)
+        )
         self._one_step = (self.network, self.optimizer, X, Y, w, plan.n, self._untouched) if simple else None
         schedule = self.schedule
         if schedule is not None:  # see a rate that overflows coming, before the first epoch
@@ -512,7 +564,12 @@ class TrainingLoop:
         for the whole run (on the tutorial's network they cost as much as the step).
         """
         net, optimizer, X, Y, w, n, untouched = self._one_step  # type: ignore[misc]  # (run: only when set)
-        train_step, reduce, schedule, base = net.train_step, self.strategy.reduce, self.schedule, self.base_learning_rate
+        train_step, reduce, schedule, base = (
+            net.train_step,
+            self.strategy.reduce,
+            self.schedule,
+            self.base_learning_rate,
+        )
         history, mean, first_step, l2 = self.history, self._mean, self._first_step, self.l2
         epochs, losses = history.epoch, history.series.setdefault("loss", [])
         self.samples_done, self.epoch_order = n, None
@@ -521,8 +578,18 @@ class TrainingLoop:
             if schedule is not None:  # per epoch or per step: the same t
                 rate = schedule(epoch - 1, base)
                 optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, schedule, epoch - 1)
-            value = train_step(X, Y, optimizer, w, batch_rows=n, reduce=reduce, epoch=epoch, step=epoch,
-                               weights_unchanged=untouched and epoch > first_step, l2=l2)
+            value = train_step(
+                X,
+                Y,
+                optimizer,
+                w,
+                batch_rows=n,
+                reduce=reduce,
+                epoch=epoch,
+                step=epoch,
+                weights_unchanged=untouched and epoch > first_step,
+                l2=l2,
+            )
             if self.interrupt_requested:
                 raise KeyboardInterrupt(f"training interrupted at epoch {epoch}, step {epoch}")
             epochs.append(epoch)
@@ -533,8 +600,24 @@ class TrainingLoop:
                 break
 
     def _run_epoch(self, epoch: int) -> None:
-        (net, plan, optimizer, X, Y, w, starts, in_order, batch_rows, shuffled, whole, gather, hooks, evaluates,
-         interrupted, untouched) = self._epoch_constants
+        (
+            net,
+            plan,
+            optimizer,
+            X,
+            Y,
+            w,
+            starts,
+            in_order,
+            batch_rows,
+            shuffled,
+            whole,
+            gather,
+            hooks,
+            evaluates,
+            interrupted,
+            untouched,
+        ) = self._epoch_constants
         train_step, reduce, mean, l2 = net.train_step, self.strategy.reduce, self._mean, self.l2
         self.epoch, self.samples_done = epoch, 0
         order: np.ndarray | None
@@ -592,8 +675,18 @@ class TrainingLoop:
                 optimizer.learning_rate = rate if 0.0 <= rate < math.inf else check_rate(rate, per_step, step)
             step = self.step = step + 1
             n = batch_rows[k]
-            value = train_step(Xb, Yb, optimizer, wb, batch_rows=n, reduce=reduce, epoch=epoch, step=step,
-                               weights_unchanged=unchanged, l2=l2)
+            value = train_step(
+                Xb,
+                Yb,
+                optimizer,
+                wb,
+                batch_rows=n,
+                reduce=reduce,
+                epoch=epoch,
+                step=step,
+                weights_unchanged=unchanged,
+                l2=l2,
+            )
             unchanged = untouched
             total += value * n if mean else value
             self.samples_done = starts[k + 1]

@@ -99,8 +99,14 @@ class ProgressBar(Callback):
     def on_train_begin(self, loop: TrainingLoop) -> None:
         total = loop.n_train * (loop.epochs - loop.initial_epoch)
         self.bar = self._tqdm(
-            total=total, unit=" samples", unit_scale=True, delay=self.delay, file=self.file or sys.stderr,
-            dynamic_ncols=self.ncols is None, ncols=self.ncols, leave=True,
+            total=total,
+            unit=" samples",
+            unit_scale=True,
+            delay=self.delay,
+            file=self.file or sys.stderr,
+            dynamic_ncols=self.ncols is None,
+            ncols=self.ncols,
+            leave=True,
         )
         self.logs, self._epochs, self._last = {}, loop.epochs, 0
 

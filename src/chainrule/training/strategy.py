@@ -68,8 +68,11 @@ def resolve_strategy(strategy: Strategy | None = None, comm: Any = None, sharded
             if found is not None:
                 return found
         if comm is not None:
-            raise fail("comm", f"a communicator that an installed strategy accepts ({install_hint('mpi')}), "
-                       "None or False", comm)
+            raise fail(
+                "comm",
+                f"a communicator that an installed strategy accepts ({install_hint('mpi')}), None or False",
+                comm,
+            )
     return Strategy()
 
 
@@ -141,7 +144,9 @@ class Strategy:
         w = None if sample_weight is None else network.check_sample_weight(sample_weight, X.shape[0])
         return X, Y, w
 
-    def partition(self, arrays: Sequence[np.ndarray | None], what: str) -> tuple[tuple[np.ndarray | None, ...], int, int]:
+    def partition(
+        self, arrays: Sequence[np.ndarray | None], what: str
+    ) -> tuple[tuple[np.ndarray | None, ...], int, int]:
         """``(this process's rows of arrays, global index of its first row, global row count)``."""
         return tuple(arrays), 0, arrays[0].shape[0]  # type: ignore[union-attr]
 
@@ -150,8 +155,14 @@ class Strategy:
         return requested
 
     def evaluate(
-        self, network: Network, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None, n: int,
-        metrics: Sequence[Metric], prefix: str = "",
+        self,
+        network: Network,
+        X: np.ndarray,
+        Y: np.ndarray,
+        weights: np.ndarray | None,
+        n: int,
+        metrics: Sequence[Metric],
+        prefix: str = "",
     ) -> dict[str, float]:
         """Loss and metrics over the ``n`` rows of every process, of which this one holds ``X``, ``Y``.
 
@@ -180,4 +191,3 @@ class Strategy:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-

@@ -48,9 +48,27 @@ from .matrices import matrix_panels
 from .netfile import state_from_file, state_to_file
 from .state import ExplorerState, check_number
 
-__all__ = ["ENDPOINTS", "QUERIES", "MAX_UPDATES", "PRACTICE_TOLERANCE", "build", "check", "dataset", "error_text",
-           "fit", "initial", "load", "messages", "page_languages", "request_language", "save", "step", "step_trace", "train",
-           "tutorial"]
+__all__ = [
+    "ENDPOINTS",
+    "QUERIES",
+    "MAX_UPDATES",
+    "PRACTICE_TOLERANCE",
+    "build",
+    "check",
+    "dataset",
+    "error_text",
+    "fit",
+    "initial",
+    "load",
+    "messages",
+    "page_languages",
+    "request_language",
+    "save",
+    "step",
+    "step_trace",
+    "train",
+    "tutorial",
+]
 
 #: Most updates one ``train`` request runs (the page asks in chunks to draw the curve live).
 MAX_UPDATES = 100_000
@@ -110,8 +128,12 @@ def error_text(err: ValidationError, lang: str = DEFAULT_LANGUAGE) -> str:
     message = expected.message if isinstance(expected, Prose) else str(expected)
     if message not in catalogue_messages(lang):
         return str(err)
-    return tr("{field}: expected {expected}, received: {received}", field=err.field,
-              expected=localize(expected, tr), received=err.received)
+    return tr(
+        "{field}: expected {expected}, received: {received}",
+        field=err.field,
+        expected=localize(expected, tr),
+        received=err.received,
+    )
 
 
 def messages(request: Any) -> dict[str, Any]:
@@ -123,23 +145,32 @@ def messages(request: Any) -> dict[str, Any]:
     ``{"code", "name"}`` with each one's own name for itself.
     """
     lang = _lang(request)
-    return {"lang": lang, "messages": catalogue_messages(lang, "explorer"),
-            "languages": [{"code": code, "name": language_name(code)} for code in page_languages()]}
+    return {
+        "lang": lang,
+        "messages": catalogue_messages(lang, "explorer"),
+        "languages": [{"code": code, "name": language_name(code)} for code in page_languages()],
+    }
 
 
 def step_trace(state: ExplorerState) -> Trace:
     """The trace of one step of ``state``: every named quantity, from the engine."""
     # The explorer's own limits (MAX_NEURONS, MAX_LAYERS) keep every network it allows readable.
-    return build_trace(state.network(), state.x, state.y, state.learning_rate,
-                       hidden_deltas=state.hidden_deltas, max_parameters=None)
+    return build_trace(
+        state.network(), state.x, state.y, state.learning_rate, hidden_deltas=state.hidden_deltas, max_parameters=None
+    )
 
 
 def initial(state: ExplorerState, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """What the page starts from (``GET /api/initial``): ``{"state", "activations", "losses", "lang",
     "languages"}``; ``lang`` is the first language (``chainrule serve --lang``), which a reader's own
     choice, remembered by the page, overrides."""
-    return {"state": state.to_json(), "activations": sorted(ACTIVATIONS), "losses": sorted(LOSSES), "lang": lang,
-            "languages": page_languages()}
+    return {
+        "state": state.to_json(),
+        "activations": sorted(ACTIVATIONS),
+        "losses": sorted(LOSSES),
+        "lang": lang,
+        "languages": page_languages(),
+    }
 
 
 def tutorial(request: Any = None) -> dict[str, Any]:
@@ -200,8 +231,11 @@ def build(request: Any) -> dict[str, Any]:
 def _hidden(request: dict[str, Any], trace: Trace) -> list[str]:
     hidden = request.get("hidden", [])
     if not isinstance(hidden, list) or any(not isinstance(n, str) or n not in trace.quantities for n in hidden):
-        bad = hidden if not isinstance(hidden, list) else next(
-            (n for n in hidden if not isinstance(n, str) or n not in trace.quantities), None)
+        bad = (
+            hidden
+            if not isinstance(hidden, list)
+            else next((n for n in hidden if not isinstance(n, str) or n not in trace.quantities), None)
+        )
         raise ValidationError("hidden", "a list of quantity names of this step", bad)
     return list(dict.fromkeys(hidden))
 
@@ -233,8 +267,16 @@ def step(request: Any) -> dict[str, Any]:
     if focus is not None and focus not in neurons:
         raise ValidationError("focus", f"a hidden neuron, one of {neurons}", focus)
     svgs = {
-        stage: network_svg(network, values, overlay=None if stage == "setup" else stage, focus=focus,
-                           targets=state.target, digits=digits, hidden=hidden, lang=lang)
+        stage: network_svg(
+            network,
+            values,
+            overlay=None if stage == "setup" else stage,
+            focus=focus,
+            targets=state.target,
+            digits=digits,
+            hidden=hidden,
+            lang=lang,
+        )
         for stage in STAGES
     }
     if state == ExplorerState.tutorial() and not hidden & set(TUTORIAL_MISPRINTS):
@@ -244,8 +286,13 @@ def step(request: Any) -> dict[str, Any]:
         following, refusal = ExplorerState.from_json({**state.to_json(), "params": params_after}).to_json(), None
     except ValidationError as err:  # the update leaves the explorer's range: show the step, refuse to apply it
         following, refusal = None, tr("the update cannot be applied: {reason}", reason=error_text(err, lang))
-    stage_of = {name: explorer for explorer, ids in _EXPLORER_STAGE_IDS.items()
-                for sid in ids if sid in {s.id for s in trace.stages} for name in trace.stage(sid).names}
+    stage_of = {
+        name: explorer
+        for explorer, ids in _EXPLORER_STAGE_IDS.items()
+        for sid in ids
+        if sid in {s.id for s in trace.stages}
+        for name in trace.stage(sid).names
+    }
     return {
         "state": state.to_json(),
         "values": {name: value for name, value in values.items() if name not in hidden},
@@ -328,29 +375,54 @@ def train(request: Any) -> dict[str, Any]:
         raise ValidationError("updates", Prose("an integer from {low} to {high}", low=1, high=MAX_UPDATES), updates)
     network = state.network()
     try:
-        errors = train_with_convention(network, state.x, state.y, state.learning_rate, updates,
-                                       hidden_deltas=state.hidden_deltas)
+        errors = train_with_convention(
+            network, state.x, state.y, state.learning_rate, updates, hidden_deltas=state.hidden_deltas
+        )
     except DivergenceError as err:
         raise _diverged(err, state.learning_rate) from None
     try:
         after = state.with_network(network)
     except ValidationError as err:  # finite, but past what the page accepts back
-        raise ValidationError("learning_rate", Prose(
-            "a rate that keeps every parameter within the explorer's range (after {updates} updates {name} would "
-            "be {value})", updates=updates, name=err.field, value=repr(after_value(network, err.field))),
-            state.learning_rate) from None
-    note = None if state.hidden_deltas == "original" else tr(
-        "{convention}: not gradient descent on E_total",
-        convention=tr.gettext(HIDDEN_DELTA_PHRASES[state.hidden_deltas]))
-    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(state.x, state.y),
-            "hidden_deltas": state.hidden_deltas, "note": note}
+        raise ValidationError(
+            "learning_rate",
+            Prose(
+                "a rate that keeps every parameter within the explorer's range (after {updates} updates {name} would "
+                "be {value})",
+                updates=updates,
+                name=err.field,
+                value=repr(after_value(network, err.field)),
+            ),
+            state.learning_rate,
+        ) from None
+    note = (
+        None
+        if state.hidden_deltas == "original"
+        else tr(
+            "{convention}: not gradient descent on E_total",
+            convention=tr.gettext(HIDDEN_DELTA_PHRASES[state.hidden_deltas]),
+        )
+    )
+    return {
+        "state": after.to_json(),
+        "errors": errors,
+        "E_after": network.loss(state.x, state.y),
+        "hidden_deltas": state.hidden_deltas,
+        "note": note,
+    }
 
 
 def _diverged(err: DivergenceError, learning_rate: float) -> ValidationError:
     """A divergence as a refusal of the learning rate, naming the update where it happened."""
-    return ValidationError("learning_rate", Prose(
-        "a rate at which training stays finite (training diverged at epoch {epoch}, step {step}; the weights "
-        "are the last finite ones)", epoch=err.epoch, step=err.step), learning_rate)
+    return ValidationError(
+        "learning_rate",
+        Prose(
+            "a rate at which training stays finite (training diverged at epoch {epoch}, step {step}; the weights "
+            "are the last finite ones)",
+            epoch=err.epoch,
+            step=err.step,
+        ),
+        learning_rate,
+    )
 
 
 def after_value(network: Network, name: str) -> float:
@@ -408,21 +480,28 @@ def fit(request: Any) -> dict[str, Any]:
     errors: list[float] = []
     if updates:
         try:
-            errors = train_with_convention(network, X, Y, state.learning_rate, updates,
-                                           hidden_deltas=state.hidden_deltas)
+            errors = train_with_convention(
+                network, X, Y, state.learning_rate, updates, hidden_deltas=state.hidden_deltas
+            )
         except DivergenceError as err:
             raise _diverged(err, state.learning_rate) from None
     try:
         after = state.with_network(network)
     except ValidationError as err:
-        raise ValidationError("learning_rate", Prose(
-            "a rate that keeps every parameter within the explorer's range ({name} left it)", name=err.field),
-            state.learning_rate) from None
+        raise ValidationError(
+            "learning_rate",
+            Prose("a rate that keeps every parameter within the explorer's range ({name} left it)", name=err.field),
+            state.learning_rate,
+        ) from None
     out = network.predict(X)
     predicted = (out[:, 0] >= 0.5).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
-    return {"state": after.to_json(), "errors": errors, "E_after": network.loss(X, Y),
-            "accuracy": float((predicted == labels).mean()),
-            "surface": datasets.surface(network, X, request.get("grid", 40))}
+    return {
+        "state": after.to_json(),
+        "errors": errors,
+        "E_after": network.loss(X, Y),
+        "accuracy": float((predicted == labels).mean()),
+        "surface": datasets.surface(network, X, request.get("grid", 40)),
+    }
 
 
 #: URL path -> handler of a GET request, whose query's parameters are the request (``?lang=zh``).

@@ -26,7 +26,7 @@ def _ticks(low: float, high: float, log: bool) -> list[float]:
     if log:
         first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
         stride = max(1, (last - first) // 6)
-        return [10.0 ** k for k in range(first, last + 1, stride)]
+        return [10.0**k for k in range(first, last + 1, stride)]
     if high == low:
         return [low]
     raw = (high - low) / 5
@@ -36,8 +36,13 @@ def _ticks(low: float, high: float, log: bool) -> list[float]:
     return [start + k * step for k in range(int((high - start) / step + 1e-9) + 1)]
 
 
-def curve_svg(series: dict[str, Sequence[float]], x: Sequence[float] | None = None, *,
-              x_label: str = "epoch", title: str | None = None) -> str:
+def curve_svg(
+    series: dict[str, Sequence[float]],
+    x: Sequence[float] | None = None,
+    *,
+    x_label: str = "epoch",
+    title: str | None = None,
+) -> str:
     """Curves ``{label: values}`` against ``x`` (default 1, 2, ...) as a standalone SVG document."""
     series = {name: [float(v) for v in values] for name, values in series.items() if len(values)}
     if not series:
@@ -62,8 +67,10 @@ def curve_svg(series: dict[str, Sequence[float]], x: Sequence[float] | None = No
     def py(v: float) -> float:
         return _TOP + (1 - (to_y(v) - y0) / ((y1 - y0) or 1)) * plot_h
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="cr-curve" viewBox="0 0 {_W} {_H}" width="{_W}" '
-           f'height="{_H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="cr-curve" viewBox="0 0 {_W} {_H}" width="{_W}" '
+        f'height="{_H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">'
+    ]
     if title:
         out.append(f"<title>{escape(title)}</title>")
     out.append(f'<rect x="{_LEFT}" y="{_TOP}" width="{plot_w}" height="{plot_h}" fill="#fafbfc" stroke="#cdd6df"/>')
@@ -72,17 +79,26 @@ def curve_svg(series: dict[str, Sequence[float]], x: Sequence[float] | None = No
             y = py(min(max(tick, low), high))
             out.append(f'<line x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e3e8ee"/>')
             out.append(f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:.3g}</text>')
-    out.extend(f'<text x="{px(tick):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{tick:g}</text>'
-               for tick in _ticks(x0, x1, False) if x0 <= tick <= x1)
+    out.extend(
+        f'<text x="{px(tick):.1f}" y="{_TOP + plot_h + 16}" text-anchor="middle">{tick:g}</text>'
+        for tick in _ticks(x0, x1, False)
+        if x0 <= tick <= x1
+    )
     out.append(f'<text x="{_LEFT + plot_w / 2}" y="{_H - 6}" text-anchor="middle">{escape(x_label)}</text>')
     for k, (name, vs) in enumerate(series.items()):
         colour = _COLOURS[k % len(_COLOURS)]
-        points = " ".join(f"{px(xv):.1f},{py(v):.1f}" for xv, v in zip(xs, vs) if math.isfinite(v) and (v > 0 or not log))
-        out.append(f'<polyline class="cr-series" data-name="{escape(name)}" fill="none" stroke="{colour}" '
-                   f'stroke-width="2" points="{points}"/>')
+        points = " ".join(
+            f"{px(xv):.1f},{py(v):.1f}" for xv, v in zip(xs, vs) if math.isfinite(v) and (v > 0 or not log)
+        )
+        out.append(
+            f'<polyline class="cr-series" data-name="{escape(name)}" fill="none" stroke="{colour}" '
+            f'stroke-width="2" points="{points}"/>'
+        )
         y = _TOP + 14 + 18 * k
-        out.append(f'<line x1="{_W - _RIGHT + 12}" x2="{_W - _RIGHT + 32}" y1="{y - 4}" y2="{y - 4}" '
-                   f'stroke="{colour}" stroke-width="2"/>')
+        out.append(
+            f'<line x1="{_W - _RIGHT + 12}" x2="{_W - _RIGHT + 32}" y1="{y - 4}" y2="{y - 4}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        )
         out.append(f'<text x="{_W - _RIGHT + 38}" y="{y}">{escape(name)} {vs[-1]:.4g}</text>')
     out.append("</svg>")
     return "\n".join(out)
@@ -98,5 +114,6 @@ def history_svg(history: History, names: Sequence[str] | None = None) -> str:
         raise fail("names", f"series of this history, some of {sorted(history.series)}", missing)
     if not len(history):
         raise fail("history", "at least one epoch", "an empty history")
-    return curve_svg({n: history.series[n] for n in chosen}, history.epoch,
-                     title=f"training history: {', '.join(chosen)}")
+    return curve_svg(
+        {n: history.series[n] for n in chosen}, history.epoch, title=f"training history: {', '.join(chosen)}"
+    )

@@ -35,8 +35,18 @@ from ..explain.prose import Prose
 from ..tabular import table_from_csv_text
 from .state import VALUE_LIMIT
 
-__all__ = ["DATASETS", "MAX_CLASSES", "MAX_CSV_BYTES", "MAX_GRID", "MAX_POINTS", "dataset_points", "csv_points",
-           "check_points", "targets_for", "surface"]
+__all__ = [
+    "DATASETS",
+    "MAX_CLASSES",
+    "MAX_CSV_BYTES",
+    "MAX_GRID",
+    "MAX_POINTS",
+    "dataset_points",
+    "csv_points",
+    "check_points",
+    "targets_for",
+    "surface",
+]
 
 #: The synthetic data sets the page offers, by name.
 DATASETS: dict[str, Callable[..., Dataset]] = {"xor": xor, "moons": moons, "circles": circles, "spirals": spirals}
@@ -72,18 +82,27 @@ def csv_points(text: Any, filename: Any = "data.csv") -> dict[str, Any]:
         raise ValidationError("csv", Prose("the text of a CSV file"), type(text).__name__)
     size = len(text.encode("utf-8"))
     if size > MAX_CSV_BYTES:
-        raise ValidationError("csv", Prose("in {source}, at most {size} KiB of CSV", source=source,
-                                           size=MAX_CSV_BYTES // 1024), Described(f"{size} bytes"))
+        raise ValidationError(
+            "csv",
+            Prose("in {source}, at most {size} KiB of CSV", source=source, size=MAX_CSV_BYTES // 1024),
+            Described(f"{size} bytes"),
+        )
     try:
         table = table_from_csv_text(text, source)
     except ValueError as err:
         raise _reader_error(err) from None
     if len(table.columns) != 3:
-        raise ValidationError("csv", Prose("in {source}, three columns (two inputs, then the class label)",
-                                           source=source), Described(f"{len(table.columns)} columns {table.columns}"))
+        raise ValidationError(
+            "csv",
+            Prose("in {source}, three columns (two inputs, then the class label)", source=source),
+            Described(f"{len(table.columns)} columns {table.columns}"),
+        )
     if table.n_rows > MAX_POINTS:
-        raise ValidationError("csv", Prose("in {source}, at most {count} rows", source=source, count=MAX_POINTS),
-                              Described(f"{table.n_rows} rows"))
+        raise ValidationError(
+            "csv",
+            Prose("in {source}, at most {count} rows", source=source, count=MAX_POINTS),
+            Described(f"{table.n_rows} rows"),
+        )
     try:
         X = table.matrix(table.columns[:2])
         raw = table.raw(table.columns[2])
@@ -92,10 +111,18 @@ def csv_points(text: Any, filename: Any = "data.csv") -> dict[str, Any]:
     for column, values in zip(table.columns[:2], X.T):
         worst = int(np.argmax(np.abs(values)))
         if abs(values[worst]) > VALUE_LIMIT:
-            raise ValidationError("csv", Prose("in {source}, column {column}, {where}, a number between {low} and "
-                                               "{high}", source=source, column=repr(column), where=_where(table, worst),
-                                               low=f"-{VALUE_LIMIT:g}", high=f"{VALUE_LIMIT:g}"),
-                                  float(values[worst]))
+            raise ValidationError(
+                "csv",
+                Prose(
+                    "in {source}, column {column}, {where}, a number between {low} and {high}",
+                    source=source,
+                    column=repr(column),
+                    where=_where(table, worst),
+                    low=f"-{VALUE_LIMIT:g}",
+                    high=f"{VALUE_LIMIT:g}",
+                ),
+                float(values[worst]),
+            )
     labels, classes = _labels(raw, table.columns[2], table, source)
     return {"name": source, "points": X.tolist(), "labels": labels, "classes": classes}
 
@@ -126,18 +153,34 @@ def _labels(raw: list[Any], column: str, table: Any, source: str) -> tuple[list[
         top = max(labels)
         if top >= MAX_CLASSES:
             row = labels.index(top)
-            raise ValidationError("csv", Prose("in {source}, column {column}, {where}, a class from 0 to {high}",
-                                               source=source, column=repr(column), where=_where(table, row),
-                                               high=MAX_CLASSES - 1), top)
+            raise ValidationError(
+                "csv",
+                Prose(
+                    "in {source}, column {column}, {where}, a class from 0 to {high}",
+                    source=source,
+                    column=repr(column),
+                    where=_where(table, row),
+                    high=MAX_CLASSES - 1,
+                ),
+                top,
+            )
         return labels, [str(k) for k in range(top + 1)]
     classes: list[str] = []
     labels = []
     for row, t in enumerate(texts):
         if t not in classes:
             if len(classes) == MAX_CLASSES:
-                raise ValidationError("csv", Prose("in {source}, column {column}, {where}, at most {count} classes",
-                                                   source=source, column=repr(column), where=_where(table, row),
-                                                   count=MAX_CLASSES), t)
+                raise ValidationError(
+                    "csv",
+                    Prose(
+                        "in {source}, column {column}, {where}, at most {count} classes",
+                        source=source,
+                        column=repr(column),
+                        where=_where(table, row),
+                        count=MAX_CLASSES,
+                    ),
+                    t,
+                )
             classes.append(t)
         labels.append(classes.index(t))
     return labels, classes
@@ -156,9 +199,14 @@ def check_points(data: Any) -> tuple[np.ndarray, np.ndarray, int]:
         raise ValidationError("data", f"one label per point ({len(points)})", None if labels is None else len(labels))
     X = np.empty((len(points), 2))
     for k, p in enumerate(points):
-        if (not isinstance(p, list) or len(p) != 2
-                or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
-                       or abs(v) > VALUE_LIMIT for v in p)):
+        if (
+            not isinstance(p, list)
+            or len(p) != 2
+            or any(
+                isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or abs(v) > VALUE_LIMIT
+                for v in p
+            )
+        ):
             raise ValidationError("data", f"point {k + 1}: two finite numbers", p)
         X[k] = p
     y = np.empty(len(labels), dtype=np.int64)
@@ -179,10 +227,16 @@ def targets_for(network: Network, labels: np.ndarray, n_classes: int) -> np.ndar
         Y[np.arange(labels.size), labels] = 1.0
         return Y
     if n_classes == 2:
-        raise ValidationError("sizes", Prose("a network with 1 output (two classes) or 2 outputs (one per class) for "
-                                             "this data set"), network.sizes)
-    raise ValidationError("sizes", Prose("a network with {count} outputs (one per class) for this data set",
-                                         count=n_classes), network.sizes)
+        raise ValidationError(
+            "sizes",
+            Prose("a network with 1 output (two classes) or 2 outputs (one per class) for this data set"),
+            network.sizes,
+        )
+    raise ValidationError(
+        "sizes",
+        Prose("a network with {count} outputs (one per class) for this data set", count=n_classes),
+        network.sizes,
+    )
 
 
 def surface(network: Network, X: np.ndarray, n: int) -> dict[str, Any]:
@@ -209,5 +263,10 @@ def surface(network: Network, X: np.ndarray, n: int) -> dict[str, Any]:
         classes = np.argmax(out, axis=1)
         total = np.maximum(np.abs(out).sum(axis=1), 1e-12)
         strength = np.clip((order[:, -1] - order[:, -2]) / total, 0, 1)
-    return {"x": [float(lo[0]), float(hi[0])], "y": [float(lo[1]), float(hi[1])], "n": n,
-            "classes": classes.tolist(), "strength": [round(float(s), 4) for s in strength]}
+    return {
+        "x": [float(lo[0]), float(hi[0])],
+        "y": [float(lo[1]), float(hi[1])],
+        "n": n,
+        "classes": classes.tolist(),
+        "strength": [round(float(s), 4) for s in strength],
+    }

@@ -51,8 +51,17 @@ if TYPE_CHECKING:
     from ..core.network import Network
     from ..explain.trace import Trace
 
-__all__ = ["network_svg", "trace_network", "trace_svg", "OVERLAYS", "MAX_DIAGRAM_NEURONS", "number_text",
-           "label_runs", "LABEL_SIZE", "SCRIPT_SIZE"]
+__all__ = [
+    "network_svg",
+    "trace_network",
+    "trace_svg",
+    "OVERLAYS",
+    "MAX_DIAGRAM_NEURONS",
+    "number_text",
+    "label_runs",
+    "LABEL_SIZE",
+    "SCRIPT_SIZE",
+]
 
 #: Overlays in the order of a training step; each includes the ones before it.
 OVERLAYS = ("forward", "error", "backward", "update")
@@ -211,8 +220,9 @@ def _shape_blocks(network: Network, naming: Naming, focus: str | None, labels: _
 
 def _path_name(network: Network, naming: Naming, through: str, neuron: str) -> str:
     l = next(k for k, layer in enumerate(naming.neurons) if through in layer)
-    return qn.path(through, neuron, output=l == len(naming.neurons) - 1,
-                   elementwise=network.layers[l - 1].activation.elementwise)
+    return qn.path(
+        through, neuron, output=l == len(naming.neurons) - 1, elementwise=network.layers[l - 1].activation.elementwise
+    )
 
 
 def network_svg(
@@ -268,8 +278,12 @@ def network_svg(
         raise fail("digits", f"an integer from 1 to {_MAX_DIGITS}", digits)
     sizes = network.sizes
     if max(sizes) > MAX_DIAGRAM_NEURONS:
-        raise fail("network", f"at most {MAX_DIAGRAM_NEURONS} neurons per layer for a diagram "
-                   "(use chainrule.explain's per-layer summary instead)", f"sizes {sizes}")
+        raise fail(
+            "network",
+            f"at most {MAX_DIAGRAM_NEURONS} neurons per layer for a diagram "
+            "(use chainrule.explain's per-layer summary instead)",
+            f"sizes {sizes}",
+        )
     naming = Naming.of(network)
     level = -1 if overlay is None else OVERLAYS.index(overlay)
     shows = {stage: level >= k for k, stage in enumerate(OVERLAYS)}
@@ -305,8 +319,11 @@ def network_svg(
     paths_on = shows["backward"] and focus is not None
     if shows["backward"]:
         shown |= {qn.delta(n) for layer in naming.neurons[1:] for n in layer}
-        shown |= {_path_name(network, naming, w.targets[0], focus) for w in naming.weights
-                  if focus is not None and w.source == focus}
+        shown |= {
+            _path_name(network, naming, w.targets[0], focus)
+            for w in naming.weights
+            if focus is not None and w.source == focus
+        }
     if shows["update"]:
         shown |= {qn.updated(p.name) for p in naming.weights + naming.biases}
     elif shows["backward"]:
@@ -316,8 +333,9 @@ def network_svg(
     # Thickness is relative to the largest weight, or to 1 when every weight is smaller.
     reference = max([1.0] + [abs(values[w.name]) for w in naming.weights])
     legend = _legend(values, shows, paths_on, focus, reference, any(shared), svg)
-    title = title or tr("A {sizes} network: {stage}", sizes="-".join(map(str, sizes)),
-                        stage=tr.gettext(_STAGE_NAMES[overlay]))
+    title = title or tr(
+        "A {sizes} network: {stage}", sizes="-".join(map(str, sizes)), stage=tr.gettext(_STAGE_NAMES[overlay])
+    )
     svg.open(overlay, title, legend)
 
     # Layer 1: bias lines and connections (the highlighted paths with their band), under everything.
@@ -331,9 +349,11 @@ def network_svg(
         colour = POSITIVE if values[p.name] >= 0 else NEGATIVE
         for target in naming.neurons[layer + 1]:
             tx, ty = placed.neurons[target]
-            svg.add(f'<g class="cr-bconn" data-bias="{p.name}" data-target="{target}" data-q="{p.name}">'
-                    f'<line x1="{bx:.1f}" y1="{by + BIAS_RADIUS:.1f}" x2="{tx - RADIUS * 0.7:.1f}" '
-                    f'y2="{ty - RADIUS * 0.7:.1f}" stroke="{colour}"/></g>')
+            svg.add(
+                f'<g class="cr-bconn" data-bias="{p.name}" data-target="{target}" data-q="{p.name}">'
+                f'<line x1="{bx:.1f}" y1="{by + BIAS_RADIUS:.1f}" x2="{tx - RADIUS * 0.7:.1f}" '
+                f'y2="{ty - RADIUS * 0.7:.1f}" stroke="{colour}"/></g>'
+            )
     for w in naming.weights:
         x1, y1, x2, y2 = placed.edges[w.name]
         names = [w.name] + ([qn.gradient(w.name)] if shows["backward"] else [])
@@ -341,31 +361,51 @@ def network_svg(
         cls = "cr-conn" + (" cr-path" if on_path else "") + (" cr-hl" if svg.highlight & set(names) else "")
         value = values[w.name]
         width = 1.0 + 4.5 * min(abs(value) / reference, 1.0)
-        svg.add(f'<g class="{cls}" data-weight="{w.name}" data-source="{w.source}" data-target="{w.targets[0]}" '
-                f'data-q="{escape(" ".join(names))}">')
+        svg.add(
+            f'<g class="{cls}" data-weight="{w.name}" data-source="{w.source}" data-target="{w.targets[0]}" '
+            f'data-q="{escape(" ".join(names))}">'
+        )
         if on_path:
             svg.add(f'<line class="cr-band" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
-        svg.add(f'<line class="cr-edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                f'stroke="{POSITIVE if value >= 0 else NEGATIVE}" stroke-width="{width:.2f}"/></g>')
+        svg.add(
+            f'<line class="cr-edge" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'stroke="{POSITIVE if value >= 0 else NEGATIVE}" stroke-width="{width:.2f}"/></g>'
+        )
 
     # Layer 2: neurons and bias nodes.
     for l, layer_names in enumerate(naming.neurons):
         for name in layer_names:
             x, y = placed.neurons[name]
             quantities = [name] if l == 0 else [qn.net(name), qn.out(name), qn.delta(name)]
-            cls = "cr-neuron" + (" cr-input" if l == 0 else "") + (" cr-path-into" if paths_on and name == focus else "")
+            cls = (
+                "cr-neuron" + (" cr-input" if l == 0 else "") + (" cr-path-into" if paths_on and name == focus else "")
+            )
             cls += " cr-hl" if svg.highlight & set(quantities + [name]) else ""
-            svg.add(f'<g class="{cls}" data-neuron="{name}" data-q="{escape(" ".join(quantities))}">'
-                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{RADIUS:g}"/>'
-                    f'<text class="cr-name" x="{x:.1f}" y="{y + 0.36 * _NAME_SIZE:.1f}">{escape(name)}</text></g>')
+            svg.add(
+                f'<g class="{cls}" data-neuron="{name}" data-q="{escape(" ".join(quantities))}">'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{RADIUS:g}"/>'
+                f'<text class="cr-name" x="{x:.1f}" y="{y + 0.36 * _NAME_SIZE:.1f}">{escape(name)}</text></g>'
+            )
     for layer, (bx, by) in placed.bias_nodes.items():
-        svg.add(f'<g class="cr-neuron cr-bias" data-layer="{layer}"><circle cx="{bx:.1f}" cy="{by:.1f}" '
-                f'r="{BIAS_RADIUS:g}"/><text class="cr-name" x="{bx:.1f}" y="{by + 4:.1f}">1</text></g>')
+        svg.add(
+            f'<g class="cr-neuron cr-bias" data-layer="{layer}"><circle cx="{bx:.1f}" cy="{by:.1f}" '
+            f'r="{BIAS_RADIUS:g}"/><text class="cr-name" x="{bx:.1f}" y="{by + 4:.1f}">1</text></g>'
+        )
 
     # Layer 3: every label, over everything else.
-    stage_class = {"input": "cr-fwd", "net": "cr-fwd", "out": "cr-fwd", "target": "cr-err", "error": "cr-err",
-                   "delta": "cr-bwd", "gradient": "cr-bwd", "path": "cr-bwd", "update": "cr-upd",
-                   "weight": "cr-wlabel", "bias": "cr-blabel"}
+    stage_class = {
+        "input": "cr-fwd",
+        "net": "cr-fwd",
+        "out": "cr-fwd",
+        "target": "cr-err",
+        "error": "cr-err",
+        "delta": "cr-bwd",
+        "gradient": "cr-bwd",
+        "path": "cr-bwd",
+        "update": "cr-upd",
+        "weight": "cr-wlabel",
+        "bias": "cr-blabel",
+    }
     for key, lines in labels.lines.items():
         for k, name in enumerate(lines):
             if key.startswith("edge:") and k == len(lines) - 1:
@@ -398,8 +438,15 @@ def _kind(name: str) -> str:
 class _Drawing:
     """The SVG's parts, with the label and legend writers in one place."""
 
-    def __init__(self, placed: Layout, values: Mapping[str, float], digits: int, highlight: set[str],
-                 hidden: set[str], tr: Translator) -> None:
+    def __init__(
+        self,
+        placed: Layout,
+        values: Mapping[str, float],
+        digits: int,
+        highlight: set[str],
+        hidden: set[str],
+        tr: Translator,
+    ) -> None:
         self.tr = tr
         self.placed = placed
         self.values = values
@@ -420,9 +467,11 @@ class _Drawing:
         self.legend_rows = self._rows(legend)
         rows = 1 + max((row for row, _ in self.legend_rows), default=0)
         self.height = self.placed.footer_top + rows * LINE + 8
-        self.add(f'<svg xmlns="http://www.w3.org/2000/svg" class="cr-diagram" viewBox="0 0 {self.width:.0f} '
-                 f'{self.height:.0f}" width="{self.width:.0f}" height="{self.height:.0f}" role="img" '
-                 f'data-overlay="{overlay or "none"}">')
+        self.add(
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="cr-diagram" viewBox="0 0 {self.width:.0f} '
+            f'{self.height:.0f}" width="{self.width:.0f}" height="{self.height:.0f}" role="img" '
+            f'data-overlay="{overlay or "none"}">'
+        )
         self.add(f"<title>{escape(title)}</title>")
         self.add(f"<style>{_STYLE}</style>")
 
@@ -440,8 +489,10 @@ class _Drawing:
             value = float(self.values[name])
             value_attr, shown = f' data-value="{value!r}"', number_text(value, self.digits)
         turn = f' transform="rotate({angle:.2f} {x:.1f} {y:.1f})"' if abs(angle) > 0.005 else ""
-        self.add(f'<text class="cr-label cr-q {cls}{hl}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{turn} '
-                 f'data-q="{escape(name)}"{value_attr}>{_tspans(label_runs(name, self.tr))}<tspan> = {shown}</tspan></text>')
+        self.add(
+            f'<text class="cr-label cr-q {cls}{hl}" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{turn} '
+            f'data-q="{escape(name)}"{value_attr}>{_tspans(label_runs(name, self.tr))}<tspan> = {shown}</tspan></text>'
+        )
 
     def _rows(self, legend: list[tuple[str, str, float]]) -> list[tuple[int, float]]:
         """Each legend entry's row and x, left to right, wrapping at the diagram's width."""
@@ -469,15 +520,27 @@ class _Drawing:
 
 
 #: What each overlay adds, for the diagram's title.
-_STAGE_NAMES = {None: N_("weights and biases"), "forward": N_("forward pass"), "error": N_("error"),
-                "backward": N_("backward pass"), "update": N_("update")}
+_STAGE_NAMES = {
+    None: N_("weights and biases"),
+    "forward": N_("forward pass"),
+    "error": N_("error"),
+    "backward": N_("backward pass"),
+    "update": N_("update"),
+}
 _SAMPLE = 26.0
 _BASELINE = BASELINE
 _LINE_SAMPLE = '<line x1="{{x:.1f}}" y1="{{y:.1f}}" x2="{{x2:.1f}}" y2="{{y:.1f}}" stroke="{colour}" {extra}/>'
 
 
-def _legend(values: Mapping[str, float], shows: dict[str, bool], paths_on: bool, focus: str | None,
-            reference: float, any_shared: bool, drawing: _Drawing) -> list[tuple[str, str, float]]:
+def _legend(
+    values: Mapping[str, float],
+    shows: dict[str, bool],
+    paths_on: bool,
+    focus: str | None,
+    reference: float,
+    any_shared: bool,
+    drawing: _Drawing,
+) -> list[tuple[str, str, float]]:
     """The legend's entries ``(kind, content, width)``: E_total (from the error stage on), then the keys."""
     entries: list[tuple[str, str, float]] = []
     if shows["error"] and qn.ERROR_TOTAL in values:
@@ -507,8 +570,16 @@ def trace_network(trace: Trace) -> Network:
     from ..core.network import Network
 
     layers = [
-        Dense(trace.sizes[k], trace.sizes[k + 1], info["activation"], bias=info["bias"],
-              train_bias=info["train_bias"], init="zeros", dtype=trace.dtype, name=f"layer {k + 1}")
+        Dense(
+            trace.sizes[k],
+            trace.sizes[k + 1],
+            info["activation"],
+            bias=info["bias"],
+            train_bias=info["train_bias"],
+            init="zeros",
+            dtype=trace.dtype,
+            name=f"layer {k + 1}",
+        )
         for k, info in enumerate(trace.layers)
     ]
     network = Network(layers, loss=trace.loss)

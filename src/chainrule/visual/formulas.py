@@ -38,8 +38,9 @@ EXPLORER_STAGES = {
 }
 
 
-def equation_html(trace: Trace, name: str, digits: int, hidden: Collection[str] = (),
-                  tr: Translator | None = None) -> str:
+def equation_html(
+    trace: Trace, name: str, digits: int, hidden: Collection[str] = (), tr: Translator | None = None
+) -> str:
     """One quantity's ``div.formula``: its equation pieces and its note."""
     tr = tr or translator(DEFAULT_LANGUAGE)
     q = trace[name]
@@ -48,18 +49,29 @@ def equation_html(trace: Trace, name: str, digits: int, hidden: Collection[str] 
     chunks = equation_chunks(q, digits, values=values, hidden=hidden, tr=tr)
     value = "" if name in hidden else f' data-value="{q.value!r}"'
     note = f'<span class="qnote">{prose_html(q.note, tr)}</span>' if q.note else ""
-    return (f'<div class="formula{" hidden" if name in hidden else ""}" data-q="{escape(name)}" '
-            f'data-uses="{escape(" ".join(uses))}"{value}><span class="eq">'
-            + "".join(f'<span class="piece">{c}</span>' for c in chunks) + f"</span>{note}</div>")
+    return (
+        f'<div class="formula{" hidden" if name in hidden else ""}" data-q="{escape(name)}" '
+        f'data-uses="{escape(" ".join(uses))}"{value}><span class="eq">'
+        + "".join(f'<span class="piece">{c}</span>' for c in chunks)
+        + f"</span>{note}</div>"
+    )
 
 
-def stage_html(trace: Trace, stage: Stage, digits: int, heading: str = "h3", hidden: Collection[str] = (),
-               tr: Translator | None = None) -> str:
+def stage_html(
+    trace: Trace,
+    stage: Stage,
+    digits: int,
+    heading: str = "h3",
+    hidden: Collection[str] = (),
+    tr: Translator | None = None,
+) -> str:
     """One stage: its title, description and notes (their formulas typeset), then each group's equations."""
     tr = tr or translator(DEFAULT_LANGUAGE)
     hidden = set(hidden)
-    parts = [f"<{heading}>{escape(localize(stage.title, tr))}</{heading}>",
-             f'<p class="description">{prose_html(stage.description, tr)}</p>']
+    parts = [
+        f"<{heading}>{escape(localize(stage.title, tr))}</{heading}>",
+        f'<p class="description">{prose_html(stage.description, tr)}</p>',
+    ]
     parts += [f'<p class="note">{prose_html(note, tr)}</p>' for note in stage.notes]
     for group in stage.groups:
         parts.append(f'<div class="group"><h4>{escape(localize(group.title, tr))}</h4>')
@@ -68,8 +80,9 @@ def stage_html(trace: Trace, stage: Stage, digits: int, heading: str = "h3", hid
     return "\n".join(parts)
 
 
-def explorer_panels(trace: Trace, digits: int, hidden: Collection[str] = (),
-                    lang: str | Translator = DEFAULT_LANGUAGE) -> dict[str, str]:
+def explorer_panels(
+    trace: Trace, digits: int, hidden: Collection[str] = (), lang: str | Translator = DEFAULT_LANGUAGE
+) -> dict[str, str]:
     """Explorer stage -> HTML of the trace stages it shows (see :data:`EXPLORER_STAGES`), in ``lang``.
 
     The sentences are translated from the trace's messages (not from a

@@ -32,8 +32,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Block", "Layout", "LayoutError", "Line", "clear_cache", "layout", "LINE", "RADIUS", "BAND", "BIAS_RADIUS",
-           "BASELINE"]
+__all__ = [
+    "Block",
+    "Layout",
+    "LayoutError",
+    "Line",
+    "clear_cache",
+    "layout",
+    "LINE",
+    "RADIUS",
+    "BAND",
+    "BIAS_RADIUS",
+    "BASELINE",
+]
 
 #: Neuron radius, a shared bias node's radius, and the width of a highlighted path's band (px).
 RADIUS = 22.0
@@ -209,16 +220,28 @@ class _Edge:
     target: str
 
 
-def layout(sizes: Iterable[int], neurons: Iterable[Iterable[str]], edges: Iterable[tuple[str, str, str]],
-           shared: Iterable[bool], focus: str | None, blocks: Iterable[Block]) -> Layout:
+def layout(
+    sizes: Iterable[int],
+    neurons: Iterable[Iterable[str]],
+    edges: Iterable[tuple[str, str, str]],
+    shared: Iterable[bool],
+    focus: str | None,
+    blocks: Iterable[Block],
+) -> Layout:
     """Place every block (see the module docstring); cached, since the page asks for the same shape often.
 
     ``edges``: ``(weight, source, target)`` per connection; ``shared``: per
     layer, whether its bias is one shared node; ``focus``: the neuron whose
     outgoing edges are highlighted, or None.
     """
-    return _layout(tuple(sizes), tuple(tuple(n) for n in neurons), tuple(_Edge(*e) for e in edges),
-                   tuple(shared), focus, tuple(blocks))
+    return _layout(
+        tuple(sizes),
+        tuple(tuple(n) for n in neurons),
+        tuple(_Edge(*e) for e in edges),
+        tuple(shared),
+        focus,
+        tuple(blocks),
+    )
 
 
 def clear_cache() -> None:
@@ -239,8 +262,14 @@ class _Shape:
 
 
 @lru_cache(maxsize=512)
-def _layout(sizes: tuple[int, ...], neurons: tuple[tuple[str, ...], ...], edges: tuple[_Edge, ...],
-            shared: tuple[bool, ...], focus: str | None, blocks: tuple[Block, ...]) -> Layout:
+def _layout(
+    sizes: tuple[int, ...],
+    neurons: tuple[tuple[str, ...], ...],
+    edges: tuple[_Edge, ...],
+    shared: tuple[bool, ...],
+    focus: str | None,
+    blocks: tuple[Block, ...],
+) -> Layout:
     shape = _Shape(sizes, neurons, edges, shared, focus, blocks, [], 0.0)
     _first_guess(shape)
     # Find a size that works with the quick first-fit placement, then place for real at that size,
@@ -327,7 +356,8 @@ def _attempt(shape: _Shape, careful: bool) -> Layout | tuple[str, int]:
 
     # Each gap's edges with their boxes, for counting the edges that cross a block.
     by_gap: list[list[tuple[str, tuple[float, float, float, float], tuple[float, float, float, float]]]] = [
-        [] for _ in shape.gaps]
+        [] for _ in shape.gaps
+    ]
     for e in shape.edges:
         by_gap[layer_of[e.source]].append((e.name, ends[e.name], _box_of(ends[e.name], 0.0)))
 
@@ -372,8 +402,9 @@ def _attempt(shape: _Shape, careful: bool) -> Layout | tuple[str, int]:
                     if len(spots) == (_CHOICES if careful else 1):
                         break
             if spots:
-                chosen = spots[0] if len(spots) == 1 else min(
-                    spots, key=lambda ls: crossings([ln.rect() for ln in ls], own))
+                chosen = (
+                    spots[0] if len(spots) == 1 else min(spots, key=lambda ls: crossings([ln.rect() for ln in ls], own))
+                )
                 break
         if chosen is None:
             l = layer_of[edge_of[own].source] if own is not None else layer_of[block.owner]
@@ -385,8 +416,11 @@ def _attempt(shape: _Shape, careful: bool) -> Layout | tuple[str, int]:
     # Shared biases' nodes go in a row above everything else, each over the gap it feeds, with its
     # label beside it: nothing can be in the way.
     extents = [_aabb(ln.rect()) for lines in placed.values() for ln in lines]
-    ceiling = min([b[1] for b in extents] + [y - RADIUS for _, y in neuron_at.values()]
-                  + [min(seg[1], seg[3]) - BAND for seg, _ in bands])
+    ceiling = min(
+        [b[1] for b in extents]
+        + [y - RADIUS for _, y in neuron_at.values()]
+        + [min(seg[1], seg[3]) - BAND for seg, _ in bands]
+    )
     bias_nodes = {}
     for block in (b for b in shape.blocks if b.kind == "shared"):
         l = int(block.owner)
@@ -395,8 +429,9 @@ def _attempt(shape: _Shape, careful: bool) -> Layout | tuple[str, int]:
         by = ceiling - max(BIAS_RADIUS, height / 2) - LINE / 2
         bias_nodes[l] = (bx, by)
         x0 = bx + BIAS_RADIUS + 5
-        placed[block.key] = [Line(x0 + w / 2, by - height / 2 + (k + 0.5) * LINE, w, 0.0, "start")
-                             for k, w in enumerate(block.widths)]
+        placed[block.key] = [
+            Line(x0 + w / 2, by - height / 2 + (k + 0.5) * LINE, w, 0.0, "start") for k, w in enumerate(block.widths)
+        ]
 
     # Everything is placed: shift so that the top-left item sits at the margin.
     margin = 8.0
@@ -412,16 +447,22 @@ def _attempt(shape: _Shape, careful: bool) -> Layout | tuple[str, int]:
         neurons={n: (x + dx, y + dy) for n, (x, y) in neuron_at.items()},
         bias_nodes={l: (x + dx, y + dy) for l, (x, y) in bias_nodes.items()},
         edges={n: (s[0] + dx, s[1] + dy, s[2] + dx, s[3] + dy) for n, s in ends.items()},
-        lines={k: [Line(ln.cx + dx, ln.cy + dy, ln.width, ln.angle, ln.anchor) for ln in lines]
-               for k, lines in placed.items()},
+        lines={
+            k: [Line(ln.cx + dx, ln.cy + dy, ln.width, ln.angle, ln.anchor) for ln in lines]
+            for k, lines in placed.items()
+        },
         highlighted=highlighted,
         footer_top=max_y + dy + margin,
     )
 
 
 def _box_of(seg: tuple[float, float, float, float], reach: float) -> tuple[float, float, float, float]:
-    return (min(seg[0], seg[2]) - reach, min(seg[1], seg[3]) - reach,
-            max(seg[0], seg[2]) + reach, max(seg[1], seg[3]) + reach)
+    return (
+        min(seg[0], seg[2]) - reach,
+        min(seg[1], seg[3]) - reach,
+        max(seg[0], seg[2]) + reach,
+        max(seg[1], seg[3]) + reach,
+    )
 
 
 def _stacked(x0: float, top: float, widths: tuple[float, ...], anchor: str) -> list[Line]:
@@ -460,8 +501,9 @@ def _node_candidates(kind: str, x: float, y: float, widths: tuple[float, ...]) -
         yield _stacked(x + b[0], b[1], widths, "middle")
 
 
-def _edge_candidates(shape: _Shape, edge: _Edge, seg: tuple[float, float, float, float],
-                     widths: tuple[float, ...], on_path: bool) -> list[Iterator[list[Line]]]:
+def _edge_candidates(
+    shape: _Shape, edge: _Edge, seg: tuple[float, float, float, float], widths: tuple[float, ...], on_path: bool
+) -> list[Iterator[list[Line]]]:
     """Tiers of places for an edge's lines, best first, each tried along the whole edge.
 
     An ordinary edge: the weight just above the line and the gradient just under
@@ -486,13 +528,17 @@ def _edge_candidates(shape: _Shape, edge: _Edge, seg: tuple[float, float, float,
     c = BAND / 2 + GAP + 0.5 if on_path else 0.0
     k = len(widths)
     if on_path:  # path share, weight | band | gradient
-        arrangements = [[-c - 1.5 * LINE, -c - 0.5 * LINE, c + 0.5 * LINE],
-                        [-c - (k - i - 0.5) * LINE for i in range(k)],
-                        [c + (i + 0.5) * LINE for i in range(k)]]
+        arrangements = [
+            [-c - 1.5 * LINE, -c - 0.5 * LINE, c + 0.5 * LINE],
+            [-c - (k - i - 0.5) * LINE for i in range(k)],
+            [c + (i + 0.5) * LINE for i in range(k)],
+        ]
     else:  # weight | line | gradient
-        arrangements = [[-0.5 * LINE, 0.5 * LINE],
-                        [-1.5 * LINE - 1.5, -0.5 * LINE - 1.5],
-                        [0.5 * LINE + 1.5, 1.5 * LINE + 1.5]]
+        arrangements = [
+            [-0.5 * LINE, 0.5 * LINE],
+            [-1.5 * LINE - 1.5, -0.5 * LINE - 1.5],
+            [0.5 * LINE + 1.5, 1.5 * LINE + 1.5],
+        ]
     nx, ny = -uy, ux  # the downward normal of a left-to-right edge
 
     def tier(offsets: list[float]) -> Iterator[list[Line]]:

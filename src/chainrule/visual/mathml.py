@@ -77,13 +77,14 @@ def symbol(name: str, tr: Translator | None = None) -> str:
     term = _TERM.match(name)
     if term is not None:
         whole, through = term.groups()
-        return (f'<msub><mrow>{symbol(whole, tr)}<mo stretchy="true" fence="true">|</mo></mrow>'
-                f'<mrow><mtext>{escape(_via(tr))}\u00a0</mtext>{_index(through)}</mrow></msub>')  # one script level: >= 11 px
+        return (
+            f'<msub><mrow>{symbol(whole, tr)}<mo stretchy="true" fence="true">|</mo></mrow>'
+            f"<mrow><mtext>{escape(_via(tr))}\u00a0</mtext>{_index(through)}</mrow></msub>"
+        )  # one script level: >= 11 px
     if "/" in name and name.startswith("d"):
         top, bottom = name.split("/", 1)
         if bottom.startswith("d"):
-            return (f"<mfrac><mrow><mo>∂</mo>{_plain(top[1:])}</mrow>"
-                    f"<mrow><mo>∂</mo>{_plain(bottom[1:])}</mrow></mfrac>")
+            return f"<mfrac><mrow><mo>∂</mo>{_plain(top[1:])}</mrow><mrow><mo>∂</mo>{_plain(bottom[1:])}</mrow></mfrac>"
     return _plain(name)
 
 
@@ -215,8 +216,14 @@ def _pieces(expr: Expr, digits: int, tr: Translator | None = None) -> list[str]:
     return [expr_mathml(expr, digits, tr)]
 
 
-def equation_chunks(quantity: Quantity, digits: int = 9, *, values: Mapping[str, float] | None = None,
-                    hidden: Collection[str] = (), tr: Translator | None = None) -> list[str]:
+def equation_chunks(
+    quantity: Quantity,
+    digits: int = 9,
+    *,
+    values: Mapping[str, float] | None = None,
+    hidden: Collection[str] = (),
+    tr: Translator | None = None,
+) -> list[str]:
     """The equation of :func:`equation` as separate ``<math>`` elements that a page may wrap between.
 
     Each right-hand side starts a chunk with its ``=``; long sums and products

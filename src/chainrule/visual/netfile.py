@@ -47,8 +47,9 @@ def state_from_config(data: Any, source: str = "network file") -> ExplorerState:
     one bias convention) are checked on the spec, before any network is built.
     """
     setup = setup_from_config(data, source=source, check_spec=ExplorerState.check_spec)
-    return ExplorerState.from_network(setup.network, setup.x, setup.y, setup.learning_rate,
-                                      hidden_deltas=setup.hidden_deltas)
+    return ExplorerState.from_network(
+        setup.network, setup.x, setup.y, setup.learning_rate, hidden_deltas=setup.hidden_deltas
+    )
 
 
 def state_from_file(text: str, filename: str = "network.json") -> ExplorerState:

@@ -37,8 +37,8 @@ SCOPE = "chainrule-report"
 _IDS = itertools.count(1)
 
 _CSS = """
-body { font-family: 'DejaVu Sans', Arial, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC',
-                    'Microsoft YaHei', sans-serif; max-width: 1150px; margin: 0 auto; padding: 12px 20px;
+body { font-family: 'DejaVu Sans', Arial, 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Source Han Sans SC',
+                    'PingFang SC', 'Microsoft YaHei', sans-serif; max-width: 1150px; margin: 0 auto; padding: 12px 20px;
        color: #1c2430; line-height: 1.45; }
 h1 { font-size: 24px; } h2 { border-bottom: 2px solid #cdd6df; padding-bottom: 3px; margin-top: 28px; }
 h3 { margin: 18px 0 4px; } h4 { margin: 10px 0 2px; font-size: 14px; color: #456; }
@@ -80,6 +80,7 @@ document.querySelectorAll('.formula').forEach(function (row) {
 
 def _scoped(css: str, scope: str) -> str:
     """``css`` with every selector inside ``.scope`` (``body`` becomes the scope itself)."""
+
     def rule(match: re.Match[str]) -> str:
         selectors = [s.strip() for s in match.group(1).split(",")]
         inside = [f".{scope}" if s == "body" else f".{scope} {s}" for s in selectors]
@@ -89,42 +90,69 @@ def _scoped(css: str, scope: str) -> str:
 
 
 def _facts(trace: Trace, tr: Translator) -> str:
-    layers = ", ".join(tr("layer {number}: {activation}", number=k + 1, activation=info["activation"]["name"])
-                       for k, info in enumerate(trace.layers))
+    layers = ", ".join(
+        tr("layer {number}: {activation}", number=k + 1, activation=info["activation"]["name"])
+        for k, info in enumerate(trace.layers)
+    )
     loss = trace.loss.get("name", "?")
     conventions = ", ".join(f"{k} = {v}" for k, v in trace.conventions.items() if v is not None)
-    return ('<p class="facts">' + escape(tr("sizes {sizes} ({layers}); loss {loss}; learning rate {eta}",
-                                            sizes=trace.sizes, layers=layers, loss=loss,
-                                            eta=f"η = {trace.learning_rate:g}"))
-            + f"; {escape(conventions)}; {escape(trace.dtype)}</p>")
+    return (
+        '<p class="facts">'
+        + escape(
+            tr(
+                "sizes {sizes} ({layers}); loss {loss}; learning rate {eta}",
+                sizes=trace.sizes,
+                layers=layers,
+                loss=loss,
+                eta=f"η = {trace.learning_rate:g}",
+            )
+        )
+        + f"; {escape(conventions)}; {escape(trace.dtype)}</p>"
+    )
 
 
 def _caption(overlay: str, deep: bool) -> Prose:
     """A diagram's caption as a sentence whose symbols and rule are typeset like the equations below it."""
     gradient = Math("dE_total/dw")
     if overlay == "error":
-        return Prose("Forward pass and error: {net} and {out} at each neuron, each output's error.",
-                     net=Math("net"), out=Math("out"))
+        return Prose(
+            "Forward pass and error: {net} and {out} at each neuron, each output's error.",
+            net=Math("net"),
+            out=Math("out"),
+        )
     if overlay == "backward" and deep:
-        return Prose("Backward pass: each neuron's {delta}, each weight's gradient {gradient}; the highlighted paths "
-                     "are the ones summed into the first hidden neuron.", delta=Math("delta"), gradient=gradient)
+        return Prose(
+            "Backward pass: each neuron's {delta}, each weight's gradient {gradient}; the highlighted paths "
+            "are the ones summed into the first hidden neuron.",
+            delta=Math("delta"),
+            gradient=gradient,
+        )
     if overlay == "backward":
-        return Prose("Backward pass: each neuron's {delta} and each weight's gradient {gradient}.",
-                     delta=Math("delta"), gradient=gradient)
-    return Prose("Update: each weight before and after ({rule}).",
-                 rule=Math("w+", sub("w", mul("eta", "dE_total/dw"))))
+        return Prose(
+            "Backward pass: each neuron's {delta} and each weight's gradient {gradient}.",
+            delta=Math("delta"),
+            gradient=gradient,
+        )
+    return Prose("Update: each weight before and after ({rule}).", rule=Math("w+", sub("w", mul("eta", "dE_total/dw"))))
 
 
 def _diagrams(trace: Trace, precision: int, tr: Translator) -> str:
     if max(trace.sizes) > MAX_DIAGRAM_NEURONS:
-        return '<p class="note">' + escape(tr("No diagram: more than {count} neurons in a layer would not be "
-                                              "legible.", count=MAX_DIAGRAM_NEURONS)) + "</p>"
+        return (
+            '<p class="note">'
+            + escape(
+                tr("No diagram: more than {count} neurons in a layer would not be legible.", count=MAX_DIAGRAM_NEURONS)
+            )
+            + "</p>"
+        )
     digits = min(precision, 5)
     parts = []
     for overlay in ("error", "backward", "update"):
         caption = _caption(overlay, deep=len(trace.sizes) >= 3)
-        parts.append(f'<figure><div class="diagram">{trace_svg(trace, overlay, digits=digits, lang=tr)}</div>'
-                     f"<figcaption>{prose_html(caption, tr)}</figcaption></figure>")
+        parts.append(
+            f'<figure><div class="diagram">{trace_svg(trace, overlay, digits=digits, lang=tr)}</div>'
+            f"<figcaption>{prose_html(caption, tr)}</figcaption></figure>"
+        )
     return "\n".join(parts)
 
 
@@ -133,7 +161,9 @@ def _stage(trace: Trace, k: int, precision: int, heading: str, tr: Translator) -
     return stage_html(trace, trace.stages[k], precision, heading=heading, tr=tr)
 
 
-def _checked(traces: Trace | Sequence[Trace], precision: int, options: dict[str, Any]) -> tuple[list[Trace], int, str, str]:
+def _checked(
+    traces: Trace | Sequence[Trace], precision: int, options: dict[str, Any]
+) -> tuple[list[Trace], int, str, str]:
     if isinstance(traces, Trace):
         traces = [traces]
     traces = list(traces)
@@ -177,14 +207,23 @@ def _fragment(traces: list[Trace], precision: int, lang: str, title: str, headin
             body.append(f'<section class="stage" data-stage="{escape(stage.id)}">')
             body.append(_stage(trace, k, precision, "h3" if len(traces) > 1 else "h2", tr))
             body.append("</section>")
-        after = (f'<span class="after" data-value="{trace.error_after_update!r}">'
-                 f"{trace.error_after_update:.{precision}g}</span>")
-        body.append("<p>" + escape(tr("After the update a new forward pass gives {after}.", after="\x00"))
-                    .replace("\x00", f"E_total = {after}") + "</p>")
+        after = (
+            f'<span class="after" data-value="{trace.error_after_update!r}">'
+            f"{trace.error_after_update:.{precision}g}</span>"
+        )
+        body.append(
+            "<p>"
+            + escape(tr("After the update a new forward pass gives {after}.", after="\x00")).replace(
+                "\x00", f"E_total = {after}"
+            )
+            + "</p>"
+        )
     script = _JS.replace("document.querySelectorAll", "root.querySelectorAll")
-    return (f'<div class="{SCOPE}" id="{own_id}" lang="{escape(lang)}">\n<style>{_scoped(_CSS, SCOPE)}</style>\n'
-            + "\n".join(body)
-            + f"\n<script>(function (root) {{{script}}})(document.getElementById('{own_id}'));</script>\n</div>")
+    return (
+        f'<div class="{SCOPE}" id="{own_id}" lang="{escape(lang)}">\n<style>{_scoped(_CSS, SCOPE)}</style>\n'
+        + "\n".join(body)
+        + f"\n<script>(function (root) {{{script}}})(document.getElementById('{own_id}'));</script>\n</div>"
+    )
 
 
 def render_html(traces: Trace | Sequence[Trace], precision: int = 9, **options: object) -> str:
@@ -202,8 +241,9 @@ def render_html(traces: Trace | Sequence[Trace], precision: int = 9, **options: 
     """
     traces, precision, lang, title = _checked(traces, precision, dict(options))
     return (
-        f"<!DOCTYPE html>\n<html lang=\"{escape(lang)}\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{escape(title)}</title>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "</head>\n<body>\n" + _fragment(traces, precision, lang, title, heading_level=1, own_id=SCOPE)
+        f'<!DOCTYPE html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<title>{escape(title)}</title>\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        "</head>\n<body>\n"
+        + _fragment(traces, precision, lang, title, heading_level=1, own_id=SCOPE)
         + "\n</body>\n</html>\n"
     )

@@ -58,7 +58,13 @@ from .api import ENDPOINTS, QUERIES, error_text, initial, request_language
 from .state import ExplorerState
 
 __all__ = [
-    "ExplorerServer", "LISTEN_BACKLOG", "MAX_BODY", "MAX_DEPTH", "MAX_INT_DIGITS", "MAX_PENDING", "WORKERS",
+    "ExplorerServer",
+    "LISTEN_BACKLOG",
+    "MAX_BODY",
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
+    "MAX_PENDING",
+    "WORKERS",
     "make_server",
 ]
 
@@ -106,16 +112,20 @@ def _parse_int(text: str) -> int:
     # Python refuses int() of over 4300 digits (a ValueError), and a few hundred digits
     # overflow float(): bound the length before converting.
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ValidationError("request", f"integers of at most {MAX_INT_DIGITS} digits",
-                              Described(f"an integer of {len(text.lstrip('-'))} digits"))
+        raise ValidationError(
+            "request",
+            f"integers of at most {MAX_INT_DIGITS} digits",
+            Described(f"an integer of {len(text.lstrip('-'))} digits"),
+        )
     return int(text)
 
 
 def _parse_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        raise ValidationError("request", "numbers within the range of a float64 (about 1.8e308)",
-                              Described(excerpt(text)))
+        raise ValidationError(
+            "request", "numbers within the range of a float64 (about 1.8e308)", Described(excerpt(text))
+        )
     return value
 
 
@@ -131,8 +141,11 @@ def _check_depth(data: Any) -> None:
         value, depth = stack.pop()
         if isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
-                raise ValidationError("request", f"JSON nested at most {MAX_DEPTH} levels deep",
-                                      Described(f"nesting deeper than {MAX_DEPTH} levels"))
+                raise ValidationError(
+                    "request",
+                    f"JSON nested at most {MAX_DEPTH} levels deep",
+                    Described(f"nesting deeper than {MAX_DEPTH} levels"),
+                )
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
 
@@ -140,11 +153,15 @@ def _check_depth(data: Any) -> None:
 def decode_request(body: bytes) -> Any:
     """The JSON of a request body, checked (see the module docstring); raises ValidationError."""
     try:
-        request = json.loads(body or b"{}", parse_constant=_reject_constant, parse_int=_parse_int,
-                             parse_float=_parse_float)
+        request = json.loads(
+            body or b"{}", parse_constant=_reject_constant, parse_int=_parse_int, parse_float=_parse_float
+        )
     except RecursionError:
-        raise ValidationError("request", f"JSON nested at most {MAX_DEPTH} levels deep",
-                              Described("nesting deeper than Python's recursion limit")) from None
+        raise ValidationError(
+            "request",
+            f"JSON nested at most {MAX_DEPTH} levels deep",
+            Described("nesting deeper than Python's recursion limit"),
+        ) from None
     except UnicodeDecodeError as err:
         raise ValidationError("request", "a UTF-8 JSON body", Described(f"undecodable bytes ({err.reason})")) from None
     except json.JSONDecodeError as err:
@@ -183,8 +200,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.dumps(json_ready(data), allow_nan=False).encode()
         except (TypeError, ValueError, RecursionError) as err:  # a handler returned something not JSON
             self._log_failure(err)
-            status, body = HTTPStatus.INTERNAL_SERVER_ERROR, json.dumps(
-                {"error": "internal error: the response could not be encoded as JSON", "field": None}).encode()
+            status, body = (
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                json.dumps(
+                    {"error": "internal error: the response could not be encoded as JSON", "field": None}
+                ).encode(),
+            )
         self._send(status, body, "application/json", extra)
 
     def _error(self, status: int, message: str, field: str | None = None, extra: dict[str, str] | None = None) -> None:
@@ -259,8 +280,9 @@ class _Handler(BaseHTTPRequestHandler):
             name, content_type = _STATIC[path]
             return self._send(HTTPStatus.OK, _static(name), content_type)
         if path in ENDPOINTS:
-            return self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"{path} answers POST requests only",
-                               extra={"Allow": "POST"})
+            return self._error(
+                HTTPStatus.METHOD_NOT_ALLOWED, f"{path} answers POST requests only", extra={"Allow": "POST"}
+            )
         self._error(HTTPStatus.NOT_FOUND, f"no such page: {excerpt(path)}")
 
     def do_HEAD(self) -> None:
@@ -277,8 +299,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
         if kind != "application/json":
-            return self._error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-                               f"request: expected Content-Type application/json, received: {excerpt(kind or None)}")
+            return self._error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                f"request: expected Content-Type application/json, received: {excerpt(kind or None)}",
+            )
         request: Any = None
         try:
             request = decode_request(body)
@@ -286,11 +310,16 @@ class _Handler(BaseHTTPRequestHandler):
         except ValidationError as err:
             return self._error(HTTPStatus.BAD_REQUEST, error_text(err, request_language(request)), err.field)
         except RecursionError:
-            return self._error(HTTPStatus.BAD_REQUEST, f"request: expected JSON nested at most {MAX_DEPTH} levels "
-                                                       "deep, received: a structure too deep to process")
+            return self._error(
+                HTTPStatus.BAD_REQUEST,
+                f"request: expected JSON nested at most {MAX_DEPTH} levels "
+                "deep, received: a structure too deep to process",
+            )
         except MemoryError:
-            return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                               "request: expected a network that fits in memory, received: one too large")
+            return self._error(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                "request: expected a network that fits in memory, received: one too large",
+            )
         except OverflowError as err:
             return self._error(HTTPStatus.BAD_REQUEST, f"request: expected numbers within range, received: ({err})")
         except (ValueError, TypeError) as err:  # a check deeper in the engine
@@ -308,7 +337,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if length < 0:
-            self._error(HTTPStatus.BAD_REQUEST, f"Content-Length: expected a number of bytes, received: {excerpt(text)}")
+            self._error(
+                HTTPStatus.BAD_REQUEST, f"Content-Length: expected a number of bytes, received: {excerpt(text)}"
+            )
             return None
         if length > MAX_BODY:
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request body: expected at most {MAX_BODY} bytes of JSON")
@@ -320,8 +351,11 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     def _not_allowed(self) -> None:
-        self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {excerpt(self.command)} is not allowed; "
-                                                   "this server answers GET and POST", extra={"Allow": "GET, POST"})
+        self._error(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"method {excerpt(self.command)} is not allowed; this server answers GET and POST",
+            extra={"Allow": "GET, POST"},
+        )
 
     def do_OPTIONS(self) -> None:
         self._error(HTTPStatus.FORBIDDEN, "cross-origin requests are refused (no CORS preflight is granted)")
@@ -337,8 +371,9 @@ class _Refusal(_Handler):
     def _overloaded(self) -> None:
         if self.command == "POST" and self._read_body() is None:
             return
-        self._error(HTTPStatus.SERVICE_UNAVAILABLE, "the explorer is busy; try again in a moment",
-                    extra={"Retry-After": "1"})
+        self._error(
+            HTTPStatus.SERVICE_UNAVAILABLE, "the explorer is busy; try again in a moment", extra={"Retry-After": "1"}
+        )
 
     do_GET = do_HEAD = do_POST = _overloaded
 
@@ -354,9 +389,17 @@ class ExplorerServer(HTTPServer):
     request_queue_size = LISTEN_BACKLOG
     allow_reuse_address = True
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8000, initial: ExplorerState | None = None,
-                 verbose: bool = False, *, workers: int = WORKERS, max_pending: int = MAX_PENDING,
-                 lang: str = DEFAULT_LANGUAGE) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        initial: ExplorerState | None = None,
+        verbose: bool = False,
+        *,
+        workers: int = WORKERS,
+        max_pending: int = MAX_PENDING,
+        lang: str = DEFAULT_LANGUAGE,
+    ) -> None:
         self.initial = initial or ExplorerState.tutorial()
         self.lang = _checked_language(lang)
         self.verbose = verbose
@@ -365,10 +408,18 @@ class ExplorerServer(HTTPServer):
         # Connections (request socket, client address) for the workers; None tells a worker to stop.
         self._pending: queue.Queue[_Connection | None] = queue.Queue(max_pending)
         self._refusals: queue.Queue[_Connection | None] = queue.Queue(_REFUSAL_QUEUE)
-        self._threads = [threading.Thread(target=self._work, args=(self._pending, _Handler), daemon=True,
-                                          name=f"chainrule-explorer-{k}") for k in range(workers)]
-        self._threads += [threading.Thread(target=self._work, args=(self._refusals, _Refusal), daemon=True,
-                                           name=f"chainrule-explorer-busy-{k}") for k in range(2)]
+        self._threads = [
+            threading.Thread(
+                target=self._work, args=(self._pending, _Handler), daemon=True, name=f"chainrule-explorer-{k}"
+            )
+            for k in range(workers)
+        ]
+        self._threads += [
+            threading.Thread(
+                target=self._work, args=(self._refusals, _Refusal), daemon=True, name=f"chainrule-explorer-busy-{k}"
+            )
+            for k in range(2)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -461,8 +512,13 @@ def query_request(query: str) -> dict[str, str]:
     return request
 
 
-def make_server(host: str = "127.0.0.1", port: int = 8000, initial: ExplorerState | None = None,
-                verbose: bool = False, lang: str = DEFAULT_LANGUAGE) -> ExplorerServer:
+def make_server(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    initial: ExplorerState | None = None,
+    verbose: bool = False,
+    lang: str = DEFAULT_LANGUAGE,
+) -> ExplorerServer:
     """An :class:`ExplorerServer`; port 0 picks a free port (see ``server.url``).
 
     ``lang`` is the page's first language (the page remembers a reader's own choice).

@@ -67,8 +67,10 @@ _TUTORIAL = tutorial_network().spec()
 
 def check_number(value: Any, field: str, *, positive: bool = False, limit: float = VALUE_LIMIT) -> float:
     """A finite JSON number with ``|value| <= limit`` (and > 0 when ``positive``)."""
-    expected = f"a number {'> 0 and ' if positive else 'between -' + format(limit, 'g') + ' and '}" \
-               f"{'at most ' if positive else ''}{limit:g}"
+    expected = (
+        f"a number {'> 0 and ' if positive else 'between -' + format(limit, 'g') + ' and '}"
+        f"{'at most ' if positive else ''}{limit:g}"
+    )
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValidationError(field, expected, value)
     try:
@@ -82,8 +84,11 @@ def check_number(value: Any, field: str, *, positive: bool = False, limit: float
 
 def check_sizes(sizes: Any) -> list[int]:
     """Layer sizes the explorer can draw: 2 to MAX_LAYERS of them, each 1 to MAX_NEURONS."""
-    if (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_LAYERS
-            or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= MAX_NEURONS for s in sizes)):
+    if (
+        not isinstance(sizes, list)
+        or not 2 <= len(sizes) <= MAX_LAYERS
+        or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= MAX_NEURONS for s in sizes)
+    ):
         raise ValidationError("sizes", f"2 to {MAX_LAYERS} layer sizes, each 1 to {MAX_NEURONS}", sizes)
     return list(sizes)
 
@@ -173,15 +178,21 @@ class ExplorerState:
         return cls.from_network(tutorial_network(), TUTORIAL_INPUT, TUTORIAL_TARGET, TUTORIAL_LEARNING_RATE)
 
     @classmethod
-    def from_network(cls, network: Network, x: Any, y: Any, learning_rate: float, *,
-                     hidden_deltas: str = HIDDEN_DELTAS[0]) -> ExplorerState:
+    def from_network(
+        cls, network: Network, x: Any, y: Any, learning_rate: float, *, hidden_deltas: str = HIDDEN_DELTAS[0]
+    ) -> ExplorerState:
         """The state of an engine network (one bias mode and trainability for all layers)."""
         spec = network.spec()
         cls.check_spec(spec)
         naming = Naming.of(network)
-        state = cls(replace(spec, dtype=DTYPE), {p.name: naming.get(network, p.name) for p in naming.weights + naming.biases},
-                    _flat(x, "input"), _flat(y, "target"), check_number(learning_rate, "learning_rate", positive=True),
-                    hidden_deltas)
+        state = cls(
+            replace(spec, dtype=DTYPE),
+            {p.name: naming.get(network, p.name) for p in naming.weights + naming.biases},
+            _flat(x, "input"),
+            _flat(y, "target"),
+            check_number(learning_rate, "learning_rate", positive=True),
+            hidden_deltas,
+        )
         return cls.from_json(state.to_json())  # the explorer's limits
 
     @staticmethod
@@ -192,8 +203,11 @@ class ExplorerState:
         modes = {layer.bias for layer in spec.layers}
         trained = {layer.train_bias for layer in spec.layers}
         if len(modes) != 1 or len(trained) != 1:
-            raise ValidationError("bias", "the same bias mode and trainability in every layer",
-                                  f"{sorted(modes)}, train_bias {sorted(trained)}")
+            raise ValidationError(
+                "bias",
+                "the same bias mode and trainability in every layer",
+                f"{sorted(modes)}, train_bias {sorted(trained)}",
+            )
 
     @staticmethod
     def spec_from_json(obj: Any) -> NetworkSpec:
@@ -210,14 +224,23 @@ class ExplorerState:
             raise ValidationError("activations", f"a list of {len(sizes) - 1} activations (names)", activations)
         error = check_choice(obj.get("error", _TUTORIAL.loss["output_reduction"]), "error", OUTPUT_REDUCTIONS)
         first = _TUTORIAL.layers[0]
-        layers = [{"type": "dense", "n_in": sizes[k], "n_out": sizes[k + 1], "activation": activations[k],
-                   "bias": obj.get("bias", first.bias), "train_bias": obj.get("train_bias", first.train_bias)}
-                  for k in range(len(sizes) - 1)]
+        layers = [
+            {
+                "type": "dense",
+                "n_in": sizes[k],
+                "n_out": sizes[k + 1],
+                "activation": activations[k],
+                "bias": obj.get("bias", first.bias),
+                "train_bias": obj.get("train_bias", first.train_bias),
+            }
+            for k in range(len(sizes) - 1)
+        ]
         data = {"version": SPEC_VERSION, "layers": layers, "loss": obj["loss"], "dtype": DTYPE}
         spec = NetworkSpec.from_dict(data, field_name=_page_field)
         if "output_reduction" in spec.loss and spec.loss["output_reduction"] != error:
-            spec = NetworkSpec.from_dict({**data, "loss": {**spec.loss, "output_reduction": error}},
-                                         field_name=_page_field)
+            spec = NetworkSpec.from_dict(
+                {**data, "loss": {**spec.loss, "output_reduction": error}}, field_name=_page_field
+            )
         return spec
 
     @classmethod
@@ -239,15 +262,15 @@ class ExplorerState:
         unknown = min((name for name in params_in if name not in known), key=str, default=None)
         if unknown is not None:
             field = unknown if isinstance(unknown, str) and len(unknown) <= 40 else excerpt(unknown)
-            raise ValidationError(field, f"a parameter of this network, one of {expected[0]}.."
-                                                    f"{expected[-1]}", unknown)
+            raise ValidationError(field, f"a parameter of this network, one of {expected[0]}..{expected[-1]}", unknown)
         params = {}
         for name in expected:
             if name not in params_in:
                 raise ValidationError(name, "a number (the field is missing)", None)
             params[name] = check_number(params_in[name], name)
         state = cls(
-            spec=spec, params=params,
+            spec=spec,
+            params=params,
             input=_number_list(obj["input"], "input", naming.inputs),
             target=_number_list(obj["target"], "target", [f"target_{o}" for o in naming.outputs]),
             learning_rate=check_number(obj["learning_rate"], "learning_rate", positive=True),
@@ -289,8 +312,15 @@ class ExplorerState:
     def to_json(self) -> dict[str, Any]:
         """The JSON the page holds (see the module docstring)."""
         return {
-            "sizes": list(self.sizes), "activations": self.activations, "loss": self.loss,
-            "error": self.error, "bias": self.bias, "train_bias": self.train_bias,
-            "hidden_deltas": self.hidden_deltas, "params": dict(self.params), "input": list(self.input),
-            "target": list(self.target), "learning_rate": self.learning_rate,
+            "sizes": list(self.sizes),
+            "activations": self.activations,
+            "loss": self.loss,
+            "error": self.error,
+            "bias": self.bias,
+            "train_bias": self.train_bias,
+            "hidden_deltas": self.hidden_deltas,
+            "params": dict(self.params),
+            "input": list(self.input),
+            "target": list(self.target),
+            "learning_rate": self.learning_rate,
         }

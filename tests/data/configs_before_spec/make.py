@@ -25,12 +25,31 @@ def main() -> None:
     tutorial = api.tutorial()["state"]
     states = {
         "tutorial.json": tutorial,
-        "per-neuron-trained-updated.json": api.build({"state": {
-            **tutorial, "sizes": [3, 2, 2], "bias": "per_neuron", "train_bias": True,
-            "hidden_deltas": "updated", "error": "mean", "activations": ["tanh", "sigmoid"]}, "seed": 4})["state"],
-        "softmax-cross-entropy.json": api.build({"state": {
-            **tutorial, "sizes": [2, 3, 2], "activations": ["relu", "softmax"],
-            "loss": "categorical_cross_entropy"}, "seed": 9})["state"],
+        "per-neuron-trained-updated.json": api.build(
+            {
+                "state": {
+                    **tutorial,
+                    "sizes": [3, 2, 2],
+                    "bias": "per_neuron",
+                    "train_bias": True,
+                    "hidden_deltas": "updated",
+                    "error": "mean",
+                    "activations": ["tanh", "sigmoid"],
+                },
+                "seed": 4,
+            }
+        )["state"],
+        "softmax-cross-entropy.json": api.build(
+            {
+                "state": {
+                    **tutorial,
+                    "sizes": [2, 3, 2],
+                    "activations": ["relu", "softmax"],
+                    "loss": "categorical_cross_entropy",
+                },
+                "seed": 9,
+            }
+        )["state"],
     }
     for name, state in states.items():
         (HERE / name).write_text(api.save({"state": state})["text"])
@@ -47,8 +66,10 @@ def main() -> None:
             "architecture": net.config(),
             "W": [[float(v).hex() for v in layer.W.ravel()] for layer in net.layers],
             "b": [[float(v).hex() for v in layer.b.ravel()] for layer in net.layers],
-            "x": [float(v).hex() for v in setup.x], "y": [float(v).hex() for v in setup.y],
-            "learning_rate": setup.learning_rate, "hidden_deltas": setup.hidden_deltas,
+            "x": [float(v).hex() for v in setup.x],
+            "y": [float(v).hex() for v in setup.y],
+            "learning_rate": setup.learning_rate,
+            "hidden_deltas": setup.hidden_deltas,
         }
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
 

@@ -44,17 +44,25 @@ def plain() -> Network:
 
 def float32() -> Network:
     """float32; sigmoid, identity output; squared error averaged over outputs, summed over samples."""
-    net = Network.from_sizes([2, 3, 1], ["sigmoid", "identity"], seed=5, dtype="float32",
-                             loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
-                             bias="shared")
+    net = Network.from_sizes(
+        [2, 3, 1],
+        ["sigmoid", "identity"],
+        seed=5,
+        dtype="float32",
+        loss={"name": "squared_error", "reduction": "sum", "output_reduction": "mean"},
+        bias="shared",
+    )
     net.layers[0].set_weights(b=0.25)
     net.layers[1].set_weights(b=-0.5)
     return net
 
 
 def hexes(array: np.ndarray) -> dict:
-    return {"dtype": array.dtype.str, "shape": list(array.shape),
-            "hex": [float(v).hex() for v in np.ravel(array).astype(np.float64)]}
+    return {
+        "dtype": array.dtype.str,
+        "shape": list(array.shape),
+        "hex": [float(v).hex() for v in np.ravel(array).astype(np.float64)],
+    }
 
 
 def main() -> None:
@@ -67,10 +75,37 @@ def main() -> None:
         rows.append(f"{x[0]:.4f},{x[1]:.4f},{x[2]:.4f},{'yes' if x[0] + 0.5 * x[1] > 0 else 'no'}")
     csv = HERE / "train.csv"
     csv.write_text("\n".join(rows) + "\n")
-    subprocess.run([sys.executable, "-m", "chainrule", "train", str(csv), "--target", "label", "--layers", "5",
-                    "--activation", "tanh", "--epochs", "4", "--batch-size", "8", "--patience", "10",
-                    "--checkpoint-every", "2", "--dtype", "float64", "--seed", "3",
-                    "-o", str(HERE / "trained-with-preprocessing.safetensors"), "-q"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chainrule",
+            "train",
+            str(csv),
+            "--target",
+            "label",
+            "--layers",
+            "5",
+            "--activation",
+            "tanh",
+            "--epochs",
+            "4",
+            "--batch-size",
+            "8",
+            "--patience",
+            "10",
+            "--checkpoint-every",
+            "2",
+            "--dtype",
+            "float64",
+            "--seed",
+            "3",
+            "-o",
+            str(HERE / "trained-with-preprocessing.safetensors"),
+            "-q",
+        ],
+        check=True,
+    )
     csv.unlink()
     X = np.random.default_rng(1).normal(size=(5, 3))
     expected = {}

@@ -16,8 +16,16 @@ from .latex import render_latex
 from .markdown import render_markdown
 from .text import render_text
 
-__all__ = ["FORMATS", "render", "render_text", "render_markdown", "render_latex", "render_json",
-           "trace_to_dict", "traces_to_dict"]
+__all__ = [
+    "FORMATS",
+    "render",
+    "render_text",
+    "render_markdown",
+    "render_latex",
+    "render_json",
+    "trace_to_dict",
+    "traces_to_dict",
+]
 
 FORMATS: dict[str, Callable[..., str]] = {
     "text": render_text,
@@ -27,8 +35,9 @@ FORMATS: dict[str, Callable[..., str]] = {
 }
 
 
-def render(traces: Trace | Sequence[Trace], fmt: str = "text", precision: int = 9, lang: str = "en",
-           **options: object) -> str:
+def render(
+    traces: Trace | Sequence[Trace], fmt: str = "text", precision: int = 9, lang: str = "en", **options: object
+) -> str:
     """Render one trace or a sequence of traces in ``fmt`` (one of :data:`FORMATS`), in language ``lang``.
 
     The numbers do not depend on the language; the sentences around them do.

@@ -76,8 +76,9 @@ def trace_to_dict(trace: Trace, precision: int = 9, lang: str | Translator = DEF
     }
 
 
-def traces_to_dict(traces: Sequence[Trace], precision: int = 9,
-                   lang: str | Translator = DEFAULT_LANGUAGE) -> dict[str, Any]:
+def traces_to_dict(
+    traces: Sequence[Trace], precision: int = 9, lang: str | Translator = DEFAULT_LANGUAGE
+) -> dict[str, Any]:
     """One trace as :func:`trace_to_dict`; several as ``{"schema": STEPS_SCHEMA, "steps": [...]}``."""
     if len(traces) == 1:
         return trace_to_dict(traces[0], precision, lang)

@@ -26,8 +26,16 @@ from ..trace import Quantity, Trace
 from .numbers import number
 from .text import describe_conventions, describe_network
 
-__all__ = ["name_latex", "expr_latex", "equation_latex", "align_rows", "render_latex", "escape", "prose_latex",
-           "document_setup"]
+__all__ = [
+    "name_latex",
+    "expr_latex",
+    "equation_latex",
+    "align_rows",
+    "render_latex",
+    "escape",
+    "prose_latex",
+    "document_setup",
+]
 
 _NEURON = re.compile(r"^([iho])(\d+)(?:_(\d+))?$")
 _INDEXED = re.compile(r"^([wb])(\d+)(\+?)$")
@@ -36,8 +44,18 @@ _TERM = re.compile(r"^(.+)\[([^\]]+)\]$")
 
 def escape(text: str) -> str:
     """Plain text made safe for LaTeX."""
-    table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    table = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
     return "".join(table.get(c, c) for c in text)
 
 
@@ -129,8 +147,16 @@ def _precedence(e: Expr) -> int:
     return _ATOM  # symbols, numbers, calls and fractions (\frac needs no parentheses)
 
 
-_FUNCTIONS = {"sigmoid": r"\sigma", "tanh": r"\tanh", "log": r"\log", "max": r"\max", "min": r"\min",
-              "step": r"\operatorname{step}", "Phi": r"\Phi", "phi": r"\varphi"}
+_FUNCTIONS = {
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "log": r"\log",
+    "max": r"\max",
+    "min": r"\min",
+    "step": r"\operatorname{step}",
+    "Phi": r"\Phi",
+    "phi": r"\varphi",
+}
 
 
 def _function_latex(name: str) -> str:
@@ -242,8 +268,9 @@ def document_setup(lang: str) -> tuple[str, str, str]:
 
 def prose_latex(text: object, tr: Translator) -> str:
     """A sentence (a :class:`~chainrule.explain.prose.Prose` or a ``str``) in ``tr``'s language, formulas typeset."""
-    return "".join(f"${_math_latex(item, tr)}$" if isinstance(item, Math) else escape(item)
-                   for item in segments(text, tr))
+    return "".join(
+        f"${_math_latex(item, tr)}$" if isinstance(item, Math) else escape(item) for item in segments(text, tr)
+    )
 
 
 def _math_latex(formula: Math, tr: Translator) -> str:
@@ -255,8 +282,9 @@ def _math_latex(formula: Math, tr: Translator) -> str:
 _PROSE_DIGITS = 15
 
 
-def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
-                 lang: str = DEFAULT_LANGUAGE) -> str:
+def render_latex(
+    traces: Sequence[Trace], precision: int = 9, title: str | None = None, lang: str = DEFAULT_LANGUAGE
+) -> str:
     """A complete LaTeX document with every stage of every trace, in ``lang``; pdflatex compiles it."""
     tr = translator(lang)
     first = traces[0]
@@ -264,8 +292,14 @@ def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None 
     out = [_PREAMBLE + preamble, r"\begin{document}"] + ([begin] if begin else []) + [""]
     out.append(r"\section*{" + escape(title or tr("Backpropagation step by step")) + "}")
     description = describe_network(first, tr)
-    out.append(tr("{network}; learning rate {eta} ({dtype}).", network=escape(description[0].upper() + description[1:]),
-                  eta=rf"$\eta = {_num(first.learning_rate, precision)}$", dtype=escape(first.dtype)))
+    out.append(
+        tr(
+            "{network}; learning rate {eta} ({dtype}).",
+            network=escape(description[0].upper() + description[1:]),
+            eta=rf"$\eta = {_num(first.learning_rate, precision)}$",
+            dtype=escape(first.dtype),
+        )
+    )
     out.append("")
     out.append(escape(tr("Conventions: {conventions}.", conventions=describe_conventions(first, tr))))
     out.append("")
@@ -301,9 +335,13 @@ def render_latex(traces: Sequence[Trace], precision: int = 9, title: str | None 
                         out.append(rf"\emph{{{label}}} " + prose_latex(remark, tr))
                         out.append("")
         out.append(r"\paragraph{" + escape(tr("After the update")) + "}")
-        out.append(tr("{after} (before: {before}).",
-                      after=rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$",
-                      before=f"${_num(trace['E_total'].value, precision)}$"))
+        out.append(
+            tr(
+                "{after} (before: {before}).",
+                after=rf"$E_{{\mathit{{total}}}} = {_num(trace.error_after_update, precision)}$",
+                before=f"${_num(trace['E_total'].value, precision)}$",
+            )
+        )
         out.append("")
         for note in trace.notes:
             out.append(rf"\emph{{{note_label}}} " + prose_latex(note, tr))

@@ -54,16 +54,20 @@ def _render_trace(trace: Trace, precision: int, level: str, tr: Translator) -> l
                 formula, with_numbers = _cells(q, precision, tr)
                 out.append(f"| ${name_latex(name, tr)}$ | {formula} | {with_numbers} | {number(q.value, precision)} |")
                 if q.note:
-                    notes.append("- " + tr("{name}: {note}", name=f"${name_latex(name, tr)}$", note=localize(q.note, tr)))
+                    notes.append(
+                        "- " + tr("{name}: {note}", name=f"${name_latex(name, tr)}$", note=localize(q.note, tr))
+                    )
             out.append("")
             if notes:
                 out += notes + [""]
         if stage.id == "given":
             out.append("")
     out += [
-        tr("After the update: {after} (before: {before}).",
-           after=f"$E_{{\\mathit{{total}}}} = {number(trace.error_after_update, precision)}$",
-           before=f"${number(trace['E_total'].value, precision)}$"),
+        tr(
+            "After the update: {after} (before: {before}).",
+            after=f"$E_{{\\mathit{{total}}}} = {number(trace.error_after_update, precision)}$",
+            before=f"${number(trace['E_total'].value, precision)}$",
+        ),
         "",
     ]
     for note in trace.notes:
@@ -71,15 +75,23 @@ def _render_trace(trace: Trace, precision: int, level: str, tr: Translator) -> l
     return out
 
 
-def render_markdown(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
-                    lang: str = DEFAULT_LANGUAGE) -> str:
+def render_markdown(
+    traces: Sequence[Trace], precision: int = 9, title: str | None = None, lang: str = DEFAULT_LANGUAGE
+) -> str:
     """Every trace as one Markdown document, in ``lang``."""
     tr = translator(lang)
     first = traces[0]
     out = [f"# {title or tr('Backpropagation step by step')}", ""]
     description = describe_network(first, tr)
-    out += [tr("{network}; learning rate {eta} ({dtype}).", network=f"{description[0].upper()}{description[1:]}",
-               eta=f"$\\eta = {number(first.learning_rate, precision)}$", dtype=first.dtype), ""]
+    out += [
+        tr(
+            "{network}; learning rate {eta} ({dtype}).",
+            network=f"{description[0].upper()}{description[1:]}",
+            eta=f"$\\eta = {number(first.learning_rate, precision)}$",
+            dtype=first.dtype,
+        ),
+        "",
+    ]
     out += [tr("Conventions: {conventions}.", conventions=describe_conventions(first, tr)), ""]
     for trace in traces:
         if len(traces) > 1:

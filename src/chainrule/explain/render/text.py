@@ -70,8 +70,10 @@ def expr_text(e: Expr, precision: int = 9, *, tight: bool = False, lead: bool = 
         right = e.right
         return f"{wrap(e.left, False, lead)} - {wrap(right, _precedence(right) in (_ADD, _NEG))}"
     if isinstance(e, Mul):
-        parts = [wrap(f, _precedence(f) == _ADD or (k > 0 and negative(f)), child_lead=lead and k == 0)
-                 for k, f in enumerate(e.args)]
+        parts = [
+            wrap(f, _precedence(f) == _ADD or (k > 0 and negative(f)), child_lead=lead and k == 0)
+            for k, f in enumerate(e.args)
+        ]
         return ("*" if tight else " * ").join(parts)
     if isinstance(e, Div):
         top = wrap(e.numerator, _precedence(e.numerator) == _ADD, child_lead=lead)
@@ -108,10 +110,17 @@ def describe_network(trace: Trace, lang: str | Translator = DEFAULT_LANGUAGE) ->
     acts = ", ".join(layer["activation"]["name"] for layer in trace.layers)
     loss = trace.loss["name"]
     if loss == "squared_error":
-        loss = (tr("{loss} (1/2 sum over outputs)", loss=loss) if trace.loss.get("output_reduction") == "half_sum"
-                else tr("{loss} (mean over outputs)", loss=loss))
-    return tr("a {sizes} network ({activations}), loss {loss}", sizes="-".join(map(str, trace.sizes)),
-              activations=acts, loss=loss)
+        loss = (
+            tr("{loss} (1/2 sum over outputs)", loss=loss)
+            if trace.loss.get("output_reduction") == "half_sum"
+            else tr("{loss} (mean over outputs)", loss=loss)
+        )
+    return tr(
+        "a {sizes} network ({activations}), loss {loss}",
+        sizes="-".join(map(str, trace.sizes)),
+        activations=acts,
+        loss=loss,
+    )
 
 
 def describe_conventions(trace: Trace, lang: str | Translator = DEFAULT_LANGUAGE) -> str:
@@ -132,8 +141,9 @@ def _given_line(trace: Trace, names: list[str], precision: int) -> str:
     return ", ".join(f"{n} = {number(trace[n].value, precision)}" for n in names)
 
 
-def render_trace_text(trace: Trace, precision: int = 9, indent: str = "",
-                      lang: str | Translator = DEFAULT_LANGUAGE) -> list[str]:
+def render_trace_text(
+    trace: Trace, precision: int = 9, indent: str = "", lang: str | Translator = DEFAULT_LANGUAGE
+) -> list[str]:
     """One trace as lines (no header), in ``lang``."""
     tr = lang if isinstance(lang, Translator) else translator(lang)
     lines: list[str] = []
@@ -141,8 +151,15 @@ def render_trace_text(trace: Trace, precision: int = 9, indent: str = "",
     number_of = 0
     for stage in trace.stages:
         number_of += 1
-        add(indent + tr("{number}. {title}: {description}", number=number_of, title=localize(stage.title, tr),
-                        description=localize(stage.description, tr)))
+        add(
+            indent
+            + tr(
+                "{number}. {title}: {description}",
+                number=number_of,
+                title=localize(stage.title, tr),
+                description=localize(stage.description, tr),
+            )
+        )
         for note in stage.notes:
             add(f"{indent}   " + tr("note: {note}", note=localize(note, tr)))
         for group in stage.groups:
@@ -150,8 +167,10 @@ def render_trace_text(trace: Trace, precision: int = 9, indent: str = "",
                 continue
             title = localize(group.title, tr)
             if stage.id == "given":
-                add(f"{indent}   " + tr("{title}: {values}", title=title,
-                                        values=_given_line(trace, group.names, precision)))
+                add(
+                    f"{indent}   "
+                    + tr("{title}: {values}", title=title, values=_given_line(trace, group.names, precision))
+                )
                 continue
             add(f"{indent}   {title}")
             width = max(len(n) for n in group.names)
@@ -161,22 +180,34 @@ def render_trace_text(trace: Trace, precision: int = 9, indent: str = "",
                 if q.note:
                     add(f"{indent}       " + tr("note: {note}", note=localize(q.note, tr)))
         add("")
-    add(indent + tr("After the update: {after} (before: {before})",
-                    after=f"E_total = {number(trace.error_after_update, precision)}",
-                    before=number(trace["E_total"].value, precision)))
+    add(
+        indent
+        + tr(
+            "After the update: {after} (before: {before})",
+            after=f"E_total = {number(trace.error_after_update, precision)}",
+            before=number(trace["E_total"].value, precision),
+        )
+    )
     for note in trace.notes:
         add(indent + tr("note: {note}", note=localize(note, tr)))
     return lines
 
 
-def render_text(traces: Sequence[Trace], precision: int = 9, title: str | None = None,
-                lang: str = DEFAULT_LANGUAGE) -> str:
+def render_text(
+    traces: Sequence[Trace], precision: int = 9, title: str | None = None, lang: str = DEFAULT_LANGUAGE
+) -> str:
     """Every trace, with a header naming the network and the conventions, in ``lang`` (``"en"``, ``"zh"``...)."""
     tr = translator(lang)
     first = traces[0]
-    lines = [title or tr("Backpropagation step by step: {network}, eta = {eta} ({dtype})",
-                         network=describe_network(first, tr), eta=number(first.learning_rate, precision),
-                         dtype=first.dtype)]
+    lines = [
+        title
+        or tr(
+            "Backpropagation step by step: {network}, eta = {eta} ({dtype})",
+            network=describe_network(first, tr),
+            eta=number(first.learning_rate, precision),
+            dtype=first.dtype,
+        )
+    ]
     lines.append(tr("Conventions: {conventions}", conventions=describe_conventions(first, tr)))
     for trace in traces:
         lines.append("")

@@ -34,6 +34,7 @@ from ..walk import StepWalk, edge
 
 __all__ = ["build_backward"]
 
+
 # The stages' sentences: built on first use (Math spells its formulas with the renderers, which
 # import this module), then shared by every trace (a Prose is never changed once built).
 @functools.cache
@@ -45,33 +46,47 @@ class _FullJacobian(Protocol):
 
 def _output_description() -> Prose:
     chain = ["dE_total/dout", "dout/dnet"]
-    return Prose("Chain rule: {gradient}; {delta}; {bias} ({dnet_db}).",
-                 gradient=Math("dE_total/dw", mul(*chain, "dnet/dw")),
-                 delta=Math("delta", "dE_total/dnet", mul(*chain)),
-                 bias=Math("dE_total/db", "delta"), dnet_db=Math("dnet/db", 1))
+    return Prose(
+        "Chain rule: {gradient}; {delta}; {bias} ({dnet_db}).",
+        gradient=Math("dE_total/dw", mul(*chain, "dnet/dw")),
+        delta=Math("delta", "dE_total/dnet", mul(*chain)),
+        bias=Math("dE_total/db", "delta"),
+        dnet_db=Math("dnet/db", 1),
+    )
 
 
 @functools.cache
 def _hidden_description() -> Prose:
-    return Prose("A hidden neuron's out feeds every neuron of the next layer: each path contributes {path}, "
-                 "and {dE_dout} sums every path.", path=Math(mul("delta_next", "w")), dE_dout=Math("dE_total/dout"))
+    return Prose(
+        "A hidden neuron's out feeds every neuron of the next layer: each path contributes {path}, "
+        "and {dE_dout} sums every path.",
+        path=Math(mul("delta_next", "w")),
+        dE_dout=Math("dE_total/dout"),
+    )
 
 
 @functools.cache
 def _softmax_note() -> Prose:
-    return Prose("softmax couples its outputs: {diagonal} for {same} and {other} otherwise, a full Jacobian, so each "
-                 "delta sums {product} over every output {k}.",
-                 diagonal=Math("dout_k/dnet_j", mul("out_k", sub(1, "out_k"))), same=Math("k", "j"),
-                 other=Math(Neg(mul("out_k", "out_j"))), product=Math(mul("dE_total/dout_k", "dout_k/dnet_j")),
-                 k=Math("k"))
+    return Prose(
+        "softmax couples its outputs: {diagonal} for {same} and {other} otherwise, a full Jacobian, so each "
+        "delta sums {product} over every output {k}.",
+        diagonal=Math("dout_k/dnet_j", mul("out_k", sub(1, "out_k"))),
+        same=Math("k", "j"),
+        other=Math(Neg(mul("out_k", "out_j"))),
+        product=Math(mul("dE_total/dout_k", "dout_k/dnet_j")),
+        k=Math("k"),
+    )
 
 
 @functools.cache
 def _hidden_deltas_note(hidden_deltas: str) -> Prose:
     if hidden_deltas == "updated":
-        return Prose("convention hidden_deltas = updated: the paths use the ALREADY UPDATED weights of the next "
-                     "layer ({w_plus}), a mistake some published versions of the tutorial made; the values below are "
-                     "then not the gradient.", w_plus=Math("w+"))
+        return Prose(
+            "convention hidden_deltas = updated: the paths use the ALREADY UPDATED weights of the next "
+            "layer ({w_plus}), a mistake some published versions of the tutorial made; the values below are "
+            "then not the gradient.",
+            w_plus=Math("w+"),
+        )
     return Prose("The paths use the ORIGINAL weights of the next layer, not the updated ones.")
 
 
@@ -135,9 +150,16 @@ def _hidden_dE_dout(walk: StepWalk, l: int, groups: list[Group]) -> np.ndarray:
             w_used = names.updated(w) if updated else w
             path = names.path(through, t, **kind)
             # Summed path by path, in the order printed.
-            dE_dout[j] += walk.add(group, path, "path", delta_next[k] * W[j, k],
-                                   [(mul(names.delta(through), w_used), True)],
-                                   neuron=t, through=through, weight=w_used)
+            dE_dout[j] += walk.add(
+                group,
+                path,
+                "path",
+                delta_next[k] * W[j, k],
+                [(mul(names.delta(through), w_used), True)],
+                neuron=t,
+                through=through,
+                weight=w_used,
+            )
             paths.append(path)
         walk.add(group, names.dE_dout(t), "dE_dout", dE_dout[j], [(add(*paths), True)], neuron=t, paths=paths)
     return dE_dout
@@ -156,23 +178,38 @@ def _deltas(walk: StepWalk, l: int, groups: list[Group], dE_dout: np.ndarray) ->
     for j, (t, group) in enumerate(zip(targets, groups)):
         # The loss's fused delta, where it fuses with this output activation (cross-entropies).
         fused = facts.fused_delta_form(walk.network.loss_function, act, t) if last else None
-        walk.add(group, names.dout_dnet(t, t), "dout_dnet", derivative[j],
-                 [(_derivative_form(act, names.out(t), names.net(t)), True)], neuron=t, out=t, net=t)
+        walk.add(
+            group,
+            names.dout_dnet(t, t),
+            "dout_dnet",
+            derivative[j],
+            [(_derivative_form(act, names.out(t), names.net(t)), True)],
+            neuron=t,
+            out=t,
+            net=t,
+        )
         if jacobian is None:
             factors = [names.dE_dout(t), names.dout_dnet(t, t)]
             walk.add(group, names.delta(t), "delta", delta[j], [(mul(*factors), True)], neuron=t, factors=factors)
         else:
             _softmax_delta(walk, group, l, j, jacobian, delta[j], fused)
         if fused is not None and jacobian is None:
-            walk.extend(names.delta(t), fused,
-                        Prose("the product of the two factors is the fused delta {fused}, which the engine computes "
-                              "directly (never dividing by {derivative}).",
-                              fused=Math(sub("out", "target")), derivative=Math(mul("out", sub(1, "out")))))
+            walk.extend(
+                names.delta(t),
+                fused,
+                Prose(
+                    "the product of the two factors is the fused delta {fused}, which the engine computes "
+                    "directly (never dividing by {derivative}).",
+                    fused=Math(sub("out", "target")),
+                    derivative=Math(mul("out", sub(1, "out"))),
+                ),
+            )
     return delta
 
 
-def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.ndarray, value: float,
-                   fused: Expr | None) -> None:
+def _softmax_delta(
+    walk: StepWalk, group: Group, l: int, j: int, jacobian: np.ndarray, value: float, fused: Expr | None
+) -> None:
     """A softmax neuron's off-diagonal Jacobian entries, then its delta as the sum over the Jacobian's column.
 
     ``fused``: the loss's fused delta (cross-entropy's ``out - target``), shown after the sum.
@@ -182,8 +219,16 @@ def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.nd
     # Softmax couples its neurons: dout_k/dnet_j = -out_k out_j off the diagonal.
     for k, other in enumerate(targets):
         if k != j:
-            walk.add(group, names.dout_dnet(other, t), "dout_dnet", jacobian[k, j],
-                     [(Neg(mul(names.out(other), names.out(t))), True)], neuron=t, out=other, net=t)
+            walk.add(
+                group,
+                names.dout_dnet(other, t),
+                "dout_dnet",
+                jacobian[k, j],
+                [(Neg(mul(names.out(other), names.out(t))), True)],
+                neuron=t,
+                out=other,
+                net=t,
+            )
     factors = [(names.dE_dout(k), names.dout_dnet(k, t)) for k in targets]
     forms: list[tuple[Expr, bool]] = [(add(*[mul(a, c) for a, c in factors]), True)]
     note = None
@@ -192,10 +237,21 @@ def _softmax_delta(walk: StepWalk, group: Group, l: int, j: int, jacobian: np.nd
             forms.append((fused, True))
         else:  # the fused form for targets that do not sum to 1
             forms.append((sub(mul(names.out(t), add(*[names.target(k) for k in targets])), names.target(t)), True))
-        note = Prose("the sum of the factors' products is the fused delta {fused} (targets summing to 1), which the "
-                     "engine computes directly.", fused=Math(sub("out", "target")))
-    walk.add(group, names.delta(t), "delta", value, forms, note=note, neuron=t,
-             factors=[name for pair in factors for name in pair])
+        note = Prose(
+            "the sum of the factors' products is the fused delta {fused} (targets summing to 1), which the "
+            "engine computes directly.",
+            fused=Math(sub("out", "target")),
+        )
+    walk.add(
+        group,
+        names.delta(t),
+        "delta",
+        value,
+        forms,
+        note=note,
+        neuron=t,
+        factors=[name for pair in factors for name in pair],
+    )
 
 
 def _gradients(walk: StepWalk, l: int, groups: list[Group], delta: np.ndarray) -> list[Group]:
@@ -216,21 +272,44 @@ def _gradients(walk: StepWalk, l: int, groups: list[Group], delta: np.ndarray) -
             walk.add(group, names.dnet_dw(t, w), "dnet_dw", walk.outs[l][i], [(Sym(source), True)], weight=w, neuron=t)
             factors = [names.dE_dout(t), names.dout_dnet(t, t)] if elementwise else [names.delta(t)]
             chain = factors + [names.dnet_dw(t, w)]
-            G[i, j] = walk.add(group, names.gradient(w), "gradient", delta[j] * walk.outs[l][i],
-                               [(mul(*chain), True)], weight=w, factors=chain, delta=names.delta(t),
-                               **edge(s, t))
+            G[i, j] = walk.add(
+                group,
+                names.gradient(w),
+                "gradient",
+                delta[j] * walk.outs[l][i],
+                [(mul(*chain), True)],
+                weight=w,
+                factors=chain,
+                delta=names.delta(t),
+                **edge(s, t),
+            )
         bias = naming.bias_of(l, j)
         if gb is not None and bias is not None and layer.bias_mode == "per_neuron":
-            gb[j] = walk.add(group, names.gradient(bias.name), "gradient", delta[j], [(Sym(names.delta(t)), True)],
-                             bias=bias.name, delta=names.delta(t), factors=[names.delta(t)])
+            gb[j] = walk.add(
+                group,
+                names.gradient(bias.name),
+                "gradient",
+                delta[j],
+                [(Sym(names.delta(t)), True)],
+                bias=bias.name,
+                delta=names.delta(t),
+                factors=[names.delta(t)],
+            )
     extra = []
     if gb is not None and layer.bias_mode == "shared":
         bias = naming.bias_of(l, 0)
         assert bias is not None
         group = Group(Prose("shared bias {name}", name=Math(bias.name)), [])
         deltas = [names.delta(t) for t in targets]
-        gb[0] = walk.add(group, names.gradient(bias.name), "gradient", delta.sum(), [(add(*deltas), True)],
-                         bias=bias.name, factors=deltas)
+        gb[0] = walk.add(
+            group,
+            names.gradient(bias.name),
+            "gradient",
+            delta.sum(),
+            [(add(*deltas), True)],
+            bias=bias.name,
+            factors=deltas,
+        )
         extra.append(group)
     walk.weight_gradients[l], walk.bias_gradients[l] = G, gb
     return extra

@@ -21,8 +21,9 @@ def build_error(walk: StepWalk) -> None:
     per_output = loss.per_output(walk.outs[-1][None, :], walk.nets[-1][None, :], walk.y[None, :])[0]
     for o, value in zip(outputs, per_output):
         walk.add(group, names.error(o), "error", value, [(_loss_forms(loss, o, m)[0], True)], neuron=o)
-    walk.add(group, names.ERROR_TOTAL, "error_total", per_output.sum(),
-             [(add(*[names.error(o) for o in outputs]), True)])
+    walk.add(
+        group, names.ERROR_TOTAL, "error_total", per_output.sum(), [(add(*[names.error(o) for o in outputs]), True)]
+    )
     stage.groups.append(group)
     note = loss.computation_note()
     if note is not None:  # the loss's own sentence: looked up in the catalogues as written

@@ -19,8 +19,14 @@ def build_forward(walk: StepWalk) -> None:
     formulas say how they were computed.
     """
     naming, neurons = walk.naming, walk.naming.neurons
-    stage = walk.stage("forward", Prose("{net} = weighted sum of the layer's inputs + bias; {out} = activation({net}).",
-                                        net=Math("net"), out=Math("out")))
+    stage = walk.stage(
+        "forward",
+        Prose(
+            "{net} = weighted sum of the layer's inputs + bias; {out} = activation({net}).",
+            net=Math("net"),
+            out=Math("out"),
+        ),
+    )
     for l, layer in enumerate(walk.network.layers):
         group = Group(Prose("{layer} ({activation})", layer=walk.layer_title(l), activation=layer.activation.name), [])
         targets = neurons[l + 1]
@@ -34,8 +40,15 @@ def build_forward(walk: StepWalk) -> None:
                 terms.append(Sym(bias.name))
             walk.add(None, names.net(t), "net", walk.nets[l][j], [(Add(tuple(terms)), True)], neuron=t, layer=l)
         for j, t in enumerate(targets):
-            walk.add(None, names.out(t), "out", walk.outs[l + 1][j],
-                     _activation_forms(layer.activation, names.net(t), targets),
-                     neuron=t, layer=l, activation=layer.activation.name)
+            walk.add(
+                None,
+                names.out(t),
+                "out",
+                walk.outs[l + 1][j],
+                _activation_forms(layer.activation, names.net(t), targets),
+                neuron=t,
+                layer=l,
+                activation=layer.activation.name,
+            )
             group.names += [names.net(t), names.out(t)]
         stage.groups.append(group)

@@ -15,8 +15,10 @@ __all__ = ["build_update"]
 
 @functools.cache
 def _description() -> Prose:
-    return Prose("Gradient descent: {rule}.",
-                 rule=Math(names.updated("w"), sub("w", mul(names.LEARNING_RATE, names.gradient("w")))))
+    return Prose(
+        "Gradient descent: {rule}.",
+        rule=Math(names.updated("w"), sub("w", mul(names.LEARNING_RATE, names.gradient("w")))),
+    )
 
 
 def build_update(walk: StepWalk, l: int) -> None:
@@ -34,8 +36,11 @@ def build_update(walk: StepWalk, l: int) -> None:
         frozen = [p.name for p in naming.biases if not layers[p.layer].train_bias]
         if frozen:
             biases = Prose.join(", ", [Math(name) for name in frozen])
-            stage.notes.append(Prose("The bias {names} is frozen: it keeps its value.", names=biases) if len(frozen) == 1
-                               else Prose("The biases {names} are frozen: they keep their values.", names=biases))
+            stage.notes.append(
+                Prose("The bias {names} is frozen: it keeps its value.", names=biases)
+                if len(frozen) == 1
+                else Prose("The biases {names} are frozen: they keep their values.", names=biases)
+            )
     group = stage.groups[l]
     G = walk.weight_gradients[l]
     assert G is not None, "the update of a layer follows its backward pass"
@@ -48,5 +53,6 @@ def build_update(walk: StepWalk, l: int) -> None:
         rule += [(p, float(b[p.index]) - walk.eta * float(gb[p.index])) for p in naming.biases if p.layer == l]
     for p, value in rule:
         formula = sub(p.name, mul(names.LEARNING_RATE, names.gradient(p.name)))
-        walk.updated_parameters[p.name] = walk.add(group, names.updated(p.name), "update", value, [(formula, True)],
-                                                   parameter=p.name)
+        walk.updated_parameters[p.name] = walk.add(
+            group, names.updated(p.name), "update", value, [(formula, True)], parameter=p.name
+        )
