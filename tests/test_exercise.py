@@ -178,3 +178,16 @@ def test_path_names_are_written_in_the_sheets_language(fmt, key):
     chinese = render_exercise(exercise, fmt, key=key, lang="zh")
     assert "经由" in chinese and "via" not in chinese
     assert "via" in render_exercise(exercise, fmt, key=key, lang="en")
+
+
+def test_the_html_sheets_diagram_is_titled_in_the_sheets_language():
+    import re
+
+    from chainrule.visual.diagram import network_svg
+
+    exercise = make_exercise(3, (2, 3, 2), "sigmoid")
+    for lang in ("zh", "en"):
+        sheet = render_exercise(exercise, "html", lang=lang)
+        title = re.search(r"<title>(.*?)</title>", network_svg(exercise.network, digits=2, lang=lang)).group(1)
+        assert f"<title>{title}</title>" in sheet
+    assert "weights and biases" not in render_exercise(exercise, "html", lang="zh")

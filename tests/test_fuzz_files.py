@@ -24,8 +24,9 @@ values, ``chainrule info`` describes it (exit 0 or a one-line error, never a
 traceback), a checkpoint resumes training (or stops with a DivergenceError).
 
 Example counts are kept small for the normal suite (about 10 s in all, see
-the report of ``pytest --durations``); ``CHAINRULE_FUZZ=ci`` runs four times
-as many, ``CHAINRULE_FUZZ=explore`` forty times as many with fresh random seeds.
+the report of ``pytest --durations``); with ``CI`` set (or ``CHAINRULE_FUZZ=ci``)
+four times as many, ``CHAINRULE_FUZZ=explore`` forty times as many with fresh
+random seeds (tests/fuzzing.py).
 """
 
 from __future__ import annotations
@@ -34,20 +35,19 @@ import contextlib
 import copy
 import io
 import json
-import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+import fuzzing
 import needs
 
 needs.module("safetensors")
 yaml = needs.module("yaml")
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from chainrule import DivergenceError, Network, ValidationError
@@ -61,19 +61,11 @@ from chainrule.visual.netfile import state_from_file
 from forgery import content_of, forge, tensors_of
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-_MODE = os.environ.get("CHAINRULE_FUZZ", "quick")
-_SCALE = {"quick": 1, "ci": 4, "explore": 40}.get(_MODE, 1)
 
 
 def fuzz(examples: int, deadline_s: float = 5.0) -> settings:
-    """Settings of one fuzz test: ``examples`` (times the mode's scale), each within ``deadline_s``."""
-    return settings(
-        max_examples=examples * _SCALE,
-        deadline=timedelta(seconds=deadline_s),
-        derandomize=_MODE != "explore",  # the normal suite is reproducible; exploring is not
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
+    """Settings of one fuzz test (see tests/fuzzing.py for the modes): ``examples``, each within ``deadline_s``."""
+    return fuzzing.fuzz(examples, deadline_s)
 
 
 # -- the files mutated ---------------------------------------------------------------------------------

@@ -32,14 +32,14 @@ import json
 import os
 import socket
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import fuzzing
 import needs
 from chainrule import DivergenceError, Network, ValidationError, check_gradients
 from chainrule.cli import main as cli_main
@@ -49,19 +49,10 @@ from chainrule.training import EarlyStopping
 from chainrule.visual.api import ENDPOINTS
 from chainrule.visual.state import ExplorerState
 
-_MODE = os.environ.get("CHAINRULE_FUZZ", "ci" if os.environ.get("CI") else "quick")
-_SCALE = {"quick": 1, "ci": 4, "explore": 40}.get(_MODE, 1)
-
 
 def fuzz(examples: int, deadline_s: float = 10.0) -> settings:
-    """Settings of one fuzz test: ``examples`` (times the mode's scale), each within ``deadline_s``."""
-    return settings(
-        max_examples=examples * _SCALE,
-        deadline=timedelta(seconds=deadline_s),
-        derandomize=_MODE != "explore",  # the normal suite is reproducible; exploring is not
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-    )
+    """Settings of one fuzz test (see tests/fuzzing.py for the modes): ``examples``, each within ``deadline_s``."""
+    return fuzzing.fuzz(examples, deadline_s)
 
 
 # -- bad values -------------------------------------------------------------------------------------
@@ -159,9 +150,7 @@ CALLS = {
     ),
     "Network.predict": (lambda **kw: _net().predict(**kw), dict(X=X)),
     "Network.loss": (lambda **kw: _net().loss(**kw), dict(X=X, Y=Y)),
-    # Not metrics=: Network.evaluate(metrics=None) still raises TypeError (core/network.py is another
-    # developer's; reported in issue 11's notes).
-    "Network.evaluate": (lambda **kw: _net().evaluate(**kw, metrics=()), dict(X=X, Y=Y, sample_weight=None)),
+    "Network.evaluate": (lambda **kw: _net().evaluate(**kw), dict(X=X, Y=Y, metrics=(), sample_weight=None)),
     "check_gradients": (
         lambda **kw: check_gradients(**kw),
         dict(network=Network.from_sizes([2, 2, 1], seed=0), X=X[:3], Y=Y[:3], h=1e-3, floor=1e-6, max_work=10**10),

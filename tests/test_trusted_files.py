@@ -696,3 +696,23 @@ def test_what_is_not_a_file_is_refused_without_reading_it(tmp_path):
         os.mkfifo(tmp_path / "pipe.safetensors")  # reading it would wait for a writer forever
         with pytest.raises(ModelFileError, match="not a regular file"):
             load_model(tmp_path / "pipe.safetensors")
+
+
+def test_a_model_file_with_its_writers_own_state_loads_but_is_not_a_checkpoint(tmp_path, capsys):
+    # save_model(state=...) is public; such a file loads as a model, and resuming from it is
+    # refused by name (it was a bare KeyError, and a traceback from `train --resume`).
+    net = Network.from_sizes([2, 3, 2], "sigmoid", output_activation="softmax", loss="cross_entropy", seed=0)
+    path = tmp_path / "own.safetensors"
+    save_model(path, net, state={"mine": 1})
+    assert load_model(path).state == {"mine": 1}
+    with pytest.raises(ModelFileError, match=r"writer's own.*not a checkpoint") as err:
+        restore_checkpoint(path)
+    assert err.value.field == "state"
+    data_path = tmp_path / "d.csv"
+    rng = np.random.default_rng(0)
+    rows = ["a,b,y"] + [f"{x:.3f},{z:.3f},{'p' if x + z > 0 else 'q'}" for x, z in rng.normal(size=(20, 2))]
+    data_path.write_text("\n".join(rows) + "\n")
+    argv = ["train", str(data_path), "--target", "y", "-o", str(tmp_path / "m.safetensors"), "--quiet"]
+    assert main([*argv, "--resume", str(path)]) == 2
+    message = capsys.readouterr().err
+    assert "not a checkpoint" in message and "Traceback" not in message

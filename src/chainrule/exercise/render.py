@@ -177,7 +177,7 @@ def _html(exercise: Exercise, key: bool, digits: int, tr: Translator) -> str:
         f"<p>{prose_html(_task(exercise, digits, tr), tr)}</p>",
         "<p>" + escape(tr("Conventions: {conventions}.", conventions=describe_conventions(trace, tr))) + "</p>",
         f"<h2>{escape(tr('Given'))}</h2>",
-        f"<figure>{network_svg(exercise.network, digits=2)}</figure>",
+        f"<figure>{network_svg(exercise.network, digits=2, lang=tr)}</figure>",
     ]
     for group in trace.stage("given").groups:
         items = [math(symbol(n, tr), op("="), mathml_number(trace[n].value, 15)) for n in group.names]

@@ -20,7 +20,7 @@ from typing import Any
 from ..core.errors import ValidationError
 from ..optim import Optimizer
 from ..training import Callback, EarlyStopping
-from .consistency import OPTIMIZER_CLASSES, check_checkpoint_state
+from .consistency import CHECKPOINT_KEYS, OPTIMIZER_CLASSES, check_checkpoint_state
 from .model_file import ModelFileError, SavedModel, load_model, save_model
 
 __all__ = ["Checkpoint", "Resumed", "restore_checkpoint", "save_checkpoint"]
@@ -78,6 +78,13 @@ def restore_checkpoint(source: str | os.PathLike[str] | SavedModel) -> Resumed:
     state = saved.state
     if not isinstance(state, dict) or not state:
         raise ModelFileError(f"{where}: a model file without training state (not a checkpoint)", "state")
+    if not any(key in state for key in CHECKPOINT_KEYS):
+        # A state of the writer's own (save_model(state=...)) loads as a model, but resumes nothing.
+        raise ModelFileError(
+            f"{where}: a model file whose state is its writer's own, with none of a checkpoint's keys "
+            f"({', '.join(CHECKPOINT_KEYS[:-1])}): not a checkpoint",
+            "state",
+        )
     try:
         check_checkpoint_state(state, saved.tensors, saved.network)
     except ValidationError as err:
