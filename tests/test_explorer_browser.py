@@ -473,6 +473,52 @@ def test_no_label_collides_anywhere(browser, server):
     assert coverage >= 2 * 5 * 60 + 2 * 5 * 12  # widths x stages x (network, focus) pairs, English and Chinese
 
 
+def random_deep_networks(count: int = 6, seed: int = 11) -> dict[str, dict]:
+    """Seeded 4- and 5-layer shapes the explorer allows (each layer 1 to 6 neurons), beyond the fixed list."""
+    import random
+
+    from chainrule.visual.state import MAX_LAYERS, MAX_NEURONS
+
+    rng = random.Random(seed)
+    kinds = [
+        (["tanh", "relu", "sigmoid"], "squared_error", {}),
+        (["sigmoid", "tanh", "softmax"], "categorical_cross_entropy", {"bias": "per_neuron", "train_bias": True}),
+        (["relu", "sigmoid", "sigmoid"], "squared_error", {"hidden_deltas": "updated"}),
+    ]
+    out = {}
+    while len(out) < count:
+        depth = rng.choice((4, MAX_LAYERS))
+        sizes = [rng.randint(1, MAX_NEURONS) for _ in range(depth)]
+        sizes[-1] = max(sizes[-1], 2)  # softmax and the targets want two outputs at least
+        hidden, loss, conventions = kinds[len(out) % len(kinds)]
+        activations = [hidden[k % 2] for k in range(depth - 2)] + [hidden[2]]
+        out["-".join(map(str, sizes)) + f" {activations[-1]}"] = _built(sizes, activations, loss, **conventions)
+    return out
+
+
+def test_random_deep_networks_do_not_collide(browser, server):
+    """A seeded sample of the deeper shapes the explorer allows, every stage and focus, at 1024 px."""
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    tab = context.new_page()
+    tab.goto(server.url)
+    tab.wait_for_selector("body[data-ready='1']")
+    coverage = 0
+    for label, state in random_deep_networks().items():
+        neurons = ExplorerState.from_json(state).names.neurons
+        for focus in [n for layer in neurons[1:-1] for n in layer]:
+            paths = next(len(neurons[k + 1]) for k, layer in enumerate(neurons) if focus in layer)
+            result = tab.evaluate(SWEEP, {"state": state, "focus": focus, "digits": 4, "lang": "en"})
+            assert "refused" not in result, (label, result)
+            for stage, m in result.items():
+                where = (label, focus, stage)
+                assert m["collisions"] == [] and m["underPaths"] == [] and m["outside"] == [], where
+                assert m["smallest"] >= 11 - 1e-6, where
+                assert m["bands"] == (paths if stage in ("backward", "update") else 0), where
+                coverage += 1
+    context.close()
+    assert coverage >= 6 * 5 * 4  # networks x stages x at least 4 hidden neurons each
+
+
 def test_the_static_report_diagrams_do_not_collide_either(browser, tmp_path):
     from chainrule.visual import render_html
 
