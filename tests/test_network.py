@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chainrule import SGD, DivergenceError, Network, ValidationError, check_gradients
@@ -61,11 +61,15 @@ def test_gradcheck_catches_a_wrong_derivative(monkeypatch):
     activation=st.sampled_from(["sigmoid", "tanh", "identity"]),
     bias=st.sampled_from(["per_neuron", "shared"]),
 )
+# Found by a random run: with the default step h = 1e-3 the fourth-order difference's own
+# truncation error reached 1.2e-6 relative on a small entry (the engine agrees with PyTorch to
+# 1e-16 there). At h = 3e-4 the worst of 300 random networks is 1.6e-7, round-off still small.
+@example(sizes=[5, 4, 5, 4], n=6, seed=3, activation="tanh", bias="per_neuron")
 def test_gradients_property_random_shapes(sizes, n, seed, activation, bias):
     rng = np.random.default_rng(seed)
     net = make(sizes, activation, "squared_error", None, seed=seed, bias=bias)
     X, Y = data_for("squared_error", n, sizes[0], sizes[-1], rng)
-    for row in check_gradients(net, X, Y):
+    for row in check_gradients(net, X, Y, h=3e-4):
         assert row.max_rel_error < 1e-6
 
 
