@@ -86,7 +86,17 @@ class Optimizer:
 
     def bind(self, parameters: Iterable[Parameter] | Parameter) -> Optimizer:
         """Attach the optimizer to ``parameters`` (state starts afresh); returns self."""
-        parameters = [parameters] if isinstance(parameters, Parameter) else list(parameters)
+        if isinstance(parameters, Parameter):
+            parameters = [parameters]
+        elif isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
+            # (e.g. SGD(0.1): the first positional argument is the parameters, as in torch.optim)
+            raise fail(
+                "parameters",
+                "Parameter objects (network.parameters()) or None; the learning rate is learning_rate=",
+                parameters,
+            )
+        else:
+            parameters = list(parameters)
         self.parameters = [p for p in parameters if _is_parameter(p) and p.trainable]
         if not self.parameters:
             raise fail("parameters", "at least one trainable Parameter", parameters)
