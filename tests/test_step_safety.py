@@ -278,3 +278,44 @@ def test_plain_sgd_scales_the_gradient_and_others_do_not():
     assert SGD(learning_rate=0.3, weight_decay=0.1).delta_scale is None
     assert Adam().delta_scale is None and Adam().value_factor == 1.0
     assert AdamW(learning_rate=0.1, weight_decay=0.5).value_factor == pytest.approx(0.95)
+
+
+def test_check_finite_names_the_first_bad_layer_with_its_epoch_and_step():
+    # The public divergence check (train_with_convention uses it): a NaN in layer 2's gradients.
+    net = Network.from_sizes([2, 3, 2], "tanh", seed=0)
+    X, Y = np.array([[0.1, 0.2]]), np.array([[0.3, 0.4]])
+    loss = net.loss_and_gradients(X, Y)
+    net.check_finite(loss, epoch=4, step=9)  # finite: nothing raised
+    net.layers[1].weight.grad[0, 1] = np.nan
+    with np.errstate(invalid="ignore"), pytest.raises(DivergenceError) as err:
+        net.check_finite(loss, epoch=4, step=9)
+    assert (err.value.epoch, err.value.step, err.value.loss) == (4, 9, loss)
+    assert "layer 2" in err.value.where
+    net.layers[1].weight.grad[0, 1] = 0.0
+    with pytest.raises(DivergenceError) as err:
+        net.check_finite(math.inf, epoch=1, step=1)
+    assert err.value.where == "the loss"
+
+
+def test_an_overflowing_update_names_its_epoch_step_loss_and_the_bias_that_overflowed():
+    net = Network.from_sizes([1, 1], "identity", loss="squared_error", seed=0)
+    net.layers[0].set_weights(W=[[0.0]], b=[1e150])
+    X, Y = np.array([[0.0]]), np.array([[1.0]])  # dE/db = b - y, finite; lr * dE/db overflows the bias
+    opt = SGD(learning_rate=1e300).bind([net.flat_parameter()])
+    before = values(net)
+    with np.errstate(over="ignore"):
+        loss = net.loss_and_gradients(X, Y)
+        with pytest.raises(DivergenceError) as err:
+            net.apply_update(opt, epoch=3, step=7, loss=2.5)
+    assert (err.value.epoch, err.value.step, err.value.loss) == (3, 7, 2.5)
+    assert math.isfinite(loss) and err.value.where == "the update of layer 1 biases b"
+    assert values(net).tobytes() == before.tobytes()
+
+
+def test_train_defaults_are_the_tutorials_one_step_at_half():
+    a = Network.from_sizes([2, 2, 2], "sigmoid", seed=0)
+    b = Network.from_sizes([2, 2, 2], "sigmoid", seed=0)
+    X, Y = np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]])
+    assert len(a.train(X, Y)) == 1
+    b.train(X, Y, optimizer=SGD(learning_rate=0.5), epochs=1)
+    assert values(a).tobytes() == values(b).tobytes()

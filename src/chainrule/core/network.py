@@ -577,7 +577,12 @@ class Network:
         return value
 
     def check_finite(self, loss: float, *, epoch: int = 1, step: int = 1) -> None:
-        """Raise :class:`DivergenceError`, naming the first bad layer, if ``loss`` or a gradient is not finite."""
+        """Raise :class:`DivergenceError`, naming the first bad layer, if ``loss`` or a gradient is not finite.
+
+        As for :meth:`loss_and_gradients`, the caller silences floating-point
+        warnings (``np.errstate(over="ignore", invalid="ignore")``, as the
+        training loop does): a NaN gradient would warn before it is reported.
+        """
         g = self.buffer.trainable_gradients
         # A sum of squares is finite only if every term is: one BLAS pass over the gradients.
         if not (math.isfinite(loss) and math.isfinite(g.dot(g))):
