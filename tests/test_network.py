@@ -485,8 +485,8 @@ def test_evaluate_without_metrics_and_a_clear_error_for_a_bad_metrics_value():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sample_weights_take_the_networks_dtype(dtype):
     net = Network.from_sizes([2, 3, 1], "sigmoid", seed=0, dtype=dtype)
-    for given in (np.ones(3, dtype=np.float64), np.ones(3, dtype=np.float32), [1, 2, 3]):
-        assert net.check_sample_weight(given, 3).dtype == dtype
+    for weights in (np.ones(3, dtype=np.float64), np.ones(3, dtype=np.float32), [1, 2, 3]):
+        assert net.check_sample_weight(weights, 3).dtype == dtype
 
 
 def test_a_layer_too_large_to_allocate_is_refused_before_allocation():
