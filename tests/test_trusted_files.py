@@ -552,11 +552,17 @@ def test_a_model_file_is_not_a_checkpoint(classifier, tmp_path):
     )
 
 
-def test_checkpoint_cli_resume_refuses_tampered_moments(tmp_path, capsys):
-    data_path = tmp_path / "d.csv"
+def _two_class_csv(tmp_path, n_rows: int):
+    """A seeded CSV of two numeric columns and a two-class target y, for the command-line tests."""
+    path = tmp_path / "d.csv"
     rng = np.random.default_rng(0)
-    rows = ["a,b,y"] + [f"{x:.3f},{z:.3f},{'p' if x + z > 0 else 'q'}" for x, z in rng.normal(size=(40, 2))]
-    data_path.write_text("\n".join(rows) + "\n")
+    rows = ["a,b,y"] + [f"{x:.3f},{z:.3f},{'p' if x + z > 0 else 'q'}" for x, z in rng.normal(size=(n_rows, 2))]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_checkpoint_cli_resume_refuses_tampered_moments(tmp_path, capsys):
+    data_path = _two_class_csv(tmp_path, 40)
     model = tmp_path / "m.safetensors"
     assert (
         main(
@@ -615,10 +621,7 @@ def test_checkpoint_cli_resume_refuses_tampered_moments(tmp_path, capsys):
     ],
 )
 def test_checkpoint_cli_resume_refuses_tampered_settings(tmp_path, capsys, edit, field, expected):
-    data_path = tmp_path / "d.csv"
-    rng = np.random.default_rng(0)
-    rows = ["a,b,y"] + [f"{x:.3f},{z:.3f},{'p' if x + z > 0 else 'q'}" for x, z in rng.normal(size=(40, 2))]
-    data_path.write_text("\n".join(rows) + "\n")
+    data_path = _two_class_csv(tmp_path, 40)
     model = tmp_path / "m.safetensors"
     assert (
         main(
@@ -708,10 +711,7 @@ def test_a_model_file_with_its_writers_own_state_loads_but_is_not_a_checkpoint(t
     with pytest.raises(ModelFileError, match=r"writer's own.*not a checkpoint") as err:
         restore_checkpoint(path)
     assert err.value.field == "state"
-    data_path = tmp_path / "d.csv"
-    rng = np.random.default_rng(0)
-    rows = ["a,b,y"] + [f"{x:.3f},{z:.3f},{'p' if x + z > 0 else 'q'}" for x, z in rng.normal(size=(20, 2))]
-    data_path.write_text("\n".join(rows) + "\n")
+    data_path = _two_class_csv(tmp_path, 20)
     argv = ["train", str(data_path), "--target", "y", "-o", str(tmp_path / "m.safetensors"), "--quiet"]
     assert main([*argv, "--resume", str(path)]) == 2
     message = capsys.readouterr().err
